@@ -1,0 +1,103 @@
+//! Fetching: the [`Fetcher`] seam between the pipeline and the network.
+//!
+//! The scan asks a `Fetcher` for URLs and gets back a [`Capture`]: raw bytes
+//! plus what evidence needs (final URL, UTC time, status, headers, SHA-256).
+//! [`replay::ReplayFetcher`] answers from a recording; the live HTTP fetcher
+//! answers from the network. Site quirks never live here.
+
+pub mod replay;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// What kind of resource is asked for; live fetching caps bodies per kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResourceKind {
+    Page,
+    Image,
+}
+
+/// One response, exactly as received.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Capture {
+    /// The URL asked for.
+    pub url: String,
+    /// The URL that answered, after redirects.
+    pub final_url: String,
+    /// Redirect chain, first hop first (empty without redirects).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redirects: Vec<String>,
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// When the response was captured (UTC).
+    pub captured_at: DateTime<Utc>,
+    /// SHA-256 of `body`, lowercase hex.
+    pub sha256: String,
+    /// Raw body bytes (decompressed transfer encoding, nothing else).
+    #[serde(skip)]
+    pub body: Vec<u8>,
+}
+
+impl Capture {
+    /// Builds a capture, computing the body's SHA-256.
+    pub fn new(
+        url: impl Into<String>,
+        status: u16,
+        content_type: Option<String>,
+        captured_at: DateTime<Utc>,
+        body: Vec<u8>,
+    ) -> Capture {
+        let url = url.into();
+        Capture {
+            final_url: url.clone(),
+            url,
+            redirects: Vec::new(),
+            status,
+            content_type,
+            captured_at,
+            sha256: sha256_hex(&body),
+            body,
+        }
+    }
+
+    /// True for 2xx responses.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// Why a fetch produced no capture at all (network-level failures; HTTP
+/// error statuses are captures).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    #[error("{url}: {message}")]
+    Network { url: String, message: String },
+    #[error("{url}: body larger than {limit_bytes} bytes")]
+    TooLarge { url: String, limit_bytes: u64 },
+    #[error("{url}: disallowed by robots.txt")]
+    Disallowed { url: String },
+    #[error("{url}: host {host} backed off for the rest of the run ({reason})")]
+    HostBackedOff {
+        url: String,
+        host: String,
+        reason: String,
+    },
+    #[error("{url}: {message}")]
+    Invalid { url: String, message: String },
+}
+
+/// The seam: anything that can turn a URL into a [`Capture`].
+#[async_trait::async_trait]
+pub trait Fetcher: Send + Sync {
+    /// Fetches one URL. HTTP error statuses (404, 500) are `Ok` captures;
+    /// `Err` means no response was had.
+    async fn fetch(&self, url: &str, kind: ResourceKind) -> Result<Capture, FetchError>;
+}
+
+/// Lowercase hex SHA-256 of bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}

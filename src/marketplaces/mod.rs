@@ -1,0 +1,188 @@
+//! Marketplace parsers: one module per platform behind one trait.
+//!
+//! Parsers are pure functions from a page (URL + bytes) to a
+//! [`PageOutcome`]: listings, or a typed reason why there are none
+//! ([`PageOutcome::Blocked`], [`PageOutcome::Drift`]). A block or a layout
+//! change is never reported as zero listings.
+//!
+//! Shared helpers live beside the trait: [`charset`] (decode bytes),
+//! [`block`] (login walls, captchas, punish pages), [`jsobject`] (pull the
+//! JSON a page assigns to a JavaScript variable), [`text`] (numbers,
+//! prices, URLs). Site quirks stay in the site's module.
+
+pub mod alibaba;
+pub mod aliexpress;
+pub mod block;
+pub mod charset;
+pub mod jsobject;
+pub mod s1688;
+pub mod taobao;
+pub mod text;
+pub mod tmall;
+
+use crate::error::{Error, Result};
+use crate::listing::{Listing, Platform};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// What kind of page a URL is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PageKind {
+    Search,
+    Item,
+}
+
+/// The result of parsing one page.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum PageOutcome {
+    /// The page was understood. `listings` may legitimately be empty (a
+    /// search with no results says so on the page).
+    Ok {
+        platform: Platform,
+        page: PageKind,
+        listings: Vec<Listing>,
+        /// Total results the page claims, where it says.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        total: Option<u64>,
+    },
+    /// The marketplace refused us: login wall, captcha, punish page.
+    Blocked {
+        platform: Platform,
+        url: String,
+        /// The marker that gave the block away (`/_____tmd_____/punish`).
+        marker: String,
+        reason: String,
+    },
+    /// The page is of a known kind but lacks the data the parser expects:
+    /// the layout changed.
+    Drift {
+        platform: Platform,
+        url: String,
+        page: PageKind,
+        /// The fields or blobs that were expected and not found.
+        missing: Vec<String>,
+        detail: String,
+    },
+}
+
+impl PageOutcome {
+    /// The listings of an `Ok` outcome; empty otherwise.
+    pub fn listings(&self) -> &[Listing] {
+        match self {
+            PageOutcome::Ok { listings, .. } => listings,
+            _ => &[],
+        }
+    }
+}
+
+/// One platform's parser.
+pub trait Marketplace: Send + Sync {
+    /// The platform this parser reads.
+    fn platform(&self) -> Platform;
+
+    /// Classifies a URL of this platform as a search or an item page.
+    fn page_kind(&self, url: &Url) -> PageKind;
+
+    /// Parses a decoded page. Pure: no I/O, no clock.
+    fn parse(&self, url: &Url, html: &str) -> PageOutcome;
+
+    /// The search URL for a term and 1-based page number, under `base`
+    /// (which may carry a path prefix, kept).
+    fn search_url(&self, base: &Url, term: &str, page: u32) -> Url;
+
+    /// The canonical item URL for an id.
+    fn item_url(&self, id: &str) -> String;
+}
+
+/// The parser for a platform.
+pub fn for_platform(platform: Platform) -> &'static dyn Marketplace {
+    match platform {
+        Platform::AliExpress => &aliexpress::AliExpress,
+        Platform::Alibaba => &alibaba::Alibaba,
+        Platform::Taobao => &taobao::Taobao,
+        Platform::Tmall => &tmall::Tmall,
+        Platform::S1688 => &s1688::S1688,
+    }
+}
+
+/// The platform for a URL, chosen from its host.
+pub fn platform_for_url(url: &str) -> Result<(Platform, Url)> {
+    let parsed = Url::parse(&crate::recording::normalize_url(url)).map_err(|e| Error::Url {
+        url: url.to_string(),
+        message: e.to_string(),
+    })?;
+    let host = parsed.host_str().unwrap_or_default().to_string();
+    let platform = Platform::from_host(&host).ok_or_else(|| Error::UnknownHost {
+        url: url.to_string(),
+        host: host.clone(),
+    })?;
+    Ok((platform, parsed))
+}
+
+/// Decodes a page's bytes and parses it with the right platform's parser:
+/// the full path from a capture to an outcome. Checks for blocks first,
+/// because a punish page is served with status 200.
+pub fn parse_page(
+    platform: Platform,
+    url: &Url,
+    body: &[u8],
+    content_type: Option<&str>,
+) -> PageOutcome {
+    let decoded = charset::decode(body, content_type);
+    if let Some(hit) = block::detect(url, &decoded.text) {
+        return PageOutcome::Blocked {
+            platform,
+            url: url.to_string(),
+            marker: hit.marker.to_string(),
+            reason: hit.reason.to_string(),
+        };
+    }
+    for_platform(platform).parse(url, &decoded.text)
+}
+
+/// Reports a page of a known kind with too few of the fields a parser
+/// expects as drift. `listings` that lack a price on most cards mean the
+/// price markup moved.
+pub fn check_coverage(
+    platform: Platform,
+    url: &Url,
+    page: PageKind,
+    listings: Vec<Listing>,
+    total: Option<u64>,
+) -> PageOutcome {
+    if page == PageKind::Search && listings.len() >= 3 {
+        let n = listings.len();
+        let mut missing = Vec::new();
+        let priced = listings.iter().filter(|l| l.price.is_some()).count();
+        if priced * 2 < n {
+            missing.push("price".to_string());
+        }
+        let titled = listings
+            .iter()
+            .filter(|l| !l.title.trim().is_empty())
+            .count();
+        if titled * 2 < n {
+            missing.push("title".to_string());
+        }
+        if !missing.is_empty() {
+            return PageOutcome::Drift {
+                platform,
+                url: url.to_string(),
+                page,
+                detail: format!(
+                    "most of {n} listings lack {}: the layout has probably changed",
+                    missing.join(", ")
+                ),
+                missing,
+            };
+        }
+    }
+    PageOutcome::Ok {
+        platform,
+        page,
+        listings,
+        total,
+    }
+}

@@ -1,0 +1,1 @@
+//! watchlist (in progress).
