@@ -14,16 +14,20 @@
 pub mod brand;
 pub mod cli;
 pub mod complaint;
+pub mod config;
+pub mod crawl;
 pub mod error;
 pub mod fetch;
 pub mod imagehash;
 pub mod index;
 pub mod listing;
 pub mod marketplaces;
+pub mod mock;
 pub mod recording;
 pub mod scan;
 pub mod score;
 pub mod store;
+pub mod warc;
 pub mod watchlist;
 
 pub use error::{Error, Result};

@@ -1,0 +1,1 @@
+//! Crawl configuration (`--config knockoff.toml`) (in progress).

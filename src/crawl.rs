@@ -1,0 +1,1 @@
+//! Live crawl planning and execution (in progress).

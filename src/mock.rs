@@ -1,0 +1,1 @@
+//! Loopback mock marketplace for tests and benchmarks (in progress).
