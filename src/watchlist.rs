@@ -1,1 +1,519 @@
-//! watchlist (in progress).
+//! Brand watchlists: the TOML file that says what to look for and on what
+//! rights a complaint can rest.
+//!
+//! A watchlist is parsed with `deny_unknown_fields` everywhere, so a typo is
+//! an error and never a silent default, and then validated. Every error
+//! names the file, the line and column, and the field path
+//! (`products[1].msrp.amount`). Paths to official photos are relative to the
+//! watchlist file.
+//!
+//! See `watchlists/demo.toml` for a complete example and the README for the
+//! format.
+
+use crate::error::{Error, Result};
+use crate::listing::Platform;
+use crate::recording::line_col;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Default words that mark a listing as an accessory or a compatible part
+/// rather than the branded good itself.
+pub const DEFAULT_NEGATIVE_CONTEXT: &[&str] = &[
+    "compatible with",
+    "compatible for",
+    "for use with",
+    "fits",
+    "replacement for",
+    "case for",
+    "cover for",
+    "sleeve for",
+    "适用于",
+    "适配",
+    "兼容",
+];
+
+/// The brand being protected and who protects it.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Brand {
+    /// Display name of the brand.
+    pub name: String,
+    /// The legal owner of the rights.
+    pub rights_holder: String,
+    /// Who files: the owner itself, or an agent acting for it.
+    #[serde(default)]
+    pub filer: Option<Filer>,
+}
+
+/// The party that files complaints.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Filer {
+    /// Name of the filing party.
+    pub name: String,
+    /// `owner` or `agent`.
+    pub role: FilerRole,
+    /// For an agent: the authorization letter on record (a file path or a
+    /// reference number on the IPP account).
+    #[serde(default)]
+    pub authorization: Option<String>,
+}
+
+/// Whether the filer is the rights holder or acts for it.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FilerRole {
+    Owner,
+    Agent,
+}
+
+/// A word mark and the ways it is written.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Mark {
+    /// The mark as registered ("AURORA").
+    pub mark: String,
+    /// Other spellings that are the brand too (translations such as
+    /// "奥罗拉", sub-brands).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// The mark is also an everyday word ("Aurora", "Apex"): a title that
+    /// merely contains it needs product context, a photo or price evidence
+    /// before it counts.
+    #[serde(default)]
+    pub common_word: bool,
+}
+
+/// Money in one currency.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Money {
+    pub amount: f64,
+    pub currency: String,
+}
+
+/// A product of the brand.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Product {
+    pub name: String,
+    /// Category name; mapped to Nice classes by `[categories]`.
+    pub category: String,
+    /// Manufacturer's suggested retail price.
+    pub msrp: Money,
+    /// Words that say a listing is this kind of product ("espresso cup",
+    /// "咖啡杯"). Used for product context and to pick the MSRP.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Official photos, relative to the watchlist file.
+    #[serde(default)]
+    pub images: Vec<PathBuf>,
+    /// Where the official photos are published (cited in copyright
+    /// complaints).
+    #[serde(default)]
+    pub image_urls: Vec<String>,
+}
+
+/// The kind of an IP right.
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum RightKind {
+    Trademark,
+    Copyright,
+    DesignPatent,
+    Patent,
+}
+
+impl RightKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RightKind::Trademark => "trademark",
+            RightKind::Copyright => "copyright",
+            RightKind::DesignPatent => "design_patent",
+            RightKind::Patent => "patent",
+        }
+    }
+}
+
+/// One verified IP right the complaints rest on.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Right {
+    /// Short unique id used in drafts and batches ("us-tm-5123456").
+    pub id: String,
+    pub kind: RightKind,
+    /// Country or region code where the right is valid ("US", "CN", "EU").
+    pub jurisdiction: String,
+    /// Registration number as on the certificate.
+    pub registration_number: String,
+    /// The registrant (usually the rights holder).
+    #[serde(default)]
+    pub registrant: Option<String>,
+    /// For trademarks: the mark registered.
+    #[serde(default)]
+    pub mark: Option<String>,
+    /// For trademarks: Nice classes covered.
+    #[serde(default)]
+    pub classes: Vec<u8>,
+    /// Expiry date, if any (copyright often has none worth stating).
+    #[serde(default)]
+    pub expires: Option<NaiveDate>,
+    /// Certificate file or reference, attached to complaints.
+    #[serde(default)]
+    pub certificate: Option<String>,
+    /// For utility/invention patents: the infringement analysis report.
+    #[serde(default)]
+    pub analysis_report: Option<String>,
+}
+
+/// Matching vocabulary beyond the marks.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Matching {
+    /// Words sellers of fakes use ("replica", "1:1", "AAA", "高仿").
+    #[serde(default)]
+    pub indicators: Vec<String>,
+    /// Phrases that make a listing an accessory ("compatible with"). When
+    /// empty, [`DEFAULT_NEGATIVE_CONTEXT`] applies.
+    #[serde(default)]
+    pub negative_context: Vec<String>,
+}
+
+/// The whole watchlist file.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WatchlistFile {
+    pub brand: Brand,
+    /// Search terms to crawl; when empty, the marks and aliases are used.
+    #[serde(default)]
+    pub terms: Vec<String>,
+    #[serde(default)]
+    pub marks: Vec<Mark>,
+    #[serde(default)]
+    pub matching: Matching,
+    #[serde(default)]
+    pub products: Vec<Product>,
+    /// Category name → Nice classes it falls in.
+    #[serde(default)]
+    pub categories: BTreeMap<String, Vec<u8>>,
+    /// Platform name → seller names or ids allowed to sell the brand.
+    #[serde(default)]
+    pub authorized_sellers: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub rights: Vec<Right>,
+}
+
+/// A loaded, validated watchlist.
+#[derive(Debug, Clone)]
+pub struct Watchlist {
+    /// The file it was read from.
+    pub path: PathBuf,
+    pub file: WatchlistFile,
+}
+
+impl std::ops::Deref for Watchlist {
+    type Target = WatchlistFile;
+    fn deref(&self) -> &WatchlistFile {
+        &self.file
+    }
+}
+
+impl Watchlist {
+    /// Reads, parses and validates a watchlist file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Watchlist> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Watchlist::from_str(path, &text)
+    }
+
+    /// Parses and validates watchlist text; `path` is used in errors and to
+    /// resolve photo paths.
+    pub fn from_str(path: &Path, text: &str) -> Result<Watchlist> {
+        let de = toml::Deserializer::parse(text).map_err(|e| {
+            let (line, column) = e
+                .span()
+                .map(|s| line_col(text, s.start))
+                .unwrap_or((1, 1));
+            Error::Watchlist {
+                path: path.to_path_buf(),
+                line,
+                column,
+                field: "(syntax)".into(),
+                message: e.message().to_string(),
+            }
+        })?;
+        let file: WatchlistFile = serde_path_to_error::deserialize(de).map_err(|e| {
+            let field = e.path().to_string();
+            let inner = e.into_inner();
+            let (line, column) = inner
+                .span()
+                .map(|s| line_col(text, s.start))
+                .unwrap_or((1, 1));
+            Error::Watchlist {
+                path: path.to_path_buf(),
+                line,
+                column,
+                field,
+                message: inner.message().to_string(),
+            }
+        })?;
+        let wl = Watchlist {
+            path: path.to_path_buf(),
+            file,
+        };
+        wl.validate(text)?;
+        Ok(wl)
+    }
+
+    /// The folder photo paths are relative to.
+    pub fn base_dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("."))
+    }
+
+    /// Absolute-or-relative path of an official photo as it is on disk.
+    pub fn image_path(&self, image: &Path) -> PathBuf {
+        if image.is_absolute() {
+            image.to_path_buf()
+        } else {
+            self.base_dir().join(image)
+        }
+    }
+
+    /// The search terms to crawl: `terms`, or every mark and alias.
+    pub fn search_terms(&self) -> Vec<String> {
+        if !self.terms.is_empty() {
+            return self.terms.clone();
+        }
+        let mut out: Vec<String> = Vec::new();
+        for m in &self.marks {
+            for t in std::iter::once(&m.mark).chain(&m.aliases) {
+                if !out.iter().any(|o| o.eq_ignore_ascii_case(t)) {
+                    out.push(t.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// The negative-context phrases in force.
+    pub fn negative_context(&self) -> Vec<String> {
+        if self.matching.negative_context.is_empty() {
+            DEFAULT_NEGATIVE_CONTEXT
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        } else {
+            self.matching.negative_context.clone()
+        }
+    }
+
+    /// True when the seller (by name or id) is authorized on the platform.
+    pub fn is_authorized(
+        &self,
+        platform: Platform,
+        seller_name: Option<&str>,
+        seller_id: Option<&str>,
+    ) -> bool {
+        let Some(list) = self.authorized_sellers.get(platform.as_str()) else {
+            return false;
+        };
+        list.iter().any(|entry| {
+            let entry = entry.trim();
+            seller_name.is_some_and(|n| n.trim().eq_ignore_ascii_case(entry))
+                || seller_id.is_some_and(|id| id.trim() == entry)
+        })
+    }
+
+    fn validate(&self, text: &str) -> Result<()> {
+        let err = |field: String, needle: &str, message: String| {
+            let (line, column) = text
+                .find(needle)
+                .map(|off| line_col(text, off))
+                .unwrap_or((1, 1));
+            Err(Error::Watchlist {
+                path: self.path.clone(),
+                line,
+                column,
+                field,
+                message,
+            })
+        };
+        if self.brand.name.trim().is_empty() {
+            return err("brand.name".into(), "name", "must not be empty".into());
+        }
+        if self.marks.is_empty() {
+            return err(
+                "marks".into(),
+                "[brand]",
+                "at least one [[marks]] entry is required".into(),
+            );
+        }
+        for (i, m) in self.marks.iter().enumerate() {
+            if m.mark.trim().is_empty() {
+                return err(format!("marks[{i}].mark"), "mark", "must not be empty".into());
+            }
+        }
+        for (i, p) in self.products.iter().enumerate() {
+            if !(p.msrp.amount.is_finite() && p.msrp.amount > 0.0) {
+                return err(
+                    format!("products[{i}].msrp.amount"),
+                    &p.name,
+                    format!("must be a positive price, got {}", p.msrp.amount),
+                );
+            }
+            if p.msrp.currency.len() != 3 || !p.msrp.currency.chars().all(|c| c.is_ascii_uppercase())
+            {
+                return err(
+                    format!("products[{i}].msrp.currency"),
+                    &p.msrp.currency,
+                    format!("must be an ISO 4217 code like USD, got {:?}", p.msrp.currency),
+                );
+            }
+            for (j, img) in p.images.iter().enumerate() {
+                let on_disk = self.image_path(img);
+                if !on_disk.is_file() {
+                    return err(
+                        format!("products[{i}].images[{j}]"),
+                        &img.to_string_lossy(),
+                        format!("official image {} does not exist", on_disk.display()),
+                    );
+                }
+            }
+        }
+        for platform in self.authorized_sellers.keys() {
+            if Platform::from_name(platform).is_none() {
+                return err(
+                    format!("authorized_sellers.{platform}"),
+                    platform,
+                    "unknown platform (use aliexpress, alibaba, taobao, tmall, 1688)".into(),
+                );
+            }
+        }
+        for (name, classes) in &self.categories {
+            if let Some(bad) = classes.iter().find(|c| !(1..=45).contains(*c)) {
+                return err(
+                    format!("categories.{name}"),
+                    name,
+                    format!("Nice class {bad} is not between 1 and 45"),
+                );
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, r) in self.rights.iter().enumerate() {
+            if !seen.insert(r.id.as_str()) {
+                return err(
+                    format!("rights[{i}].id"),
+                    &r.id,
+                    format!("duplicate right id {:?}", r.id),
+                );
+            }
+            if r.registration_number.trim().is_empty() {
+                return err(
+                    format!("rights[{i}].registration_number"),
+                    &r.id,
+                    "must not be empty".into(),
+                );
+            }
+            if r.kind == RightKind::Trademark {
+                if !r
+                    .registration_number
+                    .chars()
+                    .all(|c| c.is_ascii_digit())
+                {
+                    return err(
+                        format!("rights[{i}].registration_number"),
+                        &r.registration_number,
+                        "a trademark registration number is digits only".into(),
+                    );
+                }
+                if let Some(bad) = r.classes.iter().find(|c| !(1..=45).contains(*c)) {
+                    return err(
+                        format!("rights[{i}].classes"),
+                        &r.id,
+                        format!("Nice class {bad} is not between 1 and 45"),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[brand]
+name = "Aurora"
+rights_holder = "Aurora Outfitters Ltd."
+
+[[marks]]
+mark = "AURORA"
+aliases = ["奥罗拉"]
+"#;
+
+    #[test]
+    fn minimal_watchlist_loads() {
+        let wl = Watchlist::from_str(Path::new("w.toml"), MINIMAL).unwrap();
+        assert_eq!(wl.search_terms(), vec!["AURORA", "奥罗拉"]);
+        assert!(!wl.negative_context().is_empty());
+    }
+
+    #[test]
+    fn unknown_field_names_line_and_path() {
+        let text = format!("{MINIMAL}\n[[products]]\nname = \"Cup\"\ncategory = \"drinkware\"\nmsrp = {{ amount = 39.0, currency = \"USD\" }}\nmsrpp = 3\n");
+        let err = Watchlist::from_str(Path::new("w.toml"), &text).unwrap_err();
+        match err {
+            Error::Watchlist {
+                line, field, message, ..
+            } => {
+                assert_eq!(line, 14, "{message}");
+                assert!(field.contains("products"), "{field}");
+                assert!(message.contains("msrpp"), "{message}");
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+
+    #[test]
+    fn wrong_type_names_field() {
+        let text = MINIMAL.replace("aliases = [\"奥罗拉\"]", "aliases = \"奥罗拉\"");
+        let err = Watchlist::from_str(Path::new("w.toml"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("w.toml:8:"), "{err}");
+        assert!(err.contains("marks[0].aliases"), "{err}");
+    }
+
+    #[test]
+    fn missing_official_image_is_an_error() {
+        let text = format!("{MINIMAL}\n[[products]]\nname = \"Cup\"\ncategory = \"drinkware\"\nmsrp = {{ amount = 39.0, currency = \"USD\" }}\nimages = [\"nope/cup.jpg\"]\n");
+        let err = Watchlist::from_str(Path::new("w.toml"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("products[0].images[0]"), "{err}");
+        assert!(err.contains("does not exist"), "{err}");
+        assert!(err.starts_with("w.toml:14:"), "{err}");
+    }
+
+    #[test]
+    fn bad_trademark_number_and_class() {
+        let text = format!("{MINIMAL}\n[[rights]]\nid = \"t\"\nkind = \"trademark\"\njurisdiction = \"US\"\nregistration_number = \"12a\"\n");
+        let err = Watchlist::from_str(Path::new("w.toml"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("rights[0].registration_number"), "{err}");
+    }
+
+    #[test]
+    fn authorized_seller_matches_name_or_id() {
+        let text = format!("{MINIMAL}\n[authorized_sellers]\naliexpress = [\"Aurora Official Store\", \"1100234567\"]\n");
+        let wl = Watchlist::from_str(Path::new("w.toml"), &text).unwrap();
+        assert!(wl.is_authorized(Platform::AliExpress, Some("aurora official store"), None));
+        assert!(wl.is_authorized(Platform::AliExpress, None, Some("1100234567")));
+        assert!(!wl.is_authorized(Platform::Taobao, Some("Aurora Official Store"), None));
+    }
+}
