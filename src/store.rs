@@ -1,1 +1,278 @@
-//! store (in progress).
+//! The sled store: every listing, its history, every finding, and the raw
+//! bytes of every page captured, kept across runs.
+//!
+//! Key scheme (one sled tree each; values are JSON unless noted):
+//!
+//! | tree | key | value |
+//! |---|---|---|
+//! | `listings` | `platform/id` | [`ListingRecord`]: latest listing, first/last seen, history of changes, sources |
+//! | `findings` | `platform/id` | the latest [`crate::score::Finding`] for the listing |
+//! | `pages` | SHA-256 of the body (hex) | [`PageRecord`]: URL, capture time, status, content type |
+//! | `blobs` | SHA-256 of the body (hex) | raw body bytes as fetched (not JSON) |
+//! | `meta` | `schema` | schema version |
+//!
+//! Listings are keyed by `(platform, id)`, so rescanning the same pages
+//! updates records instead of adding copies. Times are capture times (data),
+//! never the wall clock of the scan, so a rescan of a recording changes
+//! nothing. A listing and its finding are written in one transaction, and
+//! the store is flushed at the end of a scan, so a crash loses at most the
+//! listing being written.
+
+use crate::error::{Error, Result};
+use crate::fetch::Capture;
+use crate::listing::Listing;
+use crate::score::Finding;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional;
+use std::path::{Path, PathBuf};
+
+/// Schema version written to `meta/schema`.
+pub const SCHEMA_VERSION: &str = "1";
+
+/// One change to a listing between two sightings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub at: DateTime<Utc>,
+    pub field: String,
+    pub old: String,
+    pub new: String,
+}
+
+/// A page a listing was read from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    pub url: String,
+    pub sha256: String,
+    pub captured_at: DateTime<Utc>,
+}
+
+/// A listing over time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListingRecord {
+    pub listing: Listing,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    #[serde(default)]
+    pub history: Vec<Change>,
+    #[serde(default)]
+    pub sources: Vec<Source>,
+}
+
+/// Metadata of a captured page; the bytes are in `blobs`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PageRecord {
+    pub url: String,
+    pub final_url: String,
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub captured_at: DateTime<Utc>,
+    pub sha256: String,
+}
+
+/// The store in a data folder.
+#[derive(Clone)]
+pub struct Store {
+    path: PathBuf,
+    db: sled::Db,
+    listings: sled::Tree,
+    findings: sled::Tree,
+    pages: sled::Tree,
+    blobs: sled::Tree,
+}
+
+impl Store {
+    /// Opens (or creates) the store at `DIR/store`.
+    pub fn open(data_dir: &Path) -> Result<Store> {
+        let path = data_dir.join("store");
+        std::fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+        let err = |e: sled::Error| Error::Store {
+            path: path.clone(),
+            message: e.to_string(),
+        };
+        let db = sled::open(&path).map_err(err)?;
+        let store = Store {
+            listings: db.open_tree("listings").map_err(err)?,
+            findings: db.open_tree("findings").map_err(err)?,
+            pages: db.open_tree("pages").map_err(err)?,
+            blobs: db.open_tree("blobs").map_err(err)?,
+            path: path.clone(),
+            db,
+        };
+        store
+            .db
+            .insert("meta/schema", SCHEMA_VERSION)
+            .map_err(err)?;
+        Ok(store)
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> Error {
+        Error::Store {
+            path: self.path.clone(),
+            message: e.to_string(),
+        }
+    }
+
+    /// Keeps a captured page: metadata and raw bytes, addressed by SHA-256.
+    pub fn put_page(&self, capture: &Capture) -> Result<()> {
+        let record = PageRecord {
+            url: capture.url.clone(),
+            final_url: capture.final_url.clone(),
+            status: capture.status,
+            content_type: capture.content_type.clone(),
+            captured_at: capture.captured_at,
+            sha256: capture.sha256.clone(),
+        };
+        let json = serde_json::to_vec(&record).map_err(|e| self.err(e))?;
+        self.blobs
+            .insert(capture.sha256.as_bytes(), capture.body.as_slice())
+            .map_err(|e| self.err(e))?;
+        self.pages
+            .insert(capture.sha256.as_bytes(), json)
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// The raw bytes of a captured page.
+    pub fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .blobs
+            .get(sha256.as_bytes())
+            .map_err(|e| self.err(e))?
+            .map(|v| v.to_vec()))
+    }
+
+    /// The metadata of a captured page.
+    pub fn page(&self, sha256: &str) -> Result<Option<PageRecord>> {
+        self.get_json(&self.pages, sha256)
+    }
+
+    /// Records a sighting of a listing and its finding in one transaction,
+    /// keeping first-seen time and a history of changes.
+    pub fn record(
+        &self,
+        listing: &Listing,
+        sources: &[Source],
+        seen_at: DateTime<Utc>,
+        finding: &Finding,
+    ) -> Result<ListingRecord> {
+        let key = listing.key();
+        let previous: Option<ListingRecord> = self.get_json(&self.listings, &key)?;
+        let record = match previous {
+            None => ListingRecord {
+                listing: listing.clone(),
+                first_seen: seen_at,
+                last_seen: seen_at,
+                history: Vec::new(),
+                sources: sources.to_vec(),
+            },
+            Some(mut rec) => {
+                let changes = diff(&rec.listing, listing, seen_at.max(rec.last_seen));
+                rec.history.extend(changes);
+                rec.first_seen = rec.first_seen.min(seen_at);
+                rec.last_seen = rec.last_seen.max(seen_at);
+                for s in sources {
+                    if !rec.sources.iter().any(|o| o.sha256 == s.sha256) {
+                        rec.sources.push(s.clone());
+                    }
+                }
+                rec.listing = listing.clone();
+                rec
+            }
+        };
+        let listing_json = serde_json::to_vec(&record).map_err(|e| self.err(e))?;
+        let finding_json = serde_json::to_vec(finding).map_err(|e| self.err(e))?;
+        (&self.listings, &self.findings)
+            .transaction(|(l, f)| {
+                l.insert(key.as_bytes(), listing_json.as_slice())?;
+                f.insert(key.as_bytes(), finding_json.as_slice())?;
+                Ok::<(), ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e: TransactionError<()>| self.err(format!("{e:?}")))?;
+        Ok(record)
+    }
+
+    /// A listing's record.
+    pub fn listing(&self, key: &str) -> Result<Option<ListingRecord>> {
+        self.get_json(&self.listings, key)
+    }
+
+    /// A listing's latest finding.
+    pub fn finding(&self, key: &str) -> Result<Option<Finding>> {
+        self.get_json(&self.findings, key)
+    }
+
+    /// All findings, in key order.
+    pub fn findings(&self) -> Result<Vec<Finding>> {
+        self.all_json(&self.findings)
+    }
+
+    /// All listing records, in key order.
+    pub fn listings(&self) -> Result<Vec<ListingRecord>> {
+        self.all_json(&self.listings)
+    }
+
+    /// Number of listings stored.
+    pub fn listing_count(&self) -> usize {
+        self.listings.len()
+    }
+
+    /// Number of pages stored.
+    pub fn page_count(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// Writes everything to disk.
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush().map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        tree: &sled::Tree,
+        key: &str,
+    ) -> Result<Option<T>> {
+        match tree.get(key.as_bytes()).map_err(|e| self.err(e))? {
+            None => Ok(None),
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| self.err(format!("record {key}: {e}"))),
+        }
+    }
+
+    fn all_json<T: serde::de::DeserializeOwned>(&self, tree: &sled::Tree) -> Result<Vec<T>> {
+        let mut out = Vec::new();
+        for item in tree.iter() {
+            let (key, value) = item.map_err(|e| self.err(e))?;
+            out.push(
+                serde_json::from_slice(&value).map_err(|e| {
+                    self.err(format!("record {}: {e}", String::from_utf8_lossy(&key)))
+                })?,
+            );
+        }
+        Ok(out)
+    }
+}
+
+/// The fields that changed between two sightings.
+fn diff(old: &Listing, new: &Listing, at: DateTime<Utc>) -> Vec<Change> {
+    let mut out = Vec::new();
+    let mut check = |field: &str, a: String, b: String| {
+        if a != b {
+            out.push(Change {
+                at,
+                field: field.to_string(),
+                old: a,
+                new: b,
+            });
+        }
+    };
+    check("title", old.title.clone(), new.title.clone());
+    let price = |l: &Listing| l.price.as_ref().map(|p| p.to_string()).unwrap_or_default();
+    check("price", price(old), price(new));
+    let seller = |l: &Listing| l.seller.name.clone().unwrap_or_default();
+    check("seller", seller(old), seller(new));
+    out
+}
