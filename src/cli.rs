@@ -1,2 +1,463 @@
-//! cli (in progress).
-pub fn main() -> i32 { 0 }
+//! The command line: clap definitions, and each command as a call into the
+//! library. Output formatting for people (tables) and machines (NDJSON)
+//! lives here too.
+
+use crate::error::Error;
+use crate::fetch::replay::ReplayFetcher;
+use crate::index::ListingIndex;
+use crate::marketplaces::{self, PageOutcome};
+use crate::recording::Recording;
+use crate::scan::{recorded_pages, ScanReport, Scanner};
+use crate::score::{Finding, Verdict};
+use crate::store::Store;
+use crate::watchlist::Watchlist;
+use clap::{Parser, Subcommand};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Default watchlist: the demo brand.
+pub const DEFAULT_WATCHLIST: &str = "watchlists/demo.toml";
+/// Default recording: the seeds shipped with knockoff.
+pub const DEFAULT_RECORDING: &str = "seeds";
+/// Default data folder.
+pub const DEFAULT_DATA_DIR: &str = "knockoff-data";
+
+/// Process exit codes (documented in the README).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    /// The command completed (a scan may still have met bad pages: see its summary).
+    Ok = 0,
+    /// A runtime failure: the store or index could not be written, an output failed.
+    Failure = 1,
+    /// Bad usage or input: arguments, watchlist, recording, config, unknown host.
+    Usage = 2,
+    /// A scan read no page at all (everything failed or was blocked).
+    NothingRead = 3,
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "knockoff",
+    version,
+    about = "Hunts counterfeits of a brand on Alibaba Group marketplaces and drafts IPP takedown complaints"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Scan a recording (default: the demo brand over seeds/) and report findings.
+    Scan {
+        /// Brand watchlist (TOML).
+        #[arg(long, default_value = DEFAULT_WATCHLIST)]
+        watchlist: PathBuf,
+        /// Recording folder to replay (manifest.toml + files).
+        #[arg(long, default_value = DEFAULT_RECORDING)]
+        replay: PathBuf,
+        /// Data folder for the store and index.
+        #[arg(long, default_value = DEFAULT_DATA_DIR)]
+        data: PathBuf,
+        /// One JSON object per finding (NDJSON) instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Show cleared listings in the table too.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show what the parser sees in one saved page.
+    Parse {
+        /// The URL the page was fetched from (chooses the platform and page type).
+        #[arg(long)]
+        url: String,
+        /// Content-Type the page was served with (for charset sniffing).
+        #[arg(long)]
+        content_type: Option<String>,
+        /// The saved page.
+        file: PathBuf,
+    },
+    /// Search the listings of a data folder (titles and sellers, fuzzy).
+    Search {
+        #[arg(long, default_value = DEFAULT_DATA_DIR)]
+        data: PathBuf,
+        /// Maximum results.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// List the spellings of a mark found in the index instead of searching.
+        #[arg(long)]
+        variants: bool,
+        query: String,
+    },
+}
+
+/// Runs the command line and returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::Usage as i32
+            } else {
+                0
+            };
+        }
+    };
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::Failure as i32;
+        }
+    };
+    let code = runtime.block_on(run(cli));
+    code as i32
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    let result = match cli.command {
+        Command::Scan {
+            watchlist,
+            replay,
+            data,
+            json,
+            all,
+        } => scan_command(&watchlist, &replay, &data, json, all, &mut out).await,
+        Command::Parse {
+            url,
+            content_type,
+            file,
+        } => parse_command(&url, content_type.as_deref(), &file, &mut out),
+        Command::Search {
+            data,
+            limit,
+            variants,
+            query,
+        } => search_command(&data, &query, limit, variants, &mut out),
+    };
+    match result {
+        Ok(code) => code,
+        Err(CliError::BrokenPipe) => ExitCode::Ok,
+        Err(CliError::Knockoff(e)) => {
+            eprintln!("error: {e}");
+            exit_code_for(&e)
+        }
+    }
+}
+
+/// Maps an error to its exit code: input problems are usage errors.
+pub fn exit_code_for(e: &Error) -> ExitCode {
+    match e {
+        Error::Watchlist { .. }
+        | Error::Recording { .. }
+        | Error::Config { .. }
+        | Error::Url { .. }
+        | Error::UnknownHost { .. } => ExitCode::Usage,
+        Error::Io { .. } => ExitCode::Usage,
+        _ => ExitCode::Failure,
+    }
+}
+
+/// A command's failure: a library error, or stdout closed by the reader.
+pub enum CliError {
+    Knockoff(Error),
+    BrokenPipe,
+}
+
+impl From<Error> for CliError {
+    fn from(e: Error) -> Self {
+        CliError::Knockoff(e)
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            CliError::BrokenPipe
+        } else {
+            CliError::Knockoff(Error::io("<stdout>", e))
+        }
+    }
+}
+
+type CliResult = std::result::Result<ExitCode, CliError>;
+
+async fn scan_command(
+    watchlist: &Path,
+    replay: &Path,
+    data: &Path,
+    json: bool,
+    all: bool,
+    out: &mut dyn Write,
+) -> CliResult {
+    let wl = Watchlist::load(watchlist)?;
+    let recording = Recording::open(replay)?;
+    let fetcher = ReplayFetcher::new(recording.clone());
+    let store = Store::open(data)?;
+    let index = ListingIndex::open(data)?;
+    let scanner = Scanner::new(&wl, &fetcher, chrono::Utc::now().date_naive())?;
+    let (pages, fetch_problems) = recorded_pages(&recording, &fetcher).await;
+    let mut report = scanner
+        .scan_pages(pages, Some(&store), Some(&index))
+        .await?;
+    report.problems.splice(0..0, fetch_problems);
+    if json {
+        for f in &report.findings {
+            serde_json::to_writer(&mut *out, f).map_err(|e| Error::Other(e.to_string()))?;
+            writeln!(out)?;
+        }
+    } else {
+        print_table(&report, all, out)?;
+        print_summary(&report, out)?;
+    }
+    let parsed_any = report
+        .per_platform
+        .values()
+        .any(|s| s.pages > s.blocked + s.failed + s.drift);
+    Ok(if report.pages_read == 0 || !parsed_any {
+        eprintln!(
+            "error: no page could be read: {} pages, all failed, blocked or drifted",
+            report.pages_read
+        );
+        ExitCode::NothingRead
+    } else {
+        ExitCode::Ok
+    })
+}
+
+/// The findings table: one row per listing, reasons one per line below.
+pub fn print_table(report: &ScanReport, all: bool, out: &mut dyn Write) -> std::io::Result<()> {
+    let rows: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| all || f.verdict != Verdict::Clear)
+        .collect();
+    if rows.is_empty() {
+        writeln!(out, "No listing flagged or in need of review.")?;
+        return Ok(());
+    }
+    let cells: Vec<[String; 6]> = rows
+        .iter()
+        .map(|f| {
+            [
+                f.platform.as_str().to_string(),
+                f.listing_id.clone(),
+                truncate(f.seller.as_deref().unwrap_or("-"), 28),
+                f.price
+                    .as_ref()
+                    .map(|p| p.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                f.score.to_string(),
+                f.verdict.as_str().to_uppercase(),
+            ]
+        })
+        .collect();
+    let headers = [
+        "PLATFORM",
+        "LISTING ID",
+        "SELLER",
+        "PRICE",
+        "SCORE",
+        "VERDICT",
+    ];
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in &cells {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(display_width(c));
+        }
+    }
+    let line = |cols: &[String]| {
+        cols.iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c}{}", " ".repeat(w.saturating_sub(display_width(c)))))
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    writeln!(out, "{}", line(&headers.map(String::from)).trim_end())?;
+    for (f, row) in rows.iter().zip(&cells) {
+        writeln!(out, "{}", line(row).trim_end())?;
+        writeln!(out, "    {}", truncate(&f.title, 100))?;
+        for r in &f.reasons {
+            writeln!(out, "    - {r}")?;
+        }
+        for d in &f.drafts {
+            writeln!(
+                out,
+                "    > draft: {} complaint on {} {} ({}), reason {}",
+                d.platform,
+                d.right_kind.as_str(),
+                d.registration_number,
+                d.jurisdiction,
+                d.reason_code.as_str()
+            )?;
+        }
+        for n in &f.needs_right {
+            writeln!(out, "    ! needs_right: {}", n.message)?;
+        }
+        for e in &f.errors {
+            writeln!(out, "    ! {e}")?;
+        }
+    }
+    writeln!(out)?;
+    Ok(())
+}
+
+/// The summary: pages, listings per platform, verdicts, errors, coverage.
+pub fn print_summary(report: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
+    let per: Vec<String> = report
+        .per_platform
+        .iter()
+        .map(|(p, s)| format!("{p} {}", s.listings))
+        .collect();
+    writeln!(
+        out,
+        "Summary: {} pages read; listings parsed: {}; flagged {}, needs review {}, cleared {}; errors {}",
+        report.pages_read,
+        if per.is_empty() { "none".to_string() } else { per.join(", ") },
+        report.count(Verdict::Flag),
+        report.count(Verdict::Review),
+        report.count(Verdict::Clear),
+        report.problems.len()
+    )?;
+    for (p, s) in &report.per_platform {
+        let cov: Vec<String> = s
+            .coverage()
+            .iter()
+            .map(|(name, share)| format!("{name} {:.0}%", share * 100.0))
+            .collect();
+        let warn = if s.drifting() {
+            "  WARNING: parser drift — check the layout"
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "  {p}: {} pages ({} blocked, {} drift, {} failed); coverage {}{warn}",
+            s.pages,
+            s.blocked,
+            s.drift,
+            s.failed,
+            cov.join(", ")
+        )?;
+    }
+    if !report.problems.is_empty() {
+        writeln!(out, "Problems:")?;
+        for p in &report.problems {
+            writeln!(out, "  [{}] {}: {}", p.kind, p.url, p.message)?;
+        }
+    }
+    Ok(())
+}
+
+fn display_width(s: &str) -> usize {
+    s.chars()
+        .map(|c| {
+            if crate::brand::is_cjk(c) || ('\u{FF01}'..='\u{FF60}').contains(&c) {
+                2
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+fn parse_command(
+    url: &str,
+    content_type: Option<&str>,
+    file: &Path,
+    out: &mut dyn Write,
+) -> CliResult {
+    let (platform, parsed) = marketplaces::platform_for_url(url)?;
+    let bytes = std::fs::read(file).map_err(|e| Error::io(file, e))?;
+    let outcome = marketplaces::parse_page(platform, &parsed, &bytes, content_type);
+    let json = |v: &dyn erased::Json| v.to_line();
+    match &outcome {
+        PageOutcome::Ok {
+            listings,
+            page,
+            total,
+            ..
+        } if listings.is_empty() => {
+            writeln!(
+                out,
+                "{}",
+                json(
+                    &serde_json::json!({"status": "empty", "platform": platform, "page": page, "total": total, "url": url})
+                )
+            )?;
+        }
+        PageOutcome::Ok { listings, .. } => {
+            for l in listings {
+                writeln!(out, "{}", json(l))?;
+            }
+        }
+        other => writeln!(out, "{}", json(other))?,
+    }
+    Ok(ExitCode::Ok)
+}
+
+fn search_command(
+    data: &Path,
+    query: &str,
+    limit: usize,
+    variants: bool,
+    out: &mut dyn Write,
+) -> CliResult {
+    if !data.join("index").is_dir() {
+        return Err(Error::Other(format!(
+            "{}: no index here (run `knockoff scan --data {}` first)",
+            data.display(),
+            data.display()
+        ))
+        .into());
+    }
+    let index = ListingIndex::open(data)?;
+    if variants {
+        for v in index.mark_variants(query)? {
+            writeln!(out, "{}", serde_json::to_string(&v).unwrap_or_default())?;
+        }
+    } else {
+        for hit in index.search(query, limit)? {
+            writeln!(out, "{}", serde_json::to_string(&hit).unwrap_or_default())?;
+        }
+    }
+    Ok(ExitCode::Ok)
+}
+
+mod erased {
+    /// Serializes anything serializable to one JSON line.
+    pub trait Json {
+        fn to_line(&self) -> String;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn to_line(&self) -> String {
+            serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+        }
+    }
+}

@@ -250,7 +250,10 @@ mod tests {
             Platform::from_host("www.aliexpress.com"),
             Some(Platform::AliExpress)
         );
-        assert_eq!(Platform::from_host("detail.1688.com"), Some(Platform::S1688));
+        assert_eq!(
+            Platform::from_host("detail.1688.com"),
+            Some(Platform::S1688)
+        );
         assert_eq!(Platform::from_host("s.taobao.com"), Some(Platform::Taobao));
         assert_eq!(Platform::from_host("notaobao.com"), None);
         assert_eq!(Platform::from_host("example.com"), None);

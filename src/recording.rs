@@ -62,8 +62,8 @@ impl Recording {
     pub fn open(dir: impl AsRef<Path>) -> Result<Recording> {
         let dir = dir.as_ref().to_path_buf();
         let manifest_path = dir.join(MANIFEST_FILE);
-        let text = std::fs::read_to_string(&manifest_path)
-            .map_err(|e| Error::io(&manifest_path, e))?;
+        let text =
+            std::fs::read_to_string(&manifest_path).map_err(|e| Error::io(&manifest_path, e))?;
         let manifest: Manifest = toml::from_str(&text).map_err(|e| Error::Recording {
             path: manifest_path.clone(),
             message: describe_toml_error(&text, &e),
@@ -175,10 +175,9 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
-    let col = before
-        .rfind('\n')
-        .map_or(before.chars().count(), |nl| before[nl + 1..].chars().count())
-        + 1;
+    let col = before.rfind('\n').map_or(before.chars().count(), |nl| {
+        before[nl + 1..].chars().count()
+    }) + 1;
     (line, col)
 }
 

@@ -1,1 +1,526 @@
-//! scan (in progress).
+//! The scan: pages in, findings out.
+//!
+//! [`Scanner`] holds what a scan needs from the watchlist (mark matcher,
+//! official-photo index, products) and a [`Fetcher`] for listing photos.
+//! [`Scanner::scan_pages`] parses every page, merges the views of each
+//! listing (a search card and its item page), fetches and matches its
+//! photos, scores it, drafts complaints for flagged listings, and records
+//! everything in the store and the index. Bad pages and bad photos are
+//! recorded as problems and the scan goes on.
+//!
+//! The same code serves replay (pages from a recording, see
+//! [`recorded_pages`]) and live crawling (pages from the crawler).
+
+use crate::brand::{find_phrases, MarkMatcher};
+use crate::complaint::{self, Grounds};
+use crate::error::{Error, Result};
+use crate::fetch::{Capture, Fetcher, ResourceKind};
+use crate::imagehash::ReferenceIndex;
+use crate::index::ListingIndex;
+use crate::listing::{Listing, Platform};
+use crate::marketplaces::{self, PageOutcome};
+use crate::recording::Recording;
+use crate::score::{self, Evidence, Finding, PhotoEvidence, SignalKind, Verdict};
+use crate::store::{Source, Store};
+use crate::watchlist::Watchlist;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// Photos examined per listing (main photo first).
+pub const MAX_PHOTOS_PER_LISTING: usize = 4;
+/// Share of listings with a field below which a platform is reported as
+/// drifting in the summary.
+pub const COVERAGE_WARN_BELOW: f64 = 0.5;
+
+/// Counts for one platform.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PlatformStats {
+    pub pages: u32,
+    pub blocked: u32,
+    pub drift: u32,
+    pub failed: u32,
+    pub listings: u32,
+    pub with_title: u32,
+    pub with_price: u32,
+    pub with_seller: u32,
+    pub with_image: u32,
+}
+
+impl PlatformStats {
+    /// Share of listings with title, price, seller, image.
+    pub fn coverage(&self) -> [(&'static str, f64); 4] {
+        let n = f64::from(self.listings.max(1));
+        [
+            ("title", f64::from(self.with_title) / n),
+            ("price", f64::from(self.with_price) / n),
+            ("seller", f64::from(self.with_seller) / n),
+            ("image", f64::from(self.with_image) / n),
+        ]
+    }
+
+    /// True when pages drifted or a field is mostly missing.
+    pub fn drifting(&self) -> bool {
+        self.drift > 0
+            || (self.listings > 0
+                && self
+                    .coverage()
+                    .iter()
+                    .any(|(_, share)| *share < COVERAGE_WARN_BELOW))
+    }
+}
+
+/// Something that went wrong on one page or photo; the scan went on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Problem {
+    /// `blocked`, `drift`, `http`, `fetch`, `unknown_host`, `image`.
+    pub kind: String,
+    pub url: String,
+    pub message: String,
+}
+
+/// What a scan did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ScanReport {
+    pub pages_read: u32,
+    pub per_platform: BTreeMap<Platform, PlatformStats>,
+    /// Every listing's finding: flagged first, then review, then cleared.
+    pub findings: Vec<Finding>,
+    pub problems: Vec<Problem>,
+}
+
+impl ScanReport {
+    pub fn count(&self, verdict: Verdict) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.verdict == verdict)
+            .count()
+    }
+}
+
+/// A product of the watchlist, as the scan uses it.
+struct ProductInfo {
+    name: String,
+    category: String,
+    msrp: f64,
+    currency: String,
+    keywords: Vec<String>,
+    image_names: Vec<String>,
+    image_urls: Vec<String>,
+}
+
+/// Everything a scan needs, prepared once.
+pub struct Scanner<'a> {
+    wl: &'a Watchlist,
+    fetcher: &'a dyn Fetcher,
+    matcher: MarkMatcher,
+    references: ReferenceIndex,
+    products: Vec<ProductInfo>,
+    keywords: Vec<String>,
+    negative: Vec<String>,
+    filing_date: NaiveDate,
+}
+
+impl<'a> Scanner<'a> {
+    /// Prepares a scan: builds the mark matcher and hashes the official
+    /// photos. An official photo that cannot be read or decoded is an error
+    /// naming the file: a scan without it would miss copies of it.
+    pub fn new(
+        wl: &'a Watchlist,
+        fetcher: &'a dyn Fetcher,
+        filing_date: NaiveDate,
+    ) -> Result<Self> {
+        let matcher = MarkMatcher::new(
+            wl.marks
+                .iter()
+                .map(|m| (m.mark.as_str(), m.aliases.as_slice())),
+        );
+        let mut references = ReferenceIndex::new();
+        let mut products = Vec::new();
+        for (i, p) in wl.products.iter().enumerate() {
+            let mut image_names = Vec::new();
+            for (j, img) in p.images.iter().enumerate() {
+                let path = wl.image_path(img);
+                let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+                let name = reference_name(img);
+                references
+                    .add_bytes(&name, &bytes)
+                    .map_err(|e| Error::Watchlist {
+                        path: wl.path.clone(),
+                        line: 0,
+                        column: 0,
+                        field: format!("products[{i}].images[{j}]"),
+                        message: format!("official image {} cannot be used: {e}", path.display()),
+                    })?;
+                image_names.push(name);
+            }
+            products.push(ProductInfo {
+                name: p.name.clone(),
+                category: p.category.clone(),
+                msrp: p.msrp.amount,
+                currency: p.msrp.currency.clone(),
+                keywords: p.keywords.clone(),
+                image_names,
+                image_urls: p.image_urls.clone(),
+            });
+        }
+        let keywords = products.iter().flat_map(|p| p.keywords.clone()).collect();
+        Ok(Scanner {
+            wl,
+            fetcher,
+            matcher,
+            references,
+            products,
+            keywords,
+            negative: wl.negative_context(),
+            filing_date,
+        })
+    }
+
+    /// Parses, examines, scores and records every page.
+    pub async fn scan_pages(
+        &self,
+        pages: Vec<Capture>,
+        store: Option<&Store>,
+        index: Option<&ListingIndex>,
+    ) -> Result<ScanReport> {
+        let mut report = ScanReport::default();
+        // Merged listings by key, with the pages they came from.
+        let mut merged: BTreeMap<String, (Listing, Vec<Source>)> = BTreeMap::new();
+        for page in &pages {
+            report.pages_read += 1;
+            if let Some(store) = store {
+                store.put_page(page)?;
+            }
+            let (platform, url) = match marketplaces::platform_for_url(&page.url) {
+                Ok(found) => found,
+                Err(e) => {
+                    report.problems.push(Problem {
+                        kind: "unknown_host".into(),
+                        url: page.url.clone(),
+                        message: e.to_string(),
+                    });
+                    continue;
+                }
+            };
+            let stats = report.per_platform.entry(platform).or_default();
+            stats.pages += 1;
+            if !page.is_success() {
+                stats.failed += 1;
+                report.problems.push(Problem {
+                    kind: "http".into(),
+                    url: page.url.clone(),
+                    message: format!("HTTP {}", page.status),
+                });
+                continue;
+            }
+            let outcome =
+                marketplaces::parse_page(platform, &url, &page.body, page.content_type.as_deref());
+            match outcome {
+                PageOutcome::Ok { listings, .. } => {
+                    for l in listings {
+                        let source = Source {
+                            url: page.url.clone(),
+                            sha256: page.sha256.clone(),
+                            captured_at: page.captured_at,
+                        };
+                        match merged.get_mut(&l.key()) {
+                            Some((existing, sources)) => {
+                                existing.merge_from(&l);
+                                sources.push(source);
+                            }
+                            None => {
+                                merged.insert(l.key(), (l, vec![source]));
+                            }
+                        }
+                    }
+                }
+                PageOutcome::Blocked { marker, reason, .. } => {
+                    stats.blocked += 1;
+                    report.problems.push(Problem {
+                        kind: "blocked".into(),
+                        url: page.url.clone(),
+                        message: format!("{reason} (marker {marker})"),
+                    });
+                }
+                PageOutcome::Drift {
+                    page: kind,
+                    missing,
+                    detail,
+                    ..
+                } => {
+                    stats.drift += 1;
+                    report.problems.push(Problem {
+                        kind: "drift".into(),
+                        url: page.url.clone(),
+                        message: format!("{kind:?} page lacks {}: {detail}", missing.join(", ")),
+                    });
+                }
+            }
+        }
+
+        let mut photo_cache: HashMap<String, PhotoResult> = HashMap::new();
+        let mut to_index = Vec::new();
+        for (listing, sources) in merged.values() {
+            let stats = report.per_platform.entry(listing.platform).or_default();
+            stats.listings += 1;
+            stats.with_title += u32::from(!listing.title.trim().is_empty());
+            stats.with_price += u32::from(listing.price.is_some());
+            stats.with_seller +=
+                u32::from(listing.seller.name.is_some() || listing.seller.id.is_some());
+            stats.with_image += u32::from(!listing.images.is_empty());
+
+            let mut photos = Vec::new();
+            let mut errors = Vec::new();
+            for url in listing.images.iter().take(MAX_PHOTOS_PER_LISTING) {
+                if !photo_cache.contains_key(url) {
+                    let result = self.examine_photo(url, store).await;
+                    photo_cache.insert(url.clone(), result);
+                }
+                match &photo_cache[url] {
+                    PhotoResult::Matched(p) => photos.push(p.clone()),
+                    PhotoResult::NoMatch => {}
+                    PhotoResult::Failed(msg) => {
+                        errors.push(msg.clone());
+                        report.problems.push(Problem {
+                            kind: "image".into(),
+                            url: url.clone(),
+                            message: format!("{msg} (listing {})", listing.key()),
+                        });
+                    }
+                }
+            }
+            let mut finding = self.evaluate(listing, photos, sources);
+            finding.errors = errors;
+            if let Some(store) = store {
+                let seen_at = sources
+                    .iter()
+                    .map(|s| s.captured_at)
+                    .max()
+                    .unwrap_or(DateTime::<Utc>::MIN_UTC);
+                store.record(listing, sources, seen_at, &finding)?;
+            }
+            to_index.push(listing.clone());
+            report.findings.push(finding);
+        }
+        if let Some(index) = index {
+            index.upsert(&to_index)?;
+        }
+        if let Some(store) = store {
+            store.flush()?;
+        }
+        report.findings.sort_by(|a, b| {
+            a.verdict
+                .cmp(&b.verdict)
+                .then(b.score.cmp(&a.score))
+                .then(a.key().cmp(&b.key()))
+        });
+        Ok(report)
+    }
+
+    /// Fetches a photo, keeps it, and matches it against official photos.
+    async fn examine_photo(&self, url: &str, store: Option<&Store>) -> PhotoResult {
+        let capture = match self.fetcher.fetch(url, ResourceKind::Image).await {
+            Ok(c) => c,
+            Err(e) => return PhotoResult::Failed(format!("photo {url}: {e}")),
+        };
+        if !capture.is_success() {
+            return PhotoResult::Failed(format!("photo {url}: HTTP {}", capture.status));
+        }
+        if let Some(store) = store {
+            if let Err(e) = store.put_page(&capture) {
+                return PhotoResult::Failed(format!("photo {url}: {e}"));
+            }
+        }
+        match self.references.best_match_bytes(&capture.body, url) {
+            Ok(Some(m)) if m.is_match => PhotoResult::Matched(PhotoEvidence {
+                url: url.to_string(),
+                sha256: capture.sha256.clone(),
+                reference: m.reference,
+                distance: m.distance,
+                bits: m.bits,
+                transform: m.transform,
+            }),
+            Ok(_) => PhotoResult::NoMatch,
+            Err(e) => PhotoResult::Failed(e.to_string()),
+        }
+    }
+
+    /// Scores one listing given its matched photos (pure apart from the
+    /// filing date fixed at construction).
+    pub fn evaluate(
+        &self,
+        listing: &Listing,
+        photos: Vec<PhotoEvidence>,
+        sources: &[Source],
+    ) -> Finding {
+        let wl = self.wl;
+        let text = &listing.title;
+        let marks = self.matcher.find(text);
+        let indicators: Vec<String> = find_phrases(text, &wl.matching.indicators)
+            .into_iter()
+            .map(String::from)
+            .collect();
+        let mut accessory: Vec<String> = find_phrases(text, &self.negative)
+            .into_iter()
+            .map(String::from)
+            .collect();
+        // "for AURORA ...": the mark is the object of "for".
+        for hit in &marks {
+            let before = text[..hit.start].trim_end().to_lowercase();
+            if before.ends_with(" for") || before == "for" || before.ends_with("适用") {
+                let phrase = format!("for {}", hit.variant);
+                if !accessory.contains(&phrase) {
+                    accessory.push(phrase);
+                }
+            }
+        }
+        let product_keywords: Vec<String> = find_phrases(text, &self.keywords)
+            .into_iter()
+            .map(String::from)
+            .collect();
+        let product = self.pick_product(text, &photos);
+        let common_word_marks = wl
+            .marks
+            .iter()
+            .filter(|m| m.common_word)
+            .map(|m| m.mark.clone())
+            .collect();
+        let authorized = wl.is_authorized(
+            listing.platform,
+            listing.seller.name.as_deref(),
+            listing.seller.id.as_deref(),
+        );
+        let ev = Evidence {
+            marks: marks.clone(),
+            common_word_marks,
+            indicators,
+            accessory,
+            product_keywords,
+            photos: photos
+                .iter()
+                .map(|p| {
+                    (
+                        p.url.clone(),
+                        p.sha256.clone(),
+                        crate::imagehash::ImageMatch {
+                            reference: p.reference.clone(),
+                            distance: p.distance,
+                            bits: p.bits,
+                            is_match: true,
+                            transform: p.transform.clone(),
+                        },
+                    )
+                })
+                .collect(),
+            msrp: product.map(|p| (p.name.clone(), p.msrp, p.currency.clone())),
+            authorized,
+        };
+        let (score, verdict, signals) = score::score(listing, &ev);
+        let (drafts, needs_right) = if verdict == Verdict::Flag {
+            let counterfeit_signs = signals
+                .iter()
+                .filter(|s| matches!(s.kind, SignalKind::Indicator | SignalKind::Price))
+                .map(|s| s.reason.clone())
+                .collect();
+            let matched_product = photos.first().and_then(|ph| {
+                self.products
+                    .iter()
+                    .find(|p| p.image_names.contains(&ph.reference))
+            });
+            let grounds = Grounds {
+                platform: Some(listing.platform),
+                listing_url: &listing.url,
+                marks: &marks,
+                photos: &photos,
+                counterfeit_signs,
+                product: product.map(|p| (p.name.as_str(), p.category.as_str())),
+                photo_published_at: matched_product
+                    .map(|p| p.image_urls.clone())
+                    .unwrap_or_default(),
+            };
+            complaint::draft(wl, &grounds, self.filing_date)
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        Finding {
+            platform: listing.platform,
+            listing_id: listing.id.clone(),
+            url: listing.url.clone(),
+            title: listing.title.clone(),
+            seller: listing.seller.name.clone(),
+            seller_id: listing.seller.id.clone(),
+            price: listing.price.clone(),
+            score,
+            verdict,
+            reasons: signals.iter().map(|s| s.reason.clone()).collect(),
+            signals,
+            drafts,
+            needs_right,
+            product: product.map(|p| p.name.clone()),
+            photos,
+            errors: Vec::new(),
+            source_urls: sources.iter().map(|s| s.url.clone()).collect(),
+        }
+    }
+
+    /// The product a listing is compared with: the one whose official photo
+    /// it copies, else the one most of whose keywords its title names.
+    fn pick_product(&self, text: &str, photos: &[PhotoEvidence]) -> Option<&ProductInfo> {
+        if let Some(p) = photos.iter().find_map(|ph| {
+            self.products
+                .iter()
+                .find(|p| p.image_names.contains(&ph.reference))
+        }) {
+            return Some(p);
+        }
+        self.products
+            .iter()
+            .map(|p| (find_phrases(text, &p.keywords).len(), p))
+            .filter(|(n, _)| *n > 0)
+            .max_by_key(|(n, _)| *n)
+            .map(|(_, p)| p)
+    }
+}
+
+enum PhotoResult {
+    Matched(PhotoEvidence),
+    NoMatch,
+    Failed(String),
+}
+
+/// The name an official photo is reported by: its file name.
+pub fn reference_name(path: &std::path::Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// The pages of a recording (everything that is not an image), fetched
+/// through the given fetcher in manifest order.
+pub async fn recorded_pages(
+    recording: &Recording,
+    fetcher: &dyn Fetcher,
+) -> (Vec<Capture>, Vec<Problem>) {
+    let mut pages = Vec::new();
+    let mut problems = Vec::new();
+    for page in recording.pages() {
+        if page
+            .content_type
+            .trim()
+            .to_ascii_lowercase()
+            .starts_with("image/")
+        {
+            continue;
+        }
+        match fetcher.fetch(&page.url, ResourceKind::Page).await {
+            Ok(c) => pages.push(c),
+            Err(e) => problems.push(Problem {
+                kind: "fetch".into(),
+                url: page.url.clone(),
+                message: e.to_string(),
+            }),
+        }
+    }
+    (pages, problems)
+}

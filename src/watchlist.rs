@@ -232,10 +232,7 @@ impl Watchlist {
     /// resolve photo paths.
     pub fn from_str(path: &Path, text: &str) -> Result<Watchlist> {
         let de = toml::Deserializer::parse(text).map_err(|e| {
-            let (line, column) = e
-                .span()
-                .map(|s| line_col(text, s.start))
-                .unwrap_or((1, 1));
+            let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
             Error::Watchlist {
                 path: path.to_path_buf(),
                 line,
@@ -352,7 +349,11 @@ impl Watchlist {
         }
         for (i, m) in self.marks.iter().enumerate() {
             if m.mark.trim().is_empty() {
-                return err(format!("marks[{i}].mark"), "mark", "must not be empty".into());
+                return err(
+                    format!("marks[{i}].mark"),
+                    "mark",
+                    "must not be empty".into(),
+                );
             }
         }
         for (i, p) in self.products.iter().enumerate() {
@@ -363,12 +364,16 @@ impl Watchlist {
                     format!("must be a positive price, got {}", p.msrp.amount),
                 );
             }
-            if p.msrp.currency.len() != 3 || !p.msrp.currency.chars().all(|c| c.is_ascii_uppercase())
+            if p.msrp.currency.len() != 3
+                || !p.msrp.currency.chars().all(|c| c.is_ascii_uppercase())
             {
                 return err(
                     format!("products[{i}].msrp.currency"),
                     &p.msrp.currency,
-                    format!("must be an ISO 4217 code like USD, got {:?}", p.msrp.currency),
+                    format!(
+                        "must be an ISO 4217 code like USD, got {:?}",
+                        p.msrp.currency
+                    ),
                 );
             }
             for (j, img) in p.images.iter().enumerate() {
@@ -417,11 +422,7 @@ impl Watchlist {
                 );
             }
             if r.kind == RightKind::Trademark {
-                if !r
-                    .registration_number
-                    .chars()
-                    .all(|c| c.is_ascii_digit())
-                {
+                if !r.registration_number.chars().all(|c| c.is_ascii_digit()) {
                     return err(
                         format!("rights[{i}].registration_number"),
                         &r.registration_number,
@@ -468,7 +469,10 @@ aliases = ["奥罗拉"]
         let err = Watchlist::from_str(Path::new("w.toml"), &text).unwrap_err();
         match err {
             Error::Watchlist {
-                line, field, message, ..
+                line,
+                field,
+                message,
+                ..
             } => {
                 assert_eq!(line, 14, "{message}");
                 assert!(field.contains("products"), "{field}");

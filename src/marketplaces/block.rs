@@ -70,9 +70,14 @@ pub fn detect(url: &Url, text: &str) -> Option<BlockHit> {
 /// link.
 fn looks_like_login_wall(text: &str, marker: &str) -> bool {
     let lower = text.to_ascii_lowercase();
-    let redirects = ["http-equiv=\"refresh\"", "location.href", "location.replace", "window.location"]
-        .iter()
-        .any(|r| lower.contains(r));
+    let redirects = [
+        "http-equiv=\"refresh\"",
+        "location.href",
+        "location.replace",
+        "window.location",
+    ]
+    .iter()
+    .any(|r| lower.contains(r));
     redirects || text.len() < 4096 && lower.contains(marker)
 }
 
@@ -93,7 +98,11 @@ mod tests {
 
     #[test]
     fn login_redirect_host_is_blocked() {
-        let hit = detect(&u("https://login.taobao.com/member/login.jhtml?redirectURL=x"), "").unwrap();
+        let hit = detect(
+            &u("https://login.taobao.com/member/login.jhtml?redirectURL=x"),
+            "",
+        )
+        .unwrap();
         assert_eq!(hit.marker, "login.taobao.com");
     }
 

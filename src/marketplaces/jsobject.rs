@@ -93,11 +93,13 @@ fn balanced(s: &str) -> Option<&str> {
 /// Follows a path of object keys and array indices (`"data.root.fields"`;
 /// numeric segments index arrays).
 pub fn at<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').filter(|s| !s.is_empty()).try_fold(value, |v, seg| match v {
-        Value::Object(map) => map.get(seg),
-        Value::Array(items) => seg.parse::<usize>().ok().and_then(|i| items.get(i)),
-        _ => None,
-    })
+    path.split('.')
+        .filter(|s| !s.is_empty())
+        .try_fold(value, |v, seg| match v {
+            Value::Object(map) => map.get(seg),
+            Value::Array(items) => seg.parse::<usize>().ok().and_then(|i| items.get(i)),
+            _ => None,
+        })
 }
 
 /// A value as a trimmed, non-empty string; numbers are formatted.

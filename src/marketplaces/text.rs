@@ -98,7 +98,9 @@ pub fn parse_price(text: &str, default_currency: &str) -> Option<Price> {
 /// The currency a price text names, if any.
 pub fn currency_of(text: &str) -> Option<&'static str> {
     let t = text.to_ascii_uppercase();
-    for code in ["USD", "CNY", "RMB", "EUR", "GBP", "RUB", "JPY", "KRW", "BRL"] {
+    for code in [
+        "USD", "CNY", "RMB", "EUR", "GBP", "RUB", "JPY", "KRW", "BRL",
+    ] {
         if t.contains(code) {
             return Some(if code == "RMB" { "CNY" } else { code });
         }
@@ -166,7 +168,10 @@ mod tests {
         let p = parse_price("$8.51 - $12.00", "USD").unwrap();
         assert_eq!((p.amount, p.max), (8.51, Some(12.0)));
         let p = parse_price("¥59.00-88.00", "USD").unwrap();
-        assert_eq!((p.amount, p.max, p.currency.as_str()), (59.0, Some(88.0), "CNY"));
+        assert_eq!(
+            (p.amount, p.max, p.currency.as_str()),
+            (59.0, Some(88.0), "CNY")
+        );
         let p = parse_price("1,299.00", "CNY").unwrap();
         assert_eq!(p.amount, 1299.0);
         assert!(parse_price("contact supplier", "USD").is_none());
