@@ -1,8 +1,35 @@
-//! Taobao parser (placeholder until its issue lands: reports every page as drift).
+//! Taobao parser (search and item pages), plus the helpers its sister sites
+//! Tmall and 1688 share with it: one Alibaba China stack, so the same
+//! quirks recur (`alicdn` size suffixes on photos, `\u`-escaped JavaScript
+//! literals, URL-encoded nicks, sales counted as "人付款" or "月成交").
+//!
+//! Search pages, tried in this order (first that yields cards wins):
+//! 1. `g_page_config = {…};` → `mods.itemlist.data.auctions[]` (the full
+//!    result list; the DOM of such pages is an empty shell filled by JS);
+//! 2. the rendered DOM `#mainsrp-itemlist .items .item`;
+//! 3. the 2023 React cards whose class names are hashed build names
+//!    (`Card--doubleCardWrapper--L2XFE73`), matched by their stable prefix.
+//!
+//! Item pages: `.tb-main-title[data-title]`, `#J_StrPrice .tb-rmb-num`,
+//! `.tb-shop-name a[title]`, `#J_ImgBooth`, and `g_config = {…}`, a
+//! JavaScript literal (it holds `+new Date` and function calls, so its
+//! scalars are read one by one when it does not parse as JSON5).
+//!
+//! Listing URLs are always built from the item id: search results link to
+//! `click.simba.taobao.com` trackers for paid placements.
 
-use super::{Marketplace, PageKind, PageOutcome};
-use crate::listing::{listing_key, Platform};
+use super::text::{absolute_url, collapse_ws, parse_price, parse_sales, strip_markup};
+use super::{check_coverage, jsobject, Marketplace, PageKind, PageOutcome};
+use crate::listing::{Listing, Platform, Price, Sales, SalesKind, Seller};
+use scraper::{ElementRef, Html, Selector};
+use serde_json::Value;
 use url::Url;
+
+/// Results per Taobao search page; page N starts at `s = 44 × (N-1)`.
+pub const SEARCH_PAGE_SIZE: u32 = 44;
+
+/// Canonical item URL prefix; the id is appended.
+const ITEM_URL_PREFIX: &str = "https://item.taobao.com/item.htm?id=";
 
 /// The Taobao parser.
 pub struct Taobao;
@@ -12,27 +39,1007 @@ impl Marketplace for Taobao {
         Platform::Taobao
     }
 
-    fn page_kind(&self, _url: &Url) -> PageKind {
-        PageKind::Search
-    }
-
-    fn parse(&self, url: &Url, _html: &str) -> PageOutcome {
-        PageOutcome::Drift {
-            platform: Platform::Taobao,
-            url: url.to_string(),
-            page: self.page_kind(url),
-            missing: vec!["parser".into()],
-            detail: "no parser for this platform yet".into(),
+    fn page_kind(&self, url: &Url) -> PageKind {
+        let host = url.host_str().unwrap_or_default();
+        let path = url.path();
+        if host.starts_with("item.") || path.ends_with("/item.htm") || path.starts_with("/item/") {
+            PageKind::Item
+        } else {
+            PageKind::Search
         }
     }
 
-    fn search_url(&self, base: &Url, term: &str, _page: u32) -> Url {
-        let mut u = base.clone();
-        u.query_pairs_mut().append_pair("q", term);
+    fn parse(&self, url: &Url, html: &str) -> PageOutcome {
+        if let Some(blocked) =
+            sign_in_form(Platform::Taobao, url, html, &["g_page_config", "g_config"])
+        {
+            return blocked;
+        }
+        match self.page_kind(url) {
+            PageKind::Search => parse_search(url, html),
+            PageKind::Item => parse_item(url, html),
+        }
+    }
+
+    fn search_url(&self, base: &Url, term: &str, page: u32) -> Url {
+        let mut u = url_under(base, "search");
+        {
+            let mut q = u.query_pairs_mut();
+            q.append_pair("q", term);
+            if page > 1 {
+                q.append_pair("s", &(SEARCH_PAGE_SIZE * (page - 1)).to_string());
+            }
+        }
         u
     }
 
     fn item_url(&self, id: &str) -> String {
-        listing_key(Platform::Taobao, id)
+        format!("{ITEM_URL_PREFIX}{}", encode_component(id))
+    }
+}
+
+fn parse_search(url: &Url, html: &str) -> PageOutcome {
+    let mut missing = Vec::new();
+    let mut detail = String::new();
+    if html.contains("g_page_config") {
+        match jsobject::value_after(html, "g_page_config") {
+            Some(cfg) => {
+                if let Some(auctions) =
+                    jsobject::at(&cfg, "mods.itemlist.data.auctions").and_then(Value::as_array)
+                {
+                    let listings: Vec<Listing> = auctions
+                        .iter()
+                        .filter_map(|a| auction_listing(a, url))
+                        .collect();
+                    if listings.is_empty() && !auctions.is_empty() {
+                        return drift(
+                            url,
+                            PageKind::Search,
+                            vec!["nid".into()],
+                            format!(
+                                "{} auctions in g_page_config, none with an item id",
+                                auctions.len()
+                            ),
+                        );
+                    }
+                    let total = search_total(&cfg);
+                    return check_coverage(
+                        Platform::Taobao,
+                        url,
+                        PageKind::Search,
+                        listings,
+                        total,
+                    );
+                }
+                if jsobject::string_at(&cfg, "mods.nores.status").as_deref() == Some("show") {
+                    return ok_empty(Platform::Taobao);
+                }
+                missing.push("mods.itemlist.data.auctions".to_string());
+                detail.push_str("g_page_config has no mods.itemlist.data.auctions");
+            }
+            None => {
+                missing.push("g_page_config".to_string());
+                detail.push_str("g_page_config is present but does not parse");
+            }
+        }
+    } else {
+        missing.push("g_page_config".to_string());
+        detail.push_str("no g_page_config");
+    }
+
+    let doc = Html::parse_document(html);
+    let mut listings = dom_cards(&doc, url);
+    if listings.is_empty() {
+        listings = hashed_cards(&doc, url);
+    }
+    if !listings.is_empty() {
+        return check_coverage(Platform::Taobao, url, PageKind::Search, listings, None);
+    }
+    if says_no_results(html) {
+        return ok_empty(Platform::Taobao);
+    }
+    missing.push("#mainsrp-itemlist .item".to_string());
+    drift(
+        url,
+        PageKind::Search,
+        missing,
+        format!("{detail}, and no result cards in the DOM"),
+    )
+}
+
+/// The result count a search page states (`pager.totalCount`).
+fn search_total(cfg: &Value) -> Option<u64> {
+    [
+        "mods.pager.data.totalCount",
+        "mods.sortbar.data.pager.totalCount",
+    ]
+    .iter()
+    .find_map(|p| jsobject::f64_at(cfg, p))
+    .filter(|n| *n >= 0.0)
+    .map(|n| n as u64)
+}
+
+/// One `auctions[]` entry of `g_page_config`.
+fn auction_listing(a: &Value, page: &Url) -> Option<Listing> {
+    let id = jsobject::string_at(a, "nid")?;
+    let title = jsobject::string_at(a, "raw_title")
+        .or_else(|| jsobject::string_at(a, "title"))
+        .map(|t| strip_markup(&t))
+        .unwrap_or_default();
+    let price = jsobject::string_at(a, "view_price").and_then(|p| parse_price(&p, "CNY"));
+    let user_id = jsobject::string_at(a, "user_id");
+    let seller = Seller {
+        name: jsobject::string_at(a, "nick").map(|n| strip_markup(&n)),
+        url: jsobject::string_at(a, "shopLink")
+            .and_then(|l| absolute_url(&l, page))
+            .or_else(|| user_id.as_deref().map(shop_url)),
+        id: user_id,
+        ..Seller::default()
+    };
+    let images = jsobject::string_at(a, "pic_url")
+        .and_then(|p| image_url(&p, page))
+        .into_iter()
+        .collect();
+    let detail = jsobject::string_at(a, "detail_url").unwrap_or_default();
+    let sponsored = a.get("p4p").is_some_and(truthy) || is_click_tracker(&detail);
+    let mut listing = Listing {
+        platform: Platform::Taobao,
+        url: Taobao.item_url(&id),
+        id,
+        title,
+        price,
+        seller,
+        images,
+        moq: None,
+        sales: jsobject::string_at(a, "view_sales").and_then(|s| sales_from_text(&s)),
+        location: jsobject::string_at(a, "item_loc"),
+        sponsored,
+        source_url: page.to_string(),
+        missing: Vec::new(),
+    };
+    listing.missing = missing_fields(&listing);
+    Some(listing)
+}
+
+/// The server-rendered result cards (`#mainsrp-itemlist .items .item`).
+fn dom_cards(doc: &Html, page: &Url) -> Vec<Listing> {
+    let mut out: Vec<Listing> = Vec::new();
+    for card in doc.select(&sel("#mainsrp-itemlist .items .item")) {
+        let Some(id) = attr_in(card, "a[data-nid]", "data-nid")
+            .or_else(|| card.value().attr("data-nid").map(str::to_string))
+            .or_else(|| {
+                card.select(&sel("a[href]"))
+                    .find_map(|a| a.value().attr("href").and_then(|h| query_param(h, "id")))
+            })
+        else {
+            continue;
+        };
+        if out.iter().any(|l| l.id == id) {
+            continue;
+        }
+        let title = text_in(card, ".row-2.title a")
+            .or_else(|| text_in(card, ".title a"))
+            .or_else(|| attr_in(card, "img", "alt"))
+            .unwrap_or_default();
+        let price = text_in(card, ".price strong")
+            .or_else(|| text_in(card, ".price"))
+            .and_then(|p| parse_price(&p, "CNY"));
+        let shop = card.select(&sel(".shopname")).next();
+        let seller = Seller {
+            // The shop link holds icon spans before the name: the last
+            // non-empty text node is the name.
+            name: shop.and_then(|s| {
+                s.text()
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .last()
+                    .map(str::to_string)
+            }),
+            id: shop.and_then(|s| s.value().attr("data-userid").map(str::to_string)),
+            url: shop
+                .and_then(|s| s.value().attr("href").or(s.value().attr("data-href")))
+                .and_then(|h| absolute_url(h, page)),
+            ..Seller::default()
+        };
+        let images = card
+            .select(&sel("img"))
+            .next()
+            .and_then(|img| lazy_src(img, &["data-src", "data-ks-lazyload", "src"]))
+            .and_then(|s| image_url(&s, page))
+            .into_iter()
+            .collect();
+        let sponsored = card
+            .select(&sel("a[href]"))
+            .any(|a| a.value().attr("href").is_some_and(is_click_tracker));
+        let mut listing = Listing {
+            platform: Platform::Taobao,
+            url: Taobao.item_url(&id),
+            id,
+            title,
+            price,
+            seller,
+            images,
+            moq: None,
+            sales: text_in(card, ".deal-cnt").and_then(|s| sales_from_text(&s)),
+            location: text_in(card, ".location"),
+            sponsored,
+            source_url: page.to_string(),
+            missing: Vec::new(),
+        };
+        listing.missing = missing_fields(&listing);
+        out.push(listing);
+    }
+    out
+}
+
+/// The 2023 React cards, whose class names end in a per-build hash.
+fn hashed_cards(doc: &Html, page: &Url) -> Vec<Listing> {
+    let mut out: Vec<Listing> = Vec::new();
+    for card in doc.select(&sel(r#"[class*="Card--doubleCardWrapper"]"#)) {
+        let href = card
+            .value()
+            .attr("href")
+            .map(str::to_string)
+            .or_else(|| attr_in(card, "a[href]", "href"))
+            .unwrap_or_default();
+        let Some(id) =
+            query_param(&href, "id").or_else(|| card.value().attr("data-id").map(str::to_string))
+        else {
+            continue;
+        };
+        if out.iter().any(|l| l.id == id) {
+            continue;
+        }
+        let price = {
+            let int = text_in(card, r#"[class*="Price--priceInt"]"#);
+            let frac = text_in(card, r#"[class*="Price--priceFloat"]"#).unwrap_or_default();
+            int.and_then(|i| parse_price(&format!("{i}{frac}"), "CNY"))
+        };
+        let location = {
+            let parts: Vec<String> = card
+                .select(&sel(r#"[class*="Price--procity"]"#))
+                .map(|e| collapse_ws(&e.text().collect::<String>()))
+                .filter(|t| !t.is_empty())
+                .collect();
+            (!parts.is_empty()).then(|| parts.join(" "))
+        };
+        let shop_sel = sel(r#"[class*="ShopInfo--shopName"]"#);
+        // The shop link is an <a> inside the card's <a>; HTML parsing
+        // closes the card there, so the link may follow the card instead.
+        let shop = card.select(&shop_sel).next().or_else(|| {
+            card.next_siblings()
+                .filter_map(ElementRef::wrap)
+                .take_while(|e| {
+                    !e.value()
+                        .attr("class")
+                        .is_some_and(|c| c.contains("Card--doubleCardWrapper"))
+                })
+                .find_map(|e| {
+                    if e.value()
+                        .attr("class")
+                        .is_some_and(|c| c.contains("ShopInfo--shopName"))
+                    {
+                        Some(e)
+                    } else {
+                        e.select(&shop_sel).next()
+                    }
+                })
+        });
+        let mut listing = Listing {
+            platform: Platform::Taobao,
+            url: Taobao.item_url(&id),
+            id,
+            title: text_in(card, r#"[class*="Title--title"]"#).unwrap_or_default(),
+            price,
+            seller: Seller {
+                name: shop
+                    .map(|s| collapse_ws(&s.text().collect::<String>()))
+                    .filter(|s| !s.is_empty()),
+                url: shop
+                    .and_then(|s| s.value().attr("href"))
+                    .and_then(|h| absolute_url(h, page)),
+                ..Seller::default()
+            },
+            images: card
+                .select(&sel(r#"img[class*="MainPic--mainPic"]"#))
+                .next()
+                .and_then(|img| lazy_src(img, &["data-src", "src"]))
+                .and_then(|s| image_url(&s, page))
+                .into_iter()
+                .collect(),
+            moq: None,
+            sales: text_in(card, r#"[class*="Price--realSales"]"#)
+                .and_then(|s| sales_from_text(&s)),
+            location,
+            sponsored: is_click_tracker(&href),
+            source_url: page.to_string(),
+            missing: Vec::new(),
+        };
+        listing.missing = missing_fields(&listing);
+        out.push(listing);
+    }
+    out
+}
+
+fn parse_item(url: &Url, html: &str) -> PageOutcome {
+    let doc = Html::parse_document(html);
+    let config = jsobject::object_after(html, "g_config");
+    let cfg = |key: &str| config.and_then(|c| js_scalar(c, key));
+
+    let title = attr_in_doc(&doc, ".tb-main-title[data-title]", "data-title")
+        .or_else(|| text_in_doc(&doc, ".tb-main-title"))
+        .or_else(|| cfg("title"))
+        .map(|t| strip_markup(&t));
+    let id = query_param(url.as_str(), "id")
+        .or_else(|| cfg("itemId"))
+        .or_else(|| id_from_path(url.path()));
+    let (Some(id), Some(title)) = (id, title) else {
+        let mut missing = Vec::new();
+        if config.is_none() {
+            missing.push("g_config".to_string());
+        }
+        missing.push(".tb-main-title".to_string());
+        return drift(
+            url,
+            PageKind::Item,
+            missing,
+            "an item page without a title or item id".to_string(),
+        );
+    };
+    let price = ["#J_PromoPriceNum", "#J_StrPrice .tb-rmb-num", ".tb-rmb-num"]
+        .iter()
+        .filter_map(|s| text_in_doc(&doc, s))
+        .find_map(|p| parse_price(&p, "CNY"));
+    let shop_link = doc.select(&sel(".tb-shop-name a")).next();
+    let seller = Seller {
+        name: shop_link
+            .and_then(|a| a.value().attr("title").map(str::to_string))
+            .or_else(|| shop_link.map(|a| collapse_ws(&a.text().collect::<String>())))
+            .filter(|n| !n.is_empty())
+            .or_else(|| cfg("shopName")),
+        id: cfg("sellerId"),
+        url: shop_link
+            .and_then(|a| a.value().attr("href"))
+            .and_then(|h| absolute_url(h, url)),
+        ..Seller::default()
+    };
+    let images = item_images(&doc, url, "#J_ImgBooth", "#J_UlThumb img");
+    let mut listing = Listing {
+        platform: Platform::Taobao,
+        url: Taobao.item_url(&id),
+        id,
+        title,
+        price,
+        seller,
+        images,
+        moq: None,
+        sales: None,
+        location: None,
+        sponsored: false,
+        source_url: url.to_string(),
+        missing: Vec::new(),
+    };
+    listing.missing = missing_fields(&listing);
+    PageOutcome::Ok {
+        platform: Platform::Taobao,
+        page: PageKind::Item,
+        listings: vec![listing],
+        total: None,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Helpers shared by the Taobao, Tmall and 1688 parsers.
+// ---------------------------------------------------------------------------
+
+/// A selector from a literal in these modules (each is exercised by the
+/// tests, so a typo fails there, never on a page).
+pub(crate) fn sel(css: &str) -> Selector {
+    Selector::parse(css).unwrap_or_else(|e| panic!("bad selector literal {css:?}: {e:?}"))
+}
+
+/// The collapsed text of the first element matching `css` under `el`.
+pub(crate) fn text_in(el: ElementRef<'_>, css: &str) -> Option<String> {
+    el.select(&sel(css))
+        .map(|e| collapse_ws(&e.text().collect::<String>()))
+        .find(|t| !t.is_empty())
+}
+
+/// An attribute of the first element matching `css` under `el` that has it.
+pub(crate) fn attr_in(el: ElementRef<'_>, css: &str, attr: &str) -> Option<String> {
+    el.select(&sel(css))
+        .filter_map(|e| e.value().attr(attr))
+        .map(|a| a.trim().to_string())
+        .find(|a| !a.is_empty())
+}
+
+/// [`text_in`] over a whole document.
+pub(crate) fn text_in_doc(doc: &Html, css: &str) -> Option<String> {
+    text_in(doc.root_element(), css)
+}
+
+/// [`attr_in`] over a whole document.
+pub(crate) fn attr_in_doc(doc: &Html, css: &str, attr: &str) -> Option<String> {
+    attr_in(doc.root_element(), css, attr)
+}
+
+/// The first of `attrs` an `<img>` has that is a real URL: lazy-loading
+/// pages put a 1×1 placeholder (`s.gif`) in `src`.
+pub(crate) fn lazy_src(img: ElementRef<'_>, attrs: &[&str]) -> Option<String> {
+    attrs
+        .iter()
+        .filter_map(|a| img.value().attr(a))
+        .map(str::trim)
+        .find(|v| !v.is_empty() && !v.ends_with("/s.gif") && !v.starts_with("data:"))
+        .map(str::to_string)
+}
+
+/// The main photo and thumbnails of an item page, absolute, full size,
+/// without duplicates.
+pub(crate) fn item_images(doc: &Html, page: &Url, booth: &str, thumbs: &str) -> Vec<String> {
+    let mut images: Vec<String> = Vec::new();
+    let (booth_sel, thumb_sel) = (sel(booth), sel(thumbs));
+    let booth_imgs = doc.select(&booth_sel).filter_map(|img| {
+        lazy_src(img, &["data-src", "src", "data-ks-lazyload"]).or_else(|| {
+            // `#J_ImgBooth` is sometimes the wrapper, not the <img>.
+            img.select(&sel("img"))
+                .find_map(|i| lazy_src(i, &["data-src", "src"]))
+        })
+    });
+    let thumb_imgs = doc
+        .select(&thumb_sel)
+        .filter_map(|img| lazy_src(img, &["data-src", "src", "data-ks-lazyload"]));
+    for raw in booth_imgs.chain(thumb_imgs) {
+        if let Some(u) = image_url(&raw, page) {
+            if !images.contains(&u) {
+                images.push(u);
+            }
+        }
+    }
+    images
+}
+
+/// An absolute, full-size photo URL: `alicdn` serves thumbnails by
+/// appending a size to the file name (`….jpg_230x230.jpg`,
+/// `….jpg_460x460q90.jpg_.webp`), which is cut off so that the same photo
+/// seen on a search card and an item page has one URL.
+pub(crate) fn image_url(raw: &str, page: &Url) -> Option<String> {
+    let abs = absolute_url(raw, page)?;
+    Some(full_size_image(&abs))
+}
+
+/// Cuts an `alicdn` thumbnail suffix after the real extension.
+pub(crate) fn full_size_image(url: &str) -> String {
+    let lower = url.to_ascii_lowercase();
+    let file_start = lower.rfind('/').map_or(0, |i| i + 1);
+    // The earliest extension wins: `a.png_460x460q90.jpg_.webp` is a PNG.
+    let cut = [".jpg_", ".jpeg_", ".png_", ".webp_", ".gif_"]
+        .iter()
+        .filter_map(|ext| {
+            lower[file_start..]
+                .find(ext)
+                .map(|pos| file_start + pos + ext.len() - 1)
+        })
+        .min();
+    if let Some(cut) = cut {
+        return url[..cut].to_string();
+    }
+    url.to_string()
+}
+
+/// A sales text parsed with the kind its wording names: "7261人付款" are
+/// buyers, "月成交 95笔" / "月销 300+" a month's sales, "成交2.4万+元"
+/// yuan traded, anything else units sold.
+pub(crate) fn sales_from_text(text: &str) -> Option<Sales> {
+    let kind = if text.contains('元') {
+        SalesKind::TurnoverCny
+    } else if text.contains('月') {
+        SalesKind::Monthly
+    } else if ["人付款", "人收货", "人购买", "人已购"]
+        .iter()
+        .any(|w| text.contains(w))
+    {
+        SalesKind::Buyers
+    } else {
+        SalesKind::Sold
+    };
+    parse_sales(text, kind)
+}
+
+/// Fields a listing lacks, named as the watchers of drift expect them.
+pub(crate) fn missing_fields(l: &Listing) -> Vec<String> {
+    let mut missing = Vec::new();
+    if l.title.trim().is_empty() {
+        missing.push("title".to_string());
+    }
+    if l.price.is_none() {
+        missing.push("price".to_string());
+    }
+    if l.seller.name.is_none() && l.seller.id.is_none() {
+        missing.push("seller".to_string());
+    }
+    if l.images.is_empty() {
+        missing.push("images".to_string());
+    }
+    missing
+}
+
+/// A price range from the lowest and highest of several prices.
+pub(crate) fn price_range(prices: &[f64], currency: &str) -> Option<Price> {
+    let valid: Vec<f64> = prices
+        .iter()
+        .copied()
+        .filter(|p| p.is_finite() && *p >= 0.0)
+        .collect();
+    let min = valid.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = valid.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    min.is_finite().then(|| Price {
+        amount: min,
+        max: (max > min).then_some(max),
+        currency: currency.to_string(),
+    })
+}
+
+/// A click tracker that does not name the item (paid placements).
+pub(crate) fn is_click_tracker(href: &str) -> bool {
+    let h = href.to_ascii_lowercase();
+    [
+        "click.simba.taobao.com",
+        "dj.1688.com/ci_bb",
+        "click.mz.simba.taobao.com",
+        "s.click.taobao.com",
+    ]
+    .iter()
+    .any(|t| h.contains(t))
+}
+
+/// A query parameter of a possibly protocol-relative or relative URL.
+pub(crate) fn query_param(href: &str, name: &str) -> Option<String> {
+    let base = Url::parse("https://base.invalid/").ok()?;
+    let u = if let Some(rest) = href.trim().strip_prefix("//") {
+        Url::parse(&format!("https://{rest}")).ok()?
+    } else {
+        base.join(href.trim()).ok()?
+    };
+    u.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// The first run of digits after `/item/` or `/offer/` in a path.
+pub(crate) fn id_from_path(path: &str) -> Option<String> {
+    ["/item/", "/offer/"].iter().find_map(|p| {
+        let rest = &path[path.find(p)? + p.len()..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        (!digits.is_empty()).then_some(digits)
+    })
+}
+
+/// `base` with `path` appended to its path (a path prefix such as a mock
+/// server's `/taobao/` is kept), without query or fragment.
+pub(crate) fn url_under(base: &Url, path: &str) -> Url {
+    let mut u = base.clone();
+    let prefix = base.path().trim_end_matches('/');
+    u.set_path(&format!("{prefix}/{}", path.trim_start_matches('/')));
+    u.set_query(None);
+    u.set_fragment(None);
+    u
+}
+
+/// Percent-encodes an id for use in a query value.
+pub(crate) fn encode_component(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.trim().as_bytes()).collect()
+}
+
+/// A Taobao shop front from the seller's numeric user id.
+fn shop_url(user_id: &str) -> String {
+    format!(
+        "https://store.taobao.com/shop/view_shop.htm?user_number_id={}",
+        encode_component(user_id)
+    )
+}
+
+/// JSON truthiness as the sites use it (`1`, `"1"`, `true`, `"true"`).
+pub(crate) fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => matches!(s.trim(), "1" | "true" | "yes"),
+        _ => false,
+    }
+}
+
+/// Decodes a URL-encoded nick (`%E5%A5%A5…`, `+` for space). The bytes are
+/// UTF-8 on current pages and GBK on older ones; both are accepted.
+pub(crate) fn decode_nick(raw: &str) -> String {
+    let bytes = raw.trim().as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                        continue;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    match String::from_utf8(out) {
+        Ok(s) => s,
+        Err(e) => {
+            let bytes = e.into_bytes();
+            let (text, _, _) = encoding_rs::GB18030.decode(&bytes);
+            text.into_owned()
+        }
+    }
+}
+
+/// The first value under `key` anywhere in a JSON tree (depth first).
+/// Blobs nest the same fields at different depths across versions
+/// (`itemDO.itemId`, `item.itemId`, `globalData.tempModel.offerId`).
+pub(crate) fn find_key<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    match v {
+        Value::Object(map) => map
+            .get(key)
+            .filter(|x| !x.is_null())
+            .or_else(|| map.values().find_map(|x| find_key(x, key))),
+        Value::Array(items) => items.iter().find_map(|x| find_key(x, key)),
+        _ => None,
+    }
+}
+
+/// The first of `keys` found anywhere in `v`, as a trimmed non-empty string.
+pub(crate) fn find_string(v: &Value, keys: &[&str]) -> Option<String> {
+    keys.iter().find_map(|k| match find_key(v, k)? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+/// Reads one scalar (`key: 'value'`, `"key":"value"`, `key: 123`) from a
+/// JavaScript object literal that is not valid JSON5, decoding `\u` and
+/// `\x` escapes. The key must stand as a whole word.
+pub(crate) fn js_scalar(literal: &str, key: &str) -> Option<String> {
+    let bytes = literal.as_bytes();
+    let mut from = 0;
+    while let Some(pos) = literal[from..].find(key) {
+        let start = from + pos;
+        let end = start + key.len();
+        from = end;
+        let before = start.checked_sub(1).map(|i| bytes[i]);
+        if before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$') {
+            continue;
+        }
+        let mut rest = &literal[end..];
+        rest = rest.strip_prefix(['"', '\'']).unwrap_or(rest);
+        let Some(after_colon) = rest.trim_start().strip_prefix(':') else {
+            continue;
+        };
+        let value = after_colon.trim_start();
+        if let Some(q) = value.chars().next().filter(|c| *c == '\'' || *c == '"') {
+            let body = &value[1..];
+            let mut escaped = false;
+            for (i, c) in body.char_indices() {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    let s = unescape_js(&body[..i]);
+                    return (!s.trim().is_empty()).then(|| s.trim().to_string());
+                }
+            }
+            return None;
+        }
+        let token: String = value
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+            .collect();
+        return (!token.is_empty() && token != "null" && token != "undefined").then_some(token);
+    }
+    None
+}
+
+/// Decodes JavaScript string escapes (`\u5965`, surrogate pairs, `\x41`,
+/// `\n`, `\'`). Malformed escapes are kept as written.
+pub(crate) fn unescape_js(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    let mut pending_high: Option<u32> = None;
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('u') => {
+                let hex: String = chars.by_ref().take(4).collect();
+                match u32::from_str_radix(&hex, 16) {
+                    Ok(code @ 0xD800..=0xDBFF) => pending_high = Some(code),
+                    Ok(code @ 0xDC00..=0xDFFF) => {
+                        if let Some(high) = pending_high.take() {
+                            let combined = 0x10000 + ((high - 0xD800) << 10) + (code - 0xDC00);
+                            out.extend(char::from_u32(combined));
+                        }
+                    }
+                    Ok(code) => out.extend(char::from_u32(code)),
+                    Err(_) => {
+                        out.push_str("\\u");
+                        out.push_str(&hex);
+                    }
+                }
+            }
+            Some('x') => {
+                let hex: String = chars.by_ref().take(2).collect();
+                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    Some(ch) => out.push(ch),
+                    None => {
+                        out.push_str("\\x");
+                        out.push_str(&hex);
+                    }
+                }
+            }
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// A sign-in page served in place of the requested page (anonymous
+/// clients are sent to `login.taobao.com`; the capture records the page
+/// that came back under the URL that was asked for). Recognised by a
+/// password form that posts to a login host, on a page without the data
+/// blobs the real page would carry. Complements `block::detect`, which
+/// only trusts a login host in the text of short or redirecting pages.
+pub(crate) fn sign_in_form(
+    platform: Platform,
+    url: &Url,
+    html: &str,
+    data_markers: &[&str],
+) -> Option<PageOutcome> {
+    if data_markers.iter().any(|m| html.contains(m)) {
+        return None;
+    }
+    let lower = html.to_ascii_lowercase();
+    let has_form = lower.contains("type=\"password\"")
+        || lower.contains("type='password'")
+        || lower.contains("id=\"login-form\"");
+    if !has_form {
+        return None;
+    }
+    let marker = [
+        "login.taobao.com",
+        "login.tmall.com",
+        "login.1688.com",
+        "passport.alibaba.com",
+    ]
+    .into_iter()
+    .find(|m| lower.contains(m))?;
+    Some(PageOutcome::Blocked {
+        platform,
+        url: url.to_string(),
+        marker: marker.to_string(),
+        reason: "login wall: a sign-in form came back instead of the page".to_string(),
+    })
+}
+
+/// Search pages that state there are no results ("没有找到", "没找到与").
+pub(crate) fn says_no_results(html: &str) -> bool {
+    ["没有找到与", "没找到与", "没有找到相关", "抱歉，没有找到"]
+        .iter()
+        .any(|m| html.contains(m))
+}
+
+/// A search page that legitimately has no results.
+pub(crate) fn ok_empty(platform: Platform) -> PageOutcome {
+    PageOutcome::Ok {
+        platform,
+        page: PageKind::Search,
+        listings: Vec::new(),
+        total: Some(0),
+    }
+}
+
+fn drift(url: &Url, page: PageKind, missing: Vec<String>, detail: String) -> PageOutcome {
+    drift_for(Platform::Taobao, url, page, missing, detail)
+}
+
+/// A typed drift outcome.
+pub(crate) fn drift_for(
+    platform: Platform,
+    url: &Url,
+    page: PageKind,
+    missing: Vec<String>,
+    detail: String,
+) -> PageOutcome {
+    PageOutcome::Drift {
+        platform,
+        url: url.to_string(),
+        page,
+        missing,
+        detail,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn search_url_keeps_prefix_and_pages_by_44() {
+        let t = Taobao;
+        assert_eq!(
+            t.search_url(&u("https://s.taobao.com/"), "奥罗拉", 1)
+                .as_str(),
+            "https://s.taobao.com/search?q=%E5%A5%A5%E7%BD%97%E6%8B%89"
+        );
+        assert_eq!(
+            t.search_url(&u("http://127.0.0.1:8080/taobao/"), "AURORA cup", 3)
+                .as_str(),
+            "http://127.0.0.1:8080/taobao/search?q=AURORA+cup&s=88"
+        );
+        assert_eq!(t.item_url("123"), "https://item.taobao.com/item.htm?id=123");
+    }
+
+    #[test]
+    fn page_kinds() {
+        let t = Taobao;
+        assert_eq!(
+            t.page_kind(&u("https://item.taobao.com/item.htm?id=1")),
+            PageKind::Item
+        );
+        assert_eq!(
+            t.page_kind(&u("https://s.taobao.com/search?q=x")),
+            PageKind::Search
+        );
+        assert_eq!(
+            t.page_kind(&u("https://world.taobao.com/item/12.htm")),
+            PageKind::Item
+        );
+    }
+
+    #[test]
+    fn thumbnail_suffixes_are_cut() {
+        assert_eq!(
+            full_size_image("https://g.search.alicdn.com/img/i4/O1CN01a_!!22.jpg_230x230.jpg"),
+            "https://g.search.alicdn.com/img/i4/O1CN01a_!!22.jpg"
+        );
+        assert_eq!(
+            full_size_image("https://img.alicdn.com/a/O1CN01b.png_460x460q90.jpg_.webp"),
+            "https://img.alicdn.com/a/O1CN01b.png"
+        );
+        assert_eq!(
+            full_size_image("https://x.cn/a_b.jpg"),
+            "https://x.cn/a_b.jpg"
+        );
+    }
+
+    #[test]
+    fn sales_kinds_follow_the_wording() {
+        let s = sales_from_text("7261人付款").unwrap();
+        assert_eq!((s.count, s.kind), (7261, SalesKind::Buyers));
+        let s = sales_from_text("月成交 95笔").unwrap();
+        assert_eq!((s.count, s.kind), (95, SalesKind::Monthly));
+        let s = sales_from_text("成交2.4万+元").unwrap();
+        assert_eq!((s.count, s.kind), (24000, SalesKind::TurnoverCny));
+        let s = sales_from_text("1万+人付款").unwrap();
+        assert_eq!((s.count, s.kind), (10000, SalesKind::Buyers));
+        assert!(sales_from_text("暂无").is_none());
+    }
+
+    #[test]
+    fn js_scalars_from_a_non_json_literal() {
+        let lit = r"{ startTime: +new Date, itemId: '681234567001', sellerId : 2206712345001,
+            shopName: '\u6f6e\u54c1 \x41', idleItem: false, sibUrl: '//a.b/c?x=1', notitemId: 'no' }";
+        assert_eq!(js_scalar(lit, "itemId").as_deref(), Some("681234567001"));
+        assert_eq!(js_scalar(lit, "sellerId").as_deref(), Some("2206712345001"));
+        assert_eq!(js_scalar(lit, "shopName").as_deref(), Some("潮品 A"));
+        assert_eq!(js_scalar(lit, "missing"), None);
+        assert_eq!(js_scalar(r#"{"a":"x\"y"}"#, "a").as_deref(), Some("x\"y"));
+    }
+
+    #[test]
+    fn surrogate_pairs_decode() {
+        assert_eq!(unescape_js(r"\ud83d\ude80 ok"), "🚀 ok");
+        assert_eq!(unescape_js(r"bad \uZZZZ"), r"bad \uZZZZ");
+    }
+
+    #[test]
+    fn nicks_decode_from_utf8_and_gbk() {
+        assert_eq!(decode_nick("%E5%A5%A5%E7%BD%97%E6%8B%89"), "奥罗拉");
+        // 奥罗拉 in GBK
+        assert_eq!(decode_nick("%B0%C2%C2%DE%C0%AD"), "奥罗拉");
+        assert_eq!(decode_nick("a+b%2"), "a b%2");
+        assert_eq!(decode_nick("100%"), "100%");
+    }
+
+    #[test]
+    fn click_trackers_are_recognised() {
+        assert!(is_click_tracker("//click.simba.taobao.com/cc_im?p=x"));
+        assert!(is_click_tracker("https://dj.1688.com/ci_bb?a=1"));
+        assert!(!is_click_tracker("//item.taobao.com/item.htm?id=1"));
+    }
+
+    #[test]
+    fn hashed_react_cards_are_read() {
+        let html = r#"<div><a class="Card--doubleCardWrapper--L2XFE73" href="//item.taobao.com/item.htm?id=7001&ns=1">
+          <div class="MainPic--mainPicWrapper--iv9Yv90"><img class="MainPic--mainPic--rcLNaCv" src="https://g-search1.alicdn.com/img/bao/uploaded/i4/O1CN01x.jpg_460x460q90.jpg_.webp"></div>
+          <div class="Title--title--jCOPvpf"><span>AURORA <span class="">奥罗拉</span>咖啡杯</span></div>
+          <span class="Price--priceInt--ZlsSi_M">25</span><span class="Price--priceFloat--h2RR0RK">.50</span>
+          <span class="Price--realSales--FhTZc7U">300+人付款</span>
+          <div class="Price--procity--_7Vt3mX"><span>浙江</span></div><div class="Price--procity--_7Vt3mX"><span>金华</span></div>
+          <a class="ShopInfo--shopName--rg6mGmy" href="//store.taobao.com/shop/view_shop.htm?appUid=x">杯具馆</a></a></div>"#;
+        let out = Taobao.parse(&u("https://s.taobao.com/search?q=AURORA"), html);
+        let l = &out.listings()[0];
+        assert_eq!(l.id, "7001");
+        assert_eq!(l.title, "AURORA 奥罗拉咖啡杯");
+        assert_eq!(l.price.as_ref().unwrap().amount, 25.5);
+        assert_eq!(l.sales.as_ref().unwrap().count, 300);
+        assert_eq!(l.location.as_deref(), Some("浙江 金华"));
+        assert_eq!(l.seller.name.as_deref(), Some("杯具馆"));
+        assert_eq!(
+            l.images,
+            ["https://g-search1.alicdn.com/img/bao/uploaded/i4/O1CN01x.jpg"]
+        );
+    }
+
+    #[test]
+    fn empty_result_page_is_ok_not_drift() {
+        let html = r#"<script>g_page_config = {"mods":{"itemlist":{"status":"hide"},"nores":{"status":"show"}}};</script>"#;
+        let out = Taobao.parse(&u("https://s.taobao.com/search?q=zzz"), html);
+        assert!(matches!(out, PageOutcome::Ok { ref listings, .. } if listings.is_empty()));
+    }
+
+    #[test]
+    fn unparseable_blob_and_no_cards_is_drift() {
+        let html = "<script>g_page_config = {\"mods\": {oops</script>";
+        match Taobao.parse(&u("https://s.taobao.com/search?q=x"), html) {
+            PageOutcome::Drift { missing, .. } => {
+                assert!(missing.contains(&"g_page_config".to_string()))
+            }
+            other => panic!("expected drift, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn header_login_link_is_not_a_sign_in_wall() {
+        let html =
+            r#"<a href="https://login.taobao.com/">登录</a><div id="mainsrp-itemlist"></div>"#;
+        assert!(sign_in_form(
+            Platform::Taobao,
+            &u("https://s.taobao.com/search?q=x"),
+            html,
+            &["g_page_config"]
+        )
+        .is_none());
+        let wall = r#"<form id="login-form" action="https://login.taobao.com/newlogin/login.do"><input type="password"></form>"#;
+        assert!(matches!(
+            sign_in_form(
+                Platform::Taobao,
+                &u("https://s.taobao.com/search?q=x"),
+                wall,
+                &["g_page_config"]
+            ),
+            Some(PageOutcome::Blocked { .. })
+        ));
     }
 }

@@ -1,8 +1,31 @@
-//! Tmall parser (placeholder until its issue lands: reports every page as drift).
+//! Tmall parser: list (search) pages and item pages.
+//!
+//! List pages are server-rendered cards, `#J_ItemList div.product[data-id]`
+//! (there is no JSON blob). The title is read from `.productTitle a[title]`
+//! because the link text is split by highlight spans; "月成交 95笔" is a
+//! month's sales. Real list pages come as GBK bytes: decoding happens
+//! before this parser (see `charset`).
+//!
+//! Item pages carry `TShop.Setup({…})` (JSON with the item id, the seller's
+//! id and URL-encoded nick) and the DOM: `.tb-detail-hd h1`, `.tm-price`
+//! (a range), `.slogo-shopname`, `#J_ImgBooth`. JSON first, DOM second,
+//! field by field, because either may be thinned out by a layout change.
+//! Helpers shared with Taobao and 1688 live in [`super::taobao`].
 
-use super::{Marketplace, PageKind, PageOutcome};
-use crate::listing::{listing_key, Platform};
+use super::taobao::{
+    attr_in, attr_in_doc, decode_nick, drift_for, encode_component, find_key, find_string,
+    image_url, is_click_tracker, item_images, js_scalar, lazy_src, missing_fields, ok_empty,
+    query_param, sales_from_text, says_no_results, sel, sign_in_form, text_in, text_in_doc,
+    url_under,
+};
+use super::text::{absolute_url, collapse_ws, parse_count, parse_price, strip_markup};
+use super::{check_coverage, jsobject, Marketplace, PageKind, PageOutcome};
+use crate::listing::{Listing, Platform, Seller};
+use scraper::Html;
 use url::Url;
+
+/// Results per Tmall list page; page N starts at `s = 60 × (N-1)`.
+pub const SEARCH_PAGE_SIZE: u32 = 60;
 
 /// The Tmall parser.
 pub struct Tmall;
@@ -12,27 +35,300 @@ impl Marketplace for Tmall {
         Platform::Tmall
     }
 
-    fn page_kind(&self, _url: &Url) -> PageKind {
-        PageKind::Search
-    }
-
-    fn parse(&self, url: &Url, _html: &str) -> PageOutcome {
-        PageOutcome::Drift {
-            platform: Platform::Tmall,
-            url: url.to_string(),
-            page: self.page_kind(url),
-            missing: vec!["parser".into()],
-            detail: "no parser for this platform yet".into(),
+    fn page_kind(&self, url: &Url) -> PageKind {
+        let host = url.host_str().unwrap_or_default();
+        if host.starts_with("detail.") || url.path().ends_with("/item.htm") {
+            PageKind::Item
+        } else {
+            PageKind::Search
         }
     }
 
-    fn search_url(&self, base: &Url, term: &str, _page: u32) -> Url {
-        let mut u = base.clone();
-        u.query_pairs_mut().append_pair("q", term);
+    fn parse(&self, url: &Url, html: &str) -> PageOutcome {
+        if let Some(blocked) =
+            sign_in_form(Platform::Tmall, url, html, &["J_ItemList", "TShop.Setup"])
+        {
+            return blocked;
+        }
+        match self.page_kind(url) {
+            PageKind::Search => parse_list(url, html),
+            PageKind::Item => parse_item(url, html),
+        }
+    }
+
+    fn search_url(&self, base: &Url, term: &str, page: u32) -> Url {
+        let mut u = url_under(base, "search_product.htm");
+        {
+            let mut q = u.query_pairs_mut();
+            q.append_pair("q", term);
+            if page > 1 {
+                q.append_pair("s", &(SEARCH_PAGE_SIZE * (page - 1)).to_string());
+            }
+        }
         u
     }
 
     fn item_url(&self, id: &str) -> String {
-        listing_key(Platform::Tmall, id)
+        format!(
+            "https://detail.tmall.com/item.htm?id={}",
+            encode_component(id)
+        )
+    }
+}
+
+fn parse_list(url: &Url, html: &str) -> PageOutcome {
+    let doc = Html::parse_document(html);
+    let mut listings: Vec<Listing> = Vec::new();
+    // `#J_ItemList` on list pages; shop-search pages reuse the card markup.
+    for card in doc.select(&sel("#J_ItemList .product")) {
+        let img_link = card.select(&sel(".productImg")).next();
+        let img_href = img_link
+            .and_then(|a| a.value().attr("href"))
+            .unwrap_or_default();
+        let title_href = attr_in(card, ".productTitle a", "href").unwrap_or_default();
+        let Some(id) = card
+            .value()
+            .attr("data-id")
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()))
+            .or_else(|| query_param(img_href, "id"))
+            .or_else(|| query_param(&title_href, "id"))
+        else {
+            continue;
+        };
+        if listings.iter().any(|l| l.id == id) {
+            continue;
+        }
+        let title = attr_in(card, ".productTitle a", "title")
+            .or_else(|| text_in(card, ".productTitle"))
+            .map(|t| strip_markup(&t))
+            .unwrap_or_default();
+        let price = attr_in(card, ".productPrice em", "title")
+            .or_else(|| text_in(card, ".productPrice em"))
+            .or_else(|| text_in(card, ".productPrice"))
+            .and_then(|p| parse_price(&p, "CNY"));
+        let shop = card.select(&sel(".productShop-name")).next();
+        let shop_href = shop
+            .and_then(|a| a.value().attr("href"))
+            .unwrap_or_default();
+        let nick = attr_in(card, "[data-nick]", "data-nick").map(|n| decode_nick(&n));
+        let seller = Seller {
+            name: shop
+                .map(|s| collapse_ws(&s.text().collect::<String>()))
+                .filter(|s| !s.is_empty())
+                .or(nick),
+            id: query_param(img_href, "user_id")
+                .or_else(|| query_param(&title_href, "user_id"))
+                .or_else(|| query_param(shop_href, "user_number_id")),
+            url: absolute_url(shop_href, url),
+            ..Seller::default()
+        };
+        let images = img_link
+            .into_iter()
+            .flat_map(|a| a.select(&sel("img")).collect::<Vec<_>>())
+            .chain(card.select(&sel(".productImg-wrap img")))
+            .find_map(|img| lazy_src(img, &["data-ks-lazyload", "data-src", "src"]))
+            .and_then(|s| image_url(&s, url))
+            .into_iter()
+            .collect();
+        // "月成交 95笔" sits in the first span; the rest are reviews and the
+        // chat button.
+        let sales = card
+            .select(&sel(".productStatus span"))
+            .map(|s| collapse_ws(&s.text().collect::<String>()))
+            .find(|t| t.contains("成交") || t.contains("销"))
+            .and_then(|t| sales_from_text(&t));
+        let mut listing = Listing {
+            platform: Platform::Tmall,
+            url: Tmall.item_url(&id),
+            id,
+            title,
+            price,
+            seller,
+            images,
+            moq: None,
+            sales,
+            location: None,
+            sponsored: is_click_tracker(img_href),
+            source_url: url.to_string(),
+            missing: Vec::new(),
+        };
+        listing.missing = missing_fields(&listing);
+        listings.push(listing);
+    }
+    if listings.is_empty() {
+        if says_no_results(html) {
+            return ok_empty(Platform::Tmall);
+        }
+        return drift_for(
+            Platform::Tmall,
+            url,
+            PageKind::Search,
+            vec!["#J_ItemList div.product".to_string()],
+            "a list page without product cards".to_string(),
+        );
+    }
+    // "共<span>1,234</span>件相关商品"
+    let total = text_in_doc(&doc, ".j_ResultsNumber span")
+        .or_else(|| text_in_doc(&doc, ".j_ResultsNumber"))
+        .and_then(|t| parse_count(&t));
+    check_coverage(Platform::Tmall, url, PageKind::Search, listings, total)
+}
+
+fn parse_item(url: &Url, html: &str) -> PageOutcome {
+    let doc = Html::parse_document(html);
+    let setup_text = jsobject::object_after(html, "TShop.Setup");
+    let setup = setup_text.and_then(jsobject::parse_literal);
+    // JSON when it parses, a scalar scan of the literal when it does not.
+    let field = |keys: &[&str]| -> Option<String> {
+        setup
+            .as_ref()
+            .and_then(|v| find_string(v, keys))
+            .or_else(|| setup_text.and_then(|t| keys.iter().find_map(|k| js_scalar(t, k))))
+    };
+
+    let id = query_param(url.as_str(), "id").or_else(|| field(&["itemId"]));
+    let title = text_in_doc(&doc, ".tb-detail-hd h1")
+        .or_else(|| field(&["title"]))
+        .or_else(|| attr_in_doc(&doc, "meta[property='og:title']", "content"))
+        .map(|t| strip_markup(&t));
+    let (Some(id), Some(title)) = (id, title) else {
+        let mut missing = Vec::new();
+        if setup_text.is_none() {
+            missing.push("TShop.Setup".to_string());
+        }
+        missing.push(".tb-detail-hd h1".to_string());
+        return drift_for(
+            Platform::Tmall,
+            url,
+            PageKind::Item,
+            missing,
+            "an item page without a title or item id".to_string(),
+        );
+    };
+    // The promotion price is the one buyers pay; the struck-through list
+    // price is the fallback.
+    let price = [
+        "#J_PromoPrice .tm-price",
+        "#J_StrPriceModBox .tm-price",
+        ".tm-price",
+    ]
+    .iter()
+    .filter_map(|s| text_in_doc(&doc, s))
+    .find_map(|p| parse_price(&p, "CNY"))
+    .or_else(|| field(&["reservePrice"]).and_then(|p| parse_price(&p, "CNY")));
+    let shop = doc.select(&sel(".slogo-shopname")).next();
+    let seller = Seller {
+        name: shop
+            .map(|s| collapse_ws(&s.text().collect::<String>()))
+            .filter(|s| !s.is_empty())
+            .or_else(|| field(&["shopName"]))
+            .or_else(|| field(&["sellerNickName", "sellerNick"]).map(|n| decode_nick(&n))),
+        id: field(&["userId", "sellerId"]),
+        url: shop
+            .and_then(|s| s.value().attr("href"))
+            .and_then(|h| absolute_url(h, url)),
+        ..Seller::default()
+    };
+    let mut images = item_images(&doc, url, "#J_ImgBooth", "#J_UlThumb img");
+    if let Some(pics) = setup
+        .as_ref()
+        .and_then(|v| find_key(v, "propertyPics"))
+        .and_then(|p| p.get("default"))
+        .and_then(|d| d.as_array())
+    {
+        for pic in pics.iter().filter_map(|p| p.as_str()) {
+            if let Some(u) = image_url(pic, url) {
+                if !images.contains(&u) {
+                    images.push(u);
+                }
+            }
+        }
+    }
+    let mut listing = Listing {
+        platform: Platform::Tmall,
+        url: Tmall.item_url(&id),
+        id,
+        title,
+        price,
+        seller,
+        images,
+        moq: None,
+        sales: None,
+        location: None,
+        sponsored: false,
+        source_url: url.to_string(),
+        missing: Vec::new(),
+    };
+    listing.missing = missing_fields(&listing);
+    PageOutcome::Ok {
+        platform: Platform::Tmall,
+        page: PageKind::Item,
+        listings: vec![listing],
+        total: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn search_url_and_item_url() {
+        assert_eq!(
+            Tmall
+                .search_url(&u("https://list.tmall.com/"), "奥罗拉", 2)
+                .as_str(),
+            "https://list.tmall.com/search_product.htm?q=%E5%A5%A5%E7%BD%97%E6%8B%89&s=60"
+        );
+        assert_eq!(
+            Tmall
+                .search_url(&u("http://127.0.0.1:9/tmall"), "x", 1)
+                .as_str(),
+            "http://127.0.0.1:9/tmall/search_product.htm?q=x"
+        );
+        assert_eq!(
+            Tmall.item_url("5"),
+            "https://detail.tmall.com/item.htm?id=5"
+        );
+        assert_eq!(
+            Tmall.page_kind(&u("https://detail.tmall.com/item.htm?id=5")),
+            PageKind::Item
+        );
+        assert_eq!(
+            Tmall.page_kind(&u("https://list.tmall.com/search_product.htm?q=x")),
+            PageKind::Search
+        );
+    }
+
+    #[test]
+    fn card_without_title_attribute_uses_joined_text() {
+        let html = r#"<div id="J_ItemList"><div class="product" data-id="9">
+          <p class="productPrice"><em><b>&yen;</b>12.50</em></p>
+          <p class="productTitle"><a href="//detail.tmall.com/item.htm?id=9&user_id=77"><span class=H>奥罗拉</span> 杯子</a></p>
+          <p class="productStatus"><span>月成交 <em>1.5万笔</em></span></p></div></div>"#;
+        let out = Tmall.parse(&u("https://list.tmall.com/search_product.htm?q=x"), html);
+        let l = &out.listings()[0];
+        assert_eq!(l.title, "奥罗拉 杯子");
+        assert_eq!(l.price.as_ref().unwrap().amount, 12.5);
+        assert_eq!(l.seller.id.as_deref(), Some("77"));
+        assert_eq!(l.sales.as_ref().unwrap().count, 15000);
+        assert!(l.missing.contains(&"images".to_string()));
+    }
+
+    #[test]
+    fn setup_that_is_not_json_is_scanned() {
+        let html = r#"<div class="tb-detail-hd"><h1>杯子</h1></div>
+          <script>TShop.Setup({ api: {fn: function(){}}, "itemId":"42", "userId": 99, "sellerNickName":"%E5%A5%A5"});</script>"#;
+        let out = Tmall.parse(&u("https://detail.tmall.com/item.htm?spm=x"), html);
+        let l = &out.listings()[0];
+        assert_eq!(l.id, "42");
+        assert_eq!(l.seller.id.as_deref(), Some("99"));
+        assert_eq!(l.seller.name.as_deref(), Some("奥"));
+        assert!(l.missing.contains(&"price".to_string()));
     }
 }
