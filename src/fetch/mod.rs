@@ -5,6 +5,8 @@
 //! [`replay::ReplayFetcher`] answers from a recording; the live HTTP fetcher
 //! answers from the network. Site quirks never live here.
 
+pub mod http;
+pub mod record;
 pub mod replay;
 
 use chrono::{DateTime, Utc};
@@ -26,7 +28,8 @@ pub struct Capture {
     pub url: String,
     /// The URL that answered, after redirects.
     pub final_url: String,
-    /// Redirect chain, first hop first (empty without redirects).
+    /// Redirect chain: every URL that answered with a redirect, the
+    /// requested URL first (empty without redirects); `final_url` answered.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub redirects: Vec<String>,
     pub status: u16,
@@ -36,6 +39,10 @@ pub struct Capture {
     pub captured_at: DateTime<Utc>,
     /// SHA-256 of `body`, lowercase hex.
     pub sha256: String,
+    /// Response headers as received, in order (empty for replayed
+    /// captures, whose recordings keep only the content type).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
     /// Raw body bytes (decompressed transfer encoding, nothing else).
     #[serde(skip)]
     pub body: Vec<u8>,
@@ -59,6 +66,7 @@ impl Capture {
             content_type,
             captured_at,
             sha256: sha256_hex(&body),
+            headers: Vec::new(),
             body,
         }
     }

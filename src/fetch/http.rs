@@ -1,0 +1,768 @@
+//! The live fetcher: reqwest (rustls) behind the [`Fetcher`] seam, polite
+//! by construction.
+//!
+//! Every request goes through its host's [`Host`] state, in this order:
+//! back-off check → robots.txt (fetched once per host, RFC 9309) → the
+//! host's semaphore (per-host concurrency) → any `Retry-After` still being
+//! waited out → the host's GCRA limiter (governor, burst 1, so not even the
+//! first second exceeds the rate; robots.txt `Crawl-delay` slows it) → the
+//! global semaphore → one HTTP attempt with connect/read/whole-request
+//! timeouts and body caps counted on decompressed bytes as they stream.
+//!
+//! Connection errors, timeouts, 408, 429 and 5xx are retried with
+//! exponential backoff and jitter; `Retry-After` (seconds or HTTP date) is
+//! waited out by every request to that host. A host that keeps refusing
+//! (429, or block pages at 200 as [`block::detect`] sees them), or asks for
+//! a longer `Retry-After` than [`crate::config::MAX_RETRY_AFTER_SECS`], is
+//! backed off for the rest of the run: later requests fail at once with
+//! [`FetchError::HostBackedOff`] instead of hammering it.
+//!
+//! Hosts are keyed by platform when a URL lies under a configured platform
+//! base (so one loopback mock can stand in for several platforms, each with
+//! its own limits), and by `host:port` otherwise.
+
+use super::{Capture, FetchError, Fetcher, ResourceKind};
+use crate::config::{BaseUrl, Config};
+use crate::listing::Platform;
+use crate::marketplaces::{block, charset};
+use chrono::Utc;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::header::{HeaderMap, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::{OnceCell, Semaphore};
+use url::Url;
+
+/// The product token matched against robots.txt `User-agent` lines.
+pub const ROBOTS_AGENT: &str = "knockoff";
+
+/// Everything the live fetcher needs; [`HttpSettings::from_config`] builds
+/// it from a [`Config`].
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub user_agent: String,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+    pub timeout: Duration,
+    /// Per host, unless a [`HostRule`] says otherwise.
+    pub requests_per_second: f64,
+    pub concurrency: usize,
+    pub concurrency_per_host: usize,
+    pub max_page_bytes: u64,
+    pub max_image_bytes: u64,
+    pub max_retries: u32,
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    pub max_retry_after: Duration,
+    pub max_redirects: usize,
+    pub refusals_before_backoff: u32,
+    pub obey_robots: bool,
+    /// Platform hosts with their own key and limits.
+    pub hosts: Vec<HostRule>,
+}
+
+/// A configured platform base: URLs under it share one host key, limiter,
+/// semaphore and robots.txt (fetched at `<base>/robots.txt`).
+#[derive(Debug, Clone)]
+pub struct HostRule {
+    pub key: String,
+    pub base: BaseUrl,
+    pub requests_per_second: f64,
+    pub concurrency: usize,
+}
+
+impl HttpSettings {
+    /// Settings from a config: one [`HostRule`] per platform, at its
+    /// configured (or real) base URL.
+    pub fn from_config(config: &Config) -> HttpSettings {
+        let c = &config.crawl;
+        HttpSettings {
+            user_agent: c.user_agent.clone(),
+            connect_timeout: Duration::from_secs(c.connect_timeout_secs),
+            read_timeout: Duration::from_secs(c.read_timeout_secs),
+            timeout: Duration::from_secs(c.timeout_secs),
+            requests_per_second: c.requests_per_second,
+            concurrency: c.concurrency,
+            concurrency_per_host: c.concurrency_per_host,
+            max_page_bytes: c.max_page_bytes,
+            max_image_bytes: c.max_image_bytes,
+            max_retries: c.max_retries,
+            backoff_base: Duration::from_millis(c.backoff_base_millis),
+            backoff_max: Duration::from_secs(c.backoff_max_secs),
+            max_retry_after: Duration::from_secs(c.max_retry_after_secs),
+            max_redirects: c.max_redirects,
+            refusals_before_backoff: c.refusals_before_backoff,
+            obey_robots: c.obey_robots,
+            hosts: Platform::ALL
+                .into_iter()
+                .map(|p| HostRule {
+                    key: p.as_str().to_string(),
+                    base: config.base_url(p),
+                    requests_per_second: config.requests_per_second(p),
+                    concurrency: config.concurrency_per_host(p),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings::from_config(&Config::default())
+    }
+}
+
+/// What happened on one host during the run: for the summary and metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct HostStats {
+    /// Responses received (any status), after retries.
+    pub fetched: u64,
+    /// Requests that ended without a usable response, or with an error
+    /// status after all retries.
+    pub failed: u64,
+    /// Attempts repeated after an error, timeout, 408, 429 or 5xx.
+    pub retried: u64,
+    /// Block pages (captcha, punish, login wall) and 429 answers.
+    pub blocked: u64,
+    /// URLs robots.txt disallowed.
+    pub disallowed: u64,
+    /// Body bytes received (decompressed).
+    pub bytes: u64,
+    /// Why the host was left alone for the rest of the run, if it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backed_off: Option<String>,
+}
+
+/// robots.txt as fetched for a host.
+enum Robots {
+    /// No rules (404 and other 4xx: RFC 9309 says crawl freely).
+    AllowAll,
+    /// Unreachable (5xx, network error): RFC 9309 says assume disallow.
+    DisallowAll(String),
+    Rules(Box<texting_robots::Robot>),
+}
+
+/// One host's politeness state.
+struct Host {
+    key: String,
+    base: Option<BaseUrl>,
+    robots_url: Option<Url>,
+    period: Duration,
+    limiter: Mutex<Arc<DefaultDirectRateLimiter>>,
+    semaphore: Semaphore,
+    robots: OnceCell<Robots>,
+    not_before: Mutex<Option<Instant>>,
+    refusals: AtomicU32,
+    stats: Mutex<HostStats>,
+}
+
+impl Host {
+    fn stats(&self) -> std::sync::MutexGuard<'_, HostStats> {
+        self.stats.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn backed_off(&self) -> Option<String> {
+        self.stats().backed_off.clone()
+    }
+
+    fn back_off(&self, reason: String) {
+        let mut s = self.stats();
+        if s.backed_off.is_none() {
+            tracing::warn!(host = %self.key, %reason, "host backed off for the rest of the run");
+            s.backed_off = Some(reason);
+        }
+    }
+
+    fn limiter(&self) -> Arc<DefaultDirectRateLimiter> {
+        self.limiter.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Slows the limiter to one request per `delay` (robots.txt
+    /// Crawl-delay). The replacement starts with its cell taken, because
+    /// the robots.txt request itself just went out.
+    fn slow_down(&self, delay: Duration) {
+        if delay <= self.period {
+            return;
+        }
+        let limiter = Arc::new(limiter_for(delay));
+        let _ = limiter.check();
+        *self.limiter.lock().unwrap_or_else(|e| e.into_inner()) = limiter;
+        tracing::info!(host = %self.key, delay_secs = delay.as_secs_f64(), "robots.txt crawl-delay applied");
+    }
+
+    fn wait_until(&self) -> Option<Instant> {
+        *self.not_before.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn push_back(&self, until: Instant) {
+        let mut nb = self.not_before.lock().unwrap_or_else(|e| e.into_inner());
+        if nb.is_none_or(|t| t < until) {
+            *nb = Some(until);
+        }
+    }
+
+    /// The URL as robots rules and block detection should see it: the real
+    /// marketplace URL when the base is a stand-in.
+    fn real_url(&self, url: &Url) -> Url {
+        match &self.base {
+            Some(b) => b.to_real(url),
+            None => url.clone(),
+        }
+    }
+}
+
+fn limiter_for(period: Duration) -> DefaultDirectRateLimiter {
+    let period = period.max(Duration::from_micros(1));
+    let quota = Quota::with_period(period)
+        .expect("period is non-zero")
+        .allow_burst(NonZeroU32::MIN);
+    RateLimiter::direct(quota)
+}
+
+/// One HTTP response, body read under its cap.
+struct RawResponse {
+    status: u16,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+/// Why one attempt failed.
+enum AttemptError {
+    /// Worth retrying: connection refused/reset, timeout, broken body.
+    Transient(String),
+    /// Not worth retrying.
+    Fatal(FetchError),
+}
+
+/// The live HTTP fetcher. Cheap to share behind an `Arc`.
+pub struct HttpFetcher {
+    client: reqwest::Client,
+    settings: HttpSettings,
+    global: Semaphore,
+    hosts: Mutex<HashMap<String, Arc<Host>>>,
+}
+
+impl HttpFetcher {
+    /// Builds the client. Fails only if the TLS backend cannot start.
+    pub fn new(settings: HttpSettings) -> Result<HttpFetcher, FetchError> {
+        let client = reqwest::Client::builder()
+            .user_agent(settings.user_agent.clone())
+            .connect_timeout(settings.connect_timeout)
+            .read_timeout(settings.read_timeout)
+            .timeout(settings.timeout)
+            // Redirects are followed by hand, so each hop is rate limited,
+            // checked against robots.txt and kept in the chain.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| FetchError::Invalid {
+                url: String::new(),
+                message: format!("cannot build HTTP client: {e}"),
+            })?;
+        Ok(HttpFetcher {
+            client,
+            global: Semaphore::new(settings.concurrency.max(1)),
+            settings,
+            hosts: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// A fetcher for a config file's settings.
+    pub fn from_config(config: &Config) -> Result<HttpFetcher, FetchError> {
+        HttpFetcher::new(HttpSettings::from_config(config))
+    }
+
+    pub fn settings(&self) -> &HttpSettings {
+        &self.settings
+    }
+
+    /// Per-host statistics so far, by host key.
+    pub fn stats(&self) -> BTreeMap<String, HostStats> {
+        let hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
+        hosts
+            .values()
+            .map(|h| (h.key.clone(), h.stats().clone()))
+            .collect()
+    }
+
+    /// The host key a URL is limited under: a platform name when the URL
+    /// lies under that platform's base, else `host:port`.
+    pub fn host_key(&self, url: &Url) -> String {
+        self.rule_for(url)
+            .map(|r| r.key.clone())
+            .unwrap_or_else(|| authority(url))
+    }
+
+    fn rule_for(&self, url: &Url) -> Option<&HostRule> {
+        self.settings
+            .hosts
+            .iter()
+            .filter(|r| r.base.contains(url))
+            .max_by_key(|r| r.base.configured.path().len())
+    }
+
+    fn host_for(&self, url: &Url) -> Arc<Host> {
+        let rule = self.rule_for(url);
+        let key = rule.map(|r| r.key.clone()).unwrap_or_else(|| authority(url));
+        let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
+        hosts
+            .entry(key.clone())
+            .or_insert_with(|| {
+                let rps = rule
+                    .map(|r| r.requests_per_second)
+                    .unwrap_or(self.settings.requests_per_second);
+                let period = Duration::from_secs_f64(1.0 / rps.max(1e-6));
+                let concurrency = rule
+                    .map(|r| r.concurrency)
+                    .unwrap_or(self.settings.concurrency_per_host);
+                let robots_url = match rule {
+                    Some(r) => {
+                        let prefix = r.base.configured.path().trim_end_matches('/');
+                        r.base.configured.join(&format!("{prefix}/robots.txt")).ok()
+                    }
+                    None => url.join("/robots.txt").ok(),
+                };
+                Arc::new(Host {
+                    key,
+                    base: rule.map(|r| r.base.clone()),
+                    robots_url,
+                    period,
+                    limiter: Mutex::new(Arc::new(limiter_for(period))),
+                    semaphore: Semaphore::new(concurrency.max(1)),
+                    robots: OnceCell::new(),
+                    not_before: Mutex::new(None),
+                    refusals: AtomicU32::new(0),
+                    stats: Mutex::new(HostStats::default()),
+                })
+            })
+            .clone()
+    }
+
+    /// robots.txt for a host, fetched once, on first use (concurrent first
+    /// requests wait for the same fetch).
+    async fn robots<'a>(&'a self, host: &'a Arc<Host>) -> &'a Robots {
+        host
+            .robots
+            .get_or_init(|| async {
+                let Some(url) = host.robots_url.clone() else {
+                    return Robots::AllowAll;
+                };
+                match self.request(host, &url, ResourceKind::Page).await {
+                    Ok(r) if (200..300).contains(&r.status) => {
+                        match texting_robots::Robot::new(ROBOTS_AGENT, &r.body) {
+                            Ok(robot) => {
+                                if let Some(delay) = robot.delay.filter(|d| d.is_finite() && *d > 0.0) {
+                                    host.slow_down(Duration::from_secs_f32(delay.min(3600.0)));
+                                }
+                                Robots::Rules(Box::new(robot))
+                            }
+                            Err(_) => Robots::AllowAll,
+                        }
+                    }
+                    Ok(r) if (400..500).contains(&r.status) && r.status != 429 => Robots::AllowAll,
+                    Ok(r) => Robots::DisallowAll(format!("robots.txt answered {}", r.status)),
+                    Err(e) => Robots::DisallowAll(format!("robots.txt unreachable: {e}")),
+                }
+            })
+            .await
+    }
+
+    /// One URL, without following redirects: robots, politeness, retries.
+    async fn fetch_hop(&self, url: &Url, kind: ResourceKind) -> Result<RawResponse, FetchError> {
+        let host = self.host_for(url);
+        if let Some(reason) = host.backed_off() {
+            return Err(backed_off(url, &host, reason));
+        }
+        if self.settings.obey_robots {
+            let allowed = match self.robots(&host).await {
+                Robots::AllowAll => true,
+                Robots::DisallowAll(reason) => {
+                    tracing::debug!(host = %host.key, url = %url, %reason, "robots.txt unavailable: not crawling");
+                    false
+                }
+                Robots::Rules(robot) => {
+                    let real = host.real_url(url);
+                    let path = match real.query() {
+                        Some(q) => format!("{}?{q}", real.path()),
+                        None => real.path().to_string(),
+                    };
+                    robot.allowed(&path)
+                }
+            };
+            if !allowed {
+                host.stats().disallowed += 1;
+                return Err(FetchError::Disallowed {
+                    url: url.to_string(),
+                });
+            }
+        }
+        let raw = self.request(&host, url, kind).await?;
+        if kind == ResourceKind::Page && (200..300).contains(&raw.status) {
+            self.check_block(&host, url, &raw)?;
+        }
+        Ok(raw)
+    }
+
+    /// Counts a block page at 200 as a refusal; too many in a row back the
+    /// host off. The page itself is still returned: it is evidence, and
+    /// the parser reports it as blocked.
+    fn check_block(&self, host: &Host, url: &Url, raw: &RawResponse) -> Result<(), FetchError> {
+        let content_type = raw
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let is_text = content_type.is_none_or(|ct| ct.contains("html") || ct.starts_with("text/"));
+        if !is_text {
+            return Ok(());
+        }
+        let text = charset::decode(&raw.body, content_type).text;
+        if let Some(hit) = block::detect(&host.real_url(url), &text) {
+            host.stats().blocked += 1;
+            let n = host.refusals.fetch_add(1, Ordering::SeqCst) + 1;
+            tracing::warn!(host = %host.key, url = %url, marker = hit.marker, "blocked");
+            if n >= self.settings.refusals_before_backoff {
+                host.back_off(format!("{n} block pages in a row ({})", hit.reason));
+            }
+        } else {
+            host.refusals.store(0, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+
+    /// Sends one request to a host with retries; holds the host's
+    /// semaphore throughout so a host in trouble is not piled onto.
+    async fn request(
+        &self,
+        host: &Arc<Host>,
+        url: &Url,
+        kind: ResourceKind,
+    ) -> Result<RawResponse, FetchError> {
+        let _host_permit = host.semaphore.acquire().await.map_err(|_| closed(url))?;
+        let max_retries = self.settings.max_retries;
+        let mut attempt = 0u32;
+        loop {
+            if let Some(reason) = host.backed_off() {
+                return Err(backed_off(url, host, reason));
+            }
+            if let Some(until) = host.wait_until() {
+                tokio::time::sleep_until(until.into()).await;
+            }
+            host.limiter().until_ready().await;
+            let outcome = {
+                let _global = self.global.acquire().await.map_err(|_| closed(url))?;
+                self.attempt(url, kind).await
+            };
+            let retry_in = match outcome {
+                Err(AttemptError::Fatal(e)) => {
+                    host.stats().failed += 1;
+                    return Err(e);
+                }
+                Err(AttemptError::Transient(message)) => {
+                    if attempt >= max_retries {
+                        host.stats().failed += 1;
+                        return Err(FetchError::Network {
+                            url: url.to_string(),
+                            message: format!("{message} (after {} attempts)", attempt + 1),
+                        });
+                    }
+                    tracing::debug!(host = %host.key, url = %url, %message, attempt, "retrying");
+                    self.backoff(attempt)
+                }
+                Ok(raw) => {
+                    let status = raw.status;
+                    let retryable = matches!(status, 408 | 429) || (500..600).contains(&status);
+                    if status == 429 {
+                        host.stats().blocked += 1;
+                        let n = host.refusals.fetch_add(1, Ordering::SeqCst) + 1;
+                        if n >= self.settings.refusals_before_backoff {
+                            host.back_off(format!("{n} answers of 429 Too Many Requests in a row"));
+                            host.stats().failed += 1;
+                            return Err(backed_off(url, host, format!("{n} answers of 429 in a row")));
+                        }
+                    } else if !retryable {
+                        host.refusals.store(0, Ordering::SeqCst);
+                    }
+                    {
+                        let mut s = host.stats();
+                        s.bytes += raw.body.len() as u64;
+                        if !retryable || attempt >= max_retries {
+                            s.fetched += 1;
+                            if retryable {
+                                s.failed += 1;
+                            }
+                        }
+                    }
+                    if !retryable || attempt >= max_retries {
+                        return Ok(raw);
+                    }
+                    match retry_after(&raw.headers, SystemTime::now()) {
+                        Some(wait) if wait > self.settings.max_retry_after => {
+                            let reason = format!(
+                                "asked to wait {} s (Retry-After), more than the {} s cap",
+                                wait.as_secs(),
+                                self.settings.max_retry_after.as_secs()
+                            );
+                            host.back_off(reason.clone());
+                            host.stats().failed += 1;
+                            return Err(backed_off(url, host, reason));
+                        }
+                        Some(wait) => {
+                            // Every request to this host waits, not just this one.
+                            host.push_back(Instant::now() + wait);
+                            Duration::ZERO
+                        }
+                        None => self.backoff(attempt),
+                    }
+                }
+            };
+            host.stats().retried += 1;
+            attempt += 1;
+            if !retry_in.is_zero() {
+                tokio::time::sleep(retry_in).await;
+            }
+        }
+    }
+
+    /// Exponential backoff with jitter: base·2^attempt, capped, then a
+    /// random point in its upper half (so retries from many tasks spread).
+    fn backoff(&self, attempt: u32) -> Duration {
+        let base = self.settings.backoff_base.as_secs_f64();
+        let full = (base * 2f64.powi(attempt.min(20) as i32)).min(self.settings.backoff_max.as_secs_f64());
+        let jitter: f64 = rand::random::<f64>();
+        Duration::from_secs_f64(full * (0.5 + 0.5 * jitter))
+    }
+
+    /// One HTTP attempt: status, headers and the body under its cap.
+    async fn attempt(&self, url: &Url, kind: ResourceKind) -> Result<RawResponse, AttemptError> {
+        let limit = match kind {
+            ResourceKind::Page => self.settings.max_page_bytes,
+            ResourceKind::Image => self.settings.max_image_bytes,
+        };
+        let accept = match kind {
+            ResourceKind::Page => "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            ResourceKind::Image => "image/avif,image/webp,image/png,image/jpeg,image/*;q=0.8,*/*;q=0.5",
+        };
+        let work = async {
+            let mut resp = self
+                .client
+                .get(url.clone())
+                .header(reqwest::header::ACCEPT, accept)
+                .send()
+                .await
+                .map_err(|e| AttemptError::Transient(describe(&e)))?;
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            let too_large = || {
+                AttemptError::Fatal(FetchError::TooLarge {
+                    url: url.to_string(),
+                    limit_bytes: limit,
+                })
+            };
+            // Only trust Content-Length up front when nothing is decoded.
+            if headers.get(reqwest::header::CONTENT_ENCODING).is_none() {
+                let declared = headers
+                    .get(CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok());
+                if declared.is_some_and(|n| n > limit) {
+                    return Err(too_large());
+                }
+            }
+            let mut body = Vec::new();
+            while let Some(chunk) = resp
+                .chunk()
+                .await
+                .map_err(|e| AttemptError::Transient(format!("reading body: {}", describe(&e))))?
+            {
+                if body.len() as u64 + chunk.len() as u64 > limit {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(RawResponse {
+                status,
+                headers,
+                body,
+            })
+        };
+        // reqwest's timeout covers the body too; this guards the whole
+        // attempt, including a server that trickles bytes forever.
+        match tokio::time::timeout(self.settings.timeout, work).await {
+            Ok(r) => r,
+            Err(_) => Err(AttemptError::Transient(format!(
+                "timed out after {} s",
+                self.settings.timeout.as_secs_f64()
+            ))),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Fetcher for HttpFetcher {
+    async fn fetch(&self, url: &str, kind: ResourceKind) -> Result<Capture, FetchError> {
+        let invalid = |message: String| FetchError::Invalid {
+            url: url.to_string(),
+            message,
+        };
+        let first = Url::parse(&crate::recording::normalize_url(url))
+            .map_err(|e| invalid(e.to_string()))?;
+        if !matches!(first.scheme(), "http" | "https") {
+            return Err(invalid(format!("scheme `{}` is not http(s)", first.scheme())));
+        }
+        let mut current = first;
+        let mut chain: Vec<String> = Vec::new();
+        loop {
+            let raw = self.fetch_hop(&current, kind).await?;
+            let location = raw
+                .headers
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .filter(|_| matches!(raw.status, 301 | 302 | 303 | 307 | 308));
+            if let Some(location) = location {
+                let next = current.join(location).map_err(|e| FetchError::Invalid {
+                    url: current.to_string(),
+                    message: format!("bad redirect Location `{location}`: {e}"),
+                })?;
+                chain.push(current.to_string());
+                if chain.len() > self.settings.max_redirects {
+                    return Err(FetchError::Network {
+                        url: url.to_string(),
+                        message: format!(
+                            "more than {} redirects: {} -> {next}",
+                            self.settings.max_redirects,
+                            chain.join(" -> ")
+                        ),
+                    });
+                }
+                current = next;
+                continue;
+            }
+            let content_type = raw
+                .headers
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let mut capture = Capture::new(url, raw.status, content_type, Utc::now(), raw.body);
+            capture.final_url = current.to_string();
+            capture.redirects = chain;
+            capture.headers = raw
+                .headers
+                .iter()
+                .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .collect();
+            tracing::debug!(url = %url, status = capture.status, bytes = capture.body.len(), "fetched");
+            return Ok(capture);
+        }
+    }
+}
+
+/// `host:port` (port only when not the scheme's default).
+pub fn authority(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host,
+    }
+}
+
+/// How long a `Retry-After` header asks to wait: delta-seconds or an
+/// HTTP date (a date in the past means now).
+pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "broken body"
+    } else {
+        "request failed"
+    };
+    let mut message = kind.to_string();
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    message
+}
+
+fn backed_off(url: &Url, host: &Host, reason: String) -> FetchError {
+    FetchError::HostBackedOff {
+        url: url.to_string(),
+        host: host.key.clone(),
+        reason,
+    }
+}
+
+fn closed(url: &Url) -> FetchError {
+    FetchError::Network {
+        url: url.to_string(),
+        message: "fetcher shut down".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(7)));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        h.insert(RETRY_AFTER, HeaderValue::from_str(&later).unwrap());
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(30)));
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(30));
+        h.insert(RETRY_AFTER, HeaderValue::from_str(&past).unwrap());
+        assert_eq!(retry_after(&h, now), Some(Duration::ZERO));
+        h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&h, now), None);
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let mut s = HttpSettings::default();
+        s.backoff_base = Duration::from_millis(100);
+        s.backoff_max = Duration::from_millis(1000);
+        let f = HttpFetcher::new(s).unwrap();
+        for attempt in 0..10 {
+            let d = f.backoff(attempt);
+            let full = (0.1 * 2f64.powi(attempt as i32)).min(1.0);
+            assert!(d.as_secs_f64() >= full / 2.0 - 1e-9 && d.as_secs_f64() <= full + 1e-9);
+        }
+    }
+
+    #[test]
+    fn host_keys_follow_platform_bases() {
+        let mut config = Config::default();
+        config.platforms.insert(
+            "aliexpress".into(),
+            crate::config::PlatformConfig {
+                base_url: Some("http://127.0.0.1:9/aliexpress".into()),
+                ..Default::default()
+            },
+        );
+        let f = HttpFetcher::from_config(&config).unwrap();
+        let k = |u: &str| f.host_key(&Url::parse(u).unwrap());
+        assert_eq!(k("http://127.0.0.1:9/aliexpress/w/x.html"), "aliexpress");
+        assert_eq!(k("http://127.0.0.1:9/other/x"), "127.0.0.1:9");
+        assert_eq!(k("https://www.alibaba.com/trade/search?x=1"), "alibaba");
+        assert_eq!(k("https://ae01.alicdn.com/kf/a.jpg"), "ae01.alicdn.com");
+    }
+}
