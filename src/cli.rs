@@ -89,6 +89,25 @@ pub enum Command {
         variants: bool,
         query: String,
     },
+    /// Hash image files: one JSON line per file (hashes in hex, width, height).
+    Hash {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Match image files against a folder of official photos: one JSON line per file.
+    Match {
+        /// Folder of official (reference) photos.
+        #[arg(long)]
+        reference: PathBuf,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Evaluate image matching on a folder of photos: recall per transform, false-match rate.
+    EvalImages {
+        /// Folder of original photos.
+        #[arg(long, default_value = "seeds/photos")]
+        photos: PathBuf,
+    },
 }
 
 /// Runs the command line and returns the exit code.
@@ -150,6 +169,17 @@ pub async fn run(cli: Cli) -> ExitCode {
             variants,
             query,
         } => search_command(&data, &query, limit, variants, &mut out),
+        Command::Hash { files } => crate::imagehash::run_hash(&files, &mut out)
+            .map(|_| ExitCode::Ok)
+            .map_err(CliError::from),
+        Command::Match { reference, files } => {
+            crate::imagehash::run_match(&reference, &files, &mut out)
+                .map(|_| ExitCode::Ok)
+                .map_err(CliError::from)
+        }
+        Command::EvalImages { photos } => crate::imagehash::eval::run_eval(&photos, &mut out)
+            .map(|_| ExitCode::Ok)
+            .map_err(CliError::from),
     };
     match result {
         Ok(code) => code,

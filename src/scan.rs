@@ -101,6 +101,8 @@ impl ScanReport {
 /// A product of the watchlist, as the scan uses it.
 struct ProductInfo {
     name: String,
+    /// (name, sha256, bytes) of each official photo.
+    officials: Vec<(String, String, Vec<u8>)>,
     category: String,
     msrp: f64,
     currency: String,
@@ -139,6 +141,7 @@ impl<'a> Scanner<'a> {
         let mut products = Vec::new();
         for (i, p) in wl.products.iter().enumerate() {
             let mut image_names = Vec::new();
+            let mut officials = Vec::new();
             for (j, img) in p.images.iter().enumerate() {
                 let path = wl.image_path(img);
                 let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
@@ -152,9 +155,11 @@ impl<'a> Scanner<'a> {
                         field: format!("products[{i}].images[{j}]"),
                         message: format!("official image {} cannot be used: {e}", path.display()),
                     })?;
-                image_names.push(name);
+                image_names.push(name.clone());
+                officials.push((name, crate::fetch::sha256_hex(&bytes), bytes));
             }
             products.push(ProductInfo {
+                officials,
                 name: p.name.clone(),
                 category: p.category.clone(),
                 msrp: p.msrp.amount,
@@ -185,6 +190,9 @@ impl<'a> Scanner<'a> {
         index: Option<&ListingIndex>,
     ) -> Result<ScanReport> {
         let mut report = ScanReport::default();
+        if let Some(store) = store {
+            self.keep_watchlist(store)?;
+        }
         // Merged listings by key, with the pages they came from.
         let mut merged: BTreeMap<String, (Listing, Vec<Source>)> = BTreeMap::new();
         for page in &pages {
@@ -318,6 +326,26 @@ impl<'a> Scanner<'a> {
         Ok(report)
     }
 
+    /// Keeps the official photos and the watchlist text in the store, so
+    /// evidence can be exported from the data folder alone.
+    fn keep_watchlist(&self, store: &Store) -> Result<()> {
+        for p in &self.products {
+            for (name, sha, bytes) in &p.officials {
+                let photo = crate::store::OfficialPhoto {
+                    name: name.clone(),
+                    product: p.name.clone(),
+                    published_at: p.image_urls.clone(),
+                    sha256: sha.clone(),
+                };
+                store.put_official(&photo, bytes)?;
+            }
+        }
+        if let Ok(text) = std::fs::read_to_string(&self.wl.path) {
+            store.put_watchlist_text(&text)?;
+        }
+        Ok(())
+    }
+
     /// Fetches a photo, keeps it, and matches it against official photos.
     async fn examine_photo(&self, url: &str, store: Option<&Store>) -> PhotoResult {
         let capture = match self.fetcher.fetch(url, ResourceKind::Image).await {
@@ -438,7 +466,9 @@ impl<'a> Scanner<'a> {
                 photo_published_at: matched_product
                     .map(|p| p.image_urls.clone())
                     .unwrap_or_default(),
-            };
+                ..Grounds::default()
+            }
+            .with_signals(&signals);
             complaint::draft(wl, &grounds, self.filing_date)
         } else {
             (Vec::new(), Vec::new())

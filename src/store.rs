@@ -9,7 +9,8 @@
 //! | `findings` | `platform/id` | the latest [`crate::score::Finding`] for the listing |
 //! | `pages` | SHA-256 of the body (hex) | [`PageRecord`]: URL, capture time, status, content type |
 //! | `blobs` | SHA-256 of the body (hex) | raw body bytes as fetched (not JSON) |
-//! | `meta` | `schema` | schema version |
+//! | `official` | official photo name | [`OfficialPhoto`]: product, SHA-256 (bytes in `blobs`) |
+//! | `meta` | `schema`, `watchlist` | schema version; the watchlist text of the last scan |
 //!
 //! Listings are keyed by `(platform, id)`, so rescanning the same pages
 //! updates records instead of adding copies. Times are capture times (data),
@@ -71,11 +72,24 @@ pub struct PageRecord {
     pub sha256: String,
 }
 
+/// An official photo as the last scan knew it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OfficialPhoto {
+    pub name: String,
+    pub product: String,
+    /// Where the photo is published, if the watchlist says.
+    #[serde(default)]
+    pub published_at: Vec<String>,
+    pub sha256: String,
+}
+
 /// The store in a data folder.
 #[derive(Clone)]
 pub struct Store {
     path: PathBuf,
-    db: sled::Db,
+    /// The database, for modules that keep trees of their own
+    /// (complaints, cases).
+    pub(crate) db: sled::Db,
     listings: sled::Tree,
     findings: sled::Tree,
     pages: sled::Tree,
@@ -132,6 +146,41 @@ impl Store {
             .insert(capture.sha256.as_bytes(), json)
             .map_err(|e| self.err(e))?;
         Ok(())
+    }
+
+    /// Keeps an official photo (bytes in `blobs`) under its name.
+    pub fn put_official(&self, photo: &OfficialPhoto, bytes: &[u8]) -> Result<()> {
+        let tree = self.db.open_tree("official").map_err(|e| self.err(e))?;
+        let json = serde_json::to_vec(photo).map_err(|e| self.err(e))?;
+        self.blobs
+            .insert(photo.sha256.as_bytes(), bytes)
+            .map_err(|e| self.err(e))?;
+        tree.insert(photo.name.as_bytes(), json)
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// All official photos known to the store, by name.
+    pub fn officials(&self) -> Result<Vec<OfficialPhoto>> {
+        let tree = self.db.open_tree("official").map_err(|e| self.err(e))?;
+        self.all_json(&tree)
+    }
+
+    /// Keeps the text of the watchlist a scan ran with.
+    pub fn put_watchlist_text(&self, text: &str) -> Result<()> {
+        self.db
+            .insert("meta/watchlist", text.as_bytes())
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// The text of the watchlist of the last scan.
+    pub fn watchlist_text(&self) -> Result<Option<String>> {
+        Ok(self
+            .db
+            .get("meta/watchlist")
+            .map_err(|e| self.err(e))?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
     /// The raw bytes of a captured page.
