@@ -157,8 +157,9 @@ pub struct Right {
     /// For trademarks: Nice classes covered.
     #[serde(default)]
     pub classes: Vec<u8>,
-    /// Expiry date, if any (copyright often has none worth stating).
-    #[serde(default)]
+    /// Expiry date, if any (copyright often has none worth stating). A
+    /// TOML date (`2031-09-27`) or a string in that form.
+    #[serde(default, deserialize_with = "date_opt")]
     pub expires: Option<NaiveDate>,
     /// Certificate file or reference, attached to complaints.
     #[serde(default)]
@@ -166,6 +167,36 @@ pub struct Right {
     /// For utility/invention patents: the infringement analysis report.
     #[serde(default)]
     pub analysis_report: Option<String>,
+}
+
+/// Reads a date written either as a TOML date or as a `YYYY-MM-DD` string.
+fn date_opt<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<NaiveDate>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Date(toml::value::Datetime),
+        Text(String),
+    }
+    let text = match Raw::deserialize(d)? {
+        Raw::Date(dt) => match (dt.date, dt.time) {
+            (Some(date), None) => date.to_string(),
+            _ => {
+                return Err(serde::de::Error::custom(format!(
+                    "expected a date like 2031-09-27, got {dt}"
+                )))
+            }
+        },
+        Raw::Text(s) => s,
+    };
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map(Some)
+        .map_err(|e| {
+            serde::de::Error::custom(format!(
+                "expected a date like 2031-09-27, got {text:?}: {e}"
+            ))
+        })
 }
 
 /// Matching vocabulary beyond the marks.
@@ -510,6 +541,20 @@ aliases = ["奥罗拉"]
             .unwrap_err()
             .to_string();
         assert!(err.contains("rights[0].registration_number"), "{err}");
+    }
+
+    #[test]
+    fn expiry_accepts_toml_dates_and_strings() {
+        for v in ["2031-09-27", "\"2031-09-27\""] {
+            let text = format!("{MINIMAL}\n[[rights]]\nid = \"t\"\nkind = \"trademark\"\njurisdiction = \"CN\"\nregistration_number = \"1\"\nexpires = {v}\n");
+            let wl = Watchlist::from_str(Path::new("w.toml"), &text).unwrap();
+            assert_eq!(wl.rights[0].expires, NaiveDate::from_ymd_opt(2031, 9, 27));
+        }
+        let text = format!("{MINIMAL}\n[[rights]]\nid = \"t\"\nkind = \"trademark\"\njurisdiction = \"CN\"\nregistration_number = \"1\"\nexpires = \"soon\"\n");
+        let err = Watchlist::from_str(Path::new("w.toml"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("rights[0].expires"), "{err}");
     }
 
     #[test]

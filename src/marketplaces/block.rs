@@ -65,20 +65,28 @@ pub fn detect(url: &Url, text: &str) -> Option<BlockHit> {
     None
 }
 
-/// A login wall is a page that sends the browser to the login host: a meta
-/// refresh, a `location` assignment, or a short page that is mostly that
-/// link.
+/// A login wall is a page that sends the browser to the login host (a meta
+/// refresh, a `location` assignment, a form posting there) or asks for a
+/// password. A page that merely links to its login page in the header, as
+/// every normal page does, is not a wall.
 fn looks_like_login_wall(text: &str, marker: &str) -> bool {
     let lower = text.to_ascii_lowercase();
-    let redirects = [
-        "http-equiv=\"refresh\"",
-        "location.href",
-        "location.replace",
-        "window.location",
-    ]
-    .iter()
-    .any(|r| lower.contains(r));
-    redirects || text.len() < 4096 && lower.contains(marker)
+    if ["type=\"password\"", "type='password'", "type=password"]
+        .iter()
+        .any(|p| lower.contains(p))
+    {
+        return true;
+    }
+    lower.match_indices(marker).any(|(pos, _)| {
+        let mut from = pos.saturating_sub(120);
+        while !lower.is_char_boundary(from) {
+            from -= 1;
+        }
+        let before = &lower[from..pos];
+        ["location", "refresh", "url=", "action="]
+            .iter()
+            .any(|k| before.contains(k))
+    })
 }
 
 #[cfg(test)]
@@ -111,6 +119,19 @@ mod tests {
         let mut html = String::from("<a href=\"https://login.taobao.com/\">登录</a>");
         html.push_str(&"<div class=item>x</div>".repeat(400));
         assert!(detect(&u("https://s.taobao.com/search?q=x"), &html).is_none());
+    }
+
+    #[test]
+    fn small_page_with_login_link_in_header_is_not_a_block() {
+        let html = r#"<div class="sn-login-info"><a class="sn-login" href="//login.tmall.com/?redirectURL=x">请登录</a></div><h1>奥罗拉</h1>"#;
+        assert!(detect(&u("https://detail.tmall.com/item.htm?id=1"), html).is_none());
+    }
+
+    #[test]
+    fn meta_refresh_to_login_is_a_block() {
+        let html = r#"<meta http-equiv="refresh" content="0;url=https://login.taobao.com/member/login.jhtml">"#;
+        let hit = detect(&u("https://s.taobao.com/search?q=x"), html).unwrap();
+        assert_eq!(hit.marker, "login.taobao.com");
     }
 
     #[test]
