@@ -56,15 +56,18 @@ impl Marketplace for Tmall {
         }
     }
 
+    /// The list pages are GBK, so the site's own search form sends the
+    /// term GBK-encoded; so do we.
     fn search_url(&self, base: &Url, term: &str, page: u32) -> Url {
         let mut u = url_under(base, "search_product.htm");
-        {
-            let mut q = u.query_pairs_mut();
-            q.append_pair("q", term);
-            if page > 1 {
-                q.append_pair("s", &(SEARCH_PAGE_SIZE * (page - 1)).to_string());
-            }
-        }
+        let (gbk, _, _) = encoding_rs::GBK.encode(term.trim());
+        let q: String = url::form_urlencoded::byte_serialize(&gbk).collect();
+        let query = if page > 1 {
+            format!("q={q}&s={}", SEARCH_PAGE_SIZE * (page - 1))
+        } else {
+            format!("q={q}")
+        };
+        u.set_query(Some(&query));
         u
     }
 
@@ -283,7 +286,7 @@ mod tests {
             Tmall
                 .search_url(&u("https://list.tmall.com/"), "奥罗拉", 2)
                 .as_str(),
-            "https://list.tmall.com/search_product.htm?q=%E5%A5%A5%E7%BD%97%E6%8B%89&s=60"
+            "https://list.tmall.com/search_product.htm?q=%B0%C2%C2%DE%C0%AD&s=60"
         );
         assert_eq!(
             Tmall
