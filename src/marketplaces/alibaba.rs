@@ -142,7 +142,7 @@ fn supplier_url(href: &str, source: &Url) -> Option<String> {
 /// "3 yrs", "3", "11 YRS" → years.
 fn years(text: &str) -> Option<u32> {
     let (n, _) = first_number(text)?;
-    (n >= 0.0 && n < 200.0).then_some(n as u32)
+    (0.0..200.0).contains(&n).then_some(n as u32)
 }
 
 // ---------------------------------------------------------------- search
