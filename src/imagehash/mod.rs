@@ -1,29 +1,139 @@
-//! Perceptual image hashing and nearest-official-photo matching.
+//! Perceptual image hashing and matching listing photos to official photos,
+//! robust to what counterfeiters do to a copied photo.
 //!
-//! Placeholder API; the real implementation lands with the image issue.
+//! # How a photo is hashed
+//! 1. [`decode`]: untrusted bytes → a grey plane of at most 128 px a side,
+//!    under hard limits ([`decode::MAX_DIMENSION_PX`], [`decode::MAX_PIXELS`],
+//!    [`decode::MAX_ALLOC_BYTES`]); JPEG is decoded at 1/2–1/8 scale in the
+//!    DCT domain, which is what makes hashing as fast as decoding.
+//! 2. [`plane`]: uniform borders (padding, letterbox bars, plain studio
+//!    backgrounds) are found and trimmed.
+//! 3. [`hash`]: a 64-bit DCT pHash and a 64-bit dHash of the whole image and,
+//!    when a border was found, of the trimmed image. The pair is compared
+//!    as one 128-bit hash.
+//!
+//! # How matching tolerates edits
+//! A listing photo is hashed once or twice (whole, trimmed). The tolerance
+//! is paid for on the reference side instead: each official photo is
+//! indexed as a grid of [`VARIANTS`](reference_views) — every combination of
+//! 0/5/10% crops per side, rotations of 0 and ±3°, and the mirror image of
+//! each — on the whole photo and, if it has a plain border, on its trimmed
+//! part. A copy that was cropped 7% at the left and mirrored lands within a
+//! few bits of the "mirrored, cropped" variant. Resizing, recompression,
+//! format change, colour shifts and overlays are absorbed by the hash
+//! itself. Variants live in a [`mih::MultiIndex`] (multi-index hashing),
+//! so a lookup costs the same at ten references or ten thousand.
+//!
+//! # Threshold
+//! A photo matches when its best variant is at most [`MATCH_THRESHOLD`] of
+//! 128 bits away. The number comes from `knockoff eval-images`
+//! ([`run_eval`]) on real photos: see BENCHMARKS.md for the table of recall
+//! per transform and false matches among unrelated pairs at each threshold.
+
+pub mod decode;
+pub mod eval;
+pub mod hash;
+pub mod mih;
+pub mod plane;
+pub mod verify;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+pub use eval::{run_eval, EvalReport};
+pub use hash::{hamming, HashPair};
+use plane::{Plane, View};
+
+/// Largest distance (of [`HashPair::BITS`] = 128) at which a listing photo
+/// counts as a copy of a reference. Chosen from the evaluation (see the
+/// module docs and BENCHMARKS.md).
+pub const MATCH_THRESHOLD: u32 = 22;
+
+/// Radius (of 128 bits) of the first stage: references whose nearest
+/// variant is this close get the second stage.
+pub const SEARCH_RADIUS: u32 = 39;
+
+/// Correlation after alignment at or above which a candidate is a match.
+pub const MATCH_SIMILARITY: f32 = 0.90;
+
+/// At most this many references per photo get the (costlier) second stage.
+pub const MAX_VERIFIED_REFERENCES: usize = 8;
+
+/// Crop fractions per side that the reference variants cover.
+pub const CROP_STEPS: [f32; 3] = [0.0, 0.05, 0.10];
+/// Rotations, in degrees, that the reference variants cover.
+pub const ROTATION_STEPS_DEG: [f32; 3] = [0.0, -3.0, 3.0];
 
 /// Hashes of one decoded image.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ImageHashes {
     pub width: u32,
     pub height: u32,
-    /// 64-bit hashes by kind.
+    /// 64-bit hashes by kind: `phash`, `dhash`, and `phash_trimmed`,
+    /// `dhash_trimmed` when a uniform border was trimmed.
     pub hashes: Vec<(String, u64)>,
+    /// The whole image's hash pair.
+    pub whole: HashPair,
+    /// The hash pair after trimming a uniform border, if there was one.
+    pub trimmed: Option<HashPair>,
 }
 
-/// Decodes and hashes image bytes. `source_name` names the file or URL in errors.
+impl ImageHashes {
+    fn new(width: u32, height: u32, whole: HashPair, trimmed: Option<HashPair>) -> Self {
+        let mut hashes = vec![
+            ("phash".to_string(), whole.phash),
+            ("dhash".to_string(), whole.dhash),
+        ];
+        if let Some(t) = trimmed {
+            hashes.push(("phash_trimmed".to_string(), t.phash));
+            hashes.push(("dhash_trimmed".to_string(), t.dhash));
+        }
+        ImageHashes {
+            width,
+            height,
+            hashes,
+            whole,
+            trimmed,
+        }
+    }
+
+    /// Rebuilds a hash set from stored pairs (e.g. a photo of a listing
+    /// taken down, kept for relisting detection).
+    pub fn from_pairs(width: u32, height: u32, whole: HashPair, trimmed: Option<HashPair>) -> Self {
+        Self::new(width, height, whole, trimmed)
+    }
+
+    /// The pairs to look up, with whether each came from trimming.
+    fn query_pairs(&self) -> impl Iterator<Item = (HashPair, bool)> + '_ {
+        std::iter::once((self.whole, false)).chain(self.trimmed.map(|t| (t, true)))
+    }
+}
+
+/// Hashes a decoded plane: whole and, if a border was found, trimmed.
+fn hash_plane(width: u32, height: u32, plane: &Plane) -> ImageHashes {
+    let whole = HashPair::of_view(plane, &View::of(plane.full_rect()));
+    let trimmed = plane
+        .trimmed_rect()
+        .map(|r| HashPair::of_view(plane, &View::of(r)));
+    ImageHashes::new(width, height, whole, trimmed)
+}
+
+/// Decodes and hashes image bytes. `source_name` names the file or URL in
+/// errors.
 pub fn hash_image(bytes: &[u8], source_name: &str) -> Result<ImageHashes> {
-    let img = image::load_from_memory(bytes).map_err(|e| Error::Image {
-        source_name: source_name.to_string(),
-        message: e.to_string(),
-    })?;
-    Ok(ImageHashes {
-        width: img.width(),
-        height: img.height(),
-        hashes: Vec::new(),
-    })
+    let d = decode::decode(bytes, source_name)?;
+    Ok(hash_plane(d.width, d.height, &d.plane))
+}
+
+/// Hashes many images on all cores; results in input order.
+pub fn hash_images_parallel(items: &[(String, Vec<u8>)]) -> Vec<Result<ImageHashes>> {
+    items
+        .par_iter()
+        .map(|(name, bytes)| hash_image(bytes, name))
+        .collect()
 }
 
 /// The best official photo for a listing photo.
@@ -31,46 +141,541 @@ pub fn hash_image(bytes: &[u8], source_name: &str) -> Result<ImageHashes> {
 pub struct ImageMatch {
     /// Name of the reference (official photo file name).
     pub reference: String,
-    /// Hamming distance of the best hash kind.
+    /// Hamming distance of the best variant (pHash + dHash).
     pub distance: u32,
-    /// Bits in the hash (64).
+    /// Bits in the compared hash (128).
     pub bits: u32,
-    /// Distance at or below the threshold.
+    /// Distance at or below [`MATCH_THRESHOLD`].
     pub is_match: bool,
-    /// The transform the match needed ("mirrored", "after trimming border"), if any.
+    /// The transform the match needed ("mirrored", "cropped",
+    /// "after trimming border", ...), if any.
     pub transform: Option<String>,
 }
 
-/// An index of reference (official) photo hashes.
-#[derive(Debug, Default)]
+/// Which edit of a reference a variant stands for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VariantKind {
+    pub mirrored: bool,
+    /// Hashed after trimming the reference's own uniform border.
+    pub trimmed: bool,
+    pub cropped: bool,
+    pub rotation_deg: f32,
+}
+
+impl VariantKind {
+    const IDENTITY: VariantKind = VariantKind {
+        mirrored: false,
+        trimmed: false,
+        cropped: false,
+        rotation_deg: 0.0,
+    };
+
+    /// How many edits the variant stands for (ties go to the simplest).
+    fn edits(&self) -> u32 {
+        self.mirrored as u32
+            + self.trimmed as u32
+            + self.cropped as u32
+            + (self.rotation_deg != 0.0) as u32
+    }
+
+    fn describe(&self, query_trimmed: bool) -> Option<String> {
+        let mut parts = Vec::new();
+        if self.mirrored {
+            parts.push("mirrored".to_string());
+        }
+        if self.cropped {
+            parts.push("cropped".to_string());
+        }
+        if self.rotation_deg != 0.0 {
+            parts.push(format!("rotated {:+}°", self.rotation_deg));
+        }
+        if query_trimmed && !self.trimmed {
+            parts.push("after trimming border".to_string());
+        }
+        if self.trimmed && !query_trimmed {
+            parts.push("tightly cropped to the product".to_string());
+        }
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+}
+
+/// The views of a reference plane that get indexed: the grid of crops ×
+/// rotations × mirror, on the whole plane and on its trimmed part.
+pub fn reference_views(plane: &Plane) -> Vec<(VariantKind, View)> {
+    let mut bases = vec![(false, plane.full_rect())];
+    if let Some(t) = plane.trimmed_rect() {
+        bases.push((true, t));
+    }
+    let mut out = Vec::new();
+    for (trimmed, base) in bases {
+        for &mirrored in &[false, true] {
+            for &rot in &ROTATION_STEPS_DEG {
+                for &l in &CROP_STEPS {
+                    for &t in &CROP_STEPS {
+                        for &r in &CROP_STEPS {
+                            for &b in &CROP_STEPS {
+                                let kind = VariantKind {
+                                    mirrored,
+                                    trimmed,
+                                    cropped: l + t + r + b > 0.0,
+                                    rotation_deg: rot,
+                                };
+                                let view = View {
+                                    rect: base.cropped(l, t, r, b),
+                                    angle_rad: rot.to_radians(),
+                                    mirrored,
+                                };
+                                out.push((kind, view));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// One indexed hash: which reference, which variant, and the view it was
+/// sampled from (the starting point of the second-stage alignment).
+#[derive(Debug, Clone)]
+struct Entry {
+    reference: u32,
+    kind: VariantKind,
+    view: Option<View>,
+}
+
+/// A reference's working plane kept for the second stage, as 8-bit grey
+/// (at most 64×64: 4 KB a reference).
+#[derive(Debug, Clone)]
+struct StoredPlane {
+    width: usize,
+    height: usize,
+    data: Vec<u8>,
+}
+
+impl StoredPlane {
+    fn of(p: &Plane) -> Self {
+        StoredPlane {
+            width: p.width,
+            height: p.height,
+            data: p
+                .data
+                .iter()
+                .map(|v| v.round().clamp(0.0, 255.0) as u8)
+                .collect(),
+        }
+    }
+    fn plane(&self) -> Plane {
+        Plane {
+            width: self.width,
+            height: self.height,
+            data: self.data.iter().map(|&v| v as f32).collect(),
+        }
+    }
+}
+
+/// A reference that came within [`SEARCH_RADIUS`] of a photo, after the
+/// second stage.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Candidate {
+    pub reference: String,
+    /// Hash distance (of 128) of the nearest variant.
+    pub distance: u32,
+    /// Correlation after alignment, when both sides' pixels were at hand.
+    pub similarity: Option<f32>,
+    pub is_match: bool,
+    pub transform: Option<String>,
+}
+
+impl Candidate {
+    fn into_match(self) -> ImageMatch {
+        ImageMatch {
+            reference: self.reference,
+            distance: self.distance,
+            bits: HashPair::BITS,
+            is_match: self.is_match,
+            transform: self.transform,
+        }
+    }
+
+    /// Ranking key: verified matches first, then by similarity, then by
+    /// distance.
+    fn rank(&self) -> (bool, f32, std::cmp::Reverse<u32>) {
+        (
+            self.is_match,
+            self.similarity.unwrap_or(0.0),
+            std::cmp::Reverse(self.distance),
+        )
+    }
+}
+
+/// The query side of a lookup: the photo's hashes and, when it was decoded
+/// here, its plane (which enables the second stage).
+struct Query<'a> {
+    hashes: &'a ImageHashes,
+    plane: Option<&'a Plane>,
+}
+
+/// An index of reference (official, or taken-down listing) photo hashes.
+#[derive(Debug)]
 pub struct ReferenceIndex {
-    refs: Vec<(String, ImageHashes)>,
+    names: Vec<String>,
+    planes: Vec<Option<StoredPlane>>,
+    entries: Vec<Entry>,
+    index: mih::MultiIndex,
+}
+
+impl Default for ReferenceIndex {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl ReferenceIndex {
     pub fn new() -> Self {
-        Self::default()
+        ReferenceIndex {
+            names: Vec::new(),
+            planes: Vec::new(),
+            entries: Vec::new(),
+            index: mih::MultiIndex::new(),
+        }
     }
 
-    /// Adds a reference photo from its bytes.
+    /// Adds a reference photo from its bytes, with all its variants.
     pub fn add_bytes(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
-        let h = hash_image(bytes, name)?;
-        self.refs.push((name.to_string(), h));
+        let d = decode::decode(bytes, name)?;
+        self.add_plane(name, &d.plane);
         Ok(())
+    }
+
+    /// Adds a reference from a decoded plane, with all its variants.
+    pub fn add_plane(&mut self, name: &str, plane: &Plane) {
+        let views = reference_views(plane);
+        let hashed: Vec<(VariantKind, View, HashPair)> = views
+            .par_iter()
+            .map(|(kind, view)| (*kind, *view, HashPair::of_view(plane, view)))
+            .collect();
+        let reference = self.push_name(name, Some(StoredPlane::of(plane)));
+        for (kind, view, pair) in hashed {
+            self.push_entry(reference, kind, Some(view), pair);
+        }
+    }
+
+    /// Adds an already-computed hash set as a reference (e.g. the photos of
+    /// a listing taken down, for relisting detection). Without the pixels
+    /// no crop/rotation/mirror variants can be made and no second stage can
+    /// run, so such a reference matches on hash distance alone (at most
+    /// [`MATCH_THRESHOLD`]): it catches resized, recompressed, re-encoded,
+    /// recoloured or re-padded copies, not mirrored or cropped ones. Use
+    /// [`Self::add_bytes`] when the photo itself is at hand.
+    pub fn add_hashes(&mut self, name: &str, hashes: &ImageHashes) {
+        let reference = self.push_name(name, None);
+        self.push_entry(reference, VariantKind::IDENTITY, None, hashes.whole);
+        if let Some(t) = hashes.trimmed {
+            let kind = VariantKind {
+                trimmed: true,
+                ..VariantKind::IDENTITY
+            };
+            self.push_entry(reference, kind, None, t);
+        }
+    }
+
+    fn push_name(&mut self, name: &str, plane: Option<StoredPlane>) -> u32 {
+        self.names.push(name.to_string());
+        self.planes.push(plane);
+        (self.names.len() - 1) as u32
+    }
+
+    fn push_entry(
+        &mut self,
+        reference: u32,
+        kind: VariantKind,
+        view: Option<View>,
+        pair: HashPair,
+    ) {
+        self.index.insert(pair.as_u128());
+        self.entries.push(Entry {
+            reference,
+            kind,
+            view,
+        });
     }
 
     /// Number of references.
     pub fn len(&self) -> usize {
-        self.refs.len()
+        self.names.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.refs.is_empty()
+        self.names.is_empty()
     }
 
-    /// Best match for a listing photo's bytes.
-    pub fn best_match_bytes(&self, bytes: &[u8], source_name: &str) -> Result<Option<ImageMatch>> {
-        let _ = hash_image(bytes, source_name)?;
-        Ok(None)
+    /// Number of indexed hashes (references × variants).
+    pub fn variant_count(&self) -> usize {
+        self.entries.len()
     }
+
+    /// Every reference within `radius` (hash distance) of the photo, best
+    /// first, with the second stage run on the nearest
+    /// [`MAX_VERIFIED_REFERENCES`] when the photo's plane is given.
+    fn candidates(&self, q: &Query, radius: u32) -> Vec<Candidate> {
+        // Per (reference, query trimmed): nearest (distance, edits, entry).
+        let mut nearest: std::collections::HashMap<(u32, bool), (u32, u32, usize)> =
+            std::collections::HashMap::new();
+        for (pair, query_trimmed) in q.hashes.query_pairs() {
+            for (id, distance) in self.index.within(pair.as_u128(), radius) {
+                let entry = &self.entries[id as usize];
+                // A trimmed query matching an untrimmed variant is one
+                // more edit than the whole query doing so.
+                let edits = entry.kind.edits() + query_trimmed as u32;
+                let cand = (distance, edits, id as usize);
+                nearest
+                    .entry((entry.reference, query_trimmed))
+                    .and_modify(|b| {
+                        if (cand.0, cand.1) < (b.0, b.1) {
+                            *b = cand;
+                        }
+                    })
+                    .or_insert(cand);
+            }
+        }
+        let mut found: Vec<((u32, bool), (u32, u32, usize))> = nearest.into_iter().collect();
+        found.sort_by_key(|&((r, t), (d, e, _))| (d, e, r, t));
+
+        // The query's thumbnails, whole and trimmed, for the second stage.
+        let thumbs: Vec<(bool, Vec<f32>)> = match q.plane {
+            Some(p) => {
+                let mut v = vec![(
+                    false,
+                    p.sample(
+                        &View::of(p.full_rect()),
+                        verify::VERIFY_SIDE,
+                        verify::VERIFY_SIDE,
+                    ),
+                )];
+                if q.hashes.trimmed.is_some() {
+                    if let Some(r) = p.trimmed_rect() {
+                        v.push((
+                            true,
+                            p.sample(&View::of(r), verify::VERIFY_SIDE, verify::VERIFY_SIDE),
+                        ));
+                    }
+                }
+                v
+            }
+            None => Vec::new(),
+        };
+
+        let mut best: std::collections::HashMap<u32, Candidate> = std::collections::HashMap::new();
+        let mut verified_refs: Vec<u32> = Vec::new();
+        for ((reference, query_trimmed), (distance, _, id)) in found {
+            let entry = &self.entries[id];
+            let thumb = thumbs
+                .iter()
+                .find(|(t, _)| *t == query_trimmed)
+                .map(|(_, t)| t);
+            let similarity = match (&self.planes[reference as usize], entry.view, thumb) {
+                (Some(stored), Some(view), Some(thumb)) => {
+                    let may_verify = verified_refs.contains(&reference)
+                        || verified_refs.len() < MAX_VERIFIED_REFERENCES;
+                    if !may_verify {
+                        continue;
+                    }
+                    if !verified_refs.contains(&reference) {
+                        verified_refs.push(reference);
+                    }
+                    if verify::contrast(thumb) < verify::MIN_CONTRAST {
+                        Some(0.0)
+                    } else {
+                        Some(verify::align(&stored.plane(), &view, thumb))
+                    }
+                }
+                _ => None,
+            };
+            let is_match = match similarity {
+                Some(s) => s >= MATCH_SIMILARITY,
+                None => distance <= MATCH_THRESHOLD,
+            };
+            let cand = Candidate {
+                reference: self.names[reference as usize].clone(),
+                distance,
+                similarity,
+                is_match,
+                transform: entry.kind.describe(query_trimmed),
+            };
+            best.entry(reference)
+                .and_modify(|b| {
+                    if cand.rank() > b.rank() {
+                        *b = cand.clone();
+                    }
+                })
+                .or_insert(cand);
+        }
+        let mut out: Vec<Candidate> = best.into_values().collect();
+        out.sort_by(|a, b| {
+            b.rank()
+                .partial_cmp(&a.rank())
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then_with(|| a.reference.cmp(&b.reference))
+        });
+        out
+    }
+
+    /// Every reference within `radius` of an already-hashed photo (hash
+    /// distance only: no pixels, no second stage), best first.
+    pub fn matches_within(&self, hashes: &ImageHashes, radius: u32) -> Vec<ImageMatch> {
+        self.candidates(
+            &Query {
+                hashes,
+                plane: None,
+            },
+            radius,
+        )
+        .into_iter()
+        .map(Candidate::into_match)
+        .collect()
+    }
+
+    /// The best reference for an already-hashed photo (hash distance only;
+    /// prefer [`Self::best_match_bytes`], which also runs the second stage).
+    pub fn best_match(&self, hashes: &ImageHashes) -> Option<ImageMatch> {
+        self.matches_within(hashes, SEARCH_RADIUS)
+            .into_iter()
+            .next()
+    }
+
+    /// All candidates for a photo's bytes, with the second stage.
+    pub fn candidates_bytes(&self, bytes: &[u8], source_name: &str) -> Result<Vec<Candidate>> {
+        let d = decode::decode(bytes, source_name)?;
+        let hashes = hash_plane(d.width, d.height, &d.plane);
+        Ok(self.candidates(
+            &Query {
+                hashes: &hashes,
+                plane: Some(&d.plane),
+            },
+            SEARCH_RADIUS,
+        ))
+    }
+
+    /// Best match for a listing photo's bytes: `None` when no reference is
+    /// within [`SEARCH_RADIUS`]; near misses come back with
+    /// `is_match: false`.
+    pub fn best_match_bytes(&self, bytes: &[u8], source_name: &str) -> Result<Option<ImageMatch>> {
+        Ok(self
+            .candidates_bytes(bytes, source_name)?
+            .into_iter()
+            .next()
+            .map(Candidate::into_match))
+    }
+}
+
+/// `knockoff hash FILE...`: one JSON line per file with its hashes (hex),
+/// width and height, or its error.
+pub fn run_hash(files: &[PathBuf], out: &mut dyn Write) -> Result<()> {
+    let results: Vec<serde_json::Value> = files
+        .par_iter()
+        .map(|f| {
+            let name = f.display().to_string();
+            match std::fs::read(f)
+                .map_err(|e| Error::io(f, e))
+                .and_then(|b| hash_image(&b, &name))
+            {
+                Ok(h) => {
+                    let hashes: serde_json::Map<String, serde_json::Value> = h
+                        .hashes
+                        .iter()
+                        .map(|(k, v)| (k.clone(), format!("{v:016x}").into()))
+                        .collect();
+                    serde_json::json!({
+                        "file": name, "width": h.width, "height": h.height, "hashes": hashes,
+                    })
+                }
+                Err(e) => serde_json::json!({ "file": name, "error": e.to_string() }),
+            }
+        })
+        .collect();
+    write_lines(&results, out)
+}
+
+fn write_lines(lines: &[serde_json::Value], out: &mut dyn Write) -> Result<()> {
+    for l in lines {
+        match writeln!(out, "{l}") {
+            Ok(()) => {}
+            // A closed pipe (`| head`) ends the output, not the program.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+            Err(e) => return Err(Error::io("<stdout>", e)),
+        }
+    }
+    Ok(())
+}
+
+/// Builds a reference index from every file in a directory (sorted by
+/// name). A missing or empty directory, or an unreadable reference, is an
+/// error: the user has to fix the reference set.
+pub fn load_reference_dir(dir: &Path) -> Result<ReferenceIndex> {
+    let rd = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let mut files: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .filter(|p| {
+            !p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'))
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(Error::Other(format!(
+            "{}: reference directory holds no image files",
+            dir.display()
+        )));
+    }
+    let mut index = ReferenceIndex::new();
+    for f in files {
+        let bytes = std::fs::read(&f).map_err(|e| Error::io(&f, e))?;
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| f.display().to_string());
+        let d = decode::decode(&bytes, &f.display().to_string())?;
+        index.add_plane(&name, &d.plane);
+    }
+    Ok(index)
+}
+
+/// `knockoff match --reference DIR FILE...`: one JSON line per file with
+/// the best reference (or null), distance, match and transform; a bad file
+/// is a line with its error.
+pub fn run_match(reference_dir: &Path, files: &[PathBuf], out: &mut dyn Write) -> Result<()> {
+    let index = load_reference_dir(reference_dir)?;
+    let results: Vec<serde_json::Value> = files
+        .par_iter()
+        .map(|f| {
+            let name = f.display().to_string();
+            match std::fs::read(f)
+                .map_err(|e| Error::io(f, e))
+                .and_then(|b| index.best_match_bytes(&b, &name))
+            {
+                Ok(Some(m)) => serde_json::json!({
+                    "file": name,
+                    "reference": if m.is_match { Some(&m.reference) } else { None },
+                    "nearest": m.reference,
+                    "distance": m.distance,
+                    "bits": m.bits,
+                    "threshold": MATCH_THRESHOLD,
+                    "match": m.is_match,
+                    "transform": m.transform,
+                }),
+                Ok(None) => serde_json::json!({
+                    "file": name, "reference": null, "nearest": null, "distance": null,
+                    "bits": HashPair::BITS, "threshold": MATCH_THRESHOLD,
+                    "match": false, "transform": null,
+                }),
+                Err(e) => serde_json::json!({ "file": name, "error": e.to_string() }),
+            }
+        })
+        .collect();
+    write_lines(&results, out)
 }

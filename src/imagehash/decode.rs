@@ -1,0 +1,180 @@
+//! Decoding untrusted image bytes into a small grey [`Plane`], fast and
+//! under hard limits.
+//!
+//! * JPEG goes through `jpeg-decoder` with DCT-domain scaling: a hash needs
+//!   about 64 pixels a side, so an 800×800 photo is decoded at 1/8 scale
+//!   (100×100) and the inverse DCT does an eighth of the work.
+//! * Everything else (PNG, WebP, GIF, BMP) goes through `image` with
+//!   [`image::Limits`] set, then is area-reduced.
+//! * Declared dimensions are checked before any pixel buffer is allocated
+//!   (decompression bombs), and a decoder panic is caught and reported as an
+//!   error naming the source, so one hostile file never takes a scan down.
+
+use super::plane::{Plane, PLANE_MAX_SIDE_PX};
+use crate::error::{Error, Result};
+
+/// Largest accepted width or height, in pixels. Marketplace photos are a
+/// few thousand pixels at most.
+pub const MAX_DIMENSION_PX: u32 = 16_384;
+/// Largest accepted pixel count (width × height): 64 megapixels.
+pub const MAX_PIXELS: u64 = 64 * 1024 * 1024;
+/// Most a decoder may allocate for one image, in bytes.
+pub const MAX_ALLOC_BYTES: u64 = 512 * 1024 * 1024;
+/// JPEG is decoded at the smallest DCT scale that keeps at least this many
+/// pixels on one side.
+pub const JPEG_MIN_DECODED_SIDE_PX: u16 = 64;
+
+/// A decoded image: its full declared size and the working plane.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub width: u32,
+    pub height: u32,
+    pub plane: Plane,
+}
+
+fn image_error(source_name: &str, message: impl Into<String>) -> Error {
+    Error::Image {
+        source_name: source_name.to_string(),
+        message: message.into(),
+    }
+}
+
+/// Checks declared dimensions against the limits.
+pub fn check_dimensions(width: u32, height: u32, source_name: &str) -> Result<()> {
+    if width == 0 || height == 0 {
+        return Err(image_error(
+            source_name,
+            format!("empty image ({width}x{height})"),
+        ));
+    }
+    if width > MAX_DIMENSION_PX
+        || height > MAX_DIMENSION_PX
+        || width as u64 * height as u64 > MAX_PIXELS
+    {
+        return Err(image_error(
+            source_name,
+            format!(
+                "declared size {width}x{height} exceeds the limit \
+                 ({MAX_DIMENSION_PX} px a side, {MAX_PIXELS} pixels); refusing to decode"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Decodes image bytes (JPEG, PNG, WebP, GIF, BMP) into a working plane.
+pub fn decode(bytes: &[u8], source_name: &str) -> Result<Decoded> {
+    if bytes.is_empty() {
+        return Err(image_error(source_name, "empty file"));
+    }
+    let result = std::panic::catch_unwind(|| {
+        if bytes.starts_with(&[0xFF, 0xD8]) {
+            match decode_jpeg(bytes, source_name) {
+                Ok(d) => Ok(d),
+                // jpeg-decoder lacks a few rare features (e.g. arithmetic
+                // coding); `image` (zune-jpeg) gets a second try, still
+                // under limits. Size-limit errors are final.
+                Err(e) if is_limit_error(&e) => Err(e),
+                Err(e) => decode_generic(bytes, source_name).map_err(|_| e),
+            }
+        } else {
+            decode_generic(bytes, source_name)
+        }
+    });
+    match result {
+        Ok(r) => r,
+        Err(_) => Err(image_error(
+            source_name,
+            "decoder panicked on malformed data",
+        )),
+    }
+}
+
+fn is_limit_error(e: &Error) -> bool {
+    matches!(e, Error::Image { message, .. } if message.contains("exceeds the limit"))
+}
+
+fn decode_jpeg(bytes: &[u8], source_name: &str) -> Result<Decoded> {
+    let mut decoder = jpeg_decoder::Decoder::new(bytes);
+    decoder.set_max_decoding_buffer_size(MAX_ALLOC_BYTES as usize);
+    decoder
+        .read_info()
+        .map_err(|e| image_error(source_name, format!("JPEG header: {e}")))?;
+    let info = decoder
+        .info()
+        .ok_or_else(|| image_error(source_name, "JPEG header without a frame"))?;
+    let (width, height) = (info.width as u32, info.height as u32);
+    check_dimensions(width, height, source_name)?;
+    let (sw, sh) = decoder
+        .scale(JPEG_MIN_DECODED_SIDE_PX, JPEG_MIN_DECODED_SIDE_PX)
+        .map_err(|e| image_error(source_name, format!("JPEG scaling: {e}")))?;
+    let pixels = decoder
+        .decode()
+        .map_err(|e| image_error(source_name, format!("JPEG data: {e}")))?;
+    let (sw, sh) = (sw as usize, sh as usize);
+    let plane = match info.pixel_format {
+        jpeg_decoder::PixelFormat::L8 => Plane::from_interleaved(sw, sh, 1, &pixels),
+        jpeg_decoder::PixelFormat::L16 => {
+            // Big-endian 16-bit grey: keep the high byte.
+            let px: Vec<u8> = pixels.chunks_exact(2).map(|p| p[0]).collect();
+            Plane::from_interleaved(sw, sh, 1, &px)
+        }
+        jpeg_decoder::PixelFormat::RGB24 => Plane::from_interleaved(sw, sh, 3, &pixels),
+        jpeg_decoder::PixelFormat::CMYK32 => {
+            // Adobe CMYK JPEGs are stored inverted; jpeg-decoder hands the
+            // inverted values over, so white is 255 in every channel.
+            let px: Vec<u8> = pixels
+                .chunks_exact(4)
+                .flat_map(|p| {
+                    let k = p[3] as u32;
+                    [p[0], p[1], p[2]].map(|c| (c as u32 * k / 255) as u8)
+                })
+                .collect();
+            Plane::from_interleaved(sw, sh, 3, &px)
+        }
+    };
+    Ok(Decoded {
+        width,
+        height,
+        plane: plane.reduced(PLANE_MAX_SIDE_PX),
+    })
+}
+
+fn decode_generic(bytes: &[u8], source_name: &str) -> Result<Decoded> {
+    let reader = || {
+        image::ImageReader::new(std::io::Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| image_error(source_name, format!("reading: {e}")))
+    };
+    let probe = reader()?;
+    if probe.format().is_none() {
+        return Err(image_error(source_name, "not a known image format"));
+    }
+    // Dimensions first, so a bomb is refused before any allocation.
+    let (width, height) = probe
+        .into_dimensions()
+        .map_err(|e| image_error(source_name, format!("header: {e}")))?;
+    check_dimensions(width, height, source_name)?;
+    let mut reader = reader()?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_DIMENSION_PX);
+    limits.max_image_height = Some(MAX_DIMENSION_PX);
+    limits.max_alloc = Some(MAX_ALLOC_BYTES);
+    reader.limits(limits);
+    let img = reader
+        .decode()
+        .map_err(|e| image_error(source_name, e.to_string()))?;
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let plane = match img {
+        image::DynamicImage::ImageLuma8(b) => Plane::from_interleaved(w, h, 1, b.as_raw()),
+        image::DynamicImage::ImageLumaA8(b) => Plane::from_interleaved(w, h, 2, b.as_raw()),
+        image::DynamicImage::ImageRgb8(b) => Plane::from_interleaved(w, h, 3, b.as_raw()),
+        image::DynamicImage::ImageRgba8(b) => Plane::from_interleaved(w, h, 4, b.as_raw()),
+        other => Plane::from_interleaved(w, h, 4, other.to_rgba8().as_raw()),
+    };
+    Ok(Decoded {
+        width,
+        height,
+        plane: plane.reduced(PLANE_MAX_SIDE_PX),
+    })
+}

@@ -1,0 +1,374 @@
+//! Grey-level working images ("planes"), area reduction, border trimming and
+//! the affine sampler that turns a region of a plane into a small thumbnail.
+//!
+//! Every hash is computed from a thumbnail sampled out of a [`Plane`] through
+//! a [`View`]: a possibly rotated, possibly mirrored rectangle in plane
+//! coordinates. The query side only ever uses the whole plane (or its
+//! trimmed part); the reference side also samples crops, rotations and the
+//! mirror image, which is how the index tolerates what counterfeiters do to
+//! official photos without paying for it per listing photo.
+
+/// Longest side of a working plane, in pixels. A 32×32 thumbnail needs no
+/// more; anything bigger is area-reduced to this first, so the sampler
+/// always sees about one source pixel per sample.
+pub const PLANE_MAX_SIDE_PX: u32 = 64;
+
+/// A grey-level image, row-major, values 0.0–255.0.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plane {
+    pub width: usize,
+    pub height: usize,
+    pub data: Vec<f32>,
+}
+
+impl Plane {
+    /// Builds a plane from interleaved 8-bit pixels with `channels` channels
+    /// (1 = grey, 2 = grey+alpha, 3 = RGB, 4 = RGBA), composing alpha onto
+    /// white, which is what a marketplace page shows behind a transparent
+    /// product photo.
+    pub fn from_interleaved(width: usize, height: usize, channels: usize, px: &[u8]) -> Plane {
+        let mut data = Vec::with_capacity(width * height);
+        match channels {
+            1 => data.extend(px.iter().take(width * height).map(|&v| v as f32)),
+            2 => data.extend(px.chunks_exact(2).take(width * height).map(|p| {
+                let a = p[1] as f32 / 255.0;
+                p[0] as f32 * a + 255.0 * (1.0 - a)
+            })),
+            3 => data.extend(
+                px.chunks_exact(3)
+                    .take(width * height)
+                    .map(|p| luma(p[0], p[1], p[2])),
+            ),
+            _ => data.extend(px.chunks_exact(4).take(width * height).map(|p| {
+                let a = p[3] as f32 / 255.0;
+                luma(p[0], p[1], p[2]) * a + 255.0 * (1.0 - a)
+            })),
+        }
+        // A short buffer (which decoders should never hand us) is padded
+        // rather than indexed out of bounds.
+        data.resize(width * height, 255.0);
+        Plane {
+            width,
+            height,
+            data,
+        }
+    }
+
+    /// Area-averages the plane so that its longest side is at most
+    /// `max_side` pixels (aspect ratio kept). Smaller planes are returned
+    /// unchanged.
+    pub fn reduced(self, max_side: u32) -> Plane {
+        let max_side = max_side.max(1) as usize;
+        let longest = self.width.max(self.height);
+        if longest <= max_side || self.width == 0 || self.height == 0 {
+            return self;
+        }
+        let scale = max_side as f64 / longest as f64;
+        let nw = ((self.width as f64 * scale).round() as usize).max(1);
+        let nh = ((self.height as f64 * scale).round() as usize).max(1);
+        let horizontal = area_weights(self.width, nw);
+        let vertical = area_weights(self.height, nh);
+        // Rows first: width shrinks, then columns.
+        let mut tmp = vec![0f32; nw * self.height];
+        for y in 0..self.height {
+            let row = &self.data[y * self.width..(y + 1) * self.width];
+            for (x, taps) in horizontal.iter().enumerate() {
+                tmp[y * nw + x] = taps.iter().map(|&(i, w)| row[i] * w).sum();
+            }
+        }
+        let mut data = vec![0f32; nw * nh];
+        for (y, taps) in vertical.iter().enumerate() {
+            for x in 0..nw {
+                data[y * nw + x] = taps.iter().map(|&(i, w)| tmp[i * nw + x] * w).sum();
+            }
+        }
+        Plane {
+            width: nw,
+            height: nh,
+            data,
+        }
+    }
+
+    fn at(&self, x: usize, y: usize) -> f32 {
+        self.data[y * self.width + x]
+    }
+
+    /// Bilinear sample at (x, y) in pixel-centre coordinates, clamped to
+    /// the edge: a rotated view's corners repeat the border instead of
+    /// inventing a colour.
+    fn bilinear(&self, x: f32, y: f32) -> f32 {
+        let maxx = (self.width - 1) as f32;
+        let maxy = (self.height - 1) as f32;
+        let x = x.clamp(0.0, maxx);
+        let y = y.clamp(0.0, maxy);
+        let x0 = x.floor();
+        let y0 = y.floor();
+        let fx = x - x0;
+        let fy = y - y0;
+        let x0 = x0 as usize;
+        let y0 = y0 as usize;
+        let x1 = (x0 + 1).min(self.width - 1);
+        let y1 = (y0 + 1).min(self.height - 1);
+        let top = self.at(x0, y0) * (1.0 - fx) + self.at(x1, y0) * fx;
+        let bottom = self.at(x0, y1) * (1.0 - fx) + self.at(x1, y1) * fx;
+        top * (1.0 - fy) + bottom * fy
+    }
+
+    /// The part of the plane left after trimming uniform borders (padding,
+    /// letterbox bars, the plain background a product is shot on), as a
+    /// rectangle `(left, top, right, bottom)` in pixel edges. `None` when
+    /// nothing was trimmed.
+    pub fn trimmed_rect(&self) -> Option<Rect> {
+        if self.width < 8 || self.height < 8 {
+            return None;
+        }
+        let (w, h) = (self.width, self.height);
+        // Never trim more than 40% from one side: a "border" that big is
+        // the photo itself (sky, a studio wall).
+        let max_x = w * 2 / 5;
+        let max_y = h * 2 / 5;
+        let top = trim_side(max_y, |i| self.row(i));
+        let bottom = trim_side(max_y, |i| self.row(h - 1 - i));
+        let left = trim_side(max_x, |i| self.column(i));
+        let right = trim_side(max_x, |i| self.column(w - 1 - i));
+        if top + bottom + left + right == 0 {
+            return None;
+        }
+        // Leftovers thinner than a few pixels are noise, not a photo.
+        if w - left - right < 4 || h - top - bottom < 4 {
+            return None;
+        }
+        Some(Rect {
+            left: left as f32,
+            top: top as f32,
+            right: (w - right) as f32,
+            bottom: (h - bottom) as f32,
+        })
+    }
+
+    fn row(&self, y: usize) -> Vec<f32> {
+        self.data[y * self.width..(y + 1) * self.width].to_vec()
+    }
+
+    fn column(&self, x: usize) -> Vec<f32> {
+        (0..self.height).map(|y| self.at(x, y)).collect()
+    }
+
+    /// The whole plane as a rectangle.
+    pub fn full_rect(&self) -> Rect {
+        Rect {
+            left: 0.0,
+            top: 0.0,
+            right: self.width as f32,
+            bottom: self.height as f32,
+        }
+    }
+
+    /// Samples `view` into an `out_w`×`out_h` grid, each cell the mean of
+    /// 4×4 bilinear samples (a cheap area filter, so that a 100-pixel
+    /// plane and a 128-pixel plane give the same thumbnail).
+    pub fn sample(&self, view: &View, out_w: usize, out_h: usize) -> Vec<f32> {
+        const SUB: usize = 4;
+        let mut out = Vec::with_capacity(out_w * out_h);
+        let (cos, sin) = (view.angle_rad.cos(), view.angle_rad.sin());
+        let hw = view.rect.width() / 2.0;
+        let hh = view.rect.height() / 2.0;
+        let (cx, cy) = view.rect.centre();
+        let mirror = if view.mirrored { -1.0 } else { 1.0 };
+        let inv = 1.0 / (SUB * SUB) as f32;
+        for j in 0..out_h {
+            for i in 0..out_w {
+                let mut acc = 0.0;
+                for sj in 0..SUB {
+                    // v, u in [-1, 1] across the view.
+                    let v = ((j * SUB + sj) as f32 + 0.5) / (out_h * SUB) as f32 * 2.0 - 1.0;
+                    for si in 0..SUB {
+                        let u = ((i * SUB + si) as f32 + 0.5) / (out_w * SUB) as f32 * 2.0 - 1.0;
+                        let dx = mirror * u * hw;
+                        let dy = v * hh;
+                        // Pixel-edge coordinates to pixel-centre ones: -0.5.
+                        let x = cx + dx * cos - dy * sin - 0.5;
+                        let y = cy + dx * sin + dy * cos - 0.5;
+                        acc += self.bilinear(x, y);
+                    }
+                }
+                out.push(acc * inv);
+            }
+        }
+        out
+    }
+}
+
+/// Rec. 601 luma, the grey that JPEG itself stores.
+fn luma(r: u8, g: u8, b: u8) -> f32 {
+    0.299 * r as f32 + 0.587 * g as f32 + 0.114 * b as f32
+}
+
+/// For each output index, the (input index, weight) taps of an exact area
+/// average from `from` samples to `to` samples.
+fn area_weights(from: usize, to: usize) -> Vec<Vec<(usize, f32)>> {
+    let ratio = from as f64 / to as f64;
+    (0..to)
+        .map(|o| {
+            let start = o as f64 * ratio;
+            let end = (o + 1) as f64 * ratio;
+            let mut taps = Vec::new();
+            let mut i = start.floor() as usize;
+            while (i as f64) < end && i < from {
+                let lo = start.max(i as f64);
+                let hi = end.min((i + 1) as f64);
+                if hi > lo {
+                    taps.push((i, ((hi - lo) / ratio) as f32));
+                }
+                i += 1;
+            }
+            taps
+        })
+        .collect()
+}
+
+/// How far the pixels of a line may stray from the border colour and still
+/// count as border: JPEG ringing and noise on a plain background stay
+/// inside this.
+const TRIM_TOLERANCE: f32 = 14.0;
+/// Share of a line that must be border-coloured (text or a logo stamped in
+/// the padding should not stop the trim).
+const TRIM_MIN_SHARE: f32 = 0.97;
+
+/// Counts uniform lines from one side inwards, all of the colour of the
+/// outermost line (its median).
+fn trim_side(max: usize, line: impl Fn(usize) -> Vec<f32>) -> usize {
+    let first = line(0);
+    let colour = median(&first);
+    let mut n = 0;
+    while n < max {
+        let l = line(n);
+        let near = l
+            .iter()
+            .filter(|&&v| (v - colour).abs() <= TRIM_TOLERANCE)
+            .count();
+        if (near as f32) < TRIM_MIN_SHARE * l.len() as f32 {
+            break;
+        }
+        n += 1;
+    }
+    n
+}
+
+fn median(v: &[f32]) -> f32 {
+    let mut s = v.to_vec();
+    s.sort_unstable_by(|a, b| a.total_cmp(b));
+    s.get(s.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// An axis-aligned rectangle in plane pixel-edge coordinates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rect {
+    pub left: f32,
+    pub top: f32,
+    pub right: f32,
+    pub bottom: f32,
+}
+
+impl Rect {
+    pub fn width(&self) -> f32 {
+        self.right - self.left
+    }
+    pub fn height(&self) -> f32 {
+        self.bottom - self.top
+    }
+    pub fn centre(&self) -> (f32, f32) {
+        (
+            (self.left + self.right) / 2.0,
+            (self.top + self.bottom) / 2.0,
+        )
+    }
+    /// The rectangle with fractions of its width/height removed per side.
+    pub fn cropped(&self, left: f32, top: f32, right: f32, bottom: f32) -> Rect {
+        let (w, h) = (self.width(), self.height());
+        Rect {
+            left: self.left + left * w,
+            top: self.top + top * h,
+            right: self.right - right * w,
+            bottom: self.bottom - bottom * h,
+        }
+    }
+}
+
+/// What the sampler looks at: a rectangle, rotated about its centre by
+/// `angle_rad`, optionally mirrored left-right.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct View {
+    pub rect: Rect,
+    pub angle_rad: f32,
+    pub mirrored: bool,
+}
+
+impl View {
+    pub fn of(rect: Rect) -> View {
+        View {
+            rect,
+            angle_rad: 0.0,
+            mirrored: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gradient(w: usize, h: usize) -> Plane {
+        let data = (0..w * h)
+            .map(|i| ((i % w) * 255 / w.max(1)) as f32)
+            .collect();
+        Plane {
+            width: w,
+            height: h,
+            data,
+        }
+    }
+
+    #[test]
+    fn reduction_keeps_aspect_and_mean() {
+        let p = gradient(400, 200);
+        let mean: f32 = p.data.iter().sum::<f32>() / p.data.len() as f32;
+        let r = p.reduced(128);
+        assert_eq!((r.width, r.height), (128, 64));
+        let rmean: f32 = r.data.iter().sum::<f32>() / r.data.len() as f32;
+        assert!((mean - rmean).abs() < 0.5, "{mean} vs {rmean}");
+    }
+
+    #[test]
+    fn trim_finds_white_padding_and_ignores_plain_photos() {
+        let inner = gradient(60, 40);
+        let mut data = vec![255.0; 100 * 80];
+        for y in 0..40 {
+            for x in 0..60 {
+                data[(y + 20) * 100 + x + 10] = inner.data[y * 60 + x];
+            }
+        }
+        let padded = Plane {
+            width: 100,
+            height: 80,
+            data,
+        };
+        let r = padded.trimmed_rect().expect("padding trimmed");
+        assert_eq!((r.left, r.top, r.right, r.bottom), (10.0, 20.0, 70.0, 60.0));
+        assert_eq!(gradient(100, 80).trimmed_rect(), None);
+    }
+
+    #[test]
+    fn mirrored_view_samples_the_flipped_image() {
+        let p = gradient(64, 64);
+        let plain = p.sample(&View::of(p.full_rect()), 8, 8);
+        let mut v = View::of(p.full_rect());
+        v.mirrored = true;
+        let flipped = p.sample(&v, 8, 8);
+        for y in 0..8 {
+            for x in 0..8 {
+                assert!((plain[y * 8 + x] - flipped[y * 8 + 7 - x]).abs() < 1e-3);
+            }
+        }
+    }
+}
