@@ -220,7 +220,10 @@ impl Config {
         at_least_one("crawl.max_pages_per_term", c.max_pages_per_term as u64)?;
         at_least_one("crawl.max_page_bytes", c.max_page_bytes)?;
         at_least_one("crawl.max_image_bytes", c.max_image_bytes)?;
-        at_least_one("crawl.refusals_before_backoff", c.refusals_before_backoff as u64)?;
+        at_least_one(
+            "crawl.refusals_before_backoff",
+            c.refusals_before_backoff as u64,
+        )?;
         if c.user_agent.trim().is_empty() || !c.user_agent.is_ascii() {
             return Err((
                 "crawl.user_agent".into(),
@@ -236,7 +239,10 @@ impl Config {
             }
             if let Some(base) = &p.base_url {
                 let parsed = Url::parse(base).map_err(|e| {
-                    (format!("platforms.{name}.base_url"), format!("`{base}`: {e}"))
+                    (
+                        format!("platforms.{name}.base_url"),
+                        format!("`{base}`: {e}"),
+                    )
                 })?;
                 if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
                     return Err((
@@ -321,7 +327,12 @@ fn locate_field(text: &str, field: &str) -> (usize, usize) {
             continue;
         }
         if in_table {
-            let k = t.split('=').next().unwrap_or_default().trim().trim_matches('"');
+            let k = t
+                .split('=')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .trim_matches('"');
             if k == key {
                 let col = line.len() - line.trim_start().len() + 1;
                 return (i + 1, col);
@@ -401,7 +412,12 @@ impl BaseUrl {
         let mut path = if host.eq_ignore_ascii_case(self.real.host_str().unwrap_or_default()) {
             format!("{}{}", self.prefix(), parsed.path())
         } else {
-            format!("{}/{}{}", self.prefix(), host.to_ascii_lowercase(), parsed.path())
+            format!(
+                "{}/{}{}",
+                self.prefix(),
+                host.to_ascii_lowercase(),
+                parsed.path()
+            )
         };
         if let Some(q) = parsed.query() {
             path.push('?');
@@ -487,9 +503,32 @@ mod tests {
     }
 
     #[test]
+    fn example_config_loads_and_matches_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("knockoff.example.toml");
+        let c = Config::load(&path).unwrap();
+        let d = CrawlConfig::default();
+        // The example documents the defaults; only the contact differs.
+        assert_eq!(
+            CrawlConfig {
+                user_agent: d.user_agent.clone(),
+                ..c.crawl.clone()
+            },
+            d
+        );
+        assert!(c.crawl.user_agent.contains("knockoff") && c.crawl.user_agent.contains("mailto:"));
+        assert_eq!(c.configured_platforms(), Platform::ALL.to_vec());
+        for p in Platform::ALL {
+            assert!(!c.base_url(p).is_redirected(), "{p}");
+        }
+        assert_eq!(c.requests_per_second(Platform::Alibaba), 0.5);
+    }
+
+    #[test]
     fn unknown_field_names_file_line_and_field() {
         let text = "[crawl]\nrequests_per_second = 2.0\nconcurency = 4\n";
-        let e = Config::from_toml(Path::new("k.toml"), text).unwrap_err().to_string();
+        let e = Config::from_toml(Path::new("k.toml"), text)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("k.toml: line 3"), "{e}");
         assert!(e.contains("concurency"), "{e}");
     }
@@ -497,7 +536,9 @@ mod tests {
     #[test]
     fn wrong_type_names_field() {
         let text = "[platforms.aliexpress]\nbase_url = 7\n";
-        let e = Config::from_toml(Path::new("k.toml"), text).unwrap_err().to_string();
+        let e = Config::from_toml(Path::new("k.toml"), text)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 2"), "{e}");
         assert!(e.contains("platforms.aliexpress.base_url"), "{e}");
     }
@@ -505,14 +546,23 @@ mod tests {
     #[test]
     fn validation_errors_are_located() {
         let text = "[crawl]\nconcurrency = 2\nrequests_per_second = 0\n";
-        let e = Config::from_toml(Path::new("k.toml"), text).unwrap_err().to_string();
+        let e = Config::from_toml(Path::new("k.toml"), text)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 3"), "{e}");
         assert!(e.contains("crawl.requests_per_second"), "{e}");
         let text = "[platforms.ebay]\nbase_url = \"http://x\"\n";
-        let e = Config::from_toml(Path::new("k.toml"), text).unwrap_err().to_string();
-        assert!(e.contains("line 1") && e.contains("unknown platform"), "{e}");
+        let e = Config::from_toml(Path::new("k.toml"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 1") && e.contains("unknown platform"),
+            "{e}"
+        );
         let text = "[platforms.tmall]\nbase_url = \"ftp://x/y\"\n";
-        let e = Config::from_toml(Path::new("k.toml"), text).unwrap_err().to_string();
+        let e = Config::from_toml(Path::new("k.toml"), text)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 2") && e.contains("base_url"), "{e}");
     }
 
@@ -538,7 +588,10 @@ mod tests {
     fn maps_item_and_image_urls_onto_a_prefixed_base_and_back() {
         let b = mock_base();
         let item = b.to_configured("https://www.aliexpress.com/item/1005.html?spm=x");
-        assert_eq!(item, "http://127.0.0.1:8080/aliexpress/item/1005.html?spm=x");
+        assert_eq!(
+            item,
+            "http://127.0.0.1:8080/aliexpress/item/1005.html?spm=x"
+        );
         let img = b.to_configured("//ae01.alicdn.com/kf/S1.jpg_480x480.jpg");
         assert_eq!(
             img,
@@ -547,9 +600,15 @@ mod tests {
         // Idempotent.
         assert_eq!(b.to_configured(&img), img);
         let back = b.to_real(&Url::parse(&img).unwrap());
-        assert_eq!(back.as_str(), "https://ae01.alicdn.com/kf/S1.jpg_480x480.jpg");
+        assert_eq!(
+            back.as_str(),
+            "https://ae01.alicdn.com/kf/S1.jpg_480x480.jpg"
+        );
         let back = b.to_real(&Url::parse(&item).unwrap());
-        assert_eq!(back.as_str(), "https://www.aliexpress.com/item/1005.html?spm=x");
+        assert_eq!(
+            back.as_str(),
+            "https://www.aliexpress.com/item/1005.html?spm=x"
+        );
     }
 
     #[test]
@@ -562,8 +621,8 @@ mod tests {
             Some(("detail.tmall.com", "/item.htm"))
         );
         let b = mock_base();
-        let u = Url::parse("http://127.0.0.1:8080/aliexpress/w/wholesale-aurora.html?page=2")
-            .unwrap();
+        let u =
+            Url::parse("http://127.0.0.1:8080/aliexpress/w/wholesale-aurora.html?page=2").unwrap();
         assert_eq!(
             b.to_real(&u).as_str(),
             "https://www.aliexpress.com/w/wholesale-aurora.html?page=2"

@@ -15,7 +15,7 @@
 //! Faults ([`Fault`]) apply to paths under a prefix, to the first N
 //! matching requests or to all of them: 429 with `Retry-After` (seconds or
 //! HTTP date), 5xx bursts, slow headers, slow bodies, oversized bodies, a
-//! gzip bomb, redirect loops, punish pages at 200, and connections dropped
+//! gzip bomb, redirects and redirect loops, punish pages at 200, and connections dropped
 //! mid-response. robots.txt requests are exempt unless a rule names them.
 //!
 //! Every request is logged with its arrival [`Instant`], path and host key
@@ -68,6 +68,8 @@ pub enum Fault {
     GzipBomb { decompressed_bytes: u64 },
     /// 302 back to the same URL, forever.
     RedirectLoop,
+    /// 302 to this path (or URL).
+    RedirectTo(String),
     /// An AliExpress punish (captcha) page at HTTP 200.
     Punish,
     /// Headers, then the connection is dropped mid-body.
@@ -131,7 +133,8 @@ impl Faults {
     fn pick(&self, path: &str) -> Option<Fault> {
         let is_robots = path.ends_with("/robots.txt");
         for rule in &self.rules {
-            if !path.starts_with(&rule.prefix) || (is_robots && !rule.prefix.ends_with("robots.txt"))
+            if !path.starts_with(&rule.prefix)
+                || (is_robots && !rule.prefix.ends_with("robots.txt"))
             {
                 continue;
             }
@@ -155,7 +158,8 @@ pub struct RequestLog {
     pub host_key: String,
     /// The `User-Agent` sent.
     pub user_agent: String,
-    /// The status answered (before any body fault played out).
+    /// The status answered (before any body fault played out); 0 while
+    /// the answer is still being prepared.
     pub status: u16,
 }
 
@@ -343,7 +347,10 @@ impl MockState {
         // A mock at the root standing in for one platform.
         Platform::ALL
             .into_iter()
-            .find_map(|p| self.by_platform.get(&format!("{}{}", p.as_str(), canon(path))))
+            .find_map(|p| {
+                self.by_platform
+                    .get(&format!("{}{}", p.as_str(), canon(path)))
+            })
             .copied()
     }
 }
@@ -376,19 +383,29 @@ async fn serve(State(state): State<Arc<MockState>>, req: Request) -> Response {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
+    // Logged on arrival, so a request whose answer never completes (slow
+    // headers, client timeout) is still seen; the status is filled in later.
+    let index = {
+        let mut log = state.log.lock().unwrap_or_else(|e| e.into_inner());
+        log.push(RequestLog {
+            at,
+            path: full.clone(),
+            host_key,
+            user_agent,
+            status: 0,
+        });
+        log.len() - 1
+    };
     let fault = state.faults.pick(&path);
     let response = respond(&state, &path, query.as_deref(), &full, fault).await;
-    state
+    if let Some(entry) = state
         .log
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .push(RequestLog {
-            at,
-            path: full,
-            host_key,
-            user_agent,
-            status: response.status().as_u16(),
-        });
+        .get_mut(index)
+    {
+        entry.status = response.status().as_u16();
+    }
     response
 }
 
@@ -435,6 +452,13 @@ async fn respond(
         Some(Fault::RedirectLoop) => {
             let mut r = text(StatusCode::FOUND, "");
             if let Ok(v) = HeaderValue::from_str(full) {
+                r.headers_mut().insert(header::LOCATION, v);
+            }
+            return r;
+        }
+        Some(Fault::RedirectTo(to)) => {
+            let mut r = text(StatusCode::FOUND, "");
+            if let Ok(v) = HeaderValue::from_str(&to) {
                 r.headers_mut().insert(header::LOCATION, v);
             }
             return r;
@@ -506,9 +530,8 @@ fn oversized(bytes: u64, declared: bool) -> Response {
     const CHUNK: usize = 64 * 1024;
     let chunk = Bytes::from(vec![b'a'; CHUNK]);
     let n = bytes.div_ceil(CHUNK as u64);
-    let stream = futures_util::stream::iter(
-        (0..n).map(move |_| Ok::<Bytes, std::io::Error>(chunk.clone())),
-    );
+    let stream =
+        futures_util::stream::iter((0..n).map(move |_| Ok::<Bytes, std::io::Error>(chunk.clone())));
     let mut r = Response::new(Body::from_stream(stream));
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));

@@ -94,8 +94,14 @@ impl<W: Write> WarcWriter<W> {
             ("WARC-Record-ID", id.clone()),
             ("WARC-Date", warc_date(date)),
             ("WARC-Target-URI", target_uri.to_string()),
-            ("Content-Type", "application/http;msgtype=request".to_string()),
-            ("WARC-Block-Digest", format!("sha256:{}", sha256_hex(&block))),
+            (
+                "Content-Type",
+                "application/http;msgtype=request".to_string(),
+            ),
+            (
+                "WARC-Block-Digest",
+                format!("sha256:{}", sha256_hex(&block)),
+            ),
         ];
         if let Some(other) = concurrent_to {
             headers.push(("WARC-Concurrent-To", other.to_string()));
@@ -121,9 +127,18 @@ impl<W: Write> WarcWriter<W> {
                 ("WARC-Record-ID", id.to_string()),
                 ("WARC-Date", warc_date(capture.captured_at)),
                 ("WARC-Target-URI", target_uri.to_string()),
-                ("Content-Type", "application/http;msgtype=response".to_string()),
-                ("WARC-Payload-Digest", format!("sha256:{}", sha256_hex(payload))),
-                ("WARC-Block-Digest", format!("sha256:{}", sha256_hex(&block))),
+                (
+                    "Content-Type",
+                    "application/http;msgtype=response".to_string(),
+                ),
+                (
+                    "WARC-Payload-Digest",
+                    format!("sha256:{}", sha256_hex(payload)),
+                ),
+                (
+                    "WARC-Block-Digest",
+                    format!("sha256:{}", sha256_hex(&block)),
+                ),
             ],
             &block,
         )
@@ -270,7 +285,9 @@ mod tests {
         first.read_to_string(&mut text).unwrap();
         assert!(text.starts_with("WARC/1.1\r\nWARC-Type: warcinfo\r\n"));
         let mut all = String::new();
-        MultiGzDecoder::new(&bytes[..]).read_to_string(&mut all).unwrap();
+        MultiGzDecoder::new(&bytes[..])
+            .read_to_string(&mut all)
+            .unwrap();
         let response = &all[all.find("WARC/1.1\r\nWARC-Type: response").unwrap()..];
         let (head, rest) = response.split_once("\r\n\r\n").unwrap();
         let len: usize = head

@@ -178,7 +178,10 @@ impl Host {
     }
 
     fn limiter(&self) -> Arc<DefaultDirectRateLimiter> {
-        self.limiter.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.limiter
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Slows the limiter to one request per `delay` (robots.txt
@@ -306,7 +309,9 @@ impl HttpFetcher {
 
     fn host_for(&self, url: &Url) -> Arc<Host> {
         let rule = self.rule_for(url);
-        let key = rule.map(|r| r.key.clone()).unwrap_or_else(|| authority(url));
+        let key = rule
+            .map(|r| r.key.clone())
+            .unwrap_or_else(|| authority(url));
         let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
         hosts
             .entry(key.clone())
@@ -344,8 +349,7 @@ impl HttpFetcher {
     /// robots.txt for a host, fetched once, on first use (concurrent first
     /// requests wait for the same fetch).
     async fn robots<'a>(&'a self, host: &'a Arc<Host>) -> &'a Robots {
-        host
-            .robots
+        host.robots
             .get_or_init(|| async {
                 let Some(url) = host.robots_url.clone() else {
                     return Robots::AllowAll;
@@ -354,7 +358,9 @@ impl HttpFetcher {
                     Ok(r) if (200..300).contains(&r.status) => {
                         match texting_robots::Robot::new(ROBOTS_AGENT, &r.body) {
                             Ok(robot) => {
-                                if let Some(delay) = robot.delay.filter(|d| d.is_finite() && *d > 0.0) {
+                                if let Some(delay) =
+                                    robot.delay.filter(|d| d.is_finite() && *d > 0.0)
+                                {
                                     host.slow_down(Duration::from_secs_f32(delay.min(3600.0)));
                                 }
                                 Robots::Rules(Box::new(robot))
@@ -402,6 +408,9 @@ impl HttpFetcher {
         let raw = self.request(&host, url, kind).await?;
         if kind == ResourceKind::Page && (200..300).contains(&raw.status) {
             self.check_block(&host, url, &raw)?;
+        } else if raw.status != 429 {
+            // Any other answer breaks a run of refusals.
+            host.refusals.store(0, Ordering::SeqCst);
         }
         Ok(raw)
     }
@@ -410,10 +419,7 @@ impl HttpFetcher {
     /// host off. The page itself is still returned: it is evidence, and
     /// the parser reports it as blocked.
     fn check_block(&self, host: &Host, url: &Url, raw: &RawResponse) -> Result<(), FetchError> {
-        let content_type = raw
-            .headers
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok());
+        let content_type = raw.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
         let is_text = content_type.is_none_or(|ct| ct.contains("html") || ct.starts_with("text/"));
         if !is_text {
             return Ok(());
@@ -480,10 +486,12 @@ impl HttpFetcher {
                         if n >= self.settings.refusals_before_backoff {
                             host.back_off(format!("{n} answers of 429 Too Many Requests in a row"));
                             host.stats().failed += 1;
-                            return Err(backed_off(url, host, format!("{n} answers of 429 in a row")));
+                            return Err(backed_off(
+                                url,
+                                host,
+                                format!("{n} answers of 429 in a row"),
+                            ));
                         }
-                    } else if !retryable {
-                        host.refusals.store(0, Ordering::SeqCst);
                     }
                     {
                         let mut s = host.stats();
@@ -530,7 +538,8 @@ impl HttpFetcher {
     /// random point in its upper half (so retries from many tasks spread).
     fn backoff(&self, attempt: u32) -> Duration {
         let base = self.settings.backoff_base.as_secs_f64();
-        let full = (base * 2f64.powi(attempt.min(20) as i32)).min(self.settings.backoff_max.as_secs_f64());
+        let full =
+            (base * 2f64.powi(attempt.min(20) as i32)).min(self.settings.backoff_max.as_secs_f64());
         let jitter: f64 = rand::random::<f64>();
         Duration::from_secs_f64(full * (0.5 + 0.5 * jitter))
     }
@@ -543,51 +552,52 @@ impl HttpFetcher {
         };
         let accept = match kind {
             ResourceKind::Page => "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-            ResourceKind::Image => "image/avif,image/webp,image/png,image/jpeg,image/*;q=0.8,*/*;q=0.5",
+            ResourceKind::Image => {
+                "image/avif,image/webp,image/png,image/jpeg,image/*;q=0.8,*/*;q=0.5"
+            }
         };
-        let work = async {
-            let mut resp = self
-                .client
-                .get(url.clone())
-                .header(reqwest::header::ACCEPT, accept)
-                .send()
-                .await
-                .map_err(|e| AttemptError::Transient(describe(&e)))?;
-            let status = resp.status().as_u16();
-            let headers = resp.headers().clone();
-            let too_large = || {
-                AttemptError::Fatal(FetchError::TooLarge {
-                    url: url.to_string(),
-                    limit_bytes: limit,
+        let work =
+            async {
+                let mut resp = self
+                    .client
+                    .get(url.clone())
+                    .header(reqwest::header::ACCEPT, accept)
+                    .send()
+                    .await
+                    .map_err(|e| AttemptError::Transient(describe(&e)))?;
+                let status = resp.status().as_u16();
+                let headers = resp.headers().clone();
+                let too_large = || {
+                    AttemptError::Fatal(FetchError::TooLarge {
+                        url: url.to_string(),
+                        limit_bytes: limit,
+                    })
+                };
+                // Only trust Content-Length up front when nothing is decoded.
+                if headers.get(reqwest::header::CONTENT_ENCODING).is_none() {
+                    let declared = headers
+                        .get(CONTENT_LENGTH)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.parse::<u64>().ok());
+                    if declared.is_some_and(|n| n > limit) {
+                        return Err(too_large());
+                    }
+                }
+                let mut body = Vec::new();
+                while let Some(chunk) = resp.chunk().await.map_err(|e| {
+                    AttemptError::Transient(format!("reading body: {}", describe(&e)))
+                })? {
+                    if body.len() as u64 + chunk.len() as u64 > limit {
+                        return Err(too_large());
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(RawResponse {
+                    status,
+                    headers,
+                    body,
                 })
             };
-            // Only trust Content-Length up front when nothing is decoded.
-            if headers.get(reqwest::header::CONTENT_ENCODING).is_none() {
-                let declared = headers
-                    .get(CONTENT_LENGTH)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse::<u64>().ok());
-                if declared.is_some_and(|n| n > limit) {
-                    return Err(too_large());
-                }
-            }
-            let mut body = Vec::new();
-            while let Some(chunk) = resp
-                .chunk()
-                .await
-                .map_err(|e| AttemptError::Transient(format!("reading body: {}", describe(&e))))?
-            {
-                if body.len() as u64 + chunk.len() as u64 > limit {
-                    return Err(too_large());
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(RawResponse {
-                status,
-                headers,
-                body,
-            })
-        };
         // reqwest's timeout covers the body too; this guards the whole
         // attempt, including a server that trickles bytes forever.
         match tokio::time::timeout(self.settings.timeout, work).await {
@@ -610,7 +620,10 @@ impl Fetcher for HttpFetcher {
         let first = Url::parse(&crate::recording::normalize_url(url))
             .map_err(|e| invalid(e.to_string()))?;
         if !matches!(first.scheme(), "http" | "https") {
-            return Err(invalid(format!("scheme `{}` is not http(s)", first.scheme())));
+            return Err(invalid(format!(
+                "scheme `{}` is not http(s)",
+                first.scheme()
+            )));
         }
         let mut current = first;
         let mut chain: Vec<String> = Vec::new();
@@ -651,7 +664,12 @@ impl Fetcher for HttpFetcher {
             capture.headers = raw
                 .headers
                 .iter()
-                .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
                 .collect();
             tracing::debug!(url = %url, status = capture.status, bytes = capture.body.len(), "fetched");
             return Ok(capture);
@@ -737,9 +755,11 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_is_capped() {
-        let mut s = HttpSettings::default();
-        s.backoff_base = Duration::from_millis(100);
-        s.backoff_max = Duration::from_millis(1000);
+        let s = HttpSettings {
+            backoff_base: Duration::from_millis(100),
+            backoff_max: Duration::from_millis(1000),
+            ..HttpSettings::default()
+        };
         let f = HttpFetcher::new(s).unwrap();
         for attempt in 0..10 {
             let d = f.backoff(attempt);

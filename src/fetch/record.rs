@@ -173,9 +173,12 @@ impl<F: Fetcher> RecordingFetcher<F> {
             .map_err(|e| Error::io(&manifest_path, e))?;
         state.manifest.page.push(page);
         let response_id = record_id();
-        state
-            .warc
-            .write_request(&target, capture.captured_at, &self.user_agent, Some(&response_id))?;
+        state.warc.write_request(
+            &target,
+            capture.captured_at,
+            &self.user_agent,
+            Some(&response_id),
+        )?;
         state.warc.write_response(&target, capture, &response_id)?;
         state.warc.flush()?;
         Ok(())
@@ -186,12 +189,10 @@ impl<F: Fetcher> RecordingFetcher<F> {
 impl<F: Fetcher> Fetcher for RecordingFetcher<F> {
     async fn fetch(&self, url: &str, kind: ResourceKind) -> Result<Capture, FetchError> {
         let capture = self.inner.fetch(url, kind).await?;
-        self.save(&capture)
-            .await
-            .map_err(|e| FetchError::Invalid {
-                url: url.to_string(),
-                message: format!("could not record to {}: {e}", self.dir.display()),
-            })?;
+        self.save(&capture).await.map_err(|e| FetchError::Invalid {
+            url: url.to_string(),
+            message: format!("could not record to {}: {e}", self.dir.display()),
+        })?;
         Ok(capture)
     }
 }
@@ -272,15 +273,26 @@ mod tests {
     fn file_names_are_sanitized_and_stay_inside() {
         let sha = "ab".repeat(32);
         assert_eq!(
-            file_name("https://www.aliexpress.com/item/1005.html?x=1", "text/html; charset=utf-8", &sha),
+            file_name(
+                "https://www.aliexpress.com/item/1005.html?x=1",
+                "text/html; charset=utf-8",
+                &sha
+            ),
             "www.aliexpress.com/1005-abababababab.html"
         );
         let evil = file_name("http://../../etc/passwd", "text/plain", &sha);
         assert!(!evil.contains(".."), "{evil}");
         assert!(!evil.starts_with('/'));
-        let odd = file_name("https://h.example/%2e%2e%2fx/..%2f..%2fy?q", "image/jpeg", &sha);
+        let odd = file_name(
+            "https://h.example/%2e%2e%2fx/..%2f..%2fy?q",
+            "image/jpeg",
+            &sha,
+        );
         assert!(!odd.contains("..") && odd.ends_with(".jpg"), "{odd}");
-        assert_eq!(file_name("not a url", "x/y", &sha), "other/index-abababababab.bin");
+        assert_eq!(
+            file_name("not a url", "x/y", &sha),
+            "other/index-abababababab.bin"
+        );
     }
 
     #[test]
