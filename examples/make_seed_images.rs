@@ -192,7 +192,14 @@ fn watermark(img: &RgbImage) -> RgbImage {
             stroke,
             Rgb([245, 245, 245]),
         );
-        fill_rect(&mut out, x, letter_top, stroke, letter_h, Rgb([245, 245, 245]));
+        fill_rect(
+            &mut out,
+            x,
+            letter_top,
+            stroke,
+            letter_h,
+            Rgb([245, 245, 245]),
+        );
         if i % 2 == 0 {
             fill_rect(
                 &mut out,
