@@ -2,22 +2,33 @@
 //! the platform would accept it, and the reason text.
 //!
 //! Rules follow Alibaba's IP Protection Platform (see
-//! `shared/marketplaces.md`). Each rule is a typed check ([`Rule`]) with a
-//! message a lawyer understands. A right is *applicable* to a finding when
-//! the finding holds the kind of evidence the right needs (a mark in the
-//! title for a trademark, a copied official photo for a copyright or a
-//! design patent); an applicable right that fails a rule is reported, never
-//! drafted. A flagged finding with no valid right is `needs_right`.
+//! `shared/marketplaces.md`). Each rule is a typed check ([`Rule`], in
+//! [`rules`]) with a message a lawyer understands. A right is *applicable*
+//! to a finding when the finding holds the kind of evidence the right needs
+//! (a mark in the title for a trademark, a copied official photo for a
+//! copyright or a design patent); an applicable right that fails a rule is
+//! reported, never drafted. A flagged finding with no valid right is
+//! `needs_right`, with every rule that failed.
+//!
+//! Main types: [`Grounds`] (what a finding offers) → [`draft`] →
+//! [`Draft`] (one listing on one right, reason text in English and
+//! Chinese, in [`reason`]) or [`RuleFailure`]s.
+
+pub mod reason;
+pub mod rules;
 
 use crate::brand::MarkHit;
 use crate::listing::Platform;
-use crate::score::PhotoEvidence;
-use crate::watchlist::{FilerRole, Right, RightKind, Watchlist};
+use crate::score::{PhotoEvidence, Signal, SignalKind};
+use crate::watchlist::{Right, RightKind, Watchlist};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+pub use reason::{batch_reason, reason_text, ReasonText};
+pub use rules::check;
+
 /// A check a complaint must pass.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     /// Taobao, Tmall and 1688 accept only rights valid in China.
@@ -27,12 +38,29 @@ pub enum Rule {
     /// A trademark's Nice classes must cover the product's category.
     ClassesCoverGoods,
     /// The reason must fit the right (copyright needs the published source
-    /// of the photo; a utility patent needs an analysis report).
+    /// of the photo; a design patent needs images to set side by side; a
+    /// utility patent needs an analysis report).
     ReasonFitsRight,
     /// An agent filing for the owner needs an authorization on record.
     AgentAuthorization,
+    /// A trademark complaint attaches the registration certificate.
+    CertificateOnRecord,
     /// No right of a kind the evidence supports is in the watchlist.
     NoApplicableRight,
+}
+
+impl Rule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::Jurisdiction => "jurisdiction",
+            Rule::NotExpired => "not_expired",
+            Rule::ClassesCoverGoods => "classes_cover_goods",
+            Rule::ReasonFitsRight => "reason_fits_right",
+            Rule::AgentAuthorization => "agent_authorization",
+            Rule::CertificateOnRecord => "certificate_on_record",
+            Rule::NoApplicableRight => "no_applicable_right",
+        }
+    }
 }
 
 /// Why a right cannot carry a complaint for a finding.
@@ -61,6 +89,14 @@ pub enum ReasonCode {
 }
 
 impl ReasonCode {
+    pub const ALL: [ReasonCode; 5] = [
+        ReasonCode::TrademarkUnauthorizedUse,
+        ReasonCode::TrademarkCounterfeit,
+        ReasonCode::CopyrightImageTheft,
+        ReasonCode::DesignPatentInfringement,
+        ReasonCode::PatentInfringement,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ReasonCode::TrademarkUnauthorizedUse => "trademark_unauthorized_use",
@@ -68,6 +104,18 @@ impl ReasonCode {
             ReasonCode::CopyrightImageTheft => "copyright_image_theft",
             ReasonCode::DesignPatentInfringement => "design_patent_infringement",
             ReasonCode::PatentInfringement => "patent_infringement",
+        }
+    }
+
+    /// The right type a reason belongs to (IPP lists reasons per type).
+    pub fn right_kind(self) -> RightKind {
+        match self {
+            ReasonCode::TrademarkUnauthorizedUse | ReasonCode::TrademarkCounterfeit => {
+                RightKind::Trademark
+            }
+            ReasonCode::CopyrightImageTheft => RightKind::Copyright,
+            ReasonCode::DesignPatentInfringement => RightKind::DesignPatent,
+            ReasonCode::PatentInfringement => RightKind::Patent,
         }
     }
 }
@@ -84,10 +132,37 @@ pub struct Draft {
     pub jurisdiction: String,
     pub reason_code: ReasonCode,
     pub listing_url: String,
-    /// Reason text, English.
+    /// Reason text, English: the statement followed by the details.
     pub reason_en: String,
     /// Reason text, Chinese.
     pub reason_zh: String,
+    /// What the complaint asserts on this right, shared by every listing of
+    /// a batch (English).
+    #[serde(default)]
+    pub statement_en: String,
+    #[serde(default)]
+    pub statement_zh: String,
+    /// The specifics of this listing: mark variant, photo and distance,
+    /// price against MSRP, what differs.
+    #[serde(default)]
+    pub details_en: String,
+    #[serde(default)]
+    pub details_zh: String,
+    /// Documents the filer attaches: certificate, analysis report, agent
+    /// authorization, where the official photo is published.
+    #[serde(default)]
+    pub attachments: Vec<String>,
+}
+
+/// A listing's price set against the product's MSRP.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PriceGap {
+    pub price: f64,
+    pub currency: String,
+    pub msrp: f64,
+    pub msrp_currency: String,
+    /// Percent below MSRP (after currency conversion).
+    pub below_pct: f64,
 }
 
 /// What a finding offers as grounds for a complaint.
@@ -98,12 +173,81 @@ pub struct Grounds<'a> {
     pub marks: &'a [MarkHit],
     pub photos: &'a [PhotoEvidence],
     /// Indicator terms, or a price far below MSRP: the goods are fake,
-    /// not merely using the mark.
+    /// not merely using the mark (one line each, as the score reads).
     pub counterfeit_signs: Vec<String>,
     /// The product compared with, and its category.
     pub product: Option<(&'a str, &'a str)>,
     /// Where the matched official photo is published.
     pub photo_published_at: Vec<String>,
+    /// Counterfeit indicator terms in the title ("replica", "高仿"), as data
+    /// so the Chinese text can name them too.
+    pub indicators: Vec<String>,
+    /// Price against MSRP, when the score compared them.
+    pub price_gap: Option<PriceGap>,
+    /// The seller, named in the details (not on the authorized list).
+    pub seller: Option<String>,
+}
+
+impl Grounds<'_> {
+    /// Fills `indicators`, `price_gap` and `seller` from the score's
+    /// signals, whose evidence carries them as data.
+    pub fn with_signals(mut self, signals: &[Signal]) -> Self {
+        for s in signals {
+            match s.kind {
+                SignalKind::Indicator => {
+                    if let Some(terms) = s.evidence.get("terms").and_then(|t| t.as_array()) {
+                        self.indicators = terms
+                            .iter()
+                            .filter_map(|t| t.as_str().map(str::to_string))
+                            .collect();
+                    }
+                }
+                SignalKind::Price => {
+                    let e = &s.evidence;
+                    let num = |k: &str| e.get(k).and_then(|v| v.as_f64());
+                    let text = |k: &str| e.get(k).and_then(|v| v.as_str()).map(str::to_string);
+                    if let (
+                        Some(price),
+                        Some(currency),
+                        Some(msrp),
+                        Some(msrp_currency),
+                        Some(pct),
+                    ) = (
+                        num("price"),
+                        text("currency"),
+                        num("msrp"),
+                        text("msrp_currency"),
+                        num("below_pct"),
+                    ) {
+                        self.price_gap = Some(PriceGap {
+                            price,
+                            currency,
+                            msrp,
+                            msrp_currency,
+                            below_pct: pct,
+                        });
+                    }
+                }
+                SignalKind::UnauthorizedSeller => {
+                    self.seller = s
+                        .evidence
+                        .get("seller")
+                        .and_then(|v| v.as_str())
+                        .map(str::to_string);
+                }
+                _ => {}
+            }
+        }
+        self
+    }
+
+    /// True when something says the goods are fake, not merely branded.
+    fn counterfeit(&self) -> bool {
+        !self.counterfeit_signs.is_empty()
+            || !self.indicators.is_empty()
+            || self.price_gap.is_some()
+            || !self.photos.is_empty()
+    }
 }
 
 /// Drafts complaints on every right that is applicable and valid; returns
@@ -126,7 +270,7 @@ pub fn draft(
         applicable += 1;
         let fails = check(wl, right, platform, reason, g, filing_date);
         if fails.is_empty() {
-            let (reason_en, reason_zh) = reason_text(wl, right, reason, g);
+            let text = reason_text(wl, right, reason, g);
             drafts.push(Draft {
                 platform,
                 complaint_type: "product_listing".into(),
@@ -136,8 +280,13 @@ pub fn draft(
                 jurisdiction: right.jurisdiction.clone(),
                 reason_code: reason,
                 listing_url: g.listing_url.to_string(),
-                reason_en,
-                reason_zh,
+                reason_en: text.full_en(),
+                reason_zh: text.full_zh(),
+                statement_en: text.statement_en,
+                statement_zh: text.statement_zh,
+                details_en: text.details_en,
+                details_zh: text.details_zh,
+                attachments: attachments(wl, right, reason, g),
             });
         } else {
             failures.extend(fails);
@@ -157,23 +306,16 @@ pub fn draft(
 }
 
 /// The reason a right supports given the evidence, if any.
-fn applicable_reason(right: &Right, g: &Grounds<'_>) -> Option<ReasonCode> {
+pub fn applicable_reason(right: &Right, g: &Grounds<'_>) -> Option<ReasonCode> {
     match right.kind {
         RightKind::Trademark => {
-            let marks: Vec<&MarkHit> = match &right.mark {
-                Some(m) => g
-                    .marks
-                    .iter()
-                    .filter(|h| h.mark.eq_ignore_ascii_case(m))
-                    .collect(),
-                None => g.marks.iter().collect(),
-            };
+            let marks = marks_for(right, g);
             if marks.is_empty() {
                 None
-            } else if g.counterfeit_signs.is_empty() && g.photos.is_empty() {
-                Some(ReasonCode::TrademarkUnauthorizedUse)
-            } else {
+            } else if g.counterfeit() {
                 Some(ReasonCode::TrademarkCounterfeit)
+            } else {
+                Some(ReasonCode::TrademarkUnauthorizedUse)
             }
         }
         RightKind::Copyright => (!g.photos.is_empty()).then_some(ReasonCode::CopyrightImageTheft),
@@ -186,91 +328,59 @@ fn applicable_reason(right: &Right, g: &Grounds<'_>) -> Option<ReasonCode> {
     }
 }
 
-/// Every rule a right fails for this complaint.
-pub fn check(
-    wl: &Watchlist,
-    right: &Right,
-    platform: Platform,
-    reason: ReasonCode,
-    g: &Grounds<'_>,
-    filing_date: NaiveDate,
-) -> Vec<RuleFailure> {
+/// The mark hits a trademark right covers (all hits when the right names no
+/// mark).
+pub(crate) fn marks_for<'g>(right: &Right, g: &Grounds<'g>) -> Vec<&'g MarkHit> {
+    match &right.mark {
+        Some(m) => g
+            .marks
+            .iter()
+            .filter(|h| h.mark.eq_ignore_ascii_case(m))
+            .collect(),
+        None => g.marks.iter().collect(),
+    }
+}
+
+/// The documents a complaint on this right is filed with.
+fn attachments(wl: &Watchlist, right: &Right, reason: ReasonCode, g: &Grounds<'_>) -> Vec<String> {
     let mut out = Vec::new();
-    let mut fail = |rule: Rule, message: String| {
-        out.push(RuleFailure {
-            right_id: right.id.clone(),
-            rule,
-            message,
-        })
-    };
-    if platform.china_only() && !right.jurisdiction.eq_ignore_ascii_case("CN") {
-        fail(
-            Rule::Jurisdiction,
-            format!(
-                "{} accepts only rights valid in China; right {} is registered in {}",
-                platform_name(platform),
-                right.id,
-                right.jurisdiction
-            ),
-        );
+    if let Some(c) = &right.certificate {
+        out.push(format!("certificate: {c}"));
     }
-    if let Some(expires) = right.expires {
-        if expires < filing_date {
-            fail(
-                Rule::NotExpired,
-                format!(
-                    "right {} expired on {expires}; the filing date is {filing_date}",
-                    right.id
-                ),
-            );
+    if reason == ReasonCode::PatentInfringement {
+        if let Some(r) = &right.analysis_report {
+            out.push(format!("infringement analysis report: {r}"));
         }
     }
-    if right.kind == RightKind::Trademark {
-        if let Some((product, category)) = g.product {
-            match wl.categories.get(category) {
-                Some(classes) if !classes.iter().any(|c| right.classes.contains(c)) => fail(
-                    Rule::ClassesCoverGoods,
-                    format!(
-                        "trademark {} covers Nice classes {:?}, but {product} ({category}) falls in {:?}",
-                        right.id, right.classes, classes
-                    ),
-                ),
-                Some(_) => {}
-                None => fail(
-                    Rule::ClassesCoverGoods,
-                    format!("category \"{category}\" of {product} has no Nice classes in [categories], so class coverage of trademark {} cannot be shown", right.id),
-                ),
-            }
+    if reason == ReasonCode::CopyrightImageTheft {
+        for u in &g.photo_published_at {
+            out.push(format!("official photo published at: {u}"));
         }
     }
-    match reason {
-        ReasonCode::CopyrightImageTheft if g.photo_published_at.is_empty() => fail(
-            Rule::ReasonFitsRight,
-            format!("a copyright complaint must show where the official photo is published: add image_urls to the product in the watchlist (right {})", right.id),
-        ),
-        ReasonCode::PatentInfringement if right.analysis_report.is_none() => fail(
-            Rule::ReasonFitsRight,
-            format!("patent {} needs an infringement analysis report (analysis_report in the watchlist)", right.id),
-        ),
-        _ => {}
+    if matches!(
+        reason,
+        ReasonCode::DesignPatentInfringement | ReasonCode::TrademarkCounterfeit
+    ) && !g.photos.is_empty()
+    {
+        out.push("side-by-side comparison image (evidence bundle)".into());
     }
     if let Some(filer) = &wl.brand.filer {
-        if filer.role == FilerRole::Agent
-            && filer
-                .authorization
-                .as_deref()
-                .is_none_or(|a| a.trim().is_empty())
+        if let Some(a) = filer
+            .authorization
+            .as_deref()
+            .filter(|a| !a.trim().is_empty())
         {
-            fail(
-                Rule::AgentAuthorization,
-                format!("{} files as an agent for {} but no authorization is on record (brand.filer.authorization)", filer.name, wl.brand.rights_holder),
-            );
+            out.push(format!(
+                "authorization of {} by {}: {a}",
+                filer.name, wl.brand.rights_holder
+            ));
         }
     }
     out
 }
 
-fn platform_name(p: Platform) -> &'static str {
+/// Display name of a platform, as the IPP forms write it.
+pub fn platform_name(p: Platform) -> &'static str {
     match p {
         Platform::AliExpress => "AliExpress",
         Platform::Alibaba => "Alibaba.com",
@@ -280,65 +390,235 @@ fn platform_name(p: Platform) -> &'static str {
     }
 }
 
-/// Reason text in English and Chinese, with the specifics of the case.
-fn reason_text(
-    wl: &Watchlist,
-    right: &Right,
-    reason: ReasonCode,
-    g: &Grounds<'_>,
-) -> (String, String) {
-    let holder = &wl.brand.rights_holder;
-    let reg = &right.registration_number;
-    let mark_bits: Vec<String> = g
-        .marks
-        .iter()
-        .map(|h| format!("\"{}\" ({})", h.variant, h.rule.as_str()))
-        .collect();
-    let photo_bits: Vec<String> = g
-        .photos
-        .iter()
-        .map(|p| {
-            format!(
-                "{} (Hamming distance {}/{})",
-                p.reference, p.distance, p.bits
-            )
-        })
-        .collect();
-    let signs = g.counterfeit_signs.join("; ");
-    match reason {
-        ReasonCode::TrademarkUnauthorizedUse => (
-            format!("The listing uses the mark {} of {holder} (registration {reg}, {}) as {} without authorization.", right.mark.as_deref().unwrap_or(""), right.jurisdiction, mark_bits.join(", ")),
-            format!("该商品未经授权使用{holder}的注册商标{}（注册号{reg}，{}），标题中写作{}。", right.mark.as_deref().unwrap_or(""), right.jurisdiction, mark_bits.join("、")),
-        ),
-        ReasonCode::TrademarkCounterfeit => (
-            format!(
-                "The listing offers counterfeit goods bearing the mark {} of {holder} (registration {reg}, {}): title uses {}{}{}.",
-                right.mark.as_deref().unwrap_or(""),
-                right.jurisdiction,
-                mark_bits.join(", "),
-                if photo_bits.is_empty() { String::new() } else { format!("; photos copy official image {}", photo_bits.join(", ")) },
-                if signs.is_empty() { String::new() } else { format!("; {signs}") },
-            ),
-            format!(
-                "该商品为假冒{holder}注册商标{}（注册号{reg}，{}）的商品：标题使用{}{}{}。",
-                right.mark.as_deref().unwrap_or(""),
-                right.jurisdiction,
-                mark_bits.join("、"),
-                if photo_bits.is_empty() { String::new() } else { format!("；商品图片与官方图片{}相同", photo_bits.join("、")) },
-                if signs.is_empty() { String::new() } else { format!("；{signs}") },
-            ),
-        ),
-        ReasonCode::CopyrightImageTheft => (
-            format!("The listing uses photographs owned by {holder} without permission: {}; the originals are published at {}.", photo_bits.join(", "), g.photo_published_at.join(", ")),
-            format!("该商品未经许可使用{holder}拥有著作权的图片：{}；原图发表于{}。", photo_bits.join("、"), g.photo_published_at.join("、")),
-        ),
-        ReasonCode::DesignPatentInfringement => (
-            format!("The product shown is identical or similar to design patent {reg} of {holder}; side-by-side comparison attached ({}).", photo_bits.join(", ")),
-            format!("该商品外观与{holder}的外观设计专利{reg}相同或近似，附对比图（{}）。", photo_bits.join("、")),
-        ),
-        ReasonCode::PatentInfringement => (
-            format!("The product infringes patent {reg} of {holder}; see the attached infringement analysis report {}.", right.analysis_report.as_deref().unwrap_or("")),
-            format!("该商品侵犯{holder}的专利{reg}，详见附件侵权分析报告{}。", right.analysis_report.as_deref().unwrap_or("")),
-        ),
+#[cfg(test)]
+pub(crate) mod testutil {
+    //! Watchlists and grounds for the rule and reason tests.
+    use super::*;
+    use crate::brand::MatchRule;
+    use std::path::Path;
+
+    pub const BASE: &str = r#"
+[brand]
+name = "AURORA"
+rights_holder = "Aurora Outfitters Ltd."
+
+[[marks]]
+mark = "AURORA"
+aliases = ["奥罗拉"]
+
+[[products]]
+name = "Aurora Barista Espresso Cup"
+category = "drinkware"
+msrp = { amount = 39.00, currency = "USD" }
+image_urls = ["https://aurora-outfitters.example/products/barista-espresso-cup"]
+
+[categories]
+"drinkware" = [21]
+"model kits" = [28]
+"#;
+
+    pub fn watchlist(extra: &str) -> Watchlist {
+        Watchlist::from_str(Path::new("w.toml"), &format!("{BASE}\n{extra}")).unwrap()
+    }
+
+    pub const US_TM: &str = r#"
+[[rights]]
+id = "us-tm"
+kind = "trademark"
+jurisdiction = "US"
+registration_number = "6123456"
+mark = "AURORA"
+classes = [16, 21, 28]
+expires = 2032-03-14
+certificate = "certificates/us.pdf"
+"#;
+
+    pub const CN_TM: &str = r#"
+[[rights]]
+id = "cn-tm"
+kind = "trademark"
+jurisdiction = "CN"
+registration_number = "41234567"
+mark = "AURORA"
+classes = [16, 21, 28]
+expires = 2031-09-27
+certificate = "certificates/cn.pdf"
+"#;
+
+    pub fn hit(variant: &str, rule: MatchRule) -> MarkHit {
+        MarkHit {
+            mark: "AURORA".into(),
+            term: "AURORA".into(),
+            variant: variant.into(),
+            rule,
+            edits: u32::from(rule == MatchRule::Fuzzy),
+            start: 0,
+            end: variant.len(),
+        }
+    }
+
+    pub fn photo() -> PhotoEvidence {
+        PhotoEvidence {
+            url: "https://ae01.alicdn.com/kf/cup.jpg".into(),
+            sha256: "ab".repeat(32),
+            reference: "espresso-cup.jpg".into(),
+            distance: 4,
+            bits: 128,
+            transform: Some("mirrored".into()),
+        }
+    }
+
+    pub fn date() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testutil::*;
+    use super::*;
+    use crate::brand::MatchRule;
+
+    fn grounds<'a>(
+        platform: Platform,
+        marks: &'a [MarkHit],
+        photos: &'a [PhotoEvidence],
+    ) -> Grounds<'a> {
+        Grounds {
+            platform: Some(platform),
+            listing_url: "https://www.aliexpress.com/item/1005001.html",
+            marks,
+            photos,
+            product: Some(("Aurora Barista Espresso Cup", "drinkware")),
+            photo_published_at: vec![
+                "https://aurora-outfitters.example/products/barista-espresso-cup".into(),
+            ],
+            ..Grounds::default()
+        }
+    }
+
+    /// The demo case of issue 6: a US-only trademark carries complaints on
+    /// AliExpress and Alibaba.com, and nothing on Taobao, Tmall or 1688
+    /// until a Chinese right is added.
+    #[test]
+    fn us_only_trademark_drafts_abroad_and_needs_right_in_china() {
+        let wl = watchlist(US_TM);
+        let marks = [hit("Auorra", MatchRule::Fuzzy)];
+        for p in [Platform::AliExpress, Platform::Alibaba] {
+            let (drafts, fails) = draft(&wl, &grounds(p, &marks, &[]), date());
+            assert_eq!(drafts.len(), 1, "{p}: {fails:?}");
+            assert_eq!(drafts[0].right_id, "us-tm");
+            assert!(fails.is_empty());
+        }
+        for p in [Platform::Taobao, Platform::Tmall, Platform::S1688] {
+            let (drafts, fails) = draft(&wl, &grounds(p, &marks, &[]), date());
+            assert!(drafts.is_empty(), "{p}");
+            assert_eq!(fails.len(), 1, "{fails:?}");
+            assert_eq!(fails[0].rule, Rule::Jurisdiction);
+            let name = platform_name(p);
+            assert!(
+                fails[0]
+                    .message
+                    .contains(&format!("{name} accepts only rights valid in China")),
+                "{}",
+                fails[0].message
+            );
+        }
+        let wl = watchlist(&format!("{US_TM}\n{CN_TM}"));
+        for p in [Platform::Taobao, Platform::Tmall, Platform::S1688] {
+            let (drafts, fails) = draft(&wl, &grounds(p, &marks, &[]), date());
+            assert_eq!(drafts.len(), 1, "{p}: {fails:?}");
+            assert_eq!(drafts[0].right_id, "cn-tm");
+        }
+        // Abroad, both rights carry a complaint.
+        let (drafts, _) = draft(&wl, &grounds(Platform::AliExpress, &marks, &[]), date());
+        assert_eq!(drafts.len(), 2);
+    }
+
+    #[test]
+    fn needs_right_lists_every_failed_rule_of_every_right() {
+        let expired_us = US_TM.replace("2032-03-14", "2020-01-01");
+        let wl = watchlist(&expired_us);
+        let marks = [hit("AURORA", MatchRule::Exact)];
+        let (drafts, fails) = draft(&wl, &grounds(Platform::Taobao, &marks, &[]), date());
+        assert!(drafts.is_empty());
+        let rules: Vec<Rule> = fails.iter().map(|f| f.rule).collect();
+        assert_eq!(rules, vec![Rule::Jurisdiction, Rule::NotExpired]);
+    }
+
+    #[test]
+    fn no_applicable_right_is_reported() {
+        let wl = watchlist(US_TM);
+        // A copied photo but no mark, and no copyright in the watchlist.
+        let photos = [photo()];
+        let (drafts, fails) = draft(&wl, &grounds(Platform::AliExpress, &[], &photos), date());
+        assert!(drafts.is_empty());
+        assert_eq!(fails[0].rule, Rule::NoApplicableRight);
+    }
+
+    #[test]
+    fn no_platform_no_draft() {
+        let wl = watchlist(US_TM);
+        let marks = [hit("AURORA", MatchRule::Exact)];
+        let g = Grounds {
+            platform: None,
+            ..grounds(Platform::AliExpress, &marks, &[])
+        };
+        assert_eq!(draft(&wl, &g, date()), (Vec::new(), Vec::new()));
+    }
+
+    #[test]
+    fn with_signals_reads_price_indicators_and_seller() {
+        let signals = vec![
+            Signal {
+                kind: SignalKind::Indicator,
+                points: 30,
+                reason: String::new(),
+                evidence: serde_json::json!({"terms": ["replica", "高仿"]}),
+            },
+            Signal {
+                kind: SignalKind::Price,
+                points: 25,
+                reason: String::new(),
+                evidence: serde_json::json!({"price": 3.1, "currency": "USD", "product": "Cup", "msrp": 39.0, "msrp_currency": "USD", "below_pct": 92.0}),
+            },
+            Signal {
+                kind: SignalKind::UnauthorizedSeller,
+                points: 5,
+                reason: String::new(),
+                evidence: serde_json::json!({"seller": "Shop X", "seller_id": null}),
+            },
+        ];
+        let g = Grounds::default().with_signals(&signals);
+        assert_eq!(g.indicators, vec!["replica", "高仿"]);
+        assert_eq!(g.price_gap.as_ref().map(|p| p.below_pct), Some(92.0));
+        assert_eq!(g.seller.as_deref(), Some("Shop X"));
+    }
+
+    #[test]
+    fn reason_codes_follow_evidence_and_right_kind() {
+        let marks = [hit("AURORA", MatchRule::Exact)];
+        let photos = [photo()];
+        let tm: Right = watchlist(US_TM).rights[0].clone();
+        assert_eq!(
+            applicable_reason(&tm, &grounds(Platform::AliExpress, &marks, &[])),
+            Some(ReasonCode::TrademarkUnauthorizedUse)
+        );
+        assert_eq!(
+            applicable_reason(&tm, &grounds(Platform::AliExpress, &marks, &photos)),
+            Some(ReasonCode::TrademarkCounterfeit)
+        );
+        assert_eq!(
+            applicable_reason(&tm, &grounds(Platform::AliExpress, &[], &photos)),
+            None
+        );
+        for code in ReasonCode::ALL {
+            assert!(code.as_str().starts_with(match code.right_kind() {
+                RightKind::Trademark => "trademark_",
+                RightKind::Copyright => "copyright_",
+                RightKind::DesignPatent => "design_patent_",
+                RightKind::Patent => "patent_",
+            }));
+        }
     }
 }

@@ -1,0 +1,454 @@
+//! The IPP acceptance rules, one function per [`Rule`], each returning the
+//! message a lawyer reads when the rule fails.
+//!
+//! [`check`] runs them all so that a finding that cannot be filed reports
+//! every reason at once: fixing one problem should not reveal the next.
+
+use super::{marks_for, platform_name, Grounds, ReasonCode, Rule, RuleFailure};
+use crate::listing::Platform;
+use crate::watchlist::{FilerRole, Right, RightKind, Watchlist};
+use chrono::NaiveDate;
+
+/// Jurisdiction codes that mean "valid in mainland China". Hong Kong,
+/// Macao and Taiwan registrations are separate systems and do not count.
+const CHINA: &[&str] = &["CN", "CHN", "PRC"];
+
+/// Every rule a right fails for this complaint.
+pub fn check(
+    wl: &Watchlist,
+    right: &Right,
+    platform: Platform,
+    reason: ReasonCode,
+    g: &Grounds<'_>,
+    filing_date: NaiveDate,
+) -> Vec<RuleFailure> {
+    let checks: [(Rule, Option<String>); 6] = [
+        (Rule::Jurisdiction, jurisdiction(right, platform)),
+        (Rule::NotExpired, not_expired(right, filing_date)),
+        (Rule::ClassesCoverGoods, classes_cover_goods(wl, right, g)),
+        (Rule::ReasonFitsRight, reason_fits_right(right, reason, g)),
+        (Rule::AgentAuthorization, agent_authorization(wl)),
+        (Rule::CertificateOnRecord, certificate_on_record(right)),
+    ];
+    checks
+        .into_iter()
+        .filter_map(|(rule, fail)| {
+            fail.map(|message| RuleFailure {
+                right_id: right.id.clone(),
+                rule,
+                message,
+            })
+        })
+        .collect()
+}
+
+/// Taobao, Tmall and 1688 accept only rights valid in China.
+pub fn jurisdiction(right: &Right, platform: Platform) -> Option<String> {
+    let in_china = CHINA
+        .iter()
+        .any(|c| right.jurisdiction.trim().eq_ignore_ascii_case(c));
+    (platform.china_only() && !in_china).then(|| {
+        format!(
+            "{} accepts only rights valid in China; right {} is registered in {} (add a Chinese registration to the watchlist)",
+            platform_name(platform),
+            right.id,
+            right.jurisdiction
+        )
+    })
+}
+
+/// A right past its expiry date on the filing date carries nothing.
+pub fn not_expired(right: &Right, filing_date: NaiveDate) -> Option<String> {
+    let expires = right.expires?;
+    (expires < filing_date).then(|| {
+        format!(
+            "right {} expired on {expires}; the filing date is {filing_date} (renew it or file on another right)",
+            right.id
+        )
+    })
+}
+
+/// A trademark protects only the goods of its Nice classes: the product the
+/// listing is compared with must fall in one of them.
+pub fn classes_cover_goods(wl: &Watchlist, right: &Right, g: &Grounds<'_>) -> Option<String> {
+    if right.kind != RightKind::Trademark {
+        return None;
+    }
+    let Some((product, category)) = g.product else {
+        return Some(format!(
+            "the listing could not be tied to a product of the watchlist, so it cannot be shown that the goods fall in the Nice classes {:?} of trademark {}",
+            right.classes, right.id
+        ));
+    };
+    match wl.categories.get(category) {
+        Some(classes) if !classes.iter().any(|c| right.classes.contains(c)) => Some(format!(
+            "trademark {} covers Nice classes {:?}, but {product} ({category}) falls in {:?}",
+            right.id, right.classes, classes
+        )),
+        Some(_) => None,
+        None => Some(format!(
+            "category \"{category}\" of {product} has no Nice classes in [categories], so class coverage of trademark {} cannot be shown",
+            right.id
+        )),
+    }
+}
+
+/// The reason must be one the IPP lists for the right's type, backed by the
+/// evidence that type requires.
+pub fn reason_fits_right(right: &Right, reason: ReasonCode, g: &Grounds<'_>) -> Option<String> {
+    if reason.right_kind() != right.kind {
+        return Some(format!(
+            "reason {} is not available for a {} right ({})",
+            reason.as_str(),
+            right.kind.as_str(),
+            right.id
+        ));
+    }
+    match reason {
+        ReasonCode::TrademarkUnauthorizedUse | ReasonCode::TrademarkCounterfeit
+            if marks_for(right, g).is_empty() =>
+        {
+            Some(format!(
+                "trademark {} ({}) does not appear in the listing title",
+                right.id,
+                right.mark.as_deref().unwrap_or("no mark named")
+            ))
+        }
+        ReasonCode::CopyrightImageTheft if g.photos.is_empty() => Some(format!(
+            "a copyright complaint on {} needs a listing photo that copies an official photo",
+            right.id
+        )),
+        ReasonCode::CopyrightImageTheft if g.photo_published_at.is_empty() => Some(format!(
+            "a copyright complaint must show where the official photo is published: add image_urls to the product in the watchlist (right {})",
+            right.id
+        )),
+        ReasonCode::DesignPatentInfringement if g.photos.is_empty() => Some(format!(
+            "a design patent complaint on {} needs side-by-side images, and no listing photo matches an official photo",
+            right.id
+        )),
+        ReasonCode::PatentInfringement
+            if right
+                .analysis_report
+                .as_deref()
+                .is_none_or(|r| r.trim().is_empty()) =>
+        {
+            Some(format!(
+                "patent {} needs an infringement analysis report (analysis_report in the watchlist); without it no complaint is drafted",
+                right.id
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// An agent filing for the rights holder must have its authorization on
+/// record with the IPP account.
+pub fn agent_authorization(wl: &Watchlist) -> Option<String> {
+    let filer = wl.brand.filer.as_ref()?;
+    let missing = filer
+        .authorization
+        .as_deref()
+        .is_none_or(|a| a.trim().is_empty());
+    (filer.role == FilerRole::Agent && missing).then(|| {
+        format!(
+            "{} files as an agent for {} but no authorization is on record (brand.filer.authorization)",
+            filer.name, wl.brand.rights_holder
+        )
+    })
+}
+
+/// A trademark complaint is filed with the registration certificate.
+pub fn certificate_on_record(right: &Right) -> Option<String> {
+    let missing = right
+        .certificate
+        .as_deref()
+        .is_none_or(|c| c.trim().is_empty());
+    (right.kind == RightKind::Trademark && missing).then(|| {
+        format!(
+            "trademark {} has no registration certificate on record (certificate in the watchlist)",
+            right.id
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::*;
+    use super::*;
+    use crate::brand::MatchRule;
+
+    fn right(extra: &str) -> (Watchlist, Right) {
+        let wl = watchlist(extra);
+        let r = wl.rights[0].clone();
+        (wl, r)
+    }
+
+    fn g<'a>(
+        marks: &'a [crate::brand::MarkHit],
+        photos: &'a [crate::score::PhotoEvidence],
+    ) -> Grounds<'a> {
+        Grounds {
+            platform: Some(Platform::AliExpress),
+            listing_url: "https://www.aliexpress.com/item/1.html",
+            marks,
+            photos,
+            product: Some(("Aurora Barista Espresso Cup", "drinkware")),
+            photo_published_at: vec!["https://aurora-outfitters.example/cup".into()],
+            ..Grounds::default()
+        }
+    }
+
+    #[test]
+    fn jurisdiction_valid_and_invalid() {
+        let (_, us) = right(US_TM);
+        let (_, cn) = right(CN_TM);
+        for p in [Platform::Taobao, Platform::Tmall, Platform::S1688] {
+            let msg = jurisdiction(&us, p).expect("US right on a China-only platform");
+            assert!(msg.contains("accepts only rights valid in China"), "{msg}");
+            assert!(msg.contains("registered in US"), "{msg}");
+            assert_eq!(jurisdiction(&cn, p), None);
+        }
+        for p in [Platform::AliExpress, Platform::Alibaba] {
+            assert_eq!(jurisdiction(&us, p), None);
+            assert_eq!(jurisdiction(&cn, p), None);
+        }
+        let (_, hk) = right(&CN_TM.replace("\"CN\"", "\"HK\""));
+        assert!(jurisdiction(&hk, Platform::Tmall).is_some());
+    }
+
+    #[test]
+    fn not_expired_valid_and_invalid() {
+        let (_, us) = right(US_TM);
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(
+            not_expired(&us, d(2032, 3, 14)),
+            None,
+            "valid on its last day"
+        );
+        let msg = not_expired(&us, d(2032, 3, 15)).unwrap();
+        assert!(msg.contains("expired on 2032-03-14"), "{msg}");
+        assert!(msg.contains("2032-03-15"), "{msg}");
+        let (_, open) = right(&US_TM.replace("expires = 2032-03-14\n", ""));
+        assert_eq!(not_expired(&open, d(2099, 1, 1)), None);
+    }
+
+    #[test]
+    fn classes_cover_goods_valid_and_invalid() {
+        let marks = [hit("AURORA", MatchRule::Exact)];
+        let (wl, us) = right(US_TM);
+        assert_eq!(classes_cover_goods(&wl, &us, &g(&marks, &[])), None);
+        let (wl, narrow) = right(&US_TM.replace("[16, 21, 28]", "[16, 28]"));
+        let msg = classes_cover_goods(&wl, &narrow, &g(&marks, &[])).unwrap();
+        assert!(
+            msg.contains("Aurora Barista Espresso Cup (drinkware) falls in [21]"),
+            "{msg}"
+        );
+        let unknown_category = Grounds {
+            product: Some(("Lamp", "lighting")),
+            ..g(&marks, &[])
+        };
+        let msg = classes_cover_goods(&wl, &narrow, &unknown_category).unwrap();
+        assert!(msg.contains("no Nice classes in [categories]"), "{msg}");
+        let no_product = Grounds {
+            product: None,
+            ..g(&marks, &[])
+        };
+        let msg = classes_cover_goods(&wl, &us, &no_product).unwrap();
+        assert!(msg.contains("could not be tied to a product"), "{msg}");
+        // Not a trademark: the rule does not apply.
+        let (wl, cr) = right(COPYRIGHT);
+        assert_eq!(classes_cover_goods(&wl, &cr, &no_product), None);
+    }
+
+    const COPYRIGHT: &str = r#"
+[[rights]]
+id = "us-copyright"
+kind = "copyright"
+jurisdiction = "US"
+registration_number = "VA0002345678"
+"#;
+
+    const DESIGN: &str = r#"
+[[rights]]
+id = "cn-design"
+kind = "design_patent"
+jurisdiction = "CN"
+registration_number = "ZL202130123456.7"
+expires = 2036-01-01
+"#;
+
+    const PATENT: &str = r#"
+[[rights]]
+id = "cn-utility"
+kind = "patent"
+jurisdiction = "CN"
+registration_number = "ZL202120654321.0"
+expires = 2031-01-01
+"#;
+
+    #[test]
+    fn reason_fits_right_valid_and_invalid() {
+        let marks = [hit("AURORA", MatchRule::Exact)];
+        let photos = [photo()];
+        let (_, tm) = right(US_TM);
+        assert_eq!(
+            reason_fits_right(&tm, ReasonCode::TrademarkCounterfeit, &g(&marks, &photos)),
+            None
+        );
+        let msg =
+            reason_fits_right(&tm, ReasonCode::CopyrightImageTheft, &g(&marks, &photos)).unwrap();
+        assert!(msg.contains("not available for a trademark right"), "{msg}");
+        let msg =
+            reason_fits_right(&tm, ReasonCode::TrademarkUnauthorizedUse, &g(&[], &photos)).unwrap();
+        assert!(
+            msg.contains("does not appear in the listing title"),
+            "{msg}"
+        );
+
+        let (_, cr) = right(COPYRIGHT);
+        assert_eq!(
+            reason_fits_right(&cr, ReasonCode::CopyrightImageTheft, &g(&[], &photos)),
+            None
+        );
+        let unpublished = Grounds {
+            photo_published_at: Vec::new(),
+            ..g(&[], &photos)
+        };
+        let msg = reason_fits_right(&cr, ReasonCode::CopyrightImageTheft, &unpublished).unwrap();
+        assert!(
+            msg.contains("where the official photo is published"),
+            "{msg}"
+        );
+        assert!(reason_fits_right(&cr, ReasonCode::CopyrightImageTheft, &g(&marks, &[])).is_some());
+
+        let (_, design) = right(DESIGN);
+        assert_eq!(
+            reason_fits_right(
+                &design,
+                ReasonCode::DesignPatentInfringement,
+                &g(&[], &photos)
+            ),
+            None
+        );
+        let msg = reason_fits_right(
+            &design,
+            ReasonCode::DesignPatentInfringement,
+            &g(&marks, &[]),
+        )
+        .unwrap();
+        assert!(msg.contains("side-by-side images"), "{msg}");
+
+        let (_, patent) = right(PATENT);
+        let msg = reason_fits_right(&patent, ReasonCode::PatentInfringement, &g(&marks, &photos))
+            .unwrap();
+        assert!(msg.contains("infringement analysis report"), "{msg}");
+        let (_, reported) = right(&format!(
+            "{PATENT}analysis_report = \"reports/fto-2026.pdf\"\n"
+        ));
+        assert_eq!(
+            reason_fits_right(
+                &reported,
+                ReasonCode::PatentInfringement,
+                &g(&marks, &photos)
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn patent_without_report_is_never_drafted() {
+        let wl = watchlist(PATENT);
+        let marks = [hit("AURORA", MatchRule::Exact)];
+        let photos = [photo()];
+        let (drafts, fails) = super::super::draft(&wl, &g(&marks, &photos), date());
+        assert!(drafts.is_empty());
+        assert_eq!(fails.len(), 1);
+        assert_eq!(fails[0].rule, Rule::ReasonFitsRight);
+    }
+
+    #[test]
+    fn agent_authorization_valid_and_invalid() {
+        let base = watchlist(US_TM);
+        assert_eq!(
+            agent_authorization(&base),
+            None,
+            "no filer: the owner files"
+        );
+        let with_filer = |f: &str| {
+            let text = format!("{BASE}\n{US_TM}").replace(
+                "rights_holder = \"Aurora Outfitters Ltd.\"\n",
+                &format!("rights_holder = \"Aurora Outfitters Ltd.\"\n{f}"),
+            );
+            Watchlist::from_str(std::path::Path::new("w.toml"), &text).unwrap()
+        };
+        let owner = with_filer("filer = { name = \"Aurora Outfitters Ltd.\", role = \"owner\" }\n");
+        assert_eq!(agent_authorization(&owner), None);
+        let agent = with_filer("filer = { name = \"Lex & Co\", role = \"agent\" }\n");
+        let msg = agent_authorization(&agent).unwrap();
+        assert!(
+            msg.contains("Lex & Co files as an agent for Aurora Outfitters Ltd."),
+            "{msg}"
+        );
+        let blank = with_filer(
+            "filer = { name = \"Lex & Co\", role = \"agent\", authorization = \" \" }\n",
+        );
+        assert!(agent_authorization(&blank).is_some());
+        let authorized = with_filer("filer = { name = \"Lex & Co\", role = \"agent\", authorization = \"IPP-AUTH-2026-001\" }\n");
+        assert_eq!(agent_authorization(&authorized), None);
+        let marks = [hit("AURORA", MatchRule::Exact)];
+        let (drafts, _) = super::super::draft(&authorized, &g(&marks, &[]), date());
+        assert!(drafts[0]
+            .attachments
+            .iter()
+            .any(|a| a.contains("IPP-AUTH-2026-001")));
+        let (drafts, fails) = super::super::draft(&agent, &g(&marks, &[]), date());
+        assert!(drafts.is_empty());
+        assert_eq!(fails[0].rule, Rule::AgentAuthorization);
+    }
+
+    #[test]
+    fn certificate_on_record_valid_and_invalid() {
+        let (_, tm) = right(US_TM);
+        assert_eq!(certificate_on_record(&tm), None);
+        let (_, bare) = right(&US_TM.replace("certificate = \"certificates/us.pdf\"\n", ""));
+        assert!(certificate_on_record(&bare)
+            .unwrap()
+            .contains("no registration certificate"));
+        let (_, cr) = right(COPYRIGHT);
+        assert_eq!(
+            certificate_on_record(&cr),
+            None,
+            "copyright needs no certificate here"
+        );
+    }
+
+    #[test]
+    fn check_reports_all_failures_at_once() {
+        let marks = [hit("AURORA", MatchRule::Exact)];
+        let (wl, r) = right(
+            &US_TM
+                .replace("2032-03-14", "2020-01-01")
+                .replace("[16, 21, 28]", "[9]")
+                .replace("certificate = \"certificates/us.pdf\"\n", ""),
+        );
+        let fails = check(
+            &wl,
+            &r,
+            Platform::Tmall,
+            ReasonCode::TrademarkUnauthorizedUse,
+            &g(&marks, &[]),
+            date(),
+        );
+        let rules: Vec<Rule> = fails.iter().map(|f| f.rule).collect();
+        assert_eq!(
+            rules,
+            vec![
+                Rule::Jurisdiction,
+                Rule::NotExpired,
+                Rule::ClassesCoverGoods,
+                Rule::CertificateOnRecord
+            ]
+        );
+        assert!(fails.iter().all(|f| f.right_id == "us-tm"));
+    }
+}
