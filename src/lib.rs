@@ -17,6 +17,7 @@ pub mod complaint;
 pub mod config;
 pub mod crawl;
 pub mod error;
+pub mod export;
 pub mod fetch;
 pub mod imagehash;
 pub mod index;

@@ -1,0 +1,802 @@
+//! Export: complaints with stable ids, IPP batches, CSV/JSON, an offline
+//! HTML report, and one evidence bundle per complaint with a SHA-256
+//! manifest that [`verify`] checks later.
+//!
+//! Layout of an export folder (everything from the data folder alone):
+//!
+//! ```text
+//! manifest.json            SHA-256 of every file below (not of itself)
+//! complaints.json|.csv     every complaint, by id
+//! needs_right.json         flagged findings no right can carry, rule by rule
+//! report.html              summary, then each complaint (opens offline)
+//! batches/<platform>_<right>_<reason>_<nnn>.txt
+//!                          ≤ 300 listing URLs, one per line, then the reason
+//! evidence/<id>_<platform>_<listing>/
+//!     manifest.json complaint.json listing.json score.json captures.json
+//!     comparisons.json comparison-NN.png pages/ photos/ official/ warc/
+//! ```
+//!
+//! Complaint ids live in the store's `complaints` tree, keyed
+//! `platform/right/listing`: a re-export keeps every id and numbers only new
+//! complaints, after the highest number given so far, in key order. The
+//! export writes no clock time anywhere (capture times are data), orders
+//! everything, and encodes images with fixed settings, so two exports of
+//! the same data are byte-for-byte identical. Every name taken from a page
+//! goes through [`names`], so nothing can be written outside the folder.
+
+pub mod compare;
+pub mod manifest;
+pub mod names;
+mod report;
+pub mod warcfind;
+
+pub use manifest::{verify, VerifyReport};
+
+use crate::complaint::Draft;
+use crate::error::{Error, Result};
+use crate::listing::Platform;
+use crate::score::{Finding, Verdict};
+use crate::store::{ListingRecord, OfficialPhoto, PageRecord, Store};
+use crate::watchlist::{RightKind, WatchlistFile};
+use names::{extension, safe_component, safe_join, url_stem};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use warcfind::WarcIndex;
+
+/// Most listing URLs one IPP complaint takes.
+pub const MAX_URLS_PER_BATCH: usize = 300;
+/// The sled tree of complaint ids.
+pub const COMPLAINTS_TREE: &str = "complaints";
+
+/// Files the export writes at the top of its folder.
+const TOP_FILES: &[&str] = &[
+    manifest::MANIFEST_FILE,
+    "complaints.json",
+    "complaints.csv",
+    "needs_right.json",
+    "report.html",
+];
+const TOP_DIRS: &[&str] = &["batches", "evidence"];
+
+/// Where else to look for WARC files of live crawls.
+#[derive(Debug, Clone, Default)]
+pub struct ExportOptions {
+    /// Folders searched (recursively) for `*.warc.gz`, besides the data
+    /// folder: the recordings live crawls wrote.
+    pub warc_dirs: Vec<PathBuf>,
+}
+
+/// The id a complaint keeps across exports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComplaintRecord {
+    pub id: String,
+    pub number: u64,
+    pub platform: Platform,
+    pub right_id: String,
+    pub listing_id: String,
+}
+
+/// One complaint as exported.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Complaint {
+    pub id: String,
+    pub number: u64,
+    pub platform: Platform,
+    pub listing_id: String,
+    pub listing_url: String,
+    pub title: String,
+    pub seller: Option<String>,
+    pub price: Option<String>,
+    pub score: u32,
+    pub right_id: String,
+    pub right_kind: RightKind,
+    pub jurisdiction: String,
+    pub registration_number: String,
+    pub complaint_type: String,
+    pub reason_code: crate::complaint::ReasonCode,
+    pub reason_en: String,
+    pub reason_zh: String,
+    pub attachments: Vec<String>,
+    /// Batch file, relative to the export folder.
+    pub batch: String,
+    /// Evidence bundle folder, relative to the export folder.
+    pub evidence_dir: String,
+}
+
+/// One batch file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BatchSummary {
+    pub file: String,
+    pub platform: Platform,
+    pub right_id: String,
+    pub reason_code: crate::complaint::ReasonCode,
+    pub urls: usize,
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ExportSummary {
+    pub out_dir: PathBuf,
+    pub complaints: usize,
+    /// Complaints numbered by this export (the rest kept their ids).
+    pub new_complaints: usize,
+    pub batches: Vec<BatchSummary>,
+    pub bundles: usize,
+    /// Flagged findings with no right that can carry a complaint.
+    pub needs_right: usize,
+    /// WARC captures copied into bundles, and WARC files read.
+    pub warc_captures: usize,
+    pub warc_files: usize,
+    /// Files listed in the top manifest.
+    pub files: usize,
+    /// Evidence that could not be included, with why.
+    pub problems: Vec<String>,
+}
+
+impl fmt::Display for ExportSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in &self.batches {
+            writeln!(
+                f,
+                "batch {:<60} {:>4} URL{}",
+                b.file,
+                b.urls,
+                if b.urls == 1 { "" } else { "s" }
+            )?;
+        }
+        for p in &self.problems {
+            writeln!(f, "warning: {p}")?;
+        }
+        write!(
+            f,
+            "exported {} complaint{} ({} new) in {} batch{}, {} evidence bundle{}, {} needs_right; {} WARC capture{} from {} WARC file{}; {} files in {}",
+            self.complaints,
+            if self.complaints == 1 { "" } else { "s" },
+            self.new_complaints,
+            self.batches.len(),
+            if self.batches.len() == 1 { "" } else { "es" },
+            self.bundles,
+            if self.bundles == 1 { "" } else { "s" },
+            self.needs_right,
+            self.warc_captures,
+            if self.warc_captures == 1 { "" } else { "s" },
+            self.warc_files,
+            if self.warc_files == 1 { "" } else { "s" },
+            self.files,
+            self.out_dir.join(manifest::MANIFEST_FILE).display()
+        )
+    }
+}
+
+/// Exports every flagged finding's drafts from `data_dir` into `out_dir`
+/// (empty, new, or a previous export, which is replaced).
+pub fn export(data_dir: &Path, out_dir: &Path) -> Result<ExportSummary> {
+    export_with(data_dir, out_dir, &ExportOptions::default())
+}
+
+/// [`export`] with options.
+pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Result<ExportSummary> {
+    if !data_dir.join("store").is_dir() {
+        return Err(Error::Other(format!(
+            "{}: no store here (run `knockoff scan --data {}` first)",
+            data_dir.display(),
+            data_dir.display()
+        )));
+    }
+    let store = Store::open(data_dir)?;
+    let findings: Vec<Finding> = store
+        .findings()?
+        .into_iter()
+        .filter(|f| f.verdict == Verdict::Flag)
+        .collect();
+    let watchlist: Option<WatchlistFile> = store
+        .watchlist_text()?
+        .and_then(|t| toml::from_str(&t).ok());
+
+    let records = assign_ids(&store, &findings)?;
+    prepare_out(out_dir)?;
+    let mut summary = ExportSummary {
+        out_dir: out_dir.to_path_buf(),
+        new_complaints: records.new,
+        ..ExportSummary::default()
+    };
+
+    // Complaints in id order, with their finding and draft.
+    let mut items: Vec<(ComplaintRecord, &Finding, &Draft)> = Vec::new();
+    for f in &findings {
+        for d in &f.drafts {
+            if let Some(rec) =
+                records
+                    .by_key
+                    .get(&complaint_key(f.platform, &d.right_id, &f.listing_id))
+            {
+                items.push((rec.clone(), f, d));
+            }
+        }
+    }
+    items.sort_by_key(|(r, _, _)| r.number);
+
+    // Batches: never across platforms, rights or reasons.
+    let mut groups: BTreeMap<(Platform, String, crate::complaint::ReasonCode), Vec<usize>> =
+        BTreeMap::new();
+    for (i, (_, _, d)) in items.iter().enumerate() {
+        groups
+            .entry((d.platform, d.right_id.clone(), d.reason_code))
+            .or_default()
+            .push(i);
+    }
+    let mut batch_of: Vec<String> = vec![String::new(); items.len()];
+    let mut batch_files: Vec<(String, Vec<usize>)> = Vec::new();
+    for ((platform, right, reason), members) in &groups {
+        for (n, chunk) in members.chunks(MAX_URLS_PER_BATCH).enumerate() {
+            let file = format!(
+                "batches/{}_{}_{}_{:03}.txt",
+                platform.as_str(),
+                safe_component(right, 40),
+                reason.as_str(),
+                n + 1
+            );
+            for &i in chunk {
+                batch_of[i] = file.clone();
+            }
+            summary.batches.push(BatchSummary {
+                file: file.clone(),
+                platform: *platform,
+                right_id: right.clone(),
+                reason_code: *reason,
+                urls: chunk.len(),
+            });
+            batch_files.push((file, chunk.to_vec()));
+        }
+    }
+
+    let complaints: Vec<Complaint> = items
+        .iter()
+        .enumerate()
+        .map(|(i, (rec, f, d))| Complaint {
+            id: rec.id.clone(),
+            number: rec.number,
+            platform: f.platform,
+            listing_id: f.listing_id.clone(),
+            listing_url: d.listing_url.clone(),
+            title: f.title.clone(),
+            seller: f.seller.clone(),
+            price: f.price.as_ref().map(|p| p.to_string()),
+            score: f.score,
+            right_id: d.right_id.clone(),
+            right_kind: d.right_kind,
+            jurisdiction: d.jurisdiction.clone(),
+            registration_number: d.registration_number.clone(),
+            complaint_type: d.complaint_type.clone(),
+            reason_code: d.reason_code,
+            reason_en: d.reason_en.clone(),
+            reason_zh: d.reason_zh.clone(),
+            attachments: d.attachments.clone(),
+            batch: batch_of[i].clone(),
+            evidence_dir: format!(
+                "evidence/{}_{}_{}",
+                rec.id,
+                f.platform.as_str(),
+                safe_component(&f.listing_id, 40)
+            ),
+        })
+        .collect();
+
+    for (file, members) in &batch_files {
+        let drafts: Vec<&Draft> = members.iter().map(|&i| items[i].2).collect();
+        let ids: Vec<&str> = members.iter().map(|&i| complaints[i].id.as_str()).collect();
+        write(out_dir, file, batch_text(&drafts, &ids).as_bytes())?;
+    }
+
+    // Evidence.
+    let pages_by_url = pages_by_url(&store)?;
+    let officials: BTreeMap<String, OfficialPhoto> = store
+        .officials()?
+        .into_iter()
+        .map(|o| (o.name.clone(), o))
+        .collect();
+    let mut warc_dirs = vec![data_dir.to_path_buf()];
+    warc_dirs.extend(opts.warc_dirs.iter().cloned());
+    let warcs = WarcIndex::scan(&warc_dirs);
+    summary.warc_files = warcs.files;
+    summary.problems.extend(warcs.problems.iter().cloned());
+    let ctx = BundleContext {
+        store: &store,
+        pages_by_url: &pages_by_url,
+        officials: &officials,
+        warcs: &warcs,
+    };
+    let mut comparisons: Vec<Vec<(String, compare::Comparison)>> = Vec::new();
+    for (c, (_, f, _)) in complaints.iter().zip(&items) {
+        let rec = store.listing(&f.key())?;
+        let out = write_bundle(&ctx, out_dir, c, f, rec.as_ref())?;
+        summary.warc_captures += out.warc_captures;
+        summary.problems.extend(out.problems);
+        comparisons.push(out.comparisons);
+        summary.bundles += 1;
+    }
+
+    let needs_right: Vec<NeedsRight> = findings
+        .iter()
+        .filter(|f| f.drafts.is_empty())
+        .map(|f| NeedsRight {
+            platform: f.platform,
+            listing_id: f.listing_id.clone(),
+            url: f.url.clone(),
+            title: f.title.clone(),
+            score: f.score,
+            failures: f.needs_right.clone(),
+        })
+        .collect();
+    summary.needs_right = needs_right.len();
+    summary.complaints = complaints.len();
+
+    write(out_dir, "complaints.json", &json(&complaints)?)?;
+    write(out_dir, "needs_right.json", &json(&needs_right)?)?;
+    write(
+        out_dir,
+        "complaints.csv",
+        report::csv(&complaints).as_bytes(),
+    )?;
+    let html = report::html(&report::ReportInput {
+        watchlist: watchlist.as_ref(),
+        complaints: &complaints,
+        comparisons: &comparisons,
+        batches: &summary.batches,
+        needs_right: &needs_right,
+        flagged: findings.len(),
+    });
+    write(out_dir, "report.html", html.as_bytes())?;
+    let m = manifest::write_manifest(out_dir)?;
+    summary.files = m.files.len();
+    Ok(summary)
+}
+
+/// A flagged finding that no right can carry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NeedsRight {
+    pub platform: Platform,
+    pub listing_id: String,
+    pub url: String,
+    pub title: String,
+    pub score: u32,
+    pub failures: Vec<crate::complaint::RuleFailure>,
+}
+
+/// The key of a complaint in [`COMPLAINTS_TREE`].
+pub fn complaint_key(platform: Platform, right_id: &str, listing_id: &str) -> String {
+    format!("{}/{right_id}/{listing_id}", platform.as_str())
+}
+
+/// The id of complaint number `n`.
+pub fn complaint_id(n: u64) -> String {
+    format!("C-{n:06}")
+}
+
+struct Assigned {
+    by_key: BTreeMap<String, ComplaintRecord>,
+    new: usize,
+}
+
+/// Gives every draft a complaint id, keeping the ids already given.
+fn assign_ids(store: &Store, findings: &[Finding]) -> Result<Assigned> {
+    let err = |e: &dyn fmt::Display| Error::Other(format!("store tree {COMPLAINTS_TREE}: {e}"));
+    let tree = store.db.open_tree(COMPLAINTS_TREE).map_err(|e| err(&e))?;
+    let mut known: BTreeMap<String, ComplaintRecord> = BTreeMap::new();
+    let mut max = 0;
+    for item in tree.iter() {
+        let (k, v) = item.map_err(|e| err(&e))?;
+        let rec: ComplaintRecord = serde_json::from_slice(&v)
+            .map_err(|e| err(&format!("record {}: {e}", String::from_utf8_lossy(&k))))?;
+        max = max.max(rec.number);
+        known.insert(String::from_utf8_lossy(&k).into_owned(), rec);
+    }
+    let mut wanted: BTreeSet<(String, Platform, String, String)> = BTreeSet::new();
+    for f in findings {
+        for d in &f.drafts {
+            wanted.insert((
+                complaint_key(f.platform, &d.right_id, &f.listing_id),
+                f.platform,
+                d.right_id.clone(),
+                f.listing_id.clone(),
+            ));
+        }
+    }
+    let mut out = BTreeMap::new();
+    let mut new = 0;
+    for (key, platform, right_id, listing_id) in wanted {
+        let rec = match known.get(&key) {
+            Some(r) => r.clone(),
+            None => {
+                max += 1;
+                new += 1;
+                let rec = ComplaintRecord {
+                    id: complaint_id(max),
+                    number: max,
+                    platform,
+                    right_id,
+                    listing_id,
+                };
+                let bytes = serde_json::to_vec(&rec).map_err(|e| err(&e))?;
+                tree.insert(key.as_bytes(), bytes).map_err(|e| err(&e))?;
+                rec
+            }
+        };
+        out.insert(key, rec);
+    }
+    tree.flush().map_err(|e| err(&e))?;
+    Ok(Assigned { by_key: out, new })
+}
+
+/// Makes `out` ready: created if missing; a previous export's files are
+/// removed; anything else there is an error (the export never deletes
+/// files it did not write).
+fn prepare_out(out: &Path) -> Result<()> {
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let names: Vec<String> = std::fs::read_dir(out)
+        .map_err(|e| Error::io(out, e))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    if names.is_empty() {
+        return Ok(());
+    }
+    let foreign: Vec<&String> = names
+        .iter()
+        .filter(|n| !TOP_FILES.contains(&n.as_str()) && !TOP_DIRS.contains(&n.as_str()))
+        .collect();
+    if !foreign.is_empty() || !out.join(manifest::MANIFEST_FILE).is_file() {
+        return Err(Error::Other(format!(
+            "{}: not empty and not a previous export (found {}); choose an empty folder",
+            out.display(),
+            names.join(", ")
+        )));
+    }
+    for n in &names {
+        let p = out.join(n);
+        let r = if TOP_DIRS.contains(&n.as_str()) {
+            std::fs::remove_dir_all(&p)
+        } else {
+            std::fs::remove_file(&p)
+        };
+        r.map_err(|e| Error::io(&p, e))?;
+    }
+    Ok(())
+}
+
+/// Writes a file under `root` at a checked relative path.
+fn write(root: &Path, rel: &str, bytes: &[u8]) -> Result<()> {
+    let path = safe_join(root, rel)?;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    }
+    std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))
+}
+
+/// Pretty JSON with a final newline; struct fields in declaration order,
+/// maps sorted, so the bytes are stable.
+fn json<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    let mut v = serde_json::to_vec_pretty(value).map_err(|e| Error::Other(format!("JSON: {e}")))?;
+    v.push(b'\n');
+    Ok(v)
+}
+
+/// The paste-ready text of a batch: URLs, one per line; then the reason in
+/// English and Chinese; then the complaint ids and attachments.
+fn batch_text(drafts: &[&Draft], ids: &[&str]) -> String {
+    let mut out = String::new();
+    for d in drafts {
+        out.push_str(&d.listing_url);
+        out.push('\n');
+    }
+    let (en, zh) = crate::complaint::batch_reason(drafts);
+    if let Some(first) = drafts.first() {
+        out.push_str(&format!(
+            "\nReason ({}, right {} {} {} {}):\n{en}\n理由：\n{zh}",
+            first.reason_code.as_str(),
+            first.right_id,
+            first.right_kind.as_str(),
+            first.jurisdiction,
+            first.registration_number
+        ));
+        let attachments: BTreeSet<&str> = drafts
+            .iter()
+            .flat_map(|d| d.attachments.iter().map(String::as_str))
+            .collect();
+        if !attachments.is_empty() {
+            out.push_str("\nAttachments:\n");
+            for a in attachments {
+                out.push_str(&format!("- {a}\n"));
+            }
+        }
+        out.push_str(&format!("\nComplaints: {}\n", ids.join(", ")));
+    }
+    out
+}
+
+/// The latest capture of every URL (pages and photos), from the store's
+/// `pages` tree.
+fn pages_by_url(store: &Store) -> Result<BTreeMap<String, PageRecord>> {
+    let err = |e: &dyn fmt::Display| Error::Other(format!("store tree pages: {e}"));
+    let tree = store.db.open_tree("pages").map_err(|e| err(&e))?;
+    let mut out: BTreeMap<String, PageRecord> = BTreeMap::new();
+    for item in tree.iter() {
+        let (_, v) = item.map_err(|e| err(&e))?;
+        let Ok(rec) = serde_json::from_slice::<PageRecord>(&v) else {
+            continue;
+        };
+        let newer = out
+            .get(&rec.url)
+            .is_none_or(|o| (rec.captured_at, &rec.sha256) > (o.captured_at, &o.sha256));
+        if newer {
+            out.insert(rec.url.clone(), rec);
+        }
+    }
+    Ok(out)
+}
+
+struct BundleContext<'a> {
+    store: &'a Store,
+    pages_by_url: &'a BTreeMap<String, PageRecord>,
+    officials: &'a BTreeMap<String, OfficialPhoto>,
+    warcs: &'a WarcIndex,
+}
+
+struct BundleOut {
+    comparisons: Vec<(String, compare::Comparison)>,
+    warc_captures: usize,
+    problems: Vec<String>,
+}
+
+/// One captured file of a bundle, for `captures.json`.
+#[derive(Debug, Serialize)]
+struct CaptureEntry {
+    role: &'static str,
+    url: String,
+    final_url: Option<String>,
+    status: Option<u16>,
+    content_type: Option<String>,
+    /// UTC, RFC 3339.
+    captured_at: Option<String>,
+    sha256: String,
+    file: Option<String>,
+    warc: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    published_at: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
+}
+
+/// The score breakdown of a bundle.
+#[derive(Debug, Serialize)]
+struct ScoreBreakdown<'a> {
+    score: u32,
+    verdict: Verdict,
+    reasons: &'a [String],
+    signals: &'a [crate::score::Signal],
+    product: &'a Option<String>,
+    photos: &'a [crate::score::PhotoEvidence],
+    errors: &'a [String],
+}
+
+fn write_bundle(
+    ctx: &BundleContext<'_>,
+    out_dir: &Path,
+    c: &Complaint,
+    f: &Finding,
+    rec: Option<&ListingRecord>,
+) -> Result<BundleOut> {
+    let dir = safe_join(out_dir, &c.evidence_dir)?;
+    let put = |rel: &str, bytes: &[u8]| write(&dir, rel, bytes);
+    let mut result = BundleOut {
+        comparisons: Vec::new(),
+        warc_captures: 0,
+        problems: Vec::new(),
+    };
+    let mut captures = Vec::new();
+    let mut warc_n = 0;
+    let mut add_warc = |sha: &str, result: &mut BundleOut| -> Result<Vec<String>> {
+        let mut files = Vec::new();
+        for w in ctx.warcs.captures(sha) {
+            warc_n += 1;
+            let rel = format!("warc/{warc_n:02}-{}.warc.gz", &sha[..sha.len().min(12)]);
+            write(&dir, &rel, &w.bytes)?;
+            result.warc_captures += 1;
+            files.push(rel);
+        }
+        Ok(files)
+    };
+
+    put("complaint.json", &json(c)?)?;
+    put("listing.json", &json(&rec)?)?;
+    put(
+        "score.json",
+        &json(&ScoreBreakdown {
+            score: f.score,
+            verdict: f.verdict,
+            reasons: &f.reasons,
+            signals: &f.signals,
+            product: &f.product,
+            photos: &f.photos,
+            errors: &f.errors,
+        })?,
+    )?;
+
+    // Pages the listing was read from, raw bytes as fetched.
+    let mut sources: Vec<crate::store::Source> = rec.map(|r| r.sources.clone()).unwrap_or_default();
+    sources.sort_by(|a, b| {
+        (a.captured_at, &a.url, &a.sha256).cmp(&(b.captured_at, &b.url, &b.sha256))
+    });
+    sources.dedup_by(|a, b| a.sha256 == b.sha256);
+    for (i, s) in sources.iter().enumerate() {
+        let page = ctx.store.page(&s.sha256)?;
+        let ct = page.as_ref().and_then(|p| p.content_type.clone());
+        let rel = format!(
+            "pages/{:02}-{}.{}",
+            i + 1,
+            url_stem(&s.url),
+            extension(ct.as_deref(), &s.url)
+        );
+        let (file, note) = match ctx.store.blob(&s.sha256)? {
+            Some(bytes) => {
+                put(&rel, &bytes)?;
+                (Some(rel), None)
+            }
+            None => {
+                let msg = format!(
+                    "{}: page {} ({}) is not in the store",
+                    c.id, s.url, s.sha256
+                );
+                result.problems.push(msg.clone());
+                (None, Some(msg))
+            }
+        };
+        captures.push(CaptureEntry {
+            role: "page",
+            url: s.url.clone(),
+            final_url: page.as_ref().map(|p| p.final_url.clone()),
+            status: page.as_ref().map(|p| p.status),
+            content_type: ct,
+            captured_at: Some(utc(s.captured_at)),
+            sha256: s.sha256.clone(),
+            file,
+            warc: add_warc(&s.sha256, &mut result)?,
+            published_at: Vec::new(),
+            note,
+        });
+    }
+
+    // The listing's photos as fetched (matched ones by their hash; others
+    // by their URL's latest capture).
+    let mut photo_files: BTreeMap<String, (String, Vec<u8>)> = BTreeMap::new();
+    let mut photo_urls: Vec<String> = rec.map(|r| r.listing.images.clone()).unwrap_or_default();
+    for p in &f.photos {
+        if !photo_urls.contains(&p.url) {
+            photo_urls.push(p.url.clone());
+        }
+    }
+    for (i, url) in photo_urls.iter().enumerate() {
+        let matched = f.photos.iter().find(|p| &p.url == url);
+        let page = ctx.pages_by_url.get(url);
+        let sha = matched
+            .map(|p| p.sha256.clone())
+            .or_else(|| page.map(|p| p.sha256.clone()));
+        let Some(sha) = sha else { continue };
+        let Some(bytes) = ctx.store.blob(&sha)? else {
+            if matched.is_some() {
+                result.problems.push(format!(
+                    "{}: matched photo {url} ({sha}) is not in the store",
+                    c.id
+                ));
+            }
+            continue;
+        };
+        let meta = ctx.store.page(&sha)?;
+        let ct = meta.as_ref().and_then(|p| p.content_type.clone());
+        let rel = format!(
+            "photos/{:02}-{}.{}",
+            i + 1,
+            url_stem(url),
+            extension(ct.as_deref(), url)
+        );
+        put(&rel, &bytes)?;
+        captures.push(CaptureEntry {
+            role: if matched.is_some() {
+                "photo (matches an official photo)"
+            } else {
+                "photo"
+            },
+            url: url.clone(),
+            final_url: meta.as_ref().map(|p| p.final_url.clone()),
+            status: meta.as_ref().map(|p| p.status),
+            content_type: ct,
+            captured_at: meta.as_ref().map(|p| utc(p.captured_at)),
+            sha256: sha.clone(),
+            file: Some(rel.clone()),
+            warc: add_warc(&sha, &mut result)?,
+            published_at: Vec::new(),
+            note: None,
+        });
+        photo_files.insert(url.clone(), (rel, bytes));
+    }
+
+    // The official photos they match, and the comparisons.
+    let mut official_files: BTreeMap<String, (String, Vec<u8>)> = BTreeMap::new();
+    for p in &f.photos {
+        if official_files.contains_key(&p.reference) {
+            continue;
+        }
+        let Some(o) = ctx.officials.get(&p.reference) else {
+            result.problems.push(format!(
+                "{}: official photo {} is not in the store (rescan with the watchlist)",
+                c.id, p.reference
+            ));
+            continue;
+        };
+        let Some(bytes) = ctx.store.blob(&o.sha256)? else {
+            result.problems.push(format!(
+                "{}: bytes of official photo {} are not in the store",
+                c.id, p.reference
+            ));
+            continue;
+        };
+        let rel = format!(
+            "official/{}",
+            safe_component(&o.name, names::MAX_COMPONENT_BYTES)
+        );
+        put(&rel, &bytes)?;
+        captures.push(CaptureEntry {
+            role: "official photo",
+            url: o.name.clone(),
+            final_url: None,
+            status: None,
+            content_type: None,
+            captured_at: None,
+            sha256: o.sha256.clone(),
+            file: Some(rel.clone()),
+            warc: Vec::new(),
+            published_at: o.published_at.clone(),
+            note: Some(format!("official photo of {}", o.product)),
+        });
+        official_files.insert(p.reference.clone(), (rel, bytes));
+    }
+    for (i, p) in f.photos.iter().enumerate() {
+        let (Some((_, obytes)), Some((_, lbytes))) =
+            (official_files.get(&p.reference), photo_files.get(&p.url))
+        else {
+            continue;
+        };
+        match compare::side_by_side(
+            obytes,
+            lbytes,
+            &p.reference,
+            &p.url,
+            p.distance,
+            p.bits,
+            p.transform.as_deref(),
+        ) {
+            Ok((png, info)) => {
+                let rel = format!("comparison-{:02}.png", i + 1);
+                put(&rel, &png)?;
+                result
+                    .comparisons
+                    .push((format!("{}/{rel}", c.evidence_dir), info));
+            }
+            Err(e) => result
+                .problems
+                .push(format!("{}: no comparison image: {e}", c.id)),
+        }
+    }
+    let comparisons: Vec<&compare::Comparison> =
+        result.comparisons.iter().map(|(_, c)| c).collect();
+    put("comparisons.json", &json(&comparisons)?)?;
+    put("captures.json", &json(&captures)?)?;
+    manifest::write_manifest(&dir)?;
+    Ok(result)
+}
+
+fn utc(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

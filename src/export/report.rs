@@ -1,0 +1,273 @@
+//! `complaints.csv` and the self-contained `report.html`.
+//!
+//! The HTML has its CSS inline and references images by paths relative to
+//! the export folder, so it opens offline and moves with the folder. Every
+//! text from a page is escaped; CSV cells that a spreadsheet would run as a
+//! formula are prefixed with `'`.
+
+use super::compare::Comparison;
+use super::{BatchSummary, Complaint, NeedsRight};
+use crate::watchlist::WatchlistFile;
+
+const CSV_COLUMNS: &[&str] = &[
+    "id",
+    "platform",
+    "listing_id",
+    "listing_url",
+    "title",
+    "seller",
+    "price",
+    "score",
+    "right_id",
+    "right_kind",
+    "jurisdiction",
+    "registration_number",
+    "reason_code",
+    "batch",
+    "evidence_dir",
+    "reason_en",
+    "reason_zh",
+];
+
+/// RFC 4180 CSV of every complaint, one row each, in id order.
+pub fn csv(complaints: &[Complaint]) -> String {
+    let mut out = CSV_COLUMNS.join(",");
+    out.push_str("\r\n");
+    for c in complaints {
+        let row = [
+            c.id.clone(),
+            c.platform.as_str().to_string(),
+            c.listing_id.clone(),
+            c.listing_url.clone(),
+            c.title.clone(),
+            c.seller.clone().unwrap_or_default(),
+            c.price.clone().unwrap_or_default(),
+            c.score.to_string(),
+            c.right_id.clone(),
+            c.right_kind.as_str().to_string(),
+            c.jurisdiction.clone(),
+            c.registration_number.clone(),
+            c.reason_code.as_str().to_string(),
+            c.batch.clone(),
+            c.evidence_dir.clone(),
+            c.reason_en.clone(),
+            c.reason_zh.clone(),
+        ];
+        let cells: Vec<String> = row.iter().map(|v| csv_cell(v)).collect();
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+fn csv_cell(v: &str) -> String {
+    let v = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{v}")
+    } else {
+        v.to_string()
+    };
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v
+    }
+}
+
+/// Escapes text for HTML content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// An `href` for a link from a page: only http(s) URLs are links.
+fn href(url: &str) -> Option<String> {
+    let lower = url.trim().to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://")).then(|| esc(url.trim()))
+}
+
+pub struct ReportInput<'a> {
+    pub watchlist: Option<&'a WatchlistFile>,
+    pub complaints: &'a [Complaint],
+    /// Per complaint: (path relative to the export, comparison).
+    pub comparisons: &'a [Vec<(String, Comparison)>],
+    pub batches: &'a [BatchSummary],
+    pub needs_right: &'a [NeedsRight],
+    pub flagged: usize,
+}
+
+const CSS: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}\
+h1{font-size:1.6em}h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margin-top:2em}\
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}\
+th{background:#f3f3f3}.complaint{border:1px solid #ccc;border-radius:6px;padding:1em;margin:1.2em 0;page-break-inside:avoid}\
+.complaint h3{margin:.1em 0 .5em}.reason{background:#fafafa;border-left:4px solid #888;padding:.4em .8em;white-space:pre-wrap}\
+img{max-width:100%;border:1px solid #ddd}.fail{color:#a00}.muted{color:#666}code{font-size:.92em}";
+
+/// The report: a summary, the batches, each complaint with its
+/// comparisons, reasons and evidence links, then the findings that need a
+/// right.
+pub fn html(r: &ReportInput<'_>) -> String {
+    let mut h = String::new();
+    let brand = r
+        .watchlist
+        .map(|w| w.brand.name.as_str())
+        .unwrap_or("(brand)");
+    let holder = r
+        .watchlist
+        .map(|w| w.brand.rights_holder.as_str())
+        .unwrap_or("");
+    h.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    h.push_str(&format!(
+        "<title>knockoff complaints: {}</title>",
+        esc(brand)
+    ));
+    h.push_str(&format!("<style>{CSS}</style></head><body>\n"));
+    h.push_str(&format!(
+        "<h1>Complaints for {} <span class=\"muted\">({})</span></h1>\n",
+        esc(brand),
+        esc(holder)
+    ));
+    h.push_str("<p class=\"muted\">Every file of this folder is listed with its SHA-256 in <a href=\"manifest.json\">manifest.json</a>; check it with <code>knockoff verify DIR</code>.</p>\n");
+    h.push_str("<h2>Summary</h2>\n<table>");
+    h.push_str(&format!(
+        "<tr><th>flagged listings</th><td>{}</td></tr>",
+        r.flagged
+    ));
+    h.push_str(&format!(
+        "<tr><th>complaints</th><td>{}</td></tr>",
+        r.complaints.len()
+    ));
+    h.push_str(&format!(
+        "<tr><th>batches</th><td>{}</td></tr>",
+        r.batches.len()
+    ));
+    h.push_str(&format!(
+        "<tr><th>needs_right (no right can carry a complaint)</th><td>{}</td></tr>",
+        r.needs_right.len()
+    ));
+    h.push_str("</table>\n<p>Data: <a href=\"complaints.csv\">complaints.csv</a>, <a href=\"complaints.json\">complaints.json</a>, <a href=\"needs_right.json\">needs_right.json</a>.</p>\n");
+
+    h.push_str("<h2>Batches</h2>\n<table><tr><th>file</th><th>platform</th><th>right</th><th>reason</th><th>URLs</th></tr>");
+    for b in r.batches {
+        h.push_str(&format!(
+            "<tr><td><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&b.file),
+            esc(&b.file),
+            b.platform.as_str(),
+            esc(&b.right_id),
+            b.reason_code.as_str(),
+            b.urls
+        ));
+    }
+    h.push_str("</table>\n<h2>Complaints</h2>\n");
+    for (i, c) in r.complaints.iter().enumerate() {
+        h.push_str(&format!("<div class=\"complaint\" id=\"{}\">", esc(&c.id)));
+        let link = href(&c.listing_url)
+            .map(|u| format!("<a href=\"{u}\">{}</a>", esc(&c.listing_url)))
+            .unwrap_or_else(|| esc(&c.listing_url));
+        h.push_str(&format!(
+            "<h3>{} · {} · {}</h3><p>{link}<br>{}</p>",
+            esc(&c.id),
+            c.platform.as_str(),
+            esc(&c.listing_id),
+            esc(&c.title)
+        ));
+        h.push_str(&format!(
+            "<table><tr><th>right</th><td>{} ({}, {}, registration {})</td></tr><tr><th>reason</th><td>{}</td></tr><tr><th>seller</th><td>{}</td></tr><tr><th>price</th><td>{}</td></tr><tr><th>score</th><td>{}</td></tr><tr><th>batch</th><td><a href=\"{}\">{}</a></td></tr></table>",
+            esc(&c.right_id),
+            c.right_kind.as_str(),
+            esc(&c.jurisdiction),
+            esc(&c.registration_number),
+            c.reason_code.as_str(),
+            esc(c.seller.as_deref().unwrap_or("")),
+            esc(c.price.as_deref().unwrap_or("")),
+            c.score,
+            esc(&c.batch),
+            esc(&c.batch),
+        ));
+        for (path, cmp) in r.comparisons.get(i).map(Vec::as_slice).unwrap_or(&[]) {
+            h.push_str(&format!(
+                "<p><img src=\"{}\" alt=\"official {} (left) beside listing photo (right)\"><br><span class=\"muted\">official {} vs listing photo, Hamming distance {}/{}{}</span></p>",
+                esc(path),
+                esc(&cmp.official),
+                esc(&cmp.official),
+                cmp.distance,
+                cmp.bits,
+                cmp.transform.as_deref().map(|t| format!(", {}", esc(t))).unwrap_or_default()
+            ));
+        }
+        h.push_str(&format!(
+            "<div class=\"reason\">{}</div><div class=\"reason\" lang=\"zh\">{}</div>",
+            esc(&c.reason_en),
+            esc(&c.reason_zh)
+        ));
+        if !c.attachments.is_empty() {
+            h.push_str("<p>Attachments:</p><ul>");
+            for a in &c.attachments {
+                h.push_str(&format!("<li>{}</li>", esc(a)));
+            }
+            h.push_str("</ul>");
+        }
+        let d = esc(&c.evidence_dir);
+        h.push_str(&format!(
+            "<p>Evidence: <a href=\"{d}/\">{d}/</a> — <a href=\"{d}/captures.json\">captures (URLs, UTC times)</a>, <a href=\"{d}/listing.json\">listing</a>, <a href=\"{d}/score.json\">score breakdown</a>, <a href=\"{d}/manifest.json\">manifest</a></p></div>\n"
+        ));
+    }
+    if !r.needs_right.is_empty() {
+        h.push_str("<h2>Flagged, but no right can carry a complaint (needs_right)</h2>\n");
+        for n in r.needs_right {
+            h.push_str(&format!(
+                "<div class=\"complaint\"><h3>{} · {}</h3><p>{}<br>{}</p><ul>",
+                n.platform.as_str(),
+                esc(&n.listing_id),
+                href(&n.url)
+                    .map(|u| format!("<a href=\"{u}\">{}</a>", esc(&n.url)))
+                    .unwrap_or_else(|| esc(&n.url)),
+                esc(&n.title)
+            ));
+            for f in &n.failures {
+                h.push_str(&format!(
+                    "<li class=\"fail\"><code>{}</code> {}</li>",
+                    f.rule.as_str(),
+                    esc(&f.message)
+                ));
+            }
+            h.push_str("</ul></div>\n");
+        }
+    }
+    h.push_str("</body></html>\n");
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_and_defuses_formulas() {
+        assert_eq!(csv_cell("plain"), "plain");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_cell("line\nbreak"), "\"line\nbreak\"");
+    }
+
+    #[test]
+    fn html_escapes_and_only_links_http() {
+        assert_eq!(esc("<script>\"&'"), "&lt;script&gt;&quot;&amp;&#39;");
+        assert_eq!(href("javascript:alert(1)"), None);
+        assert_eq!(
+            href("https://a.com/?q=<x>").as_deref(),
+            Some("https://a.com/?q=&lt;x&gt;")
+        );
+    }
+}
