@@ -20,7 +20,8 @@
 //!
 //! Every request is logged with its arrival [`Instant`], path and host key
 //! (the first path segment, i.e. the platform base it came through) so
-//! tests can check the crawl rate from the server's side.
+//! tests can check the crawl rate from the server's side; [`LOG_PATH`]
+//! serves that log as JSON to clients in other processes.
 
 use crate::config::split_host_segment;
 use crate::error::{Error, Result};
@@ -171,6 +172,7 @@ struct MockState {
     by_platform: HashMap<String, usize>,
     faults: Faults,
     log: Mutex<Vec<RequestLog>>,
+    started: Instant,
 }
 
 /// A running mock; stops when dropped.
@@ -306,6 +308,7 @@ impl MockState {
             by_platform,
             faults,
             log: Mutex::new(Vec::new()),
+            started: Instant::now(),
         })
     }
 
@@ -355,6 +358,36 @@ impl MockState {
     }
 }
 
+/// `GET` returns the request log as JSON (arrival seconds since the mock
+/// started, host key, path, status) so an out-of-process client (the
+/// Scrapy comparison) can be measured from the server's side too;
+/// `DELETE` clears it. Not logged itself.
+pub const LOG_PATH: &str = "/__mock__/log";
+
+fn log_json(state: &MockState, clear: bool) -> Response {
+    let mut log = state.log.lock().unwrap_or_else(|e| e.into_inner());
+    let entries: Vec<serde_json::Value> = log
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "t": r.at.duration_since(state.started).as_secs_f64(),
+                "host_key": r.host_key,
+                "path": r.path,
+                "status": r.status,
+            })
+        })
+        .collect();
+    if clear {
+        log.clear();
+    }
+    let mut r = Response::new(Body::from(serde_json::Value::Array(entries).to_string()));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
 fn path_and_query(u: &url::Url) -> String {
     match u.query() {
         Some(q) => format!("{}?{q}", u.path()),
@@ -365,6 +398,9 @@ fn path_and_query(u: &url::Url) -> String {
 async fn serve(State(state): State<Arc<MockState>>, req: Request) -> Response {
     let at = Instant::now();
     let path = req.uri().path().to_string();
+    if path == LOG_PATH {
+        return log_json(&state, req.method() == axum::http::Method::DELETE);
+    }
     let query = req.uri().query().map(str::to_string);
     let full = match &query {
         Some(q) => format!("{path}?{q}"),
