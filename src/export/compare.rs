@@ -68,7 +68,7 @@ pub fn side_by_side(
 
     let left = fit(&official);
     let right = fit(&listing);
-    let caption = vec![
+    let caption = [
         format!("LEFT: OFFICIAL {official_name}"),
         format!("RIGHT: LISTING {listing_url}"),
         format!(
