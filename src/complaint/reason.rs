@@ -158,17 +158,14 @@ pub fn reason_text(
     let photos_en: Vec<String> = g.photos.iter().map(photo_en).collect();
     let photos_zh: Vec<String> = g.photos.iter().map(photo_zh).collect();
     let (diff_en, diff_zh) = differences(right, g);
-    let product_en = g
-        .product
-        .map(|(p, c)| format!(" The goods are presented as {p} ({c})."))
-        .unwrap_or_default();
-    let product_zh = g
-        .product
-        .map(|(p, c)| format!("涉案商品对应{p}（{c}）。"))
-        .unwrap_or_default();
-
+    // The product is a detail, not part of the statement: one batch can
+    // hold listings of several products.
     let mut d_en: Vec<String> = Vec::new();
     let mut d_zh: Vec<String> = Vec::new();
+    if let Some((p, c)) = g.product {
+        d_en.push(format!("presented as {p} ({c})"));
+        d_zh.push(format!("涉案商品对应{p}（{c}）"));
+    }
     let mut push = |en: String, zh: String| {
         d_en.push(en);
         d_zh.push(zh);
@@ -177,7 +174,7 @@ pub fn reason_text(
         ReasonCode::TrademarkUnauthorizedUse | ReasonCode::TrademarkCounterfeit => {
             if !marks_en.is_empty() {
                 push(
-                    format!("The title uses the mark as {}", marks_en.join(", ")),
+                    format!("the title uses the mark as {}", marks_en.join(", ")),
                     format!("标题使用商标{}", marks_zh.join("、")),
                 );
             }
@@ -215,10 +212,10 @@ pub fn reason_text(
             };
             (
                 format!(
-                    "The listing {verb_en} the registered trademark {mark} of {holder} ({jur} registration {reg}, Nice classes {classes}{until_en}).{product_en}"
+                    "The listing {verb_en} the registered trademark {mark} of {holder} ({jur} registration {reg}, Nice classes {classes}{until_en})."
                 ),
                 format!(
-                    "该商品{verb_zh}{holder}的注册商标{mark}（{jur}注册号{reg}，尼斯分类第{classes}类{until_zh}）。{product_zh}"
+                    "该商品{verb_zh}{holder}的注册商标{mark}（{jur}注册号{reg}，尼斯分类第{classes}类{until_zh}）。"
                 ),
             )
         }
@@ -243,10 +240,10 @@ pub fn reason_text(
             }
             (
                 format!(
-                    "The product shown is identical or similar to design patent {reg} of {holder} ({jur}{until_en}); side-by-side images of the patented design and the listing are attached.{product_en}"
+                    "The product shown is identical or similar to design patent {reg} of {holder} ({jur}{until_en}); side-by-side images of the patented design and the listing are attached."
                 ),
                 format!(
-                    "该商品外观与{holder}的外观设计专利{reg}（{jur}{until_zh}）相同或近似，附专利图片与商品图片对比图。{product_zh}"
+                    "该商品外观与{holder}的外观设计专利{reg}（{jur}{until_zh}）相同或近似，附专利图片与商品图片对比图。"
                 ),
             )
         }
@@ -254,10 +251,10 @@ pub fn reason_text(
             let report = right.analysis_report.as_deref().unwrap_or("");
             (
                 format!(
-                    "The product infringes patent {reg} of {holder} ({jur}{until_en}); the attached infringement analysis report {report} compares it with the claims.{product_en}"
+                    "The product infringes patent {reg} of {holder} ({jur}{until_en}); the attached infringement analysis report {report} compares it with the claims."
                 ),
                 format!(
-                    "该商品侵犯{holder}的专利{reg}（{jur}{until_zh}），详见附件侵权分析报告{report}。{product_zh}"
+                    "该商品侵犯{holder}的专利{reg}（{jur}{until_zh}），详见附件侵权分析报告{report}。"
                 ),
             )
         }
@@ -265,7 +262,7 @@ pub fn reason_text(
     if !diff_en.is_empty() && reason != ReasonCode::PatentInfringement {
         push(
             format!(
-                "What differs from the genuine product: {}",
+                "what differs from the genuine product: {}",
                 diff_en.join("; ")
             ),
             format!("与正品的差异：{}", diff_zh.join("；")),
@@ -274,7 +271,13 @@ pub fn reason_text(
     let details_en = if d_en.is_empty() {
         String::new()
     } else {
-        format!("{}.", d_en.join("; "))
+        let text = d_en.join("; ");
+        let mut chars = text.chars();
+        let first: String = chars
+            .next()
+            .map(|c| c.to_uppercase().collect())
+            .unwrap_or_default();
+        format!("{first}{}.", chars.as_str())
     };
     let details_zh = if d_zh.is_empty() {
         String::new()
@@ -456,7 +459,7 @@ analysis_report = "reports/fto-2026.pdf"
             "{}",
             d.reason_en
         );
-        assert!(!d.reason_en.contains("What differs"), "{}", d.reason_en);
+        assert!(!d.reason_en.contains("what differs"), "{}", d.reason_en);
         assert!(d.reason_zh.contains("未经授权使用"), "{}", d.reason_zh);
         assert!(
             d.reason_zh.contains("“AURORA”（完全相同）"),
@@ -566,7 +569,7 @@ analysis_report = "reports/fto-2026.pdf"
             "{en}"
         );
         assert!(
-            en.contains("1. https://www.aliexpress.com/item/1005001.html: The title uses"),
+            en.contains("1. https://www.aliexpress.com/item/1005001.html: Presented as Aurora Barista Espresso Cup (drinkware); the title uses"),
             "{en}"
         );
         assert!(

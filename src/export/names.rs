@@ -80,7 +80,10 @@ pub fn url_stem(url: &str) -> String {
     });
     let stem = match segment {
         // The extension is written from the content type instead.
-        Some(seg) => seg.rsplit_once('.').map(|(s, _)| s.to_string()).unwrap_or(seg),
+        Some(seg) => seg
+            .rsplit_once('.')
+            .map(|(s, _)| s.to_string())
+            .unwrap_or(seg),
         None => parsed
             .as_ref()
             .and_then(|u| u.host_str().map(str::to_string))
