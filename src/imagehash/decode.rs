@@ -73,7 +73,7 @@ pub fn decode(bytes: &[u8], source_name: &str) -> Result<Decoded> {
                 Ok(d) => Ok(d),
                 // jpeg-decoder lacks a few rare features (e.g. arithmetic
                 // coding); `image` (zune-jpeg) gets a second try, still
-                // under limits. Size-limit errors are final.
+                // under limits. Size-limit and truncation errors are final.
                 Err(e) if is_limit_error(&e) => Err(e),
                 Err(e) => decode_generic(bytes, source_name).map_err(|_| e),
             }
@@ -91,7 +91,7 @@ pub fn decode(bytes: &[u8], source_name: &str) -> Result<Decoded> {
 }
 
 fn is_limit_error(e: &Error) -> bool {
-    matches!(e, Error::Image { message, .. } if message.contains("exceeds the limit"))
+    matches!(e, Error::Image { message, .. } if message.contains("exceeds the limit") || message.contains("truncated"))
 }
 
 fn decode_jpeg(bytes: &[u8], source_name: &str) -> Result<Decoded> {
@@ -105,6 +105,20 @@ fn decode_jpeg(bytes: &[u8], source_name: &str) -> Result<Decoded> {
         .ok_or_else(|| image_error(source_name, "JPEG header without a frame"))?;
     let (width, height) = (info.width as u32, info.height as u32);
     check_dimensions(width, height, source_name)?;
+    // jpeg-decoder fills a truncated scan with grey and succeeds; a hash
+    // of half a photo is wrong evidence, so a missing end-of-image marker
+    // after the last scan is an error. (Entropy-coded data escapes 0xFF, so
+    // FF D9 there is the real marker.)
+    let last_scan = bytes
+        .windows(2)
+        .rposition(|w| w == [0xFF, 0xDA])
+        .unwrap_or(0);
+    if !bytes[last_scan..].windows(2).any(|w| w == [0xFF, 0xD9]) {
+        return Err(image_error(
+            source_name,
+            "JPEG data truncated (no end-of-image marker after the last scan)",
+        ));
+    }
     let (sw, sh) = decoder
         .scale(JPEG_MIN_DECODED_SIDE_PX, JPEG_MIN_DECODED_SIDE_PX)
         .map_err(|e| image_error(source_name, format!("JPEG scaling: {e}")))?;

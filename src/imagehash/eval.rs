@@ -234,7 +234,7 @@ pub fn edit_overlay(mut img: RgbImage, rng: &mut Rng) -> RgbImage {
             // band of the banner.
             let col = (x - x0) / stroke;
             let inside = y > y0 + stroke && y < y0 + bh as u32 - stroke;
-            let on = inside && (col.wrapping_mul(2_654_435_761) >> 7) % 3 != 0;
+            let on = inside && !(col.wrapping_mul(2_654_435_761) >> 7).is_multiple_of(3);
             img.put_pixel(x, y, Rgb(if on { fg } else { bg }));
         }
     }
@@ -283,10 +283,8 @@ pub fn edit_colour(mut img: RgbImage, rng: &mut Rng) -> RgbImage {
     ];
     let offset = rng.range(-20.0, 20.0);
     for p in img.pixels_mut() {
-        for k in 0..3 {
-            p.0[k] = (p.0[k] as f64 * gains[k] + offset)
-                .round()
-                .clamp(0.0, 255.0) as u8;
+        for (c, g) in p.0.iter_mut().zip(gains) {
+            *c = (*c as f64 * g + offset).round().clamp(0.0, 255.0) as u8;
         }
     }
     img

@@ -102,6 +102,11 @@ fn zigzag() -> &'static [(usize, usize); 64] {
 /// pHash of a 32×32 row-major thumbnail.
 pub fn phash_of_thumb(thumb: &[f32]) -> u64 {
     let t = dct_table();
+    // Centre on the mean first: the DC term is not used, and leaving it in
+    // makes f32 rounding noise (from sums near 2e5) flip the bits of small
+    // coefficients when only the brightness changed.
+    let mean = thumb.iter().sum::<f32>() / thumb.len().max(1) as f32;
+    let thumb: Vec<f32> = thumb.iter().map(|v| v - mean).collect();
     // Row transform: for each row y, the 12 lowest horizontal frequencies.
     let mut rows = [[0f32; 12]; PHASH_SIDE];
     for (y, out) in rows.iter_mut().enumerate() {
@@ -128,13 +133,18 @@ fn bits_above_median(values: &[f32; 64]) -> u64 {
     )
 }
 
+/// Grey levels by which a dHash cell must exceed its neighbour to set a bit.
+pub const DHASH_MARGIN: f32 = 0.5;
+
 /// dHash of a 9×8 row-major grid: bit set where a cell is brighter than its
 /// right neighbour.
 pub fn dhash_of_grid(grid: &[f32]) -> u64 {
     let mut h = 0u64;
     for y in 0..8 {
         for x in 0..8 {
-            if grid[y * 9 + x] > grid[y * 9 + x + 1] {
+            // A margin, so that flat areas (white product backgrounds) give
+            // 0 bits every time instead of float-rounding noise.
+            if grid[y * 9 + x] > grid[y * 9 + x + 1] + DHASH_MARGIN {
                 h |= 1 << (y * 8 + x);
             }
         }
@@ -176,7 +186,8 @@ mod tests {
                         a * (-((x - bx).powi(2) + (y - by).powi(2)) / (r * r)).exp()
                     })
                     .sum();
-                (v * 200.0).min(255.0)
+                // Room on both sides, so a ±20 brightness shift never clips.
+                (30.0 + v * 120.0).min(220.0)
             })
             .collect();
         Plane {
@@ -208,12 +219,15 @@ mod tests {
         #[test]
         fn hash_is_stable_under_brightness_offset(seed in 1u64..10_000, offset in -20f32..20.0) {
             let p = plane_from(seed, 64, 48);
+            // Flat images have all-noise hashes and are never matched
+            // (see verify::MIN_CONTRAST); the property is about real ones.
+            prop_assume!(super::super::verify::contrast(&p.data) > 8.0);
             let mut q = p.clone();
             for v in &mut q.data { *v = (*v + offset).clamp(0.0, 255.0) }
             let a = HashPair::of_view(&p, &View::of(p.full_rect()));
             let b = HashPair::of_view(&q, &View::of(q.full_rect()));
-            // Clamping at 0/255 changes a little; a shift alone would be 0.
-            prop_assert!(a.distance(&b) <= 12, "distance {}", a.distance(&b));
+            // No clipping: only float rounding may flip a bit.
+            prop_assert!(a.distance(&b) <= 2, "distance {}", a.distance(&b));
         }
     }
 
@@ -228,7 +242,11 @@ mod tests {
         }
         let a = HashPair::of_view(&p, &View::of(p.full_rect()));
         let b = HashPair::of_view(&flipped, &View::of(flipped.full_rect()));
-        assert!(a.distance(&b) > 30, "mirror should look different");
+        assert!(
+            a.distance(&b) > 10,
+            "mirror should look different: {}",
+            a.distance(&b)
+        );
         let mut mv = View::of(p.full_rect());
         mv.mirrored = true;
         let c = HashPair::of_view(&p, &mv);

@@ -1,0 +1,219 @@
+//! Each counterfeiter edit on the seed photos: the edited copy is matched
+//! to its own original, and the hash/API contracts hold (lossless
+//! re-encode gives the same hash, JSON lines for the CLI).
+
+use std::path::{Path, PathBuf};
+
+use knockoff::imagehash::{self, eval, ReferenceIndex};
+
+fn photos() -> Vec<(String, image::RgbImage)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/photos");
+    ["coffee.png", "rocket.jpg", "astronaut.png", "chelsea.png"]
+        .iter()
+        .map(|n| {
+            let img = image::open(dir.join(n)).expect("seed photo").to_rgb8();
+            (n.to_string(), img)
+        })
+        .collect()
+}
+
+fn index(photos: &[(String, image::RgbImage)]) -> ReferenceIndex {
+    let mut idx = ReferenceIndex::new();
+    for (name, img) in photos {
+        let bytes = eval::encode(img, eval::Encoding::Jpeg(92)).expect("encode");
+        idx.add_bytes(name, &bytes).expect("reference");
+    }
+    idx
+}
+
+fn check(edit_name: &str) {
+    let photos = photos();
+    let idx = index(&photos);
+    let edit = eval::edits()
+        .into_iter()
+        .find(|e| e.name == edit_name)
+        .expect("known edit");
+    let mut rng = eval::Rng::new(7);
+    for (name, img) in &photos {
+        let bytes = eval::make_copy(img, &[edit], &mut rng).expect("copy");
+        let m = idx
+            .best_match_bytes(&bytes, "copy")
+            .expect("decodes")
+            .unwrap_or_else(|| panic!("{edit_name} of {name}: no candidate"));
+        assert_eq!(&m.reference, name, "{edit_name}: wrong reference {m:?}");
+        assert!(m.is_match, "{edit_name} of {name}: not a match {m:?}");
+    }
+}
+
+#[test]
+fn resized_copies_match() {
+    check("resize 25-50%");
+}
+
+#[test]
+fn low_quality_jpeg_copies_match() {
+    check("jpeg q30-50");
+}
+
+#[test]
+fn cropped_copies_match() {
+    check("crop <=10%/side");
+}
+
+#[test]
+fn mirrored_copies_match_and_say_so() {
+    check("mirror");
+    let photos = photos();
+    let idx = index(&photos);
+    let (name, img) = &photos[0];
+    let flipped = image::imageops::flip_horizontal(img);
+    let bytes = eval::encode(&flipped, eval::Encoding::Jpeg(85)).expect("encode");
+    let m = idx
+        .best_match_bytes(&bytes, "m")
+        .expect("ok")
+        .expect("candidate");
+    assert_eq!(&m.reference, name);
+    assert!(m.transform.clone().unwrap_or_default().contains("mirrored"));
+}
+
+#[test]
+fn recoloured_copies_match() {
+    check("colour/brightness");
+}
+
+#[test]
+fn format_changes_match() {
+    check("format png/webp");
+}
+
+#[test]
+fn padded_copy_matches_after_trimming_border() {
+    let photos = photos();
+    let idx = index(&photos);
+    let (name, img) = &photos[1];
+    // A white letterbox, 15% top and bottom.
+    let pad = (img.height() as f64 * 0.15) as u32;
+    let mut canvas = image::RgbImage::from_pixel(
+        img.width(),
+        img.height() + 2 * pad,
+        image::Rgb([255, 255, 255]),
+    );
+    image::imageops::replace(&mut canvas, img, 0, pad as i64);
+    let bytes = eval::encode(&canvas, eval::Encoding::Jpeg(85)).expect("encode");
+    let m = idx
+        .best_match_bytes(&bytes, "padded")
+        .expect("ok")
+        .expect("candidate");
+    assert_eq!(&m.reference, name);
+    assert!(
+        m.transform
+            .clone()
+            .unwrap_or_default()
+            .contains("after trimming border"),
+        "{m:?}"
+    );
+}
+
+#[test]
+fn unrelated_seed_photos_do_not_match_each_other() {
+    let photos = photos();
+    let idx = index(&photos[..2]);
+    for (name, img) in &photos[2..] {
+        let bytes = eval::encode(img, eval::Encoding::Jpeg(85)).expect("encode");
+        if let Some(m) = idx.best_match_bytes(&bytes, name).expect("ok") {
+            assert!(!m.is_match, "{name} falsely matched {m:?}");
+        }
+    }
+}
+
+#[test]
+fn lossless_reencode_gives_identical_hashes() {
+    for (name, img) in photos() {
+        let png = eval::encode(&img, eval::Encoding::Png).expect("png");
+        let webp = eval::encode(&img, eval::Encoding::WebP).expect("webp");
+        let a = imagehash::hash_image(&png, &name).expect("png hash");
+        let b = imagehash::hash_image(&webp, &name).expect("webp hash");
+        assert_eq!(a, b, "{name}");
+        assert_eq!((a.width, a.height), (img.width(), img.height()));
+    }
+}
+
+#[test]
+fn hash_only_reference_finds_a_resized_relisting() {
+    let photos = photos();
+    let (name, img) = &photos[0];
+    let taken_down = eval::encode(img, eval::Encoding::Jpeg(85)).expect("encode");
+    let stored = imagehash::hash_image(&taken_down, name).expect("hash");
+    let mut idx = ReferenceIndex::new();
+    idx.add_hashes("listing-123/photo-0", &stored);
+    let small = image::imageops::resize(
+        img,
+        img.width() / 2,
+        img.height() / 2,
+        image::imageops::FilterType::Triangle,
+    );
+    let relist = eval::encode(&small, eval::Encoding::Jpeg(70)).expect("encode");
+    let h = imagehash::hash_image(&relist, "relist").expect("hash");
+    let m = idx.best_match(&h).expect("candidate");
+    assert_eq!(m.reference, "listing-123/photo-0");
+    assert!(m.is_match, "{m:?}");
+}
+
+#[test]
+fn cli_functions_write_json_lines_and_errors() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let refs = dir.path().join("official");
+    std::fs::create_dir(&refs).expect("mkdir");
+    let photos = photos();
+    let (name, img) = &photos[0];
+    std::fs::write(
+        refs.join("cup.jpg"),
+        eval::encode(img, eval::Encoding::Jpeg(90)).unwrap(),
+    )
+    .unwrap();
+    let copy = dir.path().join("listing.jpg");
+    std::fs::write(
+        &copy,
+        eval::encode(
+            &image::imageops::flip_horizontal(img),
+            eval::Encoding::Jpeg(80),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let bad = dir.path().join("bad.jpg");
+    std::fs::write(&bad, b"not a jpeg").unwrap();
+    let files: Vec<PathBuf> = vec![copy.clone(), bad.clone()];
+
+    let mut out = Vec::new();
+    imagehash::run_hash(&files, &mut out).expect("hash runs");
+    let lines: Vec<serde_json::Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["width"], img.width());
+    assert_eq!(lines[0]["hashes"]["phash"].as_str().map(str::len), Some(16));
+    assert!(lines[1]["error"].as_str().is_some());
+
+    let mut out = Vec::new();
+    imagehash::run_match(&refs, &files, &mut out).expect("match runs");
+    let lines: Vec<serde_json::Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["reference"], "cup.jpg", "{name}: {}", lines[0]);
+    assert_eq!(lines[0]["match"], true);
+    assert!(lines[0]["transform"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("mirrored"));
+    assert!(lines[1]["error"].as_str().is_some());
+
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    assert!(imagehash::run_match(&empty, &files, &mut Vec::new()).is_err());
+    assert!(imagehash::run_match(&dir.path().join("missing"), &files, &mut Vec::new()).is_err());
+}
