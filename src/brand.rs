@@ -533,7 +533,8 @@ mod tests {
             ("Air Max", &[]),
             ("Nike", &[]),
         ]);
-        let cases: &[(&str, Option<(&str, MatchRule, &str)>)] = &[
+        type Expected<'a> = Option<(&'a str, MatchRule, &'a str)>;
+        let cases: &[(&str, Expected)] = &[
             (
                 "AURORA Barista Cup",
                 Some(("AURORA", MatchRule::Exact, "AURORA")),

@@ -2,12 +2,16 @@
 //! library. Output formatting for people (tables) and machines (NDJSON)
 //! lives here too.
 
+use crate::config::Config;
+use crate::crawl::Progress;
+use crate::cycle::{run_cycle, PageSource};
 use crate::error::Error;
-use crate::fetch::replay::ReplayFetcher;
+use crate::export::ExportOptions;
+use crate::fetch::http::HostStats;
 use crate::index::ListingIndex;
 use crate::marketplaces::{self, PageOutcome};
 use crate::recording::Recording;
-use crate::scan::{recorded_pages, ScanReport, Scanner};
+use crate::scan::ScanReport;
 use crate::score::{Finding, Verdict};
 use crate::store::Store;
 use crate::watchlist::Watchlist;
@@ -54,8 +58,18 @@ pub enum Command {
         #[arg(long, default_value = DEFAULT_WATCHLIST)]
         watchlist: PathBuf,
         /// Recording folder to replay (manifest.toml + files).
-        #[arg(long, default_value = DEFAULT_RECORDING)]
+        #[arg(long, default_value = DEFAULT_RECORDING, conflicts_with = "live")]
         replay: PathBuf,
+        /// Crawl the marketplaces live instead of replaying a recording.
+        #[arg(long)]
+        live: bool,
+        /// Live-crawl configuration (rates, timeouts, user agent, base URLs).
+        #[arg(long, requires = "live")]
+        config: Option<PathBuf>,
+        /// Record every response of the live crawl into this folder
+        /// (manifest.toml + files, and a WARC file).
+        #[arg(long, requires = "live")]
+        record: Option<PathBuf>,
         /// Data folder for the store and index.
         #[arg(long, default_value = DEFAULT_DATA_DIR)]
         data: PathBuf,
@@ -66,6 +80,37 @@ pub enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// Export complaints from a data folder: IPP batches, CSV/JSON, HTML report, evidence bundles.
+    Export {
+        /// Data folder a scan wrote.
+        #[arg(long, default_value = DEFAULT_DATA_DIR)]
+        data: PathBuf,
+        /// Output folder (created; re-exporting into it keeps complaint ids).
+        #[arg(long)]
+        out: PathBuf,
+        /// Folders of WARC files from live crawls, to copy the records of
+        /// each captured page into its bundle.
+        #[arg(long = "warc")]
+        warc: Vec<PathBuf>,
+    },
+    /// Verify an export folder or one evidence bundle against its manifest.json.
+    Verify {
+        /// Export folder or bundle folder.
+        dir: PathBuf,
+    },
+    /// Serve a recording over loopback HTTP as a stand-in marketplace.
+    MockMarket {
+        /// Recording folder to serve.
+        #[arg(long, default_value = DEFAULT_RECORDING)]
+        recording: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+    },
+    /// Watch one brand on a schedule: rescans, cases, relistings, metrics.
+    Daemon(crate::daemon::DaemonArgs),
+    /// List, show and move complaint cases; deadlines due soon.
+    Cases(crate::cases::CasesArgs),
     /// Show what the parser sees in one saved page.
     Parse {
         /// The URL the page was fetched from (chooses the platform and page type).
@@ -154,10 +199,47 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Scan {
             watchlist,
             replay,
+            live,
+            config,
+            record,
             data,
             json,
             all,
-        } => scan_command(&watchlist, &replay, &data, json, all, &mut out).await,
+        } => {
+            let source = if live {
+                match config.as_deref().map(Config::load).transpose() {
+                    Ok(c) => Ok(PageSource::Live {
+                        config: Box::new(c.unwrap_or_default()),
+                        record,
+                    }),
+                    Err(e) => Err(e),
+                }
+            } else {
+                Ok(PageSource::Replay(replay))
+            };
+            match source {
+                Ok(source) => scan_command(&watchlist, &source, &data, json, all, &mut out).await,
+                Err(e) => Err(e.into()),
+            }
+        }
+        Command::Export {
+            data,
+            out: dir,
+            warc,
+        } => export_command(&data, &dir, warc, &mut out),
+        Command::Verify { dir } => verify_command(&dir, &mut out),
+        Command::MockMarket { recording, addr } => {
+            eprintln!(
+                "serving {} at http://{addr}/<platform>/... (Ctrl-C stops)",
+                recording.display()
+            );
+            crate::mock::run_mock_market(&recording, addr)
+                .await
+                .map(|_| ExitCode::Ok)
+                .map_err(CliError::from)
+        }
+        Command::Daemon(args) => crate::daemon::run(args).await,
+        Command::Cases(args) => crate::cases::run(args, &mut out),
         Command::Parse {
             url,
             content_type,
@@ -226,48 +308,116 @@ impl From<std::io::Error> for CliError {
     }
 }
 
-type CliResult = std::result::Result<ExitCode, CliError>;
+pub type CliResult = std::result::Result<ExitCode, CliError>;
 
 async fn scan_command(
     watchlist: &Path,
-    replay: &Path,
+    source: &PageSource,
     data: &Path,
     json: bool,
     all: bool,
     out: &mut dyn Write,
 ) -> CliResult {
     let wl = Watchlist::load(watchlist)?;
-    let recording = Recording::open(replay)?;
-    let fetcher = ReplayFetcher::new(recording.clone());
+    if let PageSource::Replay(dir) = source {
+        // Fail on a bad recording before touching the data folder.
+        Recording::open(dir)?;
+    }
     let store = Store::open(data)?;
     let index = ListingIndex::open(data)?;
-    let scanner = Scanner::new(&wl, &fetcher, chrono::Utc::now().date_naive())?;
-    let (pages, fetch_problems) = recorded_pages(&recording, &fetcher).await;
-    let mut report = scanner
-        .scan_pages(pages, Some(&store), Some(&index))
-        .await?;
-    report.problems.splice(0..0, fetch_problems);
+    let progress = Progress::for_stderr(json);
+    let report = run_cycle(
+        &wl,
+        source,
+        Some(&store),
+        Some(&index),
+        chrono::Utc::now().date_naive(),
+        &progress,
+    )
+    .await?;
     if json {
-        for f in &report.findings {
+        for f in &report.scan.findings {
             serde_json::to_writer(&mut *out, f).map_err(|e| Error::Other(e.to_string()))?;
             writeln!(out)?;
         }
+        for (host, stats) in &report.hosts {
+            let line = serde_json::json!({"host": host, "stats": stats});
+            writeln!(out, "{line}")?;
+        }
     } else {
-        print_table(&report, all, out)?;
-        print_summary(&report, out)?;
+        print_table(&report.scan, all, out)?;
+        print_summary(&report.scan, out)?;
+        print_hosts(&report.hosts, out)?;
+        if let Some(rec) = &report.recorded {
+            writeln!(
+                out,
+                "Recorded {} responses in {} (WARC {})",
+                rec.pages,
+                rec.dir.display(),
+                rec.warc.display()
+            )?;
+        }
     }
-    let parsed_any = report
-        .per_platform
-        .values()
-        .any(|s| s.pages > s.blocked + s.failed + s.drift);
-    Ok(if report.pages_read == 0 || !parsed_any {
+    Ok(if report.fetched == 0 || !report.parsed_any() {
         eprintln!(
-            "error: no page could be read: {} pages, all failed, blocked or drifted",
-            report.pages_read
+            "error: no page could be read: {} fetched, {} read, all failed, blocked or drifted",
+            report.fetched, report.scan.pages_read
         );
         ExitCode::NothingRead
     } else {
         ExitCode::Ok
+    })
+}
+
+/// Per-host fetch statistics of a live scan.
+pub fn print_hosts(
+    hosts: &std::collections::BTreeMap<String, HostStats>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    if hosts.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "Hosts:")?;
+    for (host, s) in hosts {
+        write!(
+            out,
+            "  {host}: {} fetched, {} failed, {} retried, {} blocked, {} disallowed by robots.txt, {} bytes",
+            s.fetched, s.failed, s.retried, s.blocked, s.disallowed, s.bytes
+        )?;
+        match &s.backed_off {
+            Some(why) => writeln!(out, "; LEFT ALONE for the rest of the run: {why}")?,
+            None => writeln!(out)?,
+        }
+    }
+    Ok(())
+}
+
+fn export_command(
+    data: &Path,
+    dir: &Path,
+    warc_dirs: Vec<PathBuf>,
+    out: &mut dyn Write,
+) -> CliResult {
+    if !data.join("store").is_dir() {
+        return Err(Error::Other(format!(
+            "{}: no store here (run `knockoff scan --data {}` first)",
+            data.display(),
+            data.display()
+        ))
+        .into());
+    }
+    let summary = crate::export::export_with(data, dir, &ExportOptions { warc_dirs })?;
+    write!(out, "{summary}")?;
+    Ok(ExitCode::Ok)
+}
+
+fn verify_command(dir: &Path, out: &mut dyn Write) -> CliResult {
+    let report = crate::export::verify(dir)?;
+    write!(out, "{report}")?;
+    Ok(if report.is_ok() {
+        ExitCode::Ok
+    } else {
+        ExitCode::Failure
     })
 }
 

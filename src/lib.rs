@@ -12,10 +12,13 @@
 //! field they are about.
 
 pub mod brand;
+pub mod cases;
 pub mod cli;
 pub mod complaint;
 pub mod config;
 pub mod crawl;
+pub mod cycle;
+pub mod daemon;
 pub mod error;
 pub mod export;
 pub mod fetch;

@@ -215,7 +215,8 @@ pub fn score(listing: &Listing, ev: &Evidence) -> (u32, Verdict, Vec<Signal>) {
             evidence: serde_json::to_value(hit).unwrap_or_default(),
         });
     }
-    for (url, sha, m) in &ev.photos {
+    // One photo is enough evidence; more photos add no points.
+    if let Some((url, sha, m)) = ev.photos.first() {
         let transform = m
             .transform
             .as_ref()
@@ -233,8 +234,6 @@ pub fn score(listing: &Listing, ev: &Evidence) -> (u32, Verdict, Vec<Signal>) {
                 "distance": m.distance, "bits": m.bits, "transform": m.transform,
             }),
         });
-        // One photo is enough evidence; more photos add no points.
-        break;
     }
     if !ev.indicators.is_empty() {
         let points = (30 + 10 * (ev.indicators.len() as i32 - 1)).min(40);

@@ -18,7 +18,7 @@ fn seed_jpeg() -> Vec<u8> {
 fn jpeg_with_size(mut bytes: Vec<u8>, w: u16, h: u16) -> Vec<u8> {
     let mut i = 2;
     while i + 9 < bytes.len() {
-        if bytes[i] == 0xFF && matches!(bytes[i + 1], 0xC0 | 0xC1 | 0xC2) {
+        if bytes[i] == 0xFF && matches!(bytes[i + 1], 0xC0..=0xC2) {
             bytes[i + 5..i + 7].copy_from_slice(&h.to_be_bytes());
             bytes[i + 7..i + 9].copy_from_slice(&w.to_be_bytes());
             return bytes;

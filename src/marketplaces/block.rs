@@ -55,10 +55,10 @@ pub fn detect(url: &Url, text: &str) -> Option<BlockHit> {
         if !text.contains(marker) {
             continue;
         }
-        if marker.starts_with("login.") || marker.starts_with("passport.") {
-            if !looks_like_login_wall(text, marker) {
-                continue;
-            }
+        if (marker.starts_with("login.") || marker.starts_with("passport."))
+            && !looks_like_login_wall(text, marker)
+        {
+            continue;
         }
         return Some(BlockHit { marker, reason });
     }
