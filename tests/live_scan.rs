@@ -1,0 +1,230 @@
+//! `scan --live` end to end over real loopback HTTP: the demo brand crawled
+//! from the mock marketplace serving `seeds/` gives the same findings as
+//! replaying `seeds/`, photos included (fetched through the live fetcher
+//! from the mock); the run's recording replays to the same findings again;
+//! and the binary reports hosts and exit codes as documented.
+
+use knockoff::config::{Config, PlatformConfig};
+use knockoff::crawl::Progress;
+use knockoff::cycle::{run_cycle, CycleReport, PageSource};
+use knockoff::listing::Platform;
+use knockoff::mock::{Fault, Faults, MockMarket};
+use knockoff::score::Finding;
+use knockoff::watchlist::Watchlist;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn filing_date() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()
+}
+
+fn mock_config(mock: &MockMarket) -> Config {
+    let mut config = Config::default();
+    config.crawl.requests_per_second = 500.0;
+    config.crawl.concurrency_per_host = 4;
+    config.crawl.backoff_base_millis = 5;
+    config.crawl.max_pages_per_term = 5;
+    for p in Platform::ALL {
+        config.platforms.insert(
+            p.as_str().into(),
+            PlatformConfig {
+                base_url: Some(mock.base_url(p)),
+                ..Default::default()
+            },
+        );
+    }
+    config
+}
+
+/// What a finding says, without what legitimately differs between runs.
+fn summary(r: &CycleReport) -> Vec<(String, u32, String, Vec<String>, usize)> {
+    let mut v: Vec<_> = r
+        .scan
+        .findings
+        .iter()
+        .map(|f: &Finding| {
+            (
+                f.key(),
+                f.score,
+                f.verdict.as_str().to_string(),
+                f.reasons.clone(),
+                f.drafts.len(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+async fn cycle(source: PageSource) -> CycleReport {
+    let wl = Watchlist::load(root().join("watchlists/demo.toml")).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let store = knockoff::store::Store::open(data.path()).unwrap();
+    let index = knockoff::index::ListingIndex::open(data.path()).unwrap();
+    run_cycle(
+        &wl,
+        &source,
+        Some(&store),
+        Some(&index),
+        filing_date(),
+        &Progress::silent(),
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_scan_of_the_mock_finds_what_replay_finds() {
+    let mock = MockMarket::start(Some(&root().join("seeds")), Faults::none())
+        .await
+        .unwrap();
+    let rec = tempfile::tempdir().unwrap();
+    let live = cycle(PageSource::Live {
+        config: Box::new(mock_config(&mock)),
+        record: Some(rec.path().to_path_buf()),
+    })
+    .await;
+    let replay = cycle(PageSource::Replay(root().join("seeds"))).await;
+
+    let got = summary(&live);
+    let want = summary(&replay);
+    // Every listing the crawl reached scores exactly as in the replay.
+    let missing: Vec<&String> = want
+        .iter()
+        .map(|w| &w.0)
+        .filter(|k| !got.iter().any(|g| &g.0 == *k))
+        .collect();
+    assert!(missing.is_empty(), "live scan missed {missing:?}");
+    assert_eq!(got, want, "same findings, scores, reasons and drafts");
+    // Photos came over HTTP from the mock, under their marketplace URLs.
+    assert!(live.scan.findings.iter().any(|f| !f.photos.is_empty()));
+    assert!(live
+        .scan
+        .findings
+        .iter()
+        .flat_map(|f| &f.photos)
+        .all(|p| !p.url.contains("127.0.0.1")));
+    assert!(mock.requests().iter().any(|r| r.path.contains("alicdn")));
+    assert!(!live.hosts.is_empty());
+
+    // The recording of the live run replays to the same findings.
+    let recorded = live.recorded.as_ref().expect("recorded");
+    assert!(recorded.pages > 0);
+    assert!(recorded.warc.is_file());
+    let again = cycle(PageSource::Replay(rec.path().to_path_buf())).await;
+    assert_eq!(summary(&again), got);
+}
+
+fn write_config(dir: &Path, mock: &MockMarket, extra: &str) -> PathBuf {
+    let mut text = String::from(
+        "[crawl]\nrequests_per_second = 500.0\nconcurrency_per_host = 4\nbackoff_base_millis = 5\nmax_retries = 1\nmax_pages_per_term = 5\n",
+    );
+    text.push_str(extra);
+    for p in Platform::ALL {
+        text.push_str(&format!(
+            "\n[platforms.\"{}\"]\nbase_url = \"{}\"\n",
+            p.as_str(),
+            mock.base_url(p)
+        ));
+    }
+    let path = dir.join("knockoff.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn knockoff(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_knockoff"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_scans_live_reports_a_refusing_host_and_exits_zero() {
+    // Taobao's host answers 429 to everything: the scan goes on without it.
+    let faults = Faults::none().always(
+        "/taobao",
+        Fault::TooManyRequests(knockoff::mock::RetryAfter::Seconds(0)),
+    );
+    let mock = MockMarket::start(Some(&root().join("seeds")), faults)
+        .await
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), &mock, "");
+    let data = tmp.path().join("data");
+    let out = tokio::task::spawn_blocking({
+        let config = config.clone();
+        let data = data.clone();
+        move || {
+            knockoff(&[
+                "scan",
+                "--live",
+                "--config",
+                config.to_str().unwrap(),
+                "--data",
+                data.to_str().unwrap(),
+            ])
+        }
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("Hosts:"), "{stdout}");
+    assert!(stdout.contains("FLAG"), "{stdout}");
+    let taobao = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("taobao:") && l.contains("fetched"))
+        .unwrap_or_else(|| panic!("no taobao host line in {stdout}"));
+    assert!(taobao.contains("LEFT ALONE"), "{taobao}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_scan_that_reaches_nothing_exits_3() {
+    // Nothing listens on the configured port.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut text = String::from(
+        "[crawl]\nrequests_per_second = 500.0\nmax_retries = 0\nconnect_timeout_secs = 2\n",
+    );
+    for p in [Platform::AliExpress, Platform::Alibaba] {
+        text.push_str(&format!(
+            "\n[platforms.{}]\nbase_url = \"http://127.0.0.1:{port}/{}\"\n",
+            p.as_str(),
+            p.as_str()
+        ));
+    }
+    let config = tmp.path().join("knockoff.toml");
+    std::fs::write(&config, text).unwrap();
+    let data = tmp.path().join("data");
+    let out = knockoff(&[
+        "scan",
+        "--live",
+        "--config",
+        config.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no page could be read"));
+}
+
+#[test]
+fn a_bad_config_is_a_usage_error_naming_file_and_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("knockoff.toml");
+    std::fs::write(&config, "[crawl]\nrequests_per_secnd = 2.0\n").unwrap();
+    let out = knockoff(&["scan", "--live", "--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("knockoff.toml"), "{err}");
+    assert!(err.contains("requests_per_secnd"), "{err}");
+}
