@@ -407,13 +407,22 @@ fn export_command(
         .into());
     }
     let summary = crate::export::export_with(data, dir, &ExportOptions { warc_dirs })?;
-    write!(out, "{summary}")?;
+    write_block(out, &summary.to_string())?;
     Ok(ExitCode::Ok)
+}
+
+/// Writes text, ending it with a newline if it has none.
+fn write_block(out: &mut dyn Write, text: &str) -> std::io::Result<()> {
+    out.write_all(text.as_bytes())?;
+    if !text.ends_with('\n') {
+        writeln!(out)?;
+    }
+    Ok(())
 }
 
 fn verify_command(dir: &Path, out: &mut dyn Write) -> CliResult {
     let report = crate::export::verify(dir)?;
-    write!(out, "{report}")?;
+    write_block(out, &report.to_string())?;
     Ok(if report.is_ok() {
         ExitCode::Ok
     } else {
