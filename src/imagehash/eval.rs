@@ -593,16 +593,24 @@ pub fn print_report(r: &EvalReport, out: &mut dyn Write) -> Result<()> {
         r.photos, r.threshold, r.unrelated_images, r.unrelated_pairs
     ));
     s.push_str(&format!(
-        "{:<44} {:>6} {:>6} {:>8}\n",
-        "transform", "trials", "found", "recall"
+        "{:<44} {:>6} {:>6} {:>8} {:>11} {:>10}\n",
+        "transform", "trials", "found", "recall", "not in hash", "median sim"
     ));
     for t in &r.transforms {
+        // Misses of the first stage (the right photo was not within the
+        // hash radius) versus the second (it was, but correlated too low).
+        let not_candidate = t.scores.iter().filter(|(r, _)| r.is_none()).count();
+        let mut sims: Vec<f32> = t.scores.iter().filter_map(|(r, _)| *r).collect();
+        sims.sort_by(|a, b| a.total_cmp(b));
+        let median = sims.get(sims.len() / 2).copied().unwrap_or(0.0);
         s.push_str(&format!(
-            "{:<44} {:>6} {:>6} {:>7.1}%\n",
+            "{:<44} {:>6} {:>6} {:>7.1}% {:>11} {:>10.3}\n",
             t.transform,
             t.trials,
             t.found,
-            t.recall * 100.0
+            t.recall * 100.0,
+            not_candidate,
+            median
         ));
     }
     s.push_str(&format!(

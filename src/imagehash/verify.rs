@@ -39,6 +39,41 @@ pub fn ncc(a: &[f32], b: &[f32]) -> f32 {
     sab / (saa.sqrt() * sbb.sqrt())
 }
 
+/// Share of samples [`robust_ncc`] leaves out: the worst-fitting ones.
+pub const ROBUST_DROP: f32 = 0.15;
+
+/// Normalised cross-correlation over the best-fitting `1 - drop` of the
+/// samples. A copy differs from its original in a few places (a shop
+/// banner or watermark over up to 15% of the area, the uncovered corners
+/// of a rotation, a misjudged border) and agrees everywhere else; an
+/// unrelated photo disagrees everywhere, so leaving out the worst-fitting
+/// samples lifts copies much more than strangers.
+pub fn robust_ncc(a: &[f32], b: &[f32], drop: f32) -> f32 {
+    let full = ncc(a, b);
+    let n = a.len().min(b.len());
+    let keep = n - ((n as f32 * drop.clamp(0.0, 0.5)) as usize);
+    if keep == n || full <= 0.0 {
+        return full;
+    }
+    let z = |v: &[f32]| {
+        let m = v.iter().sum::<f32>() / n as f32;
+        let sd = (v.iter().map(|x| (x - m) * (x - m)).sum::<f32>() / n as f32)
+            .sqrt()
+            .max(1e-3);
+        v.iter().map(|x| (x - m) / sd).collect::<Vec<f32>>()
+    };
+    let (za, zb) = (z(&a[..n]), z(&b[..n]));
+    let mut order: Vec<(f32, usize)> = za
+        .iter()
+        .zip(&zb)
+        .enumerate()
+        .map(|(i, (x, y))| ((x - y).abs(), i))
+        .collect();
+    order.sort_by(|p, q| p.0.total_cmp(&q.0));
+    let (ka, kb): (Vec<f32>, Vec<f32>) = order[..keep].iter().map(|&(_, i)| (a[i], b[i])).unzip();
+    ncc(&ka, &kb).max(full)
+}
+
 /// Standard deviation of a thumbnail: below [`MIN_CONTRAST`] an image is
 /// too flat (blank, a plain colour) to be matched at all.
 pub fn contrast(thumb: &[f32]) -> f32 {
@@ -71,11 +106,12 @@ fn nudged(base: &View, p: &[f32; 5]) -> View {
 }
 
 /// Refines `start` on `reference` to fit `query_thumb` (32×32) and returns
-/// the best correlation found.
+/// the best correlation found ([`robust_ncc`]: the worst-fitting
+/// [`ROBUST_DROP`] of the samples left out).
 pub fn align(reference: &Plane, start: &View, query_thumb: &[f32]) -> f32 {
     let score = |p: &[f32; 5]| {
         let t = reference.sample(&nudged(start, p), VERIFY_SIDE, VERIFY_SIDE);
-        ncc(&t, query_thumb)
+        robust_ncc(&t, query_thumb, ROBUST_DROP)
     };
     let mut p = [0f32; 5];
     let mut best = score(&p);
@@ -126,6 +162,25 @@ mod tests {
                 prop_assert!((ncc(&a, &scaled) - 1.0).abs() < 1e-3);
             }
         }
+    }
+
+    #[test]
+    fn robust_ncc_ignores_a_banner_but_not_a_stranger() {
+        let photo: Vec<f32> = (0..1024)
+            .map(|i| {
+                ((i % 32) as f32 * 0.7).sin() * 60.0 + ((i / 32) as f32 * 0.3).cos() * 50.0 + 128.0
+            })
+            .collect();
+        let mut banner = photo.clone();
+        for v in banner.iter_mut().skip(32 * 26).take(32 * 4) {
+            *v = 255.0;
+        }
+        assert!(ncc(&photo, &banner) < 0.9);
+        assert!(robust_ncc(&photo, &banner, ROBUST_DROP) > 0.99);
+        let stranger: Vec<f32> = (0..1024)
+            .map(|i| ((i * 7919 % 1021) as f32 / 1021.0) * 255.0)
+            .collect();
+        assert!(robust_ncc(&photo, &stranger, ROBUST_DROP) < 0.5);
     }
 
     #[test]
