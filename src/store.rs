@@ -272,6 +272,21 @@ impl Store {
         self.pages.len()
     }
 
+    /// Every entry of a tree, key and value as text, in key order (for
+    /// inspecting a store, and comparing two in tests).
+    pub fn dump_tree(&self, tree: &str) -> Result<Vec<(String, String)>> {
+        let t = self.db.open_tree(tree).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for item in t.iter() {
+            let (k, v) = item.map_err(|e| self.err(e))?;
+            out.push((
+                String::from_utf8_lossy(&k).into_owned(),
+                String::from_utf8_lossy(&v).into_owned(),
+            ));
+        }
+        Ok(out)
+    }
+
     /// Writes everything to disk.
     pub fn flush(&self) -> Result<()> {
         self.db.flush().map_err(|e| self.err(e))?;
