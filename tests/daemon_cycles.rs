@@ -367,7 +367,7 @@ async fn cycles_follow_a_listing_from_flag_to_removal_and_catch_relistings() {
         c4.after.relistings.iter().cloned().collect();
     let by_photo = relisted
         .get("aliexpress/1005009000000001")
-        .expect("Y relists X's photo");
+        .unwrap_or_else(|| panic!("Y relists X's photo: {:#?}", c4.after));
     assert_eq!(by_photo.by, "photo");
     assert_eq!(by_photo.case_id, xc.id);
     assert_eq!(by_photo.listing, format!("aliexpress/{X_ID}"));

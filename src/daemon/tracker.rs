@@ -399,24 +399,7 @@ pub async fn after_cycle(input: AfterCycleInput<'_>) -> Result<AfterCycle> {
 
 /// The newest capture of every URL in the store.
 pub fn pages_by_url(store: &Store) -> Result<HashMap<String, PageRecord>> {
-    let tree = store
-        .db
-        .open_tree("pages")
-        .map_err(|e| Error::Other(format!("store tree pages: {e}")))?;
-    let mut out: HashMap<String, PageRecord> = HashMap::new();
-    for item in tree.iter() {
-        let (_, v) = item.map_err(|e| Error::Other(format!("store tree pages: {e}")))?;
-        let Ok(rec) = serde_json::from_slice::<PageRecord>(&v) else {
-            continue;
-        };
-        let newer = out
-            .get(&rec.url)
-            .is_none_or(|o| (rec.captured_at, &rec.sha256) > (o.captured_at, &o.sha256));
-        if newer {
-            out.insert(rec.url.clone(), rec);
-        }
-    }
-    Ok(out)
+    store.pages_by_url()
 }
 
 fn proof_of(p: &PageRecord) -> Proof {
