@@ -23,6 +23,26 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The demo watchlist cut down to its espresso cup: hashing official
+/// photos dominates a cycle in a debug build, and one product is enough.
+fn cup_watchlist(dir: &std::path::Path) -> Watchlist {
+    let demo = std::fs::read_to_string(root().join("watchlists/demo.toml")).unwrap();
+    let start = demo.find("[[products]]").unwrap();
+    let end = demo.find("# Nice classes").unwrap();
+    let cup_end = start + 12 + demo[start + 12..].find("[[products]]").unwrap();
+    let cup = demo[start..cup_end].replace(
+        "demo/official/espresso-cup.jpg",
+        root()
+            .join("watchlists/demo/official/espresso-cup.jpg")
+            .to_str()
+            .unwrap(),
+    );
+    let text = format!("{}{cup}{}", &demo[..start], &demo[end..]);
+    let path = dir.join("cup.toml");
+    std::fs::write(&path, text).unwrap();
+    Watchlist::load(&path).unwrap()
+}
+
 /// One AliExpress search result card (the `itemList.content[]` shape).
 struct Item<'a> {
     id: &'a str,
@@ -109,7 +129,7 @@ impl Rec {
 const SEARCH_URL: &str = "https://www.aliexpress.com/w/wholesale-aurora.html?page=1";
 const CUP_IMG: &str = "https://ae01.alicdn.com/kf/S27f237e6b7f96587b6202ff3607ad88aQ.jpg";
 const POSTER_IMG: &str = "https://ae01.alicdn.com/kf/Sbe523bdcc111d8113eb54f747d89d4d7B.jpg";
-/// The cup photo again, uploaded under a new URL by the relister.
+/// The cup photo again, resized and uploaded under a new URL by the relister.
 const RELIST_IMG: &str = "https://ae01.alicdn.com/kf/Srelist0000000000000000000000001A.jpg";
 
 const X_ID: &str = "1005006123456789";
@@ -196,7 +216,7 @@ fn value(
 async fn cycles_follow_a_listing_from_flag_to_removal_and_catch_relistings() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    let wl = Watchlist::load(root().join("watchlists/demo.toml")).unwrap();
+    let wl = cup_watchlist(tmp.path());
 
     // Cycle 1: X (flagged) and W.
     let r1 = Rec::new(tmp.path().join("r1"))
@@ -227,7 +247,7 @@ async fn cycles_follow_a_listing_from_flag_to_removal_and_catch_relistings() {
     // Cycle 3: two relistings from other sellers.
     let r3 = Rec::new(tmp.path().join("r3"))
         .search(&[w(), y(), z()], "2026-12-02T08:00:00Z")
-        .image(RELIST_IMG, "espresso-cup-q35.jpg", "2026-12-02T08:00:05Z")
+        .image(RELIST_IMG, "espresso-cup-half.jpg", "2026-12-02T08:00:05Z")
         .image(
             POSTER_IMG,
             "astronaut-poster-half.jpg",
@@ -237,7 +257,7 @@ async fn cycles_follow_a_listing_from_flag_to_removal_and_catch_relistings() {
     // Cycles 4 and 5: W is missing (the platform answers, without it).
     let r4 = Rec::new(tmp.path().join("r4"))
         .search(&[y(), z()], "2026-12-03T08:00:00Z")
-        .image(RELIST_IMG, "espresso-cup-q35.jpg", "2026-12-03T08:00:05Z")
+        .image(RELIST_IMG, "espresso-cup-half.jpg", "2026-12-03T08:00:05Z")
         .image(
             POSTER_IMG,
             "astronaut-poster-half.jpg",
@@ -369,6 +389,11 @@ async fn cycles_follow_a_listing_from_flag_to_removal_and_catch_relistings() {
         .get("aliexpress/1005009000000001")
         .unwrap_or_else(|| panic!("Y relists X's photo: {:#?}", c4.after));
     assert_eq!(by_photo.by, "photo");
+    assert!(
+        by_photo.detail.contains("hash distance"),
+        "{}",
+        by_photo.detail
+    );
     assert_eq!(by_photo.case_id, xc.id);
     assert_eq!(by_photo.listing, format!("aliexpress/{X_ID}"));
     let by_title = relisted
@@ -508,7 +533,7 @@ async fn an_interrupted_cycle_runs_again_under_the_same_number() {
         .finish();
     let clock = Arc::new(FakeClock::new(t("2026-11-30T09:00:00Z")));
     let settings = DaemonSettings {
-        watchlist: Watchlist::load(root().join("watchlists/demo.toml")).unwrap(),
+        watchlist: cup_watchlist(tmp.path()),
         source: PageSource::Replay(r1),
         gone_after: 3,
         calendar: Calendar::default(),

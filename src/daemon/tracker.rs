@@ -18,7 +18,7 @@ use crate::cases::book::{CaseBook, Proof, RelistingLink};
 use crate::cases::state::CaseState;
 use crate::error::{Error, Result};
 use crate::fetch::{Capture, Fetcher, ResourceKind};
-use crate::imagehash::{hash_image, ReferenceIndex};
+use crate::imagehash::{hash::HashPair, hash_image};
 use crate::listing::Platform;
 use crate::scan::ScanReport;
 use crate::score::Verdict;
@@ -33,10 +33,11 @@ pub const TRACKING_TREE: &str = "daemon_listings";
 pub const CHECKPOINT_KEY: &str = "daemon/checkpoint";
 /// Cycles a listing may be missing from its results before it counts as gone.
 pub const DEFAULT_GONE_AFTER_CYCLES: u32 = 3;
-/// Largest hash distance at which two listing photos count as the same
-/// photo re-uploaded (tighter than matching against official photos: a
-/// relisting reuses its own files, it does not re-shoot them).
-pub const RELIST_PHOTO_DISTANCE: u32 = 6;
+/// Largest distance (pHash + dHash, of 128 bits) at which two listing
+/// photos count as the same photo re-uploaded: much tighter than matching
+/// against official photos (22), since a relisting reuses its own files
+/// (perhaps re-encoded or resized), it does not re-shoot them.
+pub const RELIST_PHOTO_DISTANCE: u32 = 8;
 
 /// The daemon's progress, kept across restarts.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -436,9 +437,8 @@ pub fn normalize_title(title: &str) -> String {
 struct Takedowns {
     /// (listing key, case id, normalised title, photo sha256s)
     items: Vec<(String, String, String, Vec<String>)>,
-    /// Photos of taken-down listings, named `listing key#n`.
-    photos: ReferenceIndex,
-    photo_owner: HashMap<String, usize>,
+    /// Perceptual hashes of their photos, with the item they belong to.
+    photos: Vec<(usize, String, HashPair)>,
 }
 
 impl Takedowns {
@@ -449,8 +449,7 @@ impl Takedowns {
         pages: &HashMap<String, PageRecord>,
     ) -> Result<Takedowns> {
         let mut items = Vec::new();
-        let mut photos = ReferenceIndex::new();
-        let mut photo_owner = HashMap::new();
+        let mut photos = Vec::new();
         let mut done = BTreeSet::new();
         for case in book.all()? {
             if !case.was_taken_down() || case.state == CaseState::Reinstated {
@@ -464,21 +463,19 @@ impl Takedowns {
                 continue;
             };
             let mut shas = Vec::new();
-            for (n, url) in rec
+            for url in rec
                 .listing
                 .images
                 .iter()
                 .take(crate::scan::MAX_PHOTOS_PER_LISTING)
-                .enumerate()
             {
                 let Some(page) = pages.get(url).filter(|p| (200..300).contains(&p.status)) else {
                     continue;
                 };
                 shas.push(page.sha256.clone());
                 if let Some(bytes) = store.blob(&page.sha256)? {
-                    let name = format!("{key}#{n}");
-                    if photos.add_bytes(&name, &bytes).is_ok() {
-                        photo_owner.insert(name, items.len());
+                    if let Ok(h) = hash_image(&bytes, url) {
+                        photos.push((items.len(), url.clone(), h.whole));
                     }
                 }
             }
@@ -489,11 +486,7 @@ impl Takedowns {
                 shas,
             ));
         }
-        Ok(Takedowns {
-            items,
-            photos,
-            photo_owner,
-        })
+        Ok(Takedowns { items, photos })
     }
 
     fn find(
@@ -541,19 +534,21 @@ impl Takedowns {
             let Ok(hashes) = hash_image(&bytes, url) else {
                 continue;
             };
-            for m in self.photos.matches_within(&hashes, RELIST_PHOTO_DISTANCE) {
-                if let Some(&i) = self.photo_owner.get(&m.reference) {
-                    if self.items[i].0 != key {
-                        return Some(link(
-                            i,
-                            "photo",
-                            format!(
-                                "photo {url} matches {} at hash distance {}/{}",
-                                m.reference, m.distance, m.bits
-                            ),
-                        ));
-                    }
-                }
+            let best = self
+                .photos
+                .iter()
+                .filter(|(i, _, _)| self.items[*i].0 != key)
+                .map(|(i, u, h)| (h.distance(&hashes.whole), *i, u))
+                .min();
+            if let Some((d, i, their)) = best.filter(|(d, _, _)| *d <= RELIST_PHOTO_DISTANCE) {
+                return Some(link(
+                    i,
+                    "photo",
+                    format!(
+                        "photo {url} matches {their} at hash distance {d}/{}",
+                        HashPair::BITS
+                    ),
+                ));
             }
         }
         let title = normalize_title(&rec.listing.title);
