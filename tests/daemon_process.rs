@@ -5,30 +5,42 @@
 
 #![cfg(unix)]
 
+#[path = "fixtures/daemon/support.rs"]
+mod support;
+
 use knockoff::cases::book::CaseBook;
 use knockoff::daemon::lock::{LockInfo, LOCK_FILE};
 use knockoff::daemon::tracker::Tracker;
 use knockoff::store::Store;
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use support::{cup_watchlist, http_get, root, small_recording};
 
 /// Generous: only reached when something is broken.
 const PATIENCE: Duration = Duration::from_secs(60);
 
-fn spawn(data: &Path, log: &Path, extra: &[&str]) -> Child {
-    let root = root();
+/// A test's watchlist and recording.
+struct Setup {
+    watchlist: PathBuf,
+    recording: PathBuf,
+}
+
+fn setup(dir: &Path) -> Setup {
+    Setup {
+        watchlist: cup_watchlist(dir),
+        recording: small_recording(&dir.join("rec")),
+    }
+}
+
+fn spawn(s: &Setup, data: &Path, log: &Path, extra: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_knockoff"))
         .arg("daemon")
         .arg("--watchlist")
-        .arg(root.join("watchlists/demo.toml"))
+        .arg(&s.watchlist)
         .arg("--replay")
-        .arg(root.join("seeds"))
+        .arg(&s.recording)
         .arg("--data")
         .arg(data)
         .args(["--listen", "127.0.0.1:0", "--jitter", "0"])
@@ -70,15 +82,7 @@ fn endpoint(data: &Path, child: &mut Child) -> String {
 }
 
 fn get(addr: &str, path: &str) -> Option<String> {
-    let mut s = std::net::TcpStream::connect(addr).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).ok()?;
-    buf.split_once("\r\n\r\n").map(|x| x.1.to_string())
+    http_get(addr, path).map(|(_, body)| body)
 }
 
 fn metric(addr: &str, name: &str, label: Option<(&str, &str)>) -> Option<f64> {
@@ -132,49 +136,68 @@ fn dump(data: &Path) -> Vec<(String, String)> {
 #[test]
 fn kill_9_mid_cycle_then_restart_matches_a_clean_run() {
     let tmp = tempfile::tempdir().unwrap();
+    let s = setup(tmp.path());
     let clean = tmp.path().join("clean");
     let crashed = tmp.path().join("crashed");
 
-    // A clean run: two full cycles, then exit.
+    // A clean run: two cycles, then exit; it tells how long a cycle takes.
     let mut child = spawn(
+        &s,
         &clean,
         &tmp.path().join("clean.log"),
         &["--every", "100ms", "--cycles", "2"],
     );
-    let status = wait_exit(&mut child);
+    let addr = endpoint(&clean, &mut child);
+    let mut cycle_seconds = 0.0;
+    let status = wait_until("the clean run", || {
+        if let Some(d) = metric(&addr, "knockoff_cycle_duration_seconds", None) {
+            cycle_seconds = f64::max(cycle_seconds, d);
+        }
+        child.try_wait().unwrap()
+    });
     let log = std::fs::read_to_string(tmp.path().join("clean.log")).unwrap();
     assert!(status.success(), "{status}: {log}");
+    assert!(cycle_seconds > 0.0, "{log}");
 
-    // Kill -9 at different points of a cycle, five times.
+    // Kill -9 at spread points of a cycle (fractions of its duration).
     let mut mid_cycle = 0;
-    let mut cycles_seen = Vec::new();
-    for k in 0..5u64 {
+    let mut points = Vec::new();
+    for (k, fraction) in [0.1, 0.45, 0.6, 0.7, 0.8, 0.9, 0.97]
+        .into_iter()
+        .enumerate()
+    {
         let log = tmp.path().join(format!("crash{k}.log"));
-        let mut child = spawn(&crashed, &log, &["--every", "100ms"]);
+        let mut child = spawn(&s, &crashed, &log, &["--every", "100ms"]);
         let addr = endpoint(&crashed, &mut child);
         wait_until("a cycle to run", || {
             (metric(&addr, "knockoff_cycle_running", None)? == 1.0).then_some(())
         });
-        std::thread::sleep(Duration::from_millis(k * 37));
+        std::thread::sleep(Duration::from_secs_f64(cycle_seconds * fraction));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         let store = Store::open(&crashed).unwrap();
         let cp = Tracker::open(&store).unwrap().checkpoint().unwrap();
+        let listings = store.listing_count();
+        let cases = CaseBook::open(&store).unwrap().all().unwrap().len();
+        drop(store);
         if cp.running {
             mid_cycle += 1;
         }
-        cycles_seen.push((cp.cycle, cp.running));
-        drop(store);
+        points.push(format!(
+            "kill at {fraction}: cycle {} {}, {listings} listings, {cases} cases",
+            cp.cycle,
+            if cp.running { "interrupted" } else { "done" }
+        ));
         if k > 0 {
             let text = std::fs::read_to_string(&log).unwrap();
-            assert!(text.contains("stale lock"), "restart takes over: {text}");
+            assert!(text.contains("stale lock"), "a restart takes over: {text}");
         }
     }
-    assert!(mid_cycle >= 3, "kills mid-cycle: {cycles_seen:?}");
+    assert!(mid_cycle >= 4, "kills mid-cycle: {points:#?}");
 
     // Restart and let it finish its cycles.
     let log = tmp.path().join("final.log");
-    let mut child = spawn(&crashed, &log, &["--every", "100ms", "--cycles", "2"]);
+    let mut child = spawn(&s, &crashed, &log, &["--every", "100ms", "--cycles", "2"]);
     let status = wait_exit(&mut child);
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(status.success(), "{status}: {text}");
@@ -185,15 +208,16 @@ fn kill_9_mid_cycle_then_restart_matches_a_clean_run() {
         assert!(!x.is_empty() && x != "[]", "{name} is empty");
         assert_eq!(x, y, "{name} differs after kill -9 and restart");
     }
-    eprintln!("kill -9 points (cycle, mid-cycle): {cycles_seen:?}");
+    eprintln!("cycle {cycle_seconds:.2} s; {points:#?}");
 }
 
 #[test]
 fn one_daemon_per_folder_sigterm_exits_0_and_cases_go_through_the_endpoint() {
     let tmp = tempfile::tempdir().unwrap();
+    let s = setup(tmp.path());
     let data = tmp.path().join("data");
     let log = tmp.path().join("d.log");
-    let mut child = spawn(&data, &log, &["--every", "1h"]);
+    let mut child = spawn(&s, &data, &log, &["--every", "1h"]);
     let addr = endpoint(&data, &mut child);
     wait_until("the first cycle", || {
         (metric(&addr, "knockoff_cycles_total", Some(("outcome", "ok")))? >= 1.0).then_some(())
@@ -203,7 +227,7 @@ fn one_daemon_per_folder_sigterm_exits_0_and_cases_go_through_the_endpoint() {
 
     // A second daemon on the same folder is refused, naming the holder.
     let second = tmp.path().join("second.log");
-    let mut other = spawn(&data, &second, &["--every", "1h"]);
+    let mut other = spawn(&s, &data, &second, &["--every", "1h"]);
     let status = wait_exit(&mut other);
     let err = std::fs::read_to_string(&second).unwrap();
     assert_eq!(status.code(), Some(1), "{err}");
@@ -270,9 +294,10 @@ fn one_daemon_per_folder_sigterm_exits_0_and_cases_go_through_the_endpoint() {
 #[test]
 fn sigterm_during_a_cycle_lets_it_finish_and_exits_0() {
     let tmp = tempfile::tempdir().unwrap();
+    let s = setup(tmp.path());
     let data = tmp.path().join("data");
     let log = tmp.path().join("d.log");
-    let mut child = spawn(&data, &log, &["--every", "1h", "--log-format", "json"]);
+    let mut child = spawn(&s, &data, &log, &["--every", "1h", "--log-format", "json"]);
     let addr = endpoint(&data, &mut child);
     wait_until("a cycle to run", || {
         (metric(&addr, "knockoff_cycle_running", None)? == 1.0).then_some(())
@@ -295,6 +320,34 @@ fn sigterm_during_a_cycle_lets_it_finish_and_exits_0() {
     let store = Store::open(&data).unwrap();
     let cp = Tracker::open(&store).unwrap().checkpoint().unwrap();
     assert!(!cp.running, "the cycle in flight finished: {cp:?}");
+    drop(store);
+
+    // With a short grace the cycle is abandoned: exit 0 all the same, the
+    // lock is released, and the checkpoint keeps the cycle to run again.
+    let data = tmp.path().join("data2");
+    let log = tmp.path().join("d2.log");
+    let mut child = spawn(
+        &s,
+        &data,
+        &log,
+        &["--every", "1h", "--shutdown-grace", "50ms"],
+    );
+    let addr = endpoint(&data, &mut child);
+    wait_until("a cycle to run", || {
+        (metric(&addr, "knockoff_cycle_running", None)? == 1.0).then_some(())
+    });
+    signal(&child, libc::SIGINT);
+    let status = wait_exit(&mut child);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("cycle abandoned at the grace limit"),
+        "{text}"
+    );
+    assert!(!data.join(LOCK_FILE).exists());
+    let store = Store::open(&data).unwrap();
+    let cp = Tracker::open(&store).unwrap().checkpoint().unwrap();
+    assert!(cp.running && cp.cycle == 1, "{cp:?}");
 }
 
 #[test]
