@@ -2,18 +2,17 @@
 //! illegal moves, rejection reasons), and the Good-Faith figures on a
 //! constructed history.
 
+#[path = "fixtures/daemon/support.rs"]
+mod support;
+
 use chrono::{DateTime, Duration, Utc};
 use knockoff::cases::book::{Case, Transition};
 use knockoff::cases::goodfaith::{good_faith, Standing};
 use knockoff::cases::state::CaseState;
 use knockoff::complaint::ReasonCode;
 use knockoff::listing::Platform;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn knockoff(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_knockoff"))
@@ -42,13 +41,15 @@ fn cases(data: &Path, holidays: Option<&Path>, args: &[&str]) -> Output {
 fn deadlines_follow_working_days_and_holidays_through_the_cli() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    // One daemon cycle over the seeds opens the cases.
+    // One daemon cycle opens the cases.
+    let wl = support::cup_watchlist(tmp.path());
+    let rec = support::small_recording(&tmp.path().join("rec"));
     let out = knockoff(&[
         "daemon",
         "--watchlist",
-        root().join("watchlists/demo.toml").to_str().unwrap(),
+        wl.to_str().unwrap(),
         "--replay",
-        root().join("seeds").to_str().unwrap(),
+        rec.to_str().unwrap(),
         "--data",
         data.to_str().unwrap(),
         "--listen",
