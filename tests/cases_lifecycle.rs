@@ -63,6 +63,15 @@ fn deadlines_follow_working_days_and_holidays_through_the_cli() {
     assert!(list.contains("C-000001"), "{list}");
     assert!(list.contains("drafted"), "{list}");
 
+    // Every store sells replicas on the same cup photo: one network, joined
+    // by that photo; no takedown yet, so no offender.
+    let (nets, _) = text(&cases(&data, None, &["networks"]));
+    assert!(nets.contains("network 1: 7 sellers"), "{nets}");
+    assert!(nets.contains("by photo"), "{nets}");
+    assert!(!nets.contains("network 2"), "{nets}");
+    let (offenders, _) = text(&cases(&data, None, &["offenders"]));
+    assert!(offenders.contains("No takedown yet."), "{offenders}");
+
     let hol = tmp.path().join("holidays.toml");
     std::fs::write(&hol, "holidays = [2026-12-25, 2027-01-01]\n").unwrap();
 

@@ -278,7 +278,7 @@ pub fn run_action(
         }
         CasesAction::Networks => {
             let pages = crate::daemon::tracker::pages_by_url(store)?;
-            let nets = networks(&store.listings()?, &pages);
+            let nets = networks(&crate::daemon::network::suspect_listings(store)?, &pages);
             if nets.is_empty() {
                 writeln!(out, "No seller network found.")?;
             }
@@ -339,9 +339,15 @@ fn print_list(
     if cases.is_empty() {
         return writeln!(out, "No case.");
     }
+    // Sellers with 3 or more takedowns, marked on each of their cases.
+    let repeat: std::collections::BTreeSet<String> = offenders(cases)
+        .into_iter()
+        .filter(|o| o.repeat)
+        .map(|o| o.seller)
+        .collect();
     writeln!(
         out,
-        "{:<9} {:<15} {:<10} {:<20} {:<28} DEADLINE",
+        "{:<9} {:<15} {:<10} {:<20} {:<48} DEADLINE",
         "ID", "STATE", "PLATFORM", "LISTING", "RIGHT / REASON"
     )?;
     for c in cases {
@@ -350,14 +356,21 @@ fn print_list(
             Some(d) => d.due.to_string(),
             None => "-".into(),
         };
-        let relist = if c.relisting_of.is_some() {
-            " RELISTING"
-        } else {
-            ""
-        };
+        let mut relist = String::new();
+        if c.relisting_of.is_some() {
+            relist.push_str(" RELISTING");
+        }
+        let seller = crate::daemon::network::seller_node(
+            c.platform,
+            c.seller.as_deref(),
+            c.seller_id.as_deref(),
+        );
+        if repeat.contains(&seller) {
+            relist.push_str(" REPEAT-OFFENDER");
+        }
         writeln!(
             out,
-            "{:<9} {:<15} {:<10} {:<20} {:<28} {deadline}{relist}",
+            "{:<9} {:<15} {:<10} {:<20} {:<48} {deadline}{relist}",
             c.id,
             c.state.as_str(),
             c.platform.as_str(),

@@ -204,6 +204,10 @@ impl Daemon {
                     m.last_error = None;
                 });
                 self.refresh_gauges()?;
+                let cases = CaseBook::open(&self.store)?.all()?;
+                for w in crate::cases::goodfaith::good_faith(&cases, done).warnings() {
+                    tracing::warn!(warning = %w, "good-faith standing");
+                }
                 tracing::info!(
                     cycle = cp.cycle,
                     pages = report.scan.pages_read,
@@ -334,6 +338,7 @@ impl Daemon {
         let tracking = self.tracker.all()?;
         let pages = tracker::pages_by_url(&self.store)?;
         let listings = self.store.listings()?;
+        let suspects = network::suspect_listings(&self.store)?;
         let gf = crate::cases::goodfaith::good_faith(&cases, now);
         let cp = self.tracker.checkpoint()?;
         let today = now.date_naive();
@@ -370,7 +375,7 @@ impl Daemon {
                 .iter()
                 .filter(|o| o.repeat)
                 .count() as u64;
-            m.seller_networks = network::networks(&listings, &pages).len() as u64;
+            m.seller_networks = network::networks(&suspects, &pages).len() as u64;
             m.good_faith_takedown_rate = gf.overall.takedown_rate;
             m.good_faith_counter_success_share = gf.overall.counter_success_share;
         });

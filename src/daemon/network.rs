@@ -111,6 +111,24 @@ impl UnionFind {
     }
 }
 
+/// The listings networks are drawn over: those whose latest finding is
+/// `flag` or `review`. Cleared listings (authorized sellers, unrelated
+/// goods) would join counterfeiters to the brand's own stores through the
+/// official photos both show.
+pub fn suspect_listings(store: &crate::store::Store) -> crate::Result<Vec<ListingRecord>> {
+    let suspect: BTreeSet<String> = store
+        .findings()?
+        .into_iter()
+        .filter(|f| f.verdict != crate::score::Verdict::Clear)
+        .map(|f| f.key())
+        .collect();
+    Ok(store
+        .listings()?
+        .into_iter()
+        .filter(|r| suspect.contains(&r.listing.key()))
+        .collect())
+}
+
 /// Seller networks of two or more sellers, largest first. `pages` maps
 /// photo URLs to their captures (for photo hashes).
 pub fn networks(listings: &[ListingRecord], pages: &HashMap<String, PageRecord>) -> Vec<Network> {
