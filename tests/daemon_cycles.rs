@@ -120,6 +120,18 @@ impl Rec {
         self.add(url, &bytes, 200, "image/jpeg", at)
     }
 
+    /// AliExpress's punish page (a block at HTTP 200) as page 2.
+    fn blocked(&mut self, at: &str) -> &mut Self {
+        let bytes = std::fs::read(root().join("seeds/aliexpress/punish-aurora-p3.html")).unwrap();
+        self.add(
+            "https://www.aliexpress.com/w/wholesale-aurora.html?page=2",
+            &bytes,
+            200,
+            "text/html; charset=utf-8",
+            at,
+        )
+    }
+
     fn finish(&mut self) -> PathBuf {
         std::fs::write(self.dir.join("manifest.toml"), &self.manifest).unwrap();
         self.dir.clone()
@@ -147,13 +159,18 @@ fn x() -> Item<'static> {
 }
 
 fn w() -> Item<'static> {
+    w_at(3.2)
+}
+
+/// W at another price.
+fn w_at(price: f64) -> Item<'static> {
     Item {
         id: "1005006789012345",
         title: "AAA Quality Aurora Astronaut Poster Replica Print Unframed",
         store: "Poster Planet Store",
         store_id: 1108901234,
         img: "//ae01.alicdn.com/kf/Sbe523bdcc111d8113eb54f747d89d4d7B.jpg",
-        price: 3.2,
+        price,
     }
 }
 
@@ -221,6 +238,7 @@ async fn cycles_follow_a_listing_from_flag_to_removal_and_catch_relistings() {
     // Cycle 1: X (flagged) and W.
     let r1 = Rec::new(tmp.path().join("r1"))
         .search(&[x(), w()], "2026-11-30T08:00:00Z")
+        .blocked("2026-11-30T08:00:01Z")
         .image(CUP_IMG, "espresso-cup-q35.jpg", "2026-11-30T08:00:05Z")
         .image(
             POSTER_IMG,
@@ -246,7 +264,7 @@ async fn cycles_follow_a_listing_from_flag_to_removal_and_catch_relistings() {
         .finish();
     // Cycle 3: two relistings from other sellers.
     let r3 = Rec::new(tmp.path().join("r3"))
-        .search(&[w(), y(), z()], "2026-12-02T08:00:00Z")
+        .search(&[w_at(2.9), y(), z()], "2026-12-02T08:00:00Z")
         .image(RELIST_IMG, "espresso-cup-half.jpg", "2026-12-02T08:00:05Z")
         .image(
             POSTER_IMG,
@@ -257,6 +275,7 @@ async fn cycles_follow_a_listing_from_flag_to_removal_and_catch_relistings() {
     // Cycles 4 and 5: W is missing (the platform answers, without it).
     let r4 = Rec::new(tmp.path().join("r4"))
         .search(&[y(), z()], "2026-12-03T08:00:00Z")
+        .blocked("2026-12-03T08:00:01Z")
         .image(RELIST_IMG, "espresso-cup-half.jpg", "2026-12-03T08:00:05Z")
         .image(
             POSTER_IMG,
@@ -405,6 +424,20 @@ async fn cycles_follow_a_listing_from_flag_to_removal_and_catch_relistings() {
         !relisted.contains_key("aliexpress/1005006789012345"),
         "W is no relisting"
     );
+    // W's price change is in its history, at the capture time.
+    let w_rec = daemon
+        .store()
+        .listing("aliexpress/1005006789012345")
+        .unwrap()
+        .unwrap();
+    assert_eq!(w_rec.first_seen, t("2026-11-30T08:00:00Z"));
+    assert_eq!(w_rec.last_seen, t("2026-12-02T08:00:00Z"));
+    let change = w_rec.history.iter().find(|c| c.field == "price").unwrap();
+    assert_eq!(
+        (change.old.as_str(), change.new.as_str()),
+        ("3.20 USD", "2.90 USD")
+    );
+    assert_eq!(change.at, t("2026-12-02T08:00:00Z"));
     // Y is flagged in its own right: its cases carry the link.
     let y_cases: Vec<_> = book
         .all()
@@ -491,14 +524,31 @@ async fn cycles_follow_a_listing_from_flag_to_removal_and_catch_relistings() {
         value(&samples, "knockoff_findings", Some(("verdict", "flag"))),
         Some(flagged as f64)
     );
-    // Six cycles, one search page each, plus the 404 item page once.
+    // Six cycles, one search page each, the 404 item page once, and the
+    // punish page in four cycles (blocked, also in the last one).
     assert_eq!(
         value(
             &samples,
             "knockoff_pages_fetched_total",
             Some(("host", "www.aliexpress.com"))
         ),
-        Some(7.0)
+        Some(11.0)
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "knockoff_pages_blocked_total",
+            Some(("host", "www.aliexpress.com"))
+        ),
+        Some(4.0)
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "knockoff_host_blocked",
+            Some(("host", "www.aliexpress.com"))
+        ),
+        Some(1.0)
     );
     assert_eq!(
         value(
