@@ -611,3 +611,55 @@ async fn an_interrupted_cycle_runs_again_under_the_same_number() {
     assert!(!cp.running);
     assert_eq!(cp.resumed, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_results_page_makes_nothing_look_gone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let page2 = "https://www.aliexpress.com/w/wholesale-aurora.html?page=2";
+    let html = |items: &[Item]| search_page(items).into_bytes();
+    let ct = "text/html; charset=utf-8";
+    // W is on page 2.
+    let r1 = Rec::new(tmp.path().join("r1"))
+        .search(&[x()], "2026-11-30T08:00:00Z")
+        .add(page2, &html(&[w()]), 200, ct, "2026-11-30T08:00:01Z")
+        .image(CUP_IMG, "espresso-cup-q35.jpg", "2026-11-30T08:00:05Z")
+        .finish();
+    // Page 2 is blocked: W's absence says nothing.
+    let r2 = Rec::new(tmp.path().join("r2"))
+        .search(&[x()], "2026-12-01T08:00:00Z")
+        .blocked("2026-12-01T08:00:01Z")
+        .image(CUP_IMG, "espresso-cup-q35.jpg", "2026-12-01T08:00:05Z")
+        .finish();
+    // Page 2 answers with another listing and without W.
+    let r3 = Rec::new(tmp.path().join("r3"))
+        .search(&[x()], "2026-12-02T08:00:00Z")
+        .add(page2, &html(&[y()]), 200, ct, "2026-12-02T08:00:01Z")
+        .image(CUP_IMG, "espresso-cup-q35.jpg", "2026-12-02T08:00:05Z")
+        .finish();
+    let clock = Arc::new(FakeClock::new(t("2026-11-30T09:00:00Z")));
+    let mut daemon = Daemon::open(
+        &tmp.path().join("data"),
+        DaemonSettings {
+            watchlist: cup_watchlist(tmp.path()),
+            source: PageSource::Replay(r1),
+            gone_after: 1,
+            calendar: Calendar::default(),
+        },
+        clock,
+    )
+    .unwrap();
+    let w_key = "aliexpress/1005006789012345";
+    daemon.cycle().await.unwrap();
+    daemon.set_source(PageSource::Replay(r2));
+    for _ in 0..2 {
+        let out = daemon.cycle().await.unwrap();
+        assert!(out.after.gone.is_empty(), "{:?}", out.after.gone);
+    }
+    let tracker = Tracker::open(daemon.store()).unwrap();
+    assert_eq!(tracker.get(w_key).unwrap().unwrap().missed, 0);
+    daemon.set_source(PageSource::Replay(r3));
+    let out = daemon.cycle().await.unwrap();
+    assert_eq!(out.after.gone, vec![w_key.to_string()]);
+    let gone = tracker.get(w_key).unwrap().unwrap().gone.unwrap();
+    assert_eq!(gone.at, t("2026-12-02T08:00:01Z"));
+}

@@ -410,8 +410,17 @@ impl Daemon {
                     let d = for_health.clone();
                     async move {
                         let m = metrics::snapshot(&d.metrics);
+                        // The last cycle failed (store, recording, config):
+                        // a monitor should page someone. Blocked pages are
+                        // not failures; see /metrics for those.
+                        let failing = m.last_error.is_some();
+                        let code = if failing {
+                            axum::http::StatusCode::SERVICE_UNAVAILABLE
+                        } else {
+                            axum::http::StatusCode::OK
+                        };
                         let body = serde_json::json!({
-                            "status": "ok",
+                            "status": if failing { "failing" } else { "ok" },
                             "cycle": m.cycle,
                             "cycle_running": m.cycle_running,
                             "cycles_ok": m.cycles_ok,
@@ -419,7 +428,7 @@ impl Daemon {
                             "last_success_unix": m.last_success_unix,
                             "last_error": m.last_error,
                         });
-                        axum::Json(body)
+                        (code, axum::Json(body))
                     }
                 }),
             )

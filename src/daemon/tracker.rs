@@ -11,15 +11,15 @@
 //! | default tree | `daemon/checkpoint` | [`Checkpoint`]: cycle number, running or done, last success |
 //!
 //! A "missed" cycle counts once per cycle number (`missed_through_cycle`),
-//! and only for platforms that answered in that cycle: a blocked platform
-//! makes no listing look gone. Times written are capture times (data).
+//! and only when a page the listing was read from before answered with
+//! listings in that cycle: a blocked or failed page makes nothing look
+//! gone. Times written are capture times (data).
 
 use crate::cases::book::{CaseBook, Proof, RelistingLink};
 use crate::cases::state::CaseState;
 use crate::error::{Error, Result};
 use crate::fetch::{Capture, Fetcher, ResourceKind};
 use crate::imagehash::{hash::HashPair, hash_image};
-use crate::listing::Platform;
 use crate::scan::ScanReport;
 use crate::score::Verdict;
 use crate::store::{ListingRecord, PageRecord, Store};
@@ -207,11 +207,13 @@ pub async fn after_cycle(input: AfterCycleInput<'_>) -> Result<AfterCycle> {
         .collect();
     let pages = pages_by_url(store)?;
     let seen: BTreeSet<String> = report.findings.iter().map(|f| f.key()).collect();
-    let healthy: BTreeSet<Platform> = report
-        .per_platform
+    // Pages that answered with listings this cycle: a listing missing from
+    // one of the pages it was read from before is missing from its results;
+    // one whose pages were blocked, failed or not fetched is not.
+    let answered: BTreeSet<&str> = report
+        .findings
         .iter()
-        .filter(|(_, s)| s.pages > s.blocked + s.failed + s.drift)
-        .map(|(p, _)| *p)
+        .flat_map(|f| f.source_urls.iter().map(String::as_str))
         .collect();
     // When nothing of a listing says when, the latest capture of the cycle.
     let cycle_at = seen
@@ -268,7 +270,12 @@ pub async fn after_cycle(input: AfterCycleInput<'_>) -> Result<AfterCycle> {
                 });
                 out.gone.push(key.clone());
             }
-        } else if healthy.contains(&rec.listing.platform) && t.missed_through_cycle < cycle {
+        } else if rec
+            .sources
+            .iter()
+            .any(|s| answered.contains(s.url.as_str()))
+            && t.missed_through_cycle < cycle
+        {
             t.missed += 1;
             t.missed_through_cycle = cycle;
             if t.missed >= gone_after && t.gone.is_none() {
