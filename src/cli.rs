@@ -168,7 +168,8 @@ pub fn main() -> i32 {
             };
         }
     };
-    init_tracing();
+    let json_logs = matches!(&cli.command, Command::Daemon(a) if a.log_format == "json");
+    init_tracing(json_logs, matches!(cli.command, Command::Daemon(_)));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -183,13 +184,24 @@ pub fn main() -> i32 {
     code as i32
 }
 
-fn init_tracing() {
+/// Sets up logs on stderr: `RUST_LOG` wins; otherwise warnings only, and
+/// the daemon's own progress (info) for `knockoff daemon`. Human lines
+/// (coloured on a terminal), or JSON lines with `--log-format json`.
+fn init_tracing(json: bool, daemon: bool) {
+    use std::io::IsTerminal;
+    let default = if daemon { "warn,knockoff=info" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init()
+    };
 }
 
 /// Runs one command.

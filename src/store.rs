@@ -9,6 +9,7 @@
 //! | `findings` | `platform/id` | the latest [`crate::score::Finding`] for the listing |
 //! | `pages` | SHA-256 of the body (hex) | [`PageRecord`]: URL, capture time, status, content type |
 //! | `blobs` | SHA-256 of the body (hex) | raw body bytes as fetched (not JSON) |
+//! | `page_urls` | URL | [`PageRecord`] of the URL's latest capture (`pages` is keyed by body, so URLs with the same bytes share an entry there) |
 //! | `official` | official photo name | [`OfficialPhoto`]: product, SHA-256 (bytes in `blobs`) |
 //! | `meta` | `schema`, `watchlist` | schema version; the watchlist text of the last scan |
 //!
@@ -143,9 +144,41 @@ impl Store {
             .insert(capture.sha256.as_bytes(), capture.body.as_slice())
             .map_err(|e| self.err(e))?;
         self.pages
-            .insert(capture.sha256.as_bytes(), json)
+            .insert(capture.sha256.as_bytes(), json.as_slice())
             .map_err(|e| self.err(e))?;
+        let urls = self.db.open_tree("page_urls").map_err(|e| self.err(e))?;
+        let older = match urls.get(capture.url.as_bytes()).map_err(|e| self.err(e))? {
+            None => true,
+            Some(v) => serde_json::from_slice::<PageRecord>(&v)
+                .map(|o| (o.captured_at, &o.sha256) <= (record.captured_at, &record.sha256))
+                .unwrap_or(true),
+        };
+        if older {
+            urls.insert(capture.url.as_bytes(), json)
+                .map_err(|e| self.err(e))?;
+        }
         Ok(())
+    }
+
+    /// The latest capture of every URL: from `page_urls`, and from `pages`
+    /// for URLs stored before that tree existed.
+    pub fn pages_by_url(&self) -> Result<std::collections::HashMap<String, PageRecord>> {
+        let mut out: std::collections::HashMap<String, PageRecord> =
+            std::collections::HashMap::new();
+        let urls = self.db.open_tree("page_urls").map_err(|e| self.err(e))?;
+        for tree in [&urls, &self.pages] {
+            let from_urls = std::ptr::eq(tree, &urls);
+            for item in tree.iter() {
+                let (_, v) = item.map_err(|e| self.err(e))?;
+                let Ok(rec) = serde_json::from_slice::<PageRecord>(&v) else {
+                    continue;
+                };
+                if from_urls || !out.contains_key(&rec.url) {
+                    out.insert(rec.url.clone(), rec);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Keeps an official photo (bytes in `blobs`) under its name.
@@ -270,6 +303,21 @@ impl Store {
     /// Number of pages stored.
     pub fn page_count(&self) -> usize {
         self.pages.len()
+    }
+
+    /// Every entry of a tree, key and value as text, in key order (for
+    /// inspecting a store, and comparing two in tests).
+    pub fn dump_tree(&self, tree: &str) -> Result<Vec<(String, String)>> {
+        let t = self.db.open_tree(tree).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for item in t.iter() {
+            let (k, v) = item.map_err(|e| self.err(e))?;
+            out.push((
+                String::from_utf8_lossy(&k).into_owned(),
+                String::from_utf8_lossy(&v).into_owned(),
+            ));
+        }
+        Ok(out)
     }
 
     /// Writes everything to disk.

@@ -1,9 +1,31 @@
 //! Complaint cases: states and their history, platform deadlines in
-//! business days, and the `knockoff cases` command.
+//! business days, the Good-Faith monitor, and the `knockoff cases` command.
+//!
+//! - [`state`]: the lifecycle and its legal moves;
+//! - [`book`]: cases in the store, created from flagged findings' drafts;
+//! - [`deadline`]: working days against a holiday calendar;
+//! - [`goodfaith`]: takedown rate and counter-notice share over 3 months.
+//!
+//! `knockoff cases` opens the store itself when no daemon runs on the data
+//! folder; when one does (sled admits one process), it sends the command
+//! to the daemon's local endpoint, which runs the same code on its store.
 
-use crate::cli::CliResult;
+pub mod book;
+pub mod deadline;
+pub mod goodfaith;
+pub mod state;
+
+use crate::cli::{CliError, CliResult, ExitCode};
+use crate::daemon::network::{networks, offenders};
+use crate::error::Error;
+use crate::store::Store;
+use book::{Case, CaseBook, MoveError};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use deadline::Calendar;
+use serde::{Deserialize, Serialize};
+use state::CaseState;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// `knockoff cases` arguments.
 #[derive(clap::Args, Debug, Clone)]
@@ -11,10 +33,498 @@ pub struct CasesArgs {
     /// Data folder.
     #[arg(long, default_value = crate::cli::DEFAULT_DATA_DIR)]
     pub data: PathBuf,
+    /// Holiday list (TOML: `holidays = [YYYY-MM-DD, ...]`, optional
+    /// `workdays = [...]`) for working-day deadlines.
+    #[arg(long)]
+    pub holidays: Option<PathBuf>,
+    #[command(subcommand)]
+    pub action: CasesAction,
+}
+
+/// What `knockoff cases` does.
+#[derive(clap::Subcommand, Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum CasesAction {
+    /// List cases (optionally in one state).
+    List {
+        /// Only cases in this state (drafted, approved, submitted, removed,
+        /// rejected, counter_noticed, responded, lapsed, reinstated, withdrawn).
+        #[arg(long)]
+        state: Option<String>,
+        /// One JSON object per case.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one case: its listing, history, deadline and proof.
+    Show {
+        /// Case id (`C-000001` or `1`).
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move a case to another state.
+    Move {
+        id: String,
+        /// The new state.
+        state: String,
+        /// Why (required for `rejected`: the platform's reason).
+        #[arg(long)]
+        reason: Option<String>,
+        /// When it happened (RFC 3339 or YYYY-MM-DD; default: now).
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Cases whose deadline falls within a period (overdue ones included).
+    Due {
+        /// Period ahead, e.g. `3d`, `12h`.
+        #[arg(long, default_value = "3d")]
+        within: String,
+        /// Count from this time instead of now (RFC 3339 or YYYY-MM-DD).
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// The Good-Faith figures over the last 3 months, with warnings.
+    GoodFaith {
+        #[arg(long)]
+        json: bool,
+        /// The window ends at this time instead of now.
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// Sellers by takedowns; repeat offenders (≥ 3) marked.
+    Offenders,
+    /// Seller networks: sellers linked by store id, contact or photo.
+    Networks,
 }
 
 /// Runs `knockoff cases`.
 pub fn run(args: CasesArgs, out: &mut dyn Write) -> CliResult {
-    let _ = (args, out);
-    Err(crate::Error::Other("cases are not built yet".into()).into())
+    if let Some(holder) = crate::daemon::lock::live_holder(&args.data)? {
+        return match &holder.listen {
+            Some(addr) => crate::daemon::remote_cases(
+                addr,
+                &RemoteCases {
+                    action: args.action,
+                    holidays: args.holidays.map(|p| absolute(&p)),
+                },
+                out,
+            ),
+            None => Err(Error::Other(format!(
+                "{}: a daemon holds this data folder ({holder}) but has no endpoint yet; try again in a moment",
+                args.data.display()
+            ))
+            .into()),
+        };
+    }
+    if !args.data.join("store").is_dir() {
+        return Err(Error::Other(format!(
+            "{}: no store here (run `knockoff daemon --data {}` or `knockoff scan` first)",
+            args.data.display(),
+            args.data.display()
+        ))
+        .into());
+    }
+    let cal = load_calendar(args.holidays.as_deref())?;
+    let store = Store::open(&args.data)?;
+    run_action(&store, &args.action, &cal, Utc::now(), out)
+}
+
+/// A `knockoff cases` command sent to a running daemon.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RemoteCases {
+    pub action: CasesAction,
+    pub holidays: Option<PathBuf>,
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// Loads the holiday list, or an empty calendar (weekends only).
+pub fn load_calendar(path: Option<&Path>) -> Result<Calendar, Error> {
+    path.map(Calendar::load)
+        .transpose()
+        .map(|c| c.unwrap_or_default())
+}
+
+/// Runs one action on an open store.
+pub fn run_action(
+    store: &Store,
+    action: &CasesAction,
+    cal: &Calendar,
+    now: DateTime<Utc>,
+    out: &mut dyn Write,
+) -> CliResult {
+    let book = CaseBook::open(store)?;
+    match action {
+        CasesAction::List { state, json } => {
+            let filter = state.as_deref().map(parse_state).transpose()?;
+            let cases: Vec<Case> = book
+                .all()?
+                .into_iter()
+                .filter(|c| filter.is_none_or(|s| c.state == s))
+                .collect();
+            if *json {
+                for c in &cases {
+                    writeln!(out, "{}", to_json(c)?)?;
+                }
+            } else {
+                print_list(&cases, cal, now, out)?;
+            }
+        }
+        CasesAction::Show { id, json } => {
+            let case = book.get(id)?.ok_or_else(|| not_found(id))?;
+            if *json {
+                writeln!(out, "{}", to_json(&case)?)?;
+            } else {
+                print_case(store, &case, cal, now, out)?;
+            }
+        }
+        CasesAction::Move {
+            id,
+            state,
+            reason,
+            at,
+        } => {
+            let to = parse_state(state)?;
+            let at = match at {
+                Some(t) => parse_time(t)?,
+                None => now,
+            };
+            match book.move_case(id, to, at, reason.as_deref(), "cli", None) {
+                Ok(case) => {
+                    writeln!(out, "{}: {} at {}", case.id, case.state, at.to_rfc3339())?;
+                    if let Some(d) = case.deadline(cal) {
+                        writeln!(out, "  deadline: {} — {}", d.due, d.kind.describe())?;
+                    }
+                }
+                Err(MoveError::Store(e)) => return Err(e.into()),
+                // Wrong id or illegal move: the user's input (exit code 2).
+                Err(e) => {
+                    return Err(Error::Config {
+                        path: PathBuf::from("cases move"),
+                        message: e.to_string(),
+                    }
+                    .into())
+                }
+            }
+        }
+        CasesAction::Due { within, as_of } => {
+            let now = match as_of {
+                Some(t) => parse_time(t)?,
+                None => now,
+            };
+            let span = crate::daemon::schedule::parse_duration(within)
+                .map_err(|m| Error::Other(format!("--within: {m}")))?;
+            let horizon = now
+                + chrono::Duration::from_std(span)
+                    .map_err(|e| Error::Other(format!("--within: {e}")))?;
+            let today = now.date_naive();
+            let mut due: Vec<(NaiveDate, &'static str, Case)> = Vec::new();
+            for c in book.all()? {
+                if let Some(d) = c.deadline(cal) {
+                    if d.due <= horizon.date_naive() {
+                        due.push((d.due, d.kind.describe(), c));
+                    }
+                }
+            }
+            due.sort_by(|a, b| a.0.cmp(&b.0).then(a.2.number.cmp(&b.2.number)));
+            if due.is_empty() {
+                writeln!(out, "No deadline within {within}.")?;
+            }
+            for (date, what, c) in &due {
+                let left = cal.working_days_between(today, *date);
+                let when = if *date < today {
+                    format!("OVERDUE since {date}")
+                } else {
+                    format!("due {date} ({left} working days left)")
+                };
+                writeln!(
+                    out,
+                    "{}  {:<15}  {when}: {what}  [{} {}]",
+                    c.id,
+                    c.state.as_str(),
+                    c.platform,
+                    c.listing_id
+                )?;
+            }
+        }
+        CasesAction::GoodFaith { json, as_of } => {
+            let now = match as_of {
+                Some(t) => parse_time(t)?,
+                None => now,
+            };
+            let gf = goodfaith::good_faith(&book.all()?, now);
+            if *json {
+                writeln!(out, "{}", to_json(&gf)?)?;
+            } else {
+                print_good_faith(&gf, out)?;
+            }
+        }
+        CasesAction::Offenders => {
+            let list = offenders(&book.all()?);
+            if list.is_empty() {
+                writeln!(out, "No takedown yet.")?;
+            }
+            for o in list {
+                writeln!(
+                    out,
+                    "{}{}: {} takedowns ({})",
+                    if o.repeat { "REPEAT OFFENDER  " } else { "" },
+                    o.seller,
+                    o.takedowns,
+                    o.cases.join(", ")
+                )?;
+            }
+        }
+        CasesAction::Networks => {
+            let pages = crate::daemon::tracker::pages_by_url(store)?;
+            let nets = networks(&crate::daemon::network::suspect_listings(store)?, &pages);
+            if nets.is_empty() {
+                writeln!(out, "No seller network found.")?;
+            }
+            for (i, n) in nets.iter().enumerate() {
+                writeln!(
+                    out,
+                    "network {}: {} sellers: {}",
+                    i + 1,
+                    n.sellers.len(),
+                    n.sellers.join(", ")
+                )?;
+                for e in &n.edges {
+                    writeln!(out, "  {} — {} by {} {}", e.a, e.b, e.kind, e.value)?;
+                }
+            }
+        }
+    }
+    Ok(ExitCode::Ok)
+}
+
+fn not_found(id: &str) -> CliError {
+    Error::Other(format!("no case {id} (see `knockoff cases list`)")).into()
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<String, Error> {
+    serde_json::to_string(v).map_err(|e| Error::Other(e.to_string()))
+}
+
+fn parse_state(s: &str) -> Result<CaseState, Error> {
+    CaseState::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = CaseState::ALL.iter().map(|s| s.as_str()).collect();
+        Error::Other(format!(
+            "unknown case state `{s}` (one of: {})",
+            names.join(", ")
+        ))
+    })
+}
+
+/// Parses `--at`: RFC 3339, or a date (midnight UTC).
+pub fn parse_time(s: &str) -> Result<DateTime<Utc>, Error> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s.trim()) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(d) = s.trim().parse::<NaiveDate>() {
+        return Ok(d.and_time(NaiveTime::MIN).and_utc());
+    }
+    Err(Error::Other(format!(
+        "`{s}`: expected RFC 3339 (2026-11-30T09:00:00Z) or a date (2026-11-30)"
+    )))
+}
+
+fn print_list(
+    cases: &[Case],
+    cal: &Calendar,
+    now: DateTime<Utc>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    if cases.is_empty() {
+        return writeln!(out, "No case.");
+    }
+    // Sellers with 3 or more takedowns, marked on each of their cases.
+    let repeat: std::collections::BTreeSet<String> = offenders(cases)
+        .into_iter()
+        .filter(|o| o.repeat)
+        .map(|o| o.seller)
+        .collect();
+    writeln!(
+        out,
+        "{:<9} {:<15} {:<10} {:<20} {:<48} DEADLINE",
+        "ID", "STATE", "PLATFORM", "LISTING", "RIGHT / REASON"
+    )?;
+    for c in cases {
+        let deadline = match c.deadline(cal) {
+            Some(d) if d.is_overdue(now.date_naive()) => format!("OVERDUE {}", d.due),
+            Some(d) => d.due.to_string(),
+            None => "-".into(),
+        };
+        let mut relist = String::new();
+        if c.relisting_of.is_some() {
+            relist.push_str(" RELISTING");
+        }
+        let seller = crate::daemon::network::seller_node(
+            c.platform,
+            c.seller.as_deref(),
+            c.seller_id.as_deref(),
+        );
+        if repeat.contains(&seller) {
+            relist.push_str(" REPEAT-OFFENDER");
+        }
+        writeln!(
+            out,
+            "{:<9} {:<15} {:<10} {:<20} {:<48} {deadline}{relist}",
+            c.id,
+            c.state.as_str(),
+            c.platform.as_str(),
+            c.listing_id,
+            format!("{} / {}", c.right_id, c.reason_code.as_str()),
+        )?;
+    }
+    Ok(())
+}
+
+fn print_case(
+    store: &Store,
+    c: &Case,
+    cal: &Calendar,
+    now: DateTime<Utc>,
+    out: &mut dyn Write,
+) -> CliResult {
+    writeln!(out, "{}  {}", c.id, c.state.as_str().to_uppercase())?;
+    writeln!(
+        out,
+        "  listing: {} {} {}",
+        c.platform, c.listing_id, c.listing_url
+    )?;
+    writeln!(out, "  title:   {}", c.title)?;
+    writeln!(
+        out,
+        "  seller:  {}",
+        c.seller
+            .as_deref()
+            .or(c.seller_id.as_deref())
+            .unwrap_or("-")
+    )?;
+    writeln!(
+        out,
+        "  right:   {} ({})",
+        c.right_id,
+        c.reason_code.as_str()
+    )?;
+    if let Some(r) = &c.rejected_reason {
+        writeln!(out, "  rejected because: {r}")?;
+    }
+    if let Some(l) = &c.relisting_of {
+        writeln!(
+            out,
+            "  RELISTING of {} (case {}) by {}: {}",
+            l.listing, l.case_id, l.by, l.detail
+        )?;
+    }
+    if let Some(d) = c.deadline(cal) {
+        let status = if d.is_overdue(now.date_naive()) {
+            "OVERDUE"
+        } else {
+            "due"
+        };
+        writeln!(
+            out,
+            "  deadline: {status} {} — {}",
+            d.due,
+            d.kind.describe()
+        )?;
+    }
+    writeln!(out, "  history:")?;
+    for t in &c.history {
+        write!(
+            out,
+            "    {}  {} -> {}  by {}",
+            t.at.to_rfc3339(),
+            t.from.map(|s| s.as_str()).unwrap_or("(new)"),
+            t.to.as_str(),
+            t.by
+        )?;
+        if let Some(r) = &t.reason {
+            write!(out, ": {r}")?;
+        }
+        writeln!(out)?;
+        if let Some(p) = &t.proof {
+            writeln!(
+                out,
+                "      proof: HTTP {} {} captured {} sha256 {}",
+                p.status,
+                p.url,
+                p.captured_at.to_rfc3339(),
+                p.sha256
+            )?;
+        }
+    }
+    let key = c.listing_key();
+    if let Some(rec) = store.listing(&key)? {
+        writeln!(
+            out,
+            "  listing seen: first {}, last {}",
+            rec.first_seen.to_rfc3339(),
+            rec.last_seen.to_rfc3339()
+        )?;
+        for ch in &rec.history {
+            writeln!(
+                out,
+                "    {}  {}: {} -> {}",
+                ch.at.to_rfc3339(),
+                ch.field,
+                ch.old,
+                ch.new
+            )?;
+        }
+    }
+    let tracker = crate::daemon::tracker::Tracker::open(store)?;
+    if let Some(t) = tracker.get(&key)? {
+        for e in &t.events {
+            writeln!(
+                out,
+                "    {}  {} (cycle {}): {}",
+                e.at.to_rfc3339(),
+                e.kind,
+                e.cycle,
+                e.detail
+            )?;
+        }
+    }
+    Ok(ExitCode::Ok)
+}
+
+fn print_good_faith(gf: &goodfaith::GoodFaith, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "Good-Faith figures, notices submitted {} to {}:",
+        gf.window_start.date_naive(),
+        gf.window_end.date_naive()
+    )?;
+    let pct = |r: Option<f64>| {
+        r.map(|r| format!("{:.1}%", r * 100.0))
+            .unwrap_or_else(|| "n/a".into())
+    };
+    let mut line = |scope: &str, f: &goodfaith::Figures| {
+        writeln!(
+            out,
+            "  {scope:<28} notices {:>4}  decided {:>4}  takedown rate {:>6} (floor 90%)  successful counter-notices {:>6} (ceiling 5%; {} of {} counter-notices won by sellers)",
+            f.notices,
+            f.decided,
+            pct(f.takedown_rate),
+            pct(f.counter_success_share),
+            f.counter_succeeded,
+            f.counter_noticed
+        )
+    };
+    line("overall", &gf.overall)?;
+    for (reason, f) in &gf.by_reason {
+        line(reason, f)?;
+    }
+    let warnings = gf.warnings();
+    if warnings.is_empty() {
+        writeln!(out, "No warning.")?;
+    }
+    for w in warnings {
+        writeln!(out, "WARNING: {w}")?;
+    }
+    Ok(())
 }

@@ -1,8 +1,56 @@
 //! The brand daemon: scheduled scan cycles over one data folder, with a
 //! lock, graceful shutdown, metrics and crash-safe state.
+//!
+//! - [`Daemon`]: one data folder's store, index and settings; [`Daemon::cycle`]
+//!   runs one scan cycle ([`crate::cycle::run_cycle`]) and the daemon's
+//!   bookkeeping after it ([`tracker::after_cycle`]), under a checkpoint.
+//! - [`run`]: the `knockoff daemon` command: lock, endpoint, schedule,
+//!   signals.
+//! - [`clock`]: the injected clock; [`schedule`]: durations and jitter;
+//!   [`lock`]: one daemon per folder; [`metrics`]: `/metrics`, `/healthz`,
+//!   `/cases`; [`network`]: repeat offenders and seller networks.
+//!
+//! Crash safety: every write is keyed (listings by `platform/id`, cases by
+//! complaint key, tracking by listing) and multi-tree writes are sled
+//! transactions. The checkpoint says `running` from a cycle's start until
+//! everything it wrote is flushed; a restart that finds it `running` runs
+//! the same cycle number again, which rewrites the same keys with the same
+//! values. So `kill -9` at any point loses nothing committed and
+//! duplicates nothing.
 
-use crate::cli::{CliResult, ExitCode};
-use std::path::PathBuf;
+pub mod clock;
+pub mod lock;
+pub mod metrics;
+pub mod network;
+pub mod schedule;
+pub mod tracker;
+
+use crate::cases::deadline::Calendar;
+use crate::cases::{book::CaseBook, RemoteCases};
+use crate::cli::{CliError, CliResult, ExitCode};
+use crate::config::Config;
+use crate::crawl::Progress;
+use crate::cycle::{run_cycle, CycleReport, PageSource};
+use crate::error::{Error, Result};
+use crate::fetch::http::HttpFetcher;
+use crate::fetch::replay::ReplayFetcher;
+use crate::fetch::{Capture, FetchError, Fetcher, ResourceKind};
+use crate::index::ListingIndex;
+use crate::listing::Platform;
+use crate::recording::Recording;
+use crate::score::Verdict;
+use crate::store::Store;
+use crate::watchlist::Watchlist;
+use clock::{Clock, SystemClock};
+use metrics::{Metrics, MetricsState};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tracker::{after_cycle, AfterCycle, AfterCycleInput, Checkpoint, Tracker};
+
+/// How long a stop waits for the cycle in flight before abandoning it.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// `knockoff daemon` arguments.
 #[derive(clap::Args, Debug, Clone)]
@@ -14,27 +62,702 @@ pub struct DaemonArgs {
     #[arg(long)]
     pub data: PathBuf,
     /// Live-crawl configuration (knockoff.toml).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "replay")]
     pub config: Option<PathBuf>,
     /// Replay a recording each cycle instead of crawling live.
     #[arg(long)]
     pub replay: Option<PathBuf>,
-    /// Time between cycles, e.g. `30s`, `15m`, `6h`.
+    /// Time between cycles, e.g. `30s`, `15m`, `6h` (default 6h).
     #[arg(long)]
     pub every: Option<String>,
-    /// Address of the /metrics and /healthz endpoint.
+    /// Share of the interval each wait varies by, either way (0 to 0.9).
+    #[arg(long, default_value_t = schedule::DEFAULT_JITTER_FRACTION)]
+    pub jitter: f64,
+    /// Cycles a listing may be missing from its results before it counts
+    /// as gone.
+    #[arg(long, default_value_t = tracker::DEFAULT_GONE_AFTER_CYCLES)]
+    pub gone_after: u32,
+    /// Holiday list for working-day deadlines (TOML: `holidays = [...]`).
+    #[arg(long)]
+    pub holidays: Option<PathBuf>,
+    /// Address of the /metrics, /healthz and /cases endpoint (port 0: any
+    /// free port; the lock file names the one bound).
     #[arg(long, default_value = "127.0.0.1:9184")]
     pub listen: String,
-    /// Log format: `human` or `json`.
-    #[arg(long, default_value = "human")]
+    /// Log format: `human` or `json` (JSON lines).
+    #[arg(long, default_value = "human", value_parser = ["human", "json"])]
     pub log_format: String,
+    /// Stop after this many cycles (default: run until stopped).
+    #[arg(long)]
+    pub cycles: Option<u64>,
+    /// How long SIGINT/SIGTERM waits for the cycle in flight, e.g. `10s`.
+    #[arg(long, default_value = "10s")]
+    pub shutdown_grace: String,
 }
 
-/// Runs the daemon until SIGINT/SIGTERM.
+/// What a daemon watches and how.
+#[derive(Clone)]
+pub struct DaemonSettings {
+    pub watchlist: Watchlist,
+    pub source: PageSource,
+    pub gone_after: u32,
+    pub calendar: Calendar,
+}
+
+/// What one cycle did.
+#[derive(Debug)]
+pub struct CycleOutcome {
+    pub cycle: u64,
+    /// True when this cycle number was started before and interrupted.
+    pub resumed: bool,
+    pub report: CycleReport,
+    pub after: AfterCycle,
+    pub duration: Duration,
+}
+
+/// One data folder under watch.
+pub struct Daemon {
+    settings: DaemonSettings,
+    store: Store,
+    index: ListingIndex,
+    tracker: Tracker,
+    clock: Arc<dyn Clock>,
+    metrics: Metrics,
+}
+
+impl Daemon {
+    /// Opens the store and index of a data folder (the caller holds the
+    /// lock: see [`lock::DataLock`]).
+    pub fn open(data: &Path, settings: DaemonSettings, clock: Arc<dyn Clock>) -> Result<Daemon> {
+        let store = Store::open(data)?;
+        let index = ListingIndex::open(data)?;
+        let tracker = Tracker::open(&store)?;
+        let daemon = Daemon {
+            settings,
+            store,
+            index,
+            tracker,
+            clock,
+            metrics: Metrics::default(),
+        };
+        daemon.refresh_gauges()?;
+        Ok(daemon)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn metrics(&self) -> Metrics {
+        self.metrics.clone()
+    }
+
+    pub fn settings(&self) -> &DaemonSettings {
+        &self.settings
+    }
+
+    /// Changes where the next cycles' pages come from.
+    pub fn set_source(&mut self, source: PageSource) {
+        self.settings.source = source;
+    }
+
+    pub fn checkpoint(&self) -> Result<Checkpoint> {
+        self.tracker.checkpoint()
+    }
+
+    /// Runs one cycle: scan, then bookkeeping, under the checkpoint.
+    pub async fn cycle(&self) -> Result<CycleOutcome> {
+        let mut cp = self.tracker.checkpoint()?;
+        let resumed = cp.running;
+        if resumed {
+            cp.resumed += 1;
+            tracing::warn!(cycle = cp.cycle, "cycle was interrupted; running it again");
+        } else {
+            cp.cycle += 1;
+            cp.running = true;
+        }
+        let started = self.clock.now();
+        cp.started_at = Some(started);
+        self.tracker.set_checkpoint(&cp)?;
+        self.with_metrics(|m| {
+            m.cycle = cp.cycle;
+            m.cycle_running = true;
+        });
+        tracing::info!(cycle = cp.cycle, "cycle started");
+        let timer = Instant::now();
+        let result = self.cycle_inner(cp.cycle, started).await;
+        let duration = timer.elapsed();
+        self.with_metrics(|m| {
+            m.cycle_running = false;
+            m.cycle_duration_seconds = duration.as_secs_f64();
+        });
+        match result {
+            Ok((report, after)) => {
+                cp.running = false;
+                let done = self.clock.now();
+                cp.last_success = Some(done);
+                self.tracker.set_checkpoint(&cp)?;
+                self.count_pages(&report);
+                self.with_metrics(|m| {
+                    m.cycles_ok += 1;
+                    m.last_success_unix = Some(done.timestamp_millis() as f64 / 1000.0);
+                    m.last_error = None;
+                });
+                self.refresh_gauges()?;
+                let cases = CaseBook::open(&self.store)?.all()?;
+                for w in crate::cases::goodfaith::good_faith(&cases, done).warnings() {
+                    tracing::warn!(warning = %w, "good-faith standing");
+                }
+                tracing::info!(
+                    cycle = cp.cycle,
+                    pages = report.scan.pages_read,
+                    listings = report.scan.findings.len(),
+                    flagged = report.scan.count(Verdict::Flag),
+                    problems = report.scan.problems.len(),
+                    new_listings = after.new_listings,
+                    gone = after.gone.len(),
+                    cases_opened = after.cases_opened.len(),
+                    removals_verified = after.removals_verified.len(),
+                    relistings = after.relistings.len(),
+                    seconds = duration.as_secs_f64(),
+                    "cycle done"
+                );
+                Ok(CycleOutcome {
+                    cycle: cp.cycle,
+                    resumed,
+                    report,
+                    after,
+                    duration,
+                })
+            }
+            Err(e) => {
+                self.with_metrics(|m| {
+                    m.cycles_failed += 1;
+                    m.last_error = Some(e.to_string());
+                });
+                tracing::error!(cycle = cp.cycle, error = %e, "cycle failed");
+                Err(e)
+            }
+        }
+    }
+
+    async fn cycle_inner(
+        &self,
+        cycle: u64,
+        started: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(CycleReport, AfterCycle)> {
+        let report = run_cycle(
+            &self.settings.watchlist,
+            &self.settings.source,
+            Some(&self.store),
+            Some(&self.index),
+            started.date_naive(),
+            &Progress::silent(),
+        )
+        .await?;
+        let verifier = Verifier::for_source(&self.settings.source)?;
+        let after = after_cycle(AfterCycleInput {
+            store: &self.store,
+            report: &report.scan,
+            cycle,
+            gone_after: self.settings.gone_after,
+            verifier: &verifier,
+            now: started,
+        })
+        .await?;
+        Ok((report, after))
+    }
+
+    fn with_metrics(&self, f: impl FnOnce(&mut MetricsState)) {
+        let mut m = self.metrics.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut m);
+    }
+
+    /// Adds a cycle's page counts per host to the counters.
+    fn count_pages(&self, report: &CycleReport) {
+        let host_of = |u: &str| {
+            url::Url::parse(u)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_else(|| "(none)".into())
+        };
+        let mut fetched: Vec<(String, u64)> = Vec::new();
+        let mut failed: Vec<(String, u64)> = Vec::new();
+        let mut blocked: Vec<(String, u64)> = Vec::new();
+        let mut blocked_hosts = std::collections::BTreeSet::new();
+        if report.hosts.is_empty() {
+            // Replay: every page of the recording was asked for once.
+            if let PageSource::Replay(dir) = &self.settings.source {
+                if let Ok(rec) = Recording::open(dir) {
+                    for p in rec.pages() {
+                        if !p.content_type.to_ascii_lowercase().starts_with("image/") {
+                            fetched.push((host_of(&p.url), 1));
+                        }
+                    }
+                }
+            }
+            for p in &report.scan.problems {
+                match p.kind.as_str() {
+                    "http" | "fetch" | "host" => failed.push((host_of(&p.url), 1)),
+                    "blocked" => {
+                        blocked.push((host_of(&p.url), 1));
+                        blocked_hosts.insert(host_of(&p.url));
+                    }
+                    _ => {}
+                }
+            }
+        } else {
+            for (host, s) in &report.hosts {
+                fetched.push((host.clone(), s.fetched));
+                failed.push((host.clone(), s.failed));
+                blocked.push((host.clone(), s.blocked));
+                if s.blocked > 0 || s.backed_off.is_some() {
+                    blocked_hosts.insert(host.clone());
+                }
+            }
+        }
+        self.with_metrics(|m| {
+            for (h, n) in fetched {
+                *m.pages_fetched.entry(h).or_default() += n;
+            }
+            for (h, n) in failed {
+                *m.pages_failed.entry(h).or_default() += n;
+            }
+            for (h, n) in blocked {
+                *m.pages_blocked.entry(h).or_default() += n;
+            }
+            m.blocked_hosts = blocked_hosts;
+        });
+    }
+
+    /// Recomputes the gauges read from the store.
+    pub fn refresh_gauges(&self) -> Result<()> {
+        let now = self.clock.now();
+        let findings = self.store.findings()?;
+        let cases = CaseBook::open(&self.store)?.all()?;
+        let tracking = self.tracker.all()?;
+        let pages = tracker::pages_by_url(&self.store)?;
+        let listings = self.store.listings()?;
+        let suspects = network::suspect_listings(&self.store)?;
+        let gf = crate::cases::goodfaith::good_faith(&cases, now);
+        let cp = self.tracker.checkpoint()?;
+        let today = now.date_naive();
+        self.with_metrics(|m| {
+            m.cycle = cp.cycle;
+            m.listings_seen = listings.len() as u64;
+            m.listings_gone = tracking.values().filter(|t| t.gone.is_some()).count() as u64;
+            m.relistings = tracking
+                .values()
+                .filter(|t| t.relisting_of.is_some())
+                .count() as u64;
+            m.findings.clear();
+            for v in [Verdict::Flag, Verdict::Review, Verdict::Clear] {
+                m.findings.insert(v.as_str().to_string(), 0);
+            }
+            for f in &findings {
+                *m.findings
+                    .entry(f.verdict.as_str().to_string())
+                    .or_default() += 1;
+            }
+            m.cases.clear();
+            for s in crate::cases::state::CaseState::ALL {
+                m.cases.insert(s.as_str().to_string(), 0);
+            }
+            for c in &cases {
+                *m.cases.entry(c.state.as_str().to_string()).or_default() += 1;
+            }
+            m.cases_overdue = cases
+                .iter()
+                .filter_map(|c| c.deadline(&self.settings.calendar))
+                .filter(|d| d.is_overdue(today))
+                .count() as u64;
+            m.repeat_offenders = network::offenders(&cases)
+                .iter()
+                .filter(|o| o.repeat)
+                .count() as u64;
+            m.seller_networks = network::networks(&suspects, &pages).len() as u64;
+            m.good_faith_takedown_rate = gf.overall.takedown_rate;
+            m.good_faith_counter_success_share = gf.overall.counter_success_share;
+        });
+        Ok(())
+    }
+
+    /// The HTTP endpoint: `/metrics`, `/healthz`, `/cases`.
+    pub fn router(self: &Arc<Self>) -> axum::Router {
+        use axum::routing::{get, post};
+        let for_metrics = self.clone();
+        let for_health = self.clone();
+        let for_cases = self.clone();
+        axum::Router::new()
+            .route(
+                "/metrics",
+                get(move || {
+                    let d = for_metrics.clone();
+                    async move {
+                        (
+                            [(
+                                axum::http::header::CONTENT_TYPE,
+                                "text/plain; version=0.0.4; charset=utf-8",
+                            )],
+                            metrics::render(&metrics::snapshot(&d.metrics)),
+                        )
+                    }
+                }),
+            )
+            .route(
+                "/healthz",
+                get(move || {
+                    let d = for_health.clone();
+                    async move {
+                        let m = metrics::snapshot(&d.metrics);
+                        // The last cycle failed (store, recording, config):
+                        // a monitor should page someone. Blocked pages are
+                        // not failures; see /metrics for those.
+                        let failing = m.last_error.is_some();
+                        let code = if failing {
+                            axum::http::StatusCode::SERVICE_UNAVAILABLE
+                        } else {
+                            axum::http::StatusCode::OK
+                        };
+                        let body = serde_json::json!({
+                            "status": if failing { "failing" } else { "ok" },
+                            "cycle": m.cycle,
+                            "cycle_running": m.cycle_running,
+                            "cycles_ok": m.cycles_ok,
+                            "cycles_failed": m.cycles_failed,
+                            "last_success_unix": m.last_success_unix,
+                            "last_error": m.last_error,
+                        });
+                        (code, axum::Json(body))
+                    }
+                }),
+            )
+            .route(
+                "/cases",
+                post(move |body: axum::body::Bytes| {
+                    let d = for_cases.clone();
+                    async move { d.serve_cases(&body) }
+                }),
+            )
+    }
+
+    /// Runs a `knockoff cases` command sent by another process.
+    fn serve_cases(&self, body: &[u8]) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        let reply = |code: ExitCode, text: String| {
+            ([("x-knockoff-exit", (code as i32).to_string())], text).into_response()
+        };
+        let req: RemoteCases = match serde_json::from_slice(body) {
+            Ok(r) => r,
+            Err(e) => return reply(ExitCode::Usage, format!("error: bad request: {e}\n")),
+        };
+        let cal = match req.holidays.as_deref() {
+            Some(p) => match Calendar::load(p) {
+                Ok(c) => c,
+                Err(e) => return reply(ExitCode::Usage, format!("error: {e}\n")),
+            },
+            None => self.settings.calendar.clone(),
+        };
+        let mut out = Vec::new();
+        let result =
+            crate::cases::run_action(&self.store, &req.action, &cal, self.clock.now(), &mut out);
+        let _ = self.refresh_gauges();
+        let text = String::from_utf8_lossy(&out).into_owned();
+        match result {
+            Ok(code) => reply(code, text),
+            Err(CliError::BrokenPipe) => reply(ExitCode::Ok, text),
+            Err(CliError::Knockoff(e)) => {
+                reply(crate::cli::exit_code_for(&e), format!("{text}error: {e}\n"))
+            }
+        }
+    }
+}
+
+/// Fetches a submitted listing's page to check whether it is gone: from
+/// the recording in replay, from the network (at the configured bases)
+/// live.
+enum Verifier {
+    Replay(ReplayFetcher),
+    Live(Box<HttpFetcher>, Box<Config>),
+}
+
+impl Verifier {
+    fn for_source(source: &PageSource) -> Result<Verifier> {
+        match source {
+            PageSource::Replay(dir) => {
+                Ok(Verifier::Replay(ReplayFetcher::new(Recording::open(dir)?)))
+            }
+            PageSource::Live { config, .. } => {
+                let http = HttpFetcher::from_config(config).map_err(|e| Error::Config {
+                    path: PathBuf::from("[crawl]"),
+                    message: e.to_string(),
+                })?;
+                Ok(Verifier::Live(Box::new(http), config.clone()))
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Fetcher for Verifier {
+    async fn fetch(
+        &self,
+        url: &str,
+        kind: ResourceKind,
+    ) -> std::result::Result<Capture, FetchError> {
+        match self {
+            Verifier::Replay(r) => r.fetch(url, kind).await,
+            Verifier::Live(http, config) => {
+                let platform = url::Url::parse(url)
+                    .ok()
+                    .and_then(|u| u.host_str().and_then(Platform::from_host));
+                let target = platform
+                    .map(|p| config.base_url(p).to_configured(url))
+                    .unwrap_or_else(|| url.to_string());
+                let mut c = http.fetch(&target, kind).await?;
+                c.url = url.to_string();
+                Ok(c)
+            }
+        }
+    }
+}
+
+/// Runs the daemon until SIGINT/SIGTERM (or `--cycles`).
 pub async fn run(args: DaemonArgs) -> CliResult {
-    let _ = args;
-    Err(crate::Error::Other("the daemon is not built yet".into()).into())
+    let usage = |field: &str, m: String| -> CliError {
+        Error::Config {
+            path: PathBuf::from(field),
+            message: m,
+        }
+        .into()
+    };
+    let every = match &args.every {
+        Some(t) => schedule::parse_duration(t).map_err(|m| usage("--every", m))?,
+        None => schedule::DEFAULT_EVERY,
+    };
+    if every < schedule::MIN_EVERY {
+        return Err(usage(
+            "--every",
+            format!(
+                "{every:?} is too short (at least {:?})",
+                schedule::MIN_EVERY
+            ),
+        ));
+    }
+    if !(0.0..=0.9).contains(&args.jitter) {
+        return Err(usage(
+            "--jitter",
+            format!("{} is out of range (0 to 0.9)", args.jitter),
+        ));
+    }
+    if args.gone_after == 0 {
+        return Err(usage("--gone-after", "must be at least 1".into()));
+    }
+    let grace =
+        schedule::parse_duration(&args.shutdown_grace).map_err(|m| usage("--shutdown-grace", m))?;
+    let listen: std::net::SocketAddr = args
+        .listen
+        .parse()
+        .map_err(|e| usage("--listen", format!("`{}`: {e}", args.listen)))?;
+    if !listen.ip().is_loopback() {
+        tracing::warn!(%listen, "the endpoint is not on loopback: /cases can move cases; protect it");
+    }
+    let watchlist = Watchlist::load(&args.watchlist)?;
+    let calendar = crate::cases::load_calendar(args.holidays.as_deref())?;
+    let source = match (&args.replay, &args.config) {
+        (Some(dir), _) => {
+            Recording::open(dir)?;
+            PageSource::Replay(dir.clone())
+        }
+        (None, config) => PageSource::Live {
+            config: Box::new(
+                config
+                    .as_deref()
+                    .map(Config::load)
+                    .transpose()?
+                    .unwrap_or_default(),
+            ),
+            record: None,
+        },
+    };
+
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let mut lock = lock::DataLock::acquire(&args.data, clock.now())?;
+    if let Some(old) = &lock.took_over {
+        tracing::warn!(holder = %old, "took over the lock of a daemon that is gone");
+    }
+    let daemon = Arc::new(Daemon::open(
+        &args.data,
+        DaemonSettings {
+            watchlist,
+            source,
+            gone_after: args.gone_after,
+            calendar,
+        },
+        clock,
+    )?);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| Error::Other(format!("--listen {listen}: {e}")))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| Error::Other(format!("--listen {listen}: {e}")))?;
+    lock.set_listen(&bound.to_string())?;
+    tracing::info!(data = %args.data.display(), endpoint = %bound, every = ?every, "daemon started");
+    eprintln!(
+        "knockoff daemon: watching {} in {}; metrics at http://{bound}/metrics",
+        daemon.settings.watchlist.brand.name,
+        args.data.display()
+    );
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let server = {
+        let mut stop = stop_rx.clone();
+        let app = daemon.router();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                })
+                .await;
+        })
+    };
+
+    let mut done_cycles = 0u64;
+    let mut stop = stop_rx.clone();
+    let mut abandoned = false;
+    loop {
+        if args.cycles.is_some_and(|n| done_cycles >= n) {
+            break;
+        }
+        // The cycle runs as its own task: much of it is CPU-bound (photo
+        // hashing, store writes), and a stop must be seen while it runs.
+        let d = daemon.clone();
+        let mut cycle = tokio::spawn(async move { d.cycle().await });
+        let stopping = tokio::select! {
+            _ = &mut cycle => false,
+            _ = stop.wait_for(|s| *s) => true,
+        };
+        if stopping {
+            tracing::info!(grace = ?grace, "stop asked: letting the cycle in flight finish");
+            if tokio::time::timeout(grace, &mut cycle).await.is_err() {
+                tracing::warn!(
+                    "cycle abandoned at the grace limit; it runs again at the next start"
+                );
+                cycle.abort();
+                abandoned = true;
+            }
+            break;
+        }
+        done_cycles += 1;
+        if args.cycles.is_some_and(|n| done_cycles >= n) {
+            break;
+        }
+        let wait = schedule::jittered(every, args.jitter, rand::random::<f64>());
+        tracing::info!(wait = ?wait, "next cycle scheduled");
+        let stopped = tokio::select! {
+            _ = tokio::time::sleep(wait) => false,
+            _ = stop.wait_for(|s| *s) => true,
+        };
+        if stopped {
+            break;
+        }
+    }
+    tracing::info!("stopping: flushing the store");
+    daemon.store.flush()?;
+    server.abort();
+    drop(lock);
+    eprintln!("knockoff daemon: stopped");
+    if abandoned {
+        // The abandoned cycle may be inside CPU-bound work that does not
+        // yield, and the runtime would wait for it on the way out. Nothing
+        // it writes from now on matters: the checkpoint still says
+        // `running`, so the next start runs that cycle again.
+        std::process::exit(ExitCode::Ok as i32);
+    }
+    Ok(ExitCode::Ok)
 }
 
-#[allow(dead_code)]
-const _: ExitCode = ExitCode::Ok;
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Sends a `knockoff cases` command to a running daemon's endpoint and
+/// prints its answer (a plain HTTP/1.1 request over loopback).
+pub fn remote_cases(addr: &str, req: &RemoteCases, out: &mut dyn Write) -> CliResult {
+    use std::io::Read;
+    let err = |m: String| -> CliError {
+        Error::Other(format!(
+            "daemon at {addr}: {m} (it holds the data folder; stop it to use the store directly)"
+        ))
+        .into()
+    };
+    let body = serde_json::to_vec(req).map_err(|e| err(e.to_string()))?;
+    let mut stream = std::net::TcpStream::connect(addr).map_err(|e| err(e.to_string()))?;
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
+    let head = format!(
+        "POST /cases HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream
+        .write_all(head.as_bytes())
+        .and_then(|_| stream.write_all(&body))
+        .map_err(|e| err(e.to_string()))?;
+    let mut response = Vec::new();
+    stream
+        .read_to_end(&mut response)
+        .map_err(|e| err(e.to_string()))?;
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| err("malformed answer".into()))?;
+    let head = String::from_utf8_lossy(&response[..split]).to_ascii_lowercase();
+    let text = String::from_utf8_lossy(&response[split + 4..]).into_owned();
+    let code = head
+        .lines()
+        .find_map(|l| l.strip_prefix("x-knockoff-exit:"))
+        .and_then(|v| v.trim().parse::<i32>().ok())
+        .ok_or_else(|| {
+            err(format!(
+                "unexpected answer: {}",
+                head.lines().next().unwrap_or("")
+            ))
+        })?;
+    // Errors go to stderr, like a local run.
+    let (stdout_part, stderr_part) = match text.find("error: ") {
+        Some(i) if code != 0 => text.split_at(i),
+        _ => (text.as_str(), ""),
+    };
+    out.write_all(stdout_part.as_bytes())?;
+    if !stderr_part.is_empty() {
+        eprint!("{stderr_part}");
+    }
+    Ok(match code {
+        0 => ExitCode::Ok,
+        2 => ExitCode::Usage,
+        3 => ExitCode::NothingRead,
+        _ => ExitCode::Failure,
+    })
+}

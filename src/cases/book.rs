@@ -1,0 +1,390 @@
+//! The case book: cases kept in the store, created from flagged findings'
+//! drafts and moved through their states in sled transactions.
+//!
+//! Trees (values are JSON):
+//!
+//! | tree | key | value |
+//! |---|---|---|
+//! | `complaints` | `platform/right/listing` | [`ComplaintRecord`]: the id export uses too |
+//! | `cases` | case id (`C-000001`) | [`Case`] with its history |
+//!
+//! A case has the id of its complaint, so the daemon, `knockoff cases`
+//! and `knockoff export` name the same complaint the same way. Creating a
+//! case is keyed by its complaint key and done in one transaction over both
+//! trees: a rerun (after a crash, or the next cycle) finds it and adds
+//! nothing. Times in the history are data times where the daemon moves a
+//! case (the capture that proves it), and the user's `--at` (default: now)
+//! where a person does.
+
+use crate::cases::deadline::{deadline_for, Calendar, Deadline};
+use crate::cases::state::{check_transition, CaseState, TransitionError};
+use crate::complaint::{Draft, ReasonCode};
+use crate::error::{Error, Result};
+use crate::export::{complaint_id, complaint_key, ComplaintRecord, COMPLAINTS_TREE};
+use crate::listing::Platform;
+use crate::score::Finding;
+use crate::store::Store;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional;
+
+/// The sled tree of cases.
+pub const CASES_TREE: &str = "cases";
+
+/// A captured page that proves something (a removal).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Proof {
+    pub url: String,
+    pub status: u16,
+    pub sha256: String,
+    pub captured_at: DateTime<Utc>,
+}
+
+/// One move in a case's life.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transition {
+    pub at: DateTime<Utc>,
+    /// `None` for the creation.
+    pub from: Option<CaseState>,
+    pub to: CaseState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// `daemon` or `cli`.
+    pub by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<Proof>,
+}
+
+/// Links a case to the case of a listing taken down earlier.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RelistingLink {
+    /// The earlier case.
+    pub case_id: String,
+    /// The earlier listing (`platform/id`).
+    pub listing: String,
+    /// `photo` or `title`.
+    pub by: String,
+    pub detail: String,
+}
+
+/// One complaint followed through its life.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    pub id: String,
+    pub number: u64,
+    /// `platform/right/listing`.
+    pub key: String,
+    pub platform: Platform,
+    pub right_id: String,
+    pub reason_code: ReasonCode,
+    pub listing_id: String,
+    pub listing_url: String,
+    pub title: String,
+    #[serde(default)]
+    pub seller: Option<String>,
+    #[serde(default)]
+    pub seller_id: Option<String>,
+    pub state: CaseState,
+    /// The rejection reason, when rejected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected_reason: Option<String>,
+    pub history: Vec<Transition>,
+    /// When this case's listing relists one taken down before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relisting_of: Option<RelistingLink>,
+}
+
+impl Case {
+    /// The listing's store key (`platform/id`).
+    pub fn listing_key(&self) -> String {
+        crate::listing::listing_key(self.platform, &self.listing_id)
+    }
+
+    /// When the case entered its current state.
+    pub fn since(&self) -> DateTime<Utc> {
+        self.history.last().map(|t| t.at).unwrap_or_default()
+    }
+
+    /// The deadline the case runs under now, if any.
+    pub fn deadline(&self, cal: &Calendar) -> Option<Deadline> {
+        deadline_for(self.state, self.since().date_naive(), cal)
+    }
+
+    /// When the case was first submitted.
+    pub fn submitted_at(&self) -> Option<DateTime<Utc>> {
+        self.history
+            .iter()
+            .find(|t| t.to == CaseState::Submitted)
+            .map(|t| t.at)
+    }
+
+    /// True when the platform took the listing down at some point.
+    pub fn was_taken_down(&self) -> bool {
+        self.history.iter().any(|t| t.to == CaseState::Removed)
+    }
+
+    /// The proof of removal, if the daemon verified it.
+    pub fn removal_proof(&self) -> Option<&Proof> {
+        self.history
+            .iter()
+            .rev()
+            .find(|t| t.to == CaseState::Removed)
+            .and_then(|t| t.proof.as_ref())
+    }
+}
+
+/// Why a case could not be moved.
+#[derive(Debug, thiserror::Error)]
+pub enum MoveError {
+    #[error("no case {0} (see `knockoff cases list`)")]
+    NotFound(String),
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    #[error(transparent)]
+    Store(#[from] Error),
+}
+
+/// The cases of a store.
+pub struct CaseBook {
+    store: Store,
+    cases: sled::Tree,
+    complaints: sled::Tree,
+}
+
+impl CaseBook {
+    pub fn open(store: &Store) -> Result<CaseBook> {
+        let err = |e: sled::Error| Error::Other(format!("store tree {CASES_TREE}: {e}"));
+        Ok(CaseBook {
+            store: store.clone(),
+            cases: store.db.open_tree(CASES_TREE).map_err(err)?,
+            complaints: store.db.open_tree(COMPLAINTS_TREE).map_err(err)?,
+        })
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> Error {
+        Error::Other(format!("store tree {CASES_TREE}: {e}"))
+    }
+
+    /// Every case, by number.
+    pub fn all(&self) -> Result<Vec<Case>> {
+        let mut out = Vec::new();
+        for item in self.cases.iter() {
+            let (k, v) = item.map_err(|e| self.err(e))?;
+            out.push(
+                serde_json::from_slice::<Case>(&v).map_err(|e| {
+                    self.err(format!("record {}: {e}", String::from_utf8_lossy(&k)))
+                })?,
+            );
+        }
+        out.sort_by_key(|c| c.number);
+        Ok(out)
+    }
+
+    /// One case by id (`C-000001`, or just the number `1`).
+    pub fn get(&self, id: &str) -> Result<Option<Case>> {
+        let id = normalize_id(id);
+        match self.cases.get(id.as_bytes()).map_err(|e| self.err(e))? {
+            None => Ok(None),
+            Some(v) => serde_json::from_slice(&v)
+                .map(Some)
+                .map_err(|e| self.err(format!("record {id}: {e}"))),
+        }
+    }
+
+    /// The case of a complaint key, if any.
+    pub fn by_key(&self, key: &str) -> Result<Option<Case>> {
+        let Some(v) = self
+            .complaints
+            .get(key.as_bytes())
+            .map_err(|e| self.err(e))?
+        else {
+            return Ok(None);
+        };
+        let rec: ComplaintRecord = serde_json::from_slice(&v).map_err(|e| self.err(e))?;
+        self.get(&rec.id)
+    }
+
+    /// Opens a case for every draft of a flagged finding that has none yet;
+    /// returns the new cases. `at` is when the finding was made (its
+    /// listing's capture time). Idempotent: keyed by complaint key.
+    pub fn open_cases(
+        &self,
+        finding: &Finding,
+        at: DateTime<Utc>,
+        relisting_of: Option<&RelistingLink>,
+    ) -> Result<Vec<Case>> {
+        let mut created = Vec::new();
+        for d in &finding.drafts {
+            if let Some(case) = self.open_case(finding, d, at, relisting_of)? {
+                created.push(case);
+            }
+        }
+        Ok(created)
+    }
+
+    fn open_case(
+        &self,
+        f: &Finding,
+        d: &Draft,
+        at: DateTime<Utc>,
+        relisting_of: Option<&RelistingLink>,
+    ) -> Result<Option<Case>> {
+        let key = complaint_key(f.platform, &d.right_id, &f.listing_id);
+        if let Some(v) = self
+            .complaints
+            .get(key.as_bytes())
+            .map_err(|e| self.err(e))?
+        {
+            let rec: ComplaintRecord = serde_json::from_slice(&v).map_err(|e| self.err(e))?;
+            if self
+                .cases
+                .contains_key(rec.id.as_bytes())
+                .map_err(|e| self.err(e))?
+            {
+                return Ok(None);
+            }
+        }
+        // Numbers follow the highest given so far (export numbers the same
+        // way); one writer per data folder, so no race between scan and
+        // insert.
+        let max = self.max_number()?;
+        let case_for = |number: u64, id: String| Case {
+            id,
+            number,
+            key: key.clone(),
+            platform: f.platform,
+            right_id: d.right_id.clone(),
+            reason_code: d.reason_code,
+            listing_id: f.listing_id.clone(),
+            listing_url: d.listing_url.clone(),
+            title: f.title.clone(),
+            seller: f.seller.clone(),
+            seller_id: f.seller_id.clone(),
+            state: CaseState::Drafted,
+            rejected_reason: None,
+            history: vec![Transition {
+                at,
+                from: None,
+                to: CaseState::Drafted,
+                reason: Some(format!("flagged at score {}", f.score)),
+                by: "daemon".into(),
+                proof: None,
+            }],
+            relisting_of: relisting_of.cloned(),
+        };
+        let result = (&self.complaints, &self.cases)
+            .transaction(|(complaints, cases)| {
+                let rec = match complaints.get(key.as_bytes())? {
+                    Some(v) => serde_json::from_slice::<ComplaintRecord>(&v)
+                        .map_err(|e| ConflictableTransactionError::Abort(e.to_string()))?,
+                    None => {
+                        let rec = ComplaintRecord {
+                            id: complaint_id(max + 1),
+                            number: max + 1,
+                            platform: f.platform,
+                            right_id: d.right_id.clone(),
+                            listing_id: f.listing_id.clone(),
+                        };
+                        let bytes = serde_json::to_vec(&rec)
+                            .map_err(|e| ConflictableTransactionError::Abort(e.to_string()))?;
+                        complaints.insert(key.as_bytes(), bytes)?;
+                        rec
+                    }
+                };
+                if cases.get(rec.id.as_bytes())?.is_some() {
+                    return Ok(None);
+                }
+                let case = case_for(rec.number, rec.id.clone());
+                let bytes = serde_json::to_vec(&case)
+                    .map_err(|e| ConflictableTransactionError::Abort(e.to_string()))?;
+                cases.insert(rec.id.as_bytes(), bytes)?;
+                Ok(Some(case))
+            })
+            .map_err(|e: TransactionError<String>| self.err(format!("{e:?}")))?;
+        Ok(result)
+    }
+
+    fn max_number(&self) -> Result<u64> {
+        let mut max = 0;
+        for item in self.complaints.iter() {
+            let (_, v) = item.map_err(|e| self.err(e))?;
+            if let Ok(rec) = serde_json::from_slice::<ComplaintRecord>(&v) {
+                max = max.max(rec.number);
+            }
+        }
+        Ok(max)
+    }
+
+    /// Moves a case, checking the lifecycle, in one compare-and-swap: a
+    /// concurrent change makes this fail instead of losing either.
+    pub fn move_case(
+        &self,
+        id: &str,
+        to: CaseState,
+        at: DateTime<Utc>,
+        reason: Option<&str>,
+        by: &str,
+        proof: Option<Proof>,
+    ) -> std::result::Result<Case, MoveError> {
+        let id = normalize_id(id);
+        let old_bytes = self
+            .cases
+            .get(id.as_bytes())
+            .map_err(|e| self.err(e))?
+            .ok_or_else(|| MoveError::NotFound(id.clone()))?;
+        let mut case: Case = serde_json::from_slice(&old_bytes).map_err(|e| self.err(e))?;
+        check_transition(&case.id, case.state, to, reason)?;
+        let reason = reason
+            .map(|r| r.trim().to_string())
+            .filter(|r| !r.is_empty());
+        case.history.push(Transition {
+            at,
+            from: Some(case.state),
+            to,
+            reason: reason.clone(),
+            by: by.to_string(),
+            proof,
+        });
+        if to == CaseState::Rejected {
+            case.rejected_reason = reason;
+        }
+        case.state = to;
+        let new_bytes = serde_json::to_vec(&case).map_err(|e| self.err(e))?;
+        self.cases
+            .compare_and_swap(id.as_bytes(), Some(old_bytes), Some(new_bytes))
+            .map_err(|e| self.err(e))?
+            .map_err(|_| self.err(format!("case {id} changed while being moved; try again")))?;
+        self.store.flush()?;
+        Ok(case)
+    }
+
+    /// Links a case to the earlier case its listing relists (idempotent).
+    pub fn set_relisting(&self, id: &str, link: &RelistingLink) -> Result<()> {
+        let Some(mut case) = self.get(id)? else {
+            return Ok(());
+        };
+        if case.relisting_of.as_ref() == Some(link) {
+            return Ok(());
+        }
+        case.relisting_of = Some(link.clone());
+        let bytes = serde_json::to_vec(&case).map_err(|e| self.err(e))?;
+        self.cases
+            .insert(case.id.as_bytes(), bytes)
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+}
+
+/// `1`, `C-1`, `c-000001` → `C-000001`.
+pub fn normalize_id(id: &str) -> String {
+    let t = id.trim();
+    let digits = t
+        .strip_prefix("C-")
+        .or_else(|| t.strip_prefix("c-"))
+        .unwrap_or(t);
+    match digits.parse::<u64>() {
+        Ok(n) => complaint_id(n),
+        Err(_) => t.to_string(),
+    }
+}

@@ -1,0 +1,593 @@
+//! What the daemon adds after each scan cycle: listings over time (gone,
+//! back), removal checks for submitted cases, relisting detection, and
+//! cases opened from flagged findings.
+//!
+//! Everything here is keyed and idempotent, so a cycle interrupted at any
+//! point (kill -9) can simply be run again under the same cycle number:
+//!
+//! | where | key | value |
+//! |---|---|---|
+//! | tree `daemon_listings` | `platform/id` | [`Tracking`]: cycles seen and missed, gone/back events, relisting link |
+//! | default tree | `daemon/checkpoint` | [`Checkpoint`]: cycle number, running or done, last success |
+//!
+//! A "missed" cycle counts once per cycle number (`missed_through_cycle`),
+//! and only when a page the listing was read from before answered with
+//! listings in that cycle: a blocked or failed page makes nothing look
+//! gone. Times written are capture times (data).
+
+use crate::cases::book::{CaseBook, Proof, RelistingLink};
+use crate::cases::state::CaseState;
+use crate::error::{Error, Result};
+use crate::fetch::{Capture, Fetcher, ResourceKind};
+use crate::imagehash::{hash::HashPair, hash_image};
+use crate::scan::ScanReport;
+use crate::score::Verdict;
+use crate::store::{ListingRecord, PageRecord, Store};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// The tree of per-listing tracking records.
+pub const TRACKING_TREE: &str = "daemon_listings";
+/// The checkpoint's key in the default tree.
+pub const CHECKPOINT_KEY: &str = "daemon/checkpoint";
+/// Cycles a listing may be missing from its results before it counts as gone.
+pub const DEFAULT_GONE_AFTER_CYCLES: u32 = 3;
+/// Largest distance (pHash + dHash, of 128 bits) at which two listing
+/// photos count as the same photo re-uploaded: much tighter than matching
+/// against official photos (22), since a relisting reuses its own files
+/// (perhaps re-encoded or resized), it does not re-shoot them.
+pub const RELIST_PHOTO_DISTANCE: u32 = 8;
+
+/// The daemon's progress, kept across restarts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// The current (running) or last finished cycle.
+    pub cycle: u64,
+    /// True from the start of a cycle until everything it wrote is kept: a
+    /// restart finding it true runs that cycle again.
+    pub running: bool,
+    #[serde(default)]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub last_success: Option<DateTime<Utc>>,
+    /// Cycles started again after an interruption.
+    #[serde(default)]
+    pub resumed: u64,
+}
+
+/// Why a listing counts as gone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Gone {
+    pub at: DateTime<Utc>,
+    pub why: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<Proof>,
+}
+
+/// Something that happened to a listing, beyond its field changes (which
+/// the store's listing history keeps).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListingEvent {
+    pub at: DateTime<Utc>,
+    pub cycle: u64,
+    /// `gone`, `back`, `relisting`.
+    pub kind: String,
+    pub detail: String,
+}
+
+/// A listing as the daemon follows it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Tracking {
+    pub first_cycle: u64,
+    pub last_seen_cycle: u64,
+    /// Cycles in a row its platform answered without it.
+    pub missed: u32,
+    pub missed_through_cycle: u64,
+    #[serde(default)]
+    pub gone: Option<Gone>,
+    #[serde(default)]
+    pub events: Vec<ListingEvent>,
+    #[serde(default)]
+    pub relisting_checked: bool,
+    #[serde(default)]
+    pub relisting_of: Option<RelistingLink>,
+}
+
+/// What the daemon did after a cycle's scan.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AfterCycle {
+    pub new_listings: usize,
+    pub gone: Vec<String>,
+    pub back: Vec<String>,
+    pub cases_opened: Vec<String>,
+    pub removals_verified: Vec<String>,
+    pub relistings: Vec<(String, RelistingLink)>,
+}
+
+/// The tracking tree.
+pub struct Tracker {
+    store: Store,
+    tree: sled::Tree,
+}
+
+impl Tracker {
+    pub fn open(store: &Store) -> Result<Tracker> {
+        Ok(Tracker {
+            store: store.clone(),
+            tree: store
+                .db
+                .open_tree(TRACKING_TREE)
+                .map_err(|e| Error::Other(format!("store tree {TRACKING_TREE}: {e}")))?,
+        })
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> Error {
+        Error::Other(format!("store tree {TRACKING_TREE}: {e}"))
+    }
+
+    pub fn get(&self, key: &str) -> Result<Option<Tracking>> {
+        match self.tree.get(key.as_bytes()).map_err(|e| self.err(e))? {
+            None => Ok(None),
+            Some(v) => serde_json::from_slice(&v)
+                .map(Some)
+                .map_err(|e| self.err(format!("record {key}: {e}"))),
+        }
+    }
+
+    fn put(&self, key: &str, t: &Tracking) -> Result<()> {
+        let bytes = serde_json::to_vec(t).map_err(|e| self.err(e))?;
+        self.tree
+            .insert(key.as_bytes(), bytes)
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Every tracking record, by listing key.
+    pub fn all(&self) -> Result<BTreeMap<String, Tracking>> {
+        let mut out = BTreeMap::new();
+        for item in self.tree.iter() {
+            let (k, v) = item.map_err(|e| self.err(e))?;
+            let key = String::from_utf8_lossy(&k).into_owned();
+            let t =
+                serde_json::from_slice(&v).map_err(|e| self.err(format!("record {key}: {e}")))?;
+            out.insert(key, t);
+        }
+        Ok(out)
+    }
+
+    /// The checkpoint (default when the daemon never ran here).
+    pub fn checkpoint(&self) -> Result<Checkpoint> {
+        match self.store.db.get(CHECKPOINT_KEY).map_err(|e| self.err(e))? {
+            None => Ok(Checkpoint::default()),
+            Some(v) => serde_json::from_slice(&v).map_err(|e| self.err(format!("checkpoint: {e}"))),
+        }
+    }
+
+    /// Writes the checkpoint and flushes the store: what it says is kept.
+    pub fn set_checkpoint(&self, c: &Checkpoint) -> Result<()> {
+        let bytes = serde_json::to_vec(c).map_err(|e| self.err(e))?;
+        self.store
+            .db
+            .insert(CHECKPOINT_KEY, bytes)
+            .map_err(|e| self.err(e))?;
+        self.store.flush()
+    }
+}
+
+/// Everything [`after_cycle`] needs.
+pub struct AfterCycleInput<'a> {
+    pub store: &'a Store,
+    pub report: &'a ScanReport,
+    pub cycle: u64,
+    pub gone_after: u32,
+    /// Fetches submitted listings' pages to verify removals.
+    pub verifier: &'a dyn Fetcher,
+    /// Used only when no capture time is at hand.
+    pub now: DateTime<Utc>,
+}
+
+/// Runs the daemon's bookkeeping for one finished scan.
+pub async fn after_cycle(input: AfterCycleInput<'_>) -> Result<AfterCycle> {
+    let AfterCycleInput {
+        store,
+        report,
+        cycle,
+        gone_after,
+        verifier,
+        now,
+    } = input;
+    let tracker = Tracker::open(store)?;
+    let book = CaseBook::open(store)?;
+    let mut out = AfterCycle::default();
+    let listings: BTreeMap<String, ListingRecord> = store
+        .listings()?
+        .into_iter()
+        .map(|r| (r.listing.key(), r))
+        .collect();
+    let pages = pages_by_url(store)?;
+    let seen: BTreeSet<String> = report.findings.iter().map(|f| f.key()).collect();
+    // Pages that answered with listings this cycle: a listing missing from
+    // one of the pages it was read from before is missing from its results;
+    // one whose pages were blocked, failed or not fetched is not.
+    let answered: BTreeSet<&str> = report
+        .findings
+        .iter()
+        .flat_map(|f| f.source_urls.iter().map(String::as_str))
+        .collect();
+    // When nothing of a listing says when, the latest capture of the cycle.
+    let cycle_at = seen
+        .iter()
+        .filter_map(|k| listings.get(k).map(|r| r.last_seen))
+        .max()
+        .unwrap_or(now);
+
+    // Item pages that answered 404/410 this cycle: the listing is gone.
+    let mut dead_urls: HashMap<&str, &PageRecord> = HashMap::new();
+    for p in &report.problems {
+        if p.kind == "http" && (p.message == "HTTP 404" || p.message == "HTTP 410") {
+            if let Some(rec) = pages.get(&p.url) {
+                dead_urls.insert(p.url.as_str(), rec);
+            }
+        }
+    }
+
+    for (key, rec) in &listings {
+        let mut t = tracker.get(key)?.unwrap_or_else(|| Tracking {
+            first_cycle: cycle,
+            ..Tracking::default()
+        });
+        let before = t.clone();
+        if seen.contains(key) {
+            if before.last_seen_cycle == 0 && before.first_cycle == cycle {
+                out.new_listings += 1;
+            }
+            t.last_seen_cycle = cycle;
+            t.missed = 0;
+            t.missed_through_cycle = cycle;
+            if let Some(g) = t.gone.take() {
+                t.events.push(ListingEvent {
+                    at: rec.last_seen,
+                    cycle,
+                    kind: "back".into(),
+                    detail: format!("seen again after gone ({})", g.why),
+                });
+                out.back.push(key.clone());
+            }
+        } else if let Some(page) = dead_urls.get(rec.listing.url.as_str()) {
+            if t.gone.is_none() {
+                let proof = proof_of(page);
+                t.gone = Some(Gone {
+                    at: page.captured_at,
+                    why: format!("item page answered HTTP {}", page.status),
+                    proof: Some(proof),
+                });
+                t.events.push(ListingEvent {
+                    at: page.captured_at,
+                    cycle,
+                    kind: "gone".into(),
+                    detail: format!("HTTP {} at {}", page.status, page.url),
+                });
+                out.gone.push(key.clone());
+            }
+        } else if rec
+            .sources
+            .iter()
+            .any(|s| answered.contains(s.url.as_str()))
+            && t.missed_through_cycle < cycle
+        {
+            t.missed += 1;
+            t.missed_through_cycle = cycle;
+            if t.missed >= gone_after && t.gone.is_none() {
+                t.gone = Some(Gone {
+                    at: cycle_at,
+                    why: format!("missing from its results for {} cycles", t.missed),
+                    proof: None,
+                });
+                t.events.push(ListingEvent {
+                    at: cycle_at,
+                    cycle,
+                    kind: "gone".into(),
+                    detail: format!("missing from its results for {} cycles", t.missed),
+                });
+                out.gone.push(key.clone());
+            }
+        }
+        if t != before {
+            tracker.put(key, &t)?;
+        }
+    }
+
+    // Submitted cases: is the listing gone? A 404 captured this cycle or a
+    // fresh fetch of the item page is the proof.
+    for case in book.all()? {
+        if case.state != CaseState::Submitted {
+            continue;
+        }
+        let key = case.listing_key();
+        let from_scan = tracker
+            .get(&key)?
+            .and_then(|t| t.gone)
+            .and_then(|g| g.proof);
+        let proof = match from_scan {
+            Some(p) => Some(p),
+            None => match verifier.fetch(&case.listing_url, ResourceKind::Page).await {
+                Ok(capture) if matches!(capture.status, 404 | 410) => {
+                    store.put_page(&capture)?;
+                    Some(proof_of_capture(&capture))
+                }
+                Ok(_) => None,
+                Err(e) => {
+                    tracing::warn!(case = %case.id, url = %case.listing_url, error = %e, "removal check failed");
+                    None
+                }
+            },
+        };
+        if let Some(proof) = proof {
+            let at = proof.captured_at;
+            let reason = format!(
+                "removal verified: {} answered HTTP {} (sha256 {})",
+                proof.url, proof.status, proof.sha256
+            );
+            book.move_case(
+                &case.id,
+                CaseState::Removed,
+                at,
+                Some(&reason),
+                "daemon",
+                Some(proof),
+            )
+            .map_err(|e| Error::Other(e.to_string()))?;
+            out.removals_verified.push(case.id.clone());
+        }
+    }
+
+    // Relistings: listings seen for the first time, against every listing
+    // taken down so far.
+    let unchecked: Vec<String> = seen
+        .iter()
+        .filter(|k| {
+            tracker
+                .get(k)
+                .ok()
+                .flatten()
+                .is_some_and(|t| !t.relisting_checked)
+        })
+        .cloned()
+        .collect();
+    if !unchecked.is_empty() {
+        let takedowns = Takedowns::build(store, &book, &listings, &pages)?;
+        for key in unchecked {
+            let Some(mut t) = tracker.get(&key)? else {
+                continue;
+            };
+            if let Some(rec) = listings.get(&key) {
+                if let Some(link) = takedowns.find(store, rec, &pages) {
+                    t.events.push(ListingEvent {
+                        at: rec.first_seen,
+                        cycle,
+                        kind: "relisting".into(),
+                        detail: format!(
+                            "relists {} (case {}) by {}: {}",
+                            link.listing, link.case_id, link.by, link.detail
+                        ),
+                    });
+                    out.relistings.push((key.clone(), link.clone()));
+                    t.relisting_of = Some(link);
+                }
+            }
+            t.relisting_checked = true;
+            tracker.put(&key, &t)?;
+        }
+    }
+
+    // Cases from flagged findings' drafts.
+    for f in &report.findings {
+        if f.verdict != Verdict::Flag || f.drafts.is_empty() {
+            continue;
+        }
+        let key = f.key();
+        let at = listings.get(&key).map(|r| r.first_seen).unwrap_or(cycle_at);
+        let link = tracker.get(&key)?.and_then(|t| t.relisting_of);
+        for case in book.open_cases(f, at, link.as_ref())? {
+            out.cases_opened.push(case.id.clone());
+        }
+        if let Some(link) = &link {
+            for d in &f.drafts {
+                let ck = crate::export::complaint_key(f.platform, &d.right_id, &f.listing_id);
+                if let Some(c) = book.by_key(&ck)? {
+                    book.set_relisting(&c.id, link)?;
+                }
+            }
+        }
+    }
+    store.flush()?;
+    Ok(out)
+}
+
+/// The newest capture of every URL in the store.
+pub fn pages_by_url(store: &Store) -> Result<HashMap<String, PageRecord>> {
+    store.pages_by_url()
+}
+
+fn proof_of(p: &PageRecord) -> Proof {
+    Proof {
+        url: p.url.clone(),
+        status: p.status,
+        sha256: p.sha256.clone(),
+        captured_at: p.captured_at,
+    }
+}
+
+fn proof_of_capture(c: &Capture) -> Proof {
+    Proof {
+        url: c.url.clone(),
+        status: c.status,
+        sha256: c.sha256.clone(),
+        captured_at: c.captured_at,
+    }
+}
+
+/// A title reduced to what a relister keeps: NFKC, lower case, letters and
+/// digits only, single spaces.
+pub fn normalize_title(title: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let folded: String = title
+        .nfkc()
+        .flat_map(char::to_lowercase)
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
+    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Listings taken down so far, ready to compare new listings with.
+struct Takedowns {
+    /// (listing key, case id, normalised title, photo sha256s)
+    items: Vec<(String, String, String, Vec<String>)>,
+    /// Perceptual hashes of their photos, with the item they belong to.
+    photos: Vec<(usize, String, HashPair)>,
+}
+
+impl Takedowns {
+    fn build(
+        store: &Store,
+        book: &CaseBook,
+        listings: &BTreeMap<String, ListingRecord>,
+        pages: &HashMap<String, PageRecord>,
+    ) -> Result<Takedowns> {
+        let mut items = Vec::new();
+        let mut photos = Vec::new();
+        let mut done = BTreeSet::new();
+        for case in book.all()? {
+            if !case.was_taken_down() || case.state == CaseState::Reinstated {
+                continue;
+            }
+            let key = case.listing_key();
+            if !done.insert(key.clone()) {
+                continue;
+            }
+            let Some(rec) = listings.get(&key) else {
+                continue;
+            };
+            let mut shas = Vec::new();
+            for url in rec
+                .listing
+                .images
+                .iter()
+                .take(crate::scan::MAX_PHOTOS_PER_LISTING)
+            {
+                let Some(page) = pages.get(url).filter(|p| (200..300).contains(&p.status)) else {
+                    continue;
+                };
+                shas.push(page.sha256.clone());
+                if let Some(bytes) = store.blob(&page.sha256)? {
+                    if let Ok(h) = hash_image(&bytes, url) {
+                        photos.push((items.len(), url.clone(), h.whole));
+                    }
+                }
+            }
+            items.push((
+                key,
+                case.id.clone(),
+                normalize_title(&rec.listing.title),
+                shas,
+            ));
+        }
+        Ok(Takedowns { items, photos })
+    }
+
+    fn find(
+        &self,
+        store: &Store,
+        rec: &ListingRecord,
+        pages: &HashMap<String, PageRecord>,
+    ) -> Option<RelistingLink> {
+        let key = rec.listing.key();
+        let link = |i: usize, by: &str, detail: String| {
+            let (listing, case_id, _, _) = &self.items[i];
+            RelistingLink {
+                case_id: case_id.clone(),
+                listing: listing.clone(),
+                by: by.to_string(),
+                detail,
+            }
+        };
+        for url in rec
+            .listing
+            .images
+            .iter()
+            .take(crate::scan::MAX_PHOTOS_PER_LISTING)
+        {
+            let Some(page) = pages.get(url).filter(|p| (200..300).contains(&p.status)) else {
+                continue;
+            };
+            if let Some(i) = self
+                .items
+                .iter()
+                .position(|(k, _, _, shas)| *k != key && shas.contains(&page.sha256))
+            {
+                return Some(link(
+                    i,
+                    "photo",
+                    format!("photo {url} is byte-identical (sha256 {})", page.sha256),
+                ));
+            }
+            if self.photos.is_empty() {
+                continue;
+            }
+            let Ok(Some(bytes)) = store.blob(&page.sha256) else {
+                continue;
+            };
+            let Ok(hashes) = hash_image(&bytes, url) else {
+                continue;
+            };
+            let best = self
+                .photos
+                .iter()
+                .filter(|(i, _, _)| self.items[*i].0 != key)
+                .map(|(i, u, h)| (h.distance(&hashes.whole), *i, u))
+                .min();
+            if let Some((d, i, their)) = best.filter(|(d, _, _)| *d <= RELIST_PHOTO_DISTANCE) {
+                return Some(link(
+                    i,
+                    "photo",
+                    format!(
+                        "photo {url} matches {their} at hash distance {d}/{}",
+                        HashPair::BITS
+                    ),
+                ));
+            }
+        }
+        let title = normalize_title(&rec.listing.title);
+        if !title.is_empty() {
+            if let Some(i) = self
+                .items
+                .iter()
+                .position(|(k, _, t, _)| *k != key && *t == title)
+            {
+                return Some(link(
+                    i,
+                    "title",
+                    format!("same normalised title \"{title}\""),
+                ));
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_normalise_across_case_punctuation_and_width() {
+        assert_eq!(
+            normalize_title("AURORA  Espresso-Cup, 1:1 (Gift Box)!"),
+            "aurora espresso cup 1 1 gift box"
+        );
+        // Full-width forms fold to ASCII (NFKC).
+        assert_eq!(normalize_title("ＡＵＲＯＲＡ 杯子"), "aurora 杯子");
+        assert_eq!(normalize_title("  !!  "), "");
+    }
+}

@@ -1,0 +1,665 @@
+//! The daemon over several cycles of changing recordings, with a fake
+//! clock: a listing appears and is flagged (a case opens), its case is
+//! submitted, the listing answers 404 (removal verified with the capture),
+//! then relistings appear under new ids from other sellers (by photo and
+//! by title), and a listing missing for N cycles counts as gone. The store
+//! and index are real, in a temp folder; `/metrics` is scraped over real
+//! HTTP on 127.0.0.1 and parsed.
+
+use chrono::{DateTime, Utc};
+use knockoff::cases::book::CaseBook;
+use knockoff::cases::deadline::{Calendar, DeadlineKind};
+use knockoff::cases::state::CaseState;
+use knockoff::cycle::PageSource;
+use knockoff::daemon::clock::FakeClock;
+use knockoff::daemon::tracker::Tracker;
+use knockoff::daemon::{Daemon, DaemonSettings};
+use knockoff::watchlist::Watchlist;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The demo watchlist cut down to its espresso cup: hashing official
+/// photos dominates a cycle in a debug build, and one product is enough.
+fn cup_watchlist(dir: &std::path::Path) -> Watchlist {
+    let demo = std::fs::read_to_string(root().join("watchlists/demo.toml")).unwrap();
+    let start = demo.find("[[products]]").unwrap();
+    let end = demo.find("# Nice classes").unwrap();
+    let cup_end = start + 12 + demo[start + 12..].find("[[products]]").unwrap();
+    let cup = demo[start..cup_end].replace(
+        "demo/official/espresso-cup.jpg",
+        root()
+            .join("watchlists/demo/official/espresso-cup.jpg")
+            .to_str()
+            .unwrap(),
+    );
+    let text = format!("{}{cup}{}", &demo[..start], &demo[end..]);
+    let path = dir.join("cup.toml");
+    std::fs::write(&path, text).unwrap();
+    Watchlist::load(&path).unwrap()
+}
+
+/// One AliExpress search result card (the `itemList.content[]` shape).
+struct Item<'a> {
+    id: &'a str,
+    title: &'a str,
+    store: &'a str,
+    store_id: u64,
+    img: &'a str,
+    price: f64,
+}
+
+fn search_page(items: &[Item]) -> String {
+    let cards: Vec<String> = items
+        .iter()
+        .map(|i| {
+            serde_json::json!({
+                "productId": i.id,
+                "productType": "natural",
+                "image": {"imgUrl": i.img},
+                "title": {"displayTitle": i.title},
+                "prices": {"salePrice": {"currencyCode": "USD", "minPrice": i.price,
+                    "formattedPrice": format!("US ${:.2}", i.price)}},
+                "trade": {"tradeDesc": "100+ sold"},
+                "store": {"storeUrl": format!("//www.aliexpress.com/store/{}", i.store_id),
+                    "storeName": i.store, "storeId": i.store_id},
+            })
+            .to_string()
+        })
+        .collect();
+    format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>aurora</title></head><body>\n<script>\nwindow._dida_config_ = window._dida_config_ || {{}};\nwindow._dida_config_._init_data_= {{ data: {{\"success\":true,\"data\":{{\"root\":{{\"fields\":{{\"pageInfo\":{{\"page\":1,\"pageSize\":60,\"totalResults\":{},\"totalPage\":1}},\"mods\":{{\"itemList\":{{\"content\":[{}]}}}}}}}}}}}} }}\n</script>\n</body></html>\n",
+        items.len(),
+        cards.join(",")
+    )
+}
+
+/// A recording folder under construction.
+struct Rec {
+    dir: PathBuf,
+    manifest: String,
+    n: usize,
+}
+
+impl Rec {
+    fn new(dir: PathBuf) -> Rec {
+        std::fs::create_dir_all(&dir).unwrap();
+        Rec {
+            dir,
+            manifest: String::new(),
+            n: 0,
+        }
+    }
+
+    fn add(&mut self, url: &str, body: &[u8], status: u16, ct: &str, at: &str) -> &mut Self {
+        self.n += 1;
+        let file = format!("f{}.bin", self.n);
+        std::fs::write(self.dir.join(&file), body).unwrap();
+        self.manifest.push_str(&format!(
+            "[[page]]\nurl = \"{url}\"\nfile = \"{file}\"\ncaptured_at = \"{at}\"\nstatus = {status}\ncontent_type = \"{ct}\"\n\n"
+        ));
+        self
+    }
+
+    fn search(&mut self, items: &[Item], at: &str) -> &mut Self {
+        self.add(
+            SEARCH_URL,
+            search_page(items).as_bytes(),
+            200,
+            "text/html; charset=utf-8",
+            at,
+        )
+    }
+
+    fn image(&mut self, url: &str, seed_file: &str, at: &str) -> &mut Self {
+        let bytes = std::fs::read(root().join("seeds/images").join(seed_file)).unwrap();
+        self.add(url, &bytes, 200, "image/jpeg", at)
+    }
+
+    /// AliExpress's punish page (a block at HTTP 200) as page 2.
+    fn blocked(&mut self, at: &str) -> &mut Self {
+        let bytes = std::fs::read(root().join("seeds/aliexpress/punish-aurora-p3.html")).unwrap();
+        self.add(
+            "https://www.aliexpress.com/w/wholesale-aurora.html?page=2",
+            &bytes,
+            200,
+            "text/html; charset=utf-8",
+            at,
+        )
+    }
+
+    fn finish(&mut self) -> PathBuf {
+        std::fs::write(self.dir.join("manifest.toml"), &self.manifest).unwrap();
+        self.dir.clone()
+    }
+}
+
+const SEARCH_URL: &str = "https://www.aliexpress.com/w/wholesale-aurora.html?page=1";
+const CUP_IMG: &str = "https://ae01.alicdn.com/kf/S27f237e6b7f96587b6202ff3607ad88aQ.jpg";
+const POSTER_IMG: &str = "https://ae01.alicdn.com/kf/Sbe523bdcc111d8113eb54f747d89d4d7B.jpg";
+/// The cup photo again, resized and uploaded under a new URL by the relister.
+const RELIST_IMG: &str = "https://ae01.alicdn.com/kf/Srelist0000000000000000000000001A.jpg";
+
+const X_ID: &str = "1005006123456789";
+const X_TITLE: &str = "AURORA Barista Espresso Cup 1:1 Ceramic Double Wall 80ml with Gift Box";
+
+fn x() -> Item<'static> {
+    Item {
+        id: X_ID,
+        title: X_TITLE,
+        store: "Best Coffee Gear Store",
+        store_id: 1103456789,
+        img: "//ae01.alicdn.com/kf/S27f237e6b7f96587b6202ff3607ad88aQ.jpg",
+        price: 4.99,
+    }
+}
+
+fn w() -> Item<'static> {
+    w_at(3.2)
+}
+
+/// W at another price.
+fn w_at(price: f64) -> Item<'static> {
+    Item {
+        id: "1005006789012345",
+        title: "AAA Quality Aurora Astronaut Poster Replica Print Unframed",
+        store: "Poster Planet Store",
+        store_id: 1108901234,
+        img: "//ae01.alicdn.com/kf/Sbe523bdcc111d8113eb54f747d89d4d7B.jpg",
+        price,
+    }
+}
+
+/// Relists X's photo under a new id, another seller, another title.
+fn y() -> Item<'static> {
+    Item {
+        id: "1005009000000001",
+        title: "Espresso Cup AURORA Barista 1:1 Replica Double Wall",
+        store: "Brand New Cups Store",
+        store_id: 1190000001,
+        img: "//ae01.alicdn.com/kf/Srelist0000000000000000000000001A.jpg",
+        price: 5.49,
+    }
+}
+
+/// Relists X's title (punctuation and case aside), another photo.
+fn z() -> Item<'static> {
+    Item {
+        id: "1005009000000002",
+        title: "aurora barista espresso cup 1:1 ceramic double-wall 80ml, with GIFT BOX!",
+        store: "Third Time Lucky Store",
+        store_id: 1190000002,
+        img: "//ae01.alicdn.com/kf/Sbe523bdcc111d8113eb54f747d89d4d7B.jpg",
+        price: 6.0,
+    }
+}
+
+fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).unwrap();
+    let status = buf[9..12].parse().unwrap();
+    let body = buf.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
+    (status, body.to_string())
+}
+
+fn value(
+    samples: &[knockoff::daemon::metrics::Sample],
+    name: &str,
+    label: Option<(&str, &str)>,
+) -> Option<f64> {
+    samples
+        .iter()
+        .find(|(n, l, _)| {
+            n == name && label.is_none_or(|(k, v)| l.get(k).map(String::as_str) == Some(v))
+        })
+        .map(|s| s.2)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cycles_follow_a_listing_from_flag_to_removal_and_catch_relistings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let wl = cup_watchlist(tmp.path());
+
+    // Cycle 1: X (flagged) and W.
+    let r1 = Rec::new(tmp.path().join("r1"))
+        .search(&[x(), w()], "2026-11-30T08:00:00Z")
+        .blocked("2026-11-30T08:00:01Z")
+        .image(CUP_IMG, "espresso-cup-q35.jpg", "2026-11-30T08:00:05Z")
+        .image(
+            POSTER_IMG,
+            "astronaut-poster-half.jpg",
+            "2026-11-30T08:00:06Z",
+        )
+        .finish();
+    // Cycle 2: X is gone from the results and its page answers 404.
+    let r2 = Rec::new(tmp.path().join("r2"))
+        .search(&[w()], "2026-12-01T08:00:00Z")
+        .add(
+            &format!("https://www.aliexpress.com/item/{X_ID}.html"),
+            b"<html><body>Sorry, this item is no longer available.</body></html>",
+            404,
+            "text/html; charset=utf-8",
+            "2026-12-01T08:00:03Z",
+        )
+        .image(
+            POSTER_IMG,
+            "astronaut-poster-half.jpg",
+            "2026-12-01T08:00:06Z",
+        )
+        .finish();
+    // Cycle 3: two relistings from other sellers.
+    let r3 = Rec::new(tmp.path().join("r3"))
+        .search(&[w_at(2.9), y(), z()], "2026-12-02T08:00:00Z")
+        .image(RELIST_IMG, "espresso-cup-half.jpg", "2026-12-02T08:00:05Z")
+        .image(
+            POSTER_IMG,
+            "astronaut-poster-half.jpg",
+            "2026-12-02T08:00:06Z",
+        )
+        .finish();
+    // Cycles 4 and 5: W is missing (the platform answers, without it).
+    let r4 = Rec::new(tmp.path().join("r4"))
+        .search(&[y(), z()], "2026-12-03T08:00:00Z")
+        .blocked("2026-12-03T08:00:01Z")
+        .image(RELIST_IMG, "espresso-cup-half.jpg", "2026-12-03T08:00:05Z")
+        .image(
+            POSTER_IMG,
+            "astronaut-poster-half.jpg",
+            "2026-12-03T08:00:06Z",
+        )
+        .finish();
+
+    let clock = Arc::new(FakeClock::new(t("2026-11-30T09:00:00Z")));
+    let settings = DaemonSettings {
+        watchlist: wl,
+        source: PageSource::Replay(r1.clone()),
+        gone_after: 2,
+        calendar: Calendar::default(),
+    };
+    let mut daemon = Daemon::open(&data, settings, clock.clone()).unwrap();
+
+    // --- cycle 1
+    let c1 = daemon.cycle().await.unwrap();
+    assert_eq!(c1.cycle, 1);
+    assert!(!c1.resumed);
+    assert_eq!(
+        c1.report.scan.findings.len(),
+        2,
+        "{:?}",
+        c1.report.scan.problems
+    );
+    assert!(
+        !c1.after.cases_opened.is_empty(),
+        "X is flagged and drafted"
+    );
+    let book = CaseBook::open(daemon.store()).unwrap();
+    let x_cases: Vec<_> = book
+        .all()
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.listing_id == X_ID)
+        .collect();
+    assert!(!x_cases.is_empty());
+    for c in &x_cases {
+        assert_eq!(c.state, CaseState::Drafted);
+        // Data time, not the clock: the capture of the search page.
+        assert_eq!(c.history[0].at, t("2026-11-30T08:00:00Z"));
+    }
+    let cases_after_1 = book.all().unwrap().len();
+
+    // The same recording again opens nothing new (keyed cases).
+    let again = daemon.cycle().await.unwrap();
+    assert_eq!(again.cycle, 2);
+    assert!(again.after.cases_opened.is_empty());
+    assert_eq!(book.all().unwrap().len(), cases_after_1);
+
+    // The analyst approves and submits X's first case (Monday).
+    let xc = &x_cases[0];
+    book.move_case(
+        &xc.id,
+        CaseState::Submitted,
+        t("2026-11-30T11:00:00Z"),
+        None,
+        "cli",
+        None,
+    )
+    .expect_err("drafted cannot jump to submitted");
+    book.move_case(
+        &xc.id,
+        CaseState::Approved,
+        t("2026-11-30T10:00:00Z"),
+        None,
+        "cli",
+        None,
+    )
+    .unwrap();
+    let submitted = book
+        .move_case(
+            &xc.id,
+            CaseState::Submitted,
+            t("2026-11-30T11:00:00Z"),
+            None,
+            "cli",
+            None,
+        )
+        .unwrap();
+    let d = submitted.deadline(&Calendar::default()).unwrap();
+    assert_eq!(d.kind, DeadlineKind::SellerAnswer);
+    assert_eq!(d.due.to_string(), "2026-12-03"); // Mon + 3 working days
+
+    // --- cycle 3 over r2: X answers 404: removal verified with the capture.
+    clock.set(t("2026-12-01T09:00:00Z"));
+    daemon.set_source(PageSource::Replay(r2));
+    let c3 = daemon.cycle().await.unwrap();
+    assert_eq!(c3.after.removals_verified, vec![xc.id.clone()]);
+    assert!(c3.after.gone.contains(&format!("aliexpress/{X_ID}")));
+    let removed = book.get(&xc.id).unwrap().unwrap();
+    assert_eq!(removed.state, CaseState::Removed);
+    let proof = removed.removal_proof().expect("proof of removal");
+    assert_eq!(proof.status, 404);
+    assert_eq!(
+        proof.url,
+        format!("https://www.aliexpress.com/item/{X_ID}.html")
+    );
+    assert_eq!(proof.captured_at, t("2026-12-01T08:00:03Z"));
+    assert_eq!(
+        daemon.store().page(&proof.sha256).unwrap().unwrap().status,
+        404,
+        "the proof's capture is kept in the store"
+    );
+    let states: Vec<CaseState> = removed.history.iter().map(|h| h.to).collect();
+    assert_eq!(
+        states,
+        vec![
+            CaseState::Drafted,
+            CaseState::Approved,
+            CaseState::Submitted,
+            CaseState::Removed
+        ]
+    );
+    // Now the late counter-notice window runs: 27 business days.
+    assert_eq!(
+        removed.deadline(&Calendar::default()).unwrap().kind,
+        DeadlineKind::LateCounterNotice
+    );
+
+    // --- cycle 4 over r3: relistings under new ids from other sellers.
+    clock.set(t("2026-12-02T09:00:00Z"));
+    daemon.set_source(PageSource::Replay(r3));
+    let c4 = daemon.cycle().await.unwrap();
+    let relisted: std::collections::BTreeMap<String, _> =
+        c4.after.relistings.iter().cloned().collect();
+    let by_photo = relisted
+        .get("aliexpress/1005009000000001")
+        .unwrap_or_else(|| panic!("Y relists X's photo: {:#?}", c4.after));
+    assert_eq!(by_photo.by, "photo");
+    assert!(
+        by_photo.detail.contains("hash distance"),
+        "{}",
+        by_photo.detail
+    );
+    assert_eq!(by_photo.case_id, xc.id);
+    assert_eq!(by_photo.listing, format!("aliexpress/{X_ID}"));
+    let by_title = relisted
+        .get("aliexpress/1005009000000002")
+        .expect("Z relists X's title");
+    assert_eq!(by_title.by, "title");
+    assert_eq!(by_title.case_id, xc.id);
+    assert!(
+        !relisted.contains_key("aliexpress/1005006789012345"),
+        "W is no relisting"
+    );
+    // W's price change is in its history, at the capture time.
+    let w_rec = daemon
+        .store()
+        .listing("aliexpress/1005006789012345")
+        .unwrap()
+        .unwrap();
+    assert_eq!(w_rec.first_seen, t("2026-11-30T08:00:00Z"));
+    assert_eq!(w_rec.last_seen, t("2026-12-02T08:00:00Z"));
+    let change = w_rec.history.iter().find(|c| c.field == "price").unwrap();
+    assert_eq!(
+        (change.old.as_str(), change.new.as_str()),
+        ("3.20 USD", "2.90 USD")
+    );
+    assert_eq!(change.at, t("2026-12-02T08:00:00Z"));
+    // Y is flagged in its own right: its cases carry the link.
+    let y_cases: Vec<_> = book
+        .all()
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.listing_id == "1005009000000001")
+        .collect();
+    assert!(!y_cases.is_empty(), "Y is flagged and drafted");
+    for c in &y_cases {
+        assert_eq!(c.relisting_of.as_ref().unwrap().case_id, xc.id);
+    }
+
+    // --- cycles 5 and 6 over r4: W missing twice → gone (gone_after = 2).
+    clock.set(t("2026-12-03T09:00:00Z"));
+    daemon.set_source(PageSource::Replay(r4));
+    let c5 = daemon.cycle().await.unwrap();
+    assert!(c5.after.gone.is_empty());
+    let c6 = daemon.cycle().await.unwrap();
+    assert_eq!(
+        c6.after.gone,
+        vec!["aliexpress/1005006789012345".to_string()]
+    );
+    let tracker = Tracker::open(daemon.store()).unwrap();
+    let wt = tracker.get("aliexpress/1005006789012345").unwrap().unwrap();
+    assert!(wt.gone.unwrap().why.contains("2 cycles"));
+    assert_eq!(wt.last_seen_cycle, 4);
+
+    // Nothing duplicated: one case per complaint key.
+    let all = book.all().unwrap();
+    let keys: std::collections::BTreeSet<_> = all.iter().map(|c| c.key.clone()).collect();
+    assert_eq!(keys.len(), all.len());
+    let numbers: Vec<u64> = all.iter().map(|c| c.number).collect();
+    assert_eq!(numbers, (1..=all.len() as u64).collect::<Vec<_>>());
+
+    // --- /metrics and /healthz over HTTP.
+    let daemon = Arc::new(daemon);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = daemon.router();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    let (status, text) = tokio::task::spawn_blocking(move || http_get(addr, "/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let samples = knockoff::daemon::metrics::parse(&text).unwrap();
+    assert_eq!(value(&samples, "knockoff_cycle", None), Some(6.0));
+    assert_eq!(
+        value(&samples, "knockoff_cycles_total", Some(("outcome", "ok"))),
+        Some(6.0)
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "knockoff_cycles_total",
+            Some(("outcome", "failed"))
+        ),
+        Some(0.0)
+    );
+    assert_eq!(value(&samples, "knockoff_listings_seen", None), Some(4.0));
+    assert_eq!(value(&samples, "knockoff_listings_gone", None), Some(2.0));
+    assert_eq!(value(&samples, "knockoff_relistings", None), Some(2.0));
+    assert_eq!(
+        value(&samples, "knockoff_cases", Some(("state", "removed"))),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(&samples, "knockoff_cases", Some(("state", "drafted"))),
+        Some((all.len() - 1) as f64)
+    );
+    assert_eq!(
+        value(&samples, "knockoff_cases", Some(("state", "withdrawn"))),
+        Some(0.0)
+    );
+    let flagged = daemon
+        .store()
+        .findings()
+        .unwrap()
+        .iter()
+        .filter(|f| f.verdict == knockoff::score::Verdict::Flag)
+        .count();
+    assert_eq!(
+        value(&samples, "knockoff_findings", Some(("verdict", "flag"))),
+        Some(flagged as f64)
+    );
+    // Six cycles, one search page each, the 404 item page once, and the
+    // punish page in four cycles (blocked, also in the last one).
+    assert_eq!(
+        value(
+            &samples,
+            "knockoff_pages_fetched_total",
+            Some(("host", "www.aliexpress.com"))
+        ),
+        Some(11.0)
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "knockoff_pages_blocked_total",
+            Some(("host", "www.aliexpress.com"))
+        ),
+        Some(4.0)
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "knockoff_host_blocked",
+            Some(("host", "www.aliexpress.com"))
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "knockoff_pages_failed_total",
+            Some(("host", "www.aliexpress.com"))
+        ),
+        Some(1.0)
+    );
+    let last = value(&samples, "knockoff_last_success_timestamp_seconds", None).unwrap();
+    assert_eq!(last, t("2026-12-03T09:00:00Z").timestamp() as f64);
+    assert!(value(&samples, "knockoff_cycle_duration_seconds", None).unwrap() > 0.0);
+    assert_eq!(
+        value(&samples, "knockoff_good_faith_takedown_rate", None),
+        Some(1.0)
+    );
+    let (status, health) = tokio::task::spawn_blocking(move || http_get(addr, "/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    assert!(health.contains("\"status\":\"ok\""), "{health}");
+    server.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_cycle_runs_again_under_the_same_number() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let r1 = Rec::new(tmp.path().join("r1"))
+        .search(&[x()], "2026-11-30T08:00:00Z")
+        .image(CUP_IMG, "espresso-cup-q35.jpg", "2026-11-30T08:00:05Z")
+        .finish();
+    let clock = Arc::new(FakeClock::new(t("2026-11-30T09:00:00Z")));
+    let settings = DaemonSettings {
+        watchlist: cup_watchlist(tmp.path()),
+        source: PageSource::Replay(r1),
+        gone_after: 3,
+        calendar: Calendar::default(),
+    };
+    {
+        let daemon = Daemon::open(&data, settings.clone(), clock.clone()).unwrap();
+        daemon.cycle().await.unwrap();
+        // Simulate a crash right after cycle 2 started.
+        let tracker = Tracker::open(daemon.store()).unwrap();
+        let mut cp = tracker.checkpoint().unwrap();
+        cp.cycle = 2;
+        cp.running = true;
+        tracker.set_checkpoint(&cp).unwrap();
+    }
+    let daemon = Daemon::open(&data, settings, clock).unwrap();
+    let before = CaseBook::open(daemon.store()).unwrap().all().unwrap();
+    let out = daemon.cycle().await.unwrap();
+    assert_eq!(out.cycle, 2);
+    assert!(out.resumed);
+    assert_eq!(
+        CaseBook::open(daemon.store()).unwrap().all().unwrap(),
+        before
+    );
+    let cp = daemon.checkpoint().unwrap();
+    assert!(!cp.running);
+    assert_eq!(cp.resumed, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_results_page_makes_nothing_look_gone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let page2 = "https://www.aliexpress.com/w/wholesale-aurora.html?page=2";
+    let html = |items: &[Item]| search_page(items).into_bytes();
+    let ct = "text/html; charset=utf-8";
+    // W is on page 2.
+    let r1 = Rec::new(tmp.path().join("r1"))
+        .search(&[x()], "2026-11-30T08:00:00Z")
+        .add(page2, &html(&[w()]), 200, ct, "2026-11-30T08:00:01Z")
+        .image(CUP_IMG, "espresso-cup-q35.jpg", "2026-11-30T08:00:05Z")
+        .finish();
+    // Page 2 is blocked: W's absence says nothing.
+    let r2 = Rec::new(tmp.path().join("r2"))
+        .search(&[x()], "2026-12-01T08:00:00Z")
+        .blocked("2026-12-01T08:00:01Z")
+        .image(CUP_IMG, "espresso-cup-q35.jpg", "2026-12-01T08:00:05Z")
+        .finish();
+    // Page 2 answers with another listing and without W.
+    let r3 = Rec::new(tmp.path().join("r3"))
+        .search(&[x()], "2026-12-02T08:00:00Z")
+        .add(page2, &html(&[y()]), 200, ct, "2026-12-02T08:00:01Z")
+        .image(CUP_IMG, "espresso-cup-q35.jpg", "2026-12-02T08:00:05Z")
+        .finish();
+    let clock = Arc::new(FakeClock::new(t("2026-11-30T09:00:00Z")));
+    let mut daemon = Daemon::open(
+        &tmp.path().join("data"),
+        DaemonSettings {
+            watchlist: cup_watchlist(tmp.path()),
+            source: PageSource::Replay(r1),
+            gone_after: 1,
+            calendar: Calendar::default(),
+        },
+        clock,
+    )
+    .unwrap();
+    let w_key = "aliexpress/1005006789012345";
+    daemon.cycle().await.unwrap();
+    daemon.set_source(PageSource::Replay(r2));
+    for _ in 0..2 {
+        let out = daemon.cycle().await.unwrap();
+        assert!(out.after.gone.is_empty(), "{:?}", out.after.gone);
+    }
+    let tracker = Tracker::open(daemon.store()).unwrap();
+    assert_eq!(tracker.get(w_key).unwrap().unwrap().missed, 0);
+    daemon.set_source(PageSource::Replay(r3));
+    let out = daemon.cycle().await.unwrap();
+    assert_eq!(out.after.gone, vec![w_key.to_string()]);
+    let gone = tracker.get(w_key).unwrap().unwrap().gone.unwrap();
+    assert_eq!(gone.at, t("2026-12-02T08:00:01Z"));
+}
