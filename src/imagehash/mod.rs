@@ -27,17 +27,18 @@
 //! # Second stage and thresholds
 //! References whose nearest variant is within [`SEARCH_RADIUS`] (39 of 128
 //! bits) go to [`verify`]: the variant's view is aligned to the photo and
-//! scored by a robust correlation (the worst-fitting 15% of samples, such
-//! as a banner or rotation corners, left out); a match is a correlation of
+//! scored by a robust correlation (samples outside the reference, such as
+//! rotation corners, and then the worst-fitting 15%, such as a banner, left
+//! out); a match is a correlation of
 //! at least [`MATCH_SIMILARITY`] (0.97). References added from hashes alone
 //! ([`ReferenceIndex::add_hashes`]) match at a hash distance of at most
 //! [`MATCH_THRESHOLD`]. Both numbers come from `knockoff eval-images`
 //! ([`run_eval`]) on 22 real photos; BENCHMARKS.md has the full table and
 //! the threshold sweep. Measured honestly: resize, JPEG q30+, crop ≤10%,
 //! mirror, colour shifts and format change reach ≥97% recall alone and in
-//! pairs; padding and overlays 91%, rotation 76%, pairs with those lower;
-//! the false-match rate on unrelated texture tiles is 2.05e-3, above the
-//! 1e-4 target.
+//! pairs; padding and overlays 91%, rotation 88%, pairs with those
+//! 53-95%; the false-match rate on unrelated texture tiles is 1.79e-3,
+//! above the 1e-4 target.
 
 pub mod decode;
 pub mod eval;

@@ -168,8 +168,24 @@ impl Plane {
     /// 4×4 bilinear samples (a cheap area filter, so that a 100-pixel
     /// plane and a 128-pixel plane give the same thumbnail).
     pub fn sample(&self, view: &View, out_w: usize, out_h: usize) -> Vec<f32> {
+        self.sample_with_coverage(view, out_w, out_h).0
+    }
+
+    /// [`Plane::sample`], plus for each sample the share of its
+    /// sub-samples that fell inside the plane (1.0 = fully inside). A view
+    /// rotated or shifted past the plane's edge samples clamped edge
+    /// pixels there; a copy rotated on its own canvas has fill colour in
+    /// those places instead, so they carry no evidence either way.
+    pub fn sample_with_coverage(
+        &self,
+        view: &View,
+        out_w: usize,
+        out_h: usize,
+    ) -> (Vec<f32>, Vec<f32>) {
         const SUB: usize = 4;
         let mut out = Vec::with_capacity(out_w * out_h);
+        let mut coverage = Vec::with_capacity(out_w * out_h);
+        let (maxx, maxy) = (self.width as f32 - 0.5, self.height as f32 - 0.5);
         let (cos, sin) = (view.angle_rad.cos(), view.angle_rad.sin());
         let hw = view.rect.width() / 2.0;
         let hh = view.rect.height() / 2.0;
@@ -179,6 +195,7 @@ impl Plane {
         for j in 0..out_h {
             for i in 0..out_w {
                 let mut acc = 0.0;
+                let mut inside = 0u32;
                 for sj in 0..SUB {
                     // v, u in [-1, 1] across the view.
                     let v = ((j * SUB + sj) as f32 + 0.5) / (out_h * SUB) as f32 * 2.0 - 1.0;
@@ -190,12 +207,15 @@ impl Plane {
                         let x = cx + dx * cos - dy * sin - 0.5;
                         let y = cy + dx * sin + dy * cos - 0.5;
                         acc += self.bilinear(x, y);
+                        inside +=
+                            u32::from((-0.5..=maxx).contains(&x) && (-0.5..=maxy).contains(&y));
                     }
                 }
                 out.push(acc * inv);
+                coverage.push(inside as f32 * inv);
             }
         }
-        out
+        (out, coverage)
     }
 }
 

@@ -110,8 +110,23 @@ fn nudged(base: &View, p: &[f32; 5]) -> View {
 /// [`ROBUST_DROP`] of the samples left out).
 pub fn align(reference: &Plane, start: &View, query_thumb: &[f32]) -> f32 {
     let score = |p: &[f32; 5]| {
-        let t = reference.sample(&nudged(start, p), VERIFY_SIDE, VERIFY_SIDE);
-        robust_ncc(&t, query_thumb, ROBUST_DROP)
+        let (t, coverage) =
+            reference.sample_with_coverage(&nudged(start, p), VERIFY_SIDE, VERIFY_SIDE);
+        // Samples mostly outside the reference (rotation corners, a view
+        // shifted past the edge) are left out, unless that would leave too
+        // little to judge.
+        let inside = coverage.iter().filter(|&&c| c >= 0.5).count();
+        if inside == t.len() || inside < t.len() * 3 / 4 {
+            return robust_ncc(&t, query_thumb, ROBUST_DROP);
+        }
+        let (a, b): (Vec<f32>, Vec<f32>) = t
+            .iter()
+            .zip(query_thumb)
+            .zip(&coverage)
+            .filter(|(_, &c)| c >= 0.5)
+            .map(|((&x, &y), _)| (x, y))
+            .unzip();
+        robust_ncc(&a, &b, ROBUST_DROP)
     };
     let mut p = [0f32; 5];
     let mut best = score(&p);
