@@ -87,6 +87,22 @@ pub struct Config {
     /// `alibaba`, `taobao`, `tmall`, `1688`).
     #[serde(default)]
     pub platforms: BTreeMap<String, PlatformConfig>,
+    /// `[daemon]`: the schedule of `knockoff daemon`.
+    #[serde(default)]
+    pub daemon: DaemonConfig,
+}
+
+/// `[daemon]`: how often the daemon rescans (the `--every` and `--jitter`
+/// flags win over these).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DaemonConfig {
+    /// Time between cycles: `30s`, `15m`, `6h`, `1d`, `1h30m`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every: Option<String>,
+    /// Share of the interval each wait varies by, either way (0 to 0.9).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jitter: Option<f64>,
 }
 
 /// `[crawl]`: limits for the whole live crawl.
@@ -258,6 +274,27 @@ impl Config {
                 return Err((
                     format!("platforms.{name}.concurrency_per_host"),
                     "must be at least 1".into(),
+                ));
+            }
+        }
+        if let Some(every) = &self.daemon.every {
+            let d = crate::daemon::schedule::parse_duration(every)
+                .map_err(|m| ("daemon.every".to_string(), m))?;
+            if d < crate::daemon::schedule::MIN_EVERY {
+                return Err((
+                    "daemon.every".into(),
+                    format!(
+                        "{d:?} is too short (at least {:?})",
+                        crate::daemon::schedule::MIN_EVERY
+                    ),
+                ));
+            }
+        }
+        if let Some(j) = self.daemon.jitter {
+            if !(0.0..=0.9).contains(&j) {
+                return Err((
+                    "daemon.jitter".into(),
+                    format!("{j} is out of range (0 to 0.9)"),
                 ));
             }
         }
@@ -521,6 +558,27 @@ mod tests {
             assert!(!c.base_url(p).is_redirected(), "{p}");
         }
         assert_eq!(c.requests_per_second(Platform::Alibaba), 0.5);
+        assert_eq!(c.daemon.every.as_deref(), Some("6h"));
+        assert_eq!(c.daemon.jitter, Some(0.1));
+    }
+
+    #[test]
+    fn daemon_schedule_is_checked_with_its_field() {
+        let path = Path::new("k.toml");
+        let ok = Config::from_toml(path, "[daemon]\nevery = \"30s\"\njitter = 0.2\n").unwrap();
+        assert_eq!(ok.daemon.every.as_deref(), Some("30s"));
+        for bad in [
+            "[daemon]\nevery = \"soon\"\n",
+            "[daemon]\nevery = \"1ms\"\n",
+            "[daemon]\njitter = 2.0\n",
+            "[daemon]\nevry = \"1h\"\n",
+        ] {
+            let err = Config::from_toml(path, bad).unwrap_err().to_string();
+            assert!(
+                err.contains("k.toml") && err.contains("daemon"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -374,5 +374,25 @@ fn bad_daemon_input_is_a_clear_usage_error() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.toml"));
+    // A bad schedule in the config file names the file and the field.
+    let config = tmp.path().join("knockoff.toml");
+    std::fs::write(&config, "[daemon]\nevery = \"whenever\"\n").unwrap();
+    let out = knockoff(&[
+        "daemon",
+        "--watchlist",
+        wl.to_str().unwrap(),
+        "--data",
+        d.to_str().unwrap(),
+        "--replay",
+        root().join("seeds").to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("knockoff.toml") && err.contains("daemon.every"),
+        "{err}"
+    );
     assert!(!d.join(LOCK_FILE).exists());
 }

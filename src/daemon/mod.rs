@@ -61,8 +61,9 @@ pub struct DaemonArgs {
     /// Data folder (store, index, lock); one daemon per folder.
     #[arg(long)]
     pub data: PathBuf,
-    /// Live-crawl configuration (knockoff.toml).
-    #[arg(long, conflicts_with = "replay")]
+    /// Configuration (knockoff.toml): live-crawl settings, and the
+    /// schedule under `[daemon]` (`every`, `jitter`).
+    #[arg(long)]
     pub config: Option<PathBuf>,
     /// Replay a recording each cycle instead of crawling live.
     #[arg(long)]
@@ -70,9 +71,10 @@ pub struct DaemonArgs {
     /// Time between cycles, e.g. `30s`, `15m`, `6h` (default 6h).
     #[arg(long)]
     pub every: Option<String>,
-    /// Share of the interval each wait varies by, either way (0 to 0.9).
-    #[arg(long, default_value_t = schedule::DEFAULT_JITTER_FRACTION)]
-    pub jitter: f64,
+    /// Share of the interval each wait varies by, either way (0 to 0.9;
+    /// default 0.1).
+    #[arg(long)]
+    pub jitter: Option<f64>,
     /// Cycles a listing may be missing from its results before it counts
     /// as gone.
     #[arg(long, default_value_t = tracker::DEFAULT_GONE_AFTER_CYCLES)]
@@ -531,10 +533,23 @@ pub async fn run(args: DaemonArgs) -> CliResult {
         }
         .into()
     };
-    let every = match &args.every {
-        Some(t) => schedule::parse_duration(t).map_err(|m| usage("--every", m))?,
-        None => schedule::DEFAULT_EVERY,
+    // The config file (live settings, and the schedule under `[daemon]`)
+    // is read first: a typo there stops the start, with file and field.
+    let config = args
+        .config
+        .as_deref()
+        .map(Config::load)
+        .transpose()?
+        .unwrap_or_default();
+    let every = match (&args.every, &config.daemon.every) {
+        (Some(t), _) => schedule::parse_duration(t).map_err(|m| usage("--every", m))?,
+        (None, Some(t)) => schedule::parse_duration(t).map_err(|m| usage("[daemon] every", m))?,
+        (None, None) => schedule::DEFAULT_EVERY,
     };
+    let jitter = args
+        .jitter
+        .or(config.daemon.jitter)
+        .unwrap_or(schedule::DEFAULT_JITTER_FRACTION);
     if every < schedule::MIN_EVERY {
         return Err(usage(
             "--every",
@@ -544,10 +559,10 @@ pub async fn run(args: DaemonArgs) -> CliResult {
             ),
         ));
     }
-    if !(0.0..=0.9).contains(&args.jitter) {
+    if !(0.0..=0.9).contains(&jitter) {
         return Err(usage(
             "--jitter",
-            format!("{} is out of range (0 to 0.9)", args.jitter),
+            format!("{jitter} is out of range (0 to 0.9)"),
         ));
     }
     if args.gone_after == 0 {
@@ -564,19 +579,13 @@ pub async fn run(args: DaemonArgs) -> CliResult {
     }
     let watchlist = Watchlist::load(&args.watchlist)?;
     let calendar = crate::cases::load_calendar(args.holidays.as_deref())?;
-    let source = match (&args.replay, &args.config) {
-        (Some(dir), _) => {
+    let source = match &args.replay {
+        Some(dir) => {
             Recording::open(dir)?;
             PageSource::Replay(dir.clone())
         }
-        (None, config) => PageSource::Live {
-            config: Box::new(
-                config
-                    .as_deref()
-                    .map(Config::load)
-                    .transpose()?
-                    .unwrap_or_default(),
-            ),
+        None => PageSource::Live {
+            config: Box::new(config),
             record: None,
         },
     };
@@ -657,7 +666,7 @@ pub async fn run(args: DaemonArgs) -> CliResult {
         if args.cycles.is_some_and(|n| done_cycles >= n) {
             break;
         }
-        let wait = schedule::jittered(every, args.jitter, rand::random::<f64>());
+        let wait = schedule::jittered(every, jitter, rand::random::<f64>());
         tracing::info!(wait = ?wait, "next cycle scheduled");
         let stopped = tokio::select! {
             _ = tokio::time::sleep(wait) => false,
