@@ -19,28 +19,13 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+#[path = "fixtures/daemon/support.rs"]
+mod support;
+use support::root;
 
-/// The demo watchlist cut down to its espresso cup: hashing official
-/// photos dominates a cycle in a debug build, and one product is enough.
+/// The demo watchlist cut down to its espresso cup (see the support module).
 fn cup_watchlist(dir: &std::path::Path) -> Watchlist {
-    let demo = std::fs::read_to_string(root().join("watchlists/demo.toml")).unwrap();
-    let start = demo.find("[[products]]").unwrap();
-    let end = demo.find("# Nice classes").unwrap();
-    let cup_end = start + 12 + demo[start + 12..].find("[[products]]").unwrap();
-    let cup = demo[start..cup_end].replace(
-        "demo/official/espresso-cup.jpg",
-        root()
-            .join("watchlists/demo/official/espresso-cup.jpg")
-            .to_str()
-            .unwrap(),
-    );
-    let text = format!("{}{cup}{}", &demo[..start], &demo[end..]);
-    let path = dir.join("cup.toml");
-    std::fs::write(&path, text).unwrap();
-    Watchlist::load(&path).unwrap()
+    Watchlist::load(support::cup_watchlist(dir)).unwrap()
 }
 
 /// One AliExpress search result card (the `itemList.content[]` shape).
