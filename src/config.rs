@@ -492,6 +492,21 @@ impl BaseUrl {
     }
 }
 
+/// The real marketplace URL a fetched URL stands for, under whichever of
+/// `bases` holds it (the longest configured path wins); other URLs, and
+/// unparseable ones, are returned as they are.
+pub fn real_url(bases: &[BaseUrl], url: &str) -> String {
+    let Ok(parsed) = Url::parse(url) else {
+        return url.to_string();
+    };
+    bases
+        .iter()
+        .filter(|b| b.is_redirected() && b.contains(&parsed))
+        .max_by_key(|b| b.configured.path().len())
+        .map(|b| b.to_real(&parsed).to_string())
+        .unwrap_or_else(|| url.to_string())
+}
+
 /// File extensions that look like a top-level domain in a path segment
 /// (`wholesale-aurora.html`) but are not one.
 const NOT_TLDS: &[&str] = &[

@@ -8,7 +8,7 @@
 //! configured bases (so a crawl pointed at a loopback mock fetches its
 //! photos from the mock too), and recorded when recording.
 
-use crate::config::{BaseUrl, Config};
+use crate::config::{real_url, BaseUrl, Config};
 use crate::crawl::{crawl, CrawlPlan, Progress};
 use crate::error::{Error, Result};
 use crate::fetch::http::{HostStats, HttpFetcher};
@@ -212,19 +212,6 @@ async fn crawl_and_scan(
         fetched,
         ..CycleReport::default()
     })
-}
-
-/// The marketplace URL a fetched URL stands for.
-fn real_url(bases: &[BaseUrl], url: &str) -> String {
-    let Ok(parsed) = Url::parse(url) else {
-        return url.to_string();
-    };
-    bases
-        .iter()
-        .filter(|b| b.is_redirected() && b.contains(&parsed))
-        .max_by_key(|b| b.configured.path().len())
-        .map(|b| b.to_real(&parsed).to_string())
-        .unwrap_or_else(|| url.to_string())
 }
 
 /// Asks a fetcher for real marketplace URLs at their configured bases, and

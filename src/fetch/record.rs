@@ -121,15 +121,7 @@ impl<F: Fetcher> RecordingFetcher<F> {
 
     /// The URL to record for a fetched URL.
     fn recorded_url(&self, url: &str) -> String {
-        let Ok(parsed) = Url::parse(url) else {
-            return url.to_string();
-        };
-        self.bases
-            .iter()
-            .filter(|b| b.is_redirected() && b.contains(&parsed))
-            .max_by_key(|b| b.configured.path().len())
-            .map(|b| b.to_real(&parsed).to_string())
-            .unwrap_or_else(|| url.to_string())
+        crate::config::real_url(&self.bases, url)
     }
 
     async fn save(&self, capture: &Capture) -> Result<()> {
