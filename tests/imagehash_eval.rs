@@ -1,6 +1,6 @@
-//! The evaluation floor on the committed seed photos (offline, small): the
-//! edits knockoff handles stay at >= 95% recall, and the ones it does not
-//! yet handle (see BENCHMARKS.md) do not get worse than measured.
+//! The evaluation floor on the committed seed photos (offline, small):
+//! every single edit of the issue stays at >= 95% recall, with no more than
+//! one false match among the unrelated tiles.
 
 use std::path::Path;
 
@@ -16,41 +16,23 @@ fn evaluation_floor_on_seed_photos() {
         max_side_px: 320,
     };
     let r = evaluate(&dir, &config).expect("evaluation runs");
-    let recall = |name: &str| {
-        r.transforms
-            .iter()
-            .find(|t| t.transform == name)
-            .unwrap_or_else(|| panic!("{name} evaluated"))
-            .recall
-    };
-    // Target met (recall >= 95%).
-    for name in [
-        "resize 25-50%",
-        "jpeg q30-50",
-        "crop <=10%/side",
-        "mirror",
-        "format png/webp",
-    ] {
-        assert!(recall(name) >= 0.95, "{name}: {:.2}", recall(name));
+    // The table, for a failing run.
+    let mut table = Vec::new();
+    knockoff::imagehash::eval::print_report(&r, &mut table).expect("report prints");
+    eprintln!("{}", String::from_utf8_lossy(&table));
+    // Every edit of the issue at the target (recall >= 95%) on these
+    // photos; the full table over 22 photos and all pairs is in
+    // BENCHMARKS.md (`knockoff eval-images`).
+    for t in &r.transforms {
+        assert!(t.recall >= 0.95, "{}: {:.2}", t.transform, t.recall);
     }
-    // Below target today; regression floors at the measured level minus
-    // one trial's worth of noise.
-    for (name, floor) in [
-        ("colour/brightness", 0.6),
-        ("pad <=20%/side", 0.3),
-        ("overlay 5-15%", 0.3),
-        ("rotate 1-5deg", 0.1),
-    ] {
-        assert!(
-            recall(name) >= floor,
-            "{name}: {:.2} < {floor}",
-            recall(name)
-        );
-    }
+    assert_eq!(r.transforms.len(), 9, "every single edit evaluated");
     assert!(r.unrelated_pairs >= 1000, "{} pairs", r.unrelated_pairs);
+    // 1,440 pairs cannot show 1e-4; at most one false match among them.
     assert!(
-        r.false_match_rate <= 0.01,
-        "false-match rate {:.2e}",
-        r.false_match_rate
+        r.false_matches <= 1,
+        "{} false matches of {} unrelated pairs",
+        r.false_matches,
+        r.unrelated_pairs
     );
 }
