@@ -182,7 +182,16 @@ impl Plane {
         out_w: usize,
         out_h: usize,
     ) -> (Vec<f32>, Vec<f32>) {
-        const SUB: usize = 4;
+        if view.angle_rad == 0.0 {
+            self.sample_axis_aligned(view, out_w, out_h)
+        } else {
+            self.sample_rotated(view, out_w, out_h)
+        }
+    }
+
+    /// The general sampler: 4×4 bilinear sub-samples per cell through the
+    /// view's rotation.
+    fn sample_rotated(&self, view: &View, out_w: usize, out_h: usize) -> (Vec<f32>, Vec<f32>) {
         let mut out = Vec::with_capacity(out_w * out_h);
         let mut coverage = Vec::with_capacity(out_w * out_h);
         let (maxx, maxy) = (self.width as f32 - 0.5, self.height as f32 - 0.5);
@@ -217,7 +226,81 @@ impl Plane {
         }
         (out, coverage)
     }
+
+    /// [`Plane::sample_with_coverage`] for an unrotated view: the same 4×4
+    /// bilinear sub-samples per cell, computed as two separable passes
+    /// (each cell's horizontal and vertical taps are independent when the
+    /// view is not rotated), several times cheaper. Every query photo and
+    /// most reference variants are unrotated.
+    fn sample_axis_aligned(&self, view: &View, out_w: usize, out_h: usize) -> (Vec<f32>, Vec<f32>) {
+        let hw = view.rect.width() / 2.0;
+        let hh = view.rect.height() / 2.0;
+        let (cx, cy) = view.rect.centre();
+        let mirror = if view.mirrored { -1.0 } else { 1.0 };
+        // Per output column (row): the source taps and how many of the
+        // sub-samples fell inside the plane.
+        let taps = |n_out: usize, len: usize, centre: f32, half: f32, sign: f32| {
+            let max = len as f32 - 0.5;
+            let last = (len - 1) as f32;
+            (0..n_out)
+                .map(|i| {
+                    let mut t: Vec<(usize, f32)> = Vec::with_capacity(2 * SUB);
+                    let mut inside = 0u32;
+                    for si in 0..SUB {
+                        let u = ((i * SUB + si) as f32 + 0.5) / (n_out * SUB) as f32 * 2.0 - 1.0;
+                        let x = centre + sign * u * half - 0.5;
+                        inside += u32::from((-0.5..=max).contains(&x));
+                        let xc = x.clamp(0.0, last);
+                        let x0 = xc.floor();
+                        let f = xc - x0;
+                        let x0 = x0 as usize;
+                        let x1 = (x0 + 1).min(len - 1);
+                        for (k, w) in [(x0, 1.0 - f), (x1, f)] {
+                            match t.iter_mut().find(|(j, _)| *j == k) {
+                                Some(e) => e.1 += w / SUB as f32,
+                                None => t.push((k, w / SUB as f32)),
+                            }
+                        }
+                    }
+                    (t, inside)
+                })
+                .collect::<Vec<_>>()
+        };
+        let xs = taps(out_w, self.width, cx, hw, mirror);
+        let ys = taps(out_h, self.height, cy, hh, 1.0);
+        // Horizontal pass over the rows the vertical taps use.
+        let mut rows: Vec<Option<Vec<f32>>> = vec![None; self.height];
+        for (t, _) in &ys {
+            for &(py, _) in t {
+                if rows[py].is_none() {
+                    let line = &self.data[py * self.width..(py + 1) * self.width];
+                    rows[py] = Some(
+                        xs.iter()
+                            .map(|(tx, _)| tx.iter().map(|&(px, w)| line[px] * w).sum())
+                            .collect(),
+                    );
+                }
+            }
+        }
+        let inv = 1.0 / (SUB * SUB) as f32;
+        let mut out = Vec::with_capacity(out_w * out_h);
+        let mut coverage = Vec::with_capacity(out_w * out_h);
+        for (ty, inside_y) in &ys {
+            for (i, (_, inside_x)) in xs.iter().enumerate() {
+                out.push(
+                    ty.iter()
+                        .map(|&(py, w)| rows[py].as_ref().map_or(0.0, |r| r[i]) * w)
+                        .sum(),
+                );
+                coverage.push((inside_x * inside_y) as f32 * inv);
+            }
+        }
+        (out, coverage)
+    }
 }
+
+/// Bilinear sub-samples per thumbnail cell, along each axis.
+const SUB: usize = 4;
 
 /// Rec. 601 luma, the grey that JPEG itself stores.
 fn luma(r: u8, g: u8, b: u8) -> f32 {
@@ -337,6 +420,41 @@ impl View {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The separable sampler computes what the general one does for an
+        /// unrotated view, inside the plane, past its edges and mirrored.
+        #[test]
+        fn axis_aligned_sampling_equals_the_general_sampler(
+            w in 2usize..70, h in 2usize..70,
+            seed in 0u64..1000,
+            l in -0.2f32..0.5, t in -0.2f32..0.5, r in 0.5f32..1.2, b in 0.5f32..1.2,
+            mirrored: bool, out_w in 1usize..34, out_h in 1usize..34,
+        ) {
+            let data = (0..w * h)
+                .map(|i| ((i as u64 * 2654435761 + seed) % 256) as f32)
+                .collect();
+            let p = Plane { width: w, height: h, data };
+            let view = View {
+                rect: Rect {
+                    left: l * w as f32,
+                    top: t * h as f32,
+                    right: r * w as f32,
+                    bottom: b * h as f32,
+                },
+                angle_rad: 0.0,
+                mirrored,
+            };
+            let (fast, fast_cov) = p.sample_axis_aligned(&view, out_w, out_h);
+            let (slow, slow_cov) = p.sample_rotated(&view, out_w, out_h);
+            prop_assert_eq!(fast.len(), slow.len());
+            for (a, b) in fast.iter().zip(&slow) {
+                prop_assert!((a - b).abs() < 0.01, "{} vs {}", a, b);
+            }
+            prop_assert_eq!(fast_cov, slow_cov);
+        }
+    }
 
     fn gradient(w: usize, h: usize) -> Plane {
         let data = (0..w * h)
