@@ -3,7 +3,9 @@
 //!
 //! * JPEG goes through `jpeg-decoder` with DCT-domain scaling: a hash needs
 //!   about 64 pixels a side, so an 800×800 photo is decoded at 1/8 scale
-//!   (100×100) and the inverse DCT does an eighth of the work.
+//!   (100×100) and the inverse DCT does an eighth of the work. With the
+//!   `turbojpeg` feature, libjpeg-turbo does the same, to grey only, faster
+//!   (BENCHMARKS.md); jpeg-decoder stays the fallback for what it refuses.
 //! * Everything else (PNG, WebP, GIF, BMP) goes through `image` with
 //!   [`image::Limits`] set, then is area-reduced.
 //! * Declared dimensions are checked before any pixel buffer is allocated
@@ -69,6 +71,14 @@ pub fn decode(bytes: &[u8], source_name: &str) -> Result<Decoded> {
     }
     let result = std::panic::catch_unwind(|| {
         if bytes.starts_with(&[0xFF, 0xD8]) {
+            #[cfg(feature = "turbojpeg")]
+            match decode_jpeg_turbo(bytes, source_name) {
+                Ok(d) => return Ok(d),
+                Err(e) if is_limit_error(&e) => return Err(e),
+                // CMYK, lossless or otherwise unsupported: the default
+                // path below gets its try.
+                Err(_) => {}
+            }
             match decode_jpeg(bytes, source_name) {
                 Ok(d) => Ok(d),
                 // jpeg-decoder lacks a few rare features (e.g. arithmetic
@@ -94,6 +104,81 @@ fn is_limit_error(e: &Error) -> bool {
     matches!(e, Error::Image { message, .. } if message.contains("exceeds the limit") || message.contains("truncated"))
 }
 
+/// jpeg-decoder fills a truncated scan with grey and succeeds; a hash of
+/// half a photo is wrong evidence, so a missing end-of-image marker after
+/// the last scan is an error. (Entropy-coded data escapes 0xFF, so FF D9
+/// there is the real marker.)
+fn check_not_truncated(bytes: &[u8], source_name: &str) -> Result<()> {
+    // Fast path: an end-of-image marker in the last bytes with no scan
+    // header after it (the usual file ends in FF D9, maybe with padding).
+    let tail_start = bytes.len().saturating_sub(64);
+    let tail = &bytes[tail_start..];
+    if let Some(eoi) = tail.windows(2).rposition(|w| w == [0xFF, 0xD9]) {
+        if !tail[eoi..].windows(2).any(|w| w == [0xFF, 0xDA]) {
+            return Ok(());
+        }
+    }
+    let last_scan = bytes
+        .windows(2)
+        .rposition(|w| w == [0xFF, 0xDA])
+        .unwrap_or(0);
+    if !bytes[last_scan..].windows(2).any(|w| w == [0xFF, 0xD9]) {
+        return Err(image_error(
+            source_name,
+            "JPEG data truncated (no end-of-image marker after the last scan)",
+        ));
+    }
+    Ok(())
+}
+
+/// Most progressive scans libjpeg-turbo will decode (a file with
+/// thousands of tiny scans is a known denial of service).
+#[cfg(feature = "turbojpeg")]
+pub const JPEG_MAX_SCANS: u32 = 500;
+
+#[cfg(feature = "turbojpeg")]
+fn decode_jpeg_turbo(bytes: &[u8], source_name: &str) -> Result<Decoded> {
+    let turbo = |what: &str, e: turbojpeg::Error| image_error(source_name, format!("{what}: {e}"));
+    let mut d = turbojpeg::Decompressor::new().map_err(|e| turbo("JPEG decoder", e))?;
+    let header = d.read_header(bytes).map_err(|e| turbo("JPEG header", e))?;
+    let (width, height) = (header.width as u32, header.height as u32);
+    check_dimensions(width, height, source_name)?;
+    check_not_truncated(bytes, source_name)?;
+    // The smallest DCT scale that keeps JPEG_MIN_DECODED_SIDE_PX a side.
+    let min = JPEG_MIN_DECODED_SIDE_PX as usize;
+    let scale = [8, 4, 2]
+        .into_iter()
+        .map(|denom| turbojpeg::ScalingFactor::new(1, denom))
+        .find(|&f| {
+            let s = header.scaled(f);
+            s.width >= min && s.height >= min
+        })
+        .unwrap_or(turbojpeg::ScalingFactor::ONE);
+    d.set_scaling_factor(scale)
+        .map_err(|e| turbo("JPEG scaling", e))?;
+    d.set_scan_limit(JPEG_MAX_SCANS)
+        .map_err(|e| turbo("JPEG scan limit", e))?;
+    let scaled = header.scaled(scale);
+    let (w, h) = (scaled.width, scaled.height);
+    let mut pixels = vec![0u8; w * h];
+    d.decompress(
+        bytes,
+        turbojpeg::Image {
+            pixels: &mut pixels[..],
+            width: w,
+            pitch: w,
+            height: h,
+            format: turbojpeg::PixelFormat::GRAY,
+        },
+    )
+    .map_err(|e| turbo("JPEG data", e))?;
+    Ok(Decoded {
+        width,
+        height,
+        plane: Plane::from_interleaved(w, h, 1, &pixels).reduced(PLANE_MAX_SIDE_PX),
+    })
+}
+
 fn decode_jpeg(bytes: &[u8], source_name: &str) -> Result<Decoded> {
     let mut decoder = jpeg_decoder::Decoder::new(bytes);
     decoder.set_max_decoding_buffer_size(MAX_ALLOC_BYTES as usize);
@@ -105,20 +190,7 @@ fn decode_jpeg(bytes: &[u8], source_name: &str) -> Result<Decoded> {
         .ok_or_else(|| image_error(source_name, "JPEG header without a frame"))?;
     let (width, height) = (info.width as u32, info.height as u32);
     check_dimensions(width, height, source_name)?;
-    // jpeg-decoder fills a truncated scan with grey and succeeds; a hash
-    // of half a photo is wrong evidence, so a missing end-of-image marker
-    // after the last scan is an error. (Entropy-coded data escapes 0xFF, so
-    // FF D9 there is the real marker.)
-    let last_scan = bytes
-        .windows(2)
-        .rposition(|w| w == [0xFF, 0xDA])
-        .unwrap_or(0);
-    if !bytes[last_scan..].windows(2).any(|w| w == [0xFF, 0xD9]) {
-        return Err(image_error(
-            source_name,
-            "JPEG data truncated (no end-of-image marker after the last scan)",
-        ));
-    }
+    check_not_truncated(bytes, source_name)?;
     let (sw, sh) = decoder
         .scale(JPEG_MIN_DECODED_SIDE_PX, JPEG_MIN_DECODED_SIDE_PX)
         .map_err(|e| image_error(source_name, format!("JPEG scaling: {e}")))?;
