@@ -87,6 +87,53 @@ fn format_changes_match() {
 }
 
 #[test]
+fn padded_copies_match() {
+    check("pad <=20%/side");
+}
+
+#[test]
+fn copies_with_a_banner_match() {
+    check("overlay 5-15%");
+}
+
+#[test]
+fn rotated_copies_match() {
+    check("rotate 1-5deg");
+}
+
+#[test]
+fn padded_then_rotated_copy_matches_and_says_rotated() {
+    let photos = photos();
+    let idx = index(&photos);
+    let (name, img) = &photos[3];
+    // A white frame of 12% a side, then 4 degrees on the same canvas: the
+    // border is no longer uniform (trimming cannot find it), the centre
+    // is intact.
+    let (px, py) = (
+        (img.width() as f64 * 0.12) as u32,
+        (img.height() as f64 * 0.12) as u32,
+    );
+    let mut canvas = image::RgbImage::from_pixel(
+        img.width() + 2 * px,
+        img.height() + 2 * py,
+        image::Rgb([255, 255, 255]),
+    );
+    image::imageops::replace(&mut canvas, img, px as i64, py as i64);
+    let rotated = eval::rotate(&canvas, 4.0, [255, 255, 255]);
+    let bytes = eval::encode(&rotated, eval::Encoding::Jpeg(85)).expect("encode");
+    let m = idx
+        .best_match_bytes(&bytes, "padded+rotated")
+        .expect("ok")
+        .expect("candidate");
+    assert_eq!(&m.reference, name, "{m:?}");
+    assert!(m.is_match, "{m:?}");
+    assert!(
+        m.transform.clone().unwrap_or_default().contains("rotated"),
+        "{m:?}"
+    );
+}
+
+#[test]
 fn padded_copy_matches_after_trimming_border() {
     let photos = photos();
     let idx = index(&photos);

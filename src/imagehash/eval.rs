@@ -658,7 +658,7 @@ pub fn evaluate(photos_dir: &Path, config: &EvalConfig) -> Result<EvalReport> {
     let grid: Vec<ThresholdRow> = [0.85f32, 0.90, 0.93, 0.95, 0.97]
         .iter()
         .flat_map(|&similarity| {
-            [0.75f32, 0.80, 0.85, 0.90].map(|detail| row(Score { similarity, detail }))
+            [0.80f32, 0.85, 0.90, 0.95].map(|detail| row(Score { similarity, detail }))
         })
         .collect();
     for t in &mut transforms {

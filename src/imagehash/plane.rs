@@ -408,6 +408,24 @@ pub struct View {
 }
 
 impl View {
+    /// The same view scaled by `factor` about its centre.
+    pub fn widened(&self, factor: f32) -> View {
+        let (cx, cy) = self.rect.centre();
+        let (hw, hh) = (
+            self.rect.width() * factor / 2.0,
+            self.rect.height() * factor / 2.0,
+        );
+        View {
+            rect: Rect {
+                left: cx - hw,
+                top: cy - hh,
+                right: cx + hw,
+                bottom: cy + hh,
+            },
+            ..*self
+        }
+    }
+
     pub fn of(rect: Rect) -> View {
         View {
             rect,
