@@ -75,7 +75,8 @@ pub fn robust_ncc(a: &[f32], b: &[f32], drop: f32) -> f32 {
         let mut order: Vec<(f32, usize)> = (0..n)
             .map(|i| ((((a[i] - ma) / sa) - ((b[i] - mb) / sb)).abs(), i))
             .collect();
-        order.sort_by(|p, q| p.0.total_cmp(&q.0));
+        // Only which samples are the `keep` best matters, not their order.
+        order.select_nth_unstable_by(keep - 1, |p, q| p.0.total_cmp(&q.0));
         kept = order[..keep].iter().map(|&(_, i)| i).collect();
         let (ka, kb): (Vec<f32>, Vec<f32>) = kept.iter().map(|&i| (a[i], b[i])).unzip();
         best = best.max(ncc(&ka, &kb));
@@ -118,23 +119,24 @@ fn nudged(base: &View, p: &[f32; 5]) -> View {
 }
 
 /// Laplacian (value minus the mean of its 4 neighbours) of a side×side
-/// thumbnail at the interior samples whose whole neighbourhood is covered.
-fn laplacian(t: &[f32], coverage: Option<&[f32]>, side: usize) -> Vec<(usize, f32)> {
-    let mut out = Vec::new();
-    for y in 1..side - 1 {
-        for x in 1..side - 1 {
-            let i = y * side + x;
-            let nb = [i - 1, i + 1, i - side, i + side];
-            if let Some(c) = coverage {
-                if c[i] < 0.5 || nb.iter().any(|&j| c[j] < 0.5) {
-                    continue;
-                }
-            }
-            let m = nb.iter().map(|&j| t[j]).sum::<f32>() / 4.0;
-            out.push((i, t[i] - m));
-        }
-    }
-    out
+/// thumbnail at interior sample `i`.
+fn laplacian_at(t: &[f32], i: usize, side: usize) -> f32 {
+    t[i] - (t[i - 1] + t[i + 1] + t[i - side] + t[i + side]) / 4.0
+}
+
+/// The Laplacians of the aligned reference sample and of the photo's
+/// thumbnail at the interior samples whose whole neighbourhood is covered
+/// by the reference.
+fn detail_pairs(t: &[f32], coverage: &[f32], query: &[f32], side: usize) -> (Vec<f32>, Vec<f32>) {
+    (1..side - 1)
+        .flat_map(|y| (1..side - 1).map(move |x| y * side + x))
+        .filter(|&i| {
+            [i, i - 1, i + 1, i - side, i + side]
+                .iter()
+                .all(|&j| coverage[j] >= 0.5)
+        })
+        .map(|i| (laplacian_at(t, i, side), laplacian_at(query, i, side)))
+        .unzip()
 }
 
 /// How well a reference, aligned, explains a listing photo.
@@ -201,14 +203,7 @@ pub fn align(reference: &Plane, start: &View, query_thumb: &[f32]) -> Alignment 
     }
     let (t, coverage) =
         reference.sample_with_coverage(&nudged(start, &p), VERIFY_SIDE, VERIFY_SIDE);
-    let lt = laplacian(&t, Some(&coverage), VERIFY_SIDE);
-    let lq: std::collections::HashMap<usize, f32> = laplacian(query_thumb, None, VERIFY_SIDE)
-        .into_iter()
-        .collect();
-    let (a, b): (Vec<f32>, Vec<f32>) = lt
-        .iter()
-        .filter_map(|&(i, v)| lq.get(&i).map(|&w| (v, w)))
-        .unzip();
+    let (a, b) = detail_pairs(&t, &coverage, query_thumb, VERIFY_SIDE);
     Alignment {
         similarity: best,
         detail: robust_ncc(&a, &b, ROBUST_DROP),
