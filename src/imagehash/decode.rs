@@ -12,6 +12,7 @@
 //!   (decompression bombs), and a decoder panic is caught and reported as an
 //!   error naming the source, so one hostile file never takes a scan down.
 
+use super::jpeg_dc;
 use super::plane::{Plane, PLANE_MAX_SIDE_PX};
 use crate::error::{Error, Result};
 
@@ -71,6 +72,9 @@ pub fn decode(bytes: &[u8], source_name: &str) -> Result<Decoded> {
     }
     let result = std::panic::catch_unwind(|| {
         if bytes.starts_with(&[0xFF, 0xD8]) {
+            if let Some(d) = decode_jpeg_dc(bytes, source_name) {
+                return d;
+            }
             #[cfg(feature = "turbojpeg")]
             match decode_jpeg_turbo(bytes, source_name) {
                 Ok(d) => return Ok(d),
@@ -129,6 +133,27 @@ fn check_not_truncated(bytes: &[u8], source_name: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// The DC-only path ([`jpeg_dc`]) for the photos it handles (most
+/// marketplace JPEGs of 512 px a side or more); `None` when it declines, and
+/// a full decoder takes over (and words any error).
+fn decode_jpeg_dc(bytes: &[u8], source_name: &str) -> Option<Result<Decoded>> {
+    let limits = jpeg_dc::Limits {
+        max_side: MAX_DIMENSION_PX,
+        max_pixels: MAX_PIXELS,
+        min_eighth_side: JPEG_MIN_DECODED_SIDE_PX as u32,
+    };
+    let luma = jpeg_dc::luma_eighth(bytes, limits).ok()?;
+    if let Err(e) = check_not_truncated(bytes, source_name) {
+        return Some(Err(e));
+    }
+    let plane = Plane::from_interleaved(luma.eighth_width, luma.eighth_height, 1, &luma.pixels);
+    Some(Ok(Decoded {
+        width: luma.width,
+        height: luma.height,
+        plane: plane.reduced(PLANE_MAX_SIDE_PX),
+    }))
 }
 
 /// Most progressive scans libjpeg-turbo will decode (a file with

@@ -49,6 +49,7 @@
 pub mod decode;
 pub mod eval;
 pub mod hash;
+pub mod jpeg_dc;
 pub mod mih;
 pub mod plane;
 pub mod verify;
