@@ -216,8 +216,9 @@ fn every_colour_layout_matches_the_full_decoder() {
 fn the_image_crate_encoder_output_matches_too() {
     // What the benchmark, the evaluation and many tools write.
     let img = photo("horse.png", 800, 800);
-    let bytes = knockoff::imagehash::eval::encode(&img, knockoff::imagehash::eval::Encoding::Jpeg(85))
-        .expect("encode");
+    let bytes =
+        knockoff::imagehash::eval::encode(&img, knockoff::imagehash::eval::Encoding::Jpeg(85))
+            .expect("encode");
     let (mean, max) = compare(&bytes);
     assert!(mean < 1.0 && max <= 12.0, "mean {mean}, max {max}");
 }

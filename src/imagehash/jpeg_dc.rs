@@ -47,7 +47,7 @@ pub struct LumaEighth {
     pub pixels: Vec<u8>,
 }
 
-const LUT_BITS: u32 = 10;
+const LUT_BITS: u32 = 12;
 
 /// A canonical Huffman table with a lookup for short codes.
 #[derive(Clone)]
@@ -55,9 +55,11 @@ struct Huffman {
     /// For each `LUT_BITS`-bit prefix: `(code length, symbol)`, length 0 when
     /// the code is longer than the lookup.
     lut: Vec<(u8, u8)>,
-    /// For AC tables: for each prefix, how many bits to skip (code plus the
-    /// coefficient's magnitude bits, 0 when the code is longer than the
-    /// lookup) and how far the coefficient index advances (0 = end of block).
+    /// For AC tables: for each prefix, how many bits to skip and how far the
+    /// coefficient index advances (with [`EOB`] set when an end of block
+    /// comes last), over as many whole coefficients (code plus magnitude
+    /// bits) as the prefix holds, or the one whose code it holds; `(0, 0)`
+    /// when the code is longer than the lookup.
     skip: Vec<(u8, u8)>,
     /// `maxcode[l]`: the largest code of length `l` (or -1), for codes longer
     /// than the lookup.
@@ -69,7 +71,7 @@ struct Huffman {
 }
 
 impl Huffman {
-    fn new(counts: &[u8; 16], symbols: &[u8]) -> R<Huffman> {
+    fn new(counts: &[u8; 16], symbols: &[u8], ac: bool) -> R<Huffman> {
         let mut lut = vec![(0u8, 0u8); 1 << LUT_BITS];
         let mut maxcode = [-1i32; 18];
         let mut valoffset = [0i32; 17];
@@ -101,20 +103,11 @@ impl Huffman {
             code <<= 1;
         }
         maxcode[17] = i32::MAX; // sentinel: no code is that long
-        let skip = lut
-            .iter()
-            .map(|&(len, rs)| {
-                if len == 0 {
-                    return (0, 0);
-                }
-                let (run, size) = (rs >> 4, rs & 15);
-                match (run, size) {
-                    (15, 0) => (len, 16),
-                    (_, 0) => (len, 0),
-                    _ => (len + size, run + 1),
-                }
-            })
-            .collect();
+        let skip = if ac {
+            (0..1u32 << LUT_BITS).map(|p| skip_entry(&lut, p)).collect()
+        } else {
+            Vec::new()
+        };
         Ok(Huffman {
             lut,
             skip,
@@ -123,6 +116,39 @@ impl Huffman {
             symbols: symbols[..k].to_vec(),
         })
     }
+}
+
+/// Flag in a [`Huffman::skip`] advance: the block ends after these bits.
+const EOB: u8 = 0x80;
+
+/// One entry of [`Huffman::skip`] for the `LUT_BITS`-bit prefix `p`.
+fn skip_entry(lut: &[(u8, u8)], p: u32) -> (u8, u8) {
+    let (mut used, mut advance) = (0u32, 0u32);
+    loop {
+        let window = (p << used) & ((1 << LUT_BITS) - 1);
+        let (len, rs) = lut[window as usize];
+        let len = len as u32;
+        if len == 0 || used + len > LUT_BITS {
+            break;
+        }
+        let (run, size) = ((rs >> 4) as u32, (rs & 15) as u32);
+        if size == 0 && run != 15 {
+            // End of block: the rest of the block is zeros.
+            return ((used + len) as u8, advance as u8 | EOB);
+        }
+        let step = if size == 0 { 16 } else { run + 1 };
+        // A coefficient whose magnitude bits run past the prefix is only
+        // taken as the first one (its bits are skipped unseen).
+        if used > 0 && used + len + size > LUT_BITS {
+            break;
+        }
+        used += len + size;
+        advance += step;
+        if used >= LUT_BITS || advance >= 63 {
+            break;
+        }
+    }
+    (used as u8, advance as u8)
 }
 
 /// Reads entropy-coded bits MSB first, removing byte stuffing and stopping
@@ -159,7 +185,11 @@ impl<'a> Bits<'a> {
                 let take = (64 - self.nbits) / 8;
                 if take > 0 {
                     let bits = take * 8;
-                    let top = if bits == 64 { word } else { word >> (64 - bits) };
+                    let top = if bits == 64 {
+                        word
+                    } else {
+                        word >> (64 - bits)
+                    };
                     self.buf |= top << (64 - self.nbits - bits);
                     self.pos += take as usize;
                     self.nbits += bits;
@@ -256,7 +286,7 @@ impl<'a> Bits<'a> {
         }
     }
 
-    /// Steps over the AC coefficients of one block (from index `first`).
+    /// Steps over the AC coefficients of one block.
     #[inline]
     fn skip_ac(&mut self, h: &Huffman) -> R<()> {
         let mut k = 1u32;
@@ -265,12 +295,16 @@ impl<'a> Bits<'a> {
                 self.refill();
             }
             let (n, advance) = h.skip[self.peek(LUT_BITS) as usize];
-            if n != 0 {
+            let (eob, advance) = (advance & EOB != 0, (advance & !EOB) as u32);
+            // Several coefficients at once only while they all stay inside
+            // the block: a block filled to index 63 has no end-of-block
+            // code, and the next bits are already the next block's.
+            if n != 0 && (k + advance < 64 || (!eob && k + advance == 64)) {
                 self.consume(n as u32);
-                if advance == 0 {
+                if eob {
                     return Ok(());
                 }
-                k += advance as u32;
+                k += advance;
                 continue;
             }
             let rs = self.symbol(h)?;
@@ -444,7 +478,7 @@ pub fn luma_eighth(bytes: &[u8], limits: Limits) -> R<LumaEighth> {
                     if id > 3 || class > 1 || total > 256 {
                         return Err(Unsupported("bad Huffman table"));
                     }
-                    let table = Some(Huffman::new(&counts, symbols)?);
+                    let table = Some(Huffman::new(&counts, symbols, class == 1)?);
                     if class == 0 {
                         dc_tables[id] = table;
                     } else {
@@ -471,14 +505,13 @@ pub fn luma_eighth(bytes: &[u8], limits: Limits) -> R<LumaEighth> {
             }
             0xDD => restart_interval = be16(seg, 0)?,
             0xE0 => jfif |= seg.starts_with(b"JFIF\0"),
-            0xEE => {
-                if seg.starts_with(b"Adobe") && seg.len() >= 12 {
-                    adobe_transform = Some(seg[11]);
-                }
+            0xEE if seg.starts_with(b"Adobe") && seg.len() >= 12 => {
+                adobe_transform = Some(seg[11]);
             }
             0xDA => {
-                let (width, height, progressive, comps) =
-                    frame.as_ref().ok_or(Unsupported("scan before frame header"))?;
+                let (width, height, progressive, comps) = frame
+                    .as_ref()
+                    .ok_or(Unsupported("scan before frame header"))?;
                 let ns = *seg.first().ok_or(Unsupported("truncated scan header"))? as usize;
                 let mut scan = Vec::with_capacity(ns);
                 for i in 0..ns {
@@ -498,9 +531,10 @@ pub fn luma_eighth(bytes: &[u8], limits: Limits) -> R<LumaEighth> {
                 let spectral = seg
                     .get(1 + 2 * ns..4 + 2 * ns)
                     .ok_or(Unsupported("truncated scan header"))?;
-                let (ss, se, ah, al) = (spectral[0], spectral[1], spectral[2] >> 4, spectral[2] & 15);
-                let wanted = scan.iter().any(|c| c.index == 0)
-                    && (!*progressive || (ss == 0 && ah == 0));
+                let (ss, se, ah, al) =
+                    (spectral[0], spectral[1], spectral[2] >> 4, spectral[2] & 15);
+                let wanted =
+                    scan.iter().any(|c| c.index == 0) && (!*progressive || (ss == 0 && ah == 0));
                 if !wanted {
                     pos = skip_entropy_data(bytes, pos);
                     continue;
@@ -521,9 +555,15 @@ pub fn luma_eighth(bytes: &[u8], limits: Limits) -> R<LumaEighth> {
                 let scan_tables = scan
                     .iter()
                     .map(|c| {
-                        let dc = dc_tables[c.dc].as_ref().ok_or(Unsupported("missing DC table"))?;
+                        let dc = dc_tables[c.dc]
+                            .as_ref()
+                            .ok_or(Unsupported("missing DC table"))?;
                         let ac = if decode_ac {
-                            Some(ac_tables[c.ac].as_ref().ok_or(Unsupported("missing AC table"))?)
+                            Some(
+                                ac_tables[c.ac]
+                                    .as_ref()
+                                    .ok_or(Unsupported("missing AC table"))?,
+                            )
                         } else {
                             None
                         };
@@ -663,7 +703,10 @@ fn decode_scan(
                         }
                         if index == 0 {
                             let (row, col) = if g.interleaved {
-                                (my * c.v as usize + by as usize, mx * c.h as usize + bx as usize)
+                                (
+                                    my * c.v as usize + by as usize,
+                                    mx * c.h as usize + bx as usize,
+                                )
                             } else {
                                 (my, mx)
                             };
