@@ -14,8 +14,8 @@
 //!
 //! # How matching tolerates edits
 //! A listing photo is hashed once or twice (whole, trimmed), and when its
-//! pixels are at hand its central 80% is looked up too, for references
-//! the whole photo did not reach ([`CENTRE_CROP`]:
+//! pixels are at hand the central 80% of each is looked up too, for
+//! references the whole photo did not reach ([`CENTRE_CROP`]:
 //! a copy rotated on its own canvas, or padded and then rotated, keeps an
 //! intact centre). The tolerance
 //! is paid for on the reference side instead: each official photo is
@@ -489,22 +489,31 @@ impl ReferenceIndex {
         // a border trimming cannot find, but their centres are intact and
         // land near a reference variant cropped by as much. Such a find is
         // verified against the whole photo, from the variant's view
-        // widened back by as much as the centre was cut.
+        // widened back by as much as the centre was cut. When a border was
+        // trimmed, the trimmed part's centre is looked up too (padding and
+        // a rotation or a banner together leave the trim the rotated photo
+        // with pad-coloured corners, or stop it at the banner).
         // Only for references the whole and trimmed photo did not reach:
         // when they did, their finds say better what the copy went through.
         if let Some(p) = q.plane {
             let reached: std::collections::HashSet<u32> = nearest.keys().map(|k| k.0).collect();
             let c = CENTRE_CROP;
-            let centre = HashPair::of_view(p, &View::of(p.full_rect().cropped(c, c, c, c)));
-            for (id, distance) in self.index.within(centre.as_u128(), radius) {
-                let entry = &self.entries[id as usize];
-                if entry.view.is_some() && !reached.contains(&entry.reference) {
-                    let edits = entry.kind.edits() + 1;
-                    offer(
-                        &mut nearest,
-                        (entry.reference, false),
-                        (distance, edits, id as usize, true),
-                    );
+            let mut rects = vec![(false, p.full_rect())];
+            if q.hashes.trimmed.is_some() {
+                rects.extend(p.trimmed_rect().map(|r| (true, r)));
+            }
+            for (query_trimmed, rect) in rects {
+                let centre = HashPair::of_view(p, &View::of(rect.cropped(c, c, c, c)));
+                for (id, distance) in self.index.within(centre.as_u128(), radius) {
+                    let entry = &self.entries[id as usize];
+                    if entry.view.is_some() && !reached.contains(&entry.reference) {
+                        let edits = entry.kind.edits() + 1 + query_trimmed as u32;
+                        offer(
+                            &mut nearest,
+                            (entry.reference, query_trimmed),
+                            (distance, edits, id as usize, true),
+                        );
+                    }
                 }
             }
         }
