@@ -97,6 +97,29 @@ pub struct Store {
     blobs: sled::Tree,
 }
 
+/// How long [`Store::open`] waits for another handle to let go of the
+/// store: sled releases its file lock from a background thread shortly
+/// after the last handle is dropped, so a store closed a moment ago (a scan
+/// that just ended, then an export) can still be locked for an instant.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+fn open_waiting_for_lock(path: &Path) -> std::result::Result<sled::Db, sled::Error> {
+    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    loop {
+        match sled::open(path) {
+            Err(e) if is_lock_error(&e) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// sled reports a held lock as an I/O error of kind `Other` with this text.
+fn is_lock_error(e: &sled::Error) -> bool {
+    matches!(e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
+}
+
 impl Store {
     /// Opens (or creates) the store at `DIR/store`.
     pub fn open(data_dir: &Path) -> Result<Store> {
@@ -106,7 +129,15 @@ impl Store {
             path: path.clone(),
             message: e.to_string(),
         };
-        let db = sled::open(&path).map_err(err)?;
+        let db = open_waiting_for_lock(&path).map_err(|e| match e {
+            e if is_lock_error(&e) => Error::Store {
+                path: path.clone(),
+                message: format!(
+                    "in use by another knockoff process (a running daemon or scan?): {e}"
+                ),
+            },
+            e => err(e),
+        })?;
         let store = Store {
             listings: db.open_tree("listings").map_err(err)?,
             findings: db.open_tree("findings").map_err(err)?,
@@ -372,4 +403,30 @@ fn diff(old: &Listing, new: &Listing, at: DateTime<Utc>) -> Vec<Change> {
     let seller = |l: &Listing| l.seller.name.clone().unwrap_or_default();
     check("seller", seller(old), seller(new));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_waits_for_a_store_just_closed_and_names_one_still_in_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Store::open(dir.path()).unwrap();
+        // Let go of it a moment later, as a scan that just ended does.
+        let closer = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            drop(first);
+        });
+        let second = Store::open(dir.path()).expect("waits for the lock");
+        closer.join().unwrap();
+        // Held for longer than the wait: a clear error naming the store.
+        let msg = match Store::open(dir.path()) {
+            Ok(_) => panic!("opened a store still in use"),
+            Err(e) => e.to_string(),
+        };
+        assert!(msg.contains("in use by another knockoff process"), "{msg}");
+        assert!(msg.contains("store"), "{msg}");
+        drop(second);
+    }
 }
