@@ -368,6 +368,8 @@ impl<'a> Scanner<'a> {
                 distance: m.distance,
                 bits: m.bits,
                 transform: m.transform,
+                similarity: m.similarity,
+                detail: m.detail,
             }),
             Ok(_) => PhotoResult::NoMatch,
             Err(e) => PhotoResult::Failed(e.to_string()),
@@ -437,6 +439,8 @@ impl<'a> Scanner<'a> {
                             bits: p.bits,
                             is_match: true,
                             transform: p.transform.clone(),
+                            similarity: p.similarity,
+                            detail: p.detail,
                         },
                     )
                 })

@@ -89,6 +89,22 @@ pub struct PhotoEvidence {
     pub bits: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transform: Option<String>,
+    /// Correlation of grey levels after aligning the official photo to the
+    /// listing photo (1.0 = identical up to brightness and contrast).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<f32>,
+    /// Correlation of fine detail at that alignment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<f32>,
+}
+
+/// "; aligned: grey levels 0.981, fine detail 0.953" when the second stage
+/// compared the photos, else "".
+pub fn alignment_note(similarity: Option<f32>, detail: Option<f32>) -> String {
+    match (similarity, detail) {
+        (Some(s), Some(d)) => format!("; aligned: grey levels {s:.3}, fine detail {d:.3}"),
+        _ => String::new(),
+    }
 }
 
 /// Everything the scan concluded about one listing.
@@ -222,16 +238,18 @@ pub fn score(listing: &Listing, ev: &Evidence) -> (u32, Verdict, Vec<Signal>) {
             .as_ref()
             .map(|t| format!(", {t}"))
             .unwrap_or_default();
+        let aligned = alignment_note(m.similarity, m.detail);
         signals.push(Signal {
             kind: SignalKind::Photo,
             points: 40,
             reason: format!(
-                "photo matches official image {} (distance {}/{}{transform})",
+                "photo matches official image {} (distance {}/{}{transform}{aligned})",
                 m.reference, m.distance, m.bits
             ),
             evidence: serde_json::json!({
                 "url": url, "sha256": sha, "reference": m.reference,
                 "distance": m.distance, "bits": m.bits, "transform": m.transform,
+                "similarity": m.similarity, "detail": m.detail,
             }),
         });
     }
@@ -374,6 +392,8 @@ mod tests {
                 bits: 64,
                 is_match: true,
                 transform: None,
+                similarity: Some(0.991),
+                detail: Some(0.962),
             },
         )
     }
@@ -395,7 +415,13 @@ mod tests {
             reasons.contains(&"price 3.20 USD is 92% below MSRP 39.00"),
             "{reasons:?}"
         );
-        assert!(reasons.contains(&"photo matches official image espresso-cup.jpg (distance 4/64)"));
+        assert!(
+            reasons.contains(
+                &"photo matches official image espresso-cup.jpg \
+                  (distance 4/64; aligned: grey levels 0.991, fine detail 0.962)"
+            ),
+            "{reasons:?}"
+        );
         assert!(reasons.contains(&"seller \"Shop\" not on authorized list"));
     }
 

@@ -159,6 +159,8 @@ impl Fixture {
                 distance: 3,
                 bits: 128,
                 transform: Some("mirrored".into()),
+                similarity: Some(0.99),
+                detail: Some(0.95),
             });
         }
         let listing = Listing {

@@ -465,6 +465,8 @@ certificate = "certificates/cn.pdf"
             distance: 4,
             bits: 128,
             transform: Some("mirrored".into()),
+            similarity: Some(0.987),
+            detail: Some(0.941),
         }
     }
 

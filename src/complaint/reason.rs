@@ -69,8 +69,14 @@ fn photo_en(p: &PhotoEvidence) -> String {
         .as_deref()
         .map(|t| format!(", {t}"))
         .unwrap_or_default();
+    let aligned = match (p.similarity, p.detail) {
+        (Some(s), Some(d)) => format!(
+            "; aligned to it, the two correlate at {s:.3} in grey levels and {d:.3} in fine detail, 1 being identical"
+        ),
+        _ => String::new(),
+    };
     format!(
-        "listing photo {} copies official photo {} (perceptual-hash Hamming distance {}/{}{t})",
+        "listing photo {} copies official photo {} (perceptual-hash Hamming distance {}/{}{t}{aligned})",
         p.url, p.reference, p.distance, p.bits
     )
 }
@@ -81,8 +87,14 @@ fn photo_zh(p: &PhotoEvidence) -> String {
         .as_deref()
         .map(|t| format!("，{t}"))
         .unwrap_or_default();
+    let aligned = match (p.similarity, p.detail) {
+        (Some(s), Some(d)) => {
+            format!("；对齐后灰度相关系数{s:.3}，细节相关系数{d:.3}（1为完全相同）")
+        }
+        _ => String::new(),
+    };
     format!(
-        "商品图片{}复制了官方图片{}（感知哈希汉明距离{}/{}{t}）",
+        "商品图片{}复制了官方图片{}（感知哈希汉明距离{}/{}{t}{aligned}）",
         p.url, p.reference, p.distance, p.bits
     )
 }
@@ -401,7 +413,8 @@ analysis_report = "reports/fto-2026.pdf"
             "US registration 6123456",
             "Nice classes 16, 21, 28",
             "\"Auorra\" (fuzzy, 1 edit)",
-            "official photo espresso-cup.jpg (perceptual-hash Hamming distance 4/128, mirrored)",
+            "official photo espresso-cup.jpg (perceptual-hash Hamming distance 4/128, mirrored; \
+             aligned to it, the two correlate at 0.987 in grey levels and 0.941 in fine detail",
             "\"replica\", \"高仿\"",
             "the price 3.10 USD is 92% below the MSRP of 39.00 USD",
             "written \"Auorra\" instead of \"AURORA\"",

@@ -10,6 +10,7 @@
 //! framed in red. Encoding is PNG with fixed settings: same inputs, same
 //! bytes.
 
+use crate::score::PhotoEvidence;
 use image::imageops::FilterType;
 use image::{DynamicImage, GrayImage, Rgb, RgbImage};
 use serde::Serialize;
@@ -34,6 +35,12 @@ pub struct Comparison {
     pub distance: u32,
     pub bits: u32,
     pub transform: Option<String>,
+    /// The second stage's correlations after alignment (grey levels, fine
+    /// detail), when the scan compared the photos' pixels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<f32>,
     /// The matched region in the official photo's pixels: x, y, width,
     /// height.
     pub region: [u32; 4],
@@ -45,12 +52,11 @@ pub struct Comparison {
 pub fn side_by_side(
     official_bytes: &[u8],
     listing_bytes: &[u8],
-    official_name: &str,
-    listing_url: &str,
-    distance: u32,
-    bits: u32,
-    transform: Option<&str>,
+    photo: &PhotoEvidence,
 ) -> Result<(Vec<u8>, Comparison), String> {
+    let (official_name, listing_url) = (photo.reference.as_str(), photo.url.as_str());
+    let (distance, bits) = (photo.distance, photo.bits);
+    let transform = photo.transform.as_deref();
     let official = image::load_from_memory(official_bytes)
         .map_err(|e| format!("official photo {official_name}: {e}"))?;
     let listing = image::load_from_memory(listing_bytes)
@@ -75,6 +81,12 @@ pub fn side_by_side(
             "HAMMING DISTANCE {distance}/{bits}   TRANSFORM: {}",
             transform.unwrap_or("none")
         ),
+        match (photo.similarity, photo.detail) {
+            (Some(s), Some(d)) => {
+                format!("ALIGNED: GREY LEVELS CORRELATE {s:.3}, FINE DETAIL {d:.3} (1 = IDENTICAL)")
+            }
+            _ => "ALIGNED: NOT COMPARED PIXEL BY PIXEL".to_string(),
+        },
         if located {
             format!(
                 "MATCHED REGION (RED): X={} Y={} W={} H={} OF {}X{}",
@@ -152,6 +164,8 @@ pub fn side_by_side(
             distance,
             bits,
             transform: transform.map(str::to_string),
+            similarity: photo.similarity,
+            detail: photo.detail,
             region,
             region_located: located,
         },
@@ -417,11 +431,25 @@ mod tests {
         })
     }
 
+    fn evidence(official: &str, url: &str, transform: Option<&str>) -> PhotoEvidence {
+        PhotoEvidence {
+            url: url.into(),
+            sha256: "ab".repeat(32),
+            reference: official.into(),
+            distance: 3,
+            bits: 128,
+            transform: transform.map(str::to_string),
+            similarity: Some(0.987),
+            detail: Some(0.941),
+        }
+    }
+
     #[test]
     fn whole_image_region_and_stable_bytes() {
         let a = png(&picture(160, 120));
-        let (one, info) = side_by_side(&a, &a, "cup.jpg", "https://x/1.jpg", 3, 128, None).unwrap();
-        let (two, _) = side_by_side(&a, &a, "cup.jpg", "https://x/1.jpg", 3, 128, None).unwrap();
+        let (one, info) =
+            side_by_side(&a, &a, &evidence("cup.jpg", "https://x/1.jpg", None)).unwrap();
+        let (two, _) = side_by_side(&a, &a, &evidence("cup.jpg", "https://x/1.jpg", None)).unwrap();
         assert_eq!(one, two, "same inputs, same PNG bytes");
         assert_eq!(info.region, [0, 0, 160, 120]);
         assert!(!info.region_located);
@@ -436,11 +464,7 @@ mod tests {
         let (_, info) = side_by_side(
             &png(&full),
             &png(&crop),
-            "o.png",
-            "l",
-            9,
-            128,
-            Some("cropped"),
+            &evidence("o.png", "l", Some("cropped")),
         )
         .unwrap();
         assert!(info.region_located);
@@ -455,8 +479,12 @@ mod tests {
     #[test]
     fn undecodable_photo_is_an_error_naming_it() {
         let a = png(&picture(20, 20));
-        let err =
-            side_by_side(&a, b"not an image", "o", "https://x/bad.jpg", 0, 128, None).unwrap_err();
+        let err = side_by_side(
+            &a,
+            b"not an image",
+            &evidence("o", "https://x/bad.jpg", None),
+        )
+        .unwrap_err();
         assert!(err.contains("https://x/bad.jpg"), "{err}");
     }
 

@@ -768,15 +768,7 @@ fn write_bundle(
         else {
             continue;
         };
-        match compare::side_by_side(
-            obytes,
-            lbytes,
-            &p.reference,
-            &p.url,
-            p.distance,
-            p.bits,
-            p.transform.as_deref(),
-        ) {
+        match compare::side_by_side(obytes, lbytes, p) {
             Ok((png, info)) => {
                 let rel = format!("comparison-{:02}.png", i + 1);
                 put(&rel, &png)?;

@@ -196,13 +196,14 @@ pub fn html(r: &ReportInput<'_>) -> String {
         ));
         for (path, cmp) in r.comparisons.get(i).map(Vec::as_slice).unwrap_or(&[]) {
             h.push_str(&format!(
-                "<p><img src=\"{}\" alt=\"official {} (left) beside listing photo (right)\"><br><span class=\"muted\">official {} vs listing photo, Hamming distance {}/{}{}</span></p>",
+                "<p><img src=\"{}\" alt=\"official {} (left) beside listing photo (right)\"><br><span class=\"muted\">official {} vs listing photo, Hamming distance {}/{}{}{}</span></p>",
                 esc(path),
                 esc(&cmp.official),
                 esc(&cmp.official),
                 cmp.distance,
                 cmp.bits,
-                cmp.transform.as_deref().map(|t| format!(", {}", esc(t))).unwrap_or_default()
+                cmp.transform.as_deref().map(|t| format!(", {}", esc(t))).unwrap_or_default(),
+                esc(&crate::score::alignment_note(cmp.similarity, cmp.detail)),
             ));
         }
         h.push_str(&format!(

@@ -1,11 +1,14 @@
 //! Decoding untrusted image bytes into a small grey [`Plane`], fast and
 //! under hard limits.
 //!
-//! * JPEG goes through `jpeg-decoder` with DCT-domain scaling: a hash needs
-//!   about 64 pixels a side, so an 800×800 photo is decoded at 1/8 scale
-//!   (100×100) and the inverse DCT does an eighth of the work. With the
-//!   `turbojpeg` feature, libjpeg-turbo does the same, to grey only, faster
-//!   (BENCHMARKS.md); jpeg-decoder stays the fallback for what it refuses.
+//! * A hash needs about 64 pixels a side, so JPEG is decoded in the DCT
+//!   domain at the smallest scale that keeps that many. At 1/8 scale (any
+//!   photo of 512 px a side or more) [`jpeg_dc`] reads the luma DC
+//!   coefficients and steps over the rest: no inverse DCT, no colour, about
+//!   2.5× jpeg-decoder's rate (BENCHMARKS.md). What it declines (smaller
+//!   photos, CMYK, arithmetic coding, damaged data) goes to libjpeg-turbo
+//!   with the optional `turbojpeg` feature, and to `jpeg-decoder` with DCT
+//!   scaling, which also words the error for a broken file.
 //! * Everything else (PNG, WebP, GIF, BMP) goes through `image` with
 //!   [`image::Limits`] set, then is area-reduced.
 //! * Declared dimensions are checked before any pixel buffer is allocated

@@ -2,10 +2,11 @@
 //! robust to what counterfeiters do to a copied photo.
 //!
 //! # How a photo is hashed
-//! 1. [`decode`]: untrusted bytes → a grey plane of at most 128 px a side,
+//! 1. [`decode`]: untrusted bytes → a grey plane of at most 64 px a side,
 //!    under hard limits ([`decode::MAX_DIMENSION_PX`], [`decode::MAX_PIXELS`],
 //!    [`decode::MAX_ALLOC_BYTES`]); JPEG is decoded at 1/2–1/8 scale in the
-//!    DCT domain, which is what makes hashing as fast as decoding.
+//!    DCT domain, at 1/8 from the DC coefficients alone ([`jpeg_dc`]),
+//!    which is what makes hashing as fast as decoding.
 //! 2. [`plane`]: uniform borders (padding, letterbox bars, plain studio
 //!    backgrounds) are found and trimmed.
 //! 3. [`hash`]: a 64-bit DCT pHash and a 64-bit dHash of the whole image and,
@@ -178,6 +179,10 @@ pub struct ImageMatch {
     /// The transform the match needed ("mirrored", "cropped",
     /// "after trimming border", ...), if any.
     pub transform: Option<String>,
+    /// The second stage's correlations after alignment (grey levels, fine
+    /// detail; 1.0 = identical), when both photos' pixels were compared.
+    pub similarity: Option<f32>,
+    pub detail: Option<f32>,
 }
 
 /// Which edit of a reference a variant stands for.
@@ -327,6 +332,8 @@ impl Candidate {
             bits: HashPair::BITS,
             is_match: self.is_match,
             transform: self.transform,
+            similarity: self.similarity,
+            detail: self.detail,
         }
     }
 
