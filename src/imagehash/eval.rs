@@ -568,7 +568,7 @@ pub fn evaluate(photos_dir: &Path, config: &EvalConfig) -> Result<EvalReport> {
         .map(|((name, _), bytes)| {
             let photo = photo_of(name);
             Ok(tile_index
-                .candidates_bytes(bytes, name)?
+                .all_candidates_bytes_except(bytes, name, name)?
                 .iter()
                 .filter(|m| &m.reference != name)
                 .map(|m| (photo_of(&m.reference) == photo, Score::of(m)))

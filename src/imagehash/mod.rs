@@ -353,6 +353,12 @@ impl Candidate {
 struct Query<'a> {
     hashes: &'a ImageHashes,
     plane: Option<&'a Plane>,
+    /// A reference left out of the lookup (the evaluation looks each tile
+    /// up in an index that holds it).
+    exclude: Option<u32>,
+    /// Verify every candidate reference, not only up to the first
+    /// confirmed one (to count false matches pair by pair).
+    exhaustive: bool,
 }
 
 /// An index of reference (official, or taken-down listing) photo hashes.
@@ -450,6 +456,12 @@ impl ReferenceIndex {
     }
 
     /// Number of indexed hashes (references × variants).
+    /// The 128-bit keys of every indexed variant (for measuring a linear
+    /// scan against the index).
+    pub fn variant_keys(&self) -> impl Iterator<Item = u128> + '_ {
+        (0..self.index.len() as u32).filter_map(|id| self.index.key(id))
+    }
+
     pub fn variant_count(&self) -> usize {
         self.entries.len()
     }
@@ -524,7 +536,10 @@ impl ReferenceIndex {
                 }
             }
         }
-        let mut found: Vec<_> = nearest.into_iter().collect();
+        let mut found: Vec<_> = nearest
+            .into_iter()
+            .filter(|((r, _), _)| Some(*r) != q.exclude)
+            .collect();
         found.sort_by_key(|&((r, t), (d, e, _, _))| (d, e, r, t));
 
         // The query's thumbnails, whole and trimmed, for the second stage.
@@ -553,6 +568,7 @@ impl ReferenceIndex {
 
         let mut best: std::collections::HashMap<u32, Candidate> = std::collections::HashMap::new();
         let mut verified_refs: Vec<u32> = Vec::new();
+        let mut confirmed = false;
         for ((reference, query_trimmed), (distance, _, id, via_centre)) in found {
             let entry = &self.entries[id];
             let start = entry.view.map(|v| {
@@ -573,8 +589,14 @@ impl ReferenceIndex {
                 .map(|(_, t)| t);
             let alignment = match (&self.planes[reference as usize], start, thumb) {
                 (Some(stored), Some(view), Some(thumb)) => {
+                    // Once a reference is confirmed, others nearer no more
+                    // in hash terms are not aligned: with a catalogue of
+                    // look-alike studio shots that is most of the cost of a
+                    // lookup (BENCHMARKS.md), and the closest confirmed
+                    // reference is the answer.
                     let may_verify = verified_refs.contains(&reference)
-                        || verified_refs.len() < MAX_VERIFIED_REFERENCES;
+                        || ((q.exhaustive || !confirmed)
+                            && verified_refs.len() < MAX_VERIFIED_REFERENCES);
                     if !may_verify {
                         continue;
                     }
@@ -596,6 +618,7 @@ impl ReferenceIndex {
                 Some(a) => a.similarity >= MATCH_SIMILARITY && a.detail >= MATCH_DETAIL,
                 None => distance <= MATCH_THRESHOLD,
             };
+            confirmed |= is_match && alignment.is_some();
             let cand = Candidate {
                 reference: self.names[reference as usize].clone(),
                 distance,
@@ -629,6 +652,8 @@ impl ReferenceIndex {
             &Query {
                 hashes,
                 plane: None,
+                exclude: None,
+                exhaustive: false,
             },
             radius,
         )
@@ -647,12 +672,38 @@ impl ReferenceIndex {
 
     /// All candidates for a photo's bytes, with the second stage.
     pub fn candidates_bytes(&self, bytes: &[u8], source_name: &str) -> Result<Vec<Candidate>> {
+        self.lookup_bytes(bytes, source_name, None, false)
+    }
+
+    /// Every candidate for a photo's bytes, each verified (a lookup
+    /// otherwise stops aligning other references once one is confirmed),
+    /// with the reference named `exclude` left out as if it were not in the
+    /// index: how the evaluation counts false matches pair by pair.
+    pub fn all_candidates_bytes_except(
+        &self,
+        bytes: &[u8],
+        source_name: &str,
+        exclude: &str,
+    ) -> Result<Vec<Candidate>> {
+        self.lookup_bytes(bytes, source_name, Some(exclude), true)
+    }
+
+    fn lookup_bytes(
+        &self,
+        bytes: &[u8],
+        source_name: &str,
+        exclude: Option<&str>,
+        exhaustive: bool,
+    ) -> Result<Vec<Candidate>> {
         let d = decode::decode(bytes, source_name)?;
         let hashes = hash_plane(d.width, d.height, &d.plane);
+        let exclude = exclude.and_then(|n| self.names.iter().position(|m| m == n));
         Ok(self.candidates(
             &Query {
                 hashes: &hashes,
                 plane: Some(&d.plane),
+                exclude: exclude.map(|i| i as u32),
+                exhaustive,
             },
             SEARCH_RADIUS,
         ))
