@@ -26,8 +26,11 @@
 //! part. A copy that was cropped 7% at the left and mirrored lands within a
 //! few bits of the "mirrored, cropped" variant. Resizing, recompression,
 //! format change, colour shifts and overlays are absorbed by the hash
-//! itself. Variants live in a [`mih::MultiIndex`] (multi-index hashing),
-//! so a lookup costs the same at ten references or ten thousand.
+//! itself. Variants live in a [`mih::MultiIndex`]: lookups at a tight
+//! radius (references known by hashes alone) probe its multi-index tables;
+//! the wide first-stage radius scans its contiguous keys, which measured
+//! 8-10× faster at that radius (about 1 ms a lookup at 500 references,
+//! 315,000 variants; `cargo bench --bench index_scale`, BENCHMARKS.md).
 //!
 //! # Second stage and thresholds
 //! References whose nearest variant is within [`SEARCH_RADIUS`] (39 of 128
