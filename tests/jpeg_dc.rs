@@ -306,3 +306,35 @@ proptest! {
         let _ = decode::decode(&bytes, "damaged.jpg");
     }
 }
+
+#[test]
+fn real_jpegs_in_seeds_agree_with_the_full_decoder() {
+    // JPEGs written by other encoders than ours (the public-domain photos
+    // of seeds/photos, the listing photos of seeds/images): every one the
+    // DC path accepts must agree with jpeg-decoder.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
+    let mut accepted = Vec::new();
+    for sub in ["photos", "images"] {
+        for entry in std::fs::read_dir(root.join(sub)).expect("seed folder") {
+            let path = entry.expect("entry").path();
+            if path.extension().and_then(|e| e.to_str()) != Some("jpg") {
+                continue;
+            }
+            let bytes = std::fs::read(&path).expect("read seed");
+            if luma_eighth(&bytes, LIMITS).is_err() {
+                continue;
+            }
+            let (mean, max) = compare(&bytes);
+            assert!(
+                mean < 1.0 && max <= 12.0,
+                "{}: mean {mean}, max {max}",
+                path.display()
+            );
+            accepted.push(path);
+        }
+    }
+    assert!(
+        accepted.len() >= 5,
+        "the DC path took too few seed JPEGs: {accepted:?}"
+    );
+}
