@@ -694,9 +694,7 @@ fn decode_scan(
                         if s > 15 {
                             return Err(Unsupported("bad DC magnitude"));
                         }
-                        if bits.nbits < 16 {
-                            bits.refill();
-                        }
+                        // (At least 16 bits are left: 32 were buffered.)
                         pred[index] = pred[index].wrapping_add(bits.receive_extend(s));
                         if let Some(ac) = ac {
                             bits.skip_ac(ac)?;

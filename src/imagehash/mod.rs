@@ -592,8 +592,8 @@ impl ReferenceIndex {
                 .map(|(_, t)| t);
             let alignment = match (&self.planes[reference as usize], start, thumb) {
                 (Some(stored), Some(view), Some(thumb)) => {
-                    // Once a reference is confirmed, others nearer no more
-                    // in hash terms are not aligned: with a catalogue of
+                    // Once a reference is confirmed, the others (no nearer
+                    // in hash terms) are not aligned: with a catalogue of
                     // look-alike studio shots that is most of the cost of a
                     // lookup (BENCHMARKS.md), and the closest confirmed
                     // reference is the answer.
