@@ -67,6 +67,9 @@ pub struct TransformRecall {
     /// and the scores of the other candidates.
     #[serde(skip)]
     pub scores: Vec<(Option<Score>, Vec<Score>)>,
+    /// The photo each trial copied (parallel to `scores`).
+    #[serde(skip)]
+    pub photos: Vec<String>,
 }
 
 /// The second stage's two numbers for one candidate (see
@@ -90,6 +93,17 @@ impl Score {
     pub fn passes(&self, t: Score) -> bool {
         self.similarity >= t.similarity && self.detail >= t.detail
     }
+}
+
+/// Whether a trial counts as found at threshold `thr`: its own original
+/// matches and no other reference matches better.
+fn trial_found(right: Option<Score>, others: &[Score], thr: Score) -> bool {
+    right.is_some_and(|r| {
+        r.passes(thr)
+            && others
+                .iter()
+                .all(|o| !o.passes(thr) || o.similarity <= r.similarity)
+    })
 }
 
 /// Photo a tile was cut from ("brick.png#1,2" → "brick.png").
@@ -513,6 +527,7 @@ pub fn evaluate(photos_dir: &Path, config: &EvalConfig) -> Result<EvalReport> {
             let name = chain.iter().map(|e| e.name).collect::<Vec<_>>().join(" + ");
             let mut rng = Rng::new(0x5EED ^ (ci as u64) << 20);
             let mut scores = Vec::new();
+            let mut trial_photos = Vec::new();
             for (pname, img) in &photos {
                 for _ in 0..config.draws {
                     let bytes = make_copy(img, chain, &mut rng)?;
@@ -524,6 +539,7 @@ pub fn evaluate(photos_dir: &Path, config: &EvalConfig) -> Result<EvalReport> {
                         .map(Score::of)
                         .collect();
                     scores.push((right, others));
+                    trial_photos.push(pname.clone());
                 }
             }
             Ok(TransformRecall {
@@ -532,6 +548,7 @@ pub fn evaluate(photos_dir: &Path, config: &EvalConfig) -> Result<EvalReport> {
                 found: 0,
                 recall: 0.0,
                 scores,
+                photos: trial_photos,
             })
         })
         .collect::<Result<_>>()?;
@@ -590,14 +607,7 @@ pub fn evaluate(photos_dir: &Path, config: &EvalConfig) -> Result<EvalReport> {
     let found_at = |t: &TransformRecall, thr: Score| {
         t.scores
             .iter()
-            .filter(|(right, others)| {
-                right.is_some_and(|r| {
-                    r.passes(thr)
-                        && others
-                            .iter()
-                            .all(|o| !o.passes(thr) || o.similarity <= r.similarity)
-                })
-            })
+            .filter(|(right, others)| trial_found(*right, others, thr))
             .count()
     };
     let false_at = |thr: Score, same: bool| {
@@ -719,6 +729,34 @@ pub fn print_report(r: &EvalReport, out: &mut dyn Write) -> Result<()> {
             not_candidate,
             median
         ));
+    }
+    let chosen = Score {
+        similarity: r.threshold,
+        detail: r.detail_threshold,
+    };
+    let below: Vec<&TransformRecall> = r
+        .transforms
+        .iter()
+        .filter(|t| t.recall < RECALL_TARGET)
+        .collect();
+    if !below.is_empty() {
+        s.push_str("\nmisses of the transforms under target (photo: why):\n");
+    }
+    for t in below {
+        s.push_str(&format!("  {}\n", t.transform));
+        for ((right, others), photo) in t.scores.iter().zip(&t.photos) {
+            if trial_found(*right, others, chosen) {
+                continue;
+            }
+            let why = match right {
+                None => "not within the hash radius".to_string(),
+                Some(r) if r.passes(chosen) => {
+                    format!("another reference scored higher than {:.3}", r.similarity)
+                }
+                Some(r) => format!("similarity {:.3}, detail {:.3}", r.similarity, r.detail),
+            };
+            s.push_str(&format!("    {photo}: {why}\n"));
+        }
     }
     s.push_str(&format!(
         "\nfalse matches: {} of {} unrelated pairs ({:.2e})\n\
