@@ -72,13 +72,16 @@ pub struct TransformRecall {
     pub photos: Vec<String>,
 }
 
-/// The second stage's two numbers for one candidate (see
-/// [`super::verify::Alignment`]); as a threshold, the least of each that
-/// matches.
+/// The second stage's numbers for one candidate (see
+/// [`super::verify::Alignment`]); as a threshold, the least similarity
+/// and detail that match (`texture` unused; a textured reference needs
+/// less detail, see [`super::detail_threshold`]).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Score {
     pub similarity: f32,
     pub detail: f32,
+    #[serde(skip)]
+    pub texture: f32,
 }
 
 impl Score {
@@ -86,12 +89,14 @@ impl Score {
         Score {
             similarity: c.similarity.unwrap_or(0.0),
             detail: c.detail.unwrap_or(0.0),
+            texture: c.texture.unwrap_or(0.0),
         }
     }
 
     /// Whether this score matches at threshold `t`.
     pub fn passes(&self, t: Score) -> bool {
-        self.similarity >= t.similarity && self.detail >= t.detail
+        self.similarity >= t.similarity
+            && self.detail >= super::detail_threshold(t.detail, self.texture)
     }
 }
 
@@ -142,6 +147,9 @@ pub struct EvalReport {
     pub unrelated_pairs: usize,
     pub false_matches: usize,
     pub false_match_rate: f64,
+    /// Each false match at the chosen thresholds: "tile ~ reference" and
+    /// its scores.
+    pub false_match_pairs: Vec<String>,
     /// Ordered pairs of distinct tiles of one photo, and how many of them
     /// matched: reported, not counted as false (tiles of one brick wall
     /// are the same pattern).
@@ -576,10 +584,9 @@ pub fn evaluate(photos_dir: &Path, config: &EvalConfig) -> Result<EvalReport> {
     for ((name, _), bytes) in tiles.iter().zip(&tile_bytes) {
         tile_index.add_bytes(name, bytes)?;
     }
-    // Similarity of every unrelated pair that reached the second stage.
-    // (both tiles from one photo, score) of every pair that reached the
-    // second stage.
-    let near: Vec<(bool, Score)> = tiles
+    // (both tiles from one photo, score, "tile ~ reference") of every pair
+    // that reached the second stage.
+    let near: Vec<(bool, Score, String)> = tiles
         .par_iter()
         .zip(tile_bytes.par_iter())
         .map(|((name, _), bytes)| {
@@ -588,8 +595,14 @@ pub fn evaluate(photos_dir: &Path, config: &EvalConfig) -> Result<EvalReport> {
                 .all_candidates_bytes_except(bytes, name, name)?
                 .iter()
                 .filter(|m| &m.reference != name)
-                .map(|m| (photo_of(&m.reference) == photo, Score::of(m)))
-                .collect::<Vec<(bool, Score)>>())
+                .map(|m| {
+                    (
+                        photo_of(&m.reference) == photo,
+                        Score::of(m),
+                        format!("{name} ~ {}", m.reference),
+                    )
+                })
+                .collect::<Vec<_>>())
         })
         .collect::<Result<Vec<_>>>()?
         .into_iter()
@@ -612,7 +625,7 @@ pub fn evaluate(photos_dir: &Path, config: &EvalConfig) -> Result<EvalReport> {
     };
     let false_at = |thr: Score, same: bool| {
         near.iter()
-            .filter(|(s, score)| *s == same && score.passes(thr))
+            .filter(|(s, score, _)| *s == same && score.passes(thr))
             .count()
     };
     let row = |thr: Score| {
@@ -648,6 +661,7 @@ pub fn evaluate(photos_dir: &Path, config: &EvalConfig) -> Result<EvalReport> {
     let chosen = Score {
         similarity: MATCH_SIMILARITY,
         detail: MATCH_DETAIL,
+        texture: 0.0,
     };
     let sweep: Vec<ThresholdRow> = (70..=99)
         .map(|pct| {
@@ -668,7 +682,13 @@ pub fn evaluate(photos_dir: &Path, config: &EvalConfig) -> Result<EvalReport> {
     let grid: Vec<ThresholdRow> = [0.85f32, 0.90, 0.93, 0.95, 0.97]
         .iter()
         .flat_map(|&similarity| {
-            [0.80f32, 0.85, 0.90, 0.95].map(|detail| row(Score { similarity, detail }))
+            [0.80f32, 0.85, 0.90, 0.95].map(|detail| {
+                row(Score {
+                    similarity,
+                    detail,
+                    texture: 0.0,
+                })
+            })
         })
         .collect();
     for t in &mut transforms {
@@ -690,6 +710,16 @@ pub fn evaluate(photos_dir: &Path, config: &EvalConfig) -> Result<EvalReport> {
         false_match_rate,
         same_photo_pairs,
         same_photo_matches: false_at(chosen, true),
+        false_match_pairs: near
+            .iter()
+            .filter(|(same, score, _)| !same && score.passes(chosen))
+            .map(|(_, score, pair)| {
+                format!(
+                    "{pair}: similarity {:.3}, detail {:.3}, {:.1} independent samples",
+                    score.similarity, score.detail, score.texture
+                )
+            })
+            .collect(),
         sweep,
         detail_sweep,
         grid,
@@ -733,6 +763,7 @@ pub fn print_report(r: &EvalReport, out: &mut dyn Write) -> Result<()> {
     let chosen = Score {
         similarity: r.threshold,
         detail: r.detail_threshold,
+        texture: 0.0,
     };
     let below: Vec<&TransformRecall> = r
         .transforms
@@ -753,7 +784,10 @@ pub fn print_report(r: &EvalReport, out: &mut dyn Write) -> Result<()> {
                 Some(r) if r.passes(chosen) => {
                     format!("another reference scored higher than {:.3}", r.similarity)
                 }
-                Some(r) => format!("similarity {:.3}, detail {:.3}", r.similarity, r.detail),
+                Some(r) => format!(
+                    "similarity {:.3}, detail {:.3}, {:.1} independent samples",
+                    r.similarity, r.detail, r.texture
+                ),
             };
             s.push_str(&format!("    {photo}: {why}\n"));
         }
@@ -767,6 +801,9 @@ pub fn print_report(r: &EvalReport, out: &mut dyn Write) -> Result<()> {
         r.same_photo_matches,
         r.same_photo_pairs
     ));
+    for pair in &r.false_match_pairs {
+        s.push_str(&format!("  false match: {pair}\n"));
+    }
     let table = |title: &str, rows: &[ThresholdRow], s: &mut String| {
         s.push_str(&format!("\n{title}:\n"));
         s.push_str(&format!(

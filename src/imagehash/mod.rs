@@ -41,12 +41,16 @@
 //! rest): the grey levels ([`MATCH_SIMILARITY`], 0.93) and the fine detail,
 //! Laplacians ([`MATCH_DETAIL`], 0.85). A match needs both: grey levels
 //! alone let two smooth photos (a sky, a dark corner) pass as copies.
-//! References added from hashes alone ([`ReferenceIndex::add_hashes`])
+//! A textured reference view ([`TEXTURED_SAMPLES`] or more independent
+//! samples, [`verify::independent_samples`]) needs less detail
+//! ([`TEXTURED_DETAIL`], 0.5): a texture cannot correlate at 0.93 in grey
+//! levels by chance, and its finest detail is what resampling and
+//! re-encoding blur first. References added from hashes alone ([`ReferenceIndex::add_hashes`])
 //! match at a hash distance of at most [`MATCH_THRESHOLD`]. The numbers
 //! come from `knockoff eval-images` ([`run_eval`]) on 22 real photos;
 //! BENCHMARKS.md has the full table and the threshold sweeps. Measured
-//! honestly: every edit alone reaches >=97% recall, 30 of 36 pairs >=95%,
-//! the other pairs (padding, overlay, rotation and crop combined) 85-94%;
+//! honestly: every edit alone reaches >=97% recall, 31 of 36 pairs >=95%,
+//! the other pairs (padding, overlay, rotation and crop combined) 86-94%;
 //! 3 false matches in 37,422 pairs of tiles of different photos (8.0e-5,
 //! under the 1e-4 target).
 
@@ -86,6 +90,29 @@ pub const MATCH_SIMILARITY: f32 = 0.93;
 /// [`verify::Alignment::detail`]). Chosen from the evaluation with
 /// [`MATCH_SIMILARITY`].
 pub const MATCH_DETAIL: f32 = 0.85;
+
+/// Effective number of independent samples of the aligned 32×32 reference
+/// view (see [`verify::independent_samples`]) from which a reference counts
+/// as textured. In the evaluation, smooth tiles (skies, dark backgrounds)
+/// that correlate with strangers hold 1-4; textured copies that lost
+/// their fine detail to a banner or a rotation hold 8-25.
+pub const TEXTURED_SAMPLES: f32 = 8.0;
+
+/// Detail correlation a textured reference needs instead of
+/// [`MATCH_DETAIL`]. In the evaluation no pair of unrelated textured tiles
+/// within the similarity threshold reached 0.4.
+pub const TEXTURED_DETAIL: f32 = 0.5;
+
+/// The detail correlation a candidate needs: `base`, or at most
+/// [`TEXTURED_DETAIL`] when the aligned reference view holds `texture`
+/// independent samples, at least [`TEXTURED_SAMPLES`].
+pub fn detail_threshold(base: f32, texture: f32) -> f32 {
+    if texture >= TEXTURED_SAMPLES {
+        base.min(TEXTURED_DETAIL)
+    } else {
+        base
+    }
+}
 
 /// At most this many references per photo get the (costlier) second stage.
 pub const MAX_VERIFIED_REFERENCES: usize = 8;
@@ -323,6 +350,10 @@ pub struct Candidate {
     /// Correlation of fine detail at that alignment (see
     /// [`verify::Alignment::detail`]).
     pub detail: Option<f32>,
+    /// Independent samples of the aligned reference view (see
+    /// [`verify::independent_samples`]), which sets the detail needed.
+    #[serde(skip)]
+    pub texture: Option<f32>,
     pub is_match: bool,
     pub transform: Option<String>,
 }
@@ -610,6 +641,7 @@ impl ReferenceIndex {
                         Some(verify::Alignment {
                             similarity: 0.0,
                             detail: 0.0,
+                            texture: 0.0,
                         })
                     } else {
                         Some(verify::align(&stored.plane(), &view, thumb))
@@ -618,7 +650,10 @@ impl ReferenceIndex {
                 _ => None,
             };
             let is_match = match alignment {
-                Some(a) => a.similarity >= MATCH_SIMILARITY && a.detail >= MATCH_DETAIL,
+                Some(a) => {
+                    a.similarity >= MATCH_SIMILARITY
+                        && a.detail >= detail_threshold(MATCH_DETAIL, a.texture)
+                }
                 None => distance <= MATCH_THRESHOLD,
             };
             confirmed |= is_match && alignment.is_some();
@@ -627,6 +662,7 @@ impl ReferenceIndex {
                 distance,
                 similarity: alignment.map(|a| a.similarity),
                 detail: alignment.map(|a| a.detail),
+                texture: alignment.map(|a| a.texture),
                 is_match,
                 transform: kind.describe(query_trimmed),
             };
@@ -824,7 +860,10 @@ pub fn run_match(reference_dir: &Path, files: &[PathBuf], out: &mut dyn Write) -
                     "similarity": m.similarity,
                     "detail": m.detail,
                     "similarity_threshold": MATCH_SIMILARITY,
-                    "detail_threshold": MATCH_DETAIL,
+                    "detail_threshold": m
+                        .texture
+                        .map_or(MATCH_DETAIL, |t| detail_threshold(MATCH_DETAIL, t)),
+                    "independent_samples": m.texture,
                     "match": m.is_match,
                     "transform": m.transform,
                 }),

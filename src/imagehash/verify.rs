@@ -139,6 +139,42 @@ fn detail_pairs(t: &[f32], coverage: &[f32], query: &[f32], side: usize) -> (Vec
         .unzip()
 }
 
+/// The effective number of independent samples of a side×side thumbnail:
+/// the sample count scaled by `(1 - r) / (1 + r)` for the correlation `r`
+/// of neighbouring samples in each direction (a first-order
+/// autoregressive model). A smooth view, whose neighbours are nearly
+/// equal, holds only a few; a texture holds hundreds. A correlation over
+/// few independent samples is weak evidence: two smooth photos can
+/// correlate at 0.99 in grey levels by chance, two textures cannot.
+pub fn independent_samples(t: &[f32], side: usize) -> f32 {
+    let n = side * side;
+    if side < 2 || t.len() < n {
+        return 0.0;
+    }
+    let m = t[..n].iter().sum::<f32>() / n as f32;
+    let var: f32 = t[..n].iter().map(|v| (v - m) * (v - m)).sum();
+    if var < 1e-3 {
+        return 0.0;
+    }
+    let (mut cx, mut cy) = (0f32, 0f32);
+    for y in 0..side {
+        for x in 0..side {
+            let d = t[y * side + x] - m;
+            if x + 1 < side {
+                cx += d * (t[y * side + x + 1] - m);
+            }
+            if y + 1 < side {
+                cy += d * (t[(y + 1) * side + x] - m);
+            }
+        }
+    }
+    let share = |c: f32| {
+        let r = (c / var).clamp(0.0, 1.0);
+        (1.0 - r) / (1.0 + r)
+    };
+    n as f32 * share(cx) * share(cy)
+}
+
 /// How well a reference, aligned, explains a listing photo.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Alignment {
@@ -150,6 +186,10 @@ pub struct Alignment {
     /// gradient) can correlate at 0.99 in grey levels without being the
     /// same photo; their fine detail does not.
     pub detail: f32,
+    /// How many independent samples the aligned reference view holds, by
+    /// [`independent_samples`]: about 1–3 for a smooth view (a sky, a
+    /// blurred background), 8 and more for a textured one.
+    pub texture: f32,
 }
 
 /// Refines `start` on `reference` to fit `query_thumb` (32×32): the best
@@ -209,6 +249,7 @@ pub fn align(reference: &Plane, start: &View, query_thumb: &[f32]) -> Alignment 
     Alignment {
         similarity: best,
         detail: robust_ncc(&a, &b, ROBUST_DROP),
+        texture: independent_samples(&t, VERIFY_SIDE),
     }
 }
 
@@ -288,6 +329,30 @@ mod tests {
             .collect();
         let a = align(&photo, &view, &copy);
         assert!(a.similarity > 0.99 && a.detail > 0.95, "{a:?}");
+    }
+
+    #[test]
+    fn smooth_views_hold_few_independent_samples_and_textures_many() {
+        let side = VERIFY_SIDE;
+        let ramp: Vec<f32> = (0..side * side)
+            .map(|i| (i % side + i / side) as f32 * 3.0)
+            .collect();
+        let smooth = independent_samples(&ramp, side);
+        assert!(smooth < super::super::TEXTURED_SAMPLES, "{smooth}");
+        // A hash-like pseudo-random texture: neighbours independent.
+        let texture: Vec<f32> = (0..side * side)
+            .map(|i| ((i as u32).wrapping_mul(2_654_435_761) >> 24) as f32)
+            .collect();
+        let textured = independent_samples(&texture, side);
+        assert!(textured > 300.0, "{textured}");
+        assert_eq!(independent_samples(&vec![9.0; side * side], side), 0.0);
+        assert_eq!(independent_samples(&[], side), 0.0);
+        // The detail a match needs follows.
+        assert_eq!(super::super::detail_threshold(0.85, smooth), 0.85);
+        assert_eq!(
+            super::super::detail_threshold(0.85, textured),
+            super::super::TEXTURED_DETAIL
+        );
     }
 
     #[test]
