@@ -75,7 +75,7 @@ pub struct TransformRecall {
 /// The second stage's numbers for one candidate (see
 /// [`super::verify::Alignment`]); as a threshold, the least similarity
 /// and detail that match (`texture` unused; a textured reference needs
-/// less detail, see [`super::detail_threshold`]).
+/// less detail or less similarity, see [`super::scores_match`]).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Score {
     pub similarity: f32,
@@ -95,8 +95,12 @@ impl Score {
 
     /// Whether this score matches at threshold `t`.
     pub fn passes(&self, t: Score) -> bool {
-        self.similarity >= t.similarity
-            && self.detail >= super::detail_threshold(t.detail, self.texture)
+        let a = super::verify::Alignment {
+            similarity: self.similarity,
+            detail: self.detail,
+            texture: self.texture,
+        };
+        super::scores_match(&a, t.similarity, t.detail)
     }
 }
 

@@ -347,12 +347,22 @@ mod tests {
         assert!(textured > 300.0, "{textured}");
         assert_eq!(independent_samples(&vec![9.0; side * side], side), 0.0);
         assert_eq!(independent_samples(&[], side), 0.0);
-        // The detail a match needs follows.
-        assert_eq!(super::super::detail_threshold(0.85, smooth), 0.85);
-        assert_eq!(
-            super::super::detail_threshold(0.85, textured),
-            super::super::TEXTURED_DETAIL
-        );
+        // What a match needs follows: a smooth view needs both
+        // correlations high, a textured one either high and the other fair.
+        let scores = |similarity, detail, texture| Alignment {
+            similarity,
+            detail,
+            texture,
+        };
+        let ok = |a: Alignment| super::super::scores_match(&a, 0.93, 0.85);
+        assert!(ok(scores(0.95, 0.9, smooth)));
+        assert!(!ok(scores(0.99, 0.6, smooth)));
+        assert!(!ok(scores(0.85, 0.95, smooth)));
+        assert!(ok(scores(0.99, 0.6, textured)));
+        assert!(ok(scores(0.85, 0.95, textured)));
+        assert!(!ok(scores(0.85, 0.6, textured)));
+        assert!(!ok(scores(0.99, 0.3, textured)));
+        assert!(!ok(scores(0.7, 0.95, textured)));
     }
 
     #[test]
