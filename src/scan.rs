@@ -370,6 +370,7 @@ impl<'a> Scanner<'a> {
                 transform: m.transform,
                 similarity: m.similarity,
                 detail: m.detail,
+                independent_samples: m.independent_samples,
             }),
             Ok(_) => PhotoResult::NoMatch,
             Err(e) => PhotoResult::Failed(e.to_string()),
@@ -441,6 +442,7 @@ impl<'a> Scanner<'a> {
                             transform: p.transform.clone(),
                             similarity: p.similarity,
                             detail: p.detail,
+                            independent_samples: p.independent_samples,
                         },
                     )
                 })

@@ -96,13 +96,31 @@ pub struct PhotoEvidence {
     /// Correlation of fine detail at that alignment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<f32>,
+    /// Independent samples of the aligned official photo: a textured photo
+    /// (8 or more) matches with either correlation lower (see
+    /// `imagehash::scores_match`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub independent_samples: Option<f32>,
 }
 
 /// "; aligned: grey levels 0.981, fine detail 0.953" when the second stage
-/// compared the photos, else "".
-pub fn alignment_note(similarity: Option<f32>, detail: Option<f32>) -> String {
+/// compared the photos, else ""; for a textured official photo, with its
+/// independent samples (why a lower correlation could still match).
+pub fn alignment_note(
+    similarity: Option<f32>,
+    detail: Option<f32>,
+    independent_samples: Option<f32>,
+) -> String {
+    let textured = match independent_samples {
+        Some(n) if n >= crate::imagehash::TEXTURED_SAMPLES => {
+            format!(" (textured photo: {n:.0} independent samples)")
+        }
+        _ => String::new(),
+    };
     match (similarity, detail) {
-        (Some(s), Some(d)) => format!("; aligned: grey levels {s:.3}, fine detail {d:.3}"),
+        (Some(s), Some(d)) => {
+            format!("; aligned: grey levels {s:.3}, fine detail {d:.3}{textured}")
+        }
         _ => String::new(),
     }
 }
@@ -238,7 +256,7 @@ pub fn score(listing: &Listing, ev: &Evidence) -> (u32, Verdict, Vec<Signal>) {
             .as_ref()
             .map(|t| format!(", {t}"))
             .unwrap_or_default();
-        let aligned = alignment_note(m.similarity, m.detail);
+        let aligned = alignment_note(m.similarity, m.detail, m.independent_samples);
         signals.push(Signal {
             kind: SignalKind::Photo,
             points: 40,
@@ -250,6 +268,7 @@ pub fn score(listing: &Listing, ev: &Evidence) -> (u32, Verdict, Vec<Signal>) {
                 "url": url, "sha256": sha, "reference": m.reference,
                 "distance": m.distance, "bits": m.bits, "transform": m.transform,
                 "similarity": m.similarity, "detail": m.detail,
+                "independent_samples": m.independent_samples,
             }),
         });
     }
@@ -394,6 +413,7 @@ mod tests {
                 transform: None,
                 similarity: Some(0.991),
                 detail: Some(0.962),
+                independent_samples: Some(3.0),
             },
         )
     }

@@ -161,6 +161,7 @@ impl Fixture {
                 transform: Some("mirrored".into()),
                 similarity: Some(0.99),
                 detail: Some(0.95),
+                independent_samples: Some(40.0),
             });
         }
         let listing = Listing {

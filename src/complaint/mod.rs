@@ -467,6 +467,7 @@ certificate = "certificates/cn.pdf"
             transform: Some("mirrored".into()),
             similarity: Some(0.987),
             detail: Some(0.941),
+            independent_samples: Some(2.5),
         }
     }
 

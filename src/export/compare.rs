@@ -41,6 +41,9 @@ pub struct Comparison {
     pub similarity: Option<f32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<f32>,
+    /// Independent samples of the aligned official photo (textured at 8+).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub independent_samples: Option<f32>,
     /// The matched region in the official photo's pixels: x, y, width,
     /// height.
     pub region: [u32; 4],
@@ -166,6 +169,7 @@ pub fn side_by_side(
             transform: transform.map(str::to_string),
             similarity: photo.similarity,
             detail: photo.detail,
+            independent_samples: photo.independent_samples,
             region,
             region_located: located,
         },
@@ -441,6 +445,7 @@ mod tests {
             transform: transform.map(str::to_string),
             similarity: Some(0.987),
             detail: Some(0.941),
+            independent_samples: None,
         }
     }
 

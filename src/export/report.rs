@@ -203,7 +203,11 @@ pub fn html(r: &ReportInput<'_>) -> String {
                 cmp.distance,
                 cmp.bits,
                 cmp.transform.as_deref().map(|t| format!(", {}", esc(t))).unwrap_or_default(),
-                esc(&crate::score::alignment_note(cmp.similarity, cmp.detail)),
+                esc(&crate::score::alignment_note(
+                    cmp.similarity,
+                    cmp.detail,
+                    cmp.independent_samples
+                )),
             ));
         }
         h.push_str(&format!(

@@ -224,6 +224,11 @@ pub struct ImageMatch {
     /// detail; 1.0 = identical), when both photos' pixels were compared.
     pub similarity: Option<f32>,
     pub detail: Option<f32>,
+    /// Independent samples of the aligned official photo (see
+    /// [`verify::independent_samples`]); at [`TEXTURED_SAMPLES`] or more
+    /// the photo is textured and either correlation may be lower
+    /// ([`scores_match`]).
+    pub independent_samples: Option<f32>,
 }
 
 /// Which edit of a reference a variant stands for.
@@ -379,6 +384,7 @@ impl Candidate {
             transform: self.transform,
             similarity: self.similarity,
             detail: self.detail,
+            independent_samples: self.texture,
         }
     }
 
