@@ -104,21 +104,23 @@ pub struct PhotoEvidence {
 }
 
 /// "; aligned: grey levels 0.981, fine detail 0.953" when the second stage
-/// compared the photos, else ""; for a textured official photo, with its
-/// independent samples (why a lower correlation could still match).
+/// compared the photos, else "". When one correlation is under its usual
+/// threshold (a textured official photo matched on the other), the note
+/// says so, with the photo's independent samples.
 pub fn alignment_note(
     similarity: Option<f32>,
     detail: Option<f32>,
     independent_samples: Option<f32>,
 ) -> String {
-    let textured = match independent_samples {
-        Some(n) if n >= crate::imagehash::TEXTURED_SAMPLES => {
-            format!(" (textured photo: {n:.0} independent samples)")
-        }
-        _ => String::new(),
-    };
+    use crate::imagehash::{MATCH_DETAIL, MATCH_SIMILARITY, TEXTURED_SAMPLES};
     match (similarity, detail) {
         (Some(s), Some(d)) => {
+            let textured = match independent_samples {
+                Some(n) if n >= TEXTURED_SAMPLES && (s < MATCH_SIMILARITY || d < MATCH_DETAIL) => {
+                    format!(" (textured photo, {n:.0} independent samples: either correlation alone is strong evidence)")
+                }
+                _ => String::new(),
+            };
             format!("; aligned: grey levels {s:.3}, fine detail {d:.3}{textured}")
         }
         _ => String::new(),
@@ -416,6 +418,19 @@ mod tests {
                 independent_samples: Some(3.0),
             },
         )
+    }
+
+    #[test]
+    fn alignment_note_explains_a_textured_match_only_when_it_mattered() {
+        assert_eq!(alignment_note(None, None, Some(40.0)), "");
+        let usual = alignment_note(Some(0.981), Some(0.953), Some(40.0));
+        assert_eq!(usual, "; aligned: grey levels 0.981, fine detail 0.953");
+        let textured = alignment_note(Some(0.849), Some(0.958), Some(231.4));
+        assert!(textured.starts_with("; aligned: grey levels 0.849, fine detail 0.958"));
+        assert!(textured.contains("textured photo, 231 independent samples"));
+        // A smooth photo never gets the note (it could not have matched so).
+        let smooth = alignment_note(Some(0.95), Some(0.80), Some(2.0));
+        assert!(!smooth.contains("textured"), "{smooth}");
     }
 
     #[test]
