@@ -46,8 +46,9 @@
 //! detail ([`TEXTURED_DETAIL`], 0.5) or less similarity
 //! ([`TEXTURED_SIMILARITY`], 0.80) when the other correlation is at its
 //! usual threshold ([`scores_match`]): a texture cannot correlate at 0.93
-//! in grey levels, nor at 0.85 in detail, by chance. References added from hashes alone ([`ReferenceIndex::add_hashes`])
-//! match at a hash distance of at most [`MATCH_THRESHOLD`]. The numbers
+//! in grey levels, nor at 0.85 in detail, by chance. References added
+//! from hashes alone ([`ReferenceIndex::add_hashes`]) match at a hash
+//! distance of at most [`MATCH_THRESHOLD`]. The numbers
 //! come from `knockoff eval-images` ([`run_eval`]) on 22 real photos;
 //! BENCHMARKS.md has the full table and the threshold sweeps. Measured
 //! honestly: every edit alone reaches >=97% recall, 32 of 36 pairs >=95%,
@@ -367,7 +368,8 @@ pub struct Candidate {
     /// [`verify::Alignment::detail`]).
     pub detail: Option<f32>,
     /// Independent samples of the aligned reference view (see
-    /// [`verify::independent_samples`]), which sets the detail needed.
+    /// [`verify::independent_samples`]): whether the textured rule of
+    /// [`scores_match`] applies.
     #[serde(skip)]
     pub texture: Option<f32>,
     pub is_match: bool,
