@@ -1,7 +1,7 @@
 //! The live fetcher: reqwest (rustls) behind the [`Fetcher`] seam, polite
 //! by construction.
 //!
-//! Every request goes through its host's [`Host`] state, in this order:
+//! Every request goes through its host's `Host` state, in this order:
 //! back-off check → robots.txt (fetched once per host, RFC 9309) → the
 //! host's semaphore (per-host concurrency) → any `Retry-After` still being
 //! waited out → the host's GCRA limiter (governor, burst 1, so not even the
