@@ -112,18 +112,34 @@ pub fn alignment_note(
     detail: Option<f32>,
     independent_samples: Option<f32>,
 ) -> String {
-    use crate::imagehash::{MATCH_DETAIL, MATCH_SIMILARITY, TEXTURED_SAMPLES};
     match (similarity, detail) {
         (Some(s), Some(d)) => {
-            let textured = match independent_samples {
-                Some(n) if n >= TEXTURED_SAMPLES && (s < MATCH_SIMILARITY || d < MATCH_DETAIL) => {
-                    format!(" (textured photo, {n:.0} independent samples: either correlation alone is strong evidence)")
-                }
-                _ => String::new(),
+            let textured = match textured_exception(similarity, detail, independent_samples) {
+                Some(n) => format!(" (textured photo, {n:.0} independent samples: either correlation alone is strong evidence)"),
+                None => String::new(),
             };
             format!("; aligned: grey levels {s:.3}, fine detail {d:.3}{textured}")
         }
         _ => String::new(),
+    }
+}
+
+/// The official photo's independent samples when a match rested on the
+/// textured rule (`imagehash::scores_match`): one correlation under its
+/// usual threshold, the photo textured. `None` for every other match.
+pub fn textured_exception(
+    similarity: Option<f32>,
+    detail: Option<f32>,
+    independent_samples: Option<f32>,
+) -> Option<f32> {
+    use crate::imagehash::{MATCH_DETAIL, MATCH_SIMILARITY, TEXTURED_SAMPLES};
+    match (similarity, detail, independent_samples) {
+        (Some(s), Some(d), Some(n))
+            if n >= TEXTURED_SAMPLES && (s < MATCH_SIMILARITY || d < MATCH_DETAIL) =>
+        {
+            Some(n)
+        }
+        _ => None,
     }
 }
 

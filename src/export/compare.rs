@@ -77,7 +77,7 @@ pub fn side_by_side(
 
     let left = fit(&official);
     let right = fit(&listing);
-    let caption = [
+    let mut caption = vec![
         format!("LEFT: OFFICIAL {official_name}"),
         format!("RIGHT: LISTING {listing_url}"),
         format!(
@@ -86,7 +86,7 @@ pub fn side_by_side(
         ),
         match (photo.similarity, photo.detail) {
             (Some(s), Some(d)) => {
-                format!("ALIGNED: GREY LEVELS CORRELATE {s:.3}, FINE DETAIL {d:.3} (1 = IDENTICAL)")
+                format!("ALIGNED: GREY LEVELS {s:.3}  FINE DETAIL {d:.3}  (1 = SAME)")
             }
             _ => "ALIGNED: NOT COMPARED PIXEL BY PIXEL".to_string(),
         },
@@ -99,6 +99,13 @@ pub fn side_by_side(
             format!("MATCHED REGION: WHOLE OFFICIAL PHOTO {ow}X{oh}")
         },
     ];
+    if let Some(n) =
+        crate::score::textured_exception(photo.similarity, photo.detail, photo.independent_samples)
+    {
+        // Why a correlation under the usual threshold still counted (the
+        // caption holds 61 characters a line at this width).
+        caption.insert(4, format!("TEXTURED PHOTO: {n:.0} INDEPENDENT SAMPLES"));
+    }
     let width = PAD_PX * 3 + PANEL_WIDTH_PX * 2;
     let top = PAD_PX + LINE_PX;
     let height = top + PANEL_HEIGHT_PX + PAD_PX + LINE_PX * caption.len() as u32 + PAD_PX;
@@ -460,6 +467,28 @@ mod tests {
         assert!(!info.region_located);
         let img = image::load_from_memory(&one).unwrap();
         assert_eq!(img.width(), PAD_PX * 3 + PANEL_WIDTH_PX * 2);
+    }
+
+    #[test]
+    fn a_textured_match_under_the_usual_threshold_gets_a_caption_line() {
+        let a = png(&picture(160, 120));
+        let height = |p: &PhotoEvidence| {
+            let (png, info) = side_by_side(&a, &a, p).unwrap();
+            assert_eq!(info.independent_samples, p.independent_samples);
+            image::load_from_memory(&png).unwrap().height()
+        };
+        let usual = evidence("cup.jpg", "https://x/1.jpg", None);
+        let textured_but_usual = PhotoEvidence {
+            independent_samples: Some(200.0),
+            ..usual.clone()
+        };
+        let textured_exception = PhotoEvidence {
+            similarity: Some(0.85),
+            detail: Some(0.96),
+            ..textured_but_usual.clone()
+        };
+        assert_eq!(height(&usual), height(&textured_but_usual));
+        assert_eq!(height(&textured_exception), height(&usual) + LINE_PX);
     }
 
     #[test]
