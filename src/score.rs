@@ -115,7 +115,10 @@ pub fn alignment_note(
     match (similarity, detail) {
         (Some(s), Some(d)) => {
             let textured = match textured_exception(similarity, detail, independent_samples) {
-                Some(n) => format!(" (textured photo, {n:.0} independent samples: either correlation alone is strong evidence)"),
+                Some(n) => format!(
+                    " (textured photo, {n:.0} independent samples: \
+                     either correlation alone is strong evidence)"
+                ),
                 None => String::new(),
             };
             format!("; aligned: grey levels {s:.3}, fine detail {d:.3}{textured}")

@@ -74,14 +74,15 @@ pub struct TransformRecall {
 
 /// The second stage's numbers for one candidate (see
 /// [`super::verify::Alignment`]); as a threshold, the least similarity
-/// and detail that match (`texture` unused; a textured reference needs
-/// less detail or less similarity, see [`super::scores_match`]).
+/// and detail that match (`independent_samples` unused; a textured
+/// reference needs less detail or less similarity, see
+/// [`super::scores_match`]).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Score {
     pub similarity: f32,
     pub detail: f32,
     #[serde(skip)]
-    pub texture: f32,
+    pub independent_samples: f32,
 }
 
 impl Score {
@@ -89,7 +90,7 @@ impl Score {
         Score {
             similarity: c.similarity.unwrap_or(0.0),
             detail: c.detail.unwrap_or(0.0),
-            texture: c.texture.unwrap_or(0.0),
+            independent_samples: c.independent_samples.unwrap_or(0.0),
         }
     }
 
@@ -98,7 +99,7 @@ impl Score {
         let a = super::verify::Alignment {
             similarity: self.similarity,
             detail: self.detail,
-            texture: self.texture,
+            independent_samples: self.independent_samples,
         };
         super::scores_match(&a, t.similarity, t.detail)
     }
@@ -665,7 +666,7 @@ pub fn evaluate(photos_dir: &Path, config: &EvalConfig) -> Result<EvalReport> {
     let chosen = Score {
         similarity: MATCH_SIMILARITY,
         detail: MATCH_DETAIL,
-        texture: 0.0,
+        independent_samples: 0.0,
     };
     let sweep: Vec<ThresholdRow> = (70..=99)
         .map(|pct| {
@@ -690,7 +691,7 @@ pub fn evaluate(photos_dir: &Path, config: &EvalConfig) -> Result<EvalReport> {
                 row(Score {
                     similarity,
                     detail,
-                    texture: 0.0,
+                    independent_samples: 0.0,
                 })
             })
         })
@@ -720,7 +721,7 @@ pub fn evaluate(photos_dir: &Path, config: &EvalConfig) -> Result<EvalReport> {
             .map(|(_, score, pair)| {
                 format!(
                     "{pair}: similarity {:.3}, detail {:.3}, {:.1} independent samples",
-                    score.similarity, score.detail, score.texture
+                    score.similarity, score.detail, score.independent_samples
                 )
             })
             .collect(),
@@ -767,7 +768,7 @@ pub fn print_report(r: &EvalReport, out: &mut dyn Write) -> Result<()> {
     let chosen = Score {
         similarity: r.threshold,
         detail: r.detail_threshold,
-        texture: 0.0,
+        independent_samples: 0.0,
     };
     let below: Vec<&TransformRecall> = r
         .transforms
@@ -790,7 +791,7 @@ pub fn print_report(r: &EvalReport, out: &mut dyn Write) -> Result<()> {
                 }
                 Some(r) => format!(
                     "similarity {:.3}, detail {:.3}, {:.1} independent samples",
-                    r.similarity, r.detail, r.texture
+                    r.similarity, r.detail, r.independent_samples
                 ),
             };
             s.push_str(&format!("    {photo}: {why}\n"));

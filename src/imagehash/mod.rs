@@ -114,13 +114,13 @@ pub const TEXTURED_SIMILARITY: f32 = 0.80;
 /// Whether the second stage's correlations make a match at the given
 /// thresholds (`similarity`, `detail`: [`MATCH_SIMILARITY`] and
 /// [`MATCH_DETAIL`] in use). A reference view holding at least
-/// [`TEXTURED_SAMPLES`] independent samples (`texture`) also matches with
+/// [`TEXTURED_SAMPLES`] independent samples also matches with
 /// less detail ([`TEXTURED_DETAIL`]) at the usual similarity, or with less
 /// similarity ([`TEXTURED_SIMILARITY`]) at the usual detail: a correlation
 /// over many independent samples is strong evidence on its own.
 pub fn scores_match(a: &verify::Alignment, similarity: f32, detail: f32) -> bool {
     let usual = a.similarity >= similarity && a.detail >= detail;
-    let textured = a.texture >= TEXTURED_SAMPLES
+    let textured = a.independent_samples >= TEXTURED_SAMPLES
         && ((a.similarity >= similarity && a.detail >= detail.min(TEXTURED_DETAIL))
             || (a.similarity >= similarity.min(TEXTURED_SIMILARITY) && a.detail >= detail));
     usual || textured
@@ -371,7 +371,7 @@ pub struct Candidate {
     /// [`verify::independent_samples`]): whether the textured rule of
     /// [`scores_match`] applies.
     #[serde(skip)]
-    pub texture: Option<f32>,
+    pub independent_samples: Option<f32>,
     pub is_match: bool,
     pub transform: Option<String>,
 }
@@ -386,7 +386,7 @@ impl Candidate {
             transform: self.transform,
             similarity: self.similarity,
             detail: self.detail,
-            independent_samples: self.texture,
+            independent_samples: self.independent_samples,
         }
     }
 
@@ -660,7 +660,7 @@ impl ReferenceIndex {
                         Some(verify::Alignment {
                             similarity: 0.0,
                             detail: 0.0,
-                            texture: 0.0,
+                            independent_samples: 0.0,
                         })
                     } else {
                         Some(verify::align(&stored.plane(), &view, thumb))
@@ -678,7 +678,7 @@ impl ReferenceIndex {
                 distance,
                 similarity: alignment.map(|a| a.similarity),
                 detail: alignment.map(|a| a.detail),
-                texture: alignment.map(|a| a.texture),
+                independent_samples: alignment.map(|a| a.independent_samples),
                 is_match,
                 transform: kind.describe(query_trimmed),
             };
@@ -877,8 +877,8 @@ pub fn run_match(reference_dir: &Path, files: &[PathBuf], out: &mut dyn Write) -
                     "detail": m.detail,
                     "similarity_threshold": MATCH_SIMILARITY,
                     "detail_threshold": MATCH_DETAIL,
-                    "independent_samples": m.texture,
-                    "textured": m.texture.map(|t| t >= TEXTURED_SAMPLES),
+                    "independent_samples": m.independent_samples,
+                    "textured": m.independent_samples.map(|t| t >= TEXTURED_SAMPLES),
                     "match": m.is_match,
                     "transform": m.transform,
                 }),

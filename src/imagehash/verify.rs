@@ -189,7 +189,7 @@ pub struct Alignment {
     /// How many independent samples the aligned reference view holds, by
     /// [`independent_samples`]: about 1–3 for a smooth view (a sky, a
     /// blurred background), 8 and more for a textured one.
-    pub texture: f32,
+    pub independent_samples: f32,
 }
 
 /// Refines `start` on `reference` to fit `query_thumb` (32×32): the best
@@ -249,7 +249,7 @@ pub fn align(reference: &Plane, start: &View, query_thumb: &[f32]) -> Alignment 
     Alignment {
         similarity: best,
         detail: robust_ncc(&a, &b, ROBUST_DROP),
-        texture: independent_samples(&t, VERIFY_SIDE),
+        independent_samples: independent_samples(&t, VERIFY_SIDE),
     }
 }
 
@@ -349,10 +349,10 @@ mod tests {
         assert_eq!(independent_samples(&[], side), 0.0);
         // What a match needs follows: a smooth view needs both
         // correlations high, a textured one either high and the other fair.
-        let scores = |similarity, detail, texture| Alignment {
+        let scores = |similarity, detail, independent_samples| Alignment {
             similarity,
             detail,
-            texture,
+            independent_samples,
         };
         let ok = |a: Alignment| super::super::scores_match(&a, 0.93, 0.85);
         assert!(ok(scores(0.95, 0.9, smooth)));
