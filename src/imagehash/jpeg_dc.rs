@@ -57,12 +57,10 @@ struct Huffman {
     /// For each `LUT_BITS`-bit prefix: `(code length, symbol)`, length 0 when
     /// the code is longer than the lookup.
     lut: Vec<(u8, u8)>,
-    /// For AC tables: for each prefix, how many bits to skip and how far the
-    /// coefficient index advances (with [`EOB`] set when an end of block
-    /// comes last), over as many whole coefficients (code plus magnitude
-    /// bits) as the prefix holds, or the one whose code it holds; `(0, 0)`
-    /// when the code is longer than the lookup.
-    skip: Vec<(u8, u8)>,
+    /// For AC tables: for each prefix, what stepping over as many whole
+    /// coefficients (code plus magnitude bits) as it holds does, or over
+    /// the one whose code it holds.
+    skip: Vec<Skip>,
     /// `maxcode[l]`: the largest code of length `l` (or -1), for codes longer
     /// than the lookup.
     maxcode: [i32; 18],
@@ -159,11 +157,24 @@ impl Huffman {
     }
 }
 
-/// Flag in a [`Huffman::skip`] advance: the block ends after these bits.
+/// One entry of [`Huffman::skip`].
+#[derive(Clone, Copy)]
+struct Skip {
+    /// How many bits to step over, with [`EOB`] set when the block ends
+    /// after them.
+    bits: u8,
+    /// How far the coefficient index advances, plus one when the block ends
+    /// (an end-of-block code needs a coefficient left to stand for), so
+    /// that the step is allowed at index `k` when `k + reach <= 64`; 255
+    /// when the code is longer than the lookup.
+    reach: u8,
+}
+
+/// Flag in [`Skip::bits`]: the block ends after these bits.
 const EOB: u8 = 0x80;
 
 /// One entry of [`Huffman::skip`] for the `LUT_BITS`-bit prefix `p`.
-fn skip_entry(lut: &[(u8, u8)], p: u32) -> (u8, u8) {
+fn skip_entry(lut: &[(u8, u8)], p: u32) -> Skip {
     let (mut used, mut advance) = (0u32, 0u32);
     loop {
         let window = (p << used) & ((1 << LUT_BITS) - 1);
@@ -175,7 +186,10 @@ fn skip_entry(lut: &[(u8, u8)], p: u32) -> (u8, u8) {
         let (run, size) = ((rs >> 4) as u32, (rs & 15) as u32);
         if size == 0 && run != 15 {
             // End of block: the rest of the block is zeros.
-            return ((used + len) as u8, advance as u8 | EOB);
+            return Skip {
+                bits: (used + len) as u8 | EOB,
+                reach: advance as u8 + 1,
+            };
         }
         let step = if size == 0 { 16 } else { run + 1 };
         // A coefficient whose magnitude bits run past the prefix is only
@@ -189,7 +203,16 @@ fn skip_entry(lut: &[(u8, u8)], p: u32) -> (u8, u8) {
             break;
         }
     }
-    (used as u8, advance as u8)
+    if used == 0 {
+        return Skip {
+            bits: 0,
+            reach: 255,
+        };
+    }
+    Skip {
+        bits: used as u8,
+        reach: advance as u8,
+    }
 }
 
 /// Reads entropy-coded bits MSB first, removing byte stuffing and stopping
@@ -335,17 +358,16 @@ impl<'a> Bits<'a> {
             if self.nbits < 32 {
                 self.refill();
             }
-            let (n, advance) = h.skip[self.peek(LUT_BITS) as usize];
-            let (eob, advance) = (advance & EOB != 0, (advance & !EOB) as u32);
+            let e = h.skip[self.peek(LUT_BITS) as usize];
             // Several coefficients at once only while they all stay inside
             // the block: a block filled to index 63 has no end-of-block
             // code, and the next bits are already the next block's.
-            if n != 0 && (k + advance < 64 || (!eob && k + advance == 64)) {
-                self.consume(n as u32);
-                if eob {
+            if k + e.reach as u32 <= 64 {
+                self.consume((e.bits & !EOB) as u32);
+                if e.bits & EOB != 0 {
                     return Ok(());
                 }
-                k += advance;
+                k += e.reach as u32;
                 continue;
             }
             let rs = self.symbol(h)?;
@@ -688,6 +710,14 @@ impl Geometry {
     }
 }
 
+/// One block of an MCU, in the order the scan codes them.
+struct Slot<'a> {
+    dc: &'a Huffman,
+    ac: Option<&'a Huffman>,
+    /// For a luma block, its row and column within the MCU's luma blocks.
+    luma: Option<(usize, usize)>,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn decode_scan(
     bytes: &[u8],
@@ -699,17 +729,32 @@ fn decode_scan(
     al: u32,
     q: i32,
 ) -> R<Vec<u8>> {
+    // The MCU's blocks laid out once, so that the loop over the data does
+    // not work out each block's component and place again.
+    let mut slots = Vec::new();
+    let (mut luma_h, mut luma_v) = (1usize, 1usize);
+    for &(index, dc, ac) in tables {
+        let c = comps[index];
+        let (bh, bv) = if g.interleaved {
+            (c.h as usize, c.v as usize)
+        } else {
+            (1, 1)
+        };
+        if index == 0 {
+            (luma_h, luma_v) = (bh, bv);
+        }
+        for by in 0..bv {
+            for bx in 0..bh {
+                let luma = (index == 0).then_some((by, bx));
+                slots.push(Slot { dc, ac, luma });
+            }
+        }
+    }
     let mut out = vec![128u8; g.out_w * g.out_h];
     let mut bits = Bits::new(bytes, pos);
-    let mut pred = [0i32; 3];
+    // Only the luma DC predictor matters: the chroma blocks are stepped over.
+    let mut pred = 0i32;
     let mut mcus_to_restart = restart_interval;
-    let mut store = |row: usize, col: usize, dc: i32| {
-        if row < g.out_h && col < g.out_w {
-            // libjpeg's 1×1 inverse DCT: descale the dequantised DC by 8.
-            let v = ((((dc as i64) << al) * q as i64 + 4) >> 3) + 128;
-            out[row * g.out_w + col] = v.clamp(0, 255) as u8;
-        }
-    };
     for my in 0..g.mcus_y {
         for mx in 0..g.mcus_x {
             if restart_interval > 0 {
@@ -718,39 +763,34 @@ fn decode_scan(
                         return Err(Unsupported("entropy data ended early"));
                     }
                     bits.restart()?;
-                    pred = [0; 3];
+                    pred = 0;
                     mcus_to_restart = restart_interval;
                 }
                 mcus_to_restart -= 1;
             }
-            for &(index, dc, ac) in tables {
-                let c = comps[index];
-                let (bh, bv) = if g.interleaved { (c.h, c.v) } else { (1, 1) };
-                for by in 0..bv {
-                    for bx in 0..bh {
-                        if bits.nbits < 32 {
-                            bits.refill();
-                        }
-                        let s = bits.symbol(dc)? as u32;
-                        if s > 15 {
-                            return Err(Unsupported("bad DC magnitude"));
-                        }
-                        // (At least 16 bits are left: 32 were buffered.)
-                        pred[index] = pred[index].wrapping_add(bits.receive_extend(s));
-                        if let Some(ac) = ac {
-                            bits.skip_ac(ac)?;
-                        }
-                        if index == 0 {
-                            let (row, col) = if g.interleaved {
-                                (
-                                    my * c.v as usize + by as usize,
-                                    mx * c.h as usize + bx as usize,
-                                )
-                            } else {
-                                (my, mx)
-                            };
-                            store(row, col, pred[0]);
-                        }
+            for slot in &slots {
+                if bits.nbits < 32 {
+                    bits.refill();
+                }
+                let s = bits.symbol(slot.dc)? as u32;
+                if s > 15 {
+                    return Err(Unsupported("bad DC magnitude"));
+                }
+                // (At least 16 bits are left: 32 were buffered.)
+                match slot.luma {
+                    Some(_) => pred = pred.wrapping_add(bits.receive_extend(s)),
+                    None => bits.consume(s),
+                }
+                if let Some(ac) = slot.ac {
+                    bits.skip_ac(ac)?;
+                }
+                if let Some((by, bx)) = slot.luma {
+                    let (row, col) = (my * luma_v + by, mx * luma_h + bx);
+                    if row < g.out_h && col < g.out_w {
+                        // libjpeg's 1×1 inverse DCT: descale the dequantised
+                        // DC by 8.
+                        let v = ((((pred as i64) << al) * q as i64 + 4) >> 3) + 128;
+                        out[row * g.out_w + col] = v.clamp(0, 255) as u8;
                     }
                 }
             }
