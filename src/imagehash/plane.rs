@@ -202,28 +202,40 @@ impl Plane {
         let (cx, cy) = view.rect.centre();
         let mirror = if view.mirrored { -1.0 } else { 1.0 };
         let inv = 1.0 / (SUB * SUB) as f32;
+        // The sub-sample at grid position (gx, gy) maps to plane
+        // coordinates affinely: origin + gx·step_u + gy·step_v.
+        let (du, dv) = (2.0 / (out_w * SUB) as f32, 2.0 / (out_h * SUB) as f32);
+        let step_u = (mirror * du * hw * cos, mirror * du * hw * sin);
+        let step_v = (-dv * hh * sin, dv * hh * cos);
+        // u = v = -1 + half a step: the first sub-sample's centre.
+        let (u0, v0) = (-1.0 + du / 2.0, -1.0 + dv / 2.0);
+        let origin = (
+            cx + mirror * u0 * hw * cos - v0 * hh * sin - 0.5,
+            cy + mirror * u0 * hw * sin + v0 * hh * cos - 0.5,
+        );
+        // Per cell row: the sum of its sub-samples and how many were
+        // inside, accumulated row of sub-samples by row.
+        let mut acc = vec![0f32; out_w];
+        let mut inside = vec![0u32; out_w];
         for j in 0..out_h {
-            for i in 0..out_w {
-                let mut acc = 0.0;
-                let mut inside = 0u32;
-                for sj in 0..SUB {
-                    // v, u in [-1, 1] across the view.
-                    let v = ((j * SUB + sj) as f32 + 0.5) / (out_h * SUB) as f32 * 2.0 - 1.0;
+            acc.iter_mut().for_each(|a| *a = 0.0);
+            inside.iter_mut().for_each(|n| *n = 0);
+            for sj in 0..SUB {
+                let gy = (j * SUB + sj) as f32;
+                let (rx, ry) = (origin.0 + gy * step_v.0, origin.1 + gy * step_v.1);
+                for i in 0..out_w {
                     for si in 0..SUB {
-                        let u = ((i * SUB + si) as f32 + 0.5) / (out_w * SUB) as f32 * 2.0 - 1.0;
-                        let dx = mirror * u * hw;
-                        let dy = v * hh;
-                        // Pixel-edge coordinates to pixel-centre ones: -0.5.
-                        let x = cx + dx * cos - dy * sin - 0.5;
-                        let y = cy + dx * sin + dy * cos - 0.5;
-                        acc += self.bilinear(x, y);
-                        inside +=
+                        // Computed afresh, not stepped: no rounding drift.
+                        let gx = (i * SUB + si) as f32;
+                        let (x, y) = (rx + gx * step_u.0, ry + gx * step_u.1);
+                        inside[i] +=
                             u32::from((-0.5..=maxx).contains(&x) && (-0.5..=maxy).contains(&y));
+                        acc[i] += self.bilinear(x, y);
                     }
                 }
-                out.push(acc * inv);
-                coverage.push(inside as f32 * inv);
             }
+            out.extend(acc.iter().map(|a| a * inv));
+            coverage.extend(inside.iter().map(|&n| n as f32 * inv));
         }
         (out, coverage)
     }
