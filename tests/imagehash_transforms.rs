@@ -134,7 +134,7 @@ fn padded_then_rotated_copy_matches_and_says_rotated() {
 }
 
 #[test]
-fn padded_copy_matches_after_trimming_border() {
+fn padded_copy_matches_and_says_padded_or_trimmed() {
     let photos = photos();
     let idx = index(&photos);
     let (name, img) = &photos[1];
@@ -152,11 +152,11 @@ fn padded_copy_matches_after_trimming_border() {
         .expect("ok")
         .expect("candidate");
     assert_eq!(&m.reference, name);
+    // Either lookup may win: the trimmed photo against the reference, or
+    // the whole photo aligned with the reference inside its margins.
+    let transform = m.transform.clone().unwrap_or_default();
     assert!(
-        m.transform
-            .clone()
-            .unwrap_or_default()
-            .contains("after trimming border"),
+        transform.contains("after trimming border") || transform == "padded",
         "{m:?}"
     );
 }

@@ -83,6 +83,10 @@ pub struct Score {
     pub detail: f32,
     #[serde(skip)]
     pub independent_samples: f32,
+    /// Aligned from a second starting view (see
+    /// [`super::verify::Alignment::retried`]).
+    #[serde(skip)]
+    pub retried: bool,
 }
 
 impl Score {
@@ -91,6 +95,7 @@ impl Score {
             similarity: c.similarity.unwrap_or(0.0),
             detail: c.detail.unwrap_or(0.0),
             independent_samples: c.independent_samples.unwrap_or(0.0),
+            retried: c.retried,
         }
     }
 
@@ -100,6 +105,8 @@ impl Score {
             similarity: self.similarity,
             detail: self.detail,
             independent_samples: self.independent_samples,
+            retried: self.retried,
+            view: None,
         };
         super::scores_match(&a, t.similarity, t.detail)
     }
@@ -667,6 +674,7 @@ pub fn evaluate(photos_dir: &Path, config: &EvalConfig) -> Result<EvalReport> {
         similarity: MATCH_SIMILARITY,
         detail: MATCH_DETAIL,
         independent_samples: 0.0,
+        retried: false,
     };
     let sweep: Vec<ThresholdRow> = (70..=99)
         .map(|pct| {
@@ -692,6 +700,7 @@ pub fn evaluate(photos_dir: &Path, config: &EvalConfig) -> Result<EvalReport> {
                     similarity,
                     detail,
                     independent_samples: 0.0,
+                    retried: false,
                 })
             })
         })
@@ -769,6 +778,7 @@ pub fn print_report(r: &EvalReport, out: &mut dyn Write) -> Result<()> {
         similarity: r.threshold,
         detail: r.detail_threshold,
         independent_samples: 0.0,
+        retried: false,
     };
     let below: Vec<&TransformRecall> = r
         .transforms

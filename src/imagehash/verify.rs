@@ -190,6 +190,36 @@ pub struct Alignment {
     /// [`independent_samples`]: about 1–3 for a smooth view (a sky, a
     /// blurred background), 8 and more for a textured one.
     pub independent_samples: f32,
+    /// Found from a second starting view, after the first-stage
+    /// variant's own did not match (see `ReferenceIndex` lookups): held to
+    /// a stricter detail threshold (`imagehash::RETRY_DETAIL`), since
+    /// every extra start is one more chance for a chance fit.
+    pub retried: bool,
+    /// The reference view at the best alignment (in the reference plane's
+    /// pixels): what the copy's edits measure as, see
+    /// `VariantKind::measured`. `None` when nothing was aligned.
+    pub view: Option<View>,
+}
+
+/// Robust correlation ([`robust_ncc`]) of a sampled reference view with
+/// the query's thumbnail. Samples mostly outside the reference (rotation
+/// corners, a view shifted past the edge, the padding around a copy padded
+/// and then rotated, which the border trim cannot find: 20% a side leaves
+/// the photo half the canvas) are left out, unless that would leave less
+/// than half the samples to judge.
+fn similarity(t: &[f32], coverage: &[f32], query_thumb: &[f32]) -> f32 {
+    let inside = coverage.iter().filter(|&&c| c >= 0.5).count();
+    if inside == t.len() || inside < t.len() / 2 {
+        return robust_ncc(t, query_thumb, ROBUST_DROP);
+    }
+    let (a, b): (Vec<f32>, Vec<f32>) = t
+        .iter()
+        .zip(query_thumb)
+        .zip(coverage)
+        .filter(|(_, &c)| c >= 0.5)
+        .map(|((&x, &y), _)| (x, y))
+        .unzip();
+    robust_ncc(&a, &b, ROBUST_DROP)
 }
 
 /// Refines `start` on `reference` to fit `query_thumb` (32×32): the best
@@ -199,23 +229,7 @@ pub fn align(reference: &Plane, start: &View, query_thumb: &[f32]) -> Alignment 
     let score = |p: &[f32; 5]| {
         let (t, coverage) =
             reference.sample_with_coverage(&nudged(start, p), VERIFY_SIDE, VERIFY_SIDE);
-        // Samples mostly outside the reference (rotation corners, a view
-        // shifted past the edge, the padding around a copy padded and then
-        // rotated, which the border trim cannot find: 20% a side leaves
-        // the photo half the canvas) are left out, unless that would leave
-        // less than half the samples to judge.
-        let inside = coverage.iter().filter(|&&c| c >= 0.5).count();
-        if inside == t.len() || inside < t.len() / 2 {
-            return robust_ncc(&t, query_thumb, ROBUST_DROP);
-        }
-        let (a, b): (Vec<f32>, Vec<f32>) = t
-            .iter()
-            .zip(query_thumb)
-            .zip(&coverage)
-            .filter(|(_, &c)| c >= 0.5)
-            .map(|((&x, &y), _)| (x, y))
-            .unzip();
-        robust_ncc(&a, &b, ROBUST_DROP)
+        similarity(&t, &coverage, query_thumb)
     };
     let mut p = [0f32; 5];
     let mut best = score(&p);
@@ -250,6 +264,8 @@ pub fn align(reference: &Plane, start: &View, query_thumb: &[f32]) -> Alignment 
         similarity: best,
         detail: robust_ncc(&a, &b, ROBUST_DROP),
         independent_samples: independent_samples(&t, VERIFY_SIDE),
+        retried: false,
+        view: Some(nudged(start, &p)),
     }
 }
 
@@ -353,6 +369,8 @@ mod tests {
             similarity,
             detail,
             independent_samples,
+            retried: false,
+            view: None,
         };
         let ok = |a: Alignment| super::super::scores_match(&a, 0.93, 0.85);
         assert!(ok(scores(0.95, 0.9, smooth)));
@@ -363,6 +381,12 @@ mod tests {
         assert!(!ok(scores(0.85, 0.6, textured)));
         assert!(!ok(scores(0.99, 0.3, textured)));
         assert!(!ok(scores(0.7, 0.95, textured)));
+        // A retried alignment needs the stricter detail, textured or not.
+        let retried = |a: Alignment| Alignment { retried: true, ..a };
+        assert!(ok(retried(scores(0.95, 0.96, smooth))));
+        assert!(!ok(retried(scores(0.99, 0.9, smooth))));
+        assert!(!ok(retried(scores(0.99, 0.6, textured))));
+        assert!(!ok(retried(scores(0.85, 0.99, textured))));
     }
 
     #[test]
