@@ -48,8 +48,9 @@
 //! usual threshold ([`scores_match`]): a texture cannot correlate at 0.93
 //! in grey levels, nor at 0.85 in detail, by chance. When the variant's
 //! view does not lead to a match, the alignment is retried from the whole
-//! reference at each rotation of the grid and widened as on a padded
-//! canvas (`align_with_retries`); a match found so needs detail
+//! reference at each rotation of the grid, widened as on a padded
+//! canvas and, for a textured reference, cropped 5% a side
+//! (`align_with_retries`); a match found so needs detail
 //! [`RETRY_DETAIL`] (0.95), since each extra start is another chance
 //! for a chance fit. The transform reported is what the final alignment
 //! measured (rotation, crop or padding, mirror), not the variant's
@@ -58,10 +59,9 @@
 //! distance of at most [`MATCH_THRESHOLD`]. The numbers
 //! come from `knockoff eval-images` ([`run_eval`]) on 22 real photos;
 //! BENCHMARKS.md has the full table and the threshold sweeps. Measured
-//! honestly: every edit alone reaches 100% recall, 34 of 36 pairs >=95%,
-//! the other two (crop and rotation 93.9%, padding and a banner 90.9%)
-//! below; 3 false matches in 37,422 pairs of tiles of different photos
-//! (8.0e-5, under the 1e-4 target).
+//! honestly: every edit alone reaches 100% recall, 35 of 36 pairs >=95%,
+//! padding and a banner together 90.9%; 3 false matches in 37,422 pairs
+//! of tiles of different photos (8.0e-5, under the 1e-4 target).
 
 pub mod decode;
 pub mod eval;
@@ -270,8 +270,9 @@ fn align_with_retries(
     if scores_match(&first, MATCH_SIMILARITY, MATCH_DETAIL) {
         return (first, None);
     }
+    let textured = first.independent_samples >= TEXTURED_SAMPLES;
     let mut best = (first, None);
-    for (retry_kind, view) in retry_starts(reference, start, kind) {
+    for (retry_kind, view) in retry_starts(reference, start, kind, textured) {
         let a = verify::Alignment {
             retried: true,
             ..verify::align(reference, &view, thumb)
@@ -289,9 +290,15 @@ fn align_with_retries(
 /// Other starting views for [`align_with_retries`], mirrored as the
 /// variant: the whole reference (or its trimmed part, as the variant) at
 /// each rotation of the grid, the same widened by 20% at the variant's
-/// rotation (a copy padded on every side), and for a trimmed variant the
-/// untrimmed reference too.
-fn retry_starts(reference: &Plane, start: &View, kind: &VariantKind) -> Vec<(VariantKind, View)> {
+/// rotation (a copy padded on every side), for a trimmed variant the
+/// untrimmed reference too, and for a `textured` reference (by the first
+/// alignment's [`TEXTURED_SAMPLES`]) its centre at each rotation.
+fn retry_starts(
+    reference: &Plane,
+    start: &View,
+    kind: &VariantKind,
+    textured: bool,
+) -> Vec<(VariantKind, View)> {
     let base = |trimmed: bool| {
         trimmed
             .then(|| reference.trimmed_rect())
@@ -323,9 +330,29 @@ fn retry_starts(reference: &Plane, start: &View, kind: &VariantKind) -> Vec<(Var
     if kind.trimmed {
         starts.push(whole(false, kind.rotation_deg));
     }
+    if textured {
+        // A texture's alignment has a narrow basin: a copy both cropped
+        // and rotated is only found from a start that is cropped too.
+        for &d in &ROTATION_STEPS_DEG {
+            let (k, v) = whole(kind.trimmed, d);
+            let c = RETRY_TEXTURE_CROP;
+            starts.push((
+                VariantKind { cropped: true, ..k },
+                View {
+                    rect: v.rect.cropped(c, c, c, c),
+                    ..v
+                },
+            ));
+        }
+    }
     starts.retain(|(_, v)| v != start);
     starts
 }
+
+/// Share cut from each side of the reference for the extra starts of a
+/// textured reference in [`retry_starts`]: the middle of the crops the
+/// variants cover.
+const RETRY_TEXTURE_CROP: f32 = 0.05;
 
 /// How much [`retry_starts`] widens the whole reference: a copy padded by
 /// up to 20% a side holds the photo in 1/1.4 of its width; the alignment
