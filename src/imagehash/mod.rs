@@ -366,8 +366,11 @@ const RETRY_WIDENING: f32 = 1.2;
 pub const MIN_REPORTED_ROTATION_DEG: f32 = 1.5;
 
 /// Share of a side by which an aligned view must lie inside the reference
-/// (or reach past it) to be reported as cropped (or padded): the
-/// alignment's last shift and scale steps are under 1%.
+/// (or reach past it) to be reported as cropped (or padded). The
+/// alignment's last steps are under 1%, but where a photo's edge is plain
+/// the view can drift past it at no cost: at 2%, 3 of 66 mirrored-only
+/// copies in the evaluation read "padded" and 19 of 66 padded ones read
+/// "padded, after trimming border"; at 4%, 0 and 1.
 pub const MIN_REPORTED_MARGIN: f32 = 0.04;
 
 /// Which edit of a reference a variant stands for.
