@@ -79,7 +79,7 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 pub use eval::{run_eval, EvalReport};
 pub use hash::{hamming, HashPair};
-use plane::{Plane, View};
+use plane::{Plane, Rect, View};
 
 /// Largest distance (of [`HashPair::BITS`] = 128) at which a listing photo
 /// counts as a copy of a reference. Chosen from the evaluation (see the
@@ -257,93 +257,75 @@ pub struct ImageMatch {
 /// rotation or crop for a copy that several edits changed together
 /// (padded and then rotated, its hash mostly the padding's), and the
 /// coordinate descent only finds the alignment near where it starts.
-/// The first start that matches wins (with the edit it stands for when
-/// that was a retry), else the variant's own alignment or a retry's with a
-/// better similarity.
+/// The first start that matches wins, else the variant's own alignment or
+/// a retry's with a better similarity; with it, whether its view was taken
+/// on the reference's trimmed part.
 fn align_with_retries(
     reference: &Plane,
     start: &View,
     kind: &VariantKind,
     thumb: &[f32],
-) -> (verify::Alignment, Option<VariantKind>) {
+) -> (verify::Alignment, bool) {
     let first = verify::align(reference, start, thumb);
     if scores_match(&first, MATCH_SIMILARITY, MATCH_DETAIL) {
-        return (first, None);
+        return (first, kind.trimmed);
     }
     let textured = first.independent_samples >= TEXTURED_SAMPLES;
-    let mut best = (first, None);
-    for (retry_kind, view) in retry_starts(reference, start, kind, textured) {
+    let mut best = (first, kind.trimmed);
+    for (trimmed, view) in retry_starts(reference, start, kind, textured) {
         let a = verify::Alignment {
             retried: true,
             ..verify::align(reference, &view, thumb)
         };
         if scores_match(&a, MATCH_SIMILARITY, MATCH_DETAIL) {
-            return (a, Some(retry_kind));
+            return (a, trimmed);
         }
         if a.similarity > best.0.similarity {
-            best = (a, Some(retry_kind));
+            best = (a, trimmed);
         }
     }
     best
 }
 
 /// Other starting views for [`align_with_retries`], mirrored as the
-/// variant: the whole reference (or its trimmed part, as the variant) at
-/// each rotation of the grid, the same widened by 20% at the variant's
-/// rotation (a copy padded on every side), for a trimmed variant the
-/// untrimmed reference too, and for a `textured` reference (by the first
-/// alignment's [`TEXTURED_SAMPLES`]) its centre at each rotation.
+/// variant, each with whether it is taken on the trimmed part: the whole
+/// reference (or its trimmed part, as the variant) at each rotation of the
+/// grid, the same widened by 20% at the variant's rotation (a copy padded
+/// on every side), for a trimmed variant the untrimmed reference too, and
+/// for a `textured` reference (by the first alignment's
+/// [`TEXTURED_SAMPLES`]) its centre at each rotation.
 fn retry_starts(
     reference: &Plane,
     start: &View,
     kind: &VariantKind,
     textured: bool,
-) -> Vec<(VariantKind, View)> {
-    let base = |trimmed: bool| {
-        trimmed
-            .then(|| reference.trimmed_rect())
-            .flatten()
-            .unwrap_or(reference.full_rect())
+) -> Vec<(bool, View)> {
+    let base = reference.base_rect(kind.trimmed);
+    let view = |rect: Rect, deg: f32| View {
+        rect,
+        angle_rad: deg.to_radians(),
+        mirrored: start.mirrored,
     };
-    let whole = |trimmed: bool, deg: f32| {
-        (
-            VariantKind {
-                mirrored: kind.mirrored,
-                trimmed,
-                cropped: false,
-                padded: false,
-                rotation_deg: deg,
-            },
-            View {
-                rect: base(trimmed),
-                angle_rad: deg.to_radians(),
-                mirrored: start.mirrored,
-            },
-        )
-    };
-    let mut starts: Vec<(VariantKind, View)> = ROTATION_STEPS_DEG
+    let mut starts: Vec<(bool, View)> = ROTATION_STEPS_DEG
         .iter()
-        .map(|&d| whole(kind.trimmed, d))
+        .map(|&d| (kind.trimmed, view(base, d)))
         .collect();
-    let (k, v) = whole(kind.trimmed, kind.rotation_deg);
-    starts.push((VariantKind { padded: true, ..k }, v.widened(RETRY_WIDENING)));
+    starts.push((
+        kind.trimmed,
+        view(base, kind.rotation_deg).widened(RETRY_WIDENING),
+    ));
     if kind.trimmed {
-        starts.push(whole(false, kind.rotation_deg));
+        starts.push((false, view(reference.full_rect(), kind.rotation_deg)));
     }
     if textured {
         // A texture's alignment has a narrow basin: a copy both cropped
         // and rotated is only found from a start that is cropped too.
-        for &d in &ROTATION_STEPS_DEG {
-            let (k, v) = whole(kind.trimmed, d);
-            let c = RETRY_TEXTURE_CROP;
-            starts.push((
-                VariantKind { cropped: true, ..k },
-                View {
-                    rect: v.rect.cropped(c, c, c, c),
-                    ..v
-                },
-            ));
-        }
+        let c = RETRY_TEXTURE_CROP;
+        starts.extend(
+            ROTATION_STEPS_DEG
+                .iter()
+                .map(|&d| (kind.trimmed, view(base.cropped(c, c, c, c), d))),
+        );
     }
     starts.retain(|(_, v)| v != start);
     starts
@@ -412,10 +394,7 @@ impl VariantKind {
     /// [`MIN_REPORTED_MARGIN`] of a side. `trimmed`: the view was taken on
     /// the reference's trimmed part.
     fn measured(view: &View, reference: &Plane, trimmed: bool) -> VariantKind {
-        let base = trimmed
-            .then(|| reference.trimmed_rect())
-            .flatten()
-            .unwrap_or(reference.full_rect());
+        let base = reference.base_rect(trimmed);
         let (w, h) = (base.width().max(1.0), base.height().max(1.0));
         let r = view.rect;
         // Per side, how far the view lies inside the base (negative:
@@ -856,11 +835,10 @@ impl ReferenceIndex {
                         })
                     } else {
                         let plane = stored.plane();
-                        let (a, retry_kind) = align_with_retries(&plane, &view, &entry.kind, thumb);
+                        let (a, trimmed) = align_with_retries(&plane, &view, &entry.kind, thumb);
                         // The edits the copy went through, as the
                         // alignment measured them (a variant, or a retry's
                         // start, is only where the search began).
-                        let trimmed = retry_kind.map_or(kind.trimmed, |k| k.trimmed);
                         if let Some(v) = a.view {
                             kind = VariantKind::measured(&v, &plane, trimmed);
                         }

@@ -159,6 +159,16 @@ impl Plane {
         (0..self.height).map(|y| self.at(x, y)).collect()
     }
 
+    /// The trimmed part ([`Plane::trimmed_rect`]) when `trimmed` and there
+    /// is a border, else the whole plane: the base a reference view is
+    /// taken on.
+    pub fn base_rect(&self, trimmed: bool) -> Rect {
+        trimmed
+            .then(|| self.trimmed_rect())
+            .flatten()
+            .unwrap_or(self.full_rect())
+    }
+
     /// The whole plane as a rectangle.
     pub fn full_rect(&self) -> Rect {
         Rect {
