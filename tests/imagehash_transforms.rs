@@ -161,6 +161,76 @@ fn padded_copy_matches_and_says_padded_or_trimmed() {
     );
 }
 
+/// `img` in a white frame of 12% a side, with a red banner (yellow
+/// "letters") from the left edge over `width` of the canvas and its lower
+/// `height`, ending halfway down the bottom frame: it covers the frame and
+/// the photo, so neither trim can find the whole frame.
+fn framed_with_banner(img: &image::RgbImage, width: f64, height: f64) -> image::RgbImage {
+    let (w, h) = (img.width(), img.height());
+    let (px, py) = ((w as f64 * 0.12) as u32, (h as f64 * 0.12) as u32);
+    let mut c = image::RgbImage::from_pixel(w + 2 * px, h + 2 * py, image::Rgb([255, 255, 255]));
+    image::imageops::replace(&mut c, img, px as i64, py as i64);
+    let (cw, ch) = (c.width(), c.height());
+    let (x1, y1) = ((cw as f64 * width) as u32, ch - py / 2);
+    let y0 = y1 - (ch as f64 * height) as u32;
+    for y in y0..y1 {
+        for x in 0..x1 {
+            let letter = (x / 12) % 3 == 1 && y > y0 + 10 && y + 10 < y1;
+            let colour = if letter {
+                [250, 250, 60]
+            } else {
+                [200, 30, 40]
+            };
+            c.put_pixel(x, y, image::Rgb(colour));
+        }
+    }
+    c
+}
+
+#[test]
+fn framed_texture_under_a_banner_matches_on_the_part_without_it() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/photos");
+    let textures: Vec<(String, image::RgbImage)> = [
+        "hubble_deep_field.jpg",
+        "gravel.png",
+        "grass.png",
+        "coins.png",
+    ]
+    .iter()
+    .map(|n| {
+        let img = image::open(dir.join(n)).expect("seed photo").to_rgb8();
+        (n.to_string(), img)
+    })
+    .collect();
+    let idx = index(&textures);
+    let (name, img) = &textures[0];
+    // The banner moves the whole photo's hash of a texture past the
+    // search radius; without its bottom part the copy is the photo's top.
+    let copy = framed_with_banner(img, 0.7, 0.25);
+    let bytes = eval::encode(&copy, eval::Encoding::Jpeg(85)).expect("encode");
+    let m = idx
+        .best_match_bytes(&bytes, "framed+banner")
+        .expect("ok")
+        .expect("candidate");
+    assert_eq!(&m.reference, name, "{m:?}");
+    assert!(m.is_match, "{m:?}");
+    let transform = m.transform.clone().unwrap_or_default();
+    assert!(
+        transform.contains("matched without its bottom part"),
+        "{m:?}"
+    );
+    assert!(!transform.contains("cropped"), "{m:?}");
+    // Unrelated photos under the same banner and frame match nothing.
+    let others = photos();
+    for (other, img) in &others {
+        let copy = framed_with_banner(img, 0.7, 0.25);
+        let bytes = eval::encode(&copy, eval::Encoding::Jpeg(85)).expect("encode");
+        if let Some(m) = idx.best_match_bytes(&bytes, other).expect("ok") {
+            assert!(!m.is_match, "{other} under a banner matched {m:?}");
+        }
+    }
+}
+
 #[test]
 fn unrelated_seed_photos_do_not_match_each_other() {
     let photos = photos();

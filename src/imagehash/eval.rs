@@ -83,10 +83,9 @@ pub struct Score {
     pub detail: f32,
     #[serde(skip)]
     pub independent_samples: f32,
-    /// Aligned from a second starting view (see
-    /// [`super::verify::Alignment::retried`]).
+    /// Where the alignment started (see [`super::verify::Start`]).
     #[serde(skip)]
-    pub retried: bool,
+    pub start: super::verify::Start,
 }
 
 impl Score {
@@ -95,7 +94,7 @@ impl Score {
             similarity: c.similarity.unwrap_or(0.0),
             detail: c.detail.unwrap_or(0.0),
             independent_samples: c.independent_samples.unwrap_or(0.0),
-            retried: c.retried,
+            start: c.start,
         }
     }
 
@@ -105,7 +104,7 @@ impl Score {
             similarity: self.similarity,
             detail: self.detail,
             independent_samples: self.independent_samples,
-            retried: self.retried,
+            start: self.start,
             view: None,
         };
         super::scores_match(&a, t.similarity, t.detail)
@@ -674,7 +673,7 @@ pub fn evaluate(photos_dir: &Path, config: &EvalConfig) -> Result<EvalReport> {
         similarity: MATCH_SIMILARITY,
         detail: MATCH_DETAIL,
         independent_samples: 0.0,
-        retried: false,
+        start: super::verify::Start::Variant,
     };
     let sweep: Vec<ThresholdRow> = (70..=99)
         .map(|pct| {
@@ -700,7 +699,7 @@ pub fn evaluate(photos_dir: &Path, config: &EvalConfig) -> Result<EvalReport> {
                     similarity,
                     detail,
                     independent_samples: 0.0,
-                    retried: false,
+                    start: super::verify::Start::Variant,
                 })
             })
         })
@@ -778,7 +777,7 @@ pub fn print_report(r: &EvalReport, out: &mut dyn Write) -> Result<()> {
         similarity: r.threshold,
         detail: r.detail_threshold,
         independent_samples: 0.0,
-        retried: false,
+        start: super::verify::Start::Variant,
     };
     let below: Vec<&TransformRecall> = r
         .transforms

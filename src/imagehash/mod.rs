@@ -126,8 +126,16 @@ pub const TEXTURED_SIMILARITY: f32 = 0.80;
 /// similarity ([`TEXTURED_SIMILARITY`]) at the usual detail: a correlation
 /// over many independent samples is strong evidence on its own.
 pub fn scores_match(a: &verify::Alignment, similarity: f32, detail: f32) -> bool {
-    if a.retried {
-        return a.similarity >= similarity && a.detail >= detail.max(RETRY_DETAIL);
+    match a.start {
+        verify::Start::Variant => {}
+        verify::Start::Retry => {
+            return a.similarity >= similarity && a.detail >= detail.max(RETRY_DETAIL);
+        }
+        verify::Start::Partial => {
+            return a.similarity >= similarity
+                && a.detail >= detail.max(PARTIAL_DETAIL)
+                && a.independent_samples >= PARTIAL_SAMPLES;
+        }
     }
     let usual = a.similarity >= similarity && a.detail >= detail;
     let textured = a.independent_samples >= TEXTURED_SAMPLES
@@ -137,7 +145,7 @@ pub fn scores_match(a: &verify::Alignment, similarity: f32, detail: f32) -> bool
 }
 
 /// Detail correlation an alignment found from a second starting view
-/// needs (see [`verify::Alignment::retried`]), with the usual similarity
+/// needs (see [`verify::Start::Retry`]), with the usual similarity
 /// and whatever the reference's texture. Each extra start is another
 /// chance for two smooth photos to fit by chance: in the evaluation,
 /// retrying let four pairs of unrelated smooth tiles through at detail
@@ -274,7 +282,7 @@ fn align_with_retries(
     let mut best = (first, kind.trimmed);
     for (trimmed, view) in retry_starts(reference, start, kind, textured) {
         let a = verify::Alignment {
-            retried: true,
+            start: verify::Start::Retry,
             ..verify::align(reference, &view, thumb)
         };
         if scores_match(&a, MATCH_SIMILARITY, MATCH_DETAIL) {
@@ -392,19 +400,22 @@ impl VariantKind {
     /// the reference (the copy was cropped) or reaches past it (the copy
     /// has margins the reference lacks: padded) by more than
     /// [`MIN_REPORTED_MARGIN`] of a side. `trimmed`: the view was taken on
-    /// the reference's trimmed part.
-    fn measured(view: &View, reference: &Plane, trimmed: bool) -> VariantKind {
-        let base = reference.base_rect(trimmed);
+    /// the reference's trimmed part, `base` the part (trimmed or whole)
+    /// the view is measured against. The `unseen` side of the base (the
+    /// one a partial match left out, in the reference's frame) counts as
+    /// neither cropped nor padded: nothing was compared there.
+    fn measured(view: &View, base: Rect, trimmed: bool, unseen: Option<Side>) -> VariantKind {
         let (w, h) = (base.width().max(1.0), base.height().max(1.0));
         let r = view.rect;
         // Per side, how far the view lies inside the base (negative:
         // outside), as a share of the base.
         let inset = [
-            (r.left - base.left) / w,
-            (base.right - r.right) / w,
-            (r.top - base.top) / h,
-            (base.bottom - r.bottom) / h,
-        ];
+            (Side::Left, (r.left - base.left) / w),
+            (Side::Right, (base.right - r.right) / w),
+            (Side::Top, (r.top - base.top) / h),
+            (Side::Bottom, (base.bottom - r.bottom) / h),
+        ]
+        .map(|(side, m)| if Some(side) == unseen { 0.0 } else { m });
         let deg = (view.angle_rad.to_degrees() * 2.0).round() / 2.0;
         VariantKind {
             mirrored: view.mirrored,
@@ -481,6 +492,145 @@ pub fn reference_views(plane: &Plane) -> Vec<(VariantKind, View)> {
     out
 }
 
+/// A side of a photo, in the listing photo's frame: the part left out of
+/// a partial lookup (see [`PARTIAL_CUT`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Side {
+    Left,
+    Top,
+    Right,
+    Bottom,
+}
+
+impl Side {
+    pub const ALL: [Side; 4] = [Side::Left, Side::Top, Side::Right, Side::Bottom];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The same side seen in the mirror image.
+    fn mirrored(self) -> Side {
+        match self {
+            Side::Left => Side::Right,
+            Side::Right => Side::Left,
+            other => other,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Side::Left => "left",
+            Side::Top => "top",
+            Side::Right => "right",
+            Side::Bottom => "bottom",
+        }
+    }
+
+    /// `rect` without [`PARTIAL_CUT`] of its extent on this side.
+    pub fn cut(self, rect: Rect) -> Rect {
+        self.keeping(rect, 1.0 - PARTIAL_CUT)
+    }
+
+    /// `rect` keeping the share `keep` of its extent, from the opposite
+    /// side.
+    fn keeping(self, rect: Rect, keep: f32) -> Rect {
+        let c = 1.0 - keep;
+        match self {
+            Side::Left => rect.cropped(c, 0.0, 0.0, 0.0),
+            Side::Top => rect.cropped(0.0, c, 0.0, 0.0),
+            Side::Right => rect.cropped(0.0, 0.0, c, 0.0),
+            Side::Bottom => rect.cropped(0.0, 0.0, 0.0, c),
+        }
+    }
+}
+
+/// Share of a photo's width or height left out of a partial lookup: a
+/// banner or logo covering one side of a copy (in the evaluation: 5-15% of
+/// the canvas, up to a third of its height) moves a whole-photo hash of a
+/// texture by 40-60 bits, past [`SEARCH_RADIUS`]; the same copy without
+/// that side comes within 23-38 bits of the reference without it.
+pub const PARTIAL_CUT: f32 = 0.35;
+
+/// How much longer than the photo a listing photo's loosely trimmed
+/// part may be on the side a partial lookup leaves out: a banner that
+/// sticks out of the photo into the padding stops the trim at its own
+/// edge, up to the padding's 20% past the photo's. The part kept is
+/// `(1 - PARTIAL_CUT) / stretch` of the trimmed length, for each stretch
+/// (a texture's hash moves 10-20 bits for a 5% error in where the part
+/// ends).
+pub const PARTIAL_STRETCHES: [f32; 3] = [1.0, 1.1, 1.2];
+
+/// Independent samples ([`verify::independent_samples`]) an aligned part
+/// of a reference must hold for a partial match (with the usual
+/// similarity and detail, no textured allowance). Two thirds of a smooth
+/// photo is little evidence: in the evaluation, partial alignments of
+/// unrelated smooth tiles (skies, dark corners) reached similarity 0.97-1.0
+/// and detail 0.88-0.98 at 0.6-4 samples, and one pair of textured tiles
+/// detail 0.92 at 10; the banner copies that only a partial lookup finds
+/// held 115-268.
+pub const PARTIAL_SAMPLES: f32 = 20.0;
+
+/// Detail correlation a partial match needs (with the usual similarity):
+/// a part is fewer samples, and each side and stretch looked up
+/// ([`PARTIAL_STRETCHES`]) is another chance for a chance fit. In the
+/// evaluation one pair of unrelated tiles fitted partially at detail 0.85
+/// (30 samples); the banner copies found so reached 0.92-0.97.
+pub const PARTIAL_DETAIL: f32 = 0.90;
+
+/// The views of a reference plane indexed for partial lookups: for each
+/// base (whole, trimmed, loosely trimmed: [`Plane::loose_trimmed_rect`]),
+/// mirror and rotation of the grid, the base without each [`Side`] (named
+/// in the copy's frame, so a mirrored view's left is the base's right).
+/// With each view, the base it was cut from and the side cut in the
+/// base's frame.
+pub fn partial_views(plane: &Plane) -> Vec<(VariantKind, Side, (Rect, Side), View)> {
+    let mut bases = vec![(false, plane.full_rect())];
+    let strict = plane.trimmed_rect();
+    bases.extend(strict.map(|r| (true, r)));
+    if let Some(loose) = plane.loose_trimmed_rect() {
+        if Some(loose) != strict {
+            bases.push((true, loose));
+        }
+    }
+    let mut out = Vec::new();
+    for (trimmed, base) in bases {
+        for mirrored in [false, true] {
+            for &rot in &ROTATION_STEPS_DEG {
+                for side in Side::ALL {
+                    let own = if mirrored { side.mirrored() } else { side };
+                    let kind = VariantKind {
+                        mirrored,
+                        trimmed,
+                        cropped: false,
+                        padded: false,
+                        rotation_deg: rot,
+                    };
+                    let view = View {
+                        rect: own.cut(base),
+                        angle_rad: rot.to_radians(),
+                        mirrored,
+                    };
+                    out.push((kind, side, (base, own), view));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// One partial-lookup hash (see [`partial_views`]).
+#[derive(Debug, Clone)]
+struct PartialEntry {
+    reference: u32,
+    kind: VariantKind,
+    /// The base the view was cut from, and the side cut in the base's
+    /// own frame: what the aligned view is measured against.
+    base: Rect,
+    unseen: Side,
+    view: View,
+}
+
 /// One indexed hash: which reference, which variant, and the view it was
 /// sampled from (the starting point of the second-stage alignment).
 #[derive(Debug, Clone)]
@@ -537,10 +687,9 @@ pub struct Candidate {
     /// [`scores_match`] applies.
     #[serde(skip)]
     pub independent_samples: Option<f32>,
-    /// Aligned from a second starting view (see
-    /// [`verify::Alignment::retried`]).
+    /// Where the alignment started (see [`verify::Start`]).
     #[serde(skip)]
-    pub retried: bool,
+    pub start: verify::Start,
     pub is_match: bool,
     pub transform: Option<String>,
 }
@@ -590,6 +739,9 @@ pub struct ReferenceIndex {
     planes: Vec<Option<StoredPlane>>,
     entries: Vec<Entry>,
     index: mih::MultiIndex,
+    /// Per [`Side`] (in the copy's frame), the references' views without
+    /// that side ([`partial_views`]).
+    partial: Vec<(mih::MultiIndex, Vec<PartialEntry>)>,
 }
 
 impl Default for ReferenceIndex {
@@ -605,6 +757,9 @@ impl ReferenceIndex {
             planes: Vec::new(),
             entries: Vec::new(),
             index: mih::MultiIndex::new(),
+            partial: (0..Side::ALL.len())
+                .map(|_| (mih::MultiIndex::new(), Vec::new()))
+                .collect(),
         }
     }
 
@@ -622,9 +777,40 @@ impl ReferenceIndex {
             .par_iter()
             .map(|(kind, view)| (*kind, *view, HashPair::of_view(plane, view)))
             .collect();
+        // Only a textured part can make a partial match, so only textured
+        // parts are indexed (at half the samples a match needs: the
+        // alignment moves the view).
+        let partial: Vec<_> = partial_views(plane)
+            .into_par_iter()
+            .filter(|(_, _, _, view)| {
+                let t = plane.sample(view, verify::VERIFY_SIDE, verify::VERIFY_SIDE);
+                verify::independent_samples(&t, verify::VERIFY_SIDE) >= PARTIAL_SAMPLES / 2.0
+            })
+            .map(|(kind, side, (base, unseen), view)| {
+                (
+                    kind,
+                    side,
+                    base,
+                    unseen,
+                    view,
+                    HashPair::of_view(plane, &view),
+                )
+            })
+            .collect();
         let reference = self.push_name(name, Some(StoredPlane::of(plane)));
         for (kind, view, pair) in hashed {
             self.push_entry(reference, kind, Some(view), pair);
+        }
+        for (kind, side, base, unseen, view, pair) in partial {
+            let (index, entries) = &mut self.partial[side.index()];
+            index.insert(pair.as_u128());
+            entries.push(PartialEntry {
+                reference,
+                kind,
+                base,
+                unseen,
+                view,
+            });
         }
     }
 
@@ -830,7 +1016,7 @@ impl ReferenceIndex {
                             similarity: 0.0,
                             detail: 0.0,
                             independent_samples: 0.0,
-                            retried: false,
+                            start: verify::Start::Variant,
                             view: None,
                         })
                     } else {
@@ -840,7 +1026,8 @@ impl ReferenceIndex {
                         // alignment measured them (a variant, or a retry's
                         // start, is only where the search began).
                         if let Some(v) = a.view {
-                            kind = VariantKind::measured(&v, &plane, trimmed);
+                            kind =
+                                VariantKind::measured(&v, plane.base_rect(trimmed), trimmed, None);
                         }
                         Some(a)
                     }
@@ -858,7 +1045,7 @@ impl ReferenceIndex {
                 similarity: alignment.map(|a| a.similarity),
                 detail: alignment.map(|a| a.detail),
                 independent_samples: alignment.map(|a| a.independent_samples),
-                retried: alignment.is_some_and(|a| a.retried),
+                start: alignment.map(|a| a.start).unwrap_or_default(),
                 is_match,
                 transform: kind.describe(query_trimmed),
             };
@@ -870,6 +1057,11 @@ impl ReferenceIndex {
                 })
                 .or_insert(cand);
         }
+        if let Some(p) = q.plane {
+            if q.exhaustive || !confirmed {
+                self.partial_candidates(q, p, radius, &mut best);
+            }
+        }
         let mut out: Vec<Candidate> = best.into_values().collect();
         out.sort_by(|a, b| {
             b.rank()
@@ -878,6 +1070,123 @@ impl ReferenceIndex {
                 .then_with(|| a.reference.cmp(&b.reference))
         });
         out
+    }
+
+    /// The partial lookups of a photo no reference was confirmed for: the
+    /// photo (loosely trimmed, [`Plane::loose_trimmed_rect`]) without each
+    /// [`Side`] in turn is looked up among the references' views without
+    /// the same side, and the nearest [`MAX_VERIFIED_REFERENCES`] are
+    /// aligned on that part alone. A banner or logo over one side of a
+    /// textured photo moves its whole hash past the search radius, and
+    /// covers more of it than the robust correlation leaves out. A match
+    /// found so replaces the reference's candidate in `best` (which did
+    /// not match); near misses are left out.
+    fn partial_candidates(
+        &self,
+        q: &Query,
+        p: &Plane,
+        radius: u32,
+        best: &mut std::collections::HashMap<u32, Candidate>,
+    ) {
+        let loose = p.loose_trimmed_rect();
+        let rect = loose.unwrap_or(p.full_rect());
+        // Per reference: nearest (distance, edits, part, entry).
+        let mut nearest: std::collections::HashMap<u32, (u32, u32, usize, usize)> =
+            std::collections::HashMap::new();
+        // The parts looked up: per side, each stretch.
+        let parts: Vec<(Side, Rect)> = Side::ALL
+            .iter()
+            .flat_map(|&side| {
+                PARTIAL_STRETCHES
+                    .iter()
+                    .map(move |s| (side, side.keeping(rect, (1.0 - PARTIAL_CUT) / s)))
+            })
+            .collect();
+        for (part, &(side, part_rect)) in parts.iter().enumerate() {
+            let key = HashPair::of_view(p, &View::of(part_rect)).as_u128();
+            let (index, entries) = &self.partial[side.index()];
+            for (id, distance) in index.within(key, radius) {
+                let e = &entries[id as usize];
+                if Some(e.reference) == q.exclude {
+                    continue;
+                }
+                let cand = (distance, e.kind.edits(), part, id as usize);
+                nearest
+                    .entry(e.reference)
+                    .and_modify(|b| {
+                        if (cand.0, cand.1) < (b.0, b.1) {
+                            *b = cand;
+                        }
+                    })
+                    .or_insert(cand);
+            }
+        }
+        let mut found: Vec<_> = nearest.into_iter().collect();
+        found.sort_by_key(|&(r, (d, e, s, _))| (d, e, r, s));
+        let query_trimmed = loose.is_some();
+        let mut thumbs: Vec<Option<Vec<f32>>> = vec![None; parts.len()];
+        for (reference, (distance, _, part, id)) in found.into_iter().take(MAX_VERIFIED_REFERENCES)
+        {
+            let (side, part_rect) = parts[part];
+            if best.get(&reference).is_some_and(|c| c.is_match) {
+                continue;
+            }
+            let Some(stored) = &self.planes[reference as usize] else {
+                continue;
+            };
+            let entry = &self.partial[side.index()].1[id];
+            let thumb = thumbs[part].get_or_insert_with(|| {
+                p.sample(
+                    &View::of(part_rect),
+                    verify::VERIFY_SIDE,
+                    verify::VERIFY_SIDE,
+                )
+            });
+            if verify::contrast(thumb) < verify::MIN_CONTRAST {
+                continue;
+            }
+            let plane = stored.plane();
+            let a = verify::Alignment {
+                start: verify::Start::Partial,
+                ..verify::align(&plane, &entry.view, thumb)
+            };
+            if !scores_match(&a, MATCH_SIMILARITY, MATCH_DETAIL) {
+                // A near miss on part of the photo says less than the
+                // whole photo's: it is not reported.
+                continue;
+            }
+            let kind = a
+                .view
+                .map(|v| {
+                    VariantKind::measured(&v, entry.base, entry.kind.trimmed, Some(entry.unseen))
+                })
+                .unwrap_or(entry.kind);
+            let transform = [
+                kind.describe(query_trimmed),
+                Some(format!(
+                    "matched without its {} part (covered or changed there)",
+                    side.name(),
+                )),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", ");
+            let cand = Candidate {
+                reference: self.names[reference as usize].clone(),
+                distance,
+                similarity: Some(a.similarity),
+                detail: Some(a.detail),
+                independent_samples: Some(a.independent_samples),
+                start: a.start,
+                is_match: true,
+                transform: Some(transform),
+            };
+            best.insert(reference, cand);
+            if !q.exhaustive {
+                break;
+            }
+        }
     }
 
     /// Every reference within `radius` of an already-hashed photo (hash
@@ -1072,4 +1381,61 @@ pub fn run_match(reference_dir: &Path, files: &[PathBuf], out: &mut dyn Write) -
         })
         .collect();
     write_lines(&results, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_views_name_sides_in_the_copys_frame() {
+        let plane = Plane {
+            width: 40,
+            height: 30,
+            data: (0..1200).map(|i| ((i * 37) % 251) as f32).collect(),
+        };
+        let views = partial_views(&plane);
+        // No border: the whole plane only, 2 mirrorings × 3 rotations × 4
+        // sides.
+        assert_eq!(views.len(), 24);
+        let full = plane.full_rect();
+        for (kind, side, (base, unseen), view) in &views {
+            assert_eq!(*base, full);
+            assert_eq!(kind.mirrored, view.mirrored);
+            // A mirrored copy's left is the reference's right.
+            let own = if view.mirrored {
+                side.mirrored()
+            } else {
+                *side
+            };
+            assert_eq!(*unseen, own);
+            assert_eq!(view.rect, own.cut(full));
+        }
+        let near = |a: f32, b: f32| (a - b).abs() < 1e-4;
+        let r = Side::Left.cut(full);
+        assert!(
+            near(r.left, 40.0 * PARTIAL_CUT) && near(r.right, 40.0),
+            "{r:?}"
+        );
+        let r = Side::Bottom.cut(full);
+        assert!(near(r.top, 0.0) && near(r.bottom, 30.0 * (1.0 - PARTIAL_CUT)));
+    }
+
+    #[test]
+    fn the_side_a_partial_match_left_out_is_not_reported_as_cropped() {
+        let base = Rect {
+            left: 0.0,
+            top: 0.0,
+            right: 100.0,
+            bottom: 100.0,
+        };
+        let view = View::of(Rect {
+            bottom: 55.0,
+            ..base
+        });
+        let seen = VariantKind::measured(&view, base, false, None);
+        assert!(seen.cropped);
+        let unseen = VariantKind::measured(&view, base, false, Some(Side::Bottom));
+        assert!(!unseen.cropped && !unseen.padded);
+    }
 }

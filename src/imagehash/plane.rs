@@ -124,6 +124,40 @@ impl Plane {
     /// rectangle `(left, top, right, bottom)` in pixel edges. `None` when
     /// nothing was trimmed.
     pub fn trimmed_rect(&self) -> Option<Rect> {
+        self.trimmed_rect_at(TRIM_MIN_SHARE, false)
+    }
+
+    /// [`Plane::trimmed_rect`] with a line counted as border when half of
+    /// it (between the sides trimmed so far) is border-coloured
+    /// ([`LOOSE_TRIM_MIN_SHARE`]): a banner or logo
+    /// stamped across the padding stops the strict trim, which leaves the
+    /// padding in the hash; this one trims past it. On a photo without
+    /// padding it can also cut into a plain background, so it is only an
+    /// extra view of a listing photo for partial lookups, never the one
+    /// hashed.
+    ///
+    /// Each side it trims loses one more line: the first line inside a
+    /// trim is a blend of border and photo (the photo's edge rarely falls
+    /// on a pixel edge of the reduced plane), and on a texture that one
+    /// bright or dark line moves the hash of a part by 10-20 bits.
+    pub fn loose_trimmed_rect(&self) -> Option<Rect> {
+        let r = self.trimmed_rect_at(LOOSE_TRIM_MIN_SHARE, true)?;
+        let (w, h) = (self.width as f32, self.height as f32);
+        let shave = |trimmed: bool| if trimmed { 1.0 } else { 0.0 };
+        let r = Rect {
+            left: r.left + shave(r.left > 0.0),
+            top: r.top + shave(r.top > 0.0),
+            right: r.right - shave(r.right < w),
+            bottom: r.bottom - shave(r.bottom < h),
+        };
+        (r.width() >= 4.0 && r.height() >= 4.0).then_some(r)
+    }
+
+    /// The trim at `min_share`. With `within`, a row is judged only
+    /// between the columns trimmed so far and a column between the rows,
+    /// repeated until nothing changes: a letterboxed photo (bars above and
+    /// below it covering half of every column) then keeps its sides.
+    fn trimmed_rect_at(&self, min_share: f32, within: bool) -> Option<Rect> {
         if self.width < 8 || self.height < 8 {
             return None;
         }
@@ -132,10 +166,22 @@ impl Plane {
         // the photo itself (sky, a studio wall).
         let max_x = w * 2 / 5;
         let max_y = h * 2 / 5;
-        let top = trim_side(max_y, |i| self.row(i));
-        let bottom = trim_side(max_y, |i| self.row(h - 1 - i));
-        let left = trim_side(max_x, |i| self.column(i));
-        let right = trim_side(max_x, |i| self.column(w - 1 - i));
+        let (mut top, mut bottom, mut left, mut right) = (0, 0, 0, 0);
+        for _ in 0..if within { 4 } else { 1 } {
+            let (x0, x1) = (left, w - right);
+            let row = |y: usize| self.data[y * w + x0..y * w + x1].to_vec();
+            let t = trim_side(max_y, min_share, row);
+            let b = trim_side(max_y, min_share, |i| row(h - 1 - i));
+            let (y0, y1) = if within { (t, h - b) } else { (0, h) };
+            let column = |x: usize| (y0..y1).map(|y| self.at(x, y)).collect::<Vec<f32>>();
+            let l = trim_side(max_x, min_share, column);
+            let r = trim_side(max_x, min_share, |i| column(w - 1 - i));
+            let done = (t, b, l, r) == (top, bottom, left, right);
+            (top, bottom, left, right) = (t, b, l, r);
+            if done {
+                break;
+            }
+        }
         if top + bottom + left + right == 0 {
             return None;
         }
@@ -149,14 +195,6 @@ impl Plane {
             right: (w - right) as f32,
             bottom: (h - bottom) as f32,
         })
-    }
-
-    fn row(&self, y: usize) -> Vec<f32> {
-        self.data[y * self.width..(y + 1) * self.width].to_vec()
-    }
-
-    fn column(&self, x: usize) -> Vec<f32> {
-        (0..self.height).map(|y| self.at(x, y)).collect()
     }
 
     /// The trimmed part ([`Plane::trimmed_rect`]) when `trimmed` and there
@@ -363,10 +401,15 @@ const TRIM_TOLERANCE: f32 = 14.0;
 /// Share of a line that must be border-coloured (text or a logo stamped in
 /// the padding should not stop the trim).
 const TRIM_MIN_SHARE: f32 = 0.97;
+/// Share of a line that must be border-coloured for
+/// [`Plane::loose_trimmed_rect`]: a banner over the padding covers at most
+/// half a line in the evaluation (40-90% of the width, across a side's
+/// padding only where it sticks out of the photo).
+pub const LOOSE_TRIM_MIN_SHARE: f32 = 0.5;
 
 /// Counts uniform lines from one side inwards, all of the colour of the
 /// outermost line (its median).
-fn trim_side(max: usize, line: impl Fn(usize) -> Vec<f32>) -> usize {
+fn trim_side(max: usize, min_share: f32, line: impl Fn(usize) -> Vec<f32>) -> usize {
     let first = line(0);
     let colour = median(&first);
     let mut n = 0;
@@ -376,7 +419,7 @@ fn trim_side(max: usize, line: impl Fn(usize) -> Vec<f32>) -> usize {
             .iter()
             .filter(|&&v| (v - colour).abs() <= TRIM_TOLERANCE)
             .count();
-        if (near as f32) < TRIM_MIN_SHARE * l.len() as f32 {
+        if (near as f32) < min_share * l.len() as f32 {
             break;
         }
         n += 1;
@@ -546,6 +589,69 @@ mod tests {
                 .collect(),
         };
         assert_eq!(textured.trimmed_rect(), None);
+    }
+
+    #[test]
+    fn loose_trim_goes_past_a_banner_over_the_padding() {
+        // A photo in a white frame (10 px left and right, 20 top and
+        // bottom), then a banner across the bottom padding and into the
+        // photo over 60% of the width.
+        let inner = gradient(60, 40);
+        let mut data = vec![255.0; 80 * 80];
+        for y in 0..40 {
+            for x in 0..60 {
+                data[(y + 20) * 80 + x + 10] = inner.data[y * 60 + x] * 0.8;
+            }
+        }
+        for y in 50..72 {
+            for x in 0..48 {
+                data[y * 80 + x] = 30.0;
+            }
+        }
+        let p = Plane {
+            width: 80,
+            height: 80,
+            data,
+        };
+        // The strict trim stops at the banner on the left and at the
+        // bottom.
+        let strict = p.trimmed_rect().expect("top and right trimmed");
+        assert_eq!((strict.left, strict.bottom), (0.0, 72.0));
+        // The loose one goes past it on the left (the banner covers under
+        // half of a column), stops at its edge at the bottom (it covers
+        // over half of a row) and shaves one more line on each trimmed side.
+        let loose = p.loose_trimmed_rect().expect("trimmed");
+        assert_eq!(
+            (loose.left, loose.top, loose.right, loose.bottom),
+            (11.0, 21.0, 69.0, 71.0)
+        );
+        // A letterboxed photo (bars covering half of every column) keeps
+        // its sides.
+        let mut data = vec![255.0; 80 * 80];
+        for y in 20..60 {
+            for x in 0..80 {
+                data[y * 80 + x] = ((x * 37 + y * 11) % 200) as f32;
+            }
+        }
+        let letterboxed = Plane {
+            width: 80,
+            height: 80,
+            data,
+        };
+        let loose = letterboxed.loose_trimmed_rect().expect("bars trimmed");
+        assert_eq!(
+            (loose.left, loose.top, loose.right, loose.bottom),
+            (0.0, 21.0, 80.0, 59.0)
+        );
+        // A photo with no border has none, loose or strict.
+        let textured = Plane {
+            width: 100,
+            height: 80,
+            data: (0..8000)
+                .map(|i| ((i * 37 + i / 100 * 11) % 200) as f32)
+                .collect(),
+        };
+        assert_eq!(textured.loose_trimmed_rect(), None);
     }
 
     #[test]

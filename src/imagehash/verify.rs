@@ -190,15 +190,30 @@ pub struct Alignment {
     /// [`independent_samples`]: about 1–3 for a smooth view (a sky, a
     /// blurred background), 8 and more for a textured one.
     pub independent_samples: f32,
-    /// Found from a second starting view, after the first-stage
-    /// variant's own did not match (see `ReferenceIndex` lookups): held to
-    /// a stricter detail threshold (`imagehash::RETRY_DETAIL`), since
-    /// every extra start is one more chance for a chance fit.
-    pub retried: bool,
+    /// Where the alignment started, which sets what a match needs (see
+    /// `imagehash::scores_match`).
+    pub start: Start,
     /// The reference view at the best alignment (in the reference plane's
     /// pixels): what the copy's edits measure as, see
     /// `VariantKind::measured`. `None` when nothing was aligned.
     pub view: Option<View>,
+}
+
+/// Where an alignment started (see `ReferenceIndex` lookups).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Start {
+    /// From the view of the variant the first stage found.
+    #[default]
+    Variant,
+    /// From a second starting view, after the variant's own did not
+    /// match: held to a stricter detail threshold
+    /// (`imagehash::RETRY_DETAIL`), since every extra start is one more
+    /// chance for a chance fit.
+    Retry,
+    /// On part of the photo, one side left out (`imagehash::PARTIAL_CUT`):
+    /// only a textured part is evidence enough
+    /// (`imagehash::PARTIAL_SAMPLES`).
+    Partial,
 }
 
 /// Robust correlation ([`robust_ncc`]) of a sampled reference view with
@@ -264,7 +279,7 @@ pub fn align(reference: &Plane, start: &View, query_thumb: &[f32]) -> Alignment 
         similarity: best,
         detail: robust_ncc(&a, &b, ROBUST_DROP),
         independent_samples: independent_samples(&t, VERIFY_SIDE),
-        retried: false,
+        start: Start::Variant,
         view: Some(nudged(start, &p)),
     }
 }
@@ -369,7 +384,7 @@ mod tests {
             similarity,
             detail,
             independent_samples,
-            retried: false,
+            start: Start::Variant,
             view: None,
         };
         let ok = |a: Alignment| super::super::scores_match(&a, 0.93, 0.85);
@@ -382,11 +397,25 @@ mod tests {
         assert!(!ok(scores(0.99, 0.3, textured)));
         assert!(!ok(scores(0.7, 0.95, textured)));
         // A retried alignment needs the stricter detail, textured or not.
-        let retried = |a: Alignment| Alignment { retried: true, ..a };
+        let retried = |a: Alignment| Alignment {
+            start: Start::Retry,
+            ..a
+        };
         assert!(ok(retried(scores(0.95, 0.96, smooth))));
         assert!(!ok(retried(scores(0.99, 0.9, smooth))));
         assert!(!ok(retried(scores(0.99, 0.6, textured))));
         assert!(!ok(retried(scores(0.85, 0.99, textured))));
+        // A partial one needs both usual correlations on a texture.
+        let partial = |a: Alignment| Alignment {
+            start: Start::Partial,
+            ..a
+        };
+        let dense = super::super::PARTIAL_SAMPLES;
+        assert!(ok(partial(scores(0.95, 0.92, dense))));
+        assert!(!ok(partial(scores(0.99, 0.88, dense))));
+        assert!(!ok(partial(scores(0.99, 0.99, textured.min(dense - 1.0)))));
+        assert!(!ok(partial(scores(0.99, 0.6, dense))));
+        assert!(!ok(partial(scores(0.85, 0.99, dense))));
     }
 
     #[test]
