@@ -56,12 +56,30 @@
 //! measured (rotation, crop or padding, mirror), not the variant's
 //! nominal edits (`VariantKind::measured`). References added
 //! from hashes alone ([`ReferenceIndex::add_hashes`]) match at a hash
-//! distance of at most [`MATCH_THRESHOLD`]. The numbers
-//! come from `knockoff eval-images` ([`run_eval`]) on 22 real photos;
-//! BENCHMARKS.md has the full table and the threshold sweeps. Measured
-//! honestly: every edit alone reaches 100% recall, 35 of 36 pairs >=95%,
-//! padding and a banner together 90.9%; 3 false matches in 37,422 pairs
-//! of tiles of different photos (8.0e-5, under the 1e-4 target).
+//! distance of at most [`MATCH_THRESHOLD`].
+//!
+//! # Partial lookups
+//! A banner over one side of a textured photo (a shop name across the
+//! bottom of a padded copy) moves its whole hash past the search radius,
+//! and covers more than the robust correlation leaves out. So when no
+//! reference is confirmed, the photo, loosely trimmed (past a banner
+//! that sticks into the padding: [`Plane::loose_trimmed_rect`]), is
+//! looked up without each side in turn ([`PARTIAL_CUT`], 35%, at
+//! [`PARTIAL_STRETCHES`]) among the references' textured views without
+//! the same side ([`partial_views`]), and the nearest are aligned on that
+//! part alone. A partial match needs the usual similarity, detail
+//! [`PARTIAL_DETAIL`] (0.90) and [`PARTIAL_SAMPLES`] (20) independent
+//! samples: two thirds of a smooth photo is not evidence. Its transform
+//! says so ("matched without its bottom part (covered or changed
+//! there)").
+//!
+//! # Measured
+//! The numbers come from `knockoff eval-images` ([`run_eval`]) on 22 real
+//! photos; BENCHMARKS.md has the full table and the threshold sweeps.
+//! Every edit alone reaches 100% recall, every pair of edits >= 95%
+//! (padding and a banner together, the hardest, 97.0%); 3 false matches
+//! in 37,422 pairs of tiles of different photos (8.0e-5, under the 1e-4
+//! target).
 
 pub mod decode;
 pub mod eval;
