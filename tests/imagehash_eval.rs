@@ -6,21 +6,28 @@
 use std::path::Path;
 
 use knockoff::imagehash::eval::{evaluate, EvalConfig};
+use knockoff::imagehash::EvalReport;
 
-#[test]
-fn evaluation_floor_on_seed_photos() {
+/// Evaluates the seed photos at 320 px, 2 tiles a side, and prints the
+/// table (for a failing run).
+fn evaluate_seeds(draws: usize, pairs: bool) -> EvalReport {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/photos");
     let config = EvalConfig {
-        draws: 1,
-        pairs: false,
+        draws,
+        pairs,
         tiles_per_side: 2,
         max_side_px: 320,
     };
     let r = evaluate(&dir, &config).expect("evaluation runs");
-    // The table, for a failing run.
     let mut table = Vec::new();
     knockoff::imagehash::eval::print_report(&r, &mut table).expect("report prints");
     eprintln!("{}", String::from_utf8_lossy(&table));
+    r
+}
+
+#[test]
+fn evaluation_floor_on_seed_photos() {
+    let r = evaluate_seeds(1, false);
     // Every edit of the issue at the target (recall >= 95%) on these
     // photos; the full table over 22 photos and all pairs is in
     // BENCHMARKS.md (`knockoff eval-images`).
@@ -45,17 +52,7 @@ fn evaluation_floor_on_seed_photos() {
 /// change that breaks a pair outright.
 #[test]
 fn evaluation_floor_on_pairs_of_edits() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/photos");
-    let config = EvalConfig {
-        draws: 2,
-        pairs: true,
-        tiles_per_side: 2,
-        max_side_px: 320,
-    };
-    let r = evaluate(&dir, &config).expect("evaluation runs");
-    let mut table = Vec::new();
-    knockoff::imagehash::eval::print_report(&r, &mut table).expect("report prints");
-    eprintln!("{}", String::from_utf8_lossy(&table));
+    let r = evaluate_seeds(2, true);
     assert_eq!(r.transforms.len(), 9 + 36, "every edit and pair evaluated");
     for t in &r.transforms {
         assert!(t.recall >= 0.85, "{}: {:.2}", t.transform, t.recall);

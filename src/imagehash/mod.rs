@@ -357,6 +357,23 @@ fn retry_starts(
     starts
 }
 
+/// Keeps, per key, the candidate `(distance, edits, ..)` with the least
+/// distance, then the fewest edits (the first offered on a tie).
+fn keep_nearest<K: std::hash::Hash + Eq, A: Copy, B: Copy>(
+    nearest: &mut std::collections::HashMap<K, (u32, u32, A, B)>,
+    key: K,
+    cand: (u32, u32, A, B),
+) {
+    nearest
+        .entry(key)
+        .and_modify(|b| {
+            if (cand.0, cand.1) < (b.0, b.1) {
+                *b = cand;
+            }
+        })
+        .or_insert(cand);
+}
+
 /// Share cut from each side of the reference for the extra starts of a
 /// textured reference in [`retry_starts`]: the middle of the crops the
 /// variants cover.
@@ -898,30 +915,15 @@ impl ReferenceIndex {
     fn candidates(&self, q: &Query, radius: u32) -> Vec<Candidate> {
         // Per (reference, query trimmed): nearest (distance, edits, entry,
         // found through the photo's centre).
-        type Nearest = (u32, u32, usize, bool);
-        let mut nearest: std::collections::HashMap<(u32, bool), Nearest> =
+        let mut nearest: std::collections::HashMap<(u32, bool), (u32, u32, usize, bool)> =
             std::collections::HashMap::new();
-        fn offer(
-            nearest: &mut std::collections::HashMap<(u32, bool), Nearest>,
-            key: (u32, bool),
-            cand: Nearest,
-        ) {
-            nearest
-                .entry(key)
-                .and_modify(|b| {
-                    if (cand.0, cand.1) < (b.0, b.1) {
-                        *b = cand;
-                    }
-                })
-                .or_insert(cand);
-        }
         for (pair, query_trimmed) in q.hashes.query_pairs() {
             for (id, distance) in self.index.within(pair.as_u128(), radius) {
                 let entry = &self.entries[id as usize];
                 // A trimmed query matching an untrimmed variant is one
                 // more edit than the whole query doing so.
                 let edits = entry.kind.edits() + query_trimmed as u32;
-                offer(
+                keep_nearest(
                     &mut nearest,
                     (entry.reference, query_trimmed),
                     (distance, edits, id as usize, false),
@@ -953,7 +955,7 @@ impl ReferenceIndex {
                     let entry = &self.entries[id as usize];
                     if entry.view.is_some() && !reached.contains(&entry.reference) {
                         let edits = entry.kind.edits() + 1 + query_trimmed as u32;
-                        offer(
+                        keep_nearest(
                             &mut nearest,
                             (entry.reference, query_trimmed),
                             (distance, edits, id as usize, true),
@@ -1128,15 +1130,11 @@ impl ReferenceIndex {
                 if Some(e.reference) == q.exclude {
                     continue;
                 }
-                let cand = (distance, e.kind.edits(), part, id as usize);
-                nearest
-                    .entry(e.reference)
-                    .and_modify(|b| {
-                        if (cand.0, cand.1) < (b.0, b.1) {
-                            *b = cand;
-                        }
-                    })
-                    .or_insert(cand);
+                keep_nearest(
+                    &mut nearest,
+                    e.reference,
+                    (distance, e.kind.edits(), part, id as usize),
+                );
             }
         }
         let mut found: Vec<_> = nearest.into_iter().collect();

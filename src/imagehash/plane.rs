@@ -564,16 +564,22 @@ mod tests {
         assert!((mean - rmean).abs() < 0.5, "{mean} vs {rmean}");
     }
 
-    #[test]
-    fn trim_finds_white_padding_and_ignores_plain_photos() {
+    /// A 60×40 gradient photo on a white `w`×`h` canvas at `(left, top)`,
+    /// darker than the padding everywhere, as a photo would be.
+    fn framed_gradient(w: usize, h: usize, (left, top): (usize, usize)) -> Vec<f32> {
         let inner = gradient(60, 40);
-        let mut data = vec![255.0; 100 * 80];
+        let mut data = vec![255.0; w * h];
         for y in 0..40 {
             for x in 0..60 {
-                // Darker than the padding everywhere, as a photo would be.
-                data[(y + 20) * 100 + x + 10] = inner.data[y * 60 + x] * 0.8;
+                data[(y + top) * w + x + left] = inner.data[y * 60 + x] * 0.8;
             }
         }
+        data
+    }
+
+    #[test]
+    fn trim_finds_white_padding_and_ignores_plain_photos() {
+        let data = framed_gradient(100, 80, (10, 20));
         let padded = Plane {
             width: 100,
             height: 80,
@@ -596,13 +602,7 @@ mod tests {
         // A photo in a white frame (10 px left and right, 20 top and
         // bottom), then a banner across the bottom padding and into the
         // photo over 60% of the width.
-        let inner = gradient(60, 40);
-        let mut data = vec![255.0; 80 * 80];
-        for y in 0..40 {
-            for x in 0..60 {
-                data[(y + 20) * 80 + x + 10] = inner.data[y * 60 + x] * 0.8;
-            }
-        }
+        let mut data = framed_gradient(80, 80, (10, 20));
         for y in 50..72 {
             for x in 0..48 {
                 data[y * 80 + x] = 30.0;
