@@ -334,3 +334,35 @@ fn cli_functions_write_json_lines_and_errors() {
     assert!(imagehash::run_match(&empty, &files, &mut Vec::new()).is_err());
     assert!(imagehash::run_match(&dir.path().join("missing"), &files, &mut Vec::new()).is_err());
 }
+
+#[test]
+fn degenerate_photos_go_through_every_lookup_without_a_match() {
+    // Tiny, thin and flat photos reach the partial lookups (nothing is
+    // confirmed for them): no panic, no match.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/photos");
+    let textures: Vec<(String, image::RgbImage)> = ["hubble_deep_field.jpg", "gravel.png"]
+        .iter()
+        .map(|n| {
+            (
+                n.to_string(),
+                image::open(dir.join(n)).expect("seed").to_rgb8(),
+            )
+        })
+        .collect();
+    let idx = index(&textures);
+    let mut framed = image::RgbImage::from_pixel(300, 300, image::Rgb([255, 255, 255]));
+    for (x, y, p) in framed.enumerate_pixels_mut() {
+        if (100..200).contains(&x) && (140..160).contains(&y) {
+            *p = image::Rgb([(x * 7 % 255) as u8, 0, 0]);
+        }
+    }
+    for (w, h) in [(1, 1), (2, 300), (400, 3), (64, 64)] {
+        let img = image::RgbImage::from_pixel(w, h, image::Rgb([90, 90, 90]));
+        let bytes = eval::encode(&img, eval::Encoding::Png).expect("encode");
+        let m = idx.best_match_bytes(&bytes, "degenerate").expect("decodes");
+        assert!(!m.is_some_and(|m| m.is_match), "{w}x{h}");
+    }
+    let bytes = eval::encode(&framed, eval::Encoding::Png).expect("encode");
+    let m = idx.best_match_bytes(&bytes, "thin strip").expect("decodes");
+    assert!(!m.is_some_and(|m| m.is_match));
+}
