@@ -29,6 +29,10 @@ use std::collections::{BTreeMap, HashMap};
 
 /// Photos examined per listing (main photo first).
 pub const MAX_PHOTOS_PER_LISTING: usize = 4;
+/// Photos fetched before they are matched together on all cores: enough
+/// to keep two to sixteen cores busy, few enough that their bytes are a
+/// few megabytes.
+pub const PHOTO_BATCH: usize = 32;
 /// Share of listings with a field below which a platform is reported as
 /// drifting in the summary.
 pub const COVERAGE_WARN_BELOW: f64 = 0.5;
@@ -267,7 +271,26 @@ impl<'a> Scanner<'a> {
             }
         }
 
+        // Every listing's photos, each once, in the order the listings
+        // name them: fetched in that order, matched a batch at a time on
+        // all cores.
+        let mut photo_urls: Vec<&String> = Vec::new();
+        let mut seen_urls: std::collections::HashSet<&String> = std::collections::HashSet::new();
+        for (listing, _) in merged.values() {
+            for url in listing.images.iter().take(MAX_PHOTOS_PER_LISTING) {
+                if seen_urls.insert(url) {
+                    photo_urls.push(url);
+                }
+            }
+        }
         let mut photo_cache: HashMap<String, PhotoResult> = HashMap::new();
+        for batch in photo_urls.chunks(PHOTO_BATCH) {
+            let mut fetched = Vec::with_capacity(batch.len());
+            for url in batch {
+                fetched.push((*url, self.fetch_photo(url, store).await));
+            }
+            photo_cache.extend(self.match_photos(fetched));
+        }
         let mut to_index = Vec::new();
         for (listing, sources) in merged.values() {
             let stats = report.per_platform.entry(listing.platform).or_default();
@@ -281,14 +304,10 @@ impl<'a> Scanner<'a> {
             let mut photos = Vec::new();
             let mut errors = Vec::new();
             for url in listing.images.iter().take(MAX_PHOTOS_PER_LISTING) {
-                if !photo_cache.contains_key(url) {
-                    let result = self.examine_photo(url, store).await;
-                    photo_cache.insert(url.clone(), result);
-                }
-                match &photo_cache[url] {
-                    PhotoResult::Matched(p) => photos.push(p.clone()),
-                    PhotoResult::NoMatch => {}
-                    PhotoResult::Failed(msg) => {
+                match photo_cache.get(url) {
+                    Some(PhotoResult::Matched(p)) => photos.push(p.clone()),
+                    Some(PhotoResult::NoMatch) | None => {}
+                    Some(PhotoResult::Failed(msg)) => {
                         errors.push(msg.clone());
                         report.problems.push(Problem {
                             kind: "image".into(),
@@ -346,20 +365,51 @@ impl<'a> Scanner<'a> {
         Ok(())
     }
 
-    /// Fetches a photo, keeps it, and matches it against official photos.
-    async fn examine_photo(&self, url: &str, store: Option<&Store>) -> PhotoResult {
-        let capture = match self.fetcher.fetch(url, ResourceKind::Image).await {
-            Ok(c) => c,
-            Err(e) => return PhotoResult::Failed(format!("photo {url}: {e}")),
-        };
+    /// Fetches a photo and keeps it in the store; a failure is the
+    /// problem's message.
+    async fn fetch_photo(
+        &self,
+        url: &str,
+        store: Option<&Store>,
+    ) -> std::result::Result<Capture, String> {
+        let capture = self
+            .fetcher
+            .fetch(url, ResourceKind::Image)
+            .await
+            .map_err(|e| format!("photo {url}: {e}"))?;
         if !capture.is_success() {
-            return PhotoResult::Failed(format!("photo {url}: HTTP {}", capture.status));
+            return Err(format!("photo {url}: HTTP {}", capture.status));
         }
         if let Some(store) = store {
-            if let Err(e) = store.put_page(&capture) {
-                return PhotoResult::Failed(format!("photo {url}: {e}"));
-            }
+            store
+                .put_page(&capture)
+                .map_err(|e| format!("photo {url}: {e}"))?;
         }
+        Ok(capture)
+    }
+
+    /// Matches fetched photos against the official photos, on all cores
+    /// (a lookup among many look-alike official photos takes up to a
+    /// second and a half of CPU, see BENCHMARKS.md).
+    fn match_photos(
+        &self,
+        fetched: Vec<(&String, std::result::Result<Capture, String>)>,
+    ) -> Vec<(String, PhotoResult)> {
+        use rayon::prelude::*;
+        fetched
+            .into_par_iter()
+            .map(|(url, capture)| {
+                let result = match capture {
+                    Err(msg) => PhotoResult::Failed(msg),
+                    Ok(capture) => self.match_photo(url, &capture),
+                };
+                (url.clone(), result)
+            })
+            .collect()
+    }
+
+    /// Matches one fetched photo against the official photos.
+    fn match_photo(&self, url: &str, capture: &Capture) -> PhotoResult {
         match self.references.best_match_bytes(&capture.body, url) {
             Ok(Some(m)) if m.is_match => PhotoResult::Matched(PhotoEvidence {
                 url: url.to_string(),
