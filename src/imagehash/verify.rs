@@ -252,11 +252,17 @@ pub fn align(reference: &Plane, start: &View, query_thumb: &[f32]) -> Alignment 
     // scale, 3° rotations → 1.5°), halve twice.
     let mut steps = [0.025f32, 0.025, 0.03, 0.03, 1.5f32.to_radians()];
     for _round in 0..3 {
+        // The last step taken (parameter, sign): stepping straight back
+        // would return to the point it left, which scored lower.
+        let mut last: Option<(usize, f32)> = None;
         let mut improved = true;
         while improved {
             improved = false;
             for k in 0..5 {
                 for sign in [-1.0f32, 1.0] {
+                    if last == Some((k, -sign)) {
+                        continue;
+                    }
                     let mut q = p;
                     q[k] += sign * steps[k];
                     let s = score(&q);
@@ -264,6 +270,7 @@ pub fn align(reference: &Plane, start: &View, query_thumb: &[f32]) -> Alignment 
                         best = s;
                         p = q;
                         improved = true;
+                        last = Some((k, sign));
                     }
                 }
             }
