@@ -389,23 +389,33 @@ impl<'a> Scanner<'a> {
     }
 
     /// Matches fetched photos against the official photos, on all cores
-    /// (a lookup among many look-alike official photos takes up to a
-    /// second and a half of CPU, see BENCHMARKS.md).
+    /// (a lookup among many look-alike official photos takes over a
+    /// second of CPU, see BENCHMARKS.md). On a multi-threaded runtime (the
+    /// daemon's) the runtime is told this thread blocks, so its other
+    /// tasks (the status endpoint, timers) move to another worker.
     fn match_photos(
         &self,
         fetched: Vec<(&String, std::result::Result<Capture, String>)>,
     ) -> Vec<(String, PhotoResult)> {
         use rayon::prelude::*;
-        fetched
-            .into_par_iter()
-            .map(|(url, capture)| {
-                let result = match capture {
-                    Err(msg) => PhotoResult::Failed(msg),
-                    Ok(capture) => self.match_photo(url, &capture),
-                };
-                (url.clone(), result)
-            })
-            .collect()
+        let run = || {
+            fetched
+                .into_par_iter()
+                .map(|(url, capture)| {
+                    let result = match capture {
+                        Err(msg) => PhotoResult::Failed(msg),
+                        Ok(capture) => self.match_photo(url, &capture),
+                    };
+                    (url.clone(), result)
+                })
+                .collect()
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(run)
+            }
+            _ => run(),
+        }
     }
 
     /// Matches one fetched photo against the official photos.
