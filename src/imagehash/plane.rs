@@ -250,23 +250,12 @@ impl Plane {
         let mut out = Vec::with_capacity(out_w * out_h);
         let mut coverage = Vec::with_capacity(out_w * out_h);
         let (maxx, maxy) = (self.width as f32 - 0.5, self.height as f32 - 0.5);
-        let (cos, sin) = (view.angle_rad.cos(), view.angle_rad.sin());
-        let hw = view.rect.width() / 2.0;
-        let hh = view.rect.height() / 2.0;
-        let (cx, cy) = view.rect.centre();
-        let mirror = if view.mirrored { -1.0 } else { 1.0 };
         let inv = 1.0 / (SUB * SUB) as f32;
-        // The sub-sample at grid position (gx, gy) maps to plane
-        // coordinates affinely: origin + gx·step_u + gy·step_v.
-        let (du, dv) = (2.0 / (out_w * SUB) as f32, 2.0 / (out_h * SUB) as f32);
-        let step_u = (mirror * du * hw * cos, mirror * du * hw * sin);
-        let step_v = (-dv * hh * sin, dv * hh * cos);
-        // u = v = -1 + half a step: the first sub-sample's centre.
-        let (u0, v0) = (-1.0 + du / 2.0, -1.0 + dv / 2.0);
-        let origin = (
-            cx + mirror * u0 * hw * cos - v0 * hh * sin - 0.5,
-            cy + mirror * u0 * hw * sin + v0 * hh * cos - 0.5,
-        );
+        let SubSampleGrid {
+            origin,
+            step_u,
+            step_v,
+        } = SubSampleGrid::of(view, out_w, out_h);
         let (w, h) = (self.width, self.height);
         if w == 0 || h == 0 || self.data.len() < w * h {
             return (vec![0.0; out_w * out_h], vec![0.0; out_w * out_h]);
@@ -391,6 +380,36 @@ impl Plane {
             }
         }
         (out, coverage)
+    }
+}
+
+/// Where a rotated view's sub-samples fall on the plane: the one at grid
+/// position (gx, gy) (`SUB` per cell along each axis) maps affinely to
+/// `origin + gx·step_u + gy·step_v`, in pixel-centre coordinates.
+struct SubSampleGrid {
+    origin: (f32, f32),
+    step_u: (f32, f32),
+    step_v: (f32, f32),
+}
+
+impl SubSampleGrid {
+    fn of(view: &View, out_w: usize, out_h: usize) -> Self {
+        let (cos, sin) = (view.angle_rad.cos(), view.angle_rad.sin());
+        let hw = view.rect.width() / 2.0;
+        let hh = view.rect.height() / 2.0;
+        let (cx, cy) = view.rect.centre();
+        let mirror = if view.mirrored { -1.0 } else { 1.0 };
+        let (du, dv) = (2.0 / (out_w * SUB) as f32, 2.0 / (out_h * SUB) as f32);
+        // u = v = -1 + half a step: the first sub-sample's centre.
+        let (u0, v0) = (-1.0 + du / 2.0, -1.0 + dv / 2.0);
+        SubSampleGrid {
+            origin: (
+                cx + mirror * u0 * hw * cos - v0 * hh * sin - 0.5,
+                cy + mirror * u0 * hw * sin + v0 * hh * cos - 0.5,
+            ),
+            step_u: (mirror * du * hw * cos, mirror * du * hw * sin),
+            step_v: (-dv * hh * sin, dv * hh * cos),
+        }
     }
 }
 
@@ -540,21 +559,42 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// A w×h plane of scrambled grey levels.
+    fn scrambled_plane(w: usize, h: usize, seed: u64) -> Plane {
+        let data = (0..w * h)
+            .map(|i| ((i as u64 * 2654435761 + seed) % 256) as f32)
+            .collect();
+        Plane {
+            width: w,
+            height: h,
+            data,
+        }
+    }
+
+    /// A view whose sides lie at the given shares `[left, top, right,
+    /// bottom]` of the plane's width and height.
+    fn view_by_shares(p: &Plane, shares: [f32; 4], angle_rad: f32, mirrored: bool) -> View {
+        let (w, h) = (p.width as f32, p.height as f32);
+        View {
+            rect: Rect {
+                left: shares[0] * w,
+                top: shares[1] * h,
+                right: shares[2] * w,
+                bottom: shares[3] * h,
+            },
+            angle_rad,
+            mirrored,
+        }
+    }
+
     /// The rotated sampler written plainly: every sub-sample through
     /// [`Plane::bilinear`], summed in the same order.
     fn plain_rotated_sample(p: &Plane, view: &View, out_w: usize, out_h: usize) -> Vec<f32> {
-        let (cos, sin) = (view.angle_rad.cos(), view.angle_rad.sin());
-        let (hw, hh) = (view.rect.width() / 2.0, view.rect.height() / 2.0);
-        let (cx, cy) = view.rect.centre();
-        let mirror = if view.mirrored { -1.0 } else { 1.0 };
-        let (du, dv) = (2.0 / (out_w * SUB) as f32, 2.0 / (out_h * SUB) as f32);
-        let step_u = (mirror * du * hw * cos, mirror * du * hw * sin);
-        let step_v = (-dv * hh * sin, dv * hh * cos);
-        let (u0, v0) = (-1.0 + du / 2.0, -1.0 + dv / 2.0);
-        let origin = (
-            cx + mirror * u0 * hw * cos - v0 * hh * sin - 0.5,
-            cy + mirror * u0 * hw * sin + v0 * hh * cos - 0.5,
-        );
+        let SubSampleGrid {
+            origin,
+            step_u,
+            step_v,
+        } = SubSampleGrid::of(view, out_w, out_h);
         let mut out = Vec::new();
         for j in 0..out_h {
             let mut acc = vec![0f32; out_w];
@@ -585,20 +625,8 @@ mod tests {
             deg in -8f32..8.0, mirrored: bool, out_w in 1usize..34, out_h in 1usize..34,
         ) {
             prop_assume!(deg != 0.0);
-            let data = (0..w * h)
-                .map(|i| ((i as u64 * 2654435761 + seed) % 256) as f32)
-                .collect();
-            let p = Plane { width: w, height: h, data };
-            let view = View {
-                rect: Rect {
-                    left: l * w as f32,
-                    top: t * h as f32,
-                    right: r * w as f32,
-                    bottom: b * h as f32,
-                },
-                angle_rad: deg.to_radians(),
-                mirrored,
-            };
+            let p = scrambled_plane(w, h, seed);
+            let view = view_by_shares(&p, [l, t, r, b], deg.to_radians(), mirrored);
             let fast = p.sample(&view, out_w, out_h);
             let plain = plain_rotated_sample(&p, &view, out_w, out_h);
             prop_assert_eq!(fast.len(), plain.len());
@@ -616,20 +644,8 @@ mod tests {
             l in -0.2f32..0.5, t in -0.2f32..0.5, r in 0.5f32..1.2, b in 0.5f32..1.2,
             mirrored: bool, out_w in 1usize..34, out_h in 1usize..34,
         ) {
-            let data = (0..w * h)
-                .map(|i| ((i as u64 * 2654435761 + seed) % 256) as f32)
-                .collect();
-            let p = Plane { width: w, height: h, data };
-            let view = View {
-                rect: Rect {
-                    left: l * w as f32,
-                    top: t * h as f32,
-                    right: r * w as f32,
-                    bottom: b * h as f32,
-                },
-                angle_rad: 0.0,
-                mirrored,
-            };
+            let p = scrambled_plane(w, h, seed);
+            let view = view_by_shares(&p, [l, t, r, b], 0.0, mirrored);
             let (fast, fast_cov) = p.sample_axis_aligned(&view, out_w, out_h);
             let (slow, slow_cov) = p.sample_rotated(&view, out_w, out_h);
             prop_assert_eq!(fast.len(), slow.len());
