@@ -560,7 +560,13 @@ pub fn print_summary(report: &ScanReport, out: &mut dyn Write) -> std::io::Resul
     if !report.problems.is_empty() {
         writeln!(out, "Problems:")?;
         for p in &report.problems {
-            writeln!(out, "  [{}] {}: {}", p.kind, p.url, p.message)?;
+            // A message that names its URL already (a photo's decode or
+            // fetch error) is not prefixed with it a second time.
+            if p.message.contains(&p.url) {
+                writeln!(out, "  [{}] {}", p.kind, p.message)?;
+            } else {
+                writeln!(out, "  [{}] {}: {}", p.kind, p.url, p.message)?;
+            }
         }
     }
     Ok(())

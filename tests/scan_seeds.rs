@@ -262,4 +262,14 @@ fn table_output_has_reasons_and_summary() {
         text.contains("[blocked]") && text.contains("/_____tmd_____/punish"),
         "{text}"
     );
+    // The truncated seed photo: named once, with its error and listing.
+    let image = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("[image]"))
+        .expect("image problem line");
+    assert_eq!(image.matches("https://").count(), 1, "{image}");
+    assert!(
+        image.contains("truncated") && image.contains("(listing aliexpress/"),
+        "{image}"
+    );
 }
