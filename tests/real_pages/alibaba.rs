@@ -1,0 +1,1 @@
+//! Real-page fixtures: alibaba (filled in by the real-pages work).

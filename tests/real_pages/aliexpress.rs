@@ -1,0 +1,1 @@
+//! Real-page fixtures: aliexpress (filled in by the real-pages work).

@@ -1,0 +1,1 @@
+//! Real-page fixtures: blocks (filled in by the real-pages work).

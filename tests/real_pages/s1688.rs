@@ -1,0 +1,1 @@
+//! Real-page fixtures: s1688 (filled in by the real-pages work).

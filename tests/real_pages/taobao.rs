@@ -1,0 +1,1 @@
+//! Real-page fixtures: taobao (filled in by the real-pages work).

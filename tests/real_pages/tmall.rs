@@ -1,0 +1,1 @@
+//! Real-page fixtures: tmall (filled in by the real-pages work).
