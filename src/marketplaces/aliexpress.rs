@@ -27,8 +27,8 @@
 //! Photo URLs lose their size/format suffix (`S….jpg_220x220.jpg_.webp`)
 //! so that the full-size photo is fetched and hashed.
 
-use super::text::{absolute_url, collapse_ws, parse_price, parse_sales, strip_markup};
-use super::{block, check_coverage, jsobject, Marketplace, PageKind, PageOutcome};
+use super::text::{absolute_url, collapse_ws, strip_markup};
+use super::{check_coverage, jsobject, Marketplace, PageKind, PageOutcome};
 use crate::listing::{Listing, Platform, Price, SalesKind, Seller};
 use scraper::{ElementRef, Html, Selector};
 use serde_json::{Map, Value};
@@ -86,16 +86,6 @@ impl Marketplace for AliExpress {
     }
 
     fn parse(&self, url: &Url, html: &str) -> PageOutcome {
-        // parse_page checks this too; checking here keeps `parse` honest
-        // when it is called on its own.
-        if let Some(hit) = block::detect(url, html) {
-            return PageOutcome::Blocked {
-                platform: Platform::AliExpress,
-                url: url.to_string(),
-                marker: hit.marker.to_string(),
-                reason: hit.reason.to_string(),
-            };
-        }
         match self.page_kind(url) {
             PageKind::Search => parse_search(url, html),
             PageKind::Item => parse_item(url, html),
@@ -135,16 +125,20 @@ fn slug(term: &str) -> String {
 }
 
 /// The product id in an item path: `/item/1005006123456789.html` or
-/// `/i/1005006123456789.html`, possibly under a prefix.
+/// `/i/1005006123456789.html`, possibly under a prefix, and the 2018–19
+/// form with a title slug, `/item/Aurora-Cup-Set/32812345678.html`.
 fn item_id_from_path(path: &str) -> Option<String> {
-    let file = path.rsplit('/').next()?;
-    let parent = path.trim_end_matches(file).trim_end_matches('/');
-    let dir = parent.rsplit('/').next()?;
-    if dir != "item" && dir != "i" {
+    let mut segs = path.rsplit('/');
+    let file = segs.next()?;
+    let dir = segs.next()?;
+    let grand = segs.next().unwrap_or("");
+    let under_item = dir == "item" || dir == "i" || (grand == "item" && !dir.is_empty());
+    if !under_item {
         return None;
     }
     let id = file.strip_suffix(".html").unwrap_or(file);
-    (!id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())).then(|| id.to_string())
+    (!id.is_empty() && id.len() <= 24 && id.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| id.to_string())
 }
 
 // ---------------------------------------------------------------- search
@@ -152,14 +146,27 @@ fn item_id_from_path(path: &str) -> Option<String> {
 fn parse_search(url: &Url, html: &str) -> PageOutcome {
     let (json, total) = search_json(html);
     let doc = Html::parse_document(html);
-    let cards = search_cards(&doc, url);
+    // aliexpress.ru draws its own cards (`div[data-product-id]`); where
+    // they exist, every other item link on the page belongs to them or to
+    // a recommendation block.
+    let ru = ru_cards(&doc, url);
+    let cards = if ru.is_empty() {
+        search_cards(&doc, url)
+    } else {
+        ru
+    };
 
     let listings = match json {
         Some(items) => {
-            let mut listings: Vec<Listing> = items
+            let mut listings: Vec<Listing> = Vec::new();
+            for l in items
                 .iter()
                 .filter_map(|item| listing_from_search_item(item, url))
-                .collect();
+            {
+                if !listings.iter().any(|o| o.id == l.id) {
+                    listings.push(l);
+                }
+            }
             merge_cards(&mut listings, cards);
             listings
         }
@@ -171,7 +178,7 @@ fn parse_search(url: &Url, html: &str) -> PageOutcome {
                 page: PageKind::Search,
                 missing: vec![
                     "mods.itemList.content (_init_data_ or runParams)".to_string(),
-                    "product cards (a[href*=/item/])".to_string(),
+                    "product cards (a[href*=/item/], div[data-product-id])".to_string(),
                 ],
                 detail: "search page has neither the item-list JSON nor rendered product cards"
                     .to_string(),
@@ -199,7 +206,7 @@ fn search_json(html: &str) -> (Option<Vec<Value>>, Option<u64>) {
             let total = TOTAL_PATHS
                 .iter()
                 .find_map(|p| jsobject::f64_at(&blob, p))
-                .filter(|t| *t >= 0.0)
+                .filter(|t| t.is_finite() && *t >= 0.0 && *t < 1e12)
                 .map(|t| t as u64);
             return (Some(items.clone()), total);
         }
@@ -207,8 +214,9 @@ fn search_json(html: &str) -> (Option<Vec<Value>>, Option<u64>) {
     (None, None)
 }
 
-/// One `itemList.content[]` entry as a listing. Entries without a product
-/// id (banners, "related searches" tiles) are skipped.
+/// One `itemList.content[]` (or 2019 `items[]`) entry as a listing.
+/// Entries without a product id (banners, "related searches" tiles) are
+/// skipped.
 fn listing_from_search_item(item: &Value, source: &Url) -> Option<Listing> {
     let id = ["productId", "itemId", "redirectedId"]
         .iter()
@@ -246,7 +254,7 @@ fn listing_from_search_item(item: &Value, source: &Url) -> Option<Listing> {
     let sales = ["trade.tradeDesc", "tradeDesc", "trade.realTradeCount"]
         .iter()
         .find_map(|k| jsobject::string_at(item, k))
-        .and_then(|t| parse_sales(&t, SalesKind::Sold));
+        .and_then(|t| sales_from_text(&t));
     let sponsored =
         jsobject::string_at(item, "productType").is_some_and(|t| t.eq_ignore_ascii_case("ad"));
     Some(finish(Listing {
@@ -267,26 +275,33 @@ fn listing_from_search_item(item: &Value, source: &Url) -> Option<Listing> {
 }
 
 /// `prices.salePrice`: the numeric `minPrice` (with `currencyCode`) is
-/// preferred over `formattedPrice`, whose decimal separator follows the
-/// shopper's locale ("4,99 €").
+/// preferred over `formattedPrice`, whose grouping and decimal mark
+/// follow the shopper's locale (`ARS 1.515,50`, `4,99 €`). 2019 pages
+/// carry only a formatted `price` ("US $1.23 - 4.56").
 fn search_item_price(item: &Value) -> Option<Price> {
-    for base in ["prices.salePrice", "prices.originalPrice", "salePrice"] {
+    for base in [
+        "prices.salePrice",
+        "prices.originalPrice",
+        "salePrice",
+        "price",
+    ] {
         let Some(sale) = jsobject::at(item, base) else {
             continue;
         };
         if let Some(text) = sale.as_str() {
-            if let Some(p) = parse_price(text, DEFAULT_CURRENCY) {
+            if let Some(p) = parse_local_price(text, DEFAULT_CURRENCY) {
                 return Some(p);
             }
             continue;
         }
         let code = jsobject::string_at(sale, "currencyCode");
-        if let Some(amount) = jsobject::f64_at(sale, "minPrice") {
-            let max = jsobject::f64_at(sale, "maxPrice").filter(|m| *m > amount);
+        if let Some(amount) = jsobject::f64_at(sale, "minPrice").filter(|a| valid_amount(*a)) {
+            let max =
+                jsobject::f64_at(sale, "maxPrice").filter(|m| *m > amount && valid_amount(*m));
             let currency = code
                 .or_else(|| {
                     jsobject::string_at(sale, "formattedPrice")
-                        .and_then(|f| super::text::currency_of(&f).map(str::to_string))
+                        .and_then(|f| local_currency(&f).map(str::to_string))
                 })
                 .unwrap_or_else(|| DEFAULT_CURRENCY.to_string());
             return Some(Price {
@@ -296,7 +311,7 @@ fn search_item_price(item: &Value) -> Option<Price> {
             });
         }
         if let Some(text) = jsobject::string_at(sale, "formattedPrice") {
-            if let Some(mut p) = parse_price(&text, DEFAULT_CURRENCY) {
+            if let Some(mut p) = parse_local_price(&text, DEFAULT_CURRENCY) {
                 if let Some(code) = code {
                     p.currency = code;
                 }
@@ -307,9 +322,22 @@ fn search_item_price(item: &Value) -> Option<Price> {
     None
 }
 
-/// Rendered search cards. A card is the largest element around an
-/// `/item/<id>.html` link that holds no other item's link, so it works
-/// whether the whole card is the link (2023–26) or only its title is.
+/// The product id an `a[href]` points at: `/item/<id>.html` on any host,
+/// or a bundle-deal link naming it in `productIds=`.
+fn link_item_id(href: &str, source: &Url) -> Option<String> {
+    let abs = absolute_url(href, source)?;
+    let u = Url::parse(&abs).ok()?;
+    item_id_from_path(u.path()).or_else(|| {
+        u.path()
+            .contains("BundleDeals")
+            .then(|| product_id_param(&abs))
+            .flatten()
+    })
+}
+
+/// Rendered search cards. A card is the largest element around an item
+/// link that holds no other item's link, so it works whether the whole
+/// card is the link (2023–26) or only its title is.
 fn search_cards(doc: &Html, source: &Url) -> Vec<Listing> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
@@ -317,9 +345,7 @@ fn search_cards(doc: &Html, source: &Url) -> Vec<Listing> {
         let Some(id) = link
             .value()
             .attr("href")
-            .and_then(|h| absolute_url(h, source))
-            .and_then(|h| Url::parse(&h).ok())
-            .and_then(|u| item_id_from_path(u.path()))
+            .and_then(|h| link_item_id(h, source))
         else {
             continue;
         };
@@ -337,13 +363,7 @@ fn card_around<'a>(link: ElementRef<'a>, id: &str, source: &Url) -> ElementRef<'
     for ancestor in link.ancestors().filter_map(ElementRef::wrap) {
         let ids: HashSet<String> = select(ancestor, "a[href]")
             .into_iter()
-            .filter_map(|a| {
-                a.value()
-                    .attr("href")
-                    .and_then(|h| absolute_url(h, source))
-                    .and_then(|h| Url::parse(&h).ok())
-                    .and_then(|u| item_id_from_path(u.path()))
-            })
+            .filter_map(|a| a.value().attr("href").and_then(|h| link_item_id(h, source)))
             .collect();
         if ids.len() > 1 || !ids.contains(id) || ancestor.value().name() == "body" {
             break;
@@ -353,6 +373,34 @@ fn card_around<'a>(link: ElementRef<'a>, id: &str, source: &Url) -> ElementRef<'
     card
 }
 
+/// A short text that names a currency and a number: a price, not a title
+/// that happens to hold digits.
+fn looks_like_price(t: &str) -> bool {
+    t.chars().count() <= 32 && t.bytes().any(|b| b.is_ascii_digit()) && local_currency(t).is_some()
+}
+
+/// "700+ sold" in the shopper's language.
+fn is_sales_text(t: &str) -> bool {
+    let l = t.to_lowercase();
+    t.chars().count() < 40
+        && l.bytes().any(|b| b.is_ascii_digit())
+        && [
+            "sold",
+            "vendid",
+            "verkauft",
+            "vendu",
+            "продан",
+            "купил",
+            "venduti",
+            "sprzedan",
+            "verkocht",
+            "satıldı",
+            "販売",
+        ]
+        .iter()
+        .any(|w| l.contains(w))
+}
+
 fn listing_from_card(
     card: ElementRef<'_>,
     link: ElementRef<'_>,
@@ -360,7 +408,13 @@ fn listing_from_card(
     source: &Url,
 ) -> Listing {
     let title = first_text(card, &["[class*='--titleText--']", "h3", "h1", "h2"])
-        .or_else(|| first_attr(card, &["[class*='--title--'][title]"], "title"))
+        .or_else(|| {
+            first_attr(
+                card,
+                &["[class*='--title--'][title]", "[role='heading'][title]"],
+                "title",
+            )
+        })
         .or_else(|| link.value().attr("title").map(collapse_ws))
         .or_else(|| first_attr(card, &["img[alt]"], "alt"))
         .unwrap_or_default();
@@ -379,34 +433,26 @@ fn listing_from_card(
                 "[class*='price-sale']",
                 "[class*='price-current']",
                 "[class*='--price--']",
-                "[class*='price']",
             ],
         )
     })
-    .map(|t| t.replace(' ', ""))
-    .and_then(|t| parse_price(&t, DEFAULT_CURRENCY));
-    let store_link = select(card, "a[href*='/store/']").into_iter().next();
-    let store_url = store_link
-        .and_then(|a| a.value().attr("href"))
-        .and_then(|h| absolute_url(h, source));
-    let seller = Seller {
-        name: store_link
-            .map(|a| collapse_ws(&a.text().collect::<String>()))
-            .filter(|n| !n.is_empty()),
-        id: store_url.as_deref().and_then(store_id_from_url),
-        url: store_url,
-        ..Seller::default()
-    };
+    .or_else(|| {
+        // 2026 builds hash every class name (`lk_gm`): the sale price is
+        // the element whose aria-label reads as a price.
+        select(card, "[aria-label]")
+            .into_iter()
+            .filter_map(|e| e.value().attr("aria-label").map(collapse_ws))
+            .find(|t| looks_like_price(t))
+    })
+    .or_else(|| first_text(card, &["[class*='price']"]))
+    .and_then(|t| parse_local_price(&t, DEFAULT_CURRENCY));
+    let seller = seller_from_link(card, source);
     let images = card_images(card, source).into_iter().take(1).collect();
-    let sales = select(card, "span, div")
-        .into_iter()
-        .map(|e| collapse_ws(&e.text().collect::<String>()))
-        .find(|t| t.len() < 40 && t.to_ascii_lowercase().ends_with(" sold"))
-        .and_then(|t| parse_sales(&t, SalesKind::Sold));
+    let sales = card_sales(card);
     let sponsored = link
         .value()
         .attr("href")
-        .is_some_and(|h| h.contains("aem_p4p_click"))
+        .is_some_and(|h| h.contains("aem_p4p_click") || h.contains("search_p4p_id"))
         || !select(card, "[class*='--ad--']").is_empty();
     finish(Listing {
         platform: Platform::AliExpress,
@@ -425,6 +471,113 @@ fn listing_from_card(
     })
 }
 
+/// The sales text of a card. Spans first: a `div` may hold the rating
+/// and the sales together ("4.9" + "332 sold").
+fn card_sales(card: ElementRef<'_>) -> Option<crate::listing::Sales> {
+    ["span", "div"].iter().find_map(|css| {
+        select(card, css)
+            .into_iter()
+            .map(|e| collapse_ws(&e.text().collect::<String>()))
+            .find(|t| is_sales_text(t))
+            .and_then(|t| sales_from_text(&t))
+    })
+}
+
+/// The first link to an AliExpress store (`/store/<number>`) in `el`
+/// with its absolute URL; app-store links ("Google Play") are not stores.
+fn store_link<'a>(el: ElementRef<'a>, source: &Url) -> Option<(ElementRef<'a>, String)> {
+    select(el, "a[href*='/store/']").into_iter().find_map(|a| {
+        let url = a
+            .value()
+            .attr("href")
+            .and_then(|h| absolute_url(h, source))?;
+        let host = Url::parse(&url).ok()?.host_str()?.to_ascii_lowercase();
+        let ali = ["aliexpress.com", "aliexpress.ru", "aliexpress.us"]
+            .iter()
+            .any(|d| host == *d || host.ends_with(&format!(".{d}")));
+        (ali && store_id_from_url(&url).is_some()).then_some((a, url))
+    })
+}
+
+/// The seller a card or page names through its store link.
+fn seller_from_link(el: ElementRef<'_>, source: &Url) -> Seller {
+    match store_link(el, source) {
+        Some((a, url)) => Seller {
+            name: Some(collapse_ws(&a.text().collect::<String>())).filter(|n| !n.is_empty()),
+            id: store_id_from_url(&url),
+            url: Some(url),
+            ..Seller::default()
+        },
+        None => Seller::default(),
+    }
+}
+
+/// aliexpress.ru's React cards: `div[data-product-id]` with hashed
+/// `red-snippet_RedSnippet__*` classes. The page mixes recommendation
+/// blocks ("Selected for you", `data-w-spm-c="rcmdprod"`) into the same
+/// grid markup; when the page marks any card as a search result
+/// (`search_results`), only those are results.
+fn ru_cards(doc: &Html, source: &Url) -> Vec<Listing> {
+    let cards = select(doc.root_element(), "[data-product-id]");
+    let area = |c: &ElementRef<'_>| {
+        c.value()
+            .attr("data-w-spm-c")
+            .or_else(|| c.value().attr("data-w-page-area"))
+            .unwrap_or("")
+            .to_string()
+    };
+    let marked = cards.iter().any(|c| area(c) == "search_results");
+    let mut out: Vec<Listing> = Vec::new();
+    for card in cards {
+        if marked && area(&card) != "search_results" {
+            continue;
+        }
+        let Some(id) = card
+            .value()
+            .attr("data-product-id")
+            .map(str::trim)
+            .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        if out.iter().any(|l| l.id == id) {
+            continue;
+        }
+        let title = first_attr(card, &["[class*='__title'][title]", "[title]"], "title")
+            .or_else(|| first_text(card, &["[class*='__title']"]))
+            .or_else(|| first_attr(card, &["img[alt]"], "alt"))
+            .unwrap_or_default();
+        // The old (struck-through) price comes first in the markup; the
+        // current one is `priceNew`.
+        let price = first_text(
+            card,
+            &[
+                "[class*='priceNew']",
+                "[class*='price-new']",
+                "[class*='price']",
+            ],
+        )
+        .and_then(|t| parse_local_price(&t, DEFAULT_CURRENCY));
+        let seller = seller_from_link(card, source);
+        out.push(finish(Listing {
+            platform: Platform::AliExpress,
+            url: AliExpress.item_url(id),
+            id: id.to_string(),
+            title,
+            price,
+            seller,
+            images: card_images(card, source).into_iter().take(1).collect(),
+            moq: None,
+            sales: card_sales(card),
+            location: None,
+            sponsored: card.value().attr("data-ad") == Some("ad"),
+            source_url: source.to_string(),
+            missing: Vec::new(),
+        }));
+    }
+    out
+}
+
 /// JSON listings win; a rendered card fills what its JSON entry lacks,
 /// and cards the JSON does not list are kept.
 fn merge_cards(listings: &mut Vec<Listing>, cards: Vec<Listing>) {
@@ -438,6 +591,10 @@ fn merge_cards(listings: &mut Vec<Listing>, cards: Vec<Listing>) {
 
 // ------------------------------------------------------------------ item
 
+/// The photo list of 2024–26 client-rendered item pages, their only
+/// embedded data (`window._d_c_.DCData = {"imagePathList": […]}`).
+const DC_DATA_BLOB: &str = "window._d_c_.DCData";
+
 fn parse_item(url: &Url, html: &str) -> PageOutcome {
     let doc = Html::parse_document(html);
     let url_id = item_id_from_path(url.path());
@@ -445,19 +602,33 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
         Some(d) if d.is_object() => d.clone(),
         _ => v,
     });
-    let from_json = data.as_ref().and_then(|d| {
-        if d.get("titleModule").is_some() || d.get("priceModule").is_some() {
-            Some(item_from_modules(d, url))
-        } else {
-            item_from_components(d, url)
+    let from_json = data.as_ref().and_then(|d| item_from_data(d, url));
+    let mut from_dom = item_from_dom(&doc, url);
+    if let Some(dom) = from_dom.as_mut() {
+        // The client-rendered build's gallery: it leads, og:image (its
+        // first photo) and any rendered photos follow.
+        let dc = jsobject::value_after(html, DC_DATA_BLOB)
+            .and_then(|dc| dc.get("imagePathList").map(|l| image_list(l, url)))
+            .unwrap_or_default();
+        if !dc.is_empty() {
+            let rest = std::mem::replace(&mut dom.images, dc);
+            for img in rest {
+                if !dom.images.contains(&img) {
+                    dom.images.push(img);
+                }
+            }
         }
-    });
-    let from_dom = item_from_dom(&doc, url);
+    }
 
     let mut listing = match (from_json, from_dom) {
-        (Some(mut j), Some(d)) => {
+        (Some(mut j), Some(mut d)) => {
             if j.id.is_empty() {
                 j.id = d.id.clone();
+            }
+            // Photos in the markup of a server-rendered page are mostly the
+            // description's; the JSON gallery is the product's.
+            if !j.images.is_empty() {
+                d.images.clear();
             }
             j.merge_from(&d);
             j
@@ -487,7 +658,8 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
                     url: url.to_string(),
                     page: PageKind::Item,
                     missing: vec!["productId".to_string()],
-                    detail: "item page names no product id (URL, canonical link or JSON)"
+                    detail: "item page names no product id (URL, canonical link, og:url, \
+                             app link or JSON)"
                         .to_string(),
                 };
             }
@@ -512,12 +684,27 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
     }
 }
 
+/// `runParams.data` in whichever schema the build used; `None` when it
+/// holds none the parser knows (the empty `{}` of client-rendered builds).
+fn item_from_data(d: &Value, source: &Url) -> Option<Listing> {
+    if d.get("titleModule").is_some() || d.get("priceModule").is_some() {
+        Some(item_from_modules(d, source))
+    } else if d.get("productInfoComponent").is_some() || d.get("priceComponent").is_some() {
+        Some(item_from_named_components(d, source))
+    } else if d.get("PRODUCT_TITLE").is_some() || d.get("GLOBAL_DATA").is_some() {
+        Some(item_from_new_detail(d, source))
+    } else {
+        item_from_components(d, source)
+    }
+}
+
 /// Server-rendered item data (≤2022): `titleModule`, `priceModule`,
 /// `storeModule`, `imageModule`, `pageModule`.
 fn item_from_modules(d: &Value, source: &Url) -> Listing {
     let id = [
         "pageModule.productId",
         "actionModule.productId",
+        "storeModule.productId",
         "productId",
     ]
     .iter()
@@ -545,7 +732,103 @@ fn item_from_modules(d: &Value, source: &Url) -> Listing {
     listing
 }
 
-/// The newer component schema: `data.<name>_<n>.fields`, found by name
+/// The 2023 "component" build: `productInfoComponent`, `priceComponent`
+/// (`discountPrice` / `origPrice`), `sellerComponent`, `imageComponent`,
+/// `tradeComponent` directly under `data`.
+fn item_from_named_components(d: &Value, source: &Url) -> Listing {
+    let id = [
+        "productInfoComponent.idStr",
+        "productInfoComponent.id",
+        "productId",
+    ]
+    .iter()
+    .find_map(|k| jsobject::string_at(d, k))
+    .unwrap_or_default();
+    let mut listing = empty_listing(id, source);
+    listing.title = [
+        "productInfoComponent.subject",
+        "displayTitleComponent.title",
+    ]
+    .iter()
+    .find_map(|k| jsobject::string_at(d, k))
+    .map(|t| strip_markup(&t))
+    .unwrap_or_default();
+    listing.price = ["priceComponent.discountPrice", "priceComponent.origPrice"]
+        .iter()
+        .filter_map(|k| jsobject::at(d, k))
+        .find_map(module_price)
+        .or_else(|| {
+            [
+                "priceComponent.discountPrice.actCurrencyFormatPrice",
+                "priceComponent.origPrice.currencyFormatPrice",
+            ]
+            .iter()
+            .filter_map(|k| jsobject::string_at(d, k))
+            .find_map(|t| parse_local_price(&t, DEFAULT_CURRENCY))
+        });
+    if let Some(s) = jsobject::at(d, "sellerComponent") {
+        listing.seller = store_fields(s, source);
+    }
+    listing.images = jsobject::at(d, "imageComponent.imagePathList")
+        .map(|v| image_list(v, source))
+        .unwrap_or_default();
+    listing.sales = jsobject::at(d, "tradeComponent").and_then(trade_count);
+    listing
+}
+
+/// The 2024+ "new detail" schema (also what the page's XHR answers):
+/// `GLOBAL_DATA.globalData`, `PRODUCT_TITLE`, `PRICE`, `HEADER_IMAGE_PC`,
+/// `SHOP_CARD_PC`, `PC_RATING`.
+fn item_from_new_detail(d: &Value, source: &Url) -> Listing {
+    let id = jsobject::string_at(d, "GLOBAL_DATA.globalData.productId").unwrap_or_default();
+    let mut listing = empty_listing(id, source);
+    listing.title = ["PRODUCT_TITLE.text", "GLOBAL_DATA.globalData.subject"]
+        .iter()
+        .find_map(|k| jsobject::string_at(d, k))
+        .map(|t| strip_markup(&t))
+        .unwrap_or_default();
+    listing.price = jsobject::at(d, "PRICE.targetSkuPriceInfo").and_then(|p| {
+        ["salePrice", "originalPrice"]
+            .iter()
+            .find_map(|k| amount_price(p.get(*k)?))
+            .or_else(|| {
+                ["salePriceString", "originalPriceString"]
+                    .iter()
+                    .filter_map(|k| jsobject::string_at(p, k))
+                    .find_map(|t| parse_local_price(&t, DEFAULT_CURRENCY))
+            })
+    });
+    if let Some(shop) = jsobject::at(d, "SHOP_CARD_PC") {
+        let info = shop.get("sellerInfo").unwrap_or(shop);
+        let mut seller = store_fields(info, source);
+        seller.name = seller
+            .name
+            .or_else(|| jsobject::string_at(shop, "storeName"));
+        listing.seller = seller;
+    }
+    listing.images = jsobject::at(d, "HEADER_IMAGE_PC.imagePathList")
+        .map(|v| image_list(v, source))
+        .unwrap_or_default();
+    listing.sales = jsobject::string_at(d, "PC_RATING.otherText").and_then(|t| sales_from_text(&t));
+    listing
+}
+
+/// `{"value": 4.99, "currency": "EUR"}` as a price.
+fn amount_price(v: &Value) -> Option<Price> {
+    let amount = jsobject::f64_at(v, "value").filter(|a| valid_amount(*a))?;
+    Some(Price {
+        amount,
+        max: None,
+        currency: jsobject::string_at(v, "currency")
+            .unwrap_or_else(|| DEFAULT_CURRENCY.to_string()),
+    })
+}
+
+fn valid_amount(a: f64) -> bool {
+    a.is_finite() && a > 0.0 && a < MAX_PRICE
+}
+
+/// The mobile-site schema: `data.<name>_<n>.fields`, found by name
 /// prefix because the numeric suffix changes per build. `None` when no
 /// component the parser knows is present.
 fn item_from_components(d: &Value, source: &Url) -> Option<Listing> {
@@ -607,16 +890,20 @@ fn component<'a>(map: &'a Map<String, Value>, prefixes: &[&str]) -> Option<&'a V
 }
 
 /// A price module: the activity (sale) price wins over the list price;
-/// numeric amounts win over formatted text.
+/// numeric amounts win over formatted text, which follows the shopper's
+/// locale (`€ 97,39 - 128,72`).
 fn module_price(m: &Value) -> Option<Price> {
     for (min, max) in [
         ("minActivityAmount", "maxActivityAmount"),
         ("minAmount", "maxAmount"),
     ] {
-        if let Some(amount) = jsobject::f64_at(m, &format!("{min}.value")) {
+        if let Some(amount) =
+            jsobject::f64_at(m, &format!("{min}.value")).filter(|a| valid_amount(*a))
+        {
             let currency = jsobject::string_at(m, &format!("{min}.currency"))
                 .unwrap_or_else(|| DEFAULT_CURRENCY.to_string());
-            let max = jsobject::f64_at(m, &format!("{max}.value")).filter(|v| *v > amount);
+            let max = jsobject::f64_at(m, &format!("{max}.value"))
+                .filter(|v| *v > amount && valid_amount(*v));
             return Some(Price {
                 amount,
                 max,
@@ -626,8 +913,8 @@ fn module_price(m: &Value) -> Option<Price> {
     }
     ["formatedActivityPrice", "formatedPrice", "formattedPrice"]
         .iter()
-        .find_map(|k| jsobject::string_at(m, k))
-        .and_then(|t| parse_price(&t, DEFAULT_CURRENCY))
+        .filter_map(|k| jsobject::string_at(m, k))
+        .find_map(|t| parse_local_price(&t, DEFAULT_CURRENCY))
 }
 
 fn store_fields(s: &Value, source: &Url) -> Seller {
@@ -650,32 +937,86 @@ fn store_fields(s: &Value, source: &Url) -> Seller {
     }
 }
 
-/// "1000+" orders in a title module, shown on the page as "1000+ sold".
+/// "1000+" orders in a title or trade module, shown on the page as
+/// "1000+ sold".
 fn trade_count(m: &Value) -> Option<crate::listing::Sales> {
-    ["formatTradeCount", "tradeCount"]
+    let t = ["formatTradeCount", "tradeCount"]
         .iter()
-        .find_map(|k| jsobject::string_at(m, k))
-        .and_then(|t| parse_sales(&format!("{t} sold"), SalesKind::Sold))
+        .find_map(|k| jsobject::string_at(m, k))?;
+    let t = if t.bytes().any(|b| b.is_ascii_alphabetic()) {
+        t
+    } else {
+        format!("{t} sold")
+    };
+    sales_from_text(&t)
 }
 
-/// What the markup alone says: `og:title` (minus the " - AliExpress 21"
-/// suffix) or the `h1`, the canonical link, `og:image` and the gallery.
+/// A sales text in the shopper's language: "4,000+ sold",
+/// "10.000+ verkauft", "1.000+ vendidos", "5 mil+ vendidos", "1.2k sold",
+/// "332 продано". The number is read with locale grouping (`10.000` is
+/// ten thousand, not ten).
+fn sales_from_text(text: &str) -> Option<crate::listing::Sales> {
+    let text = collapse_ws(&text.replace('\u{a0}', " "));
+    let (value, end) = local_number(&text)?;
+    let rest = text[end..].trim_start().to_lowercase();
+    let mult = if rest.starts_with('k') || rest.starts_with("mil") || rest.starts_with("тыс") {
+        1_000.0
+    } else if rest.starts_with('万') {
+        10_000.0
+    } else {
+        1.0
+    };
+    let n = (value * mult).round();
+    (n.is_finite() && n >= 0.0 && n < 1e12).then(|| crate::listing::Sales {
+        count: n as u64,
+        kind: SalesKind::Sold,
+        text,
+    })
+}
+
+/// What the markup alone says: the product heading or `og:title` (minus
+/// the site's decorations), the id from the canonical link, `og:url`,
+/// `itemprop=url` or the app links (`aliexpress://product/detail?productId=`),
+/// `og:image`, a rendered price and store, and the gallery.
 fn item_from_dom(doc: &Html, source: &Url) -> Option<Listing> {
     let root = doc.root_element();
-    let title = first_text(root, &["h1"]).or_else(|| {
-        first_attr(root, &["meta[property='og:title']"], "content").map(|t| strip_site_suffix(&t))
-    })?;
-    let id = first_attr(
-        root,
-        &["link[rel='canonical']", "meta[property='og:url']"],
-        "href",
-    )
-    .or_else(|| first_attr(root, &["meta[property='og:url']"], "content"))
-    .and_then(|h| absolute_url(&h, source))
-    .and_then(|h| Url::parse(&h).ok())
-    .and_then(|u| item_id_from_path(u.path()))
-    .or_else(|| item_id_from_path(source.path()))
-    .unwrap_or_default();
+    let og_title = first_attr(root, &["meta[property='og:title']"], "content")
+        .map(|t| clean_og_title(&t))
+        .filter(|t| !t.is_empty());
+    // A hidden `<h1>Aliexpress</h1>` sits in the header of 2024–26 pages:
+    // only a heading that is not the site's name is the product's.
+    let heading = || {
+        select(root, "h1")
+            .into_iter()
+            .map(|h| collapse_ws(&h.text().collect::<String>()))
+            .find(|t| !t.is_empty() && !t.eq_ignore_ascii_case("aliexpress"))
+    };
+    let title = first_text(root, &["[data-pl='product-title']"])
+        .or(og_title)
+        .or_else(heading)?;
+    let id = first_attr(root, &["link[rel='canonical']"], "href")
+        .and_then(|h| item_id_from_url(&h, source))
+        .or_else(|| {
+            first_attr(
+                root,
+                &["meta[property='og:url']", "meta[itemprop='url']"],
+                "content",
+            )
+            .and_then(|h| item_id_from_url(&h, source))
+        })
+        .or_else(|| {
+            first_attr(
+                root,
+                &[
+                    "meta[property='al:android:url']",
+                    "meta[property='al:iphone:url']",
+                ],
+                "content",
+            )
+            .and_then(|h| product_id_param(&h))
+        })
+        .or_else(|| item_id_from_path(source.path()))
+        .unwrap_or_default();
     let mut images: Vec<String> = first_attr(root, &["meta[property='og:image']"], "content")
         .and_then(|u| full_size_image(&u, source))
         .into_iter()
@@ -688,7 +1029,38 @@ fn item_from_dom(doc: &Html, source: &Url) -> Option<Listing> {
     let mut listing = empty_listing(id, source);
     listing.title = title;
     listing.images = images;
+    listing.price = first_text(
+        root,
+        &[
+            "[class*='product-price-current']",
+            "[class*='price--current']",
+            ".product-price-value",
+            ".uniform-banner-box-price",
+        ],
+    )
+    .and_then(|t| parse_local_price(&t, DEFAULT_CURRENCY));
+    listing.seller = seller_from_link(root, source);
     Some(listing)
+}
+
+/// The product id of an item URL, protocol-relative or not, on any
+/// locale host.
+fn item_id_from_url(raw: &str, source: &Url) -> Option<String> {
+    let abs = absolute_url(raw, source)?;
+    item_id_from_path(Url::parse(&abs).ok()?.path())
+}
+
+/// `productId=` (or `productIds=1005…:sku`) in a URL's query: the app
+/// links of item pages and the bundle-deal links of search cards.
+fn product_id_param(raw: &str) -> Option<String> {
+    let u = Url::parse(raw.trim()).ok()?;
+    let v = u
+        .query_pairs()
+        .find(|(k, _)| k == "productId" || k == "productIds")?
+        .1
+        .to_string();
+    let id = v.split([':', ',']).next().unwrap_or("").trim().to_string();
+    (!id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())).then_some(id)
 }
 
 /// Product photos in the markup: `/kf/` paths on the photo CDNs, which
@@ -715,6 +1087,25 @@ fn card_images(card: ElementRef<'_>, source: &Url) -> Vec<String> {
         );
     }
     out
+}
+
+/// `og:title` without the site's decorations: the " - AliExpress 21"
+/// suffix, and on 2019–2020 builds the price prefix and category suffix
+/// (`€97.39 40% OFF|<title>|<category>|   - AliExpress`).
+fn clean_og_title(title: &str) -> String {
+    let t = strip_site_suffix(title);
+    let parts: Vec<&str> = t
+        .split('|')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.len() >= 2
+        && parts[0].bytes().any(|b| b.is_ascii_digit())
+        && (parts[0].contains('%') || local_currency(parts[0]).is_some())
+    {
+        return parts[1].to_string();
+    }
+    t.trim_end_matches('|').trim().to_string()
 }
 
 fn strip_site_suffix(title: &str) -> String {
@@ -795,6 +1186,169 @@ pub(crate) fn missing_fields(l: &Listing) -> Vec<String> {
         m.push("images".to_string());
     }
     m
+}
+
+// ---------------------------------------------------------------- prices
+
+/// The largest price believed: anything above is a parsing accident (a
+/// phone number, an order id run into a price) or a hostile page.
+const MAX_PRICE: f64 = 10_000_000.0;
+
+/// Currency symbols as AliExpress prints them, longest first so that
+/// `US $` wins over `$` and `R$` over `$`. AliExpress never sells in
+/// yuan abroad: `¥`/`￥` on its locale sites is the Japanese yen.
+const CURRENCY_SYMBOLS: &[(&str, &str)] = &[
+    ("US $", "USD"),
+    ("US$", "USD"),
+    ("CA $", "CAD"),
+    ("C$", "CAD"),
+    ("AU $", "AUD"),
+    ("A$", "AUD"),
+    ("NZ$", "NZD"),
+    ("MX$", "MXN"),
+    ("HK$", "HKD"),
+    ("R$", "BRL"),
+    ("руб", "RUB"),
+    ("₽", "RUB"),
+    ("€", "EUR"),
+    ("£", "GBP"),
+    ("₪", "ILS"),
+    ("₩", "KRW"),
+    ("₴", "UAH"),
+    ("₸", "KZT"),
+    ("₺", "TRY"),
+    ("₹", "INR"),
+    ("zł", "PLN"),
+    ("Kč", "CZK"),
+    ("¥", "JPY"),
+    ("￥", "JPY"),
+    ("$", "USD"),
+];
+
+/// ISO 4217 codes AliExpress shows in formatted prices (`ARS 1.515,50`,
+/// `10.88 GEL`). A run of three capitals is only taken for a currency
+/// when it is one of these, so "USB" or "LED" in a title is not one.
+const CURRENCY_CODES: &[&str] = &[
+    "USD", "EUR", "GBP", "RUB", "BRL", "ARS", "CLP", "COP", "MXN", "PEN", "UYU", "GEL", "AMD",
+    "AZN", "BYN", "KZT", "KGS", "UZS", "MDL", "UAH", "ILS", "JPY", "KRW", "PLN", "CZK", "HUF",
+    "RON", "BGN", "SEK", "NOK", "DKK", "CHF", "TRY", "INR", "IDR", "THB", "VND", "MYR", "PHP",
+    "SGD", "AUD", "NZD", "CAD", "HKD", "TWD", "SAR", "AED", "QAR", "KWD", "MAD", "EGP", "NGN",
+    "ZAR", "CNY", "RSD",
+];
+
+/// The ISO code a formatted AliExpress price names: an ISO code first
+/// (`ARS`, `GEL`), then a symbol (`R$`, `€`, `₪`, `руб.`).
+pub(crate) fn local_currency(text: &str) -> Option<&'static str> {
+    let mut word = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_uppercase() {
+            word.push(c);
+            continue;
+        }
+        if word.len() == 3 {
+            if let Some(code) = CURRENCY_CODES.iter().find(|c| **c == word) {
+                return Some(code);
+            }
+        }
+        word.clear();
+    }
+    CURRENCY_SYMBOLS
+        .iter()
+        .find(|(sym, _)| text.contains(sym))
+        .map(|(_, code)| *code)
+}
+
+/// Parses a price as a locale formats it: `ARS 1.515,50` (dot thousands,
+/// comma decimals), `10.88 GEL`, `€ 12,34`, `R$ 45,90`, `US $4.99`,
+/// `1 234,56 руб.`, `CHF 1'234.50`, and ranges (`€ 97,39 - 128,72`).
+/// The currency is the one the text names, else `default_currency`.
+/// Amounts that are not finite, not positive or absurdly large are
+/// refused (`None`).
+pub(crate) fn parse_local_price(text: &str, default_currency: &str) -> Option<Price> {
+    let text = text.replace('\u{a0}', " ").replace("&nbsp;", " ");
+    let currency = local_currency(&text)
+        .unwrap_or(default_currency)
+        .to_string();
+    let (amount, end) = local_number(&text)?;
+    let max = text[end..]
+        .trim_start()
+        .strip_prefix(['-', '~', '–', '—'])
+        .and_then(local_number)
+        .map(|(v, _)| v)
+        .filter(|v| *v > amount && *v < MAX_PRICE);
+    (amount.is_finite() && amount > 0.0 && amount < MAX_PRICE).then_some(Price {
+        amount,
+        max,
+        currency,
+    })
+}
+
+/// The first number in `text` in any locale's grouping, and the byte
+/// offset after it. Separators: `.` `,` `'` and spaces between digits.
+/// With both `.` and `,` the last one is the decimal mark; a single kind
+/// of mark is a thousands separator when it repeats or when exactly three
+/// digits follow it (`1.515`, `12,000`), else the decimal mark.
+fn local_number(text: &str) -> Option<(f64, usize)> {
+    let start = text.find(|c: char| c.is_ascii_digit())?;
+    let mut end = start;
+    let mut raw = String::new();
+    let mut chars = text[start..].char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let next_is_digit = chars.peek().is_some_and(|(_, n)| n.is_ascii_digit());
+        let mark = matches!(c, '.' | ',');
+        // A space groups thousands only before any decimal mark and only
+        // ahead of exactly three digits: "1 234,56", not "4.9 332".
+        let space = matches!(c, '\'' | ' ' | '\u{202f}' | '\u{2009}')
+            && !raw.contains(['.', ','])
+            && three_digits_follow(&text[start + i + c.len_utf8()..]);
+        if c.is_ascii_digit() || ((mark || space) && next_is_digit) {
+            raw.push(c);
+            end = start + i + c.len_utf8();
+        } else {
+            break;
+        }
+    }
+    let raw: String = raw
+        .chars()
+        .filter(|c| !matches!(c, '\'' | ' ' | '\u{202f}' | '\u{2009}'))
+        .collect();
+    let last_dot = raw.rfind('.');
+    let last_comma = raw.rfind(',');
+    let decimal = match (last_dot, last_comma) {
+        (Some(d), Some(c)) => Some(if d > c { '.' } else { ',' }),
+        (Some(_), None) => decimal_if_single(&raw, '.'),
+        (None, Some(_)) => decimal_if_single(&raw, ','),
+        (None, None) => None,
+    };
+    let number: String = raw
+        .chars()
+        .filter_map(|c| match c {
+            d if d.is_ascii_digit() => Some(d),
+            m if Some(m) == decimal => Some('.'),
+            _ => None,
+        })
+        .collect();
+    number
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .map(|v| (v, end))
+}
+
+fn three_digits_follow(rest: &str) -> bool {
+    let b = rest.as_bytes();
+    b.len() >= 3
+        && b[..3].iter().all(u8::is_ascii_digit)
+        && !b.get(3).is_some_and(u8::is_ascii_digit)
+}
+
+/// `Some(mark)` when the only kind of mark in `raw` is a decimal mark.
+fn decimal_if_single(raw: &str, mark: char) -> Option<char> {
+    let count = raw.matches(mark).count();
+    let after = raw.rsplit(mark).next().map_or(0, str::len);
+    let before = raw.split(mark).next().unwrap_or("");
+    let thousands = count > 1 || (after == 3 && !before.is_empty() && before != "0");
+    (!thousands).then_some(mark)
 }
 
 // --------------------------------------------------------------- helpers
