@@ -1,45 +1,62 @@
-//! Alibaba.com parser (B2B): search pages and product pages.
+//! Alibaba.com parser (B2B): search pages and product pages, 2018–2026.
 //!
-//! Search pages render only some offers as cards (`div.J-offer-wrapper`,
-//! 8 of ~29 on a real capture); the full list is JSON in
-//! `window.__page__data__config.props.offerResultData.offerList[]` (see
-//! `shared/marketplaces.md`). So the JSON is read first, and cards fill
-//! what it lacks or add offers it does not list (top sponsored cards come
-//! from a different feed).
+//! Search pages keep the full offer list as page JSON and render only
+//! some offers as cards (8 of ~29 on a real capture), so the JSON is read
+//! first, then the rendered cards (a browser-saved page holds the DOM after
+//! scripts ran), then the server cards; cards fill what the JSON lacks or
+//! add offers it does not list (top sponsored cards come from another feed).
+//! The JSON moved over the years:
+//! - 2018–2022: `window.__page__data__config = {props: {offerResultData:
+//!   {offerList: [{information, tradePrice, supplier, image}]}}}`;
+//! - 2023–2026: `window.__page__data_sse10._offer_list = {offerResultData:
+//!   {offers: [{productId, title, price, moq, companyName, …}], totalCount}}`
+//!   (flat offers; some builds assign the whole `window.__page__data_sse10`).
 //!
-//! B2B specifics: prices are ranges ("$1.20-1.80"), every offer has a
-//! minimum order ("500 Pieces"), and the supplier shows its years on the
-//! platform and its country. A supplier's id is the sub-domain of its
-//! mini-site (`shengdatrade.en.alibaba.com`), the only stable handle a
-//! search page gives.
+//! Cards: `div.J-offer-wrapper` (2018–2022), `.fy23-search-card` /
+//! `.searchx-offer-item` (2023–2026).
 //!
-//! Product pages: `.product-title-container h1`, tiered prices under
-//! `[data-module-name=module_price] .price-item` ("500 - 1999 pieces" +
-//! "$1.80"), `.company-name`, photos `img[src*=alicdn]`.
+//! Product pages: `window.detailData = {globalData: {product, seller,
+//! trade}}` first, then the DOM: `.product-title-container h1`, tiered
+//! prices under `[data-module-name=module_price] .price-item` ("300 - 1000
+//! pairs" + "GH₵80.51": the visitor's currency, not always dollars),
+//! `.company-name`, `.company-life` ("6 yrs"), `.register-country`, and the
+//! photos of `module_productImage` (thumbnails are CSS backgrounds).
+//!
+//! B2B specifics: prices are ranges, every offer has a minimum order, and
+//! the supplier shows its years on the platform and its country. A
+//! supplier's id is the sub-domain of its mini-site
+//! (`shengdatrade.en.alibaba.com`), the only stable handle a search page
+//! gives.
 //!
 //! Listing URLs are `https://www.alibaba.com/product-detail/<slug>_<id>.html`
 //! from the offer's own link with tracking parameters (`spm`) dropped; with
 //! no usable link the slug is left empty, which the site accepts.
+//!
+//! The end of this module holds small helpers shared with the 1688 parser
+//! (the other B2B site): bounded JSON search, prices with currency symbols,
+//! full-size photo URLs.
 
-use super::aliexpress::{first_attr, first_text, full_size_image, img_src, missing_fields, select};
-use super::text::{
-    absolute_url, collapse_ws, currency_of, first_number, parse_moq, parse_price, strip_markup,
-};
-use super::{block, check_coverage, jsobject, Marketplace, PageKind, PageOutcome};
-use crate::listing::{Listing, Moq, Platform, Price, Seller};
-use scraper::{ElementRef, Html};
+use super::text::{absolute_url, collapse_ws, currency_of, first_number, parse_price, strip_markup};
+use super::{check_coverage, jsobject, Marketplace, PageKind, PageOutcome};
+use crate::listing::{Listing, Moq, Platform, Price, Sales, SalesKind, Seller};
+use scraper::{ElementRef, Html, Selector};
 use serde_json::Value;
 use std::collections::HashSet;
 use url::Url;
 
 /// Canonical product URL host.
 const SITE: &str = "https://www.alibaba.com";
-/// The script variable holding search results.
+/// The script variable holding search results, 2018–2022.
 const PAGE_DATA_BLOB: &str = "window.__page__data__config";
 /// Where the offer array sits in that object, newest first.
 const OFFER_LIST_PATHS: &[&str] = &[
     "props.offerResultData.offerList",
     "offerResultData.offerList",
+];
+/// The 2023–2026 search data, most specific assignment first.
+const SSE_BLOBS: &[&str] = &[
+    "window.__page__data_sse10._offer_list",
+    "window.__page__data_sse10",
 ];
 /// Alibaba.com quotes FOB prices in USD unless it says otherwise.
 const DEFAULT_CURRENCY: &str = "USD";
@@ -53,7 +70,8 @@ impl Marketplace for Alibaba {
     }
 
     /// `/product-detail/…_<id>.html` is a product page; search lives under
-    /// `/trade/search` (and `/showroom/…`). A path prefix is allowed.
+    /// `/trade/search` (and `/showroom/…`, `/premium/…`, `/countrysearch/…`,
+    /// `/catalog/…`). A path prefix is allowed.
     fn page_kind(&self, url: &Url) -> PageKind {
         if url.path().contains("/product-detail/") || url.path().contains("/p-detail/") {
             PageKind::Item
@@ -63,14 +81,6 @@ impl Marketplace for Alibaba {
     }
 
     fn parse(&self, url: &Url, html: &str) -> PageOutcome {
-        if let Some(hit) = block::detect(url, html) {
-            return PageOutcome::Blocked {
-                platform: Platform::Alibaba,
-                url: url.to_string(),
-                marker: hit.marker.to_string(),
-                reason: hit.reason.to_string(),
-            };
-        }
         match self.page_kind(url) {
             PageKind::Search => parse_search(url, html),
             PageKind::Item => parse_product(url, html),
@@ -104,6 +114,12 @@ fn id_from_product_path(path: &str) -> Option<String> {
     (!id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())).then(|| id.to_string())
 }
 
+/// The offer id named by a product link, if it is one.
+fn id_from_link(link: &str, source: &Url) -> Option<String> {
+    let abs = absolute_url(link, source)?;
+    id_from_product_path(Url::parse(&abs).ok()?.path())
+}
+
 /// The canonical product URL: the offer's own link made absolute, without
 /// query or fragment, if it ends in `_<id>.html`; else built from the id.
 fn product_url(link: Option<&str>, id: &str, source: &Url) -> String {
@@ -120,19 +136,25 @@ fn product_url(link: Option<&str>, id: &str, source: &Url) -> String {
 }
 
 /// A supplier's mini-site sub-domain: `shengdatrade` in
-/// `//shengdatrade.en.alibaba.com/company_profile.html`.
+/// `//shengdatrade.en.alibaba.com/company_profile.html` (also the mobile
+/// `m.en.` and the older `trustpass.` hosts... only `.en.` names a
+/// stable sub-domain).
 fn supplier_id(href: &str) -> Option<String> {
     let host = Url::parse(href).ok()?.host_str()?.to_ascii_lowercase();
-    let sub = host.strip_suffix(".en.alibaba.com")?;
+    let sub = host
+        .strip_suffix(".en.alibaba.com")
+        .map(|s| s.strip_suffix(".m").unwrap_or(s))?;
     (!sub.is_empty() && !sub.contains('.')).then(|| sub.to_string())
 }
 
-/// A supplier link without its `#top-nav-bar` fragment.
+/// A supplier link without its tracking query (`?from=detail&productId=…`)
+/// and `#top-nav-bar` fragment.
 fn supplier_url(href: &str, source: &Url) -> Option<String> {
     let abs = absolute_url(href, source)?;
     Some(match Url::parse(&abs) {
         Ok(mut u) => {
             u.set_fragment(None);
+            u.set_query(None);
             u.to_string()
         }
         Err(_) => abs,
@@ -148,55 +170,97 @@ fn years(text: &str) -> Option<u32> {
 // ---------------------------------------------------------------- search
 
 fn parse_search(url: &Url, html: &str) -> PageOutcome {
-    let blob = jsobject::value_after(html, PAGE_DATA_BLOB);
-    let offers = blob.as_ref().and_then(|b| {
-        OFFER_LIST_PATHS
-            .iter()
-            .find_map(|p| jsobject::at(b, p).and_then(Value::as_array))
-    });
-    let total = blob.as_ref().and_then(|b| {
-        ["props.offerTotalCount", "offerTotalCount"]
-            .iter()
-            .find_map(|p| jsobject::f64_at(b, p))
-            .filter(|t| *t >= 0.0)
-            .map(|t| t as u64)
-    });
+    let (mut listings, total) = json_offers(html, url);
     let doc = Html::parse_document(html);
-    let cards = search_cards(&doc, url);
-
-    let listings = match offers {
-        Some(offers) => {
-            let mut listings: Vec<Listing> = offers
-                .iter()
-                .filter_map(|o| listing_from_offer(o, url))
-                .collect();
-            for card in cards {
-                match listings.iter_mut().find(|l| l.id == card.id) {
-                    Some(l) => l.merge_from(&card),
-                    None => listings.push(card),
-                }
-            }
-            listings
+    for card in search_cards(&doc, url) {
+        match listings.iter_mut().find(|l| l.id == card.id) {
+            Some(l) => l.merge_from(&card),
+            None => listings.push(card),
         }
-        None if !cards.is_empty() => cards,
-        None => {
-            return PageOutcome::Drift {
+    }
+    if listings.is_empty() {
+        if says_no_results(html) || total == Some(0) {
+            return PageOutcome::Ok {
                 platform: Platform::Alibaba,
-                url: url.to_string(),
                 page: PageKind::Search,
-                missing: vec![
-                    "props.offerResultData.offerList (__page__data__config)".to_string(),
-                    "offer cards (div.J-offer-wrapper)".to_string(),
-                ],
-                detail: "search page has neither the offerList JSON nor rendered offer cards"
-                    .to_string(),
+                listings: Vec::new(),
+                total: Some(0),
             };
         }
-    };
+        return PageOutcome::Drift {
+            platform: Platform::Alibaba,
+            url: url.to_string(),
+            page: PageKind::Search,
+            missing: vec![
+                "props.offerResultData.offerList (window.__page__data__config)".to_string(),
+                "offerResultData.offers (window.__page__data_sse10._offer_list)".to_string(),
+                "offer cards (.fy23-search-card, .searchx-offer-item, div.J-offer-wrapper)"
+                    .to_string(),
+            ],
+            detail: "search page has neither offer JSON nor rendered offer cards".to_string(),
+        };
+    }
     check_coverage(Platform::Alibaba, url, PageKind::Search, listings, total)
 }
 
-/// One `offerList[]` entry as a listing; entries without an id are skipped.
+/// "No results": the page says so, in the words the site uses.
+fn says_no_results(html: &str) -> bool {
+    [
+        "did not match any products",
+        "No results found for",
+        "no-result-tips",
+    ]
+    .iter()
+    .any(|m| html.contains(m))
+}
+
+/// The offers of whichever search JSON the page carries, and the total it
+/// claims.
+fn json_offers(html: &str, source: &Url) -> (Vec<Listing>, Option<u64>) {
+    let count = |v: &Value, paths: &[&str]| {
+        paths
+            .iter()
+            .find_map(|p| jsobject::f64_at(v, p))
+            .filter(|t| t.is_finite() && *t >= 0.0 && *t < 1e12)
+            .map(|t| t as u64)
+    };
+    if let Some(blob) = jsobject::value_after(html, PAGE_DATA_BLOB) {
+        if let Some(offers) = OFFER_LIST_PATHS
+            .iter()
+            .find_map(|p| jsobject::at(&blob, p).and_then(Value::as_array))
+        {
+            let listings = dedup(offers.iter().filter_map(|o| listing_from_offer(o, source)));
+            let total = count(&blob, &["props.offerTotalCount", "offerTotalCount"]);
+            return (listings, total);
+        }
+    }
+    for marker in SSE_BLOBS {
+        let Some(blob) = jsobject::value_after(html, marker) else {
+            continue;
+        };
+        let root = ["_offer_list.offerResultData", "offerResultData"]
+            .iter()
+            .find_map(|p| jsobject::at(&blob, p));
+        let Some(root) = root else { continue };
+        let offers = ["offers", "offerList"]
+            .iter()
+            .find_map(|k| root.get(*k).and_then(Value::as_array));
+        if let Some(offers) = offers {
+            let listings = dedup(offers.iter().filter_map(|o| listing_from_flat_offer(o, source)));
+            return (listings, count(root, &["totalCount"]));
+        }
+    }
+    (Vec::new(), None)
+}
+
+/// Listings with the first of each id kept.
+fn dedup(it: impl Iterator<Item = Listing>) -> Vec<Listing> {
+    let mut seen = HashSet::new();
+    it.filter(|l| seen.insert(l.id.clone())).collect()
+}
+
+/// One 2018–2022 `offerList[]` entry as a listing; entries without an id
+/// are skipped.
 fn listing_from_offer(o: &Value, source: &Url) -> Option<Listing> {
     let link = jsobject::string_at(o, "information.productUrl");
     let id = [
@@ -207,13 +271,8 @@ fn listing_from_offer(o: &Value, source: &Url) -> Option<Listing> {
     ]
     .iter()
     .find_map(|k| jsobject::string_at(o, k))
-    .or_else(|| {
-        link.as_deref()
-            .and_then(|l| absolute_url(l, source))
-            .and_then(|l| Url::parse(&l).ok())
-            .and_then(|u| id_from_product_path(u.path()))
-    })
-    .filter(|id| id.bytes().all(|b| b.is_ascii_digit()))?;
+    .or_else(|| link.as_deref().and_then(|l| id_from_link(l, source)))
+    .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))?;
     let title = [
         "information.puretitle",
         "information.enPureTitle",
@@ -231,9 +290,9 @@ fn listing_from_offer(o: &Value, source: &Url) -> Option<Listing> {
     ]
     .iter()
     .find_map(|k| jsobject::string_at(o, k))
-    .and_then(|t| parse_price(&t, DEFAULT_CURRENCY));
+    .and_then(|t| price_of(&t, DEFAULT_CURRENCY));
     let moq = jsobject::string_at(o, "tradePrice.minOrder").and_then(|t| {
-        let mut m = parse_moq(&t)?;
+        let mut m = moq_of(&t)?;
         if !t.chars().any(char::is_alphabetic) {
             if let Some(unit) = jsobject::string_at(o, "tradePrice.unit") {
                 m.unit = unit;
@@ -253,21 +312,11 @@ fn listing_from_offer(o: &Value, source: &Url) -> Option<Listing> {
     };
     let mut images: Vec<String> = Vec::new();
     let main = jsobject::string_at(o, "image.mainImage");
-    let multi = jsobject::at(o, "image.multiImage")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default();
-    for raw in main.into_iter().chain(multi) {
-        if let Some(u) = full_size_image(&raw, source) {
-            if !images.contains(&u) {
-                images.push(u);
-            }
-        }
-    }
+    let multi = string_list(jsobject::at(o, "image.multiImage"));
+    push_images(&mut images, main.into_iter().chain(multi), source);
+    let sponsored = ["information.ad", "information.adP4p"]
+        .iter()
+        .any(|k| jsobject::at(o, k).and_then(Value::as_bool) == Some(true));
     Some(finish(Listing {
         platform: Platform::Alibaba,
         url: product_url(link.as_deref(), &id, source),
@@ -279,15 +328,117 @@ fn listing_from_offer(o: &Value, source: &Url) -> Option<Listing> {
         moq,
         sales: None,
         location: None,
-        sponsored: false,
+        sponsored,
         source_url: source.to_string(),
         missing: Vec::new(),
     }))
 }
 
-/// Rendered offer cards. The wrapper class repeats on nested elements, so
-/// the element that names the offer (`[data-content=productItem][data-pid]`)
-/// is preferred, then the innermost `.J-offer-wrapper`.
+/// One 2023–2026 flat offer (`offerResultData.offers[]`): `productId`,
+/// `title` (with `<strong>` highlights), `productUrl`, `price` ("$6.0~7.0",
+/// "US $1.20", "€2.61-3.38"), `moq` ("Min. order: 2 pieces"), `mainImage`,
+/// `multiImage`, `companyName`, `supplierHomeHref`, `countryCode`,
+/// `goldSupplierYears`, `soldOrder`, and ad flags.
+fn listing_from_flat_offer(o: &Value, source: &Url) -> Option<Listing> {
+    let s = |k: &str| jsobject::string_at(o, k);
+    let link = s("productUrl").or_else(|| s("action"));
+    let id = s("productId")
+        .or_else(|| s("id"))
+        .or_else(|| link.as_deref().and_then(|l| id_from_link(l, source)))
+        .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))?;
+    let title = ["title", "enPureTitle", "puretitle", "subject"]
+        .iter()
+        .find_map(|k| s(k))
+        .map(|t| strip_markup(&t))
+        .unwrap_or_default();
+    let price = ["promotionPrice", "price", "priceV2", "localOriginalPriceRangeStr"]
+        .iter()
+        .filter_map(|k| s(k))
+        .find_map(|t| price_of(&t, DEFAULT_CURRENCY));
+    let moq = ["moq", "moqV2", "minOrder"]
+        .iter()
+        .filter_map(|k| s(k))
+        .find_map(|t| moq_of(&t));
+    let href = s("supplierHomeHref").or_else(|| s("supplierHref"));
+    let seller_url = href.as_deref().and_then(|h| supplier_url(h, source));
+    let seller = Seller {
+        name: s("companyName").map(|n| strip_markup(&n)),
+        id: seller_url.as_deref().and_then(supplier_id),
+        url: seller_url,
+        country: s("countryCode").or_else(|| s("supplierCountry")),
+        years: s("goldSupplierYears")
+            .or_else(|| s("supplierYear"))
+            .and_then(|y| years(&y)),
+    };
+    let mut images: Vec<String> = Vec::new();
+    let main = s("mainImage");
+    let multi = string_list(o.get("multiImage"));
+    push_images(&mut images, main.into_iter().chain(multi), source);
+    let sales = s("soldOrder").and_then(|t| {
+        let (n, _) = first_number(&t)?;
+        (n.is_finite() && n >= 0.0 && n < 1e12).then(|| Sales {
+            count: n as u64,
+            kind: SalesKind::Sold,
+            text: collapse_ws(&t),
+        })
+    });
+    let sponsored = ["isP4P", "isShowAd", "isNewAd", "adP4p"]
+        .iter()
+        .any(|k| o.get(*k).is_some_and(truthy));
+    Some(finish(Listing {
+        platform: Platform::Alibaba,
+        url: product_url(link.as_deref(), &id, source),
+        id,
+        title,
+        price,
+        seller,
+        images,
+        moq,
+        sales,
+        location: None,
+        sponsored,
+        source_url: source.to_string(),
+        missing: Vec::new(),
+    }))
+}
+
+/// `true`, `"true"`, non-zero numbers.
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => *b,
+        Value::String(s) => s == "true" || s == "1",
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        _ => false,
+    }
+}
+
+/// The strings of a JSON array (others skipped).
+fn string_list(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Appends full-size absolute photos, without duplicates.
+fn push_images(images: &mut Vec<String>, raws: impl IntoIterator<Item = String>, base: &Url) {
+    for raw in raws {
+        if let Some(u) = photo_url(&raw, base) {
+            if !images.contains(&u) {
+                images.push(u);
+            }
+        }
+    }
+}
+
+/// Rendered offer cards of every vintage. The 2018–2022 wrapper class
+/// repeats on nested elements, so the element that names the offer
+/// (`[data-content=productItem][data-pid]`) is preferred, then the
+/// innermost `.J-offer-wrapper`; 2023–2026 cards are
+/// `.fy23-search-card` / `.searchx-offer-item` / `.fy26-product-card-wrapper`.
 fn search_cards(doc: &Html, source: &Url) -> Vec<Listing> {
     let root = doc.root_element();
     let mut cards = select(root, "[data-content='productItem'][data-pid]");
@@ -297,13 +448,28 @@ fn search_cards(doc: &Html, source: &Url) -> Vec<Listing> {
             .filter(|c| select(*c, ".J-offer-wrapper").is_empty())
             .collect();
     }
-    let mut seen = HashSet::new();
+    let modern: Vec<ElementRef<'_>> = select(
+        root,
+        ".fy23-search-card, .searchx-offer-item, .fy26-product-card-wrapper",
+    )
+    .into_iter()
+    .filter(|c| {
+        select(
+            *c,
+            ".fy23-search-card, .searchx-offer-item, .fy26-product-card-wrapper",
+        )
+        .is_empty()
+    })
+    .collect();
     let mut out = Vec::new();
-    for card in cards {
-        if let Some(l) = listing_from_card(card, source) {
-            if seen.insert(l.id.clone()) {
-                out.push(l);
-            }
+    let mut seen = HashSet::new();
+    let old = cards.into_iter().filter_map(|c| listing_from_card(c, source));
+    let new = modern
+        .into_iter()
+        .filter_map(|c| listing_from_modern_card(c, source));
+    for l in old.chain(new) {
+        if seen.insert(l.id.clone()) {
+            out.push(l);
         }
     }
     out
@@ -324,12 +490,7 @@ fn listing_from_card(card: ElementRef<'_>, source: &Url) -> Option<Listing> {
         .map(str::trim)
         .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
         .map(str::to_string)
-        .or_else(|| {
-            link.as_deref()
-                .and_then(|l| absolute_url(l, source))
-                .and_then(|l| Url::parse(&l).ok())
-                .and_then(|u| id_from_product_path(u.path()))
-        })?;
+        .or_else(|| link.as_deref().and_then(|l| id_from_link(l, source)))?;
     let title = first_attr(
         card,
         &["a.elements-title-normal[title]", "h2[title]"],
@@ -344,7 +505,7 @@ fn listing_from_card(card: ElementRef<'_>, source: &Url) -> Option<Listing> {
                 &[".elements-offer-price-normal", "[class*='offer-price']"],
             )
         })
-        .and_then(|t| parse_price(&t, DEFAULT_CURRENCY));
+        .and_then(|t| price_of(&t, DEFAULT_CURRENCY));
     let moq = first_text(
         card,
         &[
@@ -352,7 +513,7 @@ fn listing_from_card(card: ElementRef<'_>, source: &Url) -> Option<Listing> {
             "[class*='minorder']",
         ],
     )
-    .and_then(|t| parse_moq(t.trim_start_matches("Min. order:").trim()));
+    .and_then(|t| moq_of(&t));
     let company = select(card, "[class*='seller-company']").into_iter().next();
     let href = company
         .and_then(|c| c.value().attr("href").map(str::to_string))
@@ -364,9 +525,7 @@ fn listing_from_card(card: ElementRef<'_>, source: &Url) -> Option<Listing> {
                 .attr("title")
                 .map(collapse_ws)
                 .filter(|t| !t.is_empty())
-                .or_else(|| {
-                    Some(collapse_ws(&c.text().collect::<String>())).filter(|t| !t.is_empty())
-                })
+                .or_else(|| Some(text_of(c)).filter(|t| !t.is_empty()))
         }),
         id: seller_url.as_deref().and_then(supplier_id),
         url: seller_url,
@@ -374,12 +533,7 @@ fn listing_from_card(card: ElementRef<'_>, source: &Url) -> Option<Listing> {
             .or_else(|| first_text(card, &[".seller-tag__country"])),
         years: first_text(card, &[".seller-tag__year"]).and_then(|t| years(&t)),
     };
-    let images = select(card, "img")
-        .into_iter()
-        .filter_map(|i| img_src(i).and_then(|s| full_size_image(&s, source)))
-        .find(|u| u.contains("/kf/"))
-        .into_iter()
-        .collect();
+    let images = card_image(card, source).into_iter().collect();
     Some(finish(Listing {
         platform: Platform::Alibaba,
         url: product_url(link.as_deref(), &id, source),
@@ -397,6 +551,110 @@ fn listing_from_card(card: ElementRef<'_>, source: &Url) -> Option<Listing> {
     }))
 }
 
+/// A card's product photo: the first image from the product store
+/// (`/kf/`), lazy attributes included.
+fn card_image(card: ElementRef<'_>, source: &Url) -> Option<String> {
+    select(card, "img")
+        .into_iter()
+        .filter_map(|i| img_src(i).and_then(|s| photo_url(&s, source)))
+        .find(|u| u.contains("/kf/"))
+}
+
+/// A 2023–2026 card (`.fy23-search-card`, `.searchx-offer-item`):
+/// `h2.search-card-e-title a` (or `.searchx-product-e-title a`) links the
+/// product, `.search-card-e-price-main` / `.searchx-product-price-price-main`
+/// the price, `a.search-card-e-company` the supplier,
+/// `.search-card-m-sale-features__item` / `.searchx-moq` the minimum order,
+/// `.search-card-e-supplier__year` "11 yrs" and the country code, an ad
+/// badge `.search-card-e-ad` / `[data-ad]`.
+fn listing_from_modern_card(card: ElementRef<'_>, source: &Url) -> Option<Listing> {
+    let link = first_attr(
+        card,
+        &[
+            "h2 a[href*='/product-detail/']",
+            "a[href*='/product-detail/']",
+        ],
+        "href",
+    );
+    let id = link
+        .as_deref()
+        .and_then(|l| id_from_link(l, source))
+        .or_else(|| {
+            ["data-ctrdot", "data-product-id", "data-pid"]
+                .iter()
+                .filter_map(|a| card.value().attr(a))
+                .map(str::trim)
+                .find(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                .map(str::to_string)
+        })?;
+    let title = first_attr(card, &["h2 a[title]", "h2[title]"], "title")
+        .or_else(|| first_text(card, &["h2", "[class*='e-title']", "[class*='title']"]))
+        .unwrap_or_default();
+    let price = first_text(
+        card,
+        &[
+            ".search-card-e-price-main",
+            ".searchx-product-price-price-main",
+            "[class*='price-main']",
+            "[class*='price']",
+        ],
+    )
+    .and_then(|t| price_of(&t, DEFAULT_CURRENCY));
+    let moq = select(
+        card,
+        ".search-card-m-sale-features__item, .searchx-moq, [class*='moq'], [class*='min-order']",
+    )
+    .into_iter()
+    .map(text_of)
+    .find(|t| t.contains("Min") || t.chars().any(|c| c.is_ascii_digit()))
+    .and_then(|t| moq_of(&t));
+    let company = select(
+        card,
+        "a.search-card-e-company, [class*='e-company'], [class*='company-name'], [class*='supplier-name']",
+    )
+    .into_iter()
+    .next();
+    let seller_url = company
+        .and_then(|c| c.value().attr("href"))
+        .or_else(|| {
+            select(card, "a[href*='.en.alibaba.com']")
+                .into_iter()
+                .find_map(|a| a.value().attr("href"))
+        })
+        .and_then(|h| supplier_url(h, source));
+    let year_box = first_text(card, &[".search-card-e-supplier__year", "[class*='supplier__year']", "[class*='supplier-year']"]);
+    let seller = Seller {
+        name: company.map(text_of).filter(|t| !t.is_empty()),
+        id: seller_url.as_deref().and_then(supplier_id),
+        url: seller_url,
+        country: year_box.as_deref().and_then(country_code_in),
+        years: year_box.as_deref().and_then(years),
+    };
+    let sponsored = !select(card, ".search-card-e-ad, [class*='ad-tag'], [data-ad='true']").is_empty();
+    Some(finish(Listing {
+        platform: Platform::Alibaba,
+        url: product_url(link.as_deref(), &id, source),
+        id,
+        title: strip_markup(&title),
+        price,
+        seller,
+        images: card_image(card, source).into_iter().collect(),
+        moq,
+        sales: None,
+        location: None,
+        sponsored,
+        source_url: source.to_string(),
+        missing: Vec::new(),
+    }))
+}
+
+/// The two-letter country code in "11 yrs CN Supplier".
+fn country_code_in(text: &str) -> Option<String> {
+    text.split_whitespace()
+        .find(|w| w.len() == 2 && w.bytes().all(|b| b.is_ascii_uppercase()))
+        .map(str::to_string)
+}
+
 // --------------------------------------------------------------- product
 
 fn parse_product(url: &Url, html: &str) -> PageOutcome {
@@ -405,33 +663,233 @@ fn parse_product(url: &Url, html: &str) -> PageOutcome {
     let canonical = first_attr(root, &["link[rel='canonical']"], "href")
         .and_then(|h| absolute_url(&h, url))
         .and_then(|h| Url::parse(&h).ok());
+    let data = jsobject::value_after(html, "window.detailData");
+    let global = data.as_ref().and_then(|d| d.get("globalData"));
+    let from_json = global.map(|g| product_from_detail_data(g, url));
     let id = id_from_product_path(url.path())
         .or_else(|| {
             canonical
                 .as_ref()
                 .and_then(|c| id_from_product_path(c.path()))
         })
-        .or_else(|| {
-            jsobject::value_after(html, "window.detailData.globalData")
-                .and_then(|v| jsobject::string_at(&v, "product.productId"))
-        });
+        .or_else(|| from_json.as_ref().and_then(|l| l.id.clone()));
     let Some(id) = id else {
         return drift_item(
             url,
-            vec!["product id (URL or canonical link)"],
+            vec!["product id (URL, canonical link, window.detailData)"],
             "no product id",
         );
     };
-    let title = first_attr(root, &[".product-title-container h1[title]"], "title")
-        .or_else(|| first_text(root, &[".product-title-container h1", "h1"]))
-        .or_else(|| first_attr(root, &["meta[property='og:title']"], "content"));
+    let dom = product_from_dom(root, url);
+    let title = from_json
+        .as_ref()
+        .and_then(|j| j.title.clone())
+        .or(dom.title.clone());
     let Some(title) = title else {
         return drift_item(
             url,
-            vec![".product-title-container h1", "og:title"],
+            vec![
+                "window.detailData.globalData.product.subject",
+                ".product-title-container h1",
+                "og:title",
+            ],
             "product page has no title",
         );
     };
+    let parts = match from_json {
+        Some(j) => j.or(dom),
+        None => dom,
+    };
+    let link = canonical
+        .map(|c| c.to_string())
+        .unwrap_or_else(|| url.to_string());
+    let listing = finish(Listing {
+        platform: Platform::Alibaba,
+        url: product_url(Some(&link), &id, url),
+        id,
+        title: strip_markup(&title),
+        price: parts.price,
+        seller: parts.seller,
+        images: parts.images,
+        moq: parts.moq,
+        sales: parts.sales,
+        location: None,
+        sponsored: false,
+        source_url: url.to_string(),
+        missing: Vec::new(),
+    });
+    PageOutcome::Ok {
+        platform: Platform::Alibaba,
+        page: PageKind::Item,
+        listings: vec![listing],
+        total: None,
+    }
+}
+
+/// What one source of a product page says (JSON or DOM), merged field by
+/// field.
+#[derive(Debug, Default)]
+struct ProductParts {
+    id: Option<String>,
+    title: Option<String>,
+    price: Option<Price>,
+    moq: Option<Moq>,
+    seller: Seller,
+    images: Vec<String>,
+    sales: Option<Sales>,
+}
+
+impl ProductParts {
+    fn or(mut self, other: ProductParts) -> ProductParts {
+        self.id = self.id.or(other.id);
+        self.title = self.title.or(other.title);
+        self.price = self.price.or(other.price);
+        self.moq = self.moq.or(other.moq);
+        let (s, o) = (&mut self.seller, other.seller);
+        s.name = s.name.take().or(o.name);
+        s.id = s.id.take().or(o.id);
+        s.url = s.url.take().or(o.url);
+        s.country = s.country.take().or(o.country);
+        s.years = s.years.or(o.years);
+        if self.images.is_empty() {
+            self.images = other.images;
+        }
+        self.sales = self.sales.or(other.sales);
+        self
+    }
+}
+
+/// `window.detailData.globalData`: `product.{productId, subject, moq,
+/// price.{productLadderPrices[{min, max, price, dollarPrice, formatPrice}],
+/// productRangePrices, unit, unitEven}, mediaItems[{type, imageUrl.big}]}`,
+/// `seller.{companyName, subDomain, companyRegisterCountry,
+/// companyJoinYears, homeUrl}`, `trade.salesVolume`.
+fn product_from_detail_data(g: &Value, source: &Url) -> ProductParts {
+    let s = |p: &str| jsobject::string_at(g, p);
+    let ladder: Vec<&Value> = jsobject::at(g, "product.price.productLadderPrices")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    // Dollars when every tier has them (the page's own currency varies
+    // with the visitor), else the shown price in the currency its
+    // formatted text names.
+    let dollars: Vec<f64> = ladder
+        .iter()
+        .filter_map(|t| jsobject::f64_at(t, "dollarPrice"))
+        .filter(|p| valid_amount(*p))
+        .collect();
+    let price = if !dollars.is_empty() && dollars.len() == ladder.len() {
+        range_price(&dollars, DEFAULT_CURRENCY)
+    } else {
+        let shown: Vec<f64> = ladder
+            .iter()
+            .filter_map(|t| jsobject::f64_at(t, "price"))
+            .filter(|p| valid_amount(*p))
+            .collect();
+        let currency = ladder
+            .iter()
+            .filter_map(|t| jsobject::string_at(t, "formatPrice"))
+            .find_map(|f| currency_in(&f))
+            .unwrap_or(DEFAULT_CURRENCY);
+        range_price(&shown, currency)
+    }
+    .or_else(|| {
+        let low = jsobject::f64_at(g, "product.price.productRangePrices.dollarPriceRangeLow")
+            .filter(|p| valid_amount(*p))?;
+        let high = jsobject::f64_at(g, "product.price.productRangePrices.dollarPriceRangeHigh")
+            .filter(|p| valid_amount(*p) && *p >= low);
+        Some(Price {
+            amount: low,
+            max: high.filter(|h| *h > low),
+            currency: DEFAULT_CURRENCY.to_string(),
+        })
+    })
+    .or_else(|| {
+        ["product.price.formatLadderPrice", "product.price.productRangePrices.priceRangeText"]
+            .iter()
+            .filter_map(|p| s(p))
+            .find_map(|t| price_of(&t, DEFAULT_CURRENCY))
+    });
+    let unit = s("product.price.unitEven")
+        .or_else(|| s("product.price.unit"))
+        .unwrap_or_else(|| "pieces".to_string());
+    let moq = jsobject::f64_at(g, "product.moq")
+        .or_else(|| {
+            ladder
+                .iter()
+                .filter_map(|t| jsobject::f64_at(t, "min"))
+                .fold(None, |m: Option<f64>, q| Some(m.map_or(q, |m| m.min(q))))
+        })
+        .filter(|q| q.is_finite() && *q > 0.0 && *q < 1e12)
+        .map(|q| Moq {
+            quantity: q as u64,
+            unit,
+        });
+    let sub = s("seller.subDomain").map(|d| {
+        d.trim_end_matches('/')
+            .trim_start_matches("https://")
+            .trim_start_matches("//")
+            .to_string()
+    });
+    let seller_url = sub
+        .as_deref()
+        .map(|d| {
+            if d.contains('.') {
+                format!("https://{d}/")
+            } else {
+                format!("https://{d}.en.alibaba.com/")
+            }
+        })
+        .or_else(|| s("seller.homeUrl").and_then(|h| supplier_url(&h, source)));
+    let mut images = Vec::new();
+    if let Some(items) = jsobject::at(g, "product.mediaItems").and_then(Value::as_array) {
+        let raws = items
+            .iter()
+            .filter(|m| jsobject::string_at(m, "type").as_deref() != Some("video"))
+            .filter_map(|m| {
+                ["imageUrl.big", "imageUrl.normal", "imageUrl"]
+                    .iter()
+                    .find_map(|k| jsobject::string_at(m, k))
+            });
+        push_images(&mut images, raws, source);
+    }
+    ProductParts {
+        id: s("product.productId").filter(|i| i.bytes().all(|b| b.is_ascii_digit())),
+        title: s("product.subject"),
+        price,
+        moq,
+        seller: Seller {
+            name: s("seller.companyName"),
+            id: seller_url.as_deref().and_then(supplier_id),
+            url: seller_url,
+            country: s("seller.companyRegisterCountry"),
+            years: s("seller.companyJoinYears").and_then(|y| years(&y)),
+        },
+        images,
+        sales: s("trade.salesVolume").and_then(|t| {
+            let (n, _) = first_number(&t)?;
+            (n.is_finite() && n >= 0.0 && n < 1e12).then(|| Sales {
+                count: n as u64,
+                kind: SalesKind::Sold,
+                text: collapse_ws(&t),
+            })
+        }),
+    }
+}
+
+/// The product as the page's DOM shows it (server-rendered or saved by a
+/// browser).
+fn product_from_dom(root: ElementRef<'_>, url: &Url) -> ProductParts {
+    let title = first_attr(
+        root,
+        &[
+            ".product-title-container h1[title]",
+            "[data-module-name='module_title'] h1[title]",
+        ],
+        "title",
+    )
+    .or_else(|| first_text(root, &[".product-title-container h1", "h1"]))
+    .or_else(|| first_attr(root, &["meta[property='og:title']"], "content"));
     let (price, moq) = tier_prices(root);
     let company = select(root, ".company-name").into_iter().next();
     let company_link = company.and_then(|c| select(c, "a[href]").into_iter().next());
@@ -446,60 +904,77 @@ fn parse_product(url: &Url, html: &str) -> PageOutcome {
         name: company_link
             .and_then(|a| a.value().attr("title").map(collapse_ws))
             .filter(|t| !t.is_empty())
-            .or_else(|| company.map(|c| collapse_ws(&c.text().collect::<String>())))
+            .or_else(|| company.map(text_of))
             .filter(|t| !t.is_empty()),
         id: seller_url.as_deref().and_then(supplier_id),
         url: seller_url,
         country: card.and_then(|c| {
             first_attr(c, &["[class*='country'][title]"], "title")
-                .or_else(|| first_text(c, &["[class*='country']"]))
+                .or_else(|| first_text(c, &[".register-country", "[class*='country']"]))
         }),
         years: card
-            .and_then(|c| first_text(c, &["[class*='year']"]))
+            .and_then(|c| first_text(c, &[".company-life", "[class*='year']"]))
             .and_then(|t| years(&t)),
     };
     let mut images: Vec<String> = Vec::new();
-    let og = first_attr(root, &["meta[property='og:image']"], "content");
-    let imgs = select(root, "img")
+    let gallery = select(root, "[data-module-name='module_productImage']")
         .into_iter()
-        .filter_map(img_src)
-        .filter(|s| s.contains("alicdn") && s.contains("/kf/"));
-    for raw in og.into_iter().chain(imgs) {
-        if let Some(u) = full_size_image(&raw, url) {
-            if !images.contains(&u) {
-                images.push(u);
-            }
+        .next();
+    match gallery {
+        Some(g) => {
+            // Thumbnails are CSS backgrounds, the main photo an <img>.
+            let mut raws: Vec<String> = select(g, "[style*='background-image']")
+                .into_iter()
+                .filter_map(|e| css_url(e.value().attr("style")?))
+                .collect();
+            raws.extend(select(g, "img").into_iter().filter_map(img_src));
+            let og = first_attr(root, &["meta[property='og:image']"], "content");
+            push_images(
+                &mut images,
+                raws.into_iter().chain(og).filter(|s| s.contains("/kf/")),
+                url,
+            );
+        }
+        None => {
+            let og = first_attr(root, &["meta[property='og:image']"], "content");
+            let imgs = select(root, "img")
+                .into_iter()
+                .filter(|i| {
+                    !i.value()
+                        .attr("class")
+                        .is_some_and(|c| c.contains("logo"))
+                })
+                .filter_map(img_src)
+                .filter(|s| s.contains("alicdn") && s.contains("/kf/"));
+            push_images(&mut images, og.into_iter().chain(imgs), url);
         }
     }
-    let link = canonical
-        .map(|c| c.to_string())
-        .unwrap_or_else(|| url.to_string());
-    let listing = finish(Listing {
-        platform: Platform::Alibaba,
-        url: product_url(Some(&link), &id, url),
-        id,
-        title: strip_markup(&title),
+    ProductParts {
+        id: None,
+        title,
         price,
+        moq,
         seller,
         images,
-        moq,
         sales: None,
-        location: None,
-        sponsored: false,
-        source_url: url.to_string(),
-        missing: Vec::new(),
-    });
-    PageOutcome::Ok {
-        platform: Platform::Alibaba,
-        page: PageKind::Item,
-        listings: vec![listing],
-        total: None,
     }
 }
 
+/// The URL inside `background-image: url("…")`.
+fn css_url(style: &str) -> Option<String> {
+    let start = style.find("url(")? + 4;
+    let rest = &style[start..];
+    let end = rest.find(')')?;
+    let inner = rest[..end].trim().trim_matches(['"', '\'']).trim();
+    (!inner.is_empty()).then(|| inner.to_string())
+}
+
 /// Tiered prices: the price range over all tiers, and the minimum order as
-/// the smallest tier's lower bound ("500 - 1999 pieces" → 500 pieces).
-/// Pages without tiers show one price or range under the price module.
+/// the smallest tier's lower bound ("300 - 1000 pairs" → 300 pairs). Each
+/// tier shows a quantity ("300 - 1000 pairs", ">= 5001 pairs") and a price
+/// ("US$8.51", "GH₵80.51"); older builds mark them `.quality` / `.price`,
+/// 2024–2026 builds use utility classes only, so the texts are told apart
+/// by their content. Pages without tiers show one price or range.
 fn tier_prices(root: ElementRef<'_>) -> (Option<Price>, Option<Moq>) {
     let module = select(root, "[data-module-name='module_price']")
         .into_iter()
@@ -508,18 +983,28 @@ fn tier_prices(root: ElementRef<'_>) -> (Option<Price>, Option<Moq>) {
         return (None, None);
     };
     let mut amounts = Vec::new();
-    let mut currency = None;
+    let mut currency: Option<&'static str> = None;
     let mut moq: Option<Moq> = None;
     for item in select(module, ".price-item") {
-        let Some(text) = first_text(item, &[".price", "[class*='price']"]) else {
-            continue;
-        };
-        if let Some(p) = parse_price(&text, DEFAULT_CURRENCY) {
-            currency = currency.or(currency_of(&text).map(str::to_string));
+        let texts: Vec<String> = item
+            .text()
+            .map(collapse_ws)
+            .filter(|t| !t.is_empty())
+            .collect();
+        let price_text = first_text(item, &[".price"])
+            .or_else(|| texts.iter().find(|t| currency_in(t).is_some()).cloned());
+        let qty_text = first_text(item, &[".quality", "[class*='quantity']"]).or_else(|| {
+            texts
+                .iter()
+                .find(|t| currency_in(t).is_none() && t.chars().any(|c| c.is_ascii_digit()))
+                .cloned()
+        });
+        if let Some(p) = price_text.as_deref().and_then(|t| price_of(t, DEFAULT_CURRENCY)) {
+            currency = currency.or(price_text.as_deref().and_then(currency_in));
             amounts.push(p.amount);
         }
-        if let Some(q) = first_text(item, &[".quality", "[class*='quantity']"]) {
-            if let Some((n, _)) = first_number(&q) {
+        if let Some(q) = qty_text {
+            if let Some((n, _)) = first_number(&q).filter(|(n, _)| n.is_finite() && *n > 0.0) {
                 let unit = q
                     .trim_end()
                     .rsplit(|c: char| c.is_ascii_digit() || c == '-' || c == '>' || c == '=')
@@ -539,17 +1024,10 @@ fn tier_prices(root: ElementRef<'_>) -> (Option<Price>, Option<Moq>) {
     }
     if amounts.is_empty() {
         let price = first_text(module, &[".price", "[class*='price']"])
-            .and_then(|t| parse_price(&t, DEFAULT_CURRENCY));
+            .and_then(|t| price_of(&t, DEFAULT_CURRENCY));
         return (price, moq);
     }
-    let min = amounts.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = amounts.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let price = Price {
-        amount: min,
-        max: (max > min).then_some(max),
-        currency: currency.unwrap_or_else(|| DEFAULT_CURRENCY.to_string()),
-    };
-    (Some(price), moq)
+    (range_price(&amounts, currency.unwrap_or(DEFAULT_CURRENCY)), moq)
 }
 
 fn drift_item(url: &Url, missing: Vec<&str>, detail: &str) -> PageOutcome {
@@ -565,6 +1043,303 @@ fn drift_item(url: &Url, missing: Vec<&str>, detail: &str) -> PageOutcome {
 fn finish(mut l: Listing) -> Listing {
     l.missing = missing_fields(&l);
     l
+}
+
+/// A minimum order: "Min. order: 2 pieces", "500 Pieces", "1.000 pieces"
+/// (a locale's thousands dot: an order is never fractional).
+fn moq_of(text: &str) -> Option<Moq> {
+    let t = text.trim();
+    let t = t.rsplit(':').next().unwrap_or(t).trim();
+    let t = t.trim_end_matches(')').trim();
+    let start = t.find(|c: char| c.is_ascii_digit())?;
+    let num_end = t[start..]
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
+        .map_or(t.len(), |e| start + e);
+    let digits: String = t[start..num_end]
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    let raw = &t[start..num_end];
+    // "1.5" is not an order; "1.000" / "1,000" are thousands.
+    let quantity: u64 = if raw.contains(['.', ',']) && raw.rsplit(['.', ',']).next().is_some_and(|g| g.len() == 3) {
+        digits.parse().ok()?
+    } else {
+        first_number(raw).map(|(n, _)| n as u64)?
+    };
+    if quantity == 0 {
+        return None;
+    }
+    let unit = collapse_ws(t[num_end..].trim().trim_start_matches(['/', '(', ')']).trim());
+    Some(Moq {
+        quantity,
+        unit: if unit.is_empty() {
+            "pieces".to_string()
+        } else {
+            unit
+        },
+    })
+}
+
+// ------------------------------------------- shared B2B helpers (1688 too)
+
+/// The deepest a page's JSON is searched: real pages nest ~15 levels; the
+/// cap keeps hostile nesting from exhausting the stack.
+pub(crate) const MAX_JSON_DEPTH: usize = 64;
+/// The largest price believed: anything above is a parsing accident or a
+/// hostile page.
+pub(crate) const MAX_PRICE: f64 = 10_000_000.0;
+
+/// A price amount worth keeping: finite, positive, not absurd.
+pub(crate) fn valid_amount(a: f64) -> bool {
+    a.is_finite() && a > 0.0 && a < MAX_PRICE
+}
+
+/// Currency symbols and codes as B2B pages print them, most specific
+/// first (`GH₵`, `US$` before `$`). Alibaba.com prices follow the
+/// visitor's currency.
+const CURRENCY_MARKS: &[(&str, &str)] = &[
+    ("US$", "USD"),
+    ("US $", "USD"),
+    ("GH₵", "GHS"),
+    ("₵", "GHS"),
+    ("HK$", "HKD"),
+    ("NT$", "TWD"),
+    ("MX$", "MXN"),
+    ("NZ$", "NZD"),
+    ("R$", "BRL"),
+    ("S$", "SGD"),
+    ("A$", "AUD"),
+    ("C$", "CAD"),
+    ("₹", "INR"),
+    ("₦", "NGN"),
+    ("₱", "PHP"),
+    ("₩", "KRW"),
+    ("₽", "RUB"),
+    ("₺", "TRY"),
+    ("฿", "THB"),
+    ("₫", "VND"),
+    ("zł", "PLN"),
+];
+
+/// The currency a price text names, if it names one.
+pub(crate) fn currency_in(text: &str) -> Option<&'static str> {
+    CURRENCY_MARKS
+        .iter()
+        .find(|(mark, _)| text.contains(mark))
+        .map(|(_, code)| *code)
+        .or_else(|| currency_of(text))
+}
+
+/// A price or range as shown, with its currency, validated (finite,
+/// positive, not absurd; a "max" below the amount is dropped).
+pub(crate) fn price_of(text: &str, default_currency: &str) -> Option<Price> {
+    let p = parse_price(text, default_currency)?;
+    if !valid_amount(p.amount) {
+        return None;
+    }
+    Some(Price {
+        amount: p.amount,
+        max: p.max.filter(|m| valid_amount(*m) && *m > p.amount),
+        currency: currency_in(text).unwrap_or(default_currency).to_string(),
+    })
+}
+
+/// The range over several amounts (invalid ones skipped).
+pub(crate) fn range_price(amounts: &[f64], currency: &str) -> Option<Price> {
+    let valid: Vec<f64> = amounts.iter().copied().filter(|a| valid_amount(*a)).collect();
+    let min = valid.iter().copied().reduce(f64::min)?;
+    let max = valid.iter().copied().reduce(f64::max)?;
+    Some(Price {
+        amount: min,
+        max: (max > min).then_some(max),
+        currency: currency.to_string(),
+    })
+}
+
+/// An absolute, full-size photo URL. alicdn serves thumbnails by
+/// appending a size after the real extension (`….jpg_300x300.jpg`,
+/// `….jpg_220x220.jpg_.webp`, `….png_.avif`) or, on 1688, before it
+/// (`…-cib.220x220.jpg`, `…-cib.search.jpg`); both are cut so that one
+/// photo has one URL.
+pub(crate) fn photo_url(raw: &str, base: &Url) -> Option<String> {
+    let abs = absolute_url(raw, base)?;
+    let file_start = abs.rfind('/').map_or(0, |i| i + 1);
+    let lower = abs.to_ascii_lowercase();
+    let file = &lower[file_start..];
+    let cut = [".jpg_", ".jpeg_", ".png_", ".webp_", ".gif_", ".heic_", ".avif_"]
+        .iter()
+        .filter_map(|ext| file.find(ext).map(|p| file_start + p + ext.len() - 1))
+        .min();
+    let mut url = match cut {
+        Some(c) => abs[..c].to_string(),
+        None => abs,
+    };
+    // `name.220x220.jpg` / `name.search.jpg` / `name.summ.jpg` → `name.jpg`.
+    let file_start = url.rfind('/').map_or(0, |i| i + 1);
+    if let Some(ext_at) = url[file_start..].rfind('.').map(|p| file_start + p) {
+        if let Some(size_at) = url[file_start..ext_at].rfind('.').map(|p| file_start + p) {
+            let size = &url[size_at + 1..ext_at];
+            let is_size = size.split_once('x').is_some_and(|(w, h)| {
+                let h = h.split_once('q').map_or(h, |(h, _)| h);
+                !w.is_empty()
+                    && !h.is_empty()
+                    && w.bytes().all(|b| b.is_ascii_digit())
+                    && h.bytes().all(|b| b.is_ascii_digit())
+            });
+            if is_size || size == "search" || size == "summ" {
+                url.replace_range(size_at..ext_at, "");
+            }
+        }
+    }
+    Some(url)
+}
+
+/// Fields a listing lacks, by name.
+pub(crate) fn missing_fields(l: &Listing) -> Vec<String> {
+    let mut m = Vec::new();
+    if l.title.trim().is_empty() {
+        m.push("title".to_string());
+    }
+    if l.price.is_none() {
+        m.push("price".to_string());
+    }
+    if l.seller.name.is_none() && l.seller.id.is_none() {
+        m.push("seller".to_string());
+    }
+    if l.images.is_empty() {
+        m.push("images".to_string());
+    }
+    m
+}
+
+/// Elements under `el` matching `css`; an unparsable selector matches
+/// nothing (a parser must not panic).
+pub(crate) fn select<'a>(el: ElementRef<'a>, css: &str) -> Vec<ElementRef<'a>> {
+    match Selector::parse(css) {
+        Ok(s) => el.select(&s).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// An element's text, whitespace collapsed.
+pub(crate) fn text_of(el: ElementRef<'_>) -> String {
+    collapse_ws(&el.text().collect::<String>())
+}
+
+/// The text of the first element matching one of `css`, non-empty.
+pub(crate) fn first_text(el: ElementRef<'_>, css: &[&str]) -> Option<String> {
+    css.iter()
+        .flat_map(|c| select(el, c))
+        .map(text_of)
+        .find(|t| !t.is_empty())
+}
+
+/// An attribute of the first element matching one of `css`, non-empty.
+pub(crate) fn first_attr(el: ElementRef<'_>, css: &[&str], attr: &str) -> Option<String> {
+    css.iter()
+        .flat_map(|c| select(el, c))
+        .filter_map(|e| e.value().attr(attr))
+        .map(collapse_ws)
+        .find(|t| !t.is_empty())
+}
+
+/// The photo URL of an `img`, lazy-loading attributes first (their `src`
+/// is often a placeholder).
+pub(crate) fn img_src(img: ElementRef<'_>) -> Option<String> {
+    [
+        "data-src",
+        "data-lazy-src",
+        "data-original",
+        "image-src",
+        "src",
+    ]
+    .iter()
+    .filter_map(|a| img.value().attr(a))
+    .map(str::trim)
+    .find(|s| !s.is_empty() && !s.starts_with("data:") && !s.ends_with("/s.gif"))
+    .map(str::to_string)
+}
+
+/// The first value under `key` anywhere in `v`, depth-first, at most
+/// [`MAX_JSON_DEPTH`] levels down; nulls are skipped.
+pub(crate) fn find_key<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    fn walk<'a>(v: &'a Value, key: &str, depth: usize) -> Option<&'a Value> {
+        if depth > MAX_JSON_DEPTH {
+            return None;
+        }
+        match v {
+            Value::Object(map) => map
+                .get(key)
+                .filter(|x| !x.is_null())
+                .or_else(|| map.values().find_map(|x| walk(x, key, depth + 1))),
+            Value::Array(items) => items.iter().find_map(|x| walk(x, key, depth + 1)),
+            _ => None,
+        }
+    }
+    walk(v, key, 0)
+}
+
+/// The first of `keys` found anywhere in `v` as a trimmed non-empty string
+/// (numbers formatted).
+pub(crate) fn find_string(v: &Value, keys: &[&str]) -> Option<String> {
+    keys.iter().find_map(|k| match find_key(v, k)? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+/// Parses a JavaScript object literal that JSON and JSON5 both refuse
+/// because of bare numeric keys (`{5931007583129:0.6}`, as 1688 offer pages
+/// write SKU maps): such keys are quoted outside strings, then parsed.
+pub(crate) fn parse_lenient(text: &str) -> Option<Value> {
+    if let Some(v) = jsobject::parse_literal(text) {
+        return Some(v);
+    }
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut i = 0;
+    let mut last = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' | b'\'' => {
+                let q = bytes[i];
+                i += 1;
+                while i < bytes.len() && bytes[i] != q {
+                    if bytes[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'{' | b',' => {
+                let mut j = i + 1;
+                while j < bytes.len() && bytes[j].is_ascii_whitespace() {
+                    j += 1;
+                }
+                let start = j;
+                while j < bytes.len() && bytes[j].is_ascii_digit() {
+                    j += 1;
+                }
+                let end = j;
+                while j < bytes.len() && bytes[j].is_ascii_whitespace() {
+                    j += 1;
+                }
+                if end > start && bytes.get(j) == Some(&b':') {
+                    out.push_str(&text[last..start]);
+                    out.push('"');
+                    out.push_str(&text[start..end]);
+                    out.push('"');
+                    last = end;
+                }
+                i = end.max(i + 1);
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(&text[last.min(text.len())..]);
+    jsobject::parse_literal(&out)
 }
 
 #[cfg(test)]
