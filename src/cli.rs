@@ -396,8 +396,28 @@ pub fn print_hosts(
             "  {host}: {} fetched, {} failed, {} retried, {} blocked, {} disallowed by robots.txt, {} bytes",
             s.fetched, s.failed, s.retried, s.blocked, s.disallowed, s.bytes
         )?;
+        if s.slowed > 0 {
+            write!(
+                out,
+                "; slowed {} times (down to {:.0}% of its rate)",
+                s.slowed,
+                s.slowest_rate_fraction * 100.0
+            )?;
+        }
+        if s.longest_pause_secs > 0.0 {
+            write!(
+                out,
+                "; paused up to {:.1} s by Retry-After",
+                s.longest_pause_secs
+            )?;
+        }
         match &s.backed_off {
-            Some(why) => writeln!(out, "; LEFT ALONE for the rest of the run: {why}")?,
+            Some(why) => {
+                writeln!(out, "; LEFT ALONE for the rest of the run: {why}")?;
+                for url in &s.refused_urls {
+                    writeln!(out, "    refused: {url}")?;
+                }
+            }
             None => writeln!(out)?,
         }
     }

@@ -45,8 +45,9 @@ pub const DEFAULT_MAX_RETRIES: u32 = 3;
 pub const DEFAULT_BACKOFF_BASE_MILLIS: u64 = 500;
 /// Longest backoff delay between two attempts.
 pub const DEFAULT_BACKOFF_MAX_SECS: u64 = 30;
-/// Longest `Retry-After` knockoff waits out; a host asking for more is
-/// backed off for the rest of the run instead of being asked again early.
+/// Longest `Retry-After` knockoff waits out at a time: a host asking for
+/// more is paused this long, then asked again (its refusals count towards
+/// giving it up).
 pub const MAX_RETRY_AFTER_SECS: u64 = 120;
 /// Redirects followed per request.
 pub const DEFAULT_MAX_REDIRECTS: usize = 5;
@@ -55,9 +56,23 @@ pub const DEFAULT_MAX_PAGES_PER_TERM: u32 = 3;
 /// Item pages fetched per term and platform (listings found on search
 /// pages; the rest are scored from their search cards).
 pub const DEFAULT_MAX_ITEMS_PER_TERM: usize = 20;
-/// Refusals in a row (429 or a block page) after which a host is left
-/// alone for the rest of the run.
-pub const DEFAULT_REFUSALS_BEFORE_BACKOFF: u32 = 3;
+/// A host that has refused every request (429, 503, block pages) for this
+/// long is left alone for the rest of the run. Until then each refusal
+/// halves its rate (to [`MAX_SLOWDOWN`] times slower) and good answers
+/// bring the rate slowly back.
+pub const DEFAULT_GIVE_UP_AFTER_REFUSING_SECS: u64 = 600;
+/// Genuine block pages (captcha, punish, login wall) in a row after which
+/// a host is left alone for the rest of the run.
+pub const DEFAULT_GIVE_UP_AFTER_BLOCK_PAGES: u32 = 10;
+/// How far refusals slow a host down: its rate is halved per refusal, to
+/// at most this many times slower than configured.
+pub const MAX_SLOWDOWN: u32 = 32;
+/// Good answers in a row after which a slowed host's rate doubles again
+/// (up to its configured rate): recovery is slower than the slow-down.
+pub const RECOVER_AFTER_SUCCESSES: u32 = 8;
+/// Requests per second per photo CDN host (`ae01.alicdn.com`,
+/// `img.alicdn.com`, `cbu01.alicdn.com`, ...): each is a host of its own.
+pub const DEFAULT_PHOTO_REQUESTS_PER_SECOND: f64 = 2.0;
 /// The User-Agent: names knockoff and says how to reach its operator.
 /// Operators should put their own contact in `[crawl] user_agent`.
 pub const DEFAULT_USER_AGENT: &str = concat!(
@@ -127,7 +142,12 @@ pub struct CrawlConfig {
     pub backoff_max_secs: u64,
     pub max_retry_after_secs: u64,
     pub max_redirects: usize,
-    pub refusals_before_backoff: u32,
+    /// Seconds of nothing but refusals before a host is given up.
+    pub give_up_after_refusing_secs: u64,
+    /// Genuine block pages in a row before a host is given up.
+    pub give_up_after_block_pages: u32,
+    /// Per photo CDN host.
+    pub photo_requests_per_second: f64,
     /// Obey robots.txt (only ever turned off against one's own mock).
     pub obey_robots: bool,
 }
@@ -151,7 +171,9 @@ impl Default for CrawlConfig {
             backoff_max_secs: DEFAULT_BACKOFF_MAX_SECS,
             max_retry_after_secs: MAX_RETRY_AFTER_SECS,
             max_redirects: DEFAULT_MAX_REDIRECTS,
-            refusals_before_backoff: DEFAULT_REFUSALS_BEFORE_BACKOFF,
+            give_up_after_refusing_secs: DEFAULT_GIVE_UP_AFTER_REFUSING_SECS,
+            give_up_after_block_pages: DEFAULT_GIVE_UP_AFTER_BLOCK_PAGES,
+            photo_requests_per_second: DEFAULT_PHOTO_REQUESTS_PER_SECOND,
             obey_robots: true,
         }
     }
@@ -236,9 +258,14 @@ impl Config {
         at_least_one("crawl.max_pages_per_term", c.max_pages_per_term as u64)?;
         at_least_one("crawl.max_page_bytes", c.max_page_bytes)?;
         at_least_one("crawl.max_image_bytes", c.max_image_bytes)?;
+        positive_rate("crawl.photo_requests_per_second", c.photo_requests_per_second)?;
         at_least_one(
-            "crawl.refusals_before_backoff",
-            c.refusals_before_backoff as u64,
+            "crawl.give_up_after_refusing_secs",
+            c.give_up_after_refusing_secs,
+        )?;
+        at_least_one(
+            "crawl.give_up_after_block_pages",
+            c.give_up_after_block_pages as u64,
         )?;
         if c.user_agent.trim().is_empty() || !c.user_agent.is_ascii() {
             return Err((

@@ -231,10 +231,32 @@ impl Fetcher for MappedFetcher<'_> {
         let platform = Url::parse(url)
             .ok()
             .and_then(|u| u.host_str().and_then(Platform::from_host));
+        self.fetch_through(url, kind, platform).await
+    }
+
+    async fn fetch_photo(
+        &self,
+        url: &str,
+        platform: Platform,
+    ) -> std::result::Result<Capture, FetchError> {
+        self.fetch_through(url, ResourceKind::Image, Some(platform))
+            .await
+    }
+}
+
+impl MappedFetcher<'_> {
+    /// Fetches a real URL through the configured base of `platform` (the
+    /// URL's own platform, or for a photo the listing's).
+    async fn fetch_through(
+        &self,
+        url: &str,
+        kind: ResourceKind,
+        platform: Option<Platform>,
+    ) -> std::result::Result<Capture, FetchError> {
         let target = match platform.and_then(|p| self.bases.iter().find(|b| b.platform == p)) {
             Some(base) => base.to_configured(url),
-            // A photo host no platform claims (rare): the first redirected
-            // base carries it as a host segment, like the crawl does.
+            // A host no platform claims, with no listing to say whose it
+            // is: the first redirected base carries it as a host segment.
             None => self
                 .bases
                 .iter()

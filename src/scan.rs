@@ -226,8 +226,20 @@ impl<'a> Scanner<'a> {
                 });
                 continue;
             }
-            let outcome =
-                marketplaces::parse_page(platform, &url, &page.body, page.content_type.as_deref());
+            let final_url = url::Url::parse(&page.final_url)
+                .ok()
+                .filter(|f| page.final_url != page.url && *f != url);
+            let facts = marketplaces::block::ResponseFacts {
+                final_url: final_url.as_ref(),
+                status: Some(page.status),
+            };
+            let outcome = marketplaces::parse_response(
+                platform,
+                &url,
+                &page.body,
+                page.content_type.as_deref(),
+                facts,
+            );
             match outcome {
                 PageOutcome::Ok { listings, .. } => {
                     for l in listings {
@@ -247,12 +259,17 @@ impl<'a> Scanner<'a> {
                         }
                     }
                 }
-                PageOutcome::Blocked { marker, reason, .. } => {
+                PageOutcome::Blocked {
+                    marker,
+                    reason,
+                    found_in,
+                    ..
+                } => {
                     stats.blocked += 1;
                     report.problems.push(Problem {
                         kind: "blocked".into(),
                         url: page.url.clone(),
-                        message: format!("{reason} (marker {marker})"),
+                        message: format!("{reason} (marker {marker}, in the {})", found_in.describe()),
                     });
                 }
                 PageOutcome::Drift {
@@ -274,20 +291,20 @@ impl<'a> Scanner<'a> {
         // Every listing's photos, each once, in the order the listings
         // name them: fetched in that order, matched a batch at a time on
         // all cores.
-        let mut photo_urls: Vec<&String> = Vec::new();
+        let mut photo_urls: Vec<(&String, Platform)> = Vec::new();
         let mut seen_urls: std::collections::HashSet<&String> = std::collections::HashSet::new();
         for (listing, _) in merged.values() {
             for url in listing.images.iter().take(MAX_PHOTOS_PER_LISTING) {
                 if seen_urls.insert(url) {
-                    photo_urls.push(url);
+                    photo_urls.push((url, listing.platform));
                 }
             }
         }
         let mut photo_cache: HashMap<String, PhotoResult> = HashMap::new();
         for batch in photo_urls.chunks(PHOTO_BATCH) {
             let mut fetched = Vec::with_capacity(batch.len());
-            for url in batch {
-                fetched.push((*url, self.fetch_photo(url, store).await));
+            for (url, platform) in batch {
+                fetched.push((*url, self.fetch_photo(url, *platform, store).await));
             }
             photo_cache.extend(self.match_photos(fetched));
         }
@@ -370,11 +387,12 @@ impl<'a> Scanner<'a> {
     async fn fetch_photo(
         &self,
         url: &str,
+        platform: Platform,
         store: Option<&Store>,
     ) -> std::result::Result<Capture, String> {
         let capture = self
             .fetcher
-            .fetch(url, ResourceKind::Image)
+            .fetch_photo(url, platform)
             .await
             .map_err(|e| format!("photo {url}: {e}"))?;
         if !capture.is_success() {

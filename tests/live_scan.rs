@@ -146,16 +146,18 @@ fn knockoff(args: &[&str]) -> std::process::Output {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_scans_live_reports_a_refusing_host_and_exits_zero() {
-    // Taobao's host answers 429 to everything: the scan goes on without it.
+    // Taobao's host answers 429 (Retry-After: 1) to everything: it is
+    // paused and slowed, then given up when its refusal budget (1 s here,
+    // 10 minutes by default) is spent, and the scan goes on without it.
     let faults = Faults::none().always(
         "/taobao",
-        Fault::TooManyRequests(knockoff::mock::RetryAfter::Seconds(0)),
+        Fault::TooManyRequests(knockoff::mock::RetryAfter::Seconds(1)),
     );
     let mock = MockMarket::start(Some(&root().join("seeds")), faults)
         .await
         .unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let config = write_config(tmp.path(), &mock, "");
+    let config = write_config(tmp.path(), &mock, "give_up_after_refusing_secs = 1\n");
     let data = tmp.path().join("data");
     let out = tokio::task::spawn_blocking({
         let config = config.clone();
@@ -183,6 +185,8 @@ async fn the_binary_scans_live_reports_a_refusing_host_and_exits_zero() {
         .find(|l| l.trim_start().starts_with("taobao:") && l.contains("fetched"))
         .unwrap_or_else(|| panic!("no taobao host line in {stdout}"));
     assert!(taobao.contains("LEFT ALONE"), "{taobao}");
+    assert!(taobao.contains("slowed"), "{taobao}");
+    assert!(stdout.contains("    refused: "), "{stdout}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -577,6 +577,7 @@ fn blocked(seed: &Seed) -> (String, String) {
             url: u,
             marker,
             reason,
+            ..
         } => {
             assert_eq!(p, platform(seed));
             assert_eq!(u, seed.url);
@@ -595,14 +596,16 @@ fn taobao_login_wall_is_blocked() {
 
 #[test]
 fn taobao_punish_page_is_blocked() {
+    // The page's own captcha config decides, not a punish URL it names.
     let (marker, _) = blocked(&TAOBAO_PUNISH);
-    assert_eq!(marker, "/_____tmd_____/punish");
+    assert!(marker.contains("captcha"), "{marker}");
 }
 
 #[test]
 fn s1688_slider_captcha_is_blocked() {
+    // The page's own captcha config decides, not a punish URL it names.
     let (marker, _) = blocked(&S1688_PUNISH);
-    assert_eq!(marker, "/_____tmd_____/punish");
+    assert!(marker.contains("captcha"), "{marker}");
 }
 
 #[test]

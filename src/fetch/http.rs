@@ -10,28 +10,38 @@
 //! timeouts and body caps counted on decompressed bytes as they stream.
 //!
 //! Connection errors, timeouts, 408, 429 and 5xx are retried with
-//! exponential backoff and jitter; `Retry-After` (seconds or HTTP date) is
-//! waited out by every request to that host. A host that keeps refusing
-//! (429, or block pages at 200 as [`block::detect`] sees them), or asks for
-//! a longer `Retry-After` than [`crate::config::MAX_RETRY_AFTER_SECS`], is
-//! backed off for the rest of the run: later requests fail at once with
-//! [`FetchError::HostBackedOff`] instead of hammering it.
+//! exponential backoff and jitter. `Retry-After` on a 429 or 503 (seconds
+//! or HTTP date, capped at `max_retry_after`) pauses the whole host: every
+//! request to it waits, checked again right before it is sent.
+//!
+//! A refusal (429, 503, or a block page at 200 as
+//! [`marketplaces::classify_page`] sees it, the same judgement a scan
+//! makes) halves the host's rate, down to [`MAX_SLOWDOWN`] times slower;
+//! [`RECOVER_AFTER_SUCCESSES`] good answers in a row double it again. A
+//! host is given up for the rest of the run only when it has refused
+//! everything for `give_up_after` or served `give_up_block_pages` block
+//! pages in a row; later requests then fail at once with
+//! [`FetchError::HostBackedOff`], and [`HostStats`] names the pages that
+//! were refused.
 //!
 //! Hosts are keyed by platform when a URL lies under a configured platform
 //! base (so one loopback mock can stand in for several platforms, each with
-//! its own limits), and by `host:port` otherwise.
+//! its own limits). Any other host, including a host carried as a path
+//! segment under a base (`/tmall/img.alicdn.com/...`, how a mock serves
+//! photos), is a host of its own, keyed by its real name: photo CDN hosts
+//! get `photo_requests_per_second`, other hosts of a platform that
+//! platform's rate.
 
 use super::{Capture, FetchError, Fetcher, ResourceKind};
-use crate::config::{BaseUrl, Config};
+use crate::config::{BaseUrl, Config, MAX_SLOWDOWN, RECOVER_AFTER_SUCCESSES};
 use crate::listing::Platform;
-use crate::marketplaces::{block, charset};
+use crate::marketplaces::{self, block};
 use chrono::Utc;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::{HeaderMap, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{OnceCell, Semaphore};
@@ -59,7 +69,12 @@ pub struct HttpSettings {
     pub backoff_max: Duration,
     pub max_retry_after: Duration,
     pub max_redirects: usize,
-    pub refusals_before_backoff: u32,
+    /// A host that refused everything for this long is given up.
+    pub give_up_after: Duration,
+    /// A host that served this many block pages in a row is given up.
+    pub give_up_block_pages: u32,
+    /// Per photo CDN host.
+    pub photo_requests_per_second: f64,
     pub obey_robots: bool,
     /// Platform hosts with their own key and limits.
     pub hosts: Vec<HostRule>,
@@ -95,7 +110,9 @@ impl HttpSettings {
             backoff_max: Duration::from_secs(c.backoff_max_secs),
             max_retry_after: Duration::from_secs(c.max_retry_after_secs),
             max_redirects: c.max_redirects,
-            refusals_before_backoff: c.refusals_before_backoff,
+            give_up_after: Duration::from_secs(c.give_up_after_refusing_secs),
+            give_up_block_pages: c.give_up_after_block_pages,
+            photo_requests_per_second: c.photo_requests_per_second,
             obey_robots: c.obey_robots,
             hosts: Platform::ALL
                 .into_iter()
@@ -117,7 +134,7 @@ impl Default for HttpSettings {
 }
 
 /// What happened on one host during the run: for the summary and metrics.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HostStats {
     /// Responses received (any status), after retries.
     pub fetched: u64,
@@ -132,9 +149,41 @@ pub struct HostStats {
     pub disallowed: u64,
     /// Body bytes received (decompressed).
     pub bytes: u64,
+    /// Times the host's rate was halved after a refusal.
+    pub slowed: u64,
+    /// The slowest the host was asked at, as a fraction of its configured
+    /// rate (1 = never slowed).
+    pub slowest_rate_fraction: f64,
+    /// Longest single pause a `Retry-After` imposed on the host, seconds.
+    pub longest_pause_secs: f64,
     /// Why the host was left alone for the rest of the run, if it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backed_off: Option<String>,
+    /// The refused pages of the refusal streak that made the host be
+    /// given up (the last [`MAX_REFUSED_URLS`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refused_urls: Vec<String>,
+}
+
+/// Refused URLs kept per host for the summary.
+pub const MAX_REFUSED_URLS: usize = 10;
+
+impl Default for HostStats {
+    fn default() -> Self {
+        HostStats {
+            fetched: 0,
+            failed: 0,
+            retried: 0,
+            blocked: 0,
+            disallowed: 0,
+            bytes: 0,
+            slowed: 0,
+            slowest_rate_fraction: 1.0,
+            longest_pause_secs: 0.0,
+            backed_off: None,
+            refused_urls: Vec::new(),
+        }
+    }
 }
 
 /// robots.txt as fetched for a host.
@@ -151,13 +200,45 @@ struct Host {
     key: String,
     base: Option<BaseUrl>,
     robots_url: Option<Url>,
-    period: Duration,
+    /// One request per this long when not slowed (robots.txt
+    /// Crawl-delay may lengthen it).
+    period: Mutex<Duration>,
     limiter: Mutex<Arc<DefaultDirectRateLimiter>>,
     semaphore: Semaphore,
     robots: OnceCell<Robots>,
     not_before: Mutex<Option<Instant>>,
-    refusals: AtomicU32,
+    /// How many times slower than `period` the host is asked now.
+    pace: Mutex<Pace>,
+    /// The refusals since the last good answer.
+    streak: Mutex<Streak>,
     stats: Mutex<HostStats>,
+}
+
+/// A host's current slow-down.
+#[derive(Debug)]
+struct Pace {
+    /// 1, 2, 4, ... up to [`MAX_SLOWDOWN`].
+    slowdown: u32,
+    /// Good answers since the last change.
+    successes: u32,
+}
+
+/// Refusals since the last good answer.
+#[derive(Debug, Default)]
+struct Streak {
+    since: Option<Instant>,
+    refusals: u32,
+    block_pages: u32,
+    urls: Vec<String>,
+}
+
+/// What a refusal was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    /// 429 or 503.
+    Status(u16),
+    /// A block page (captcha, punish, login wall).
+    BlockPage,
 }
 
 impl Host {
@@ -188,23 +269,106 @@ impl Host {
     /// Crawl-delay). The replacement starts with its cell taken, because
     /// the robots.txt request itself just went out.
     fn slow_down(&self, delay: Duration) {
-        if delay <= self.period {
-            return;
+        {
+            let mut period = self.period.lock().unwrap_or_else(|e| e.into_inner());
+            if delay <= *period {
+                return;
+            }
+            *period = delay;
         }
-        let limiter = Arc::new(limiter_for(delay));
-        let _ = limiter.check();
-        *self.limiter.lock().unwrap_or_else(|e| e.into_inner()) = limiter;
+        let slowdown = self.pace.lock().unwrap_or_else(|e| e.into_inner()).slowdown;
+        self.set_slowdown(slowdown);
         tracing::info!(host = %self.key, delay_secs = delay.as_secs_f64(), "robots.txt crawl-delay applied");
     }
 
     fn wait_until(&self) -> Option<Instant> {
-        *self.not_before.lock().unwrap_or_else(|e| e.into_inner())
+        let nb = *self.not_before.lock().unwrap_or_else(|e| e.into_inner());
+        nb.filter(|t| *t > Instant::now())
     }
 
-    fn push_back(&self, until: Instant) {
+    /// Pauses the whole host until `now + wait` (Retry-After).
+    fn pause(&self, wait: Duration) {
+        let until = Instant::now() + wait;
         let mut nb = self.not_before.lock().unwrap_or_else(|e| e.into_inner());
         if nb.is_none_or(|t| t < until) {
             *nb = Some(until);
+        }
+        drop(nb);
+        let mut s = self.stats();
+        s.longest_pause_secs = s.longest_pause_secs.max(wait.as_secs_f64());
+    }
+
+    /// Installs a limiter at `period × slowdown`, its first cell taken (a
+    /// request just went out).
+    fn set_slowdown(&self, slowdown: u32) {
+        let period = *self.period.lock().unwrap_or_else(|e| e.into_inner());
+        let limiter = Arc::new(limiter_for(period * slowdown));
+        let _ = limiter.check();
+        *self.limiter.lock().unwrap_or_else(|e| e.into_inner()) = limiter;
+    }
+
+    /// Records a refusal: halves the rate, and gives the host up when the
+    /// streak is over budget. Returns the reason when it gave up.
+    fn refused(&self, url: &Url, what: Refusal, settings: &HttpSettings) -> Option<String> {
+        {
+            let mut pace = self.pace.lock().unwrap_or_else(|e| e.into_inner());
+            pace.successes = 0;
+            if pace.slowdown < MAX_SLOWDOWN {
+                pace.slowdown = (pace.slowdown * 2).min(MAX_SLOWDOWN);
+                self.set_slowdown(pace.slowdown);
+                let mut s = self.stats();
+                s.slowed += 1;
+                s.slowest_rate_fraction = s.slowest_rate_fraction.min(1.0 / pace.slowdown as f64);
+                tracing::info!(host = %self.key, slowdown = pace.slowdown, "refused: host slowed down");
+            }
+        }
+        let mut streak = self.streak.lock().unwrap_or_else(|e| e.into_inner());
+        let since = *streak.since.get_or_insert_with(Instant::now);
+        streak.refusals += 1;
+        if what == Refusal::BlockPage {
+            streak.block_pages += 1;
+        }
+        if streak.urls.len() >= MAX_REFUSED_URLS {
+            streak.urls.remove(0);
+        }
+        streak.urls.push(url.to_string());
+        let reason = if streak.block_pages >= settings.give_up_block_pages {
+            Some(format!("{} block pages in a row", streak.block_pages))
+        } else if since.elapsed() >= settings.give_up_after {
+            Some(format!(
+                "refused everything for {} s ({} refusals, last: {})",
+                since.elapsed().as_secs(),
+                streak.refusals,
+                match what {
+                    Refusal::Status(s) => format!("HTTP {s}"),
+                    Refusal::BlockPage => "a block page".to_string(),
+                }
+            ))
+        } else {
+            None
+        };
+        if let Some(reason) = &reason {
+            let urls = streak.urls.clone();
+            drop(streak);
+            self.stats().refused_urls = urls;
+            self.back_off(reason.clone());
+        }
+        reason
+    }
+
+    /// Records a good answer: ends the refusal streak and, after enough of
+    /// them, doubles a slowed host's rate again.
+    fn answered(&self) {
+        *self.streak.lock().unwrap_or_else(|e| e.into_inner()) = Streak::default();
+        let mut pace = self.pace.lock().unwrap_or_else(|e| e.into_inner());
+        if pace.slowdown > 1 {
+            pace.successes += 1;
+            if pace.successes >= RECOVER_AFTER_SUCCESSES {
+                pace.successes = 0;
+                pace.slowdown /= 2;
+                self.set_slowdown(pace.slowdown);
+                tracing::info!(host = %self.key, slowdown = pace.slowdown, "host recovering");
+            }
         }
     }
 
@@ -216,6 +380,15 @@ impl Host {
             None => url.clone(),
         }
     }
+}
+
+/// A host's identity and limits, worked out from a URL.
+struct HostPlan {
+    key: String,
+    base: Option<BaseUrl>,
+    robots_url: Option<Url>,
+    rps: f64,
+    concurrency: usize,
 }
 
 fn limiter_for(period: Duration) -> DefaultDirectRateLimiter {
@@ -292,11 +465,11 @@ impl HttpFetcher {
     }
 
     /// The host key a URL is limited under: a platform name when the URL
-    /// lies under that platform's base, else `host:port`.
+    /// lies under that platform's base (its search host), else the real
+    /// host's `host:port` (photo CDN hosts and other hosts carried as a
+    /// path segment under a base included).
     pub fn host_key(&self, url: &Url) -> String {
-        self.rule_for(url)
-            .map(|r| r.key.clone())
-            .unwrap_or_else(|| authority(url))
+        self.host_plan(url).key
     }
 
     fn rule_for(&self, url: &Url) -> Option<&HostRule> {
@@ -307,43 +480,96 @@ impl HttpFetcher {
             .max_by_key(|r| r.base.configured.path().len())
     }
 
-    fn host_for(&self, url: &Url) -> Arc<Host> {
+    /// Which host a URL belongs to, and that host's limits.
+    fn host_plan(&self, url: &Url) -> HostPlan {
         let rule = self.rule_for(url);
-        let key = rule
-            .map(|r| r.key.clone())
-            .unwrap_or_else(|| authority(url));
+        let real = rule.map_or_else(|| url.clone(), |r| r.base.to_real(url));
+        let segment = rule.and_then(|r| {
+            let prefix = r.base.configured.path().trim_end_matches('/');
+            crate::config::split_host_segment(&url.path()[prefix.len().min(url.path().len())..])
+                .map(|(host, _)| (r, host.to_ascii_lowercase()))
+        });
+        let robots_under = |r: &HostRule, tail: &str| {
+            let prefix = r.base.configured.path().trim_end_matches('/');
+            r.base
+                .configured
+                .join(&format!("{prefix}{tail}/robots.txt"))
+                .ok()
+        };
+        let platform_rule = |p: Platform| self.settings.hosts.iter().find(|r| r.base.platform == p);
+        match (rule, segment) {
+            // Another host carried under a base: its own host.
+            (Some(r), Some((_, host))) => {
+                let platform = Platform::from_host(&host);
+                HostPlan {
+                    key: host.clone(),
+                    base: Some(r.base.clone()),
+                    robots_url: robots_under(r, &format!("/{host}")),
+                    rps: match platform.and_then(platform_rule) {
+                        Some(pr) => pr.requests_per_second,
+                        None => self.settings.photo_requests_per_second,
+                    },
+                    concurrency: platform
+                        .and_then(platform_rule)
+                        .map_or(self.settings.concurrency_per_host, |pr| pr.concurrency),
+                }
+            }
+            (Some(r), None) => HostPlan {
+                key: r.key.clone(),
+                base: Some(r.base.clone()),
+                robots_url: robots_under(r, ""),
+                rps: r.requests_per_second,
+                concurrency: r.concurrency,
+            },
+            (None, _) => {
+                let platform = real.host_str().and_then(Platform::from_host);
+                HostPlan {
+                    key: authority(url),
+                    base: None,
+                    robots_url: url.join("/robots.txt").ok(),
+                    rps: match platform.and_then(platform_rule) {
+                        Some(pr) => pr.requests_per_second,
+                        None => self.settings.photo_requests_per_second,
+                    },
+                    concurrency: platform
+                        .and_then(platform_rule)
+                        .map_or(self.settings.concurrency_per_host, |pr| pr.concurrency),
+                }
+            }
+        }
+    }
+
+    fn host_for(&self, url: &Url) -> Arc<Host> {
+        let plan = self.host_plan(url);
         let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
         hosts
-            .entry(key.clone())
+            .entry(plan.key.clone())
             .or_insert_with(|| {
-                let rps = rule
-                    .map(|r| r.requests_per_second)
-                    .unwrap_or(self.settings.requests_per_second);
-                let period = Duration::from_secs_f64(1.0 / rps.max(1e-6));
-                let concurrency = rule
-                    .map(|r| r.concurrency)
-                    .unwrap_or(self.settings.concurrency_per_host);
-                let robots_url = match rule {
-                    Some(r) => {
-                        let prefix = r.base.configured.path().trim_end_matches('/');
-                        r.base.configured.join(&format!("{prefix}/robots.txt")).ok()
-                    }
-                    None => url.join("/robots.txt").ok(),
-                };
+                let period = Duration::from_secs_f64(1.0 / plan.rps.max(1e-6));
                 Arc::new(Host {
-                    key,
-                    base: rule.map(|r| r.base.clone()),
-                    robots_url,
-                    period,
+                    key: plan.key,
+                    base: plan.base,
+                    robots_url: plan.robots_url,
+                    period: Mutex::new(period),
                     limiter: Mutex::new(Arc::new(limiter_for(period))),
-                    semaphore: Semaphore::new(concurrency.max(1)),
+                    semaphore: Semaphore::new(plan.concurrency.max(1)),
                     robots: OnceCell::new(),
                     not_before: Mutex::new(None),
-                    refusals: AtomicU32::new(0),
+                    pace: Mutex::new(Pace {
+                        slowdown: 1,
+                        successes: 0,
+                    }),
+                    streak: Mutex::new(Streak::default()),
                     stats: Mutex::new(HostStats::default()),
                 })
             })
             .clone()
+    }
+
+    /// The real marketplace URL a fetched URL stands for.
+    fn real_of(&self, url: &Url) -> Url {
+        self.rule_for(url)
+            .map_or_else(|| url.clone(), |r| r.base.to_real(url))
     }
 
     /// robots.txt for a host, fetched once, on first use (concurrent first
@@ -406,34 +632,43 @@ impl HttpFetcher {
             }
         }
         let raw = self.request(&host, url, kind).await?;
-        if kind == ResourceKind::Page && (200..300).contains(&raw.status) {
-            self.check_block(&host, url, &raw)?;
-        } else if raw.status != 429 {
-            // Any other answer breaks a run of refusals.
-            host.refusals.store(0, Ordering::SeqCst);
+        let refusal = matches!(raw.status, 429 | 503);
+        let redirect = (300..400).contains(&raw.status);
+        // A page at 2xx is judged after its redirects, in `fetch`: it may
+        // be a block page, which must not end a run of refusals.
+        let judged_later = kind == ResourceKind::Page && (200..300).contains(&raw.status);
+        if !refusal && !redirect && !judged_later {
+            host.answered();
         }
         Ok(raw)
     }
 
-    /// Counts a block page at 200 as a refusal; too many in a row back the
-    /// host off. The page itself is still returned: it is evidence, and
-    /// the parser reports it as blocked.
-    fn check_block(&self, host: &Host, url: &Url, raw: &RawResponse) -> Result<(), FetchError> {
+    /// Judges a fetched page at 2xx the way a scan will
+    /// ([`marketplaces::classify_page`]): a block page counts as a
+    /// refusal of the host first asked, anything else as a good answer.
+    /// The page itself is returned either way: it is evidence, and the scan
+    /// reports it as blocked.
+    fn judge_page(&self, asked: &Url, final_url: &Url, raw: &RawResponse) -> Result<(), FetchError> {
+        let host = self.host_for(asked);
         let content_type = raw.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
         let is_text = content_type.is_none_or(|ct| ct.contains("html") || ct.starts_with("text/"));
         if !is_text {
+            host.answered();
             return Ok(());
         }
-        let text = charset::decode(&raw.body, content_type).text;
-        if let Some(hit) = block::detect(&host.real_url(url), &text) {
-            host.stats().blocked += 1;
-            let n = host.refusals.fetch_add(1, Ordering::SeqCst) + 1;
-            tracing::warn!(host = %host.key, url = %url, marker = hit.marker, "blocked");
-            if n >= self.settings.refusals_before_backoff {
-                host.back_off(format!("{n} block pages in a row ({})", hit.reason));
+        let real_asked = self.real_of(asked);
+        let real_final = self.real_of(final_url);
+        let facts = block::ResponseFacts {
+            final_url: (real_final != real_asked).then_some(&real_final),
+            status: Some(raw.status),
+        };
+        match marketplaces::classify_page(&real_asked, &raw.body, content_type, facts) {
+            Some(hit) => {
+                host.stats().blocked += 1;
+                tracing::warn!(host = %host.key, url = %asked, marker = %hit.marker, found_in = ?hit.found_in, "block page");
+                host.refused(asked, Refusal::BlockPage, &self.settings);
             }
-        } else {
-            host.refusals.store(0, Ordering::SeqCst);
+            None => host.answered(),
         }
         Ok(())
     }
@@ -453,14 +688,22 @@ impl HttpFetcher {
             if let Some(reason) = host.backed_off() {
                 return Err(backed_off(url, host, reason));
             }
-            if let Some(until) = host.wait_until() {
-                tokio::time::sleep_until(until.into()).await;
-            }
-            host.limiter().until_ready().await;
-            let outcome = {
-                let _global = self.global.acquire().await.map_err(|_| closed(url))?;
-                self.attempt(url, kind).await
+            // Wait out a pause, take a cell of the (possibly slowed)
+            // limiter and a global permit, then look at the pause again: a
+            // Retry-After may have come in while this request waited, and
+            // it binds every request not yet sent.
+            let global = loop {
+                if let Some(until) = host.wait_until() {
+                    tokio::time::sleep_until(until.into()).await;
+                }
+                host.limiter().until_ready().await;
+                let permit = self.global.acquire().await.map_err(|_| closed(url))?;
+                if host.wait_until().is_none() {
+                    break permit;
+                }
             };
+            let outcome = self.attempt(url, kind).await;
+            drop(global);
             let retry_in = match outcome {
                 Err(AttemptError::Fatal(e)) => {
                     host.stats().failed += 1;
@@ -480,17 +723,25 @@ impl HttpFetcher {
                 Ok(raw) => {
                     let status = raw.status;
                     let retryable = matches!(status, 408 | 429) || (500..600).contains(&status);
-                    if status == 429 {
+                    let asked_to_wait = if retryable {
+                        retry_after(&raw.headers, SystemTime::now())
+                    } else {
+                        None
+                    };
+                    if let Some(wait) = asked_to_wait {
+                        // Every request to this host waits, not just this
+                        // one; a longer wait than the cap is cut to it.
+                        let wait = wait.min(self.settings.max_retry_after);
+                        tracing::info!(host = %host.key, url = %url, status, wait_secs = wait.as_secs_f64(), "Retry-After: host paused");
+                        host.pause(wait);
+                    }
+                    if matches!(status, 429 | 503) {
                         host.stats().blocked += 1;
-                        let n = host.refusals.fetch_add(1, Ordering::SeqCst) + 1;
-                        if n >= self.settings.refusals_before_backoff {
-                            host.back_off(format!("{n} answers of 429 Too Many Requests in a row"));
+                        if let Some(reason) =
+                            host.refused(url, Refusal::Status(status), &self.settings)
+                        {
                             host.stats().failed += 1;
-                            return Err(backed_off(
-                                url,
-                                host,
-                                format!("{n} answers of 429 in a row"),
-                            ));
+                            return Err(backed_off(url, host, reason));
                         }
                     }
                     {
@@ -506,23 +757,10 @@ impl HttpFetcher {
                     if !retryable || attempt >= max_retries {
                         return Ok(raw);
                     }
-                    match retry_after(&raw.headers, SystemTime::now()) {
-                        Some(wait) if wait > self.settings.max_retry_after => {
-                            let reason = format!(
-                                "asked to wait {} s (Retry-After), more than the {} s cap",
-                                wait.as_secs(),
-                                self.settings.max_retry_after.as_secs()
-                            );
-                            host.back_off(reason.clone());
-                            host.stats().failed += 1;
-                            return Err(backed_off(url, host, reason));
-                        }
-                        Some(wait) => {
-                            // Every request to this host waits, not just this one.
-                            host.push_back(Instant::now() + wait);
-                            Duration::ZERO
-                        }
-                        None => self.backoff(attempt),
+                    if asked_to_wait.is_some() {
+                        Duration::ZERO
+                    } else {
+                        self.backoff(attempt)
                     }
                 }
             };
@@ -625,7 +863,7 @@ impl Fetcher for HttpFetcher {
                 first.scheme()
             )));
         }
-        let mut current = first;
+        let mut current = first.clone();
         let mut chain: Vec<String> = Vec::new();
         loop {
             let raw = self.fetch_hop(&current, kind).await?;
@@ -652,6 +890,9 @@ impl Fetcher for HttpFetcher {
                 }
                 current = next;
                 continue;
+            }
+            if kind == ResourceKind::Page && (200..300).contains(&raw.status) {
+                self.judge_page(&first, &current, &raw)?;
             }
             let content_type = raw
                 .headers

@@ -103,6 +103,19 @@ pub trait Fetcher: Send + Sync {
     /// Fetches one URL. HTTP error statuses (404, 500) are `Ok` captures;
     /// `Err` means no response was had.
     async fn fetch(&self, url: &str, kind: ResourceKind) -> Result<Capture, FetchError>;
+
+    /// Fetches a listing's photo. `platform` is the platform of the listing
+    /// that shows it: photo CDN hosts (`img.alicdn.com`) serve several
+    /// platforms, and a crawl pointed at stand-in bases fetches the photo
+    /// through the base of the listing's platform.
+    async fn fetch_photo(
+        &self,
+        url: &str,
+        platform: crate::listing::Platform,
+    ) -> Result<Capture, FetchError> {
+        let _ = platform;
+        self.fetch(url, ResourceKind::Image).await
+    }
 }
 
 /// Lowercase hex SHA-256 of bytes.

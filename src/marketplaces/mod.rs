@@ -47,13 +47,18 @@ pub enum PageOutcome {
         #[serde(skip_serializing_if = "Option::is_none")]
         total: Option<u64>,
     },
-    /// The marketplace refused us: login wall, captcha, punish page.
+    /// The marketplace refused us: login wall, captcha, punish page. Only
+    /// ever said of a page that holds no listing (see [`block`]).
     Blocked {
         platform: Platform,
         url: String,
-        /// The marker that gave the block away (`/_____tmd_____/punish`).
+        /// The marker that gave the block away (`/_____tmd_____/punish`,
+        /// `login.taobao.com`, `#nocaptcha`).
         marker: String,
         reason: String,
+        /// Where the marker was found: `redirect`, `title`,
+        /// `main_content` or `status`.
+        found_in: block::Evidence,
     },
     /// The page is of a known kind but lacks the data the parser expects:
     /// the layout changed.
@@ -122,24 +127,87 @@ pub fn platform_for_url(url: &str) -> Result<(Platform, Url)> {
 }
 
 /// Decodes a page's bytes and parses it with the right platform's parser:
-/// the full path from a capture to an outcome. Checks for blocks first,
-/// because a punish page is served with status 200.
+/// the full path from a capture to an outcome.
+///
+/// The parser runs first: a page that holds listings is never blocked,
+/// whatever its scripts mention. Only a page without listings is asked
+/// whether it is a block page ([`block::classify`]), and otherwise keeps
+/// the parser's verdict (drift, or empty when the page says so).
 pub fn parse_page(
     platform: Platform,
     url: &Url,
     body: &[u8],
     content_type: Option<&str>,
 ) -> PageOutcome {
+    parse_response(
+        platform,
+        url,
+        body,
+        content_type,
+        block::ResponseFacts::default(),
+    )
+}
+
+/// [`parse_page`] with what else is known of the response (the URL it
+/// came from after redirects, its status): what the live fetcher and a
+/// live scan use.
+pub fn parse_response(
+    platform: Platform,
+    url: &Url,
+    body: &[u8],
+    content_type: Option<&str>,
+    facts: block::ResponseFacts<'_>,
+) -> PageOutcome {
     let decoded = charset::decode(body, content_type);
-    if let Some(hit) = block::detect(url, &decoded.text) {
-        return PageOutcome::Blocked {
+    let outcome = for_platform(platform).parse(url, &decoded.text);
+    if !outcome.listings().is_empty() {
+        return outcome;
+    }
+    match block::classify(url, facts, &decoded.text) {
+        Some(hit) => PageOutcome::Blocked {
             platform,
             url: url.to_string(),
-            marker: hit.marker.to_string(),
+            marker: hit.marker,
             reason: hit.reason.to_string(),
-        };
+            found_in: hit.found_in,
+        },
+        None => match outcome {
+            // A parser's own block guess without the shape of a block page
+            // is a page it could not read.
+            PageOutcome::Blocked {
+                marker, reason, ..
+            } => PageOutcome::Drift {
+                platform,
+                url: url.to_string(),
+                page: for_platform(platform).page_kind(url),
+                missing: vec!["listings".into()],
+                detail: format!(
+                    "no listing found; the parser suspected {reason} ({marker}), \
+                     but the page does not have a block page's shape"
+                ),
+            },
+            other => other,
+        },
     }
-    for_platform(platform).parse(url, &decoded.text)
+}
+
+/// Is this fetched page a block page? The one question the live fetcher
+/// and the scan share: the page is parsed as the scan would parse it (the
+/// platform from the URL's host), and a page with listings is never a
+/// block. `None` for a page that is not a block, or not a marketplace page.
+pub fn classify_page(
+    url: &Url,
+    body: &[u8],
+    content_type: Option<&str>,
+    facts: block::ResponseFacts<'_>,
+) -> Option<block::BlockHit> {
+    let decoded = charset::decode(body, content_type);
+    if let Some(p) = url.host_str().and_then(Platform::from_host) {
+        if !for_platform(p).parse(url, &decoded.text).listings().is_empty() {
+            return None;
+        }
+    }
+    block::classify(url, facts, &decoded.text)
 }
 
 /// Reports a page of a known kind with too few of the fields a parser

@@ -835,6 +835,7 @@ pub(crate) fn sign_in_form(
         url: url.to_string(),
         marker: marker.to_string(),
         reason: "login wall: a sign-in form came back instead of the page".to_string(),
+        found_in: super::block::Evidence::MainContent,
     })
 }
 
