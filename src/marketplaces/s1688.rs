@@ -1,37 +1,51 @@
-//! 1688 parser (Alibaba's domestic wholesale site): search cards and offer
-//! pages.
+//! 1688 parser (Alibaba's domestic wholesale site): search pages and offer
+//! pages, 2018–2026.
 //!
-//! Search cards are `div.smart_ui_offer.offer_item` (older builds:
-//! `.sm-offer-item`). The offer id is only in the analytics attribute
-//! `.offer_exp[data-aplus-report]` (`object_id@<id>^…`), because paid
-//! cards link to `dj.1688.com/ci_bb` click trackers; the canonical URL is
-//! built from the id. `span.price_num` is split by comment nodes
-//! (`1<!-- -->.74`), so its text nodes are joined. `span.location` holds the
-//! turnover ("成交2.4万+元" = 24,000 yuan), despite its name. The seller's
-//! login id is URL-encoded in `span.J_WangWang[data-nick]`.
+//! Search pages: the offers are page JSON first — the 2024 SEM list
+//! (`p4psearch.1688.com/page.html`) assigns `var pageConfig = {…,
+//! "listOffer": [{offerid, title, strPriceMoney, imgUrl, loginId,
+//! attr.company, isP4P}]}`; 2025–2026 builds fill `window.data`
+//! (`offerV2Showed.offerList`, `offerresultData.data.offerList`) — then the
+//! cards. Cards of every vintage: `div.smart_ui_offer.offer_item` inside a
+//! `div.offer_exp` whose `data-aplus-report` names the offer
+//! (`object_id@<id>^_p_isad@1^…`; paid cards link to `dj.1688.com/ci_bb`
+//! click trackers), 2024–2026 `a.ocms-fusion-1688-pc-pc-ad-common-offer-2024`
+//! / `.search-offer-wrapper` cards, and the hashed React cards
+//! (`searchOfferWrapper--…` with `data-renderkey="…_<id>"`). The canonical
+//! URL is built from the id. `span.price_num` is split by comment nodes
+//! (`1<!-- -->.74`) and newer prices by elements (`327` + `.5`), so text
+//! nodes are joined. `span.location` holds the turnover ("成交2.4万+元"),
+//! despite its name. The seller's login id is URL-encoded in
+//! `span.J_WangWang[data-nick]`.
 //!
-//! Offer pages embed their data as JSON (`window.runParams`, on newer
-//! builds `window.__INIT_DATA`, on older ones `iDetailConfig`); the same
-//! fields sit at different depths across versions, so they are found by
-//! key. The DOM title is the fallback.
+//! Offer pages: 2026 builds assign `window.context=(function(b,d){…})
+//! (window.contextPath,{"result":{"data":{…},"global":{…}}})` — a JS literal
+//! with bare numeric keys — holding `gallery.fields.{subject, offerImgList}`,
+//! `productTitle.fields.{title, saleNum, shopInfo.companyName}`,
+//! `mainPrice.fields.priceModel.currentPrices[{price, beginAmount}]` and
+//! `global.globalData.model.{sellerModel, tradeModel, offerDetail}`; older
+//! ones `window.runParams`, `window.__INIT_DATA`, `iDetailConfig`. The DOM
+//! title is the fallback. GBK pages are decoded by `charset.rs`.
 //!
 //! Search keywords are sent GBK-encoded, as the site's own search box does.
 
-use super::taobao::{
-    attr_in, attr_in_doc, decode_nick, drift_for, find_key, find_string, id_from_path, image_url,
-    is_click_tracker, item_images, lazy_src, missing_fields, ok_empty, price_range,
-    sales_from_text, says_no_results, sel, sign_in_form, text_in, text_in_doc, url_under,
+use super::alibaba::{
+    find_key, find_string, first_attr, first_text, img_src, missing_fields, parse_lenient,
+    photo_url, price_of, range_price, select, text_of, valid_amount,
 };
-use super::text::{absolute_url, collapse_ws, first_number, parse_moq, parse_price, strip_markup};
+use super::text::{absolute_url, collapse_ws, first_number, parse_count, strip_markup};
 use super::{check_coverage, jsobject, Marketplace, PageKind, PageOutcome};
-use crate::listing::{Listing, Moq, Platform, Seller};
+use crate::listing::{Listing, Moq, Platform, Sales, SalesKind, Seller};
 use scraper::{ElementRef, Html};
 use serde_json::Value;
+use std::collections::HashSet;
 use url::Url;
 
-/// The JavaScript variables 1688 offer pages have used for their data,
-/// newest first.
+/// The JavaScript variables older 1688 offer pages used for their data,
+/// newest first (2026 pages use `window.context`, read separately).
 const OFFER_BLOBS: &[&str] = &["window.runParams", "window.__INIT_DATA", "iDetailConfig"];
+/// Prices on 1688 are yuan.
+const CNY: &str = "CNY";
 
 /// The 1688 parser.
 pub struct S1688;
@@ -51,11 +65,6 @@ impl Marketplace for S1688 {
     }
 
     fn parse(&self, url: &Url, html: &str) -> PageOutcome {
-        let mut markers = vec!["smart_ui_offer", "offer_item"];
-        markers.extend(OFFER_BLOBS);
-        if let Some(blocked) = sign_in_form(Platform::S1688, url, html, &markers) {
-            return blocked;
-        }
         match self.page_kind(url) {
             PageKind::Search => parse_search(url, html),
             PageKind::Item => parse_offer(url, html),
@@ -63,7 +72,10 @@ impl Marketplace for S1688 {
     }
 
     fn search_url(&self, base: &Url, term: &str, page: u32) -> Url {
-        let mut u = url_under(base, "selloffer/offer_search.htm");
+        let mut u = base.clone();
+        let prefix = base.path().trim_end_matches('/').to_string();
+        u.set_path(&format!("{prefix}/selloffer/offer_search.htm"));
+        u.set_fragment(None);
         let (gbk, _, _) = encoding_rs::GBK.encode(term.trim());
         let keywords: String = url::form_urlencoded::byte_serialize(&gbk).collect();
         let query = if page > 1 {
@@ -85,30 +97,174 @@ impl Marketplace for S1688 {
     }
 }
 
+// ---------------------------------------------------------------- search
+
 fn parse_search(url: &Url, html: &str) -> PageOutcome {
+    let mut listings = json_offers(html, url);
     let doc = Html::parse_document(html);
-    let mut listings: Vec<Listing> = Vec::new();
-    for card in doc.select(&sel(".smart_ui_offer, .offer_item, .sm-offer-item")) {
-        let Some(listing) = card_listing(card, url) else {
-            continue;
-        };
-        if !listings.iter().any(|l| l.id == listing.id) {
-            listings.push(listing);
+    for card in search_cards(&doc, url) {
+        match listings.iter_mut().find(|l| l.id == card.id) {
+            Some(l) => l.merge_from(&card),
+            None => listings.push(card),
         }
     }
     if listings.is_empty() {
         if says_no_results(html) {
-            return ok_empty(Platform::S1688);
+            return PageOutcome::Ok {
+                platform: Platform::S1688,
+                page: PageKind::Search,
+                listings: Vec::new(),
+                total: Some(0),
+            };
         }
-        return drift_for(
-            Platform::S1688,
-            url,
-            PageKind::Search,
-            vec!["div.smart_ui_offer.offer_item".to_string()],
-            "a search page without offer cards".to_string(),
-        );
+        return PageOutcome::Drift {
+            platform: Platform::S1688,
+            url: url.to_string(),
+            page: PageKind::Search,
+            missing: vec![
+                "pageConfig.listOffer".to_string(),
+                "window.data.offerV2Showed.offerList".to_string(),
+                "offer cards (div.offer_exp > .smart_ui_offer, .search-offer-wrapper, [class*=searchOfferWrapper])"
+                    .to_string(),
+            ],
+            detail: "a search page with neither offer JSON nor offer cards".to_string(),
+        };
     }
     check_coverage(Platform::S1688, url, PageKind::Search, listings, None)
+}
+
+/// The page's own words for "no offers found".
+fn says_no_results(html: &str) -> bool {
+    ["没有找到与", "没找到与", "没有找到相关", "抱歉，没有找到"]
+        .iter()
+        .any(|m| html.contains(m))
+}
+
+/// Offers from the search page's JSON, whichever build assigned it.
+fn json_offers(html: &str, page: &Url) -> Vec<Listing> {
+    let mut lists: Vec<Value> = Vec::new();
+    if let Some(cfg) = jsobject::value_after(html, "var pageConfig") {
+        if let Some(list) = cfg.get("listOffer") {
+            lists.push(list.clone());
+        }
+    }
+    if let Some(data) = jsobject::value_after(html, "window.data") {
+        for path in [
+            "offerV2Showed.offerList",
+            "offerresultData.data.offerList",
+            "offerV2.response.data.OFFER.items",
+            "offerList",
+        ] {
+            if let Some(list) = jsobject::at(&data, path) {
+                lists.push(list.clone());
+                break;
+            }
+        }
+    }
+    let mut seen = HashSet::new();
+    lists
+        .iter()
+        .filter_map(Value::as_array)
+        .flatten()
+        .filter_map(|o| listing_from_json_offer(o, page))
+        .filter(|l| seen.insert(l.id.clone()))
+        .collect()
+}
+
+/// One offer object of the search JSON: `offerid`/`offerId`, `title`
+/// (with `<font color=red>` highlights), `strPriceMoney` / `priceInfo.price`,
+/// `imgUrl` (`….220x220.jpg`), `loginId`, `attr.company.{name, province,
+/// city}`, `attr.tradeQuantity.{quantityBegin, unit}`, `isP4P` /
+/// `itemType: "p4p"` for paid placements.
+fn listing_from_json_offer(o: &Value, page: &Url) -> Option<Listing> {
+    let s = |k: &str| jsobject::string_at(o, k);
+    let id = ["offerid", "offerId", "id", "attr.id"]
+        .iter()
+        .find_map(|k| s(k))
+        .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))?;
+    let title = ["title", "subject", "information.subject"]
+        .iter()
+        .find_map(|k| s(k))
+        .map(|t| strip_markup(&t))
+        .unwrap_or_default();
+    let price = ["strPriceMoney", "priceInfo.price", "price", "tradePrice.offerPrice.value"]
+        .iter()
+        .filter_map(|k| s(k))
+        .find_map(|t| price_of(&t, CNY))
+        .or_else(|| split_price(jsobject::at(o, "attr.tradePrice.offerPrice.value")?));
+    let image = ["imgUrl", "offerPicUrl", "image.imgUrl", "picUrl", "imageUrl"]
+        .iter()
+        .find_map(|k| s(k))
+        .and_then(|u| photo_url(&u, page));
+    let province = s("attr.company.province").or_else(|| s("province"));
+    let city = s("attr.company.city").or_else(|| s("city"));
+    let location = match (province, city) {
+        (Some(p), Some(c)) => Some(format!("{p} {c}")),
+        (p, c) => p.or(c),
+    };
+    let moq = jsobject::f64_at(o, "attr.tradeQuantity.quantityBegin")
+        .or_else(|| jsobject::f64_at(o, "quantityBegin"))
+        .filter(|q| q.is_finite() && *q > 0.0 && *q < 1e12)
+        .map(|q| Moq {
+            quantity: q as u64,
+            unit: s("attr.tradeQuantity.unit").unwrap_or_else(|| "件".to_string()),
+        });
+    let sponsored = ["isP4P", "p4P", "isP4p"]
+        .iter()
+        .any(|k| o.get(*k).and_then(Value::as_bool) == Some(true))
+        || s("itemType").as_deref() == Some("p4p");
+    let mut listing = Listing {
+        platform: Platform::S1688,
+        url: S1688.item_url(&id),
+        id,
+        title,
+        price,
+        seller: Seller {
+            name: s("attr.company.name")
+                .or_else(|| s("companyName"))
+                .or_else(|| s("shop.text")),
+            id: s("loginId").or_else(|| s("attr.aliTalk.loginId")),
+            ..Seller::default()
+        },
+        images: image.into_iter().collect(),
+        moq,
+        sales: None,
+        location,
+        sponsored,
+        source_url: page.to_string(),
+        missing: Vec::new(),
+    };
+    listing.missing = missing_fields(&listing);
+    Some(listing)
+}
+
+/// `{"integer": 1, "decimals": 74}` → ¥1.74.
+fn split_price(v: &Value) -> Option<crate::listing::Price> {
+    let int = jsobject::f64_at(v, "integer")?;
+    let dec = jsobject::string_at(v, "decimals").unwrap_or_default();
+    price_of(&format!("{int}.{dec}"), CNY)
+}
+
+/// Every offer card on the page, of any vintage, first of each id kept.
+fn search_cards(doc: &Html, page: &Url) -> Vec<Listing> {
+    let root = doc.root_element();
+    let mut cards: Vec<ElementRef<'_>> = select(
+        root,
+        ".smart_ui_offer, .offer_item, .sm-offer-item, a.ocms-fusion-1688-pc-pc-ad-common-offer-2024, .search-offer-wrapper, [class*='searchOfferWrapper'], [data-renderkey]",
+    );
+    // A card nested in another card is the same offer: keep the outer one
+    // only where both match (the 2024 anchor wraps `.search-offer-item`).
+    let set: HashSet<_> = cards.iter().map(|c| c.id()).collect();
+    cards.retain(|c| {
+        !c.ancestors()
+            .any(|a| set.contains(&a.id()))
+    });
+    let mut seen = HashSet::new();
+    cards
+        .into_iter()
+        .filter_map(|c| card_listing(c, page))
+        .filter(|l| seen.insert(l.id.clone()))
+        .collect()
 }
 
 /// The offer id in an analytics attribute: `object_id@612345678901^…`.
@@ -118,59 +274,121 @@ fn object_id(report: &str) -> Option<String> {
     (!id.is_empty()).then_some(id)
 }
 
+/// An offer id from a link: `detail.1688.com/offer/<id>.html` or the 2026
+/// mobile detail `…?offerId=<id>`.
+fn id_from_link(href: &str, page: &Url) -> Option<String> {
+    let abs = absolute_url(href, page)?;
+    let u = Url::parse(&abs).ok()?;
+    let host = u.host_str().unwrap_or_default();
+    if !host.ends_with("1688.com") {
+        return None;
+    }
+    if let Some((_, v)) = u
+        .query_pairs()
+        .find(|(k, _)| k == "offerId" || k == "offerIds")
+    {
+        let id: String = v.chars().take_while(char::is_ascii_digit).collect();
+        if !id.is_empty() {
+            return Some(id);
+        }
+    }
+    let rest = &u.path()[u.path().find("/offer/")? + "/offer/".len()..];
+    let id: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    (!id.is_empty()).then_some(id)
+}
+
+/// Whether a link is a paid-placement click tracker.
+fn is_click_tracker(href: &str) -> bool {
+    let h = href.to_ascii_lowercase();
+    h.contains("dj.1688.com/ci_bb") || h.contains("click.simba.taobao.com")
+}
+
+/// A URL-encoded login id (`%E8%8D%A3…`) decoded.
+fn decode_nick(raw: &str) -> String {
+    let decoded: String = url::form_urlencoded::parse(format!("n={}", raw.trim()).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    collapse_ws(&decoded)
+}
+
+/// The joined text nodes of an element whose digits are split by comments
+/// or child elements ("1" + ".74", "327" + ".5").
+fn joined_text(el: ElementRef<'_>) -> String {
+    el.text().collect::<String>().split_whitespace().collect()
+}
+
 fn card_listing(card: ElementRef<'_>, page: &Url) -> Option<Listing> {
-    let links: Vec<&str> = card
-        .select(&sel("a[href]"))
-        .filter_map(|a| a.value().attr("href"))
+    let links: Vec<String> = std::iter::once(card)
+        .chain(select(card, "a[href]"))
+        .filter_map(|a| a.value().attr("href").map(str::to_string))
         .collect();
-    let id = card
-        .select(&sel("[data-aplus-report]"))
-        .chain(std::iter::once(card))
-        .filter_map(|e| e.value().attr("data-aplus-report"))
-        .find_map(object_id)
+    // The report sits on the card, inside it, or (2018–2024 cards) on the
+    // `div.offer_exp` that wraps it.
+    let reports: Vec<String> = std::iter::once(card)
+        .chain(select(card, "[data-aplus-report]"))
+        .chain(card.ancestors().filter_map(ElementRef::wrap).take(3))
+        .filter_map(|e| e.value().attr("data-aplus-report").map(str::to_string))
+        .collect();
+    let id = reports
+        .iter()
+        .find_map(|r| object_id(r))
+        .or_else(|| {
+            card.value()
+                .attr("data-renderkey")
+                .and_then(|k| k.rsplit('_').next())
+                .filter(|s| s.len() >= 6 && s.bytes().all(|b| b.is_ascii_digit()))
+                .map(str::to_string)
+        })
         .or_else(|| {
             ["data-offerid", "offerid", "data-offer-id"]
                 .iter()
                 .find_map(|a| card.value().attr(a))
                 .map(str::trim)
-                .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()))
+                .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
                 .map(str::to_string)
         })
+        .or_else(|| links.iter().find_map(|h| id_from_link(h, page)))?;
+    let title = first_attr(card, &["span.subject[title]", ".title a[title]"], "title")
         .or_else(|| {
-            links.iter().find_map(|h| {
-                Url::parse(&format!("https:{}", h.trim_start_matches("https:")))
-                    .ok()
-                    .filter(|u| u.host_str() == Some("detail.1688.com"))
-                    .and_then(|u| id_from_path(u.path()))
-            })
-        })?;
-    let title = attr_in(card, "span.subject", "title")
-        .or_else(|| text_in(card, ".subject"))
-        .or_else(|| attr_in(card, ".title a", "title"))
-        .or_else(|| text_in(card, ".title"))
+            first_text(
+                card,
+                &[
+                    ".subject",
+                    ".title-text",
+                    "[class*='titleText']",
+                    ".title",
+                    "[class*='title']",
+                ],
+            )
+        })
         .map(|t| strip_markup(&t))
         .unwrap_or_default();
-    // Join the price's text nodes: React splits "1.74" into "1" and ".74"
-    // with an empty comment between them.
-    let price = card
-        .select(&sel("span.price_num, .price_num, .sm-offer-priceNum"))
-        .map(|e| e.text().collect::<String>())
-        .map(|t| t.split_whitespace().collect::<String>())
-        .find(|t| !t.is_empty())
-        .and_then(|t| parse_price(&t, "CNY"));
-    let main_img = card
-        .select(&sel(".mainPic img, .img img, img"))
-        .find_map(|img| lazy_src(img, &["data-lazy-src", "data-src", "src"]));
-    let nick = attr_in(card, ".J_WangWang", "data-nick").map(|n| decode_nick(&n));
-    let company = card
-        .select(&sel(
-            ".company_name a, a.company_name, .company-name a, .sm-offer-companyName",
-        ))
-        .next();
+    let price = select(
+        card,
+        "span.price_num, .price_num, .sm-offer-priceNum, .price-item, [class*='priceItem']",
+    )
+    .into_iter()
+    .map(joined_text)
+    .find(|t| t.chars().any(|c| c.is_ascii_digit()))
+    .and_then(|t| price_of(&t, CNY));
+    let main_img = select(card, ".mainPic img, .img img, img")
+        .into_iter()
+        .find_map(img_src);
+    let nick = select(card, ".J_WangWang[data-nick]")
+        .into_iter()
+        .find_map(|e| e.value().attr("data-nick").map(decode_nick))
+        .filter(|n| !n.is_empty());
+    let company = select(
+        card,
+        ".company_name a, a.company_name, .company-name a, .sm-offer-companyName, .offer-shop-row a, [class*='shopName']",
+    )
+    .into_iter()
+    .next();
     let seller = Seller {
         name: company
             .and_then(|c| c.value().attr("title").map(str::to_string))
-            .or_else(|| company.map(|c| collapse_ws(&c.text().collect::<String>())))
+            .or_else(|| company.map(text_of))
             .filter(|n| !n.is_empty())
             .or_else(|| nick.clone()),
         id: nick,
@@ -180,32 +398,37 @@ fn card_listing(card: ElementRef<'_>, page: &Url) -> Option<Listing> {
             .and_then(|h| absolute_url(h, page)),
         ..Seller::default()
     };
-    // `span.location` is the turnover on current cards; on older ones it
-    // was the city. Tell them apart by the digits.
-    let loc_text = text_in(card, "span.location");
-    let (sales, mut location) = match loc_text {
+    // `span.location` is the turnover on 2018–2024 cards; on older ones it
+    // was the city. Tell them apart by the digits. Newer cards list
+    // "已售500+件" / "2.4万+件" among their description texts.
+    let loc_text = first_text(card, &["span.location"]);
+    let (mut sales, mut location) = match loc_text {
         Some(t) if first_number(&t).is_some() => (sales_from_text(&t), None),
         Some(t) => (None, Some(t)),
         None => (None, None),
     };
     if location.is_none() {
-        location = text_in(card, ".sm-offer-location, .offer_location");
+        location = first_text(card, &[".sm-offer-location", ".offer_location"]);
     }
-    let moq = card
-        .select(&sel("*"))
+    let texts: Vec<String> = select(card, "*")
+        .into_iter()
         .filter(|e| e.children().any(|c| c.value().is_text()))
-        .map(|e| collapse_ws(&e.text().collect::<String>()))
+        .map(text_of)
+        .filter(|t| !t.is_empty())
+        .collect();
+    if sales.is_none() {
+        sales = texts
+            .iter()
+            .filter(|t| !t.contains("起批") && !t.contains("起订"))
+            .filter(|t| t.starts_with("已售") || (t.ends_with('件') && t.contains('+')))
+            .find_map(|t| sales_from_text(t));
+    }
+    let moq = texts
+        .iter()
         .find(|t| t.starts_with('≥') || t.contains("起批") || t.contains("起订"))
-        .and_then(|t| parse_moq(&t))
-        .map(|m| Moq {
-            unit: m
-                .unit
-                .trim_end_matches("起批")
-                .trim_end_matches("起订")
-                .trim()
-                .to_string(),
-            ..m
-        });
+        .and_then(|t| moq_of(t));
+    let sponsored = links.iter().any(|h| is_click_tracker(h))
+        || reports.iter().any(|r| r.contains("_p_isad@1"));
     let mut listing = Listing {
         platform: Platform::S1688,
         url: S1688.item_url(&id),
@@ -214,13 +437,13 @@ fn card_listing(card: ElementRef<'_>, page: &Url) -> Option<Listing> {
         price,
         seller,
         images: main_img
-            .and_then(|s| image_url(&s, page))
+            .and_then(|s| photo_url(&s, page))
             .into_iter()
             .collect(),
         moq,
         sales,
         location,
-        sponsored: links.iter().any(|h| is_click_tracker(h)),
+        sponsored,
         source_url: page.to_string(),
         missing: Vec::new(),
     };
@@ -228,106 +451,256 @@ fn card_listing(card: ElementRef<'_>, page: &Url) -> Option<Listing> {
     Some(listing)
 }
 
+/// "≥10件起批", "1件起批", "3个起订" → quantity and unit.
+fn moq_of(text: &str) -> Option<Moq> {
+    let (n, end) = first_number(text)?;
+    if !(n.is_finite() && n >= 1.0 && n < 1e12) {
+        return None;
+    }
+    let unit = text[end..]
+        .trim()
+        .trim_end_matches("起批")
+        .trim_end_matches("起订")
+        .trim();
+    Some(Moq {
+        quantity: n as u64,
+        unit: if unit.is_empty() { "件" } else { unit }.to_string(),
+    })
+}
+
+/// A sales text with the kind its wording names: "成交2.4万+元" is yuan
+/// traded, "已售500+件" / "2.4万+件" units sold.
+fn sales_from_text(text: &str) -> Option<Sales> {
+    let count = parse_count(text)?;
+    let kind = if text.contains('元') {
+        SalesKind::TurnoverCny
+    } else if text.contains('月') {
+        SalesKind::Monthly
+    } else {
+        SalesKind::Sold
+    };
+    Some(Sales {
+        count,
+        kind,
+        text: collapse_ws(text),
+    })
+}
+
+// ----------------------------------------------------------------- offer
+
+/// The object the 2026 offer page passes to its `window.context` builder:
+/// `window.context=(function(b,d){…})(window.contextPath,{…});`.
+fn window_context(html: &str) -> Option<Value> {
+    let at = html.find("window.context=")? + "window.context=".len();
+    let rest = html.get(at..)?;
+    // The builder function is short; the call's data argument follows it.
+    let head = rest.get(..rest.len().min(4000)).unwrap_or(rest);
+    head.find("(window.contextPath,")?;
+    let literal = jsobject::object_after(rest, "(window.contextPath,")?;
+    parse_lenient(literal)
+}
+
+/// A value at `path` under `root`, as a trimmed non-empty string.
+fn at_str(root: &Value, path: &str) -> Option<String> {
+    jsobject::string_at(root, path)
+}
+
 fn parse_offer(url: &Url, html: &str) -> PageOutcome {
     let doc = Html::parse_document(html);
-    let blob: Option<Value> = OFFER_BLOBS
-        .iter()
-        .find_map(|m| jsobject::value_after(html, m));
+    let root = doc.root_element();
+    let context = window_context(html);
+    let blob: Option<Value> = context.clone().or_else(|| {
+        OFFER_BLOBS
+            .iter()
+            .find_map(|m| jsobject::value_after(html, m))
+    });
     let field = |keys: &[&str]| blob.as_ref().and_then(|v| find_string(v, keys));
+    // 2026 paths, explicit because the same keys recur in recommendations.
+    let ctx = |paths: &[&str]| {
+        context
+            .as_ref()
+            .and_then(|c| paths.iter().find_map(|p| at_str(c, p)))
+    };
 
-    let id = id_from_path(url.path()).or_else(|| field(&["offerId", "offerid"]));
-    let title = field(&["offerTitle", "subject"])
-        .or_else(|| text_in_doc(&doc, "h1.d-title, .title-text, .od-pc-offer-title h1, h1"))
-        .or_else(|| attr_in_doc(&doc, "meta[property='og:title']", "content"))
-        .map(|t| strip_markup(&t));
+    let canonical = first_attr(root, &["link[rel='canonical']"], "href");
+    let id = id_from_link(url.as_str(), url)
+        .or_else(|| canonical.as_deref().and_then(|c| id_from_link(c, url)))
+        .or_else(|| {
+            ctx(&[
+                "result.global.globalData.model.offerDetail.offerId",
+                "result.data.gallery.fields.offerId",
+            ])
+        })
+        .or_else(|| field(&["offerId", "offerid"]))
+        .filter(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()));
+    let title = ctx(&[
+        "result.data.productTitle.fields.title",
+        "result.data.gallery.fields.subject",
+        "result.global.globalData.model.offerDetail.subject",
+    ])
+    .or_else(|| field(&["offerTitle", "subject"]))
+    .or_else(|| {
+        first_text(
+            root,
+            &["h1.d-title", ".title-text", ".od-pc-offer-title h1", "#mod-detail-title h1"],
+        )
+    })
+    .or_else(|| first_attr(root, &["meta[property='og:title']"], "content"))
+    .or_else(|| {
+        first_text(root, &["title"]).map(|t| {
+            t.trim_end_matches("- 阿里巴巴")
+                .trim_end_matches("-阿里巴巴")
+                .trim()
+                .to_string()
+        })
+    })
+    .map(|t| strip_markup(&t))
+    .filter(|t| !t.is_empty());
     let (Some(id), Some(title)) = (id, title) else {
-        return drift_for(
-            Platform::S1688,
-            url,
-            PageKind::Item,
-            vec!["window.runParams".to_string(), "title".to_string()],
-            "an offer page without its data blob or a title".to_string(),
-        );
+        return PageOutcome::Drift {
+            platform: Platform::S1688,
+            url: url.to_string(),
+            page: PageKind::Item,
+            missing: vec![
+                "window.context".to_string(),
+                "window.runParams".to_string(),
+                "title".to_string(),
+            ],
+            detail: "an offer page without its data blob or a title".to_string(),
+        };
     };
 
     // Tiered prices: [{beginAmount, price}] — the range is their span and
     // the smallest tier's quantity is the minimum order.
-    let tiers: Vec<(f64, Option<f64>)> = blob
+    let tier_list = context
         .as_ref()
-        .and_then(|v| {
+        .and_then(|c| {
             [
-                "skuRangePrices",
-                "priceRanges",
-                "currentPrices",
-                "priceRange",
+                "result.data.mainPrice.fields.priceModel.currentPrices",
+                "result.global.globalData.model.tradeModel.offerPriceModel.currentPrices",
             ]
             .iter()
-            .find_map(|k| find_key(v, k).and_then(Value::as_array))
+            .find_map(|p| jsobject::at(c, p).and_then(Value::as_array))
         })
+        .or_else(|| {
+            blob.as_ref().and_then(|v| {
+                [
+                    "skuRangePrices",
+                    "priceRanges",
+                    "currentPrices",
+                    "priceRange",
+                ]
+                .iter()
+                .find_map(|k| find_key(v, k).and_then(Value::as_array))
+            })
+        });
+    let tiers: Vec<(f64, Option<f64>)> = tier_list
         .map(|arr| {
             arr.iter()
                 .filter_map(|t| {
-                    let price = jsobject::f64_at(t, "price")?;
+                    let price = jsobject::f64_at(t, "price").filter(|p| valid_amount(*p))?;
                     Some((price, jsobject::f64_at(t, "beginAmount")))
                 })
                 .collect()
         })
         .unwrap_or_default();
-    let price = price_range(&tiers.iter().map(|t| t.0).collect::<Vec<_>>(), "CNY")
+    let price = range_price(&tiers.iter().map(|t| t.0).collect::<Vec<_>>(), CNY)
         .or_else(|| {
-            field(&["priceDisplay", "refPrice", "price"]).and_then(|p| parse_price(&p, "CNY"))
+            ctx(&["result.global.globalData.model.tradeModel.priceDisplay"])
+                .or_else(|| field(&["priceDisplay", "refPrice", "price"]))
+                .and_then(|p| price_of(&p, CNY))
         })
         .or_else(|| {
-            text_in_doc(&doc, ".price-text, .price-now").and_then(|p| parse_price(&p, "CNY"))
+            first_text(root, &[".price-text", ".price-now"]).and_then(|p| price_of(&p, CNY))
         });
-    let unit = field(&["offerUnit", "unit"]).unwrap_or_else(|| "件".to_string());
-    let moq = tiers
-        .iter()
-        .filter_map(|t| t.1)
-        .fold(None, |min: Option<f64>, q| {
-            Some(min.map_or(q, |m| m.min(q)))
+    let unit = ctx(&[
+        "result.global.globalData.model.tradeModel.unit",
+        "result.data.productTitle.fields.unit",
+    ])
+    .or_else(|| field(&["offerUnit", "unit"]))
+    .unwrap_or_else(|| "件".to_string());
+    let moq = ctx(&["result.global.globalData.model.tradeModel.beginAmount"])
+        .and_then(|b| b.parse::<f64>().ok())
+        .or_else(|| {
+            tiers
+                .iter()
+                .filter_map(|t| t.1)
+                .fold(None, |min: Option<f64>, q| Some(min.map_or(q, |m| m.min(q))))
         })
         .or_else(|| field(&["beginAmount"]).and_then(|b| b.parse().ok()))
-        .filter(|q| q.is_finite() && *q > 0.0)
+        .filter(|q| q.is_finite() && *q > 0.0 && *q < 1e12)
         .map(|q| Moq {
             quantity: q as u64,
             unit: unit.clone(),
         });
 
     let seller = Seller {
-        name: field(&["companyName"])
-            .or_else(|| text_in_doc(&doc, ".company-name, .company-name-text")),
-        id: field(&["sellerLoginId", "loginId"]).map(|n| decode_nick(&n)),
-        url: field(&["sellerWinportUrl", "winportUrl"]).and_then(|h| absolute_url(&h, url)),
+        name: ctx(&[
+            "result.global.globalData.model.sellerModel.companyName",
+            "result.data.productTitle.fields.shopInfo.companyName",
+        ])
+        .or_else(|| field(&["companyName"]))
+        .or_else(|| first_text(root, &[".company-name", ".company-name-text"])),
+        id: ctx(&["result.global.globalData.model.sellerModel.loginId"])
+            .or_else(|| field(&["sellerLoginId", "loginId"]))
+            .map(|n| decode_nick(&unescape_u(&n)))
+            .filter(|n| !n.is_empty()),
+        url: ctx(&["result.global.globalData.model.sellerModel.winportUrl"])
+            .or_else(|| field(&["sellerWinportUrl", "winportUrl", "companySiteLink"]))
+            .and_then(|h| absolute_url(&h, url)),
         ..Seller::default()
     };
 
     let mut images: Vec<String> = Vec::new();
-    if let Some(v) = blob.as_ref() {
-        let list = ["images", "offerImgList", "imageList"]
-            .iter()
-            .find_map(|k| find_key(v, k).and_then(Value::as_array));
-        for img in list.into_iter().flatten() {
-            let raw = match img {
-                Value::String(s) => Some(s.clone()),
-                other => find_string(other, &["fullPathImageURI", "originalImageURI", "imageURI"]),
-            };
-            if let Some(u) = raw.and_then(|r| image_url(&r, url)) {
-                if !images.contains(&u) {
-                    images.push(u);
-                }
+    let push = |images: &mut Vec<String>, raw: Option<String>| {
+        if let Some(u) = raw.and_then(|r| photo_url(&r, url)) {
+            if !images.contains(&u) {
+                images.push(u);
             }
         }
+    };
+    let list = context
+        .as_ref()
+        .and_then(|c| {
+            ["result.data.gallery.fields.offerImgList", "result.data.gallery.fields.mainImage"]
+                .iter()
+                .find_map(|p| jsobject::at(c, p).and_then(Value::as_array))
+        })
+        .or_else(|| {
+            blob.as_ref().and_then(|v| {
+                ["images", "offerImgList", "imageList"]
+                    .iter()
+                    .find_map(|k| find_key(v, k).and_then(Value::as_array))
+            })
+        });
+    for img in list.into_iter().flatten().take(64) {
+        push(&mut images, match img {
+            Value::String(s) => Some(s.clone()),
+            other => find_string(other, &["fullPathImageURI", "originalImageURI", "imageURI"]),
+        });
     }
     if images.is_empty() {
-        images = item_images(
-            &doc,
-            url,
-            ".detail-gallery-img, #dt-tab img",
-            ".tab-trigger img",
-        );
+        let gallery = select(root, ".detail-gallery-img, #dt-tab img, .tab-trigger img");
+        for img in gallery {
+            push(&mut images, img_src(img).or_else(|| {
+                img.value()
+                    .attr("data-imgs")
+                    .and_then(|d| jsobject::parse_literal(d))
+                    .and_then(|v| jsobject::string_at(&v, "original"))
+            }));
+        }
+        push(&mut images, first_attr(root, &["meta[property='og:image']"], "content"));
     }
 
+    let sales = ctx(&["result.data.productTitle.fields.saleNum"])
+        .map(|n| format!("已售{n}"))
+        .or_else(|| field(&["saledCount", "saleCount"]))
+        .and_then(|s| sales_from_text(&s));
+    let location = ctx(&[
+        "result.data.shippingServices.fields.location",
+        "result.global.globalData.model.detailDescription.freightInfo.location",
+    ])
+    .or_else(|| field(&["location", "sendArea"]));
     let mut listing = Listing {
         platform: Platform::S1688,
         url: S1688.item_url(&id),
@@ -337,9 +710,8 @@ fn parse_offer(url: &Url, html: &str) -> PageOutcome {
         seller,
         images,
         moq,
-        sales: field(&["saledCount", "saleCount"])
-            .and_then(|s| super::text::parse_sales(&s, crate::listing::SalesKind::Sold)),
-        location: field(&["location", "sendArea"]),
+        sales,
+        location,
         sponsored: false,
         source_url: url.to_string(),
         missing: Vec::new(),
@@ -351,6 +723,35 @@ fn parse_offer(url: &Url, html: &str) -> PageOutcome {
         listings: vec![listing],
         total: None,
     }
+}
+
+/// Decodes literal `\uXXXX` sequences left in a string that was escaped
+/// twice (`"\\u9E64\\u6765"` in 2026 page parameters).
+fn unescape_u(s: &str) -> String {
+    if !s.contains("\\u") {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(p) = rest.find("\\u") {
+        out.push_str(&rest[..p]);
+        let hex = rest.get(p + 2..p + 6);
+        match hex
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .and_then(char::from_u32)
+        {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[p + 6..];
+            }
+            None => {
+                out.push_str("\\u");
+                rest = &rest[p + 2..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
