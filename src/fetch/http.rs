@@ -1026,4 +1026,75 @@ mod tests {
         assert_eq!(k("https://www.alibaba.com/trade/search?x=1"), "alibaba");
         assert_eq!(k("https://ae01.alicdn.com/kf/a.jpg"), "ae01.alicdn.com");
     }
+
+    /// Photo CDN hosts carried under a stand-in base are hosts of their
+    /// own (one per CDN host, whichever platform's base carried them), at
+    /// the photo rate; another host of the platform keeps its platform's
+    /// rate.
+    #[test]
+    fn cdn_hosts_under_a_base_are_hosts_of_their_own() {
+        let mut config = Config::default();
+        config.crawl.photo_requests_per_second = 3.0;
+        for (name, rps) in [("aliexpress", 1.0), ("tmall", 0.5)] {
+            config.platforms.insert(
+                name.into(),
+                crate::config::PlatformConfig {
+                    base_url: Some(format!("http://127.0.0.1:9/{name}")),
+                    requests_per_second: Some(rps),
+                    ..Default::default()
+                },
+            );
+        }
+        let f = HttpFetcher::from_config(&config).unwrap();
+        let plan = |u: &str| f.host_plan(&Url::parse(u).unwrap());
+        let tmall_photo = plan("http://127.0.0.1:9/tmall/img.alicdn.com/imgextra/a.jpg");
+        assert_eq!(tmall_photo.key, "img.alicdn.com");
+        assert_eq!(tmall_photo.rps, 3.0);
+        assert_eq!(
+            tmall_photo.robots_url.unwrap().as_str(),
+            "http://127.0.0.1:9/tmall/img.alicdn.com/robots.txt"
+        );
+        let ae_photo = plan("http://127.0.0.1:9/aliexpress/ae01.alicdn.com/kf/S1.jpg");
+        assert_eq!(ae_photo.key, "ae01.alicdn.com");
+        let item = plan("http://127.0.0.1:9/tmall/detail.tmall.com/item.htm?id=1");
+        assert_eq!(item.key, "detail.tmall.com");
+        assert_eq!(item.rps, 0.5);
+        let search = plan("http://127.0.0.1:9/tmall/search_product.htm?q=x");
+        assert_eq!(search.key, "tmall");
+        // Live, a photo host is keyed by its name too.
+        let live = HttpFetcher::from_config(&Config::default()).unwrap();
+        assert_eq!(
+            live.host_key(&Url::parse("https://img.alicdn.com/imgextra/a.jpg").unwrap()),
+            "img.alicdn.com"
+        );
+    }
+
+    /// A refusal halves the rate and good answers bring it back; a streak
+    /// of block pages over the budget gives the host up.
+    #[test]
+    fn refusals_slow_the_host_and_answers_recover_it() {
+        let s = HttpSettings {
+            give_up_block_pages: 3,
+            ..HttpSettings::default()
+        };
+        let f = HttpFetcher::new(s.clone()).unwrap();
+        let url = Url::parse("https://www.aliexpress.com/w/x.html").unwrap();
+        let host = f.host_for(&url);
+        let slowdown = || host.pace.lock().unwrap().slowdown;
+        assert_eq!(host.refused(&url, Refusal::Status(429), &s), None);
+        assert_eq!(host.refused(&url, Refusal::Status(503), &s), None);
+        assert_eq!(slowdown(), 4);
+        for _ in 0..RECOVER_AFTER_SUCCESSES {
+            host.answered();
+        }
+        assert_eq!(slowdown(), 2);
+        for _ in 0..2 {
+            assert_eq!(host.refused(&url, Refusal::BlockPage, &s), None);
+        }
+        let why = host.refused(&url, Refusal::BlockPage, &s).unwrap();
+        assert!(why.contains("3 block pages"), "{why}");
+        assert!(host.backed_off().is_some());
+        assert_eq!(host.stats().refused_urls.len(), 3);
+        assert_eq!(host.stats().slowest_rate_fraction, 1.0 / 16.0);
+    }
 }
