@@ -196,7 +196,7 @@ fn search_json(html: &str) -> (Option<Vec<Value>>, Option<u64>) {
         (DIDA_BLOB, DIDA_ITEM_PATHS),
         (RUN_PARAMS_BLOB, RUN_PARAMS_ITEM_PATHS),
     ] {
-        let Some(blob) = jsobject::value_after(html, marker) else {
+        let Some(blob) = page_blob(html, marker) else {
             continue;
         };
         let items = paths
@@ -598,7 +598,7 @@ const DC_DATA_BLOB: &str = "window._d_c_.DCData";
 fn parse_item(url: &Url, html: &str) -> PageOutcome {
     let doc = Html::parse_document(html);
     let url_id = item_id_from_path(url.path());
-    let data = jsobject::value_after(html, RUN_PARAMS_BLOB).map(|v| match v.get("data") {
+    let data = page_blob(html, RUN_PARAMS_BLOB).map(|v| match v.get("data") {
         Some(d) if d.is_object() => d.clone(),
         _ => v,
     });
@@ -607,7 +607,7 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
     if let Some(dom) = from_dom.as_mut() {
         // The client-rendered build's gallery: it leads, og:image (its
         // first photo) and any rendered photos follow.
-        let dc = jsobject::value_after(html, DC_DATA_BLOB)
+        let dc = page_blob(html, DC_DATA_BLOB)
             .and_then(|dc| dc.get("imagePathList").map(|l| image_list(l, url)))
             .unwrap_or_default();
         if !dc.is_empty() {
@@ -1353,6 +1353,43 @@ fn decimal_if_single(raw: &str, mark: char) -> Option<char> {
 
 // --------------------------------------------------------------- helpers
 
+/// How deeply a page's script object may nest before it is refused: real
+/// AliExpress blobs nest about 15 levels; a hostile page could nest
+/// thousands, and the JSON5 fallback parser recurses once per level.
+const MAX_BLOB_DEPTH: usize = 128;
+
+/// The object literal a script assigns after `marker`, parsed; `None`
+/// when absent, unparsable or nested deeper than [`MAX_BLOB_DEPTH`].
+fn page_blob(html: &str, marker: &str) -> Option<Value> {
+    let text = jsobject::object_after(html, marker)?;
+    let (mut depth, mut max) = (0usize, 0usize);
+    let mut quote: Option<u8> = None;
+    let mut escaped = false;
+    for &b in text.as_bytes() {
+        if let Some(q) = quote {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                _ if b == q => quote = None,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' | b'\'' | b'`' => quote = Some(b),
+            b'{' | b'[' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    (max <= MAX_BLOB_DEPTH)
+        .then(|| jsobject::parse_literal(text))
+        .flatten()
+}
+
 /// The store id in `//www.aliexpress.com/store/1103456789`.
 fn store_id_from_url(u: &str) -> Option<String> {
     let path = Url::parse(u).ok()?.path().to_string();
@@ -1555,6 +1592,120 @@ mod tests {
         assert_eq!(l.price.as_ref().unwrap().amount, 3.10);
         assert_eq!(l.images, vec!["https://ae01.alicdn.com/kf/Sx1.jpg"]);
         assert_eq!(l.sales.as_ref().unwrap().count, 12);
+    }
+
+    #[test]
+    fn local_prices_read_grouping_and_currency() {
+        let cases: &[(&str, f64, Option<f64>, &str)] = &[
+            ("ARS 1.515,50", 1515.5, None, "ARS"),
+            ("10.88\u{a0}GEL", 10.88, None, "GEL"),
+            ("10.88&nbsp;GEL", 10.88, None, "GEL"),
+            ("€ 12,34", 12.34, None, "EUR"),
+            ("R$ 45,90", 45.9, None, "BRL"),
+            ("US $4.99", 4.99, None, "USD"),
+            ("₪ 1,234.50", 1234.5, None, "ILS"),
+            ("1 234,56 руб.", 1234.56, None, "RUB"),
+            ("2 599 ₽", 2599.0, None, "RUB"),
+            ("€ 97,39 - 128,72", 97.39, Some(128.72), "EUR"),
+            ("US $1.23 - 4.56", 1.23, Some(4.56), "USD"),
+            ("CHF 1'234.50", 1234.5, None, "CHF"),
+            ("￥1,280", 1280.0, None, "JPY"),
+            ("$0.99", 0.99, None, "USD"),
+        ];
+        for (text, amount, max, currency) in cases {
+            let p = parse_local_price(text, "USD").unwrap_or_else(|| panic!("{text}"));
+            assert_eq!(
+                (p.amount, p.max, p.currency.as_str()),
+                (*amount, *max, *currency),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn hostile_prices_are_refused() {
+        for text in ["US $0", "€ 0,00", "US $99999999999", "free", "", "US $-"] {
+            assert!(parse_local_price(text, "USD").is_none(), "{text}");
+        }
+        let item =
+            serde_json::json!({"prices":{"salePrice":{"minPrice":-3.0,"formattedPrice":"x"}}});
+        assert!(search_item_price(&item).is_none());
+        let m = serde_json::json!({"minAmount":{"value":1e300,"currency":"USD"}});
+        assert!(module_price(&m).is_none());
+    }
+
+    #[test]
+    fn sales_read_locale_grouping() {
+        for (text, n) in [
+            ("4,000+ sold", 4000),
+            ("10.000+ verkauft", 10000),
+            ("1.000+ vendidos", 1000),
+            ("5 mil+ vendidos", 5000),
+            ("1.2k sold", 1200),
+            ("332 sold", 332),
+        ] {
+            assert_eq!(sales_from_text(text).map(|s| s.count), Some(n), "{text}");
+        }
+    }
+
+    #[test]
+    fn ids_come_from_app_links_and_old_slug_paths() {
+        assert_eq!(
+            product_id_param("aliexpress://product/detail?productId=1005006180026951&fbsrc=x")
+                .as_deref(),
+            Some("1005006180026951")
+        );
+        assert_eq!(
+            product_id_param(
+                "https://www.aliexpress.com/ssr/300000512/BundleDeals2?productIds=1005009116551268:12000047975720208"
+            )
+            .as_deref(),
+            Some("1005009116551268")
+        );
+        assert_eq!(
+            item_id_from_path("/item/Aurora-Cup-Set/32812345678.html").as_deref(),
+            Some("32812345678")
+        );
+        // Only the app link names the product: the page URL is a short link.
+        let html = r#"<html><head>
+            <meta property="og:title" content="Aurora Cup - AliExpress 21">
+            <meta property="al:android:url" content="aliexpress://product/detail?productId=1005000000000777&amp;fbsrc=a">
+            </head><body><h1>Aliexpress</h1></body></html>"#;
+        let l = item_from_dom(
+            &Html::parse_document(html),
+            &u("https://a.aliexpress.com/_mKxyz"),
+        )
+        .unwrap();
+        assert_eq!(
+            (l.id.as_str(), l.title.as_str()),
+            ("1005000000000777", "Aurora Cup")
+        );
+    }
+
+    #[test]
+    fn og_title_decorations_are_removed() {
+        assert_eq!(
+            clean_og_title("€97.39 40% OFF|Aurora Cup Set|Cups|   - AliExpress"),
+            "Aurora Cup Set"
+        );
+        assert_eq!(
+            clean_og_title("Aurora | Cup - AliExpress 509"),
+            "Aurora | Cup"
+        );
+    }
+
+    #[test]
+    fn deeply_nested_blobs_are_refused_without_recursing() {
+        let deep = format!(
+            "<script>window.runParams = {{a:{}1{}}};</script>",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        assert!(page_blob(&deep, RUN_PARAMS_BLOB).is_none());
+        let out = AliExpress.parse(&u("https://www.aliexpress.com/w/wholesale-x.html"), &deep);
+        assert!(matches!(out, PageOutcome::Drift { .. }));
+        let ok = "<script>window.runParams = {a: ['x]', {b: \"}\"}]};</script>";
+        assert!(page_blob(ok, RUN_PARAMS_BLOB).is_some());
     }
 
     #[test]
