@@ -250,7 +250,7 @@ fn search_cards(doc: &Html, page: &Url) -> Vec<Listing> {
     let root = doc.root_element();
     let mut cards: Vec<ElementRef<'_>> = select(
         root,
-        ".smart_ui_offer, .offer_item, .sm-offer-item, a.ocms-fusion-1688-pc-pc-ad-common-offer-2024, .search-offer-wrapper, [class*='searchOfferWrapper'], [data-renderkey]",
+        ".smart_ui_offer, .offer_item, .sm-offer-item, a.ocms-fusion-1688-pc-pc-ad-common-offer-2024, .search-offer-wrapper, .search-offer-item, [class*='searchOfferWrapper'], [data-renderkey]",
     );
     // A card nested in another card is the same offer: keep the outer one
     // only where both match (the 2024 anchor wraps `.search-offer-item`).
@@ -259,12 +259,20 @@ fn search_cards(doc: &Html, page: &Url) -> Vec<Listing> {
         !c.ancestors()
             .any(|a| set.contains(&a.id()))
     });
-    let mut seen = HashSet::new();
-    cards
-        .into_iter()
-        .filter_map(|c| card_listing(c, page))
-        .filter(|l| seen.insert(l.id.clone()))
-        .collect()
+    // The 2024 card is an `<a>` holding another `<a>` (the shop link);
+    // HTML parsing splits it into an empty anchor and a clone with the
+    // same attributes around the content, so cards of one id are merged.
+    let mut out: Vec<Listing> = Vec::new();
+    for l in cards.into_iter().filter_map(|c| card_listing(c, page)) {
+        match out.iter_mut().find(|o| o.id == l.id) {
+            Some(o) => {
+                o.merge_from(&l);
+                o.missing = missing_fields(o);
+            }
+            None => out.push(l),
+        }
+    }
+    out
 }
 
 /// The offer id in an analytics attribute: `object_id@612345678901^…`.
@@ -303,13 +311,36 @@ fn is_click_tracker(href: &str) -> bool {
     h.contains("dj.1688.com/ci_bb") || h.contains("click.simba.taobao.com")
 }
 
-/// A URL-encoded login id (`%E8%8D%A3…`) decoded.
+/// A URL-encoded login id decoded: UTF-8 on current cards (`%E8%8D%A3…`),
+/// GBK on older GBK pages (`%B0%C2…`).
 fn decode_nick(raw: &str) -> String {
-    let decoded: String = url::form_urlencoded::parse(format!("n={}", raw.trim()).as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default();
-    collapse_ws(&decoded)
+    let bytes = raw.trim().as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    let text = match String::from_utf8(out) {
+        Ok(s) => s,
+        Err(e) => {
+            let (cow, _, _) = encoding_rs::GBK.decode(e.as_bytes());
+            cow.into_owned()
+        }
+    };
+    collapse_ws(&text)
 }
 
 /// The joined text nodes of an element whose digits are split by comments
@@ -381,20 +412,43 @@ fn card_listing(card: ElementRef<'_>, page: &Url) -> Option<Listing> {
         .filter(|n| !n.is_empty());
     let company = select(
         card,
-        ".company_name a, a.company_name, .company-name a, .sm-offer-companyName, .offer-shop-row a, [class*='shopName']",
+        ".company_name a, a.company_name, .company-name a, .sm-offer-companyName, .offer-shop-row a, .offer-shop-row .desc-text, [class*='shopName']",
     )
     .into_iter()
     .next();
+    // A shop front link (`http://<shop>.1688.com`), wherever the card's
+    // markup put it.
+    let shop = select(card, "a[href]").into_iter().find(|a| {
+        a.value()
+            .attr("href")
+            .and_then(|h| absolute_url(h, page))
+            .and_then(|h| Url::parse(&h).ok())
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+            .is_some_and(|h| {
+                h.ends_with(".1688.com")
+                    && !["detail.", "dj.", "air.", "m.", "s.", "detail.m.", "winport.m."]
+                        .iter()
+                        .any(|p| h.starts_with(p))
+            })
+    });
+    let company = company.filter(|c| {
+        c.value().name() != "a"
+            || c.value()
+                .attr("href")
+                .is_some_and(|h| !is_click_tracker(h) && id_from_link(h, page).is_none())
+    });
     let seller = Seller {
         name: company
             .and_then(|c| c.value().attr("title").map(str::to_string))
             .or_else(|| company.map(text_of))
+            .or_else(|| shop.map(text_of))
             .filter(|n| !n.is_empty())
             .or_else(|| nick.clone()),
         id: nick,
-        url: company
+        url: shop
+            .or(company)
             .and_then(|c| c.value().attr("href"))
-            .filter(|h| !is_click_tracker(h))
+            .filter(|h| !is_click_tracker(h) && id_from_link(h, page).is_none())
             .and_then(|h| absolute_url(h, page)),
         ..Seller::default()
     };
@@ -410,10 +464,17 @@ fn card_listing(card: ElementRef<'_>, page: &Url) -> Option<Listing> {
     if location.is_none() {
         location = first_text(card, &[".sm-offer-location", ".offer_location"]);
     }
+    // Each element's own text (not its descendants'), so that "已售500+件"
+    // is not read together with the price beside it.
     let texts: Vec<String> = select(card, "*")
         .into_iter()
-        .filter(|e| e.children().any(|c| c.value().is_text()))
-        .map(text_of)
+        .map(|e| {
+            collapse_ws(
+                &e.children()
+                    .filter_map(|c| c.value().as_text().map(|t| t.to_string()))
+                    .collect::<String>(),
+            )
+        })
         .filter(|t| !t.is_empty())
         .collect();
     if sales.is_none() {
