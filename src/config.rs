@@ -258,7 +258,10 @@ impl Config {
         at_least_one("crawl.max_pages_per_term", c.max_pages_per_term as u64)?;
         at_least_one("crawl.max_page_bytes", c.max_page_bytes)?;
         at_least_one("crawl.max_image_bytes", c.max_image_bytes)?;
-        positive_rate("crawl.photo_requests_per_second", c.photo_requests_per_second)?;
+        positive_rate(
+            "crawl.photo_requests_per_second",
+            c.photo_requests_per_second,
+        )?;
         at_least_one(
             "crawl.give_up_after_refusing_secs",
             c.give_up_after_refusing_secs,

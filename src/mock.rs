@@ -56,6 +56,8 @@ pub enum RetryAfter {
 pub enum Fault {
     /// 429 Too Many Requests.
     TooManyRequests(RetryAfter),
+    /// 503 Service Unavailable, with or without `Retry-After`.
+    Unavailable(RetryAfter),
     /// A 5xx status (a burst when limited by [`FaultRule::times`]).
     ServerError(u16),
     /// Wait this long before sending headers.
@@ -162,6 +164,9 @@ pub struct RequestLog {
     /// The status answered (before any body fault played out); 0 while
     /// the answer is still being prepared.
     pub status: u16,
+    /// How long the answer's `Retry-After` asked the client to wait, from
+    /// this request's arrival (an HTTP date is counted to its whole second).
+    pub retry_after: Option<Duration>,
 }
 
 struct MockState {
@@ -429,6 +434,7 @@ async fn serve(State(state): State<Arc<MockState>>, req: Request) -> Response {
             host_key,
             user_agent,
             status: 0,
+            retry_after: None,
         });
         log.len() - 1
     };
@@ -441,6 +447,11 @@ async fn serve(State(state): State<Arc<MockState>>, req: Request) -> Response {
         .get_mut(index)
     {
         entry.status = response.status().as_u16();
+        entry.retry_after = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| asked_wait(v, at));
     }
     response
 }
@@ -454,21 +465,13 @@ async fn respond(
 ) -> Response {
     match fault {
         Some(Fault::TooManyRequests(after)) => {
-            let mut r = text(StatusCode::TOO_MANY_REQUESTS, "slow down");
-            let value = match after {
-                RetryAfter::Absent => None,
-                RetryAfter::Seconds(s) => Some(s.to_string()),
-                RetryAfter::Date(d) => {
-                    // HTTP dates have whole seconds: round up so the wait
-                    // asked for is at least `d`.
-                    let when = SystemTime::now() + d + Duration::from_millis(999);
-                    Some(httpdate::fmt_http_date(when))
-                }
-            };
-            if let Some(v) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
-                r.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            return r;
+            return with_retry_after(text(StatusCode::TOO_MANY_REQUESTS, "slow down"), after);
+        }
+        Some(Fault::Unavailable(after)) => {
+            return with_retry_after(
+                text(StatusCode::SERVICE_UNAVAILABLE, "service unavailable"),
+                after,
+            );
         }
         Some(Fault::ServerError(status)) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -638,6 +641,36 @@ async fn reset_body(response: Response) -> Response {
         )),
     ];
     Response::from_parts(parts, Body::from_stream(futures_util::stream::iter(items)))
+}
+
+/// Adds a `Retry-After` header in the form asked for.
+fn with_retry_after(mut r: Response, after: RetryAfter) -> Response {
+    let value = match after {
+        RetryAfter::Absent => None,
+        RetryAfter::Seconds(s) => Some(s.to_string()),
+        RetryAfter::Date(d) => {
+            // HTTP dates have whole seconds: round up so the wait asked for
+            // is at least `d`.
+            let when = SystemTime::now() + d + Duration::from_millis(999);
+            Some(httpdate::fmt_http_date(when))
+        }
+    };
+    if let Some(v) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
+}
+
+/// The wait a `Retry-After` value asks for, counted from `arrived`.
+fn asked_wait(value: &str, arrived: Instant) -> Option<Duration> {
+    if let Ok(secs) = value.trim().parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value.trim()).ok()?;
+    let now_wall = SystemTime::now();
+    let elapsed = arrived.elapsed();
+    let arrived_wall = now_wall.checked_sub(elapsed)?;
+    Some(when.duration_since(arrived_wall).unwrap_or(Duration::ZERO))
 }
 
 /// What AliExpress serves an anonymous crawler it has flagged (HTTP 200).

@@ -269,7 +269,10 @@ impl<'a> Scanner<'a> {
                     report.problems.push(Problem {
                         kind: "blocked".into(),
                         url: page.url.clone(),
-                        message: format!("{reason} (marker {marker}, in the {})", found_in.describe()),
+                        message: format!(
+                            "{reason} (marker {marker}, in the {})",
+                            found_in.describe()
+                        ),
                     });
                 }
                 PageOutcome::Drift {
@@ -302,10 +305,15 @@ impl<'a> Scanner<'a> {
         }
         let mut photo_cache: HashMap<String, PhotoResult> = HashMap::new();
         for batch in photo_urls.chunks(PHOTO_BATCH) {
-            let mut fetched = Vec::with_capacity(batch.len());
-            for (url, platform) in batch {
-                fetched.push((*url, self.fetch_photo(url, *platform, store).await));
-            }
+            // A batch's photos are asked for together: the fetcher holds
+            // each host to its own rate (photo CDN hosts are hosts of their
+            // own), so photos on different hosts come in side by side
+            // instead of one after another.
+            let fetched =
+                futures_util::future::join_all(batch.iter().map(|(url, platform)| async move {
+                    (*url, self.fetch_photo(url, *platform, store).await)
+                }))
+                .await;
             photo_cache.extend(self.match_photos(fetched));
         }
         let mut to_index = Vec::new();

@@ -262,7 +262,10 @@ async fn persistent_429_slows_the_host_then_gives_it_up_after_the_budget() {
     assert!(started.elapsed() >= Duration::from_millis(1500));
     let log = not_robots(e.mock.requests());
     // The gaps between requests grow: 20 ms at first, 32 times that at most.
-    let gaps: Vec<Duration> = log.windows(2).map(|w| w[1].at.duration_since(w[0].at)).collect();
+    let gaps: Vec<Duration> = log
+        .windows(2)
+        .map(|w| w[1].at.duration_since(w[0].at))
+        .collect();
     assert!(gaps.len() >= 4, "{gaps:?}");
     assert!(gaps[gaps.len() - 1] >= gaps[0] * 8, "{gaps:?}");
     let stats = &f.stats()["aliexpress"];

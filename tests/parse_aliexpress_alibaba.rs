@@ -354,7 +354,10 @@ fn aliexpress_punish_page_at_200_is_blocked_not_empty() {
         } => {
             assert_eq!(platform, Platform::AliExpress);
             assert!(marker.contains("captcha"), "{marker}");
-            assert_eq!(found_in, knockoff::marketplaces::block::Evidence::MainContent);
+            assert_eq!(
+                found_in,
+                knockoff::marketplaces::block::Evidence::MainContent
+            );
         }
         other => panic!("punish page not blocked: {other:?}"),
     }

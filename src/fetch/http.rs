@@ -648,7 +648,12 @@ impl HttpFetcher {
     /// refusal of the host first asked, anything else as a good answer.
     /// The page itself is returned either way: it is evidence, and the scan
     /// reports it as blocked.
-    fn judge_page(&self, asked: &Url, final_url: &Url, raw: &RawResponse) -> Result<(), FetchError> {
+    fn judge_page(
+        &self,
+        asked: &Url,
+        final_url: &Url,
+        raw: &RawResponse,
+    ) -> Result<(), FetchError> {
         let host = self.host_for(asked);
         let content_type = raw.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
         let is_text = content_type.is_none_or(|ct| ct.contains("html") || ct.starts_with("text/"));

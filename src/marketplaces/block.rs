@@ -266,8 +266,7 @@ impl PageShape {
                         Some("style" | "noscript" | "template") => {}
                         Some("title") => shape.title.push_str(t),
                         _ => {
-                            shape.visible_chars +=
-                                t.chars().filter(|c| !c.is_whitespace()).count();
+                            shape.visible_chars += t.chars().filter(|c| !c.is_whitespace()).count();
                         }
                     }
                 }
@@ -368,17 +367,23 @@ impl PageShape {
                 let after = &lower[pos + assign.len()..];
                 let target: String = after.chars().take(160).collect();
                 let target = target.trim_start_matches([' ', '"', '\'']);
-                if let Some(h) = LOGIN_HOSTS
-                    .iter()
-                    .find(|h| target.starts_with(&format!("https://{h}")) || target.starts_with(&format!("//{h}")) || target.starts_with(&format!("http://{h}")))
-                {
+                if let Some(h) = LOGIN_HOSTS.iter().find(|h| {
+                    target.starts_with(&format!("https://{h}"))
+                        || target.starts_with(&format!("//{h}"))
+                        || target.starts_with(&format!("http://{h}"))
+                }) {
                     return Some(BlockHit {
                         marker: (*h).to_string(),
                         reason: "redirected to a login wall (script)",
                         found_in: Evidence::Redirect,
                     });
                 }
-                if target.starts_with(PUNISH_PATH) || target.split('?').next().is_some_and(|t| t.contains(PUNISH_PATH)) {
+                if target.starts_with(PUNISH_PATH)
+                    || target
+                        .split('?')
+                        .next()
+                        .is_some_and(|t| t.contains(PUNISH_PATH))
+                {
                     return Some(BlockHit {
                         marker: PUNISH_PATH.into(),
                         reason: "redirected to a punish page (script)",
@@ -436,7 +441,11 @@ mod tests {
 
     #[test]
     fn login_redirect_host_is_blocked() {
-        let h = hit("https://login.taobao.com/member/login.jhtml?redirectURL=x", "").unwrap();
+        let h = hit(
+            "https://login.taobao.com/member/login.jhtml?redirectURL=x",
+            "",
+        )
+        .unwrap();
         assert_eq!(h.marker, "login.taobao.com");
         assert_eq!(h.found_in, Evidence::Redirect);
     }
@@ -480,8 +489,12 @@ mod tests {
             final_url: None,
             status: Some(429),
         };
-        let h = classify(&u("https://www.alibaba.com/trade/search"), facts, "<p>slow down</p>")
-            .unwrap();
+        let h = classify(
+            &u("https://www.alibaba.com/trade/search"),
+            facts,
+            "<p>slow down</p>",
+        )
+        .unwrap();
         assert_eq!(h.found_in, Evidence::Status);
         assert_eq!(h.marker, "HTTP 429");
     }

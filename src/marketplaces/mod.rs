@@ -174,9 +174,7 @@ pub fn parse_response(
         None => match outcome {
             // A parser's own block guess without the shape of a block page
             // is a page it could not read.
-            PageOutcome::Blocked {
-                marker, reason, ..
-            } => PageOutcome::Drift {
+            PageOutcome::Blocked { marker, reason, .. } => PageOutcome::Drift {
                 platform,
                 url: url.to_string(),
                 page: for_platform(platform).page_kind(url),
@@ -203,7 +201,11 @@ pub fn classify_page(
 ) -> Option<block::BlockHit> {
     let decoded = charset::decode(body, content_type);
     if let Some(p) = url.host_str().and_then(Platform::from_host) {
-        if !for_platform(p).parse(url, &decoded.text).listings().is_empty() {
+        if !for_platform(p)
+            .parse(url, &decoded.text)
+            .listings()
+            .is_empty()
+        {
             return None;
         }
     }

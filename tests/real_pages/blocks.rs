@@ -73,10 +73,7 @@ fn punish_page_is_blocked_on_every_platform() {
         "https://www.aliexpress.com/item/1005006123456789.html",
     ] {
         let out = parse(url, "blocks/aliexpress-punish-100k.html", None);
-        assert!(
-            matches!(out, PageOutcome::Blocked { .. }),
-            "{url}: {out:?}"
-        );
+        assert!(matches!(out, PageOutcome::Blocked { .. }), "{url}: {out:?}");
     }
 }
 
@@ -183,8 +180,5 @@ fn an_unknown_layout_with_login_links_is_drift() {
         None,
     );
     assert!(matches!(out, PageOutcome::Drift { .. }), "{out:?}");
-    assert_eq!(
-        block::classify(&url, ResponseFacts::default(), html),
-        None
-    );
+    assert_eq!(block::classify(&url, ResponseFacts::default(), html), None);
 }

@@ -10,6 +10,7 @@ mod support;
 mod alibaba;
 mod aliexpress;
 mod blocks;
+mod crawl;
 mod s1688;
 mod taobao;
 mod tmall;
