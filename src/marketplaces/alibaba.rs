@@ -36,7 +36,9 @@
 //! (the other B2B site): bounded JSON search, prices with currency symbols,
 //! full-size photo URLs.
 
-use super::text::{absolute_url, collapse_ws, currency_of, first_number, parse_price, strip_markup};
+use super::text::{
+    absolute_url, collapse_ws, currency_of, first_number, parse_price, strip_markup,
+};
 use super::{check_coverage, jsobject, Marketplace, PageKind, PageOutcome};
 use crate::listing::{Listing, Moq, Platform, Price, Sales, SalesKind, Seller};
 use scraper::{ElementRef, Html, Selector};
@@ -246,7 +248,11 @@ fn json_offers(html: &str, source: &Url) -> (Vec<Listing>, Option<u64>) {
             .iter()
             .find_map(|k| root.get(*k).and_then(Value::as_array));
         if let Some(offers) = offers {
-            let listings = dedup(offers.iter().filter_map(|o| listing_from_flat_offer(o, source)));
+            let listings = dedup(
+                offers
+                    .iter()
+                    .filter_map(|o| listing_from_flat_offer(o, source)),
+            );
             return (listings, count(root, &["totalCount"]));
         }
     }
@@ -351,10 +357,15 @@ fn listing_from_flat_offer(o: &Value, source: &Url) -> Option<Listing> {
         .find_map(|k| s(k))
         .map(|t| strip_markup(&t))
         .unwrap_or_default();
-    let price = ["promotionPrice", "price", "priceV2", "localOriginalPriceRangeStr"]
-        .iter()
-        .filter_map(|k| s(k))
-        .find_map(|t| price_of(&t, DEFAULT_CURRENCY));
+    let price = [
+        "promotionPrice",
+        "price",
+        "priceV2",
+        "localOriginalPriceRangeStr",
+    ]
+    .iter()
+    .filter_map(|k| s(k))
+    .find_map(|t| price_of(&t, DEFAULT_CURRENCY));
     let moq = ["moq", "moqV2", "minOrder"]
         .iter()
         .filter_map(|k| s(k))
@@ -463,7 +474,9 @@ fn search_cards(doc: &Html, source: &Url) -> Vec<Listing> {
     .collect();
     let mut out = Vec::new();
     let mut seen = HashSet::new();
-    let old = cards.into_iter().filter_map(|c| listing_from_card(c, source));
+    let old = cards
+        .into_iter()
+        .filter_map(|c| listing_from_card(c, source));
     let new = modern
         .into_iter()
         .filter_map(|c| listing_from_modern_card(c, source));
@@ -622,7 +635,20 @@ fn listing_from_modern_card(card: ElementRef<'_>, source: &Url) -> Option<Listin
                 .find_map(|a| a.value().attr("href"))
         })
         .and_then(|h| supplier_url(h, source));
-    let year_box = first_text(card, &[".search-card-e-supplier__year", "[class*='supplier__year']", "[class*='supplier-year']"]);
+    let year_el = select(
+        card,
+        ".search-card-e-supplier__year, [class*='supplier__year'], [class*='supplier-year']",
+    )
+    .into_iter()
+    .next();
+    // "11 yrs" and "CN Supplier" are separate text nodes.
+    let year_box = year_el.map(|e| {
+        e.text()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
     let seller = Seller {
         name: company.map(text_of).filter(|t| !t.is_empty()),
         id: seller_url.as_deref().and_then(supplier_id),
@@ -630,7 +656,11 @@ fn listing_from_modern_card(card: ElementRef<'_>, source: &Url) -> Option<Listin
         country: year_box.as_deref().and_then(country_code_in),
         years: year_box.as_deref().and_then(years),
     };
-    let sponsored = !select(card, ".search-card-e-ad, [class*='ad-tag'], [data-ad='true']").is_empty();
+    let sponsored = !select(
+        card,
+        ".search-card-e-ad, [class*='ad-tag'], [data-ad='true']",
+    )
+    .is_empty();
     Some(finish(Listing {
         platform: Platform::Alibaba,
         url: product_url(link.as_deref(), &id, source),
@@ -805,10 +835,13 @@ fn product_from_detail_data(g: &Value, source: &Url) -> ProductParts {
         })
     })
     .or_else(|| {
-        ["product.price.formatLadderPrice", "product.price.productRangePrices.priceRangeText"]
-            .iter()
-            .filter_map(|p| s(p))
-            .find_map(|t| price_of(&t, DEFAULT_CURRENCY))
+        [
+            "product.price.formatLadderPrice",
+            "product.price.productRangePrices.priceRangeText",
+        ]
+        .iter()
+        .filter_map(|p| s(p))
+        .find_map(|t| price_of(&t, DEFAULT_CURRENCY))
     });
     let unit = s("product.price.unitEven")
         .or_else(|| s("product.price.unit"))
@@ -939,11 +972,7 @@ fn product_from_dom(root: ElementRef<'_>, url: &Url) -> ProductParts {
             let og = first_attr(root, &["meta[property='og:image']"], "content");
             let imgs = select(root, "img")
                 .into_iter()
-                .filter(|i| {
-                    !i.value()
-                        .attr("class")
-                        .is_some_and(|c| c.contains("logo"))
-                })
+                .filter(|i| !i.value().attr("class").is_some_and(|c| c.contains("logo")))
                 .filter_map(img_src)
                 .filter(|s| s.contains("alicdn") && s.contains("/kf/"));
             push_images(&mut images, og.into_iter().chain(imgs), url);
@@ -999,7 +1028,10 @@ fn tier_prices(root: ElementRef<'_>) -> (Option<Price>, Option<Moq>) {
                 .find(|t| currency_in(t).is_none() && t.chars().any(|c| c.is_ascii_digit()))
                 .cloned()
         });
-        if let Some(p) = price_text.as_deref().and_then(|t| price_of(t, DEFAULT_CURRENCY)) {
+        if let Some(p) = price_text
+            .as_deref()
+            .and_then(|t| price_of(t, DEFAULT_CURRENCY))
+        {
             currency = currency.or(price_text.as_deref().and_then(currency_in));
             amounts.push(p.amount);
         }
@@ -1027,7 +1059,10 @@ fn tier_prices(root: ElementRef<'_>) -> (Option<Price>, Option<Moq>) {
             .and_then(|t| price_of(&t, DEFAULT_CURRENCY));
         return (price, moq);
     }
-    (range_price(&amounts, currency.unwrap_or(DEFAULT_CURRENCY)), moq)
+    (
+        range_price(&amounts, currency.unwrap_or(DEFAULT_CURRENCY)),
+        moq,
+    )
 }
 
 fn drift_item(url: &Url, missing: Vec<&str>, detail: &str) -> PageOutcome {
@@ -1061,7 +1096,9 @@ fn moq_of(text: &str) -> Option<Moq> {
         .collect();
     let raw = &t[start..num_end];
     // "1.5" is not an order; "1.000" / "1,000" are thousands.
-    let quantity: u64 = if raw.contains(['.', ',']) && raw.rsplit(['.', ',']).next().is_some_and(|g| g.len() == 3) {
+    let quantity: u64 = if raw.contains(['.', ','])
+        && raw.rsplit(['.', ',']).next().is_some_and(|g| g.len() == 3)
+    {
         digits.parse().ok()?
     } else {
         first_number(raw).map(|(n, _)| n as u64)?
@@ -1069,7 +1106,12 @@ fn moq_of(text: &str) -> Option<Moq> {
     if quantity == 0 {
         return None;
     }
-    let unit = collapse_ws(t[num_end..].trim().trim_start_matches(['/', '(', ')']).trim());
+    let unit = collapse_ws(
+        t[num_end..]
+            .trim()
+            .trim_start_matches(['/', '(', ')'])
+            .trim(),
+    );
     Some(Moq {
         quantity,
         unit: if unit.is_empty() {
@@ -1146,7 +1188,11 @@ pub(crate) fn price_of(text: &str, default_currency: &str) -> Option<Price> {
 
 /// The range over several amounts (invalid ones skipped).
 pub(crate) fn range_price(amounts: &[f64], currency: &str) -> Option<Price> {
-    let valid: Vec<f64> = amounts.iter().copied().filter(|a| valid_amount(*a)).collect();
+    let valid: Vec<f64> = amounts
+        .iter()
+        .copied()
+        .filter(|a| valid_amount(*a))
+        .collect();
     let min = valid.iter().copied().reduce(f64::min)?;
     let max = valid.iter().copied().reduce(f64::max)?;
     Some(Price {
@@ -1166,10 +1212,12 @@ pub(crate) fn photo_url(raw: &str, base: &Url) -> Option<String> {
     let file_start = abs.rfind('/').map_or(0, |i| i + 1);
     let lower = abs.to_ascii_lowercase();
     let file = &lower[file_start..];
-    let cut = [".jpg_", ".jpeg_", ".png_", ".webp_", ".gif_", ".heic_", ".avif_"]
-        .iter()
-        .filter_map(|ext| file.find(ext).map(|p| file_start + p + ext.len() - 1))
-        .min();
+    let cut = [
+        ".jpg_", ".jpeg_", ".png_", ".webp_", ".gif_", ".heic_", ".avif_",
+    ]
+    .iter()
+    .filter_map(|ext| file.find(ext).map(|p| file_start + p + ext.len() - 1))
+    .min();
     let mut url = match cut {
         Some(c) => abs[..c].to_string(),
         None => abs,

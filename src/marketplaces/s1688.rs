@@ -187,15 +187,26 @@ fn listing_from_json_offer(o: &Value, page: &Url) -> Option<Listing> {
         .find_map(|k| s(k))
         .map(|t| strip_markup(&t))
         .unwrap_or_default();
-    let price = ["strPriceMoney", "priceInfo.price", "price", "tradePrice.offerPrice.value"]
-        .iter()
-        .filter_map(|k| s(k))
-        .find_map(|t| price_of(&t, CNY))
-        .or_else(|| split_price(jsobject::at(o, "attr.tradePrice.offerPrice.value")?));
-    let image = ["imgUrl", "offerPicUrl", "image.imgUrl", "picUrl", "imageUrl"]
-        .iter()
-        .find_map(|k| s(k))
-        .and_then(|u| photo_url(&u, page));
+    let price = [
+        "strPriceMoney",
+        "priceInfo.price",
+        "price",
+        "tradePrice.offerPrice.value",
+    ]
+    .iter()
+    .filter_map(|k| s(k))
+    .find_map(|t| price_of(&t, CNY))
+    .or_else(|| split_price(jsobject::at(o, "attr.tradePrice.offerPrice.value")?));
+    let image = [
+        "imgUrl",
+        "offerPicUrl",
+        "image.imgUrl",
+        "picUrl",
+        "imageUrl",
+    ]
+    .iter()
+    .find_map(|k| s(k))
+    .and_then(|u| photo_url(&u, page));
     let province = s("attr.company.province").or_else(|| s("province"));
     let city = s("attr.company.city").or_else(|| s("city"));
     let location = match (province, city) {
@@ -255,10 +266,7 @@ fn search_cards(doc: &Html, page: &Url) -> Vec<Listing> {
     // A card nested in another card is the same offer: keep the outer one
     // only where both match (the 2024 anchor wraps `.search-offer-item`).
     let set: HashSet<_> = cards.iter().map(|c| c.id()).collect();
-    cards.retain(|c| {
-        !c.ancestors()
-            .any(|a| set.contains(&a.id()))
-    });
+    cards.retain(|c| !c.ancestors().any(|a| set.contains(&a.id())));
     // The 2024 card is an `<a>` holding another `<a>` (the shop link);
     // HTML parsing splits it into an empty anchor and a clone with the
     // same attributes around the content, so cards of one id are merged.
@@ -426,9 +434,17 @@ fn card_listing(card: ElementRef<'_>, page: &Url) -> Option<Listing> {
             .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
             .is_some_and(|h| {
                 h.ends_with(".1688.com")
-                    && !["detail.", "dj.", "air.", "m.", "s.", "detail.m.", "winport.m."]
-                        .iter()
-                        .any(|p| h.starts_with(p))
+                    && ![
+                        "detail.",
+                        "dj.",
+                        "air.",
+                        "m.",
+                        "s.",
+                        "detail.m.",
+                        "winport.m.",
+                    ]
+                    .iter()
+                    .any(|p| h.starts_with(p))
             })
     });
     let company = company.filter(|c| {
@@ -603,7 +619,12 @@ fn parse_offer(url: &Url, html: &str) -> PageOutcome {
     .or_else(|| {
         first_text(
             root,
-            &["h1.d-title", ".title-text", ".od-pc-offer-title h1", "#mod-detail-title h1"],
+            &[
+                "h1.d-title",
+                ".title-text",
+                ".od-pc-offer-title h1",
+                "#mod-detail-title h1",
+            ],
         )
     })
     .or_else(|| first_attr(root, &["meta[property='og:title']"], "content"))
@@ -686,7 +707,9 @@ fn parse_offer(url: &Url, html: &str) -> PageOutcome {
             tiers
                 .iter()
                 .filter_map(|t| t.1)
-                .fold(None, |min: Option<f64>, q| Some(min.map_or(q, |m| m.min(q))))
+                .fold(None, |min: Option<f64>, q| {
+                    Some(min.map_or(q, |m| m.min(q)))
+                })
         })
         .or_else(|| field(&["beginAmount"]).and_then(|b| b.parse().ok()))
         .filter(|q| q.is_finite() && *q > 0.0 && *q < 1e12)
@@ -723,9 +746,12 @@ fn parse_offer(url: &Url, html: &str) -> PageOutcome {
     let list = context
         .as_ref()
         .and_then(|c| {
-            ["result.data.gallery.fields.offerImgList", "result.data.gallery.fields.mainImage"]
-                .iter()
-                .find_map(|p| jsobject::at(c, p).and_then(Value::as_array))
+            [
+                "result.data.gallery.fields.offerImgList",
+                "result.data.gallery.fields.mainImage",
+            ]
+            .iter()
+            .find_map(|p| jsobject::at(c, p).and_then(Value::as_array))
         })
         .or_else(|| {
             blob.as_ref().and_then(|v| {
@@ -735,22 +761,31 @@ fn parse_offer(url: &Url, html: &str) -> PageOutcome {
             })
         });
     for img in list.into_iter().flatten().take(64) {
-        push(&mut images, match img {
-            Value::String(s) => Some(s.clone()),
-            other => find_string(other, &["fullPathImageURI", "originalImageURI", "imageURI"]),
-        });
+        push(
+            &mut images,
+            match img {
+                Value::String(s) => Some(s.clone()),
+                other => find_string(other, &["fullPathImageURI", "originalImageURI", "imageURI"]),
+            },
+        );
     }
     if images.is_empty() {
         let gallery = select(root, ".detail-gallery-img, #dt-tab img, .tab-trigger img");
         for img in gallery {
-            push(&mut images, img_src(img).or_else(|| {
-                img.value()
-                    .attr("data-imgs")
-                    .and_then(|d| jsobject::parse_literal(d))
-                    .and_then(|v| jsobject::string_at(&v, "original"))
-            }));
+            push(
+                &mut images,
+                img_src(img).or_else(|| {
+                    img.value()
+                        .attr("data-imgs")
+                        .and_then(|d| jsobject::parse_literal(d))
+                        .and_then(|v| jsobject::string_at(&v, "original"))
+                }),
+            );
         }
-        push(&mut images, first_attr(root, &["meta[property='og:image']"], "content"));
+        push(
+            &mut images,
+            first_attr(root, &["meta[property='og:image']"], "content"),
+        );
     }
 
     let sales = ctx(&["result.data.productTitle.fields.saleNum"])
