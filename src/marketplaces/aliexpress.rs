@@ -967,7 +967,7 @@ fn sales_from_text(text: &str) -> Option<crate::listing::Sales> {
         1.0
     };
     let n = (value * mult).round();
-    (n.is_finite() && n >= 0.0 && n < 1e12).then(|| crate::listing::Sales {
+    (0.0..1e12).contains(&n).then_some(crate::listing::Sales {
         count: n as u64,
         kind: SalesKind::Sold,
         text,
