@@ -259,7 +259,9 @@ fn table_output_has_reasons_and_summary() {
     }
     assert!(text.contains("coverage title"), "{text}");
     assert!(
-        text.contains("[blocked]") && text.contains("/_____tmd_____/punish"),
+        text.contains("[blocked]")
+            && text.contains("punish page")
+            && text.contains("in the main content"),
         "{text}"
     );
     // The truncated seed photo: named once, with its error and listing.

@@ -159,7 +159,10 @@ pub fn parse_response(
     facts: block::ResponseFacts<'_>,
 ) -> PageOutcome {
     let decoded = charset::decode(body, content_type);
-    let outcome = for_platform(platform).parse(url, &decoded.text);
+    let mut outcome = for_platform(platform).parse(url, &decoded.text);
+    if let PageOutcome::Ok { listings, .. } = &mut outcome {
+        listings.iter_mut().for_each(validate_numbers);
+    }
     if !outcome.listings().is_empty() {
         return outcome;
     }
@@ -186,6 +189,37 @@ pub fn parse_response(
             },
             other => other,
         },
+    }
+}
+
+/// The highest price a listing may state, in any currency: a page claiming
+/// more is hostile or broken (the largest real unit prices, in KRW or
+/// IDR, stay far below it).
+pub const MAX_PRICE: f64 = 1e10;
+
+/// Numbers from a page are hostile: a price that is not finite, not
+/// positive or absurd (`NaN`, `Infinity`, a 400-digit number, `-3`) is
+/// dropped, and the listing says its price is missing. Every parser's
+/// listings pass through here, so no such number reaches the store.
+pub fn validate_numbers(listing: &mut Listing) {
+    let Some(price) = &mut listing.price else {
+        return;
+    };
+    let valid = |v: f64| v.is_finite() && v > 0.0 && v < MAX_PRICE;
+    if !valid(price.amount) {
+        tracing::warn!(
+            url = %listing.url,
+            amount = %price.amount,
+            "price dropped: not a finite positive amount"
+        );
+        listing.price = None;
+        if !listing.missing.iter().any(|m| m == "price") {
+            listing.missing.push("price".into());
+        }
+        return;
+    }
+    if price.max.is_some_and(|m| !valid(m) || m < price.amount) {
+        price.max = None;
     }
 }
 
@@ -254,5 +288,79 @@ pub fn check_coverage(
         page,
         listings,
         total,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression (issue 19, finding 1): an embedded price of `"NaN"`,
+    /// `"Infinity"`, a 400-digit number or a negative one reached the store
+    /// as `null` and broke every later scan of the data folder. Such a
+    /// price is dropped at parse time and the listing says it is missing.
+    #[test]
+    fn hostile_prices_are_dropped_at_parse_time() {
+        let seed = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/seeds/aliexpress/search-aurora-p1.html"
+        ))
+        .unwrap();
+        let url = Url::parse("https://www.aliexpress.com/w/wholesale-aurora.html?page=1").unwrap();
+        let huge = format!("1{}", "0".repeat(400));
+        for bad in [
+            "\"NaN\"",
+            "\"Infinity\"",
+            "\"inf\"",
+            huge.as_str(),
+            "-4.99",
+            "0",
+        ] {
+            let page = seed
+                .replace("\"minPrice\":4.99", &format!("\"minPrice\":{bad}"))
+                .replace("US $4.99", "US $");
+            let out = parse_page(Platform::AliExpress, &url, page.as_bytes(), None);
+            let listings = out.listings();
+            assert!(!listings.is_empty(), "{bad}: {out:?}");
+            for l in listings {
+                if let Some(p) = &l.price {
+                    assert!(p.amount.is_finite() && p.amount > 0.0, "{bad}: {p:?}");
+                }
+                // Whatever is stored can be read back.
+                let json = serde_json::to_string(l).unwrap();
+                let back: Listing = serde_json::from_str(&json).unwrap();
+                assert_eq!(back.price.is_some(), l.price.is_some(), "{bad}");
+            }
+        }
+    }
+
+    #[test]
+    fn validate_numbers_keeps_good_prices_and_drops_bad_maxima() {
+        let mut l = Listing {
+            platform: Platform::Taobao,
+            id: "1".into(),
+            url: "https://item.taobao.com/item.htm?id=1".into(),
+            title: "t".into(),
+            price: Some(crate::listing::Price {
+                amount: 5.0,
+                max: Some(f64::NAN),
+                currency: "CNY".into(),
+            }),
+            seller: Default::default(),
+            images: vec![],
+            moq: None,
+            sales: None,
+            location: None,
+            sponsored: false,
+            source_url: String::new(),
+            missing: vec![],
+        };
+        validate_numbers(&mut l);
+        let p = l.price.clone().unwrap();
+        assert_eq!((p.amount, p.max), (5.0, None));
+        l.price.as_mut().unwrap().amount = f64::INFINITY;
+        validate_numbers(&mut l);
+        assert!(l.price.is_none());
+        assert_eq!(l.missing, ["price"]);
     }
 }
