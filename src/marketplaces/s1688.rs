@@ -121,13 +121,8 @@ fn parse_search(url: &Url, html: &str) -> PageOutcome {
             platform: Platform::S1688,
             url: url.to_string(),
             page: PageKind::Search,
-            missing: vec![
-                "pageConfig.listOffer".to_string(),
-                "window.data.offerV2Showed.offerList".to_string(),
-                "offer cards (div.offer_exp > .smart_ui_offer, .search-offer-wrapper, [class*=searchOfferWrapper])"
-                    .to_string(),
-            ],
-            detail: "a search page with neither offer JSON nor offer cards".to_string(),
+            missing: vec!["div.smart_ui_offer.offer_item".to_string()],
+            detail: "a search page with neither offer JSON (pageConfig.listOffer, window.data) nor offer cards (div.smart_ui_offer.offer_item, .search-offer-wrapper, [class*=searchOfferWrapper])".to_string(),
         };
     }
     check_coverage(Platform::S1688, url, PageKind::Search, listings, None)
@@ -261,7 +256,7 @@ fn search_cards(doc: &Html, page: &Url) -> Vec<Listing> {
     let root = doc.root_element();
     let mut cards: Vec<ElementRef<'_>> = select(
         root,
-        ".smart_ui_offer, .offer_item, .sm-offer-item, a.ocms-fusion-1688-pc-pc-ad-common-offer-2024, .search-offer-wrapper, .search-offer-item, [class*='searchOfferWrapper'], [data-renderkey]",
+        ".smart_ui_offer, .offer_item, .sm-offer-item, a.ocms-fusion-1688-pc-pc-ad-common-offer-2024, .search-offer-wrapper, .search-offer-item, [class*='searchOfferWrapper']",
     );
     // A card nested in another card is the same offer: keep the outer one
     // only where both match (the 2024 anchor wraps `.search-offer-item`).
@@ -423,7 +418,7 @@ fn card_listing(card: ElementRef<'_>, page: &Url) -> Option<Listing> {
         ".company_name a, a.company_name, .company-name a, .sm-offer-companyName, .offer-shop-row a, .offer-shop-row .desc-text, [class*='shopName']",
     )
     .into_iter()
-    .next();
+    .find(|c| c.value().attr("title").is_some() || !text_of(*c).is_empty());
     // A shop front link (`http://<shop>.1688.com`), wherever the card's
     // markup put it.
     let shop = select(card, "a[href]").into_iter().find(|a| {
@@ -447,12 +442,6 @@ fn card_listing(card: ElementRef<'_>, page: &Url) -> Option<Listing> {
                     .any(|p| h.starts_with(p))
             })
     });
-    let company = company.filter(|c| {
-        c.value().name() != "a"
-            || c.value()
-                .attr("href")
-                .is_some_and(|h| !is_click_tracker(h) && id_from_link(h, page).is_none())
-    });
     let seller = Seller {
         name: company
             .and_then(|c| c.value().attr("title").map(str::to_string))
@@ -464,7 +453,7 @@ fn card_listing(card: ElementRef<'_>, page: &Url) -> Option<Listing> {
         url: shop
             .or(company)
             .and_then(|c| c.value().attr("href"))
-            .filter(|h| !is_click_tracker(h) && id_from_link(h, page).is_none())
+            .filter(|h| !is_click_tracker(h))
             .and_then(|h| absolute_url(h, page)),
         ..Seller::default()
     };
@@ -628,14 +617,6 @@ fn parse_offer(url: &Url, html: &str) -> PageOutcome {
         )
     })
     .or_else(|| first_attr(root, &["meta[property='og:title']"], "content"))
-    .or_else(|| {
-        first_text(root, &["title"]).map(|t| {
-            t.trim_end_matches("- 阿里巴巴")
-                .trim_end_matches("-阿里巴巴")
-                .trim()
-                .to_string()
-        })
-    })
     .map(|t| strip_markup(&t))
     .filter(|t| !t.is_empty());
     let (Some(id), Some(title)) = (id, title) else {
@@ -643,12 +624,8 @@ fn parse_offer(url: &Url, html: &str) -> PageOutcome {
             platform: Platform::S1688,
             url: url.to_string(),
             page: PageKind::Item,
-            missing: vec![
-                "window.context".to_string(),
-                "window.runParams".to_string(),
-                "title".to_string(),
-            ],
-            detail: "an offer page without its data blob or a title".to_string(),
+            missing: vec!["window.runParams".to_string(), "title".to_string()],
+            detail: "an offer page without its data blob (window.context, window.runParams, iDetailConfig) or a title".to_string(),
         };
     };
 
