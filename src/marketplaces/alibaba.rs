@@ -1495,4 +1495,54 @@ mod tests {
         );
         assert_eq!(l.images, vec!["https://s.alicdn.com/@sc04/kf/Hm.jpg"]);
     }
+
+    #[test]
+    fn hostile_numbers_and_nesting_are_bounded() {
+        assert!(price_of("US$0.00", "USD").is_none());
+        assert!(price_of("$99999999999", "USD").is_none());
+        let p = price_of("GH₵80.51 - GH₵45.00", "USD").unwrap();
+        assert_eq!((p.amount, p.max, p.currency.as_str()), (80.51, None, "GHS"));
+        assert!(range_price(&[f64::NAN, -1.0, f64::INFINITY], "USD").is_none());
+        let mut deep = String::new();
+        for _ in 0..100 {
+            deep.push_str("{\"a\":");
+        }
+        deep.push_str("{\"needle\":1}");
+        for _ in 0..100 {
+            deep.push('}');
+        }
+        if let Ok(v) = serde_json::from_str::<Value>(&deep) {
+            assert!(find_key(&v, "needle").is_none(), "search stops at depth 64");
+        }
+    }
+
+    #[test]
+    fn numeric_keys_and_photo_suffixes() {
+        let v = parse_lenient(r#"{"w":{5931007583129:0.6, 12:"x"},"s":"{1:2}"}"#).unwrap();
+        assert_eq!(v["w"]["5931007583129"], 0.6);
+        assert_eq!(v["s"], "{1:2}");
+        let base = u("https://s.1688.com/");
+        assert_eq!(
+            photo_url(
+                "//cbu01.alicdn.com/img/ibank/O1CN01a_!!22-0-cib.220x220.jpg",
+                &base
+            )
+            .unwrap(),
+            "https://cbu01.alicdn.com/img/ibank/O1CN01a_!!22-0-cib.jpg"
+        );
+        assert_eq!(
+            photo_url(
+                "https://cbu01.alicdn.com/img/ibank/b.jpg_460x460q100.jpg_.webp",
+                &base
+            )
+            .unwrap(),
+            "https://cbu01.alicdn.com/img/ibank/b.jpg"
+        );
+        assert_eq!(
+            photo_url("https://cbu01.alicdn.com/img/ibank/c.search.jpg", &base).unwrap(),
+            "https://cbu01.alicdn.com/img/ibank/c.jpg"
+        );
+        assert_eq!(moq_of("Min. order: 1.000 pieces").unwrap().quantity, 1000);
+        assert_eq!(moq_of("Min. order: 2 pieces").unwrap().quantity, 2);
+    }
 }
