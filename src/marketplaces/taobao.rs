@@ -3,14 +3,21 @@
 //! quirks recur (`alicdn` size suffixes on photos, `\u`-escaped JavaScript
 //! literals, URL-encoded nicks, sales counted as "人付款" or "月成交").
 //!
-//! Search pages, tried in this order (first that yields cards wins):
-//! 1. `g_page_config = {…};` → `mods.itemlist.data.auctions[]` (the full
-//!    result list; the DOM of such pages is an empty shell filled by JS);
-//! 2. the rendered DOM `#mainsrp-itemlist .items .item`;
-//! 3. the 2023 React cards whose class names are hashed build names
-//!    (`Card--doubleCardWrapper--L2XFE73`), matched by their stable prefix.
+//! Search pages: every source the page has is read and merged by item id,
+//! because a browser-saved page carries more than one:
+//! 1. `g_page_config = {…};` → `mods.itemlist.data.auctions[]` (the server's
+//!    first batch; 36 of the 48 cards a 2018 page showed);
+//! 2. the rendered DOM `#mainsrp-itemlist .items .item` (adds the row that
+//!    came later by XHR, `data-category="personalityData"`);
+//! 3. the 2023–2025 React cards whose class names are hashed build names
+//!    (`Card--doubleCardWrapper--L2XFE73`, `doubleCardWrapperAdapt--…`),
+//!    matched by their stable part.
 //!
-//! Item pages: `.tb-main-title[data-title]`, `#J_StrPrice .tb-rmb-num`,
+//! Item pages, JSON first: the 2025 SSR build's `__ICE_APP_CONTEXT__`
+//! (`loaderData.home.data.res.{item,seller,componentsVO}`), then the React
+//! DOM (`mainTitle--…`, `highlightPrice--…`, `shopName--…`,
+//! `thumbnailPic--…`), then the server DOM of 2013–2021:
+//! `.tb-main-title[data-title]`, `#J_StrPrice .tb-rmb-num`,
 //! `.tb-shop-name a[title]`, `#J_ImgBooth`, and `g_config = {…}`, a
 //! JavaScript literal (it holds `+new Date` and function calls, so its
 //! scalars are read one by one when it does not parse as JSON5).
@@ -49,12 +56,10 @@ impl Marketplace for Taobao {
         }
     }
 
+    /// No block detection here: `parse_page` asks `block` only when a
+    /// page yields no listings, because real data pages mention login
+    /// hosts and punish URLs in their scripts.
     fn parse(&self, url: &Url, html: &str) -> PageOutcome {
-        if let Some(blocked) =
-            sign_in_form(Platform::Taobao, url, html, &["g_page_config", "g_config"])
-        {
-            return blocked;
-        }
         match self.page_kind(url) {
             PageKind::Search => parse_search(url, html),
             PageKind::Item => parse_item(url, html),
@@ -81,41 +86,29 @@ impl Marketplace for Taobao {
 fn parse_search(url: &Url, html: &str) -> PageOutcome {
     let mut missing = Vec::new();
     let mut detail = String::new();
+    let mut listings: Vec<Listing> = Vec::new();
+    let mut total = None;
+    let mut auctions_seen = 0;
+    let mut page_says_empty = false;
     if html.contains("g_page_config") {
         match jsobject::value_after(html, "g_page_config") {
             Some(cfg) => {
                 if let Some(auctions) =
                     jsobject::at(&cfg, "mods.itemlist.data.auctions").and_then(Value::as_array)
                 {
-                    let listings: Vec<Listing> = auctions
+                    auctions_seen = auctions.len();
+                    listings = auctions
                         .iter()
                         .filter_map(|a| auction_listing(a, url))
                         .collect();
-                    if listings.is_empty() && !auctions.is_empty() {
-                        return drift(
-                            url,
-                            PageKind::Search,
-                            vec!["nid".into()],
-                            format!(
-                                "{} auctions in g_page_config, none with an item id",
-                                auctions.len()
-                            ),
-                        );
-                    }
-                    let total = search_total(&cfg);
-                    return check_coverage(
-                        Platform::Taobao,
-                        url,
-                        PageKind::Search,
-                        listings,
-                        total,
-                    );
+                    total = search_total(&cfg);
+                } else if jsobject::string_at(&cfg, "mods.nores.status").as_deref() == Some("show")
+                {
+                    page_says_empty = true;
+                } else {
+                    missing.push("mods.itemlist.data.auctions".to_string());
+                    detail.push_str("g_page_config has no mods.itemlist.data.auctions");
                 }
-                if jsobject::string_at(&cfg, "mods.nores.status").as_deref() == Some("show") {
-                    return ok_empty(Platform::Taobao);
-                }
-                missing.push("mods.itemlist.data.auctions".to_string());
-                detail.push_str("g_page_config has no mods.itemlist.data.auctions");
             }
             None => {
                 missing.push("g_page_config".to_string());
@@ -127,26 +120,58 @@ fn parse_search(url: &Url, html: &str) -> PageOutcome {
         detail.push_str("no g_page_config");
     }
 
+    // A browser-saved page holds the rendered DOM as well: the blob has the
+    // first batch only (36 of 48 on a 2018 page; the personalised row of 12
+    // came later by XHR and exists only as cards), so the cards are merged
+    // in rather than used as a fallback.
     let doc = Html::parse_document(html);
-    let mut listings = dom_cards(&doc, url);
-    if listings.is_empty() {
-        listings = hashed_cards(&doc, url);
+    for card in dom_cards(&doc, url)
+        .into_iter()
+        .chain(hashed_cards(&doc, url))
+    {
+        merge_into(&mut listings, card);
     }
     if !listings.is_empty() {
-        return check_coverage(Platform::Taobao, url, PageKind::Search, listings, None);
+        return check_coverage(Platform::Taobao, url, PageKind::Search, listings, total);
     }
-    if says_no_results(html) {
+    if auctions_seen > 0 {
+        return drift(
+            url,
+            PageKind::Search,
+            vec!["nid".into()],
+            format!("{auctions_seen} auctions in g_page_config, none with an item id"),
+        );
+    }
+    if page_says_empty || says_no_results(html) {
         return ok_empty(Platform::Taobao);
     }
     missing.push("#mainsrp-itemlist .item".to_string());
+    missing.push("a[class*=doubleCardWrapper]".to_string());
+    let shell = if html.contains("id=\"root\"") && html.contains("pc-search") {
+        "; the page is the client-rendered shell (an empty #root filled by a script), \
+         whose results come later by XHR"
+    } else {
+        ""
+    };
     drift(
         url,
         PageKind::Search,
         missing,
-        format!("{detail}, and no result cards in the DOM"),
+        format!("{detail}, and no result cards in the DOM{shell}"),
     )
 }
 
+/// Adds `card` to `listings`, or fills the fields an earlier view of the
+/// same item lacks (JSON first, cards second).
+pub(crate) fn merge_into(listings: &mut Vec<Listing>, card: Listing) {
+    match listings.iter_mut().find(|l| l.id == card.id) {
+        Some(known) => {
+            known.merge_from(&card);
+            known.missing = missing_fields(known);
+        }
+        None => listings.push(card),
+    }
+}
 /// The result count a search page states (`pager.totalCount`).
 fn search_total(cfg: &Value) -> Option<u64> {
     [
@@ -166,7 +191,7 @@ fn auction_listing(a: &Value, page: &Url) -> Option<Listing> {
         .or_else(|| jsobject::string_at(a, "title"))
         .map(|t| strip_markup(&t))
         .unwrap_or_default();
-    let price = jsobject::string_at(a, "view_price").and_then(|p| parse_price(&p, "CNY"));
+    let price = jsobject::string_at(a, "view_price").and_then(|p| cny_price(&p));
     let user_id = jsobject::string_at(a, "user_id");
     let seller = Seller {
         name: jsobject::string_at(a, "nick").map(|n| strip_markup(&n)),
@@ -223,7 +248,7 @@ fn dom_cards(doc: &Html, page: &Url) -> Vec<Listing> {
             .unwrap_or_default();
         let price = text_in(card, ".price strong")
             .or_else(|| text_in(card, ".price"))
-            .and_then(|p| parse_price(&p, "CNY"));
+            .and_then(|p| cny_price(&p));
         let shop = card.select(&sel(".shopname")).next();
         let seller = Seller {
             // The shop link holds icon spans before the name: the last
@@ -272,93 +297,167 @@ fn dom_cards(doc: &Html, page: &Url) -> Vec<Listing> {
     out
 }
 
-/// The 2023 React cards, whose class names end in a per-build hash.
+/// The React result cards, whose class names end in a per-build hash,
+/// matched by their stable part: `Card--doubleCardWrapper--L2XFE73` (2023),
+/// `CardV2--doubleCardWrapper--…` and `doubleCardWrapperAdapt--mEcC7olq`
+/// (2024–2025). Paid cards link to a `click.simba.taobao.com` tracker that
+/// names no item: 2024+ builds carry the id as `id="item_id_<id>"`; a card
+/// with no id anywhere cannot be given a canonical URL and is skipped.
 fn hashed_cards(doc: &Html, page: &Url) -> Vec<Listing> {
     let mut out: Vec<Listing> = Vec::new();
-    for card in doc.select(&sel(r#"[class*="Card--doubleCardWrapper"]"#)) {
+    for card in doc.select(&sel(r#"[class*="doubleCardWrapper"]"#)) {
+        // The outer <a> of a card, not its inner `doubleCard--` box.
+        if card
+            .value()
+            .attr("class")
+            .is_some_and(|c| !c.contains("doubleCardWrapper"))
+        {
+            continue;
+        }
         let href = card
             .value()
             .attr("href")
             .map(str::to_string)
             .or_else(|| attr_in(card, "a[href]", "href"))
             .unwrap_or_default();
-        let Some(id) =
-            query_param(&href, "id").or_else(|| card.value().attr("data-id").map(str::to_string))
-        else {
+        let Some(id) = card_id(card, &href) else {
             continue;
         };
-        if out.iter().any(|l| l.id == id) {
-            continue;
-        }
+        // The shop link nested in the card's <a> makes the HTML parser
+        // close the card early and re-open clones of it (same class, id
+        // and href) around the rest of its content: one item, several
+        // elements, each holding part of the fields, merged below.
         let price = {
-            let int = text_in(card, r#"[class*="Price--priceInt"]"#);
-            let frac = text_in(card, r#"[class*="Price--priceFloat"]"#).unwrap_or_default();
-            int.and_then(|i| parse_price(&format!("{i}{frac}"), "CNY"))
+            let int = text_in(card, r#"[class*="priceInt"]"#);
+            let frac = text_in(card, r#"[class*="priceFloat"]"#).unwrap_or_default();
+            int.map(|i| format!("{i}{frac}"))
+                .or_else(|| text_in(card, r#"[class*="innerPriceWrapper"]"#))
+                .or_else(|| text_in(card, r#"[class*="priceWrapper"]"#))
+                .and_then(|p| cny_price(&p))
         };
         let location = {
             let parts: Vec<String> = card
-                .select(&sel(r#"[class*="Price--procity"]"#))
+                .select(&sel(r#"[class*="procity"]"#))
                 .map(|e| collapse_ws(&e.text().collect::<String>()))
                 .filter(|t| !t.is_empty())
                 .collect();
             (!parts.is_empty()).then(|| parts.join(" "))
         };
-        let shop_sel = sel(r#"[class*="ShopInfo--shopName"]"#);
-        // The shop link is an <a> inside the card's <a>; HTML parsing
-        // closes the card there, so the link may follow the card instead.
-        let shop = card.select(&shop_sel).next().or_else(|| {
-            card.next_siblings()
-                .filter_map(ElementRef::wrap)
-                .take_while(|e| {
-                    !e.value()
-                        .attr("class")
-                        .is_some_and(|c| c.contains("Card--doubleCardWrapper"))
-                })
-                .find_map(|e| {
-                    if e.value()
-                        .attr("class")
-                        .is_some_and(|c| c.contains("ShopInfo--shopName"))
-                    {
-                        Some(e)
-                    } else {
-                        e.select(&shop_sel).next()
-                    }
-                })
-        });
+        let shop = card_shop(card);
+        let title = attr_in(card, r#"[class*="title--"][title]"#, "title")
+            .or_else(|| text_in(card, r#"[class*="Title--title"]"#))
+            .or_else(|| text_in(card, r#"[class*="title--"]"#))
+            .or_else(|| card.value().attr("title").map(str::to_string))
+            .map(|t| strip_markup(&t))
+            .unwrap_or_default();
+        let image = card
+            .select(&sel(r#"img[class*="ainPic"], img[class*="ainP4pPic"]"#))
+            .chain(card.select(&sel("img")))
+            .find_map(|img| lazy_src(img, &["data-src", "src"]))
+            .and_then(|s| image_url(&s, page));
+        let sponsored = is_click_tracker(&href)
+            || card
+                .select(&sel(r#"[class*="P4p"], [class*="p4p"]"#))
+                .next()
+                .is_some();
         let mut listing = Listing {
             platform: Platform::Taobao,
             url: Taobao.item_url(&id),
             id,
-            title: text_in(card, r#"[class*="Title--title"]"#).unwrap_or_default(),
+            title,
             price,
             seller: Seller {
                 name: shop
-                    .map(|s| collapse_ws(&s.text().collect::<String>()))
+                    .map(|s| {
+                        s.value()
+                            .attr("title")
+                            .map(str::to_string)
+                            .unwrap_or_else(|| collapse_ws(&s.text().collect::<String>()))
+                    })
                     .filter(|s| !s.is_empty()),
                 url: shop
-                    .and_then(|s| s.value().attr("href"))
-                    .and_then(|h| absolute_url(h, page)),
+                    .and_then(|s| {
+                        s.value()
+                            .attr("href")
+                            .map(str::to_string)
+                            .or_else(|| attr_in(s, "a[href]", "href"))
+                    })
+                    .and_then(|h| absolute_url(&h, page)),
                 ..Seller::default()
             },
-            images: card
-                .select(&sel(r#"img[class*="MainPic--mainPic"]"#))
-                .next()
-                .and_then(|img| lazy_src(img, &["data-src", "src"]))
-                .and_then(|s| image_url(&s, page))
-                .into_iter()
-                .collect(),
+            images: image.into_iter().collect(),
             moq: None,
-            sales: text_in(card, r#"[class*="Price--realSales"]"#)
-                .and_then(|s| sales_from_text(&s)),
+            sales: text_in(card, r#"[class*="realSales"]"#).and_then(|s| sales_from_text(&s)),
             location,
-            sponsored: is_click_tracker(&href),
+            sponsored,
             source_url: page.to_string(),
             missing: Vec::new(),
         };
         listing.missing = missing_fields(&listing);
-        out.push(listing);
+        merge_into(&mut out, listing);
     }
     out
+}
+
+/// The item id of a React card: the link's `id` parameter, the card's
+/// `id="item_id_<id>"`, or a `data-id`/`data-nid` on it or inside it.
+fn card_id(card: ElementRef<'_>, href: &str) -> Option<String> {
+    let digits = |s: &str| {
+        let s = s.trim();
+        (!s.is_empty() && s.len() <= 24 && s.chars().all(|c| c.is_ascii_digit()))
+            .then(|| s.to_string())
+    };
+    query_param(href, "id")
+        .and_then(|v| digits(&v))
+        .or_else(|| {
+            card.value()
+                .attr("id")
+                .and_then(|v| v.strip_prefix("item_id_"))
+                .and_then(digits)
+        })
+        .or_else(|| {
+            ["data-id", "data-nid", "data-item-id"]
+                .iter()
+                .find_map(|a| {
+                    card.value().attr(a).and_then(digits).or_else(|| {
+                        card.select(&sel(&format!("[{a}]")))
+                            .find_map(|e| e.value().attr(a).and_then(digits))
+                    })
+                })
+        })
+}
+
+/// The shop link of a React card. It is an <a> inside the card's <a>;
+/// HTML parsing closes the card there, so the link may follow the card
+/// as a sibling instead of sitting inside it.
+fn card_shop(card: ElementRef<'_>) -> Option<ElementRef<'_>> {
+    let shop_css =
+        r#"[class*="ShopInfo--shopName"], [class*="shopNameText"], [class*="shopName--"]"#;
+    let shop_sel = sel(shop_css);
+    let is_shop = |e: &ElementRef<'_>| {
+        e.value().attr("class").is_some_and(|c| {
+            c.contains("ShopInfo--shopName")
+                || c.contains("shopNameText")
+                || c.contains("shopName--")
+        })
+    };
+    card.select(&shop_sel).next().or_else(|| {
+        card.next_siblings()
+            .filter_map(ElementRef::wrap)
+            .take(8)
+            .take_while(|e| {
+                !e.value()
+                    .attr("class")
+                    .is_some_and(|c| c.contains("doubleCardWrapper"))
+            })
+            .find_map(|e| {
+                if is_shop(&e) {
+                    Some(e)
+                } else {
+                    e.select(&shop_sel).next()
+                }
+            })
+    })
 }
 
 fn parse_item(url: &Url, html: &str) -> PageOutcome {
@@ -366,16 +465,47 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
     let config = jsobject::object_after(html, "g_config");
     let cfg = |key: &str| config.and_then(|c| js_scalar(c, key));
 
-    let title = attr_in_doc(&doc, ".tb-main-title[data-title]", "data-title")
-        .or_else(|| text_in_doc(&doc, ".tb-main-title"))
-        .or_else(|| cfg("title"))
-        .map(|t| strip_markup(&t));
+    // Embedded JSON (2025+ SSR builds), then the rendered React DOM, then
+    // the server DOM of the 2013–2021 build with its `g_config`.
+    let server = {
+        let shop_link = doc.select(&sel(".tb-shop-name a")).next();
+        ItemParts {
+            id: cfg("itemId"),
+            title: attr_in_doc(&doc, ".tb-main-title[data-title]", "data-title")
+                .or_else(|| text_in_doc(&doc, ".tb-main-title"))
+                .or_else(|| cfg("title"))
+                .map(|t| strip_markup(&t)),
+            price: ["#J_PromoPriceNum", "#J_StrPrice .tb-rmb-num", ".tb-rmb-num"]
+                .iter()
+                .filter_map(|s| text_in_doc(&doc, s))
+                .find_map(|p| cny_price(&p)),
+            seller: Seller {
+                name: shop_link
+                    .and_then(|a| a.value().attr("title").map(str::to_string))
+                    .or_else(|| shop_link.map(|a| collapse_ws(&a.text().collect::<String>())))
+                    .filter(|n| !n.is_empty())
+                    .or_else(|| cfg("shopName")),
+                id: cfg("sellerId"),
+                url: shop_link
+                    .and_then(|a| a.value().attr("href"))
+                    .and_then(|h| absolute_url(h, url)),
+                ..Seller::default()
+            },
+            images: item_images(&doc, url, "#J_ImgBooth", "#J_UlThumb img"),
+            ..ItemParts::default()
+        }
+    };
+    let parts = embedded_item(html, url)
+        .or(rendered_item(&doc, url))
+        .or(server);
+
     let id = query_param(url.as_str(), "id")
-        .or_else(|| cfg("itemId"))
+        .filter(|v| v.chars().all(|c| c.is_ascii_digit()))
+        .or(parts.id.clone())
         .or_else(|| id_from_path(url.path()));
-    let (Some(id), Some(title)) = (id, title) else {
+    let (Some(id), Some(title)) = (id, parts.title.clone()) else {
         let mut missing = Vec::new();
-        if config.is_none() {
+        if config.is_none() && !html.contains("__ICE_APP_CONTEXT__") {
             missing.push("g_config".to_string());
         }
         missing.push(".tb-main-title".to_string());
@@ -383,43 +513,12 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
             url,
             PageKind::Item,
             missing,
-            "an item page without a title or item id".to_string(),
+            "an item page without a title or item id (looked for g_config, \
+             __ICE_APP_CONTEXT__, .tb-main-title and [class*=mainTitle--])"
+                .to_string(),
         );
     };
-    let price = ["#J_PromoPriceNum", "#J_StrPrice .tb-rmb-num", ".tb-rmb-num"]
-        .iter()
-        .filter_map(|s| text_in_doc(&doc, s))
-        .find_map(|p| parse_price(&p, "CNY"));
-    let shop_link = doc.select(&sel(".tb-shop-name a")).next();
-    let seller = Seller {
-        name: shop_link
-            .and_then(|a| a.value().attr("title").map(str::to_string))
-            .or_else(|| shop_link.map(|a| collapse_ws(&a.text().collect::<String>())))
-            .filter(|n| !n.is_empty())
-            .or_else(|| cfg("shopName")),
-        id: cfg("sellerId"),
-        url: shop_link
-            .and_then(|a| a.value().attr("href"))
-            .and_then(|h| absolute_url(h, url)),
-        ..Seller::default()
-    };
-    let images = item_images(&doc, url, "#J_ImgBooth", "#J_UlThumb img");
-    let mut listing = Listing {
-        platform: Platform::Taobao,
-        url: Taobao.item_url(&id),
-        id,
-        title,
-        price,
-        seller,
-        images,
-        moq: None,
-        sales: None,
-        location: None,
-        sponsored: false,
-        source_url: url.to_string(),
-        missing: Vec::new(),
-    };
-    listing.missing = missing_fields(&listing);
+    let listing = parts.into_listing(Platform::Taobao, Taobao.item_url(&id), id, title, url);
     PageOutcome::Ok {
         platform: Platform::Taobao,
         page: PageKind::Item,
@@ -428,6 +527,261 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
     }
 }
 
+/// What an item page says about its item, gathered from one source (a
+/// JSON blob, the rendered DOM, the server DOM) so that sources can be
+/// merged field by field.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct ItemParts {
+    pub id: Option<String>,
+    pub title: Option<String>,
+    pub price: Option<Price>,
+    pub seller: Seller,
+    pub images: Vec<String>,
+    pub sales: Option<Sales>,
+    pub location: Option<String>,
+}
+
+impl ItemParts {
+    /// These parts, with gaps filled from `other`.
+    pub(crate) fn or(mut self, other: ItemParts) -> ItemParts {
+        self.id = self.id.or(other.id);
+        self.title = self.title.or(other.title);
+        self.price = self.price.or(other.price);
+        self.seller.name = self.seller.name.or(other.seller.name);
+        self.seller.id = self.seller.id.or(other.seller.id);
+        self.seller.url = self.seller.url.or(other.seller.url);
+        for img in other.images {
+            if !self.images.contains(&img) {
+                self.images.push(img);
+            }
+        }
+        self.sales = self.sales.or(other.sales);
+        self.location = self.location.or(other.location);
+        self
+    }
+
+    /// The listing, once the id and title are known.
+    pub(crate) fn into_listing(
+        self,
+        platform: Platform,
+        item_url: String,
+        id: String,
+        title: String,
+        page: &Url,
+    ) -> Listing {
+        let mut listing = Listing {
+            platform,
+            url: item_url,
+            id,
+            title,
+            price: self.price,
+            seller: self.seller,
+            images: self.images,
+            moq: None,
+            sales: self.sales,
+            location: self.location,
+            sponsored: false,
+            source_url: page.to_string(),
+            missing: Vec::new(),
+        };
+        listing.missing = missing_fields(&listing);
+        listing
+    }
+}
+
+/// The item in the JSON a 2025+ item page embeds for its SSR app:
+/// `window.__ICE_APP_CONTEXT__` (assigned from a local `var b = {…}` in
+/// `tbpc-pc-detail-ssr-2025`, under `loaderData.home.data.res`) or
+/// `window.__INIT_DATA__`. Taobao and Tmall share the build.
+pub(crate) fn embedded_item(html: &str, page: &Url) -> ItemParts {
+    let Some(res) = ice_context(html)
+        .as_ref()
+        .and_then(|v| item_root(v).cloned())
+        .or_else(|| {
+            jsobject::value_after(html, "__INIT_DATA__").and_then(|v| item_root(&v).cloned())
+        })
+    else {
+        return ItemParts::default();
+    };
+    let s = |path: &str| jsobject::string_at(&res, path);
+    let price = [
+        "componentsVO.priceVO.extraPrice",
+        "componentsVO.priceVO.price",
+        "priceVO.extraPrice",
+        "priceVO.price",
+    ]
+    .iter()
+    .filter(|p| jsobject::string_at(&res, &format!("{p}.hiddenPrice")).as_deref() != Some("true"))
+    .filter_map(|p| jsobject::string_at(&res, &format!("{p}.priceText")))
+    .find_map(|t| cny_price(&t));
+    let images: Vec<String> = ["item.images", "componentsVO.headImageVO.images"]
+        .iter()
+        .filter_map(|p| jsobject::at(&res, p).and_then(Value::as_array))
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter_map(|u| image_url(u, page))
+        .fold(Vec::new(), |mut acc, u| {
+            if !acc.contains(&u) {
+                acc.push(u);
+            }
+            acc
+        });
+    ItemParts {
+        id: s("item.itemId").filter(|v| v.chars().all(|c| c.is_ascii_digit())),
+        title: s("item.title")
+            .or_else(|| s("componentsVO.titleVO.title.title"))
+            .map(|t| strip_markup(&t)),
+        price,
+        seller: Seller {
+            name: s("seller.shopName")
+                .or_else(|| s("componentsVO.storeCardVO.shopName"))
+                .or_else(|| s("seller.sellerNick")),
+            id: s("seller.sellerId").or_else(|| s("seller.userId")),
+            url: s("seller.pcShopUrl")
+                .or_else(|| s("componentsVO.storeCardVO.shopUrl"))
+                .and_then(|u| absolute_url(&u, page)),
+            ..Seller::default()
+        },
+        images,
+        sales: s("componentsVO.titleVO.salesDesc").and_then(|t| sales_from_text(&t)),
+        location: s("componentsVO.deliveryVO.deliveryFromAddr"),
+    }
+}
+
+/// The object assigned to `window.__ICE_APP_CONTEXT__`: either directly
+/// or, in the 2025 build, through a local (`var a = window.__ICE_APP_CONTEXT__
+/// || {};var b = {…};… window.__ICE_APP_CONTEXT__=b;`).
+fn ice_context(html: &str) -> Option<Value> {
+    let mut from = 0;
+    // A handful of mentions at most; bounded so that a hostile page with
+    // thousands of them costs nothing.
+    for _ in 0..16 {
+        let rest = html.get(from..)?;
+        let pos = rest.find("__ICE_APP_CONTEXT__")? + "__ICE_APP_CONTEXT__".len();
+        from += pos;
+        let after = &rest[pos..];
+        // Look a short way past the mention only (char-safe: the page is
+        // mostly Chinese text).
+        let near = after
+            .char_indices()
+            .nth(200)
+            .map_or(after.len(), |(i, _)| i);
+        for marker in ["var b =", "var b=", "="] {
+            let Some(at) = after[..near].find(marker) else {
+                continue;
+            };
+            let here = &after[at..];
+            // The literal must follow the marker itself, not a later `=`
+            // that `object_after` would also accept.
+            let starts_here = |o: &&str| {
+                let offset = o.as_ptr() as usize - here.as_ptr() as usize;
+                here[marker.len()..offset].trim().is_empty()
+            };
+            if let Some(v) = jsobject::object_after(here, marker)
+                .filter(starts_here)
+                .filter(|o| o.len() > 2)
+                .and_then(jsobject::parse_literal)
+                .filter(|v| item_root(v).is_some())
+            {
+                return Some(v);
+            }
+        }
+    }
+    None
+}
+
+/// The object that holds `item` (and `seller`) in an item page blob.
+fn item_root(v: &Value) -> Option<&Value> {
+    let has_item = |r: &&Value| r.get("item").is_some_and(Value::is_object);
+    jsobject::at(v, "loaderData.home.data.res")
+        .filter(has_item)
+        .or_else(|| find_key(v, "res").filter(has_item))
+        .or_else(|| Some(v).filter(has_item))
+}
+
+/// The item as the 2023–2026 React item pages render it, class names
+/// matched by their stable part: `ItemHeader--mainTitle--…` (2023) or
+/// `mainTitle--R75fTcZL` (2025), the highlighted price (`券后`, what a
+/// buyer pays) before the struck one, `ShopHeader--shopName--…` /
+/// `shopName--…`, and the gallery's `thumbnailPic--…` images.
+pub(crate) fn rendered_item(doc: &Html, page: &Url) -> ItemParts {
+    let title = attr_in_doc(doc, r#"[class*="mainTitle--"][title]"#, "title")
+        .or_else(|| text_in_doc(doc, r#"[class*="mainTitle--"]"#))
+        .map(|t| strip_markup(&t));
+    let price = [
+        r#"[class*="highlightPrice--"] [class*="text--"]"#,
+        r#"[class*="Price--priceText"]"#,
+        r#"[class*="priceText--"]"#,
+        r#"[class*="subPrice--"] [class*="text--"]"#,
+    ]
+    .iter()
+    .filter_map(|css| {
+        doc.select(&sel(css))
+            .map(|e| collapse_ws(&e.text().collect::<String>()))
+            .find(|t| t.chars().any(|c| c.is_ascii_digit()))
+    })
+    .find_map(|t| cny_price(&t));
+    let shop = doc
+        .select(&sel(
+            r#"[class*="shopName--"], [class*="ShopHeader--shopName"]"#,
+        ))
+        .next();
+    let shop_link = doc
+        .select(&sel(r#"a[class*="shopName"], a[class*="ShopHeader--"]"#))
+        .next();
+    let mut images: Vec<String> = Vec::new();
+    for img in doc.select(&sel(
+        r#"img[class*="thumbnailPic"], img[class*="mainPic--"], img[class*="PicGallery--mainPic"]"#,
+    )) {
+        if let Some(u) = lazy_src(img, &["data-src", "src"]).and_then(|s| image_url(&s, page)) {
+            if !images.contains(&u) {
+                images.push(u);
+            }
+        }
+    }
+    ItemParts {
+        id: None,
+        title,
+        price,
+        seller: Seller {
+            name: shop
+                .map(|s| {
+                    s.value()
+                        .attr("title")
+                        .map(str::to_string)
+                        .unwrap_or_else(|| collapse_ws(&s.text().collect::<String>()))
+                })
+                .filter(|s| !s.is_empty()),
+            url: shop_link
+                .and_then(|a| a.value().attr("href"))
+                .and_then(|h| absolute_url(h, page)),
+            ..Seller::default()
+        },
+        images,
+        sales: None,
+        location: None,
+    }
+}
+
+/// A CNY price from page text, or nothing when the number is not a
+/// plausible price (pages are hostile input: no NaN, zero, negative or
+/// absurd amounts).
+pub(crate) fn cny_price(text: &str) -> Option<Price> {
+    sane_price(parse_price(text, "CNY")?)
+}
+
+/// `p` when its amount is finite, positive and below a billion; a `max`
+/// that is not a plausible upper bound is dropped.
+pub(crate) fn sane_price(mut p: Price) -> Option<Price> {
+    const ABSURD: f64 = 1e9;
+    if !(p.amount.is_finite() && p.amount > 0.0 && p.amount < ABSURD) {
+        return None;
+    }
+    p.max = p
+        .max
+        .filter(|m| m.is_finite() && *m > p.amount && *m < ABSURD);
+    Some(p)
+}
 // ---------------------------------------------------------------------------
 // Helpers shared by the Taobao, Tmall and 1688 parsers.
 // ---------------------------------------------------------------------------
@@ -513,14 +867,17 @@ pub(crate) fn full_size_image(url: &str) -> String {
     let lower = url.to_ascii_lowercase();
     let file_start = lower.rfind('/').map_or(0, |i| i + 1);
     // The earliest extension wins: `a.png_460x460q90.jpg_.webp` is a PNG.
-    let cut = [".jpg_", ".jpeg_", ".png_", ".webp_", ".gif_"]
-        .iter()
-        .filter_map(|ext| {
-            lower[file_start..]
-                .find(ext)
-                .map(|pos| file_start + pos + ext.len() - 1)
-        })
-        .min();
+    // 2025 galleries serve HEIC originals as `….heic_q50.jpg_.webp`.
+    let cut = [
+        ".jpg_", ".jpeg_", ".png_", ".webp_", ".gif_", ".heic_", ".avif_",
+    ]
+    .iter()
+    .filter_map(|ext| {
+        lower[file_start..]
+            .find(ext)
+            .map(|pos| file_start + pos + ext.len() - 1)
+    })
+    .min();
     if let Some(cut) = cut {
         return url[..cut].to_string();
     }
@@ -688,12 +1045,21 @@ pub(crate) fn decode_nick(raw: &str) -> String {
 /// Blobs nest the same fields at different depths across versions
 /// (`itemDO.itemId`, `item.itemId`, `globalData.tempModel.offerId`).
 pub(crate) fn find_key<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    find_key_within(v, key, MAX_JSON_DEPTH)
+}
+
+/// How deep [`find_key`] follows page JSON: real blobs nest a dozen levels;
+/// a hostile one must not cost a stack.
+const MAX_JSON_DEPTH: usize = 64;
+
+fn find_key_within<'a>(v: &'a Value, key: &str, depth: usize) -> Option<&'a Value> {
+    let depth = depth.checked_sub(1)?;
     match v {
         Value::Object(map) => map
             .get(key)
             .filter(|x| !x.is_null())
-            .or_else(|| map.values().find_map(|x| find_key(x, key))),
-        Value::Array(items) => items.iter().find_map(|x| find_key(x, key)),
+            .or_else(|| map.values().find_map(|x| find_key_within(x, key, depth))),
+        Value::Array(items) => items.iter().find_map(|x| find_key_within(x, key, depth)),
         _ => None,
     }
 }
@@ -1019,6 +1385,36 @@ mod tests {
             }
             other => panic!("expected drift, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn hostile_prices_are_rejected() {
+        assert!(cny_price("¥0.00").is_none());
+        assert!(cny_price("NaN").is_none());
+        assert!(cny_price("99999999999").is_none());
+        let p = cny_price("12.50-1e400").unwrap();
+        assert_eq!((p.amount, p.max), (12.5, None));
+    }
+
+    #[test]
+    fn ice_mentions_next_to_multibyte_text_do_not_panic() {
+        // A mention ~200 bytes before a three-byte character (a real page
+        // panicked on a byte-indexed window here).
+        let html = format!(
+            "<script>window.__ICE_APP_CONTEXT__ {}众众众</script>",
+            "x".repeat(190)
+        );
+        assert!(ice_context(&html).is_none());
+        let html = r#"<script>var a = window.__ICE_APP_CONTEXT__ || {};var b = {"loaderData":{"home":{"data":{"res":{"item":{"itemId":"5","title":"杯"}}}}}};</script>"#;
+        let parts = embedded_item(html, &u("https://item.taobao.com/item.htm?id=5"));
+        assert_eq!(parts.title.as_deref(), Some("杯"));
+    }
+
+    #[test]
+    fn deep_json_is_bounded() {
+        let deep = "[".repeat(5000) + &"]".repeat(5000);
+        let v: Value = serde_json::from_str(&format!("{{\"a\":{deep}}}")).unwrap_or(Value::Null);
+        assert!(find_key(&v, "x").is_none());
     }
 
     #[test]

@@ -6,19 +6,23 @@
 //! month's sales. Real list pages come as GBK bytes: decoding happens
 //! before this parser (see `charset`).
 //!
-//! Item pages carry `TShop.Setup({…})` (JSON with the item id, the seller's
-//! id and URL-encoded nick) and the DOM: `.tb-detail-hd h1`, `.tm-price`
-//! (a range), `.slogo-shopname`, `#J_ImgBooth`. JSON first, DOM second,
-//! field by field, because either may be thinned out by a layout change.
+//! Item pages of 2013–2021 carry `TShop.Setup({…})` (JSON with the item
+//! id, the seller's id and URL-encoded nick) and the DOM: `.tb-detail-hd
+//! h1`, `.tm-price` (a range), `.slogo-shopname`, `#J_ImgBooth`. Item pages
+//! of 2023+ are Taobao's React/SSR build on `detail.tmall.com` (same JSON,
+//! same hashed class names), read by the shared Taobao helpers. JSON first,
+//! DOM second, field by field, because either may be thinned out by a
+//! layout change. Real item pages are GBK; a browser-saved one may put its
+//! `<meta charset="gbk">` after 150 KB of injected scripts.
 //! Helpers shared with Taobao and 1688 live in [`super::taobao`].
 
 use super::taobao::{
-    attr_in, attr_in_doc, decode_nick, drift_for, encode_component, find_key, find_string,
-    image_url, is_click_tracker, item_images, js_scalar, lazy_src, missing_fields, ok_empty,
-    query_param, sales_from_text, says_no_results, sel, sign_in_form, text_in, text_in_doc,
-    url_under,
+    attr_in, attr_in_doc, cny_price, decode_nick, drift_for, embedded_item, encode_component,
+    find_key, find_string, image_url, is_click_tracker, item_images, js_scalar, lazy_src,
+    missing_fields, ok_empty, query_param, rendered_item, sales_from_text, says_no_results, sel,
+    text_in, text_in_doc, url_under, ItemParts,
 };
-use super::text::{absolute_url, collapse_ws, parse_count, parse_price, strip_markup};
+use super::text::{absolute_url, collapse_ws, parse_count, strip_markup};
 use super::{check_coverage, jsobject, Marketplace, PageKind, PageOutcome};
 use crate::listing::{Listing, Platform, Seller};
 use scraper::Html;
@@ -44,12 +48,9 @@ impl Marketplace for Tmall {
         }
     }
 
+    /// No block detection here: `parse_page` asks `block` only when a
+    /// page yields no listings.
     fn parse(&self, url: &Url, html: &str) -> PageOutcome {
-        if let Some(blocked) =
-            sign_in_form(Platform::Tmall, url, html, &["J_ItemList", "TShop.Setup"])
-        {
-            return blocked;
-        }
         match self.page_kind(url) {
             PageKind::Search => parse_list(url, html),
             PageKind::Item => parse_item(url, html),
@@ -109,7 +110,7 @@ fn parse_list(url: &Url, html: &str) -> PageOutcome {
         let price = attr_in(card, ".productPrice em", "title")
             .or_else(|| text_in(card, ".productPrice em"))
             .or_else(|| text_in(card, ".productPrice"))
-            .and_then(|p| parse_price(&p, "CNY"));
+            .and_then(|p| cny_price(&p));
         let shop = card.select(&sel(".productShop-name")).next();
         let shop_href = shop
             .and_then(|a| a.value().attr("href"))
@@ -190,12 +191,68 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
             .or_else(|| setup_text.and_then(|t| keys.iter().find_map(|k| js_scalar(t, k))))
     };
 
-    let id = query_param(url.as_str(), "id").or_else(|| field(&["itemId"]));
-    let title = text_in_doc(&doc, ".tb-detail-hd h1")
-        .or_else(|| field(&["title"]))
-        .or_else(|| attr_in_doc(&doc, "meta[property='og:title']", "content"))
-        .map(|t| strip_markup(&t));
-    let (Some(id), Some(title)) = (id, title) else {
+    // 2013–2021 build: `TShop.Setup` and its server DOM.
+    let server = {
+        // The promotion price is the one buyers pay; the struck-through
+        // list price is the fallback.
+        let price = [
+            "#J_PromoPrice .tm-price",
+            "#J_StrPriceModBox .tm-price",
+            ".tm-price",
+        ]
+        .iter()
+        .filter_map(|s| text_in_doc(&doc, s))
+        .find_map(|p| cny_price(&p))
+        .or_else(|| field(&["reservePrice"]).and_then(|p| cny_price(&p)));
+        let shop = doc.select(&sel(".slogo-shopname")).next();
+        let mut images = item_images(&doc, url, "#J_ImgBooth", "#J_UlThumb img");
+        if let Some(pics) = setup
+            .as_ref()
+            .and_then(|v| find_key(v, "propertyPics"))
+            .and_then(|p| p.get("default"))
+            .and_then(|d| d.as_array())
+        {
+            for pic in pics.iter().filter_map(|p| p.as_str()) {
+                if let Some(u) = image_url(pic, url) {
+                    if !images.contains(&u) {
+                        images.push(u);
+                    }
+                }
+            }
+        }
+        ItemParts {
+            id: field(&["itemId"]),
+            title: text_in_doc(&doc, ".tb-detail-hd h1")
+                .or_else(|| field(&["title"]))
+                .or_else(|| attr_in_doc(&doc, "meta[property='og:title']", "content"))
+                .map(|t| strip_markup(&t)),
+            price,
+            seller: Seller {
+                name: shop
+                    .map(|s| collapse_ws(&s.text().collect::<String>()))
+                    .filter(|s| !s.is_empty())
+                    .or_else(|| field(&["shopName"]))
+                    .or_else(|| field(&["sellerNickName", "sellerNick"]).map(|n| decode_nick(&n))),
+                id: field(&["userId", "sellerId"]),
+                url: shop
+                    .and_then(|s| s.value().attr("href"))
+                    .and_then(|h| absolute_url(h, url)),
+                ..Seller::default()
+            },
+            images,
+            ..ItemParts::default()
+        }
+    };
+    // 2025+ pages are the Taobao SSR build on detail.tmall.com: its JSON
+    // first, then its rendered DOM, then the old build.
+    let parts = embedded_item(html, url)
+        .or(rendered_item(&doc, url))
+        .or(server);
+
+    let id = query_param(url.as_str(), "id")
+        .filter(|v| v.chars().all(|c| c.is_ascii_digit()))
+        .or(parts.id.clone());
+    let (Some(id), Some(title)) = (id, parts.title.clone()) else {
         let mut missing = Vec::new();
         if setup_text.is_none() {
             missing.push("TShop.Setup".to_string());
@@ -206,64 +263,12 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
             url,
             PageKind::Item,
             missing,
-            "an item page without a title or item id".to_string(),
+            "an item page without a title or item id (looked for TShop.Setup, \
+             __ICE_APP_CONTEXT__, .tb-detail-hd h1 and [class*=mainTitle--])"
+                .to_string(),
         );
     };
-    // The promotion price is the one buyers pay; the struck-through list
-    // price is the fallback.
-    let price = [
-        "#J_PromoPrice .tm-price",
-        "#J_StrPriceModBox .tm-price",
-        ".tm-price",
-    ]
-    .iter()
-    .filter_map(|s| text_in_doc(&doc, s))
-    .find_map(|p| parse_price(&p, "CNY"))
-    .or_else(|| field(&["reservePrice"]).and_then(|p| parse_price(&p, "CNY")));
-    let shop = doc.select(&sel(".slogo-shopname")).next();
-    let seller = Seller {
-        name: shop
-            .map(|s| collapse_ws(&s.text().collect::<String>()))
-            .filter(|s| !s.is_empty())
-            .or_else(|| field(&["shopName"]))
-            .or_else(|| field(&["sellerNickName", "sellerNick"]).map(|n| decode_nick(&n))),
-        id: field(&["userId", "sellerId"]),
-        url: shop
-            .and_then(|s| s.value().attr("href"))
-            .and_then(|h| absolute_url(h, url)),
-        ..Seller::default()
-    };
-    let mut images = item_images(&doc, url, "#J_ImgBooth", "#J_UlThumb img");
-    if let Some(pics) = setup
-        .as_ref()
-        .and_then(|v| find_key(v, "propertyPics"))
-        .and_then(|p| p.get("default"))
-        .and_then(|d| d.as_array())
-    {
-        for pic in pics.iter().filter_map(|p| p.as_str()) {
-            if let Some(u) = image_url(pic, url) {
-                if !images.contains(&u) {
-                    images.push(u);
-                }
-            }
-        }
-    }
-    let mut listing = Listing {
-        platform: Platform::Tmall,
-        url: Tmall.item_url(&id),
-        id,
-        title,
-        price,
-        seller,
-        images,
-        moq: None,
-        sales: None,
-        location: None,
-        sponsored: false,
-        source_url: url.to_string(),
-        missing: Vec::new(),
-    };
-    listing.missing = missing_fields(&listing);
+    let listing = parts.into_listing(Platform::Tmall, Tmall.item_url(&id), id, title, url);
     PageOutcome::Ok {
         platform: Platform::Tmall,
         page: PageKind::Item,
