@@ -184,6 +184,9 @@ struct PageShape {
     visible_chars: usize,
     /// Text of inline scripts (bounded: see [`MAX_SCRIPT_CHARS`]).
     scripts: String,
+    /// Inline scripts of under [`SHORT_SCRIPT_CHARS`], lower-cased: a
+    /// redirect shell's whole logic fits in one.
+    short_scripts: Vec<String>,
     /// `src` of external scripts.
     script_srcs: Vec<String>,
     /// ids and classes present.
@@ -200,6 +203,20 @@ struct PageShape {
 /// block page anyway (its visible text decides), so this only bounds work.
 const MAX_SCRIPT_CHARS: usize = 256 * 1024;
 
+/// A script this short that both names a login (or punish) URL and moves
+/// `location` is a redirect shell, however it builds the URL.
+const SHORT_SCRIPT_CHARS: usize = 2_000;
+
+/// Ways a script sends the browser elsewhere.
+const LOCATION_MOVES: &[&str] = &[
+    "location.href=",
+    "location.href =",
+    "location.replace(",
+    "location=",
+    "location =",
+    "location.assign(",
+];
+
 impl PageShape {
     fn of(text: &str) -> PageShape {
         let doc = Html::parse_document(text);
@@ -207,6 +224,7 @@ impl PageShape {
             title: String::new(),
             visible_chars: 0,
             scripts: String::new(),
+            short_scripts: Vec::new(),
             script_srcs: Vec::new(),
             ids: Vec::new(),
             has_password_input: false,
@@ -261,6 +279,9 @@ impl PageShape {
                             if shape.scripts.len() < MAX_SCRIPT_CHARS {
                                 shape.scripts.push_str(t);
                                 shape.scripts.push('\n');
+                            }
+                            if t.len() < SHORT_SCRIPT_CHARS {
+                                shape.short_scripts.push(t.to_ascii_lowercase());
                             }
                         }
                         Some("style" | "noscript" | "template") => {}
@@ -354,15 +375,23 @@ impl PageShape {
                 });
             }
         }
+        for script in &self.short_scripts {
+            if !LOCATION_MOVES.iter().any(|m| script.contains(m)) {
+                continue;
+            }
+            if let Some(h) = LOGIN_HOSTS
+                .iter()
+                .find(|h| script.contains(&format!("//{h}")))
+            {
+                return Some(BlockHit {
+                    marker: (*h).to_string(),
+                    reason: "redirected to a login wall (script)",
+                    found_in: Evidence::Redirect,
+                });
+            }
+        }
         let lower = self.scripts.to_ascii_lowercase();
-        for assign in [
-            "location.href=",
-            "location.href =",
-            "location.replace(",
-            "location=",
-            "location =",
-            "location.assign(",
-        ] {
+        for assign in LOCATION_MOVES {
             for (pos, _) in lower.match_indices(assign) {
                 let after = &lower[pos + assign.len()..];
                 let target: String = after.chars().take(160).collect();

@@ -182,3 +182,22 @@ fn an_unknown_layout_with_login_links_is_drift() {
     assert!(matches!(out, PageOutcome::Drift { .. }), "{out:?}");
     assert_eq!(block::classify(&url, ResponseFacts::default(), html), None);
 }
+
+/// A punish page as a browser rendered and saved it (2026, Korean locale):
+/// no `window._config_` left, the slider rendered into `#nocaptcha` /
+/// `#nc_1_wrapper` / `#nc_1_n1z`, the `nocaptcha/initialize.jsonp` and
+/// AWSC scripts in the head, a `_____tmd_____/verify/` form and a feedback
+/// link carrying `x5secdata`, under a search URL. Mirrors
+/// gihoan1209-lgtm/sourcingkey, `aliexpress_debug.html`.
+#[test]
+fn a_browser_saved_punish_page_is_blocked_by_its_slider() {
+    let rel = "blocks/aliexpress-punish-rendered-2026.html";
+    let out = parse(
+        "https://www.aliexpress.com/w/wholesale-aurora.html?page=1",
+        rel,
+        None,
+    );
+    let (marker, found_in) = blocked(&out);
+    assert_eq!(found_in, Evidence::MainContent);
+    assert_eq!(marker, "#nocaptcha");
+}
