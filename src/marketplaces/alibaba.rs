@@ -387,7 +387,7 @@ fn listing_from_flat_offer(o: &Value, source: &Url) -> Option<Listing> {
     push_images(&mut images, main.into_iter().chain(multi), source);
     let sales = s("soldOrder").and_then(|t| {
         let (n, _) = first_number(&t)?;
-        (n.is_finite() && n >= 0.0 && n < 1e12).then(|| Sales {
+        (0.0..1e12).contains(&n).then(|| Sales {
             count: n as u64,
             kind: SalesKind::Sold,
             text: collapse_ws(&t),
@@ -901,7 +901,7 @@ fn product_from_detail_data(g: &Value, source: &Url) -> ProductParts {
         images,
         sales: s("trade.salesVolume").and_then(|t| {
             let (n, _) = first_number(&t)?;
-            (n.is_finite() && n >= 0.0 && n < 1e12).then(|| Sales {
+            (0.0..1e12).contains(&n).then(|| Sales {
                 count: n as u64,
                 kind: SalesKind::Sold,
                 text: collapse_ws(&t),

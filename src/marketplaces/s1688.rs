@@ -520,7 +520,7 @@ fn card_listing(card: ElementRef<'_>, page: &Url) -> Option<Listing> {
 /// "≥10件起批", "1件起批", "3个起订" → quantity and unit.
 fn moq_of(text: &str) -> Option<Moq> {
     let (n, end) = first_number(text)?;
-    if !(n.is_finite() && n >= 1.0 && n < 1e12) {
+    if !(1.0..1e12).contains(&n) {
         return None;
     }
     let unit = text[end..]
@@ -754,7 +754,7 @@ fn parse_offer(url: &Url, html: &str) -> PageOutcome {
                 img_src(img).or_else(|| {
                     img.value()
                         .attr("data-imgs")
-                        .and_then(|d| jsobject::parse_literal(d))
+                        .and_then(jsobject::parse_literal)
                         .and_then(|v| jsobject::string_at(&v, "original"))
                 }),
             );
