@@ -2,7 +2,10 @@
 //!
 //! Order: byte-order mark, then the Content-Type header's `charset`, then a
 //! `<meta charset>` / `<meta http-equiv>` in the first 1024 bytes, then
-//! UTF-8. A label is checked against the bytes: real pages labelled `gbk`
+//! UTF-8 when the bytes are valid UTF-8; otherwise a `<meta charset>` later
+//! in the page (browser-saved pages put scripts and styles before it, and a
+//! browser re-decodes when it meets it), then `chardetng`'s guess (GBK for
+//! unlabelled Chinese bytes). A label is checked against the bytes: real pages labelled `gbk`
 //! are sometimes UTF-8, and bytes that are valid UTF-8 (and not plain
 //! ASCII) are taken as UTF-8 whatever the label says, since GBK text is
 //! almost never valid UTF-8 by accident.
@@ -20,8 +23,16 @@ pub enum CharsetSource {
     Meta,
     /// The label was wrong: the bytes are valid UTF-8.
     Validated,
+    /// A `<meta charset>` past the first 1024 bytes.
+    LateMeta,
+    /// No label: guessed from the bytes.
+    Detected,
     Default,
 }
+
+/// How far into an unlabelled, non-UTF-8 page a late `<meta charset>` is
+/// looked for.
+pub const LATE_META_SNIFF_BYTES: usize = 64 * 1024;
 
 /// Decoded text and how the encoding was chosen.
 #[derive(Debug, Clone)]
@@ -55,7 +66,15 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
             (UTF_8, CharsetSource::Validated)
         }
         Some((enc, src)) => (widen(enc), src),
-        None => (UTF_8, CharsetSource::Default),
+        None if is_utf8 => (UTF_8, CharsetSource::Default),
+        None => match meta_charset_within(bytes, LATE_META_SNIFF_BYTES) {
+            Some(enc) => (widen(enc), CharsetSource::LateMeta),
+            None => {
+                let mut detector = chardetng::EncodingDetector::new();
+                detector.feed(&bytes[..bytes.len().min(LATE_META_SNIFF_BYTES)], false);
+                (widen(detector.guess(None, true)), CharsetSource::Detected)
+            }
+        },
     };
     let (text, had_errors) = encoding.decode_without_bom_handling(bytes);
     Decoded {
@@ -91,7 +110,12 @@ pub fn charset_from_content_type(content_type: &str) -> Option<&'static Encoding
 /// `<meta http-equiv="Content-Type" content="...; charset=...">` within the
 /// first [`META_SNIFF_BYTES`] bytes.
 pub fn meta_charset(bytes: &[u8]) -> Option<&'static Encoding> {
-    let head = &bytes[..bytes.len().min(META_SNIFF_BYTES)];
+    meta_charset_within(bytes, META_SNIFF_BYTES)
+}
+
+/// [`meta_charset`] over the first `limit` bytes.
+fn meta_charset_within(bytes: &[u8], limit: usize) -> Option<&'static Encoding> {
+    let head = &bytes[..bytes.len().min(limit)];
     let head = String::from_utf8_lossy(head).to_ascii_lowercase();
     let mut rest = head.as_str();
     while let Some(pos) = rest.find("<meta") {
@@ -121,6 +145,21 @@ mod tests {
 
     fn gbk(s: &str) -> Vec<u8> {
         GB18030.encode(s).0.into_owned()
+    }
+
+    #[test]
+    fn a_late_meta_or_the_bytes_decide_an_unlabelled_gbk_page() {
+        let mut page = format!("<html><head><style>{}</style>", "p{}".repeat(600));
+        page.push_str("<meta charset=\"gbk\"><title>奥罗拉 咖啡杯</title></head></html>");
+        let d = decode(&gbk(&page), None);
+        assert_eq!(d.source, CharsetSource::LateMeta);
+        assert!(d.text.contains("奥罗拉 咖啡杯"));
+        let bare = gbk(
+            "<html><body><h1>奥罗拉 双层玻璃咖啡杯 高仿 正品 包邮 天猫旗舰店</h1></body></html>",
+        );
+        let d = decode(&bare, None);
+        assert_eq!(d.source, CharsetSource::Detected);
+        assert!(d.text.contains("奥罗拉 双层玻璃咖啡杯"), "{}", d.text);
     }
 
     #[test]

@@ -44,6 +44,11 @@ const PAGES: &[Pages] = &[
         item: "aliexpress/item_2023_de_components.html",
     },
     Pages {
+        platform: Platform::Alibaba,
+        search: "alibaba/search_2022_page_data_config.html",
+        item: "alibaba/product_2026_saved_dom.html",
+    },
+    Pages {
         platform: Platform::Taobao,
         search: "taobao/search-2018-server.html",
         item: "taobao/item-2026-ssr.html",
@@ -257,7 +262,7 @@ async fn a_live_crawl_reaches_items_and_photos_on_every_platform_politely() {
         assert!(s.backed_off.is_none(), "{host} given up: {s:?}");
     }
     // Search, items and photos on every platform.
-    for p in PAGES.iter().map(|x| x.platform) {
+    for p in Platform::ALL {
         let stats = &report.scan.per_platform[&p];
         assert!(stats.listings > 0, "{p:?}: no listing");
         let ok = |r: &&RequestLog| r.host_key == p.as_str() && r.status == 200;

@@ -99,7 +99,6 @@ fn item_2020_gbk_with_header() {
 /// needs `charset` to look further than the prescan (or to notice that the
 /// bytes are not UTF-8). Not the parser's to fix: left to `charset.rs`.
 #[test]
-#[ignore = "charset.rs: a GBK page whose <meta charset> is past the 1024-byte prescan decodes as UTF-8"]
 fn item_2020_gbk_saved_without_header() {
     let listings = support::parse_listings(
         "https://detail.tmall.com/item.htm?id=605200000001",
