@@ -244,27 +244,25 @@ impl PageShape {
                                 shape.script_srcs.push(src.to_string());
                             }
                         }
-                        "input" => {
+                        "input"
                             if el
                                 .attr("type")
-                                .is_some_and(|t| t.eq_ignore_ascii_case("password"))
-                            {
-                                shape.has_password_input = true;
-                            }
+                                .is_some_and(|t| t.eq_ignore_ascii_case("password")) =>
+                        {
+                            shape.has_password_input = true;
                         }
                         "form" => {
                             if let Some(a) = el.attr("action") {
                                 shape.form_actions.push(a.to_ascii_lowercase());
                             }
                         }
-                        "meta" => {
+                        "meta"
                             if el
                                 .attr("http-equiv")
-                                .is_some_and(|h| h.eq_ignore_ascii_case("refresh"))
-                            {
-                                if let Some(c) = el.attr("content") {
-                                    shape.meta_refresh.push(c.to_ascii_lowercase());
-                                }
+                                .is_some_and(|h| h.eq_ignore_ascii_case("refresh")) =>
+                        {
+                            if let Some(c) = el.attr("content") {
+                                shape.meta_refresh.push(c.to_ascii_lowercase());
                             }
                         }
                         _ => {}
