@@ -209,6 +209,8 @@ struct Host {
     not_before: Mutex<Option<Instant>>,
     /// How many times slower than `period` the host is asked now.
     pace: Mutex<Pace>,
+    /// When the last request to this host went out.
+    last_send: Mutex<Option<Instant>>,
     /// The refusals since the last good answer.
     streak: Mutex<Streak>,
     stats: Mutex<HostStats>,
@@ -284,6 +286,24 @@ impl Host {
     fn wait_until(&self) -> Option<Instant> {
         let nb = *self.not_before.lock().unwrap_or_else(|e| e.into_inner());
         nb.filter(|t| *t > Instant::now())
+    }
+
+    /// Claims the right to send now: `None` when at least the host's
+    /// current period (its rate, slowed as it is) has passed since the
+    /// last send (which becomes now), else how long is left.
+    fn claim_send(&self) -> Option<Duration> {
+        let slowdown = self.pace.lock().unwrap_or_else(|e| e.into_inner()).slowdown;
+        let period = *self.period.lock().unwrap_or_else(|e| e.into_inner()) * slowdown;
+        let mut last = self.last_send.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        if let Some(t) = *last {
+            let next = t + period;
+            if next > now {
+                return Some(next - now);
+            }
+        }
+        *last = Some(now);
+        None
     }
 
     /// Pauses the whole host until `now + wait` (Retry-After).
@@ -555,6 +575,7 @@ impl HttpFetcher {
                     semaphore: Semaphore::new(plan.concurrency.max(1)),
                     robots: OnceCell::new(),
                     not_before: Mutex::new(None),
+                    last_send: Mutex::new(None),
                     pace: Mutex::new(Pace {
                         slowdown: 1,
                         successes: 0,
@@ -703,8 +724,18 @@ impl HttpFetcher {
                 }
                 host.limiter().until_ready().await;
                 let permit = self.global.acquire().await.map_err(|_| closed(url))?;
-                if host.wait_until().is_none() {
-                    break permit;
+                if host.wait_until().is_some() {
+                    continue;
+                }
+                // The limiter spaced the grants; a task scheduled late
+                // could still send right behind the next one. The send
+                // itself is spaced here, as the server sees it.
+                match host.claim_send() {
+                    None => break permit,
+                    Some(wait) => {
+                        drop(permit);
+                        tokio::time::sleep(wait).await;
+                    }
                 }
             };
             let outcome = self.attempt(url, kind).await;

@@ -921,24 +921,6 @@ pub(crate) fn missing_fields(l: &Listing) -> Vec<String> {
     missing
 }
 
-/// A price range from the lowest and highest of several prices.
-// No caller since the 1688 parser changed; kept for its tiered prices.
-#[allow(dead_code)]
-pub(crate) fn price_range(prices: &[f64], currency: &str) -> Option<Price> {
-    let valid: Vec<f64> = prices
-        .iter()
-        .copied()
-        .filter(|p| p.is_finite() && *p >= 0.0)
-        .collect();
-    let min = valid.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = valid.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    min.is_finite().then(|| Price {
-        amount: min,
-        max: (max > min).then_some(max),
-        currency: currency.to_string(),
-    })
-}
-
 /// A click tracker that does not name the item (paid placements).
 pub(crate) fn is_click_tracker(href: &str) -> bool {
     let h = href.to_ascii_lowercase();
@@ -1168,48 +1150,6 @@ pub(crate) fn unescape_js(s: &str) -> String {
     out
 }
 
-/// A sign-in page served in place of the requested page (anonymous
-/// clients are sent to `login.taobao.com`; the capture records the page
-/// that came back under the URL that was asked for). Recognised by a
-/// password form that posts to a login host, on a page without the data
-/// blobs the real page would carry. Complements `block::detect`, which
-/// only trusts a login host in the text of short or redirecting pages.
-// No parser calls it any more (block.rs takes login walls over); kept
-// until that move is done.
-#[allow(dead_code)]
-pub(crate) fn sign_in_form(
-    platform: Platform,
-    url: &Url,
-    html: &str,
-    data_markers: &[&str],
-) -> Option<PageOutcome> {
-    if data_markers.iter().any(|m| html.contains(m)) {
-        return None;
-    }
-    let lower = html.to_ascii_lowercase();
-    let has_form = lower.contains("type=\"password\"")
-        || lower.contains("type='password'")
-        || lower.contains("id=\"login-form\"");
-    if !has_form {
-        return None;
-    }
-    let marker = [
-        "login.taobao.com",
-        "login.tmall.com",
-        "login.1688.com",
-        "passport.alibaba.com",
-    ]
-    .into_iter()
-    .find(|m| lower.contains(m))?;
-    Some(PageOutcome::Blocked {
-        platform,
-        url: url.to_string(),
-        marker: marker.to_string(),
-        reason: "login wall: a sign-in form came back instead of the page".to_string(),
-        found_in: super::block::Evidence::MainContent,
-    })
-}
-
 /// Search pages that state there are no results ("没有找到", "没找到与").
 pub(crate) fn says_no_results(html: &str) -> bool {
     ["没有找到与", "没找到与", "没有找到相关", "抱歉，没有找到"]
@@ -1422,26 +1362,16 @@ mod tests {
         assert!(find_key(&v, "x").is_none());
     }
 
+    /// The login wall check is block.rs's now (one implementation for
+    /// every parser and the fetcher); this keeps Taobao's two cases.
     #[test]
     fn header_login_link_is_not_a_sign_in_wall() {
+        use super::super::block::{classify, ResponseFacts};
+        let url = u("https://s.taobao.com/search?q=x");
         let html =
             r#"<a href="https://login.taobao.com/">登录</a><div id="mainsrp-itemlist"></div>"#;
-        assert!(sign_in_form(
-            Platform::Taobao,
-            &u("https://s.taobao.com/search?q=x"),
-            html,
-            &["g_page_config"]
-        )
-        .is_none());
+        assert!(classify(&url, ResponseFacts::default(), html).is_none());
         let wall = r#"<form id="login-form" action="https://login.taobao.com/newlogin/login.do"><input type="password"></form>"#;
-        assert!(matches!(
-            sign_in_form(
-                Platform::Taobao,
-                &u("https://s.taobao.com/search?q=x"),
-                wall,
-                &["g_page_config"]
-            ),
-            Some(PageOutcome::Blocked { .. })
-        ));
+        assert!(classify(&url, ResponseFacts::default(), wall).is_some());
     }
 }
