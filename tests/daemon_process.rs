@@ -399,3 +399,110 @@ fn bad_daemon_input_is_a_clear_usage_error() {
     );
     assert!(!d.join(LOCK_FILE).exists());
 }
+
+/// Issue 19, finding 5: the lock file's content is information, not the
+/// lock. A file naming a live process that is not a knockoff daemon (pid 1
+/// after a container restart, a reused pid: here this test process itself)
+/// or a truncated file does not stop a start.
+#[test]
+fn regression_issue19_lock_held_by_foreign_pid() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = setup(tmp.path());
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let foreign = |pid: u32| LockInfo {
+        pid,
+        host: knockoff::daemon::lock::hostname(),
+        started_at: chrono::Utc::now(),
+        listen: Some("127.0.0.1:9".into()),
+    };
+    let contents = [
+        serde_json::to_vec(&foreign(1)).unwrap(),
+        serde_json::to_vec(&foreign(std::process::id())).unwrap(),
+        b"{\"pid\": 1, \"ho".to_vec(),
+    ];
+    for (k, content) in contents.iter().enumerate() {
+        std::fs::write(data.join(LOCK_FILE), content).unwrap();
+        let log = tmp.path().join(format!("d{k}.log"));
+        let mut child = spawn(&s, &data, &log, &["--every", "1h"]);
+        let addr = endpoint(&data, &mut child);
+        assert!(get(&addr, "/healthz").is_some());
+        signal(&child, libc::SIGTERM);
+        let status = wait_exit(&mut child);
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert_eq!(status.code(), Some(0), "{text}");
+        assert!(!text.contains("another daemon"), "{text}");
+    }
+}
+
+/// Issue 19, finding 5: two daemons started at once on one folder: exactly
+/// one runs, the other exits 1 naming the winner, and the winner's lock
+/// file stays (the loser neither deletes nor rewrites it).
+#[test]
+fn regression_issue19_lock_start_race_one_wins() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = setup(tmp.path());
+    for round in 0..4 {
+        let data = tmp.path().join(format!("data{round}"));
+        let logs = [
+            tmp.path().join(format!("a{round}.log")),
+            tmp.path().join(format!("b{round}.log")),
+        ];
+        let mut kids = [
+            spawn(&s, &data, &logs[0], &["--every", "1h"]),
+            spawn(&s, &data, &logs[1], &["--every", "1h"]),
+        ];
+        // The loser gives up within a second or so; the winner runs on.
+        let loser = wait_until("one daemon to give up", || {
+            (0..2).find(|&i| kids[i].try_wait().unwrap().is_some())
+        });
+        let winner = 1 - loser;
+        let status = kids[loser].wait().unwrap();
+        let err = std::fs::read_to_string(&logs[loser]).unwrap();
+        assert_eq!(status.code(), Some(1), "round {round}: {err}");
+        assert!(err.contains("another daemon already watches"), "{err}");
+        // The winner still runs, its lock file names it, and it answers.
+        let addr = endpoint(&data, &mut kids[winner]);
+        assert!(get(&addr, "/healthz").is_some());
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(kids[winner].try_wait().unwrap().is_none(), "round {round}");
+        let info: LockInfo =
+            serde_json::from_slice(&std::fs::read(data.join(LOCK_FILE)).unwrap()).unwrap();
+        assert_eq!(info.pid, kids[winner].id());
+        // A third start is refused too, naming the winner.
+        let third = tmp.path().join(format!("c{round}.log"));
+        let mut other = spawn(&s, &data, &third, &["--every", "1h"]);
+        let status = wait_exit(&mut other);
+        let err = std::fs::read_to_string(&third).unwrap();
+        assert_eq!(status.code(), Some(1), "{err}");
+        assert!(err.contains(&format!("pid {}", kids[winner].id())), "{err}");
+        signal(&kids[winner], libc::SIGTERM);
+        assert_eq!(wait_exit(&mut kids[winner]).code(), Some(0));
+        assert!(!data.join(LOCK_FILE).exists());
+    }
+}
+
+/// Issue 19, finding 5: `kill -9` of the holder frees the lock at once (the
+/// kernel releases it); the next start names the gone holder as stale.
+#[test]
+fn regression_issue19_lock_freed_by_kill_9() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = setup(tmp.path());
+    let data = tmp.path().join("data");
+    let mut child = spawn(&s, &data, &tmp.path().join("a.log"), &["--every", "1h"]);
+    endpoint(&data, &mut child);
+    let dead = child.id();
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert_eq!(knockoff::daemon::lock::live_holder(&data).unwrap(), None);
+    let log = tmp.path().join("b.log");
+    let mut next = spawn(&s, &data, &log, &["--every", "1h"]);
+    endpoint(&data, &mut next);
+    signal(&next, libc::SIGTERM);
+    assert_eq!(wait_exit(&mut next).code(), Some(0));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("stale lock") && text.contains(&format!("pid {dead}")),
+        "{text}"
+    );
+}
