@@ -292,8 +292,8 @@ pub fn exit_code_for(e: &Error) -> ExitCode {
         | Error::Recording { .. }
         | Error::Config { .. }
         | Error::Url { .. }
-        | Error::UnknownHost { .. } => ExitCode::Usage,
-        Error::Io { .. } => ExitCode::Usage,
+        | Error::UnknownHost { .. }
+        | Error::Input { .. } => ExitCode::Usage,
         _ => ExitCode::Failure,
     }
 }
@@ -621,7 +621,7 @@ fn parse_command(
     out: &mut dyn Write,
 ) -> CliResult {
     let (platform, parsed) = marketplaces::platform_for_url(url)?;
-    let bytes = std::fs::read(file).map_err(|e| Error::io(file, e))?;
+    let bytes = std::fs::read(file).map_err(|e| Error::input(file, e))?;
     let outcome = marketplaces::parse_page(platform, &parsed, &bytes, content_type);
     let json = |v: &dyn erased::Json| v.to_line();
     match &outcome {

@@ -198,7 +198,7 @@ impl Config {
     /// Loads and validates a config file.
     pub fn load(path: impl AsRef<Path>) -> Result<Config> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, e))?;
         Config::from_toml(path, &text)
     }
 

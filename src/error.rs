@@ -11,9 +11,19 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// message alone tells a user what to fix.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Reading or writing a file failed.
+    /// Reading or writing a file failed at run time (a full disk, a store
+    /// or export folder that cannot be written): exit code 1.
     #[error("{path}: {source}")]
     Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// An input the user named could not be read (a watchlist, config,
+    /// recording manifest, holiday list, page to parse, folder to
+    /// verify): a usage error, exit code 2.
+    #[error("{path}: {source}")]
+    Input {
         path: PathBuf,
         #[source]
         source: std::io::Error,
@@ -60,9 +70,19 @@ pub enum Error {
 }
 
 impl Error {
-    /// Wraps an I/O error with the path it happened on.
+    /// Wraps an I/O error with the path it happened on (a runtime
+    /// failure).
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// Wraps an I/O error on reading an input the user named (a usage
+    /// error).
+    pub fn input(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Input {
             path: path.into(),
             source,
         }

@@ -255,7 +255,7 @@ impl Watchlist {
     /// Reads, parses and validates a watchlist file.
     pub fn load(path: impl AsRef<Path>) -> Result<Watchlist> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, e))?;
         Watchlist::from_str(path, &text)
     }
 

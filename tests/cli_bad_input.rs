@@ -300,3 +300,320 @@ fn scan_of_a_recording_with_no_readable_page_exits_3() {
     assert!(stdout(&out).contains("[drift]"), "{}", stdout(&out));
     assert!(!stdout(&out).contains("[blocked]"), "{}", stdout(&out));
 }
+
+/// Runs the binary, killing it if it takes longer than `limit` (a hang
+/// fails the test instead of stalling the suite). Returns the output and
+/// how long it ran.
+fn knockoff_within(
+    args: &[&str],
+    cwd: &Path,
+    limit: std::time::Duration,
+) -> (Output, std::time::Duration) {
+    use std::process::Stdio;
+    let start = std::time::Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_knockoff"))
+        .args(args)
+        .current_dir(cwd)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run knockoff");
+    // Drain the pipes on threads so a chatty child cannot block on them.
+    let mut so = child.stdout.take().unwrap();
+    let mut se = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut so, &mut v).ok();
+        v
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut se, &mut v).ok();
+        v
+    });
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > limit {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("knockoff {args:?} still running after {limit:?}: killed");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let elapsed = start.elapsed();
+    let out = Output {
+        status,
+        stdout: t_out.join().unwrap(),
+        stderr: t_err.join().unwrap(),
+    };
+    (out, elapsed)
+}
+
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+}
+
+fn page_manifest(entries: &[(&str, &str)]) -> String {
+    entries
+        .iter()
+        .map(|(url, file)| {
+            format!("[[page]]\nurl = \"{url}\"\nfile = \"{file}\"\ncaptured_at = \"2026-11-02T08:15:00Z\"\nstatus = 200\ncontent_type = \"text/html\"\n\n")
+        })
+        .collect()
+}
+
+/// Issue 19, finding 6: a recording entry that is a symlink (to
+/// `/etc/passwd`), passes through one (a folder linked to `/etc`), or is a
+/// FIFO is refused by `scan`, naming the entry, before anything is read;
+/// nothing of the linked file reaches the output or the data folder.
+#[cfg(unix)]
+#[test]
+fn regression_issue19_recording_symlink_refused_by_scan() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("w.toml"), WATCHLIST).unwrap();
+    let url = "https://www.aliexpress.com/w/wholesale-aurora.html";
+    let cases: [(&str, &str, &dyn Fn(&Path)); 3] = [
+        ("passwd.html", "is a symbolic link", &|rec: &Path| {
+            std::os::unix::fs::symlink("/etc/passwd", rec.join("passwd.html")).unwrap()
+        }),
+        (
+            "etc/passwd",
+            "passes through `etc`, a symbolic link",
+            &|rec: &Path| std::os::unix::fs::symlink("/etc", rec.join("etc")).unwrap(),
+        ),
+        ("pipe.html", "is a FIFO", &|rec: &Path| {
+            mkfifo(&rec.join("pipe.html"))
+        }),
+    ];
+    for (k, (file, expect, make)) in cases.iter().enumerate() {
+        let rec = tmp.path().join(format!("rec{k}"));
+        std::fs::create_dir_all(&rec).unwrap();
+        make(&rec);
+        std::fs::write(rec.join("manifest.toml"), page_manifest(&[(url, file)])).unwrap();
+        let rec_arg = format!("rec{k}");
+        let data = format!("d{k}");
+        let (out, _) = knockoff_within(
+            &[
+                "scan",
+                "--watchlist",
+                "w.toml",
+                "--replay",
+                &rec_arg,
+                "--data",
+                &data,
+                "--json",
+            ],
+            tmp.path(),
+            std::time::Duration::from_secs(60),
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{file}: {err}");
+        assert!(err.contains(file) && err.contains(expect), "{file}: {err}");
+        assert!(!stdout(&out).contains("root:"), "{}", stdout(&out));
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn http_get(addr: &str, path: &str) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).ok()?;
+    let buf = String::from_utf8_lossy(&buf).into_owned();
+    let status = buf.get(9..12)?.parse().ok()?;
+    Some((status, buf.split_once("\r\n\r\n")?.1.to_string()))
+}
+
+/// Issue 19, finding 6: `mock-market` refuses a recording with a symlinked
+/// entry (exit 2, naming it), and a file swapped for a symlink to
+/// `/etc/passwd` while it serves is answered with an error, not the file.
+#[cfg(unix)]
+#[test]
+fn regression_issue19_mock_market_refuses_symlinks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = "https://www.aliexpress.com/item/1.html";
+    // At start: refused.
+    let rec = tmp.path().join("bad");
+    std::fs::create_dir_all(&rec).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", rec.join("item.html")).unwrap();
+    std::fs::write(
+        rec.join("manifest.toml"),
+        page_manifest(&[(url, "item.html")]),
+    )
+    .unwrap();
+    let addr = format!("127.0.0.1:{}", free_port());
+    let (out, _) = knockoff_within(
+        &["mock-market", "--recording", "bad", "--addr", &addr],
+        tmp.path(),
+        std::time::Duration::from_secs(30),
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("item.html") && err.contains("symbolic link"),
+        "{err}"
+    );
+
+    // While serving: the swapped file is refused at the read.
+    let rec = tmp.path().join("good");
+    std::fs::create_dir_all(&rec).unwrap();
+    std::fs::write(rec.join("item.html"), "<html>item</html>").unwrap();
+    std::fs::write(
+        rec.join("manifest.toml"),
+        page_manifest(&[(url, "item.html")]),
+    )
+    .unwrap();
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_knockoff"))
+        .args(["mock-market", "--recording", "good", "--addr", &addr])
+        .current_dir(tmp.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let served = loop {
+        if let Some(r) = http_get(&addr, "/aliexpress/item/1.html") {
+            break r;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "mock-market did not answer"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(served, (200, "<html>item</html>".to_string()));
+    std::fs::remove_file(rec.join("item.html")).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", rec.join("item.html")).unwrap();
+    let answer = http_get(&addr, "/aliexpress/item/1.html");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (status, body) = answer.expect("an answer");
+    assert_eq!(status, 500, "{body}");
+    assert!(!body.contains("root:"), "{body}");
+    assert!(
+        body.contains("item.html") && body.contains("symbolic link"),
+        "{body}"
+    );
+}
+
+/// Issue 19, finding 6: `verify` on a folder whose listed files were
+/// replaced by a symlink to `/dev/zero` and by a FIFO reports both as
+/// refused at once (no hang, no unbounded read) and exits 1.
+#[cfg(unix)]
+#[test]
+fn regression_issue19_verify_refuses_symlink_and_fifo() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("bundle");
+    std::fs::create_dir_all(dir.join("pages")).unwrap();
+    std::fs::write(dir.join("ok.txt"), b"fine").unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.join("pages/page.html")).unwrap();
+    mkfifo(&dir.join("score.json"));
+    let entry = |path: &str, bytes: &[u8]| {
+        serde_json::json!({
+            "path": path,
+            "sha256": knockoff::fetch::sha256_hex(bytes),
+            "bytes": bytes.len(),
+        })
+    };
+    let manifest = serde_json::json!({
+        "algorithm": "sha256",
+        "files": [
+            entry("ok.txt", b"fine"),
+            entry("pages/page.html", &[0u8; 4096]),
+            entry("score.json", b"{}"),
+        ],
+    });
+    std::fs::write(
+        dir.join("manifest.json"),
+        serde_json::to_vec(&manifest).unwrap(),
+    )
+    .unwrap();
+    let (out, took) = knockoff_within(
+        &["verify", "bundle"],
+        tmp.path(),
+        std::time::Duration::from_secs(30),
+    );
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text} {}", stderr(&out));
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+    assert!(
+        text.contains("refused  pages/page.html: is a symbolic link"),
+        "{text}"
+    );
+    assert!(text.contains("refused  score.json: is a FIFO"), "{text}");
+    assert!(text.contains("1 files match"), "{text}");
+
+    // A symlinked manifest is refused too, naming it.
+    let other = tmp.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::os::unix::fs::symlink(dir.join("manifest.json"), other.join("manifest.json")).unwrap();
+    let (out, _) = knockoff_within(
+        &["verify", "other"],
+        tmp.path(),
+        std::time::Duration::from_secs(30),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("manifest.json") && stderr(&out).contains("symbolic link"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Issue 19, finding 9: an I/O failure at run time is exit 1 (a full disk
+/// is not a usage error), while an input that cannot be read stays exit 2.
+#[cfg(target_os = "linux")]
+#[test]
+fn regression_issue19_io_failure_exits_1() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("p.html"), "<html></html>").unwrap();
+    // Output to a full disk: /dev/full answers every write with ENOSPC.
+    let out = Command::new(env!("CARGO_BIN_EXE_knockoff"))
+        .args([
+            "parse",
+            "--url",
+            "https://www.aliexpress.com/item/1.html",
+            "p.html",
+        ])
+        .current_dir(tmp.path())
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("<stdout>") && err.contains("No space left"),
+        "{err}"
+    );
+    // The input named on the command line: still a usage error.
+    let out = knockoff(
+        &[
+            "parse",
+            "--url",
+            "https://www.aliexpress.com/item/1.html",
+            "nope.html",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}

@@ -58,7 +58,7 @@ impl Calendar {
             path: path.to_path_buf(),
             message: format!("holiday list: {message}"),
         };
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, e))?;
         let raw: Raw = toml::from_str(&text).map_err(|e| {
             bad(format!(
                 "{} (expected `holidays = [YYYY-MM-DD, ...]` and optionally `workdays = [...]`)",

@@ -5,15 +5,34 @@
 //! The manifest lists paths relative to its folder, `/`-separated, sorted,
 //! with sizes; it holds no time, so two exports of the same data write the
 //! same manifest. The manifest does not list itself.
+//!
+//! A folder handed to `verify` may have been tampered with, so its files
+//! are read as plain files only ([`crate::recording::open_plain_file`]): a
+//! symbolic link (to `/dev/zero`, or out of the folder), a FIFO, a device
+//! or a file over [`MAX_VERIFIED_FILE_BYTES`] is reported as refused,
+//! never followed or read, and a file is hashed as a stream (bounded
+//! memory). A file whose size differs from the manifest is reported as
+//! changed without being read.
 
 use crate::error::{Error, Result};
 use crate::fetch::sha256_hex;
+use crate::recording::{open_plain_file, read_plain_file, FileRefusal};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// File name of a manifest.
 pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// Largest file `verify` hashes, and `export` lists (64 MiB): an export
+/// holds pages and photos taken from recordings and crawls, each at most
+/// [`crate::recording::MAX_RECORDED_FILE_BYTES`]; a bigger file is refused.
+pub const MAX_VERIFIED_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Largest `manifest.json` read (16 MiB): about 100,000 entries.
+pub const MAX_MANIFEST_BYTES: u64 = 16 * 1024 * 1024;
 
 /// One file of a manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,8 +83,8 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) -> Result<()> {
 pub fn write_manifest(dir: &Path) -> Result<Manifest> {
     let mut files = Vec::new();
     for rel in list_files(dir)? {
-        let path = dir.join(&rel);
-        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        let bytes = read_plain_file(dir, &rel, MAX_VERIFIED_FILE_BYTES)
+            .map_err(|refusal| Error::Other(format!("{}: {refusal}", dir.join(&rel).display())))?;
         files.push(ManifestEntry {
             sha256: sha256_hex(&bytes),
             bytes: bytes.len() as u64,
@@ -96,12 +115,19 @@ pub struct VerifyReport {
     pub missing: Vec<String>,
     /// Files present but not in the manifest.
     pub added: Vec<String>,
+    /// Listed files that were not read, with why: a symbolic link, FIFO,
+    /// device, or a file over [`MAX_VERIFIED_FILE_BYTES`].
+    #[serde(default)]
+    pub refused: Vec<String>,
 }
 
 impl VerifyReport {
     /// True when every file matches and nothing was added or removed.
     pub fn is_ok(&self) -> bool {
-        self.changed.is_empty() && self.missing.is_empty() && self.added.is_empty()
+        self.changed.is_empty()
+            && self.missing.is_empty()
+            && self.added.is_empty()
+            && self.refused.is_empty()
     }
 }
 
@@ -116,16 +142,23 @@ impl fmt::Display for VerifyReport {
         for p in &self.added {
             writeln!(f, "added    {p}")?;
         }
+        for p in &self.refused {
+            writeln!(f, "refused  {p}")?;
+        }
         let verdict = if self.is_ok() { "OK" } else { "FAILED" };
         write!(
             f,
-            "{verdict}: {} ({} files match, {} changed, {} missing, {} added)",
+            "{verdict}: {} ({} files match, {} changed, {} missing, {} added",
             self.dir.display(),
             self.ok,
             self.changed.len(),
             self.missing.len(),
             self.added.len()
-        )
+        )?;
+        if !self.refused.is_empty() {
+            write!(f, ", {} refused", self.refused.len())?;
+        }
+        write!(f, ")")
     }
 }
 
@@ -133,7 +166,10 @@ impl fmt::Display for VerifyReport {
 /// export or one evidence bundle) and reports what differs.
 pub fn verify(dir: &Path) -> Result<VerifyReport> {
     let path = dir.join(MANIFEST_FILE);
-    let text = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+    let text = match read_plain_file(dir, MANIFEST_FILE, MAX_MANIFEST_BYTES) {
+        Ok(t) => t,
+        Err(refusal) => return Err(Error::input(&path, refusal.into_io())),
+    };
     let manifest: Manifest = serde_json::from_slice(&text)
         .map_err(|e| Error::Other(format!("{}: not a knockoff manifest: {e}", path.display())))?;
     if manifest.algorithm != "sha256" {
@@ -156,13 +192,19 @@ pub fn verify(dir: &Path) -> Result<VerifyReport> {
             report.missing.push(entry.path.clone());
             continue;
         };
-        match std::fs::read(&file) {
-            Ok(bytes) if sha256_hex(&bytes) == entry.sha256 => report.ok += 1,
-            Ok(_) => report.changed.push(entry.path.clone()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                report.missing.push(entry.path.clone())
+        match open_plain_file(dir, &entry.path, MAX_VERIFIED_FILE_BYTES) {
+            Ok((_, len)) if len != entry.bytes => report.changed.push(entry.path.clone()),
+            Ok((f, len)) => {
+                let sha = hash_stream(f, len).map_err(|e| Error::io(&file, e))?;
+                if sha == entry.sha256 {
+                    report.ok += 1;
+                } else {
+                    report.changed.push(entry.path.clone());
+                }
             }
-            Err(e) => return Err(Error::io(&file, e)),
+            Err(FileRefusal::Missing) => report.missing.push(entry.path.clone()),
+            Err(FileRefusal::Io(e)) => return Err(Error::io(&file, e)),
+            Err(refusal) => report.refused.push(format!("{}: {refusal}", entry.path)),
         }
     }
     report.added = present
@@ -170,4 +212,21 @@ pub fn verify(dir: &Path) -> Result<VerifyReport> {
         .filter(|p| !listed.contains(p.as_str()))
         .collect();
     Ok(report)
+}
+
+/// SHA-256 of the first `len` bytes of `f` (and of any bytes past them,
+/// so a file that grew differs), read in blocks.
+fn hash_stream(f: std::fs::File, len: u64) -> std::io::Result<String> {
+    let mut hasher = Sha256::new();
+    let mut limited = f.take(len.saturating_add(1));
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match limited.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(hex::encode(hasher.finalize()))
 }
