@@ -73,7 +73,9 @@ fn deadlines_follow_working_days_and_holidays_through_the_cli() {
     assert!(offenders.contains("No takedown yet."), "{offenders}");
 
     let hol = tmp.path().join("holidays.toml");
-    std::fs::write(&hol, "holidays = [2026-12-25, 2027-01-01]\n").unwrap();
+    // Times given to `cases move` lie between the case's opening (the
+    // recording's capture, Monday 30 November 2026) and now.
+    std::fs::write(&hol, "holidays = [2026-12-03, 2027-01-01]\n").unwrap();
 
     // Illegal move, then a rejection without reason: usage errors.
     let o = cases(&data, None, &["move", "1", "submitted"]);
@@ -93,47 +95,47 @@ fn deadlines_follow_working_days_and_holidays_through_the_cli() {
             "C-000001",
             "approved",
             "--at",
-            "2026-12-24T09:00:00Z",
+            "2026-11-30T09:00:00Z",
         ],
     );
     assert!(o.status.success(), "{}", text(&o).1);
-    // Submitted on Thursday 24 December.
+    // Submitted on Wednesday 2 December.
     let o = cases(
         &data,
         Some(&hol),
-        &["move", "1", "submitted", "--at", "2026-12-24T10:00:00Z"],
+        &["move", "1", "submitted", "--at", "2026-12-02T10:00:00Z"],
     );
     let (moved, err) = text(&o);
     assert!(o.status.success(), "{err}");
-    // Fri 25 is a holiday, then the weekend: Mon 28, Tue 29, Wed 30.
-    assert!(moved.contains("deadline: 2026-12-30"), "{moved}");
-    // Without the holiday list: Fri 25, Mon 28, Tue 29.
+    // Thu 3 is a holiday: Fri 4, then the weekend: Mon 7, Tue 8.
+    assert!(moved.contains("deadline: 2026-12-08"), "{moved}");
+    // Without the holiday list: Thu 3, Fri 4, Mon 7.
     let (due, _) = text(&cases(
         &data,
         None,
-        &["due", "--within", "3d", "--as-of", "2026-12-28"],
+        &["due", "--within", "3d", "--as-of", "2026-12-04"],
     ));
     assert!(
-        due.contains("C-000001  submitted        due 2026-12-29 (1 working days left)"),
+        due.contains("C-000001  submitted        due 2026-12-07 (1 working days left)"),
         "{due}"
     );
     let (due, _) = text(&cases(
         &data,
         Some(&hol),
-        &["due", "--within", "3d", "--as-of", "2026-12-28"],
+        &["due", "--within", "4d", "--as-of", "2026-12-04"],
     ));
     assert!(
-        due.contains("due 2026-12-30 (2 working days left)"),
+        due.contains("due 2026-12-08 (2 working days left)"),
         "{due}"
     );
     let (due, _) = text(&cases(
         &data,
         Some(&hol),
-        &["due", "--within", "1d", "--as-of", "2026-12-24"],
+        &["due", "--within", "1d", "--as-of", "2026-12-02"],
     ));
     assert!(due.contains("No deadline within 1d"), "{due}");
-    let (due, _) = text(&cases(&data, Some(&hol), &["due", "--as-of", "2026-12-31"]));
-    assert!(due.contains("OVERDUE since 2026-12-30"), "{due}");
+    let (due, _) = text(&cases(&data, Some(&hol), &["due", "--as-of", "2026-12-09"]));
+    assert!(due.contains("OVERDUE since 2026-12-08"), "{due}");
 
     let o = cases(&data, None, &["move", "1", "rejected"]);
     assert_eq!(o.status.code(), Some(2));
@@ -148,12 +150,12 @@ fn deadlines_follow_working_days_and_holidays_through_the_cli() {
             "1",
             "counter-noticed",
             "--at",
-            "2026-12-28T08:00:00Z",
+            "2026-12-02T18:00:00Z",
         ],
     );
     let (moved, err) = text(&o);
     assert!(o.status.success(), "{err}");
-    assert!(moved.contains("deadline: 2027-01-12"), "{moved}");
+    assert!(moved.contains("deadline: 2026-12-17"), "{moved}");
     let (shown, _) = text(&cases(&data, Some(&hol), &["show", "1"]));
     for line in [
         "C-000001  COUNTER_NOTICED",
@@ -183,6 +185,68 @@ fn deadlines_follow_working_days_and_holidays_through_the_cli() {
     let o = cases(&data, Some(&bad), &["due"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).1.contains("bad.toml"), "{}", text(&o).1);
+}
+
+/// Issue 19, finding 9: a time given to `cases move` must not be in the
+/// future nor before the case's last change; the error names the case and
+/// both times, exits 2, and the case does not move.
+#[test]
+fn regression_issue19_cases_move_at_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let wl = support::cup_watchlist(tmp.path());
+    let rec = support::small_recording(&tmp.path().join("rec"));
+    let out = knockoff(&[
+        "daemon",
+        "--watchlist",
+        wl.to_str().unwrap(),
+        "--replay",
+        rec.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--cycles",
+        "1",
+    ]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let opened = {
+        let (json, _) = text(&cases(&data, None, &["show", "1", "--json"]));
+        let case: Case = serde_json::from_str(json.trim()).unwrap();
+        case.history.last().unwrap().at
+    };
+    for (at, expect) in [
+        ("9999-12-31T23:59:59Z", "in the future"),
+        ("2026-11-29", "before the case's last change"),
+    ] {
+        let o = cases(&data, None, &["move", "C-000001", "approved", "--at", at]);
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{at}: {err}");
+        assert!(err.contains("C-000001") && err.contains(expect), "{err}");
+        assert!(
+            err.contains(&opened.to_rfc3339()) || expect.contains("future"),
+            "{err}"
+        );
+    }
+    let (json, _) = text(&cases(&data, None, &["show", "1", "--json"]));
+    let case: Case = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!((case.state, case.history.len()), (CaseState::Drafted, 1));
+    // Later than the last change and not in the future: moved; a next move
+    // may not go back before it.
+    let at = (opened + Duration::hours(1)).to_rfc3339();
+    let o = cases(&data, None, &["move", "1", "approved", "--at", &at]);
+    assert!(o.status.success(), "{}", text(&o).1);
+    let before = (opened + Duration::minutes(30)).to_rfc3339();
+    let o = cases(&data, None, &["move", "1", "submitted", "--at", &before]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).1.contains(&format!("last change ({at}")),
+        "{}",
+        text(&o).1
+    );
+    // Without --at, now is used: always allowed.
+    let o = cases(&data, None, &["move", "1", "submitted"]);
+    assert!(o.status.success(), "{}", text(&o).1);
 }
 
 fn t(s: &str) -> DateTime<Utc> {

@@ -141,6 +141,9 @@ pub enum MoveError {
     NotFound(String),
     #[error(transparent)]
     Transition(#[from] TransitionError),
+    /// A hand-given time before the case's last change, or in the future.
+    #[error("case {id}: {message}")]
+    Time { id: String, message: String },
     #[error(transparent)]
     Store(#[from] Error),
 }
@@ -327,6 +330,37 @@ impl CaseBook {
         by: &str,
         proof: Option<Proof>,
     ) -> std::result::Result<Case, MoveError> {
+        self.move_checked(id, to, at, reason, by, proof, None)
+    }
+
+    /// Moves a case by hand (`knockoff cases move`, here or through the
+    /// daemon): as [`CaseBook::move_case`], and the time given must be no
+    /// earlier than the case's last change (a history stays in order) and
+    /// not after `now` (nobody submits a complaint tomorrow). The check and
+    /// the move read the same version of the case.
+    pub fn move_case_by_hand(
+        &self,
+        id: &str,
+        to: CaseState,
+        at: DateTime<Utc>,
+        reason: Option<&str>,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> std::result::Result<Case, MoveError> {
+        self.move_checked(id, to, at, reason, by, None, Some(now))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn move_checked(
+        &self,
+        id: &str,
+        to: CaseState,
+        at: DateTime<Utc>,
+        reason: Option<&str>,
+        by: &str,
+        proof: Option<Proof>,
+        now: Option<DateTime<Utc>>,
+    ) -> std::result::Result<Case, MoveError> {
         let id = normalize_id(id);
         let old_bytes = self
             .cases
@@ -335,6 +369,29 @@ impl CaseBook {
             .ok_or_else(|| MoveError::NotFound(id.clone()))?;
         let mut case: Case = serde_json::from_slice(&old_bytes).map_err(|e| self.err(e))?;
         check_transition(&case.id, case.state, to, reason)?;
+        if let Some(now) = now {
+            let time_error = |message: String| MoveError::Time {
+                id: case.id.clone(),
+                message,
+            };
+            if at > now {
+                return Err(time_error(format!(
+                    "the time given, {}, is in the future (now {})",
+                    at.to_rfc3339(),
+                    now.to_rfc3339()
+                )));
+            }
+            if let Some(last) = case.history.last() {
+                if at < last.at {
+                    return Err(time_error(format!(
+                        "the time given, {}, is before the case's last change ({}, to {})",
+                        at.to_rfc3339(),
+                        last.at.to_rfc3339(),
+                        last.to.as_str()
+                    )));
+                }
+            }
+        }
         let reason = reason
             .map(|r| r.trim().to_string())
             .filter(|r| !r.is_empty());

@@ -190,7 +190,7 @@ pub fn run_action(
                 Some(t) => parse_time(t)?,
                 None => now,
             };
-            match book.move_case(id, to, at, reason.as_deref(), "cli", None) {
+            match book.move_case_by_hand(id, to, at, reason.as_deref(), "cli", now) {
                 Ok(case) => {
                     writeln!(out, "{}: {} at {}", case.id, case.state, at.to_rfc3339())?;
                     if let Some(d) = case.deadline(cal) {
