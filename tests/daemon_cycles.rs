@@ -461,7 +461,12 @@ async fn cycles_follow_a_listing_from_flag_to_removal_and_catch_relistings() {
     let daemon = Arc::new(daemon);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = daemon.router();
+    let token = "ab".repeat(knockoff::daemon::access::TOKEN_BYTES);
+    let app = daemon.router(knockoff::daemon::access::Access::new(
+        &token,
+        addr,
+        &addr.to_string(),
+    ));
     let server = tokio::spawn(async move {
         axum::serve(listener, app).await.unwrap();
     });

@@ -2,6 +2,13 @@
 //! serving a recording): cases open from the crawl, per-host metrics come
 //! from the fetcher, and a submitted case's removal is verified by fetching
 //! the listing's page at the configured base (the mock answers 404).
+//!
+//! And the daemon binary's endpoint against hostile clients (issue 19,
+//! finding 4): no token, a foreign `Host` (DNS rebinding), a foreign or
+//! `null` `Origin`, no JSON content type, an oversized body and a
+//! client-supplied holiday path are all refused, and nothing changes; the
+//! `knockoff cases` client still works with the folder's token. A daemon
+//! whose cycles all failed exits 1 (finding 9).
 
 #[path = "fixtures/daemon/support.rs"]
 mod support;
@@ -107,4 +114,344 @@ async fn a_live_daemon_verifies_removal_against_the_configured_base() {
             .any(|r| r.path.contains(&case.listing_id)),
         "the item page was asked of the mock"
     );
+}
+
+// ---- The daemon binary's endpoint (issue 19, findings 4 and 9). ----
+
+use knockoff::cases::{CasesAction, RemoteCases};
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Generous: only reached when something is broken.
+const PATIENCE: Duration = Duration::from_secs(90);
+
+fn spawn_daemon(dir: &Path, watchlist: &Path, extra: &[&str]) -> (Child, std::path::PathBuf) {
+    let rec = support::small_recording(&dir.join("rec"));
+    let log = dir.join("daemon.log");
+    let child = Command::new(env!("CARGO_BIN_EXE_knockoff"))
+        .arg("daemon")
+        .arg("--watchlist")
+        .arg(watchlist)
+        .arg("--replay")
+        .arg(&rec)
+        .arg("--data")
+        .arg(dir.join("data"))
+        .args(if extra.contains(&"--listen") {
+            &[][..]
+        } else {
+            &["--listen", "127.0.0.1:0"][..]
+        })
+        .args(["--jitter", "0"])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
+        .spawn()
+        .expect("start the daemon");
+    (child, log)
+}
+
+fn wait_until<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(start.elapsed() < PATIENCE, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The endpoint address, from the daemon's start line.
+fn endpoint(child: &mut Child, log: &Path) -> String {
+    wait_until("the daemon's endpoint", || {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!(
+                "daemon exited early: {status}: {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        let text = std::fs::read_to_string(log).ok()?;
+        let at = text.find("endpoint http://")? + "endpoint http://".len();
+        let end = at + text[at..].find('/')?;
+        Some(text[at..end].to_string())
+    })
+}
+
+/// One raw HTTP/1.1 request: (status, lower-case head, body).
+fn raw(addr: &str, head: &str, body: &[u8]) -> (u16, String, String) {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(head.as_bytes()).unwrap();
+    // The server may answer (and close) before it has read all of an
+    // oversized body: a failed write is not the test's concern.
+    let _ = s.write_all(body);
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        match s.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) if !buf.is_empty() && e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) => panic!("reading the answer to {head:?}: {e}"),
+        }
+    }
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let (h, b) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = h.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (status, h.to_ascii_lowercase(), b.to_string())
+}
+
+fn post_cases(addr: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String, String) {
+    let mut head = format!(
+        "POST /cases HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        head.push_str(&format!("Host: {addr}\r\n"));
+    }
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    raw(addr, &head, body)
+}
+
+fn get(addr: &str, host: &str, path: &str) -> (u16, String, String) {
+    raw(
+        addr,
+        &format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+        b"",
+    )
+}
+
+fn knockoff(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_knockoff"))
+        .args(args)
+        .output()
+        .expect("run knockoff")
+}
+
+fn case_state(data: &str) -> String {
+    let out = knockoff(&["cases", "--data", data, "show", "1", "--json"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&text).expect(&text);
+    v["state"].as_str().unwrap().to_string()
+}
+
+fn stop(child: &mut Child) {
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: sending SIGTERM to our own child process.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    wait_until("the daemon to stop", || child.try_wait().unwrap());
+}
+
+#[cfg(unix)]
+#[test]
+fn regression_issue19_daemon_endpoint_refuses_hostile_clients() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let wl = support::cup_watchlist(tmp.path());
+    let (mut child, log) = spawn_daemon(tmp.path(), &wl, &["--every", "1h"]);
+    let addr = endpoint(&mut child, &log);
+    let data = tmp.path().join("data");
+    let d = data.to_str().unwrap();
+
+    // /metrics is open to read (Prometheus), from an allowed Host only.
+    wait_until("the first cycle", || {
+        let (status, _, text) = get(&addr, &addr, "/metrics");
+        assert_eq!(status, 200, "{text}");
+        let samples = knockoff::daemon::metrics::parse(&text).ok()?;
+        samples
+            .iter()
+            .any(|(n, l, v)| {
+                n == "knockoff_cycles_total"
+                    && l.get("outcome").map(String::as_str) == Some("ok")
+                    && *v >= 1.0
+            })
+            .then_some(())
+    });
+    for host in ["evil.example", "rebind.evil.example:80"] {
+        let host = if host.contains(':') {
+            host.to_string()
+        } else {
+            format!("{host}:{}", addr.rsplit_once(':').unwrap().1)
+        };
+        let (status, _, body) = get(&addr, &host, "/metrics");
+        assert_eq!(status, 421, "Host {host}: {body}");
+        assert!(!body.contains("knockoff_cases"), "{body}");
+    }
+    let (status, _, body) = get(&addr, &addr, "/healthz");
+    assert_eq!(status, 200, "{body}");
+
+    // The token: 64 hex characters, mode 0600, in the data folder.
+    let token_file = data.join(knockoff::daemon::access::TOKEN_FILE);
+    let mode = std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let token = std::fs::read_to_string(&token_file)
+        .unwrap()
+        .trim()
+        .to_string();
+    assert_eq!(token.len(), 64);
+    let bearer = format!("Bearer {token}");
+    let auth = ("Authorization", bearer.as_str());
+    let json = ("Content-Type", "application/json");
+
+    assert_eq!(case_state(d), "drafted");
+    let approve = serde_json::to_vec(&RemoteCases {
+        action: CasesAction::Move {
+            id: "1".into(),
+            state: "approved".into(),
+            reason: None,
+            at: None,
+        },
+    })
+    .unwrap();
+    let port = addr.rsplit_once(':').unwrap().1;
+    let evil_host = format!("evil.example:{port}");
+    let wrong = format!("Bearer {}", "0".repeat(64));
+    let refused: Vec<(u16, Vec<(&str, &str)>)> = vec![
+        (401, vec![json]),
+        (401, vec![json, ("Authorization", wrong.as_str())]),
+        (401, vec![json, ("Authorization", token.as_str())]),
+        (403, vec![auth, json, ("Origin", "http://evil.example")]),
+        (403, vec![auth, json, ("Origin", "null")]),
+        (403, vec![auth, json, ("Sec-Fetch-Site", "cross-site")]),
+        (403, vec![auth]),
+        (403, vec![auth, ("Content-Type", "text/plain")]),
+        (
+            403,
+            vec![auth, ("Content-Type", "application/x-www-form-urlencoded")],
+        ),
+        (421, vec![auth, json, ("Host", evil_host.as_str())]),
+    ];
+    for (want, headers) in &refused {
+        let (status, head, body) = post_cases(&addr, headers, &approve);
+        assert_eq!(status, *want, "{headers:?}: {body}");
+        assert!(!head.contains("x-knockoff-exit"), "{headers:?}: {head}");
+    }
+    // Over the body limit: 413, before anything runs.
+    let mut big = approve.clone();
+    big.splice(
+        1..1,
+        format!("\"pad\":\"{}\",", "x".repeat(70 * 1024)).into_bytes(),
+    );
+    let (status, _, body) = post_cases(&addr, &[auth, json], &big);
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(case_state(d), "drafted", "a refused request changed a case");
+
+    // A client-supplied holiday path is never read: a FIFO would hang the
+    // daemon (the old behaviour), a TOML file would leak its value in the
+    // error; the request is refused as malformed and the FIFO is not opened.
+    let fifo = tmp.path().join("holidays.fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let secret = tmp.path().join("secret.toml");
+    std::fs::write(&secret, "holidays = \"s3cret-value\"\n").unwrap();
+    for path in [
+        fifo.to_str().unwrap(),
+        secret.to_str().unwrap(),
+        "/etc/shadow",
+    ] {
+        let body = serde_json::json!({
+            "action": {"List": {"state": null, "json": false}},
+            "holidays": path,
+        });
+        let started = Instant::now();
+        let (status, head, text) = post_cases(&addr, &[auth, json], body.to_string().as_bytes());
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{path}: slow answer"
+        );
+        assert_eq!(status, 200, "{path}: {text}");
+        assert!(head.contains("x-knockoff-exit: 2"), "{path}: {head} {text}");
+        assert!(text.contains("unknown field `holidays`"), "{path}: {text}");
+        assert!(
+            !text.contains("s3cret") && !text.contains(path),
+            "{path}: {text}"
+        );
+    }
+    // Nobody opened the FIFO for reading: a non-blocking writer finds no
+    // reader (ENXIO).
+    // SAFETY: a NUL-terminated path; the descriptor is closed if opened.
+    let fd = unsafe { libc::open(c.as_ptr(), libc::O_WRONLY | libc::O_NONBLOCK) };
+    let errno = std::io::Error::last_os_error().raw_os_error();
+    if fd >= 0 {
+        unsafe { libc::close(fd) };
+    }
+    assert_eq!(
+        (fd, errno),
+        (-1, Some(libc::ENXIO)),
+        "the daemon opened the FIFO"
+    );
+
+    // The daemon still answers, and `knockoff cases` (with the folder's
+    // token) still moves cases; a --holidays given to it is not sent.
+    let out = knockoff(&[
+        "cases",
+        "--data",
+        d,
+        "--holidays",
+        fifo.to_str().unwrap(),
+        "move",
+        "1",
+        "approved",
+    ]);
+    assert!(
+        out.status.success(),
+        "{} {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not used"));
+    assert_eq!(case_state(d), "approved");
+    stop(&mut child);
+}
+
+#[test]
+fn regression_issue19_non_loopback_listen_needs_allow_remote() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wl = support::cup_watchlist(tmp.path());
+    let (mut child, log) = spawn_daemon(tmp.path(), &wl, &["--listen", "0.0.0.0:0"]);
+    let status = wait_until("the daemon to exit", || child.try_wait().unwrap());
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(status.code(), Some(2), "{text}");
+    assert!(text.contains("--allow-remote"), "{text}");
+    assert!(!tmp.path().join("data").join("daemon.lock").exists());
+}
+
+#[test]
+fn regression_issue19_daemon_whose_cycles_all_failed_exits_1() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The official photo is not an image: the watchlist loads, and every
+    // cycle fails when it hashes the reference photos.
+    let garbage = tmp.path().join("not-a-photo.jpg");
+    std::fs::write(&garbage, b"this is not a JPEG").unwrap();
+    let wl = support::cup_watchlist(tmp.path());
+    let text = std::fs::read_to_string(&wl).unwrap();
+    let official = support::root().join("watchlists/demo/official/espresso-cup.jpg");
+    let text = text.replace(official.to_str().unwrap(), garbage.to_str().unwrap());
+    std::fs::write(&wl, text).unwrap();
+
+    for extra in [
+        &["--cycles", "2", "--every", "100ms"][..],
+        &["--give-up-after", "2", "--every", "100ms"][..],
+    ] {
+        let run = tmp.path().join(extra[0].trim_start_matches('-'));
+        std::fs::create_dir_all(&run).unwrap();
+        let (mut child, log) = spawn_daemon(&run, &wl, extra);
+        let status = wait_until("the daemon to exit", || child.try_wait().unwrap());
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert_eq!(status.code(), Some(1), "{extra:?}: {text}");
+        assert!(text.contains("cycle failed"), "{text}");
+        assert!(text.contains("last 2 cycle(s) failed"), "{text}");
+        assert!(text.contains("not-a-photo.jpg"), "{text}");
+    }
 }

@@ -99,12 +99,18 @@ pub enum CasesAction {
 /// Runs `knockoff cases`.
 pub fn run(args: CasesArgs, out: &mut dyn Write) -> CliResult {
     if let Some(holder) = crate::daemon::lock::live_holder(&args.data)? {
+        if let Some(h) = &args.holidays {
+            eprintln!(
+                "warning: --holidays {} is not used: the daemon on this folder counts deadlines with its own holiday list (knockoff daemon --holidays)",
+                h.display()
+            );
+        }
         return match &holder.listen {
             Some(addr) => crate::daemon::remote_cases(
                 addr,
+                &args.data,
                 &RemoteCases {
                     action: args.action,
-                    holidays: args.holidays.map(|p| absolute(&p)),
                 },
                 out,
             ),
@@ -128,15 +134,13 @@ pub fn run(args: CasesArgs, out: &mut dyn Write) -> CliResult {
     run_action(&store, &args.action, &cal, Utc::now(), out)
 }
 
-/// A `knockoff cases` command sent to a running daemon.
+/// A `knockoff cases` command sent to a running daemon: the action only.
+/// No paths: the daemon uses its own settings (holiday list), and a
+/// request with any other field is refused.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RemoteCases {
     pub action: CasesAction,
-    pub holidays: Option<PathBuf>,
-}
-
-fn absolute(p: &Path) -> PathBuf {
-    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
 /// Loads the holiday list, or an empty calendar (weekends only).

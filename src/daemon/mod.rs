@@ -8,7 +8,13 @@
 //!   signals.
 //! - [`clock`]: the injected clock; [`schedule`]: durations and jitter;
 //!   [`lock`]: one daemon per folder; [`metrics`]: `/metrics`, `/healthz`,
-//!   `/cases`; [`network`]: repeat offenders and seller networks.
+//!   `/cases`; [`access`]: who may use that endpoint (token, Host
+//!   allow-list, same-origin JSON for state changes, body size limit);
+//!   [`network`]: repeat offenders and seller networks.
+//!
+//! Exit status of [`run`]: 0 when stopped by a signal, or when `--cycles`
+//! ran out and the last cycle succeeded; 1 when the last cycle of a
+//! `--cycles` run failed, or `--give-up-after N` cycles failed in a row.
 //!
 //! Crash safety: every write is keyed (listings by `platform/id`, cases by
 //! complaint key, tracking by listing) and multi-tree writes are sled
@@ -18,6 +24,7 @@
 //! values. So `kill -9` at any point loses nothing committed and
 //! duplicates nothing.
 
+pub mod access;
 pub mod clock;
 pub mod lock;
 pub mod metrics;
@@ -86,12 +93,21 @@ pub struct DaemonArgs {
     /// free port; the lock file names the one bound).
     #[arg(long, default_value = "127.0.0.1:9184")]
     pub listen: String,
+    /// Allow `--listen` on an address other than loopback (the endpoint
+    /// still needs the token in DATA/daemon.token; use TLS in front).
+    #[arg(long)]
+    pub allow_remote: bool,
     /// Log format: `human` or `json` (JSON lines).
     #[arg(long, default_value = "human", value_parser = ["human", "json"])]
     pub log_format: String,
-    /// Stop after this many cycles (default: run until stopped).
+    /// Stop after this many cycles (default: run until stopped); the exit
+    /// status is 1 when the last of them failed.
     #[arg(long)]
     pub cycles: Option<u64>,
+    /// Stop with exit status 1 after this many cycles in a row failed
+    /// (default: keep trying).
+    #[arg(long)]
+    pub give_up_after: Option<u64>,
     /// How long SIGINT/SIGTERM waits for the cycle in flight, e.g. `10s`.
     #[arg(long, default_value = "10s")]
     pub shutdown_grace: String,
@@ -384,8 +400,10 @@ impl Daemon {
         Ok(())
     }
 
-    /// The HTTP endpoint: `/metrics`, `/healthz`, `/cases`.
-    pub fn router(self: &Arc<Self>) -> axum::Router {
+    /// The HTTP endpoint: `/metrics`, `/healthz`, `/cases`, behind
+    /// `access` (see [`access`]: token, Host allow-list, same-origin JSON
+    /// for `POST /cases`, body size limit).
+    pub fn router(self: &Arc<Self>, access: access::Access) -> axum::Router {
         use axum::routing::{get, post};
         let for_metrics = self.clone();
         let for_health = self.clone();
@@ -408,10 +426,17 @@ impl Daemon {
             )
             .route(
                 "/healthz",
-                get(move || {
+                get(move |authed: axum::Extension<access::Authenticated>| {
                     let d = for_health.clone();
                     async move {
-                        let m = metrics::snapshot(&d.metrics);
+                        let mut m = metrics::snapshot(&d.metrics);
+                        if !authed.0 .0 {
+                            // An error names files and values: only for
+                            // token holders.
+                            m.last_error = m
+                                .last_error
+                                .map(|_| "(hidden: send the access token)".to_string());
+                        }
                         // The last cycle failed (store, recording, config):
                         // a monitor should page someone. Blocked pages are
                         // not failures; see /metrics for those.
@@ -441,6 +466,10 @@ impl Daemon {
                     async move { d.serve_cases(&body) }
                 }),
             )
+            .layer(axum::extract::DefaultBodyLimit::max(
+                access::MAX_REQUEST_BODY_BYTES,
+            ))
+            .layer(axum::middleware::from_fn_with_state(access, access::guard))
     }
 
     /// Runs a `knockoff cases` command sent by another process.
@@ -453,16 +482,15 @@ impl Daemon {
             Ok(r) => r,
             Err(e) => return reply(ExitCode::Usage, format!("error: bad request: {e}\n")),
         };
-        let cal = match req.holidays.as_deref() {
-            Some(p) => match Calendar::load(p) {
-                Ok(c) => c,
-                Err(e) => return reply(ExitCode::Usage, format!("error: {e}\n")),
-            },
-            None => self.settings.calendar.clone(),
-        };
+        // The daemon's own holiday list: a request carries no paths.
         let mut out = Vec::new();
-        let result =
-            crate::cases::run_action(&self.store, &req.action, &cal, self.clock.now(), &mut out);
+        let result = crate::cases::run_action(
+            &self.store,
+            &req.action,
+            &self.settings.calendar,
+            self.clock.now(),
+            &mut out,
+        );
         let _ = self.refresh_gauges();
         let text = String::from_utf8_lossy(&out).into_owned();
         match result {
@@ -575,7 +603,17 @@ pub async fn run(args: DaemonArgs) -> CliResult {
         .parse()
         .map_err(|e| usage("--listen", format!("`{}`: {e}", args.listen)))?;
     if !listen.ip().is_loopback() {
-        tracing::warn!(%listen, "the endpoint is not on loopback: /cases can move cases; protect it");
+        if !args.allow_remote {
+            return Err(usage(
+                "--listen",
+                format!("{listen} is not a loopback address: the endpoint can move cases; add --allow-remote to expose it anyway"),
+            ));
+        }
+        tracing::warn!(%listen, "the endpoint is not on loopback (--allow-remote): anyone who can reach it and has the token can move cases; put TLS in front of it");
+        eprintln!("knockoff daemon: warning: the endpoint listens on {listen}, not on loopback (--allow-remote); the token is all that protects /cases, and it travels without TLS");
+    }
+    if args.give_up_after == Some(0) {
+        return Err(usage("--give-up-after", "must be at least 1".into()));
     }
     let watchlist = Watchlist::load(&args.watchlist)?;
     let calendar = crate::cases::load_calendar(args.holidays.as_deref())?;
@@ -595,6 +633,7 @@ pub async fn run(args: DaemonArgs) -> CliResult {
     if let Some(old) = &lock.took_over {
         tracing::warn!(holder = %old, "took over the lock of a daemon that is gone");
     }
+    let token = access::load_or_create_token(&args.data)?;
     let daemon = Arc::new(Daemon::open(
         &args.data,
         DaemonSettings {
@@ -613,8 +652,16 @@ pub async fn run(args: DaemonArgs) -> CliResult {
         .map_err(|e| Error::Other(format!("--listen {listen}: {e}")))?;
     lock.set_listen(&bound.to_string())?;
     tracing::info!(data = %args.data.display(), endpoint = %bound, every = ?every, "daemon started");
+    let token_file = access::token_path(&args.data);
+    // The token itself only on a terminal: logs (journald, files) are
+    // read by more people than the data folder's owner.
+    let token_shown = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        format!("token {token} (from {})", token_file.display())
+    } else {
+        format!("token in {}", token_file.display())
+    };
     eprintln!(
-        "knockoff daemon: watching {} in {}; metrics at http://{bound}/metrics",
+        "knockoff daemon: watching {} in {}; endpoint http://{bound}/ ({token_shown}); metrics at http://{bound}/metrics",
         daemon.settings.watchlist.brand.name,
         args.data.display()
     );
@@ -626,7 +673,7 @@ pub async fn run(args: DaemonArgs) -> CliResult {
     });
     let server = {
         let mut stop = stop_rx.clone();
-        let app = daemon.router();
+        let app = daemon.router(access::Access::new(&token, bound, &args.listen));
         tokio::spawn(async move {
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(async move {
@@ -637,6 +684,9 @@ pub async fn run(args: DaemonArgs) -> CliResult {
     };
 
     let mut done_cycles = 0u64;
+    let mut failed_in_a_row = 0u64;
+    let mut last_error: Option<String> = None;
+    let mut gave_up = false;
     let mut stop = stop_rx.clone();
     let mut abandoned = false;
     loop {
@@ -647,10 +697,26 @@ pub async fn run(args: DaemonArgs) -> CliResult {
         // hashing, store writes), and a stop must be seen while it runs.
         let d = daemon.clone();
         let mut cycle = tokio::spawn(async move { d.cycle().await });
-        let stopping = tokio::select! {
-            _ = &mut cycle => false,
-            _ = stop.wait_for(|s| *s) => true,
+        let finished = tokio::select! {
+            r = &mut cycle => Some(r),
+            _ = stop.wait_for(|s| *s) => None,
         };
+        let stopping = finished.is_none();
+        match finished {
+            Some(Ok(Ok(_))) => {
+                failed_in_a_row = 0;
+                last_error = None;
+            }
+            Some(Ok(Err(e))) => {
+                failed_in_a_row += 1;
+                last_error = Some(e.to_string());
+            }
+            Some(Err(e)) => {
+                failed_in_a_row += 1;
+                last_error = Some(format!("the cycle task ended abnormally: {e}"));
+            }
+            None => {}
+        }
         if stopping {
             tracing::info!(grace = ?grace, "stop asked: letting the cycle in flight finish");
             if tokio::time::timeout(grace, &mut cycle).await.is_err() {
@@ -664,6 +730,14 @@ pub async fn run(args: DaemonArgs) -> CliResult {
         }
         done_cycles += 1;
         if args.cycles.is_some_and(|n| done_cycles >= n) {
+            break;
+        }
+        if args.give_up_after.is_some_and(|n| failed_in_a_row >= n) {
+            tracing::error!(
+                failed = failed_in_a_row,
+                "giving up: every one of the last cycles failed"
+            );
+            gave_up = true;
             break;
         }
         let wait = schedule::jittered(every, jitter, rand::random::<f64>());
@@ -681,6 +755,17 @@ pub async fn run(args: DaemonArgs) -> CliResult {
     server.abort();
     drop(lock);
     eprintln!("knockoff daemon: stopped");
+    // A run that ends on a failed cycle (`--cycles` used up, or
+    // `--give-up-after`) failed: a monitor or cron must see it. A stop by
+    // signal is a clean stop whatever the last cycle did (/healthz told).
+    let ran_out = args.cycles.is_some_and(|n| done_cycles >= n);
+    if (ran_out || gave_up) && failed_in_a_row > 0 {
+        eprintln!(
+            "error: the daemon's last {failed_in_a_row} cycle(s) failed; the last error: {}",
+            last_error.as_deref().unwrap_or("(unknown)")
+        );
+        return Ok(ExitCode::Failure);
+    }
     if abandoned {
         // The abandoned cycle may be inside CPU-bound work that does not
         // yield, and the runtime would wait for it on the way out. Nothing
@@ -713,47 +798,80 @@ async fn wait_for_signal() {
     }
 }
 
-/// Sends a `knockoff cases` command to a running daemon's endpoint and
-/// prints its answer (a plain HTTP/1.1 request over loopback).
-pub fn remote_cases(addr: &str, req: &RemoteCases, out: &mut dyn Write) -> CliResult {
-    use std::io::Read;
+/// Largest answer `knockoff cases` reads from a daemon, in bytes.
+pub const MAX_REMOTE_ANSWER_BYTES: usize = 256 * 1024 * 1024;
+
+/// How long `knockoff cases` waits for the daemon's answer.
+pub const REMOTE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Sends a `knockoff cases` command to the daemon running on `data`
+/// (listening on `addr`) and prints its answer. The access token is read
+/// from the data folder; no proxy and no redirect is followed, so the
+/// token goes to `addr` only.
+pub fn remote_cases(addr: &str, data: &Path, req: &RemoteCases, out: &mut dyn Write) -> CliResult {
     let err = |m: String| -> CliError {
         Error::Other(format!(
             "daemon at {addr}: {m} (it holds the data folder; stop it to use the store directly)"
         ))
         .into()
     };
+    let token = access::read_token(data)?;
     let body = serde_json::to_vec(req).map_err(|e| err(e.to_string()))?;
-    let mut stream = std::net::TcpStream::connect(addr).map_err(|e| err(e.to_string()))?;
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
-    let head = format!(
-        "POST /cases HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream
-        .write_all(head.as_bytes())
-        .and_then(|_| stream.write_all(&body))
-        .map_err(|e| err(e.to_string()))?;
-    let mut response = Vec::new();
-    stream
-        .read_to_end(&mut response)
-        .map_err(|e| err(e.to_string()))?;
-    let split = response
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| err("malformed answer".into()))?;
-    let head = String::from_utf8_lossy(&response[..split]).to_ascii_lowercase();
-    let text = String::from_utf8_lossy(&response[split + 4..]).into_owned();
-    let code = head
-        .lines()
-        .find_map(|l| l.strip_prefix("x-knockoff-exit:"))
-        .and_then(|v| v.trim().parse::<i32>().ok())
-        .ok_or_else(|| {
-            err(format!(
-                "unexpected answer: {}",
-                head.lines().next().unwrap_or("")
-            ))
-        })?;
+    let url = format!("http://{addr}/cases");
+    // `knockoff cases` runs inside the CLI's runtime, synchronously: the
+    // request gets a thread and a runtime of its own.
+    let answer = std::thread::scope(|s| {
+        s.spawn(
+            || -> std::result::Result<(u16, Option<i32>, Vec<u8>), String> {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                rt.block_on(async {
+                    let client = reqwest::Client::builder()
+                        .no_proxy()
+                        .redirect(reqwest::redirect::Policy::none())
+                        .timeout(REMOTE_TIMEOUT)
+                        .build()
+                        .map_err(|e| e.to_string())?;
+                    let mut resp = client
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .body(body)
+                        .send()
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let status = resp.status().as_u16();
+                    let code = resp
+                        .headers()
+                        .get("x-knockoff-exit")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<i32>().ok());
+                    let mut text = Vec::new();
+                    while let Some(chunk) = resp.chunk().await.map_err(|e| e.to_string())? {
+                        if text.len() + chunk.len() > MAX_REMOTE_ANSWER_BYTES {
+                            return Err(format!(
+                                "answer larger than {MAX_REMOTE_ANSWER_BYTES} bytes"
+                            ));
+                        }
+                        text.extend_from_slice(&chunk);
+                    }
+                    Ok((status, code, text))
+                })
+            },
+        )
+        .join()
+        .unwrap_or_else(|_| Err("the request thread panicked".into()))
+    });
+    let (status, code, text) = answer.map_err(err)?;
+    let text = String::from_utf8_lossy(&text).into_owned();
+    let Some(code) = code else {
+        return Err(err(format!(
+            "refused the request (HTTP {status}): {}",
+            text.trim()
+        )));
+    };
     // Errors go to stderr, like a local run.
     let (stdout_part, stderr_part) = match text.find("error: ") {
         Some(i) if code != 0 => text.split_at(i),
