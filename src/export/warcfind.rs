@@ -70,6 +70,13 @@ impl WarcIndex {
             .unwrap_or(&[])
     }
 
+    /// Indexes one WARC file's bytes (`path` names it in errors): what
+    /// [`WarcIndex::scan`] does per file, for callers that hold the bytes
+    /// (the fuzz harness).
+    pub fn add_file(&mut self, path: &Path, bytes: &[u8]) -> Result<()> {
+        self.add(path, bytes)
+    }
+
     fn add(&mut self, path: &Path, bytes: &[u8]) -> Result<()> {
         let mut rest = bytes;
         let mut responses: Vec<(String, String, Vec<u8>)> = Vec::new();

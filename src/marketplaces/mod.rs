@@ -159,6 +159,19 @@ pub fn parse_response(
     facts: block::ResponseFacts<'_>,
 ) -> PageOutcome {
     let decoded = charset::decode(body, content_type);
+    if let Some(depth) = too_deep(&decoded.text) {
+        return PageOutcome::Drift {
+            platform,
+            url: url.to_string(),
+            page: for_platform(platform).page_kind(url),
+            missing: vec!["markup within limits".into()],
+            detail: format!(
+                "refused: elements nested at least {depth} deep (limit {MAX_MARKUP_DEPTH}); \
+                 real pages stay under 100, and an HTML parser's work grows with depth \
+                 squared"
+            ),
+        };
+    }
     let mut outcome = for_platform(platform).parse(url, &decoded.text);
     if let PageOutcome::Ok { listings, .. } = &mut outcome {
         listings.iter_mut().for_each(validate_numbers);
@@ -190,6 +203,109 @@ pub fn parse_response(
             other => other,
         },
     }
+}
+
+/// Deepest element nesting a page may have before any HTML parser sees it.
+/// Real marketplace pages nest under 100 deep; an HTML tree builder checks
+/// its stack of open elements on every tag, so a page of 100,000 unclosed
+/// `<div>`s (600 KB) costs its square (found by the fuzz harness: 8,205
+/// nested divs took 0.6 s; the 8 MiB page cap would allow hours).
+pub const MAX_MARKUP_DEPTH: usize = 1_000;
+
+/// Elements that only close with their own end tag (no implied end), so
+/// counting their start and end tags estimates the nesting from below.
+const NESTING_TAGS: &[&str] = &[
+    "div",
+    "span",
+    "section",
+    "article",
+    "main",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "ul",
+    "ol",
+    "table",
+    "a",
+    "b",
+    "i",
+    "u",
+    "s",
+    "em",
+    "strong",
+    "font",
+    "small",
+    "big",
+    "code",
+    "blockquote",
+    "fieldset",
+    "form",
+    "label",
+    "button",
+    "center",
+];
+
+/// `Some(depth)` when the page nests [`NESTING_TAGS`] deeper than
+/// [`MAX_MARKUP_DEPTH`]: one linear pass over the tags, outside scripts.
+fn too_deep(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let lower_at = |i: usize, word: &str| {
+        bytes.len() >= i + word.len()
+            && bytes[i..i + word.len()].eq_ignore_ascii_case(word.as_bytes())
+    };
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(off) = memchr_lt(&bytes[i..]) {
+        i += off + 1;
+        if lower_at(i, "script") || lower_at(i, "style") {
+            // Skip to the matching end tag: script text is not markup.
+            let end = if lower_at(i, "script") {
+                "</script"
+            } else {
+                "</style"
+            };
+            match find_ci(&bytes[i..], end) {
+                Some(e) => i += e + end.len(),
+                None => break,
+            }
+            continue;
+        }
+        let closing = bytes.get(i) == Some(&b'/');
+        let start = if closing { i + 1 } else { i };
+        let name_end = bytes[start..]
+            .iter()
+            .position(|b| !b.is_ascii_alphanumeric())
+            .map_or(bytes.len(), |p| start + p);
+        let name = &text[start..name_end];
+        if !NESTING_TAGS.iter().any(|t| t.eq_ignore_ascii_case(name)) {
+            continue;
+        }
+        // A self-closing `<div/>` opens nothing.
+        let self_closing = bytes[name_end..]
+            .iter()
+            .position(|&b| b == b'>')
+            .is_some_and(|p| p > 0 && bytes[name_end + p - 1] == b'/');
+        if closing {
+            depth = depth.saturating_sub(1);
+        } else if !self_closing {
+            depth += 1;
+            if depth > MAX_MARKUP_DEPTH {
+                return Some(depth);
+            }
+        }
+    }
+    None
+}
+
+fn memchr_lt(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == b'<')
+}
+
+/// Case-insensitive position of an ASCII `needle` in `hay`.
+fn find_ci(hay: &[u8], needle: &str) -> Option<usize> {
+    let n = needle.as_bytes();
+    hay.windows(n.len()).position(|w| w.eq_ignore_ascii_case(n))
 }
 
 /// The highest price a listing may state, in any currency: a page claiming
@@ -234,6 +350,9 @@ pub fn classify_page(
     facts: block::ResponseFacts<'_>,
 ) -> Option<block::BlockHit> {
     let decoded = charset::decode(body, content_type);
+    if too_deep(&decoded.text).is_some() {
+        return None;
+    }
     if let Some(p) = url.host_str().and_then(Platform::from_host) {
         if !for_platform(p)
             .parse(url, &decoded.text)
@@ -332,6 +451,30 @@ mod tests {
                 assert_eq!(back.price.is_some(), l.price.is_some(), "{bad}");
             }
         }
+    }
+
+    /// Found by the fuzz harness (benches/fuzz.rs, parse_alibaba input
+    /// 3168): thousands of unclosed `<div data-...>` made the HTML parser
+    /// and selectors quadratic. Such a page is refused before parsing.
+    #[test]
+    fn deeply_nested_markup_is_refused_before_parsing() {
+        let url = Url::parse("https://www.alibaba.com/trade/search?SearchText=aurora").unwrap();
+        let page = format!(
+            "<html><body>{}<script>var s = '<div>';</script></body></html>",
+            "<div data-x=\"1\">".repeat(50_000)
+        );
+        match parse_page(Platform::Alibaba, &url, page.as_bytes(), None) {
+            PageOutcome::Drift { detail, .. } => assert!(detail.contains("nested"), "{detail}"),
+            other => panic!("{other:?}"),
+        }
+        // Balanced and script-held markup is fine.
+        let fine = format!(
+            "<script>{}</script>{}",
+            "<div>".repeat(5_000),
+            "<div></div><div/><span>x</span>".repeat(5_000)
+        );
+        assert_eq!(too_deep(&fine), None);
+        assert_eq!(too_deep(&"<div><DIV>".repeat(600)), Some(1_001));
     }
 
     #[test]
