@@ -11,7 +11,7 @@
 use crate::config::{real_url, BaseUrl, Config};
 use crate::crawl::{crawl, CrawlPlan, Progress};
 use crate::error::{Error, Result};
-use crate::fetch::http::{HostStats, HttpFetcher};
+use crate::fetch::http::{is_platform_or_cdn_host, HostStats, HttpFetcher};
 use crate::fetch::record::{RecordSummary, RecordingFetcher};
 use crate::fetch::replay::ReplayFetcher;
 use crate::fetch::{Capture, FetchError, Fetcher, ResourceKind};
@@ -234,11 +234,29 @@ impl Fetcher for MappedFetcher<'_> {
         self.fetch_through(url, kind, platform).await
     }
 
+    /// A listing's photo is fetched only from a host of the platforms or
+    /// their photo CDNs ([`is_platform_or_cdn_host`]), judged on the URL the
+    /// page gave, before it is mapped onto a configured base: a listing
+    /// cannot send the crawler to an internal address, live or mocked.
     async fn fetch_photo(
         &self,
         url: &str,
         platform: Platform,
     ) -> std::result::Result<Capture, FetchError> {
+        let parsed =
+            Url::parse(&crate::recording::normalize_url(url)).map_err(|e| FetchError::Invalid {
+                url: url.to_string(),
+                message: e.to_string(),
+            })?;
+        let host = parsed.host_str().unwrap_or_default();
+        if !is_platform_or_cdn_host(host) {
+            return Err(FetchError::Refused {
+                url: url.to_string(),
+                reason: format!(
+                    "photo host `{host}` is not a host of the crawled platforms or their photo CDNs"
+                ),
+            });
+        }
         self.fetch_through(url, ResourceKind::Image, Some(platform))
             .await
     }

@@ -595,15 +595,26 @@ async fn a_refused_connection_is_a_network_error_not_a_panic() {
         .local_addr()
         .unwrap()
         .port();
+    let mut config = Config::default();
+    config.platforms.insert(
+        "aliexpress".into(),
+        PlatformConfig {
+            base_url: Some(format!("http://127.0.0.1:{port}/aliexpress")),
+            ..Default::default()
+        },
+    );
     let s = HttpSettings {
         backoff_base: Duration::from_millis(5),
         max_retries: 1,
         obey_robots: false,
-        ..HttpSettings::default()
+        ..HttpSettings::from_config(&config)
     };
     let f = HttpFetcher::new(s).unwrap();
     let err = f
-        .fetch(&format!("http://127.0.0.1:{port}/x"), ResourceKind::Page)
+        .fetch(
+            &format!("http://127.0.0.1:{port}/aliexpress/x"),
+            ResourceKind::Page,
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, FetchError::Network { .. }), "{err}");
@@ -612,6 +623,75 @@ async fn a_refused_connection_is_a_network_error_not_a_panic() {
         .await
         .unwrap_err();
     assert!(matches!(err, FetchError::Invalid { .. }), "{err}");
+}
+
+/// Issue 19, finding 7: only configured bases may be on loopback; a
+/// redirect off the base to another loopback port, a link-local metadata
+/// address or a foreign host is refused with the URL and the reason, and
+/// nothing is sent there.
+#[tokio::test]
+async fn regression_issue19_redirects_and_addresses_outside_the_policy_are_refused() {
+    let internal = MockMarket::start(None, Faults::none()).await.unwrap();
+    let secret = format!("{}/secret.txt", internal.base_url(Platform::Alibaba));
+    let e = env(Faults::none()
+        .always("/aliexpress/internal", Fault::RedirectTo(secret.clone()))
+        .always(
+            "/aliexpress/metadata",
+            Fault::RedirectTo("http://169.254.169.254/latest/meta-data/".into()),
+        )
+        .always(
+            "/aliexpress/foreign",
+            Fault::RedirectTo("https://evil.example/x.jpg".into()),
+        )
+        .always(
+            "/aliexpress/cdn",
+            Fault::RedirectTo("/aliexpress/ae01.alicdn.com/kf/S1.jpg".into()),
+        ))
+    .await;
+    let f = HttpFetcher::new(settings(&e.mock, 100.0)).unwrap();
+    let base = e.mock.base_url(Platform::AliExpress);
+    for (path, why) in [
+        ("internal", "loopback address"),
+        ("metadata", "cloud metadata address"),
+        ("foreign", "evil.example is not a host"),
+    ] {
+        let err = f
+            .fetch(&format!("{base}/{path}/a.jpg"), ResourceKind::Image)
+            .await
+            .unwrap_err();
+        match &err {
+            FetchError::Refused { url, reason } => {
+                assert!(reason.contains(why), "{err}");
+                assert!(
+                    reason.contains(&format!("redirect from {base}/{path}/a.jpg")),
+                    "{err}"
+                );
+                assert!(!url.contains(&base), "{err}");
+            }
+            other => panic!("{path}: {other}"),
+        }
+    }
+    // A redirect that stays under the base is followed.
+    let c = f
+        .fetch(&format!("{base}/cdn/a.jpg"), ResourceKind::Image)
+        .await
+        .unwrap();
+    assert_eq!(c.status, 200);
+    // Asked directly: an address outside the bases is refused unsent.
+    for url in [
+        secret.clone(),
+        "http://169.254.169.254/latest/meta-data/".to_string(),
+        "http://[::1]:1/x".to_string(),
+        "http://localhost:1/x".to_string(),
+    ] {
+        let err = f.fetch(&url, ResourceKind::Page).await.unwrap_err();
+        assert!(matches!(err, FetchError::Refused { .. }), "{url}: {err}");
+        assert!(
+            err.to_string().contains("refused by the network policy"),
+            "{err}"
+        );
+    }
+    assert!(internal.requests().is_empty(), "{:?}", internal.requests());
 }
 
 /// A WARC record as read back: headers and block.

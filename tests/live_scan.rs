@@ -232,3 +232,150 @@ fn a_bad_config_is_a_usage_error_naming_file_and_field() {
     assert!(err.contains("knockoff.toml"), "{err}");
     assert!(err.contains("requests_per_secnd"), "{err}");
 }
+
+/// A stand-in internal service on another loopback port: answers anything
+/// with 200 and a secret body, and counts the connections it accepted.
+fn internal_service() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let body = b"INTERNAL-SECRET-7f3a";
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(body);
+        }
+    });
+    (port, hits)
+}
+
+/// Issue 19, finding 7: a listing photo answering `302` to another
+/// loopback port (an internal service) is not followed: nothing reaches
+/// the service, the scan names the refused redirect per photo, and nothing
+/// of the service is in the store or in an export.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regression_issue19_redirect_to_internal_service_is_refused() {
+    let (secret_port, hits) = internal_service();
+    let secret = format!("http://127.0.0.1:{secret_port}/secret.txt");
+    let faults = Faults::none().always(
+        "/aliexpress/ae01.alicdn.com/",
+        Fault::RedirectTo(secret.clone()),
+    );
+    let mock = MockMarket::start(Some(&root().join("seeds")), faults)
+        .await
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), &mock, "");
+    let data = tmp.path().join("data");
+    let rec = tmp.path().join("rec");
+    let out_dir = tmp.path().join("out");
+    let (scan, export) = tokio::task::spawn_blocking({
+        let (config, data, rec, out_dir) =
+            (config.clone(), data.clone(), rec.clone(), out_dir.clone());
+        move || {
+            let scan = knockoff(&[
+                "scan",
+                "--live",
+                "--config",
+                config.to_str().unwrap(),
+                "--data",
+                data.to_str().unwrap(),
+                "--record",
+                rec.to_str().unwrap(),
+            ]);
+            let export = knockoff(&[
+                "export",
+                "--data",
+                data.to_str().unwrap(),
+                "--out",
+                out_dir.to_str().unwrap(),
+            ]);
+            (scan, export)
+        }
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&scan.stdout);
+    let stderr = String::from_utf8_lossy(&scan.stderr);
+    assert_eq!(scan.status.code(), Some(0), "{stdout}\n{stderr}");
+    // The photos were asked for, and each redirect was refused.
+    assert!(mock
+        .requests()
+        .iter()
+        .any(|r| r.path.starts_with("/aliexpress/ae01.alicdn.com/")));
+    assert_eq!(
+        hits.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the internal service was contacted"
+    );
+    let refused: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("[image]") && l.contains("refused by the network policy"))
+        .collect();
+    assert!(!refused.is_empty(), "{stdout}");
+    assert!(
+        refused
+            .iter()
+            .all(|l| l.contains(&secret) && l.contains("listing aliexpress/")),
+        "{refused:?}"
+    );
+    assert!(export.status.success(), "{export:?}");
+
+    // Nothing of the service in the store, the recording or the export.
+    let store = knockoff::store::Store::open(&data).unwrap();
+    for tree in ["pages", "page_urls", "blobs"] {
+        for (k, v) in store.dump_tree(tree).unwrap() {
+            assert!(
+                !k.contains(&secret_port.to_string())
+                    && !v.contains("INTERNAL-SECRET")
+                    && !v.contains(&secret),
+                "{tree} holds {k}"
+            );
+        }
+    }
+    drop(store);
+    let mut files = vec![rec.clone(), out_dir.clone()];
+    let mut seen = 0;
+    while let Some(p) = files.pop() {
+        if p.is_dir() {
+            files.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            seen += 1;
+            let bytes = std::fs::read(&p).unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(
+                !text.contains("INTERNAL-SECRET"),
+                "{} holds the internal service's answer",
+                p.display()
+            );
+            // The service's URL appears only in the refusal reported on
+            // the listing, never as a capture.
+            let at = format!("127.0.0.1:{secret_port}");
+            for (n, _) in text.match_indices(&at) {
+                let after = &text[n..(n + at.len() + 80).min(text.len())];
+                assert!(
+                    after.contains(": refused by the network policy"),
+                    "{} names {at} other than as a refusal: {after}",
+                    p.display()
+                );
+            }
+            assert!(
+                !(p.ends_with("captures.json") || p.ends_with("manifest.toml"))
+                    || !text.contains(&at),
+                "{} names {at}",
+                p.display()
+            );
+        }
+    }
+    assert!(seen > 3, "export and recording written");
+}

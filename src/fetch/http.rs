@@ -50,6 +50,225 @@ use url::Url;
 /// The product token matched against robots.txt `User-agent` lines.
 pub const ROBOTS_AGENT: &str = "knockoff";
 
+/// Domains (and every host under them) that serve the platforms' listing
+/// photos and static files. With the platforms' own domains
+/// ([`Platform::from_host`]) they are the only hosts a redirect may lead
+/// to and a listing photo may be fetched from (besides the configured base
+/// URLs): see [`NetworkPolicy`].
+pub const PHOTO_CDN_DOMAINS: &[&str] = &[
+    "alicdn.com",
+    "aliexpress-media.com",
+    "tbcdn.cn",
+    "taobaocdn.com",
+    "aliimg.com",
+    "alibabausercontent.com",
+];
+
+/// Is `host` a host of an Alibaba Group marketplace knockoff crawls, or of
+/// one of their photo CDNs ([`PHOTO_CDN_DOMAINS`])? Host names only: an IP
+/// literal is never one.
+pub fn is_platform_or_cdn_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        return false;
+    }
+    Platform::from_host(&host).is_some()
+        || PHOTO_CDN_DOMAINS
+            .iter()
+            .any(|d| host == *d || host.ends_with(&format!(".{d}")))
+}
+
+/// Why an address must not be fetched from, if it must not: loopback
+/// (127/8, ::1), private (10/8, 172.16/12, 192.168/16, fc00::/7), shared
+/// (100.64/10), link-local (169.254/16 with the cloud metadata address
+/// 169.254.169.254, fe80::/10), unspecified (0.0.0.0/8, ::), broadcast and
+/// multicast; IPv4 inside IPv6 (`::ffff:a.b.c.d`, `64:ff9b::/96`) is
+/// judged as the IPv4 address.
+pub fn forbidden_ip(ip: std::net::IpAddr) -> Option<&'static str> {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            if v4 == std::net::Ipv4Addr::new(169, 254, 169, 254) {
+                Some("cloud metadata address")
+            } else if o[0] == 127 {
+                Some("loopback address")
+            } else if o[0] == 0 {
+                Some("unspecified address")
+            } else if o[0] == 10
+                || (o[0] == 172 && (16..32).contains(&o[1]))
+                || (o[0] == 192 && o[1] == 168)
+            {
+                Some("private address")
+            } else if o[0] == 100 && (64..128).contains(&o[1]) {
+                Some("shared (carrier-grade NAT) address")
+            } else if o[0] == 169 && o[1] == 254 {
+                Some("link-local address")
+            } else if v4.is_broadcast() || v4.is_multicast() || o[0] >= 240 {
+                Some("broadcast, multicast or reserved address")
+            } else {
+                None
+            }
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return forbidden_ip(IpAddr::V4(v4));
+            }
+            let seg = v6.segments();
+            if seg[0] == 0x64 && seg[1] == 0xff9b && seg[2..6] == [0, 0, 0, 0] {
+                let [a, b] = seg[6].to_be_bytes();
+                let [c, d] = seg[7].to_be_bytes();
+                return forbidden_ip(IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, d)));
+            }
+            if v6.is_loopback() {
+                Some("loopback address")
+            } else if v6.is_unspecified() {
+                Some("unspecified address")
+            } else if (seg[0] & 0xfe00) == 0xfc00 {
+                Some("private (unique local) address")
+            } else if (seg[0] & 0xffc0) == 0xfe80 || (seg[0] & 0xffc0) == 0xfec0 {
+                Some("link-local address")
+            } else if v6.is_multicast() {
+                Some("multicast address")
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// Where the live fetcher may go. A URL is fetched only when it lies under
+/// a configured platform base URL (a loopback mock included: the operator
+/// chose it), or its host is a host of the platforms or their photo CDNs
+/// ([`is_platform_or_cdn_host`]) that does not resolve to a loopback,
+/// private, link-local or metadata address ([`forbidden_ip`]). It applies
+/// to every hop of a redirect chain, so a page or photo answering `302` to
+/// an internal service is refused before anything is sent there
+/// ([`FetchError::Refused`]).
+#[derive(Debug, Clone)]
+pub struct NetworkPolicy {
+    bases: Vec<BaseUrl>,
+}
+
+impl NetworkPolicy {
+    pub fn new(bases: Vec<BaseUrl>) -> NetworkPolicy {
+        NetworkPolicy { bases }
+    }
+
+    /// Why `url` may not be fetched, if it may not.
+    pub fn refusal(&self, url: &Url) -> Option<String> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Some(format!("scheme `{}` is not http(s)", url.scheme()));
+        }
+        if self.bases.iter().any(|b| b.contains(url)) {
+            return None;
+        }
+        match url.host() {
+            None => Some("no host".into()),
+            Some(url::Host::Ipv4(ip)) => Some(ip_reason(ip.into())),
+            Some(url::Host::Ipv6(ip)) => Some(ip_reason(ip.into())),
+            Some(url::Host::Domain(d)) => {
+                let d = d.trim_end_matches('.').to_ascii_lowercase();
+                if d == "localhost" || d.ends_with(".localhost") {
+                    Some(format!(
+                        "{d} is a loopback name and not a configured base URL"
+                    ))
+                } else if !is_platform_or_cdn_host(&d) {
+                    Some(format!(
+                        "{d} is not a host of the crawled platforms or their photo CDNs, nor a configured base URL"
+                    ))
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
+    /// Host names of the configured bases: they may resolve to private
+    /// addresses (a mock on `localhost`), no other name may.
+    fn trusted_names(&self) -> std::collections::HashSet<String> {
+        self.bases
+            .iter()
+            .filter_map(|b| b.configured.host_str())
+            .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+            .collect()
+    }
+}
+
+fn ip_reason(ip: std::net::IpAddr) -> String {
+    match forbidden_ip(ip) {
+        Some(why) => format!("{ip} is a {why} and not a configured base URL"),
+        None => format!(
+            "{ip} is an IP address, not a host of the crawled platforms or their photo CDNs"
+        ),
+    }
+}
+
+/// A name the [`PolicyResolver`] refused to resolve to a forbidden address.
+#[derive(Debug)]
+struct PolicyRefusal(String);
+
+impl std::fmt::Display for PolicyRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for PolicyRefusal {}
+
+/// The client's DNS resolver: the system's, then every answer is checked,
+/// so a platform or CDN host name that resolves to a loopback, private,
+/// link-local or metadata address is refused at connect time (a checked
+/// name cannot be re-resolved to somewhere else between check and
+/// connect). Names of configured bases are trusted.
+struct PolicyResolver {
+    trusted: std::collections::HashSet<String>,
+}
+
+impl PolicyResolver {
+    async fn lookup(
+        trusted: bool,
+        host: String,
+    ) -> Result<Vec<std::net::SocketAddr>, Box<dyn std::error::Error + Send + Sync>> {
+        let addrs: Vec<std::net::SocketAddr> =
+            tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+        if !trusted {
+            if let Some((ip, why)) = addrs
+                .iter()
+                .find_map(|a| forbidden_ip(a.ip()).map(|w| (a.ip(), w)))
+            {
+                return Err(Box::new(PolicyRefusal(format!(
+                    "{host} resolves to {ip}, a {why}"
+                ))));
+            }
+        }
+        Ok(addrs)
+    }
+}
+
+impl reqwest::dns::Resolve for PolicyResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().trim_end_matches('.').to_ascii_lowercase();
+        let trusted = self.trusted.contains(&host);
+        Box::pin(async move {
+            let addrs = PolicyResolver::lookup(trusted, host).await?;
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// The policy refusal behind a failed send, if that is why it failed.
+fn policy_refusal(e: &reqwest::Error) -> Option<String> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(r) = s.downcast_ref::<PolicyRefusal>() {
+            return Some(r.0.clone());
+        }
+        source = s.source();
+    }
+    None
+}
+
 /// Everything the live fetcher needs; [`HttpSettings::from_config`] builds
 /// it from a [`Config`].
 #[derive(Debug, Clone)]
@@ -438,6 +657,7 @@ enum AttemptError {
 pub struct HttpFetcher {
     client: reqwest::Client,
     settings: HttpSettings,
+    policy: NetworkPolicy,
     global: Semaphore,
     hosts: Mutex<HashMap<String, Arc<Host>>>,
 }
@@ -445,7 +665,11 @@ pub struct HttpFetcher {
 impl HttpFetcher {
     /// Builds the client. Fails only if the TLS backend cannot start.
     pub fn new(settings: HttpSettings) -> Result<HttpFetcher, FetchError> {
+        let policy = NetworkPolicy::new(settings.hosts.iter().map(|r| r.base.clone()).collect());
         let client = reqwest::Client::builder()
+            .dns_resolver(PolicyResolver {
+                trusted: policy.trusted_names(),
+            })
             .user_agent(settings.user_agent.clone())
             .connect_timeout(settings.connect_timeout)
             .read_timeout(settings.read_timeout)
@@ -460,6 +684,7 @@ impl HttpFetcher {
             })?;
         Ok(HttpFetcher {
             client,
+            policy,
             global: Semaphore::new(settings.concurrency.max(1)),
             settings,
             hosts: Mutex::new(HashMap::new()),
@@ -838,7 +1063,13 @@ impl HttpFetcher {
                     .header(reqwest::header::ACCEPT, accept)
                     .send()
                     .await
-                    .map_err(|e| AttemptError::Transient(describe(&e)))?;
+                    .map_err(|e| match policy_refusal(&e) {
+                        Some(reason) => AttemptError::Fatal(FetchError::Refused {
+                            url: url.to_string(),
+                            reason,
+                        }),
+                        None => AttemptError::Transient(describe(&e)),
+                    })?;
                 let status = resp.status().as_u16();
                 let headers = resp.headers().clone();
                 let too_large = || {
@@ -899,6 +1130,13 @@ impl Fetcher for HttpFetcher {
                 first.scheme()
             )));
         }
+        if let Some(reason) = self.policy.refusal(&first) {
+            tracing::warn!(url = %first, %reason, "refused by the network policy");
+            return Err(FetchError::Refused {
+                url: first.to_string(),
+                reason,
+            });
+        }
         let mut current = first.clone();
         let mut chain: Vec<String> = Vec::new();
         loop {
@@ -913,6 +1151,13 @@ impl Fetcher for HttpFetcher {
                     url: current.to_string(),
                     message: format!("bad redirect Location `{location}`: {e}"),
                 })?;
+                if let Some(reason) = self.policy.refusal(&next) {
+                    tracing::warn!(url = %url, redirect = %next, %reason, "redirect refused by the network policy");
+                    return Err(FetchError::Refused {
+                        url: next.to_string(),
+                        reason: format!("redirect from {current}: {reason}"),
+                    });
+                }
                 chain.push(current.to_string());
                 if chain.len() > self.settings.max_redirects {
                     return Err(FetchError::Network {
@@ -1028,6 +1273,92 @@ mod tests {
         assert_eq!(retry_after(&h, now), Some(Duration::ZERO));
         h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&h, now), None);
+    }
+
+    #[test]
+    fn forbidden_ranges_are_named() {
+        let f = |s: &str| forbidden_ip(s.parse().unwrap());
+        for ip in [
+            "127.0.0.1",
+            "127.5.5.5",
+            "10.1.2.3",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "169.254.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd12:3456::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+            "::ffff:127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+        ] {
+            assert!(f(ip).is_some(), "{ip} allowed");
+        }
+        assert_eq!(f("169.254.169.254"), Some("cloud metadata address"));
+        for ip in ["8.8.8.8", "172.32.0.1", "47.246.1.1", "2001:db8::1"] {
+            assert_eq!(f(ip), None, "{ip}");
+        }
+    }
+
+    #[test]
+    fn policy_allows_platforms_cdns_and_configured_bases_only() {
+        let base = BaseUrl::new(
+            Platform::AliExpress,
+            Some(Url::parse("http://127.0.0.1:9/aliexpress").unwrap()),
+        );
+        let policy = NetworkPolicy::new(vec![base, BaseUrl::new(Platform::Tmall, None)]);
+        let ok = |u: &str| policy.refusal(&Url::parse(u).unwrap());
+        for u in [
+            "http://127.0.0.1:9/aliexpress/w/x.html",
+            "http://127.0.0.1:9/aliexpress/ae01.alicdn.com/kf/a.jpg",
+            "https://ae01.alicdn.com/kf/a.jpg",
+            "https://ae-pic-a1.aliexpress-media.com/kf/a.jpg",
+            "https://img.tbcdn.cn/a.jpg",
+            "https://login.taobao.com/x",
+            "https://www.tmall.com/",
+        ] {
+            assert_eq!(ok(u), None, "{u}");
+        }
+        for (u, why) in [
+            ("http://127.0.0.1:10/secret.txt", "loopback"),
+            ("http://127.0.0.1:9/other", "loopback"),
+            ("http://169.254.169.254/latest/meta-data/", "metadata"),
+            ("http://10.0.0.1/", "private"),
+            ("http://[::1]:9/aliexpress/x", "loopback"),
+            ("http://[fe80::1]/", "link-local"),
+            ("http://0.0.0.0:9/", "unspecified"),
+            ("http://localhost:9/aliexpress/x", "loopback name"),
+            (
+                "http://evil.example/a.jpg",
+                "not a host of the crawled platforms",
+            ),
+            ("https://alicdn.com.evil.example/a.jpg", "not a host"),
+            ("http://8.8.8.8/", "IP address"),
+        ] {
+            let r = ok(u).unwrap_or_else(|| panic!("{u} allowed"));
+            assert!(r.contains(why), "{u}: {r}");
+        }
+    }
+
+    /// A name that resolves to a loopback address is refused at resolution
+    /// unless it is the host of a configured base.
+    #[tokio::test]
+    async fn resolver_refuses_names_resolving_to_private_addresses() {
+        let err = PolicyResolver::lookup(false, "localhost".into())
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("localhost resolves to"), "{err}");
+        assert!(err.downcast_ref::<PolicyRefusal>().is_some());
+        assert!(!PolicyResolver::lookup(true, "localhost".into())
+            .await
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

@@ -95,6 +95,12 @@ pub enum FetchError {
     },
     #[error("{url}: {message}")]
     Invalid { url: String, message: String },
+    /// The network policy refused the URL (a host outside the crawled
+    /// platforms and their photo CDNs, or a loopback, private, link-local
+    /// or metadata address that is not a configured base URL); nothing was
+    /// sent to it.
+    #[error("{url}: refused by the network policy: {reason}")]
+    Refused { url: String, reason: String },
 }
 
 /// The seam: anything that can turn a URL into a [`Capture`].
