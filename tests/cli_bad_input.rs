@@ -377,7 +377,8 @@ fn regression_issue19_recording_symlink_refused_by_scan() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("w.toml"), WATCHLIST).unwrap();
     let url = "https://www.aliexpress.com/w/wholesale-aurora.html";
-    let cases: [(&str, &str, &dyn Fn(&Path)); 3] = [
+    type Make<'a> = &'a dyn Fn(&Path);
+    let cases: [(&str, &str, Make); 3] = [
         ("passwd.html", "is a symbolic link", &|rec: &Path| {
             std::os::unix::fs::symlink("/etc/passwd", rec.join("passwd.html")).unwrap()
         }),
