@@ -24,8 +24,17 @@ use crate::error::{Error, Result};
 pub const MAX_DIMENSION_PX: u32 = 16_384;
 /// Largest accepted pixel count (width × height): 64 megapixels.
 pub const MAX_PIXELS: u64 = 64 * 1024 * 1024;
-/// Most a decoder may allocate for one image, in bytes.
-pub const MAX_ALLOC_BYTES: u64 = 512 * 1024 * 1024;
+/// Most a decoder may allocate for one image, in bytes (handed to the
+/// decoders as their own allocation limit; equal to the budget below).
+pub const MAX_ALLOC_BYTES: u64 = MAX_DECODE_MEMORY_BYTES;
+/// Memory budget for decoding one image, in bytes: the decoded pixels
+/// (width × height × bytes per pixel of the file's colour type), an 8-bit
+/// copy when the colour type is not 8-bit grey/RGB(A), and the working
+/// plane (4 bytes a pixel), all computed from the header and checked
+/// before any pixel is decoded ([`check_memory`]). Listing and official
+/// photos alike. 256 MiB: a 24-megapixel RGB photo fits (168 MiB), an
+/// 8192×8192 RGBA16 PNG (512 MiB of pixels) does not.
+pub const MAX_DECODE_MEMORY_BYTES: u64 = 256 * 1024 * 1024;
 /// JPEG is decoded at the smallest DCT scale that keeps at least this many
 /// pixels on one side.
 pub const JPEG_MIN_DECODED_SIDE_PX: u16 = 64;
@@ -62,6 +71,33 @@ pub fn check_dimensions(width: u32, height: u32, source_name: &str) -> Result<()
             format!(
                 "declared size {width}x{height} exceeds the limit \
                  ({MAX_DIMENSION_PX} px a side, {MAX_PIXELS} pixels); refusing to decode"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks what decoding a `width`×`height` image of `bytes_per_pixel`
+/// would take against [`MAX_DECODE_MEMORY_BYTES`]: the pixels, an 8-bit
+/// copy when `converted`, and the working plane.
+pub fn check_memory(
+    width: u32,
+    height: u32,
+    bytes_per_pixel: u64,
+    converted: bool,
+    source_name: &str,
+) -> Result<()> {
+    let pixels = width as u64 * height as u64;
+    let per_pixel = bytes_per_pixel + if converted { 4 } else { 0 } + 4;
+    let need = pixels.saturating_mul(per_pixel);
+    if need > MAX_DECODE_MEMORY_BYTES {
+        return Err(image_error(
+            source_name,
+            format!(
+                "decoding {width}x{height} at {bytes_per_pixel} bytes per pixel needs {} MiB, \
+                 which exceeds the limit of {} MiB (MAX_DECODE_MEMORY_BYTES); refusing to decode",
+                need.div_ceil(1024 * 1024),
+                MAX_DECODE_MEMORY_BYTES / (1024 * 1024)
             ),
         ));
     }
@@ -218,6 +254,16 @@ fn decode_jpeg(bytes: &[u8], source_name: &str) -> Result<Decoded> {
         .ok_or_else(|| image_error(source_name, "JPEG header without a frame"))?;
     let (width, height) = (info.width as u32, info.height as u32);
     check_dimensions(width, height, source_name)?;
+    // A progressive JPEG keeps every coefficient (2 bytes a sample) of
+    // every component at full size, whatever the output scale.
+    if info.coding_process == jpeg_decoder::CodingProcess::DctProgressive {
+        let components = match info.pixel_format {
+            jpeg_decoder::PixelFormat::L8 | jpeg_decoder::PixelFormat::L16 => 1,
+            jpeg_decoder::PixelFormat::RGB24 => 3,
+            jpeg_decoder::PixelFormat::CMYK32 => 4,
+        };
+        check_memory(width, height, components * 2, false, source_name)?;
+    }
     check_not_truncated(bytes, source_name)?;
     let (sw, sh) = decoder
         .scale(JPEG_MIN_DECODED_SIDE_PX, JPEG_MIN_DECODED_SIDE_PX)
@@ -260,23 +306,39 @@ fn decode_generic(bytes: &[u8], source_name: &str) -> Result<Decoded> {
             .with_guessed_format()
             .map_err(|e| image_error(source_name, format!("reading: {e}")))
     };
-    let probe = reader()?;
-    if probe.format().is_none() {
+    let reader = reader()?;
+    if reader.format().is_none() {
         return Err(image_error(source_name, "not a known image format"));
     }
-    // Dimensions first, so a bomb is refused before any allocation.
-    let (width, height) = probe
-        .into_dimensions()
+    // The header only: dimensions and colour type, so a bomb is refused
+    // (in this module's words) before any pixel buffer is allocated.
+    let mut decoder = reader
+        .into_decoder()
         .map_err(|e| image_error(source_name, format!("header: {e}")))?;
+    let (width, height) = image::ImageDecoder::dimensions(&decoder);
     check_dimensions(width, height, source_name)?;
-    let mut reader = reader()?;
+    let color = image::ImageDecoder::color_type(&decoder);
+    let converted = !matches!(
+        color,
+        image::ColorType::L8
+            | image::ColorType::La8
+            | image::ColorType::Rgb8
+            | image::ColorType::Rgba8
+    );
+    check_memory(
+        width,
+        height,
+        color.bytes_per_pixel() as u64,
+        converted,
+        source_name,
+    )?;
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_DIMENSION_PX);
     limits.max_image_height = Some(MAX_DIMENSION_PX);
     limits.max_alloc = Some(MAX_ALLOC_BYTES);
-    reader.limits(limits);
-    let img = reader
-        .decode()
+    image::ImageDecoder::set_limits(&mut decoder, limits)
+        .map_err(|e| image_error(source_name, e.to_string()))?;
+    let img = image::DynamicImage::from_decoder(decoder)
         .map_err(|e| image_error(source_name, e.to_string()))?;
     let (w, h) = (img.width() as usize, img.height() as usize);
     let plane = match img {
