@@ -212,41 +212,19 @@ pub fn parse_response(
 /// nested divs took 0.6 s; the 8 MiB page cap would allow hours).
 pub const MAX_MARKUP_DEPTH: usize = 1_000;
 
-/// Elements that only close with their own end tag (no implied end), so
-/// counting their start and end tags estimates the nesting from below.
-const NESTING_TAGS: &[&str] = &[
-    "div",
-    "span",
-    "section",
-    "article",
-    "main",
-    "nav",
-    "header",
-    "footer",
-    "aside",
-    "ul",
-    "ol",
-    "table",
-    "a",
-    "b",
-    "i",
-    "u",
-    "s",
-    "em",
-    "strong",
-    "font",
-    "small",
-    "big",
-    "code",
-    "blockquote",
-    "fieldset",
-    "form",
-    "label",
-    "button",
-    "center",
+/// Elements that never nest: void elements, and those whose end tag is
+/// implied by the next one of their kind (`<li>`, `<p>`, `<td>`...) or that
+/// the parser merges (`<html>`, `<body>`). Every other start tag, known or
+/// not (`<hea>` nests like `<div>`), counts towards the depth.
+const NON_NESTING_TAGS: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+    "wbr", "param", "keygen", "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th",
+    "thead", "tbody", "tfoot", "rb", "rt", "rtc", "rp", "html", "head", "body", "colgroup",
+    "caption", "frame", "frameset", "image", "isindex", "menuitem",
 ];
 
-/// `Some(depth)` when the page nests [`NESTING_TAGS`] deeper than
+/// `Some(depth)` when the page nests elements (all but
+/// [`NON_NESTING_TAGS`]) deeper than
 /// [`MAX_MARKUP_DEPTH`]: one linear pass over the tags, outside scripts.
 fn too_deep(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
@@ -278,7 +256,11 @@ fn too_deep(text: &str) -> Option<usize> {
             .position(|b| !b.is_ascii_alphanumeric())
             .map_or(bytes.len(), |p| start + p);
         let name = &text[start..name_end];
-        if !NESTING_TAGS.iter().any(|t| t.eq_ignore_ascii_case(name)) {
+        if name.is_empty()
+            || NON_NESTING_TAGS
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(name))
+        {
             continue;
         }
         // A self-closing `<div/>` opens nothing.
@@ -475,6 +457,10 @@ mod tests {
         );
         assert_eq!(too_deep(&fine), None);
         assert_eq!(too_deep(&"<div><DIV>".repeat(600)), Some(1_001));
+        // Found by the fuzz harness (parse_aliexpress input 59543): an
+        // unknown element nests like any other.
+        assert!(too_deep(&"<html>\n<hea>\n".repeat(3_000)).is_some());
+        assert_eq!(too_deep(&"<li>x<p>y<br><img src=a>".repeat(5_000)), None);
     }
 
     #[test]

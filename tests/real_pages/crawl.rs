@@ -28,7 +28,7 @@ const ITEMS: usize = 3;
 const PAGE_RPS: f64 = 8.0;
 const PHOTO_RPS: f64 = 20.0;
 /// How late the mock may stamp an arrival on a loaded machine.
-const ARRIVAL_JITTER: Duration = Duration::from_millis(20);
+const ARRIVAL_JITTER: Duration = Duration::from_millis(50);
 
 /// One platform's search page and item page, as fixture files.
 struct Pages {
