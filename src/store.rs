@@ -13,6 +13,16 @@
 //! | `official` | official photo name | [`OfficialPhoto`]: product, SHA-256 (bytes in `blobs`) |
 //! | `meta` | `schema`, `watchlist` | schema version; the watchlist text of the last scan |
 //!
+//! Records are checked both ways: a value is written only when its JSON
+//! reads back to the same value ([`Store::record`] refuses, naming the
+//! key, anything that would not, e.g. a non-finite number that JSON turns
+//! into `null`); a stored value that does not read back is skipped with an
+//! error naming its tree and key (logged, and listed by
+//! [`Store::skipped`]), moved aside into the `corrupt` tree when the key is
+//! written again, and the rest of the store stays usable. The schema
+//! version in `meta/schema` is checked on open: a store written by a newer
+//! (or unknown) schema is refused with an error naming the folder.
+//!
 //! Listings are keyed by `(platform, id)`, so rescanning the same pages
 //! updates records instead of adding copies. Times are capture times (data),
 //! never the wall clock of the scan, so a rescan of a recording changes
@@ -30,8 +40,31 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 use std::path::{Path, PathBuf};
 
-/// Schema version written to `meta/schema`.
+/// Schema version written to `meta/schema`; [`Store::open`] refuses a
+/// store whose version is not one it knows ([`KNOWN_SCHEMA_VERSIONS`]).
 pub const SCHEMA_VERSION: &str = "1";
+
+/// Schema versions this build reads (all older ones it can upgrade).
+pub const KNOWN_SCHEMA_VERSIONS: &[&str] = &["1"];
+
+/// A stored value that could not be read back, skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedRecord {
+    /// The sled tree (`listings`, `findings`, ...).
+    pub tree: String,
+    pub key: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for SkippedRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "unreadable record {}/{} skipped: {}",
+            self.tree, self.key, self.message
+        )
+    }
+}
 
 /// One change to a listing between two sightings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -95,6 +128,8 @@ pub struct Store {
     findings: sled::Tree,
     pages: sled::Tree,
     blobs: sled::Tree,
+    /// Records skipped as unreadable since the store was opened.
+    skipped: std::sync::Arc<std::sync::Mutex<Vec<SkippedRecord>>>,
 }
 
 /// How long [`Store::open`] waits for another handle to let go of the
@@ -138,6 +173,23 @@ impl Store {
             },
             e => err(e),
         })?;
+        match db.get("meta/schema").map_err(err)? {
+            Some(v) if KNOWN_SCHEMA_VERSIONS.contains(&&*String::from_utf8_lossy(&v)) => {}
+            Some(v) => {
+                return Err(Error::Store {
+                    path: path.clone(),
+                    message: format!(
+                        "schema version `{}` is not one this knockoff reads ({}): \
+                         written by a newer knockoff? Use that version, or another data folder",
+                        String::from_utf8_lossy(&v).escape_debug(),
+                        KNOWN_SCHEMA_VERSIONS.join(", ")
+                    ),
+                })
+            }
+            None => {
+                db.insert("meta/schema", SCHEMA_VERSION).map_err(err)?;
+            }
+        }
         let store = Store {
             listings: db.open_tree("listings").map_err(err)?,
             findings: db.open_tree("findings").map_err(err)?,
@@ -145,12 +197,65 @@ impl Store {
             blobs: db.open_tree("blobs").map_err(err)?,
             path: path.clone(),
             db,
+            skipped: Default::default(),
         };
-        store
-            .db
-            .insert("meta/schema", SCHEMA_VERSION)
-            .map_err(err)?;
         Ok(store)
+    }
+
+    /// Records skipped as unreadable since this store was opened (each
+    /// also logged as an error naming it).
+    pub fn skipped(&self) -> Vec<SkippedRecord> {
+        self.skipped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn skip(&self, tree: &sled::Tree, key: &[u8], message: String) {
+        let rec = SkippedRecord {
+            tree: String::from_utf8_lossy(&tree.name()).into_owned(),
+            key: String::from_utf8_lossy(key).into_owned(),
+            message,
+        };
+        tracing::error!(store = %self.path.display(), "{rec}");
+        let mut skipped = self.skipped.lock().unwrap_or_else(|e| e.into_inner());
+        if !skipped.contains(&rec) {
+            skipped.push(rec);
+        }
+    }
+
+    /// JSON of a value that reads back to the same value: serialized,
+    /// deserialized and serialized again, byte for byte. Anything else
+    /// (a non-finite number JSON writes as `null`) is refused, naming the
+    /// key, before a byte is written.
+    fn checked_json<T: Serialize + serde::de::DeserializeOwned>(
+        &self,
+        what: &str,
+        key: &str,
+        value: &T,
+    ) -> Result<Vec<u8>> {
+        let refuse = |m: String| self.err(format!("refusing to write {what} {key}: {m}"));
+        let json = serde_json::to_vec(value).map_err(|e| refuse(e.to_string()))?;
+        let back: T = serde_json::from_slice(&json)
+            .map_err(|e| refuse(format!("it would not read back ({e})")))?;
+        let again = serde_json::to_vec(&back).map_err(|e| refuse(e.to_string()))?;
+        if again != json {
+            return Err(refuse("it reads back different".into()));
+        }
+        Ok(json)
+    }
+
+    /// Moves an unreadable value aside (tree `corrupt`, key `tree/key`)
+    /// before its key is written again, so its bytes are not lost.
+    fn quarantine(&self, tree: &sled::Tree, key: &str) -> Result<()> {
+        if let Some(old) = tree.get(key.as_bytes()).map_err(|e| self.err(e))? {
+            let corrupt = self.db.open_tree("corrupt").map_err(|e| self.err(e))?;
+            let name = format!("{}/{key}", String::from_utf8_lossy(&tree.name()));
+            corrupt
+                .insert(name.as_bytes(), old)
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(())
     }
 
     fn err(&self, e: impl std::fmt::Display) -> Error {
@@ -170,7 +275,7 @@ impl Store {
             captured_at: capture.captured_at,
             sha256: capture.sha256.clone(),
         };
-        let json = serde_json::to_vec(&record).map_err(|e| self.err(e))?;
+        let json = self.checked_json("page", &capture.sha256, &record)?;
         self.blobs
             .insert(capture.sha256.as_bytes(), capture.body.as_slice())
             .map_err(|e| self.err(e))?;
@@ -215,7 +320,7 @@ impl Store {
     /// Keeps an official photo (bytes in `blobs`) under its name.
     pub fn put_official(&self, photo: &OfficialPhoto, bytes: &[u8]) -> Result<()> {
         let tree = self.db.open_tree("official").map_err(|e| self.err(e))?;
-        let json = serde_json::to_vec(photo).map_err(|e| self.err(e))?;
+        let json = self.checked_json("official photo", &photo.name, photo)?;
         self.blobs
             .insert(photo.sha256.as_bytes(), bytes)
             .map_err(|e| self.err(e))?;
@@ -272,6 +377,13 @@ impl Store {
     ) -> Result<ListingRecord> {
         let key = listing.key();
         let previous: Option<ListingRecord> = self.get_json(&self.listings, &key)?;
+        if previous.is_none() {
+            // An unreadable record under the key is kept aside, not lost.
+            self.quarantine(&self.listings, &key)?;
+        }
+        if self.get_json::<Finding>(&self.findings, &key)?.is_none() {
+            self.quarantine(&self.findings, &key)?;
+        }
         let record = match previous {
             None => ListingRecord {
                 listing: listing.clone(),
@@ -294,8 +406,8 @@ impl Store {
                 rec
             }
         };
-        let listing_json = serde_json::to_vec(&record).map_err(|e| self.err(e))?;
-        let finding_json = serde_json::to_vec(finding).map_err(|e| self.err(e))?;
+        let listing_json = self.checked_json("listing", &key, &record)?;
+        let finding_json = self.checked_json("finding", &key, finding)?;
         (&self.listings, &self.findings)
             .transaction(|(l, f)| {
                 l.insert(key.as_bytes(), listing_json.as_slice())?;
@@ -357,6 +469,8 @@ impl Store {
         Ok(())
     }
 
+    /// A value by key; an unreadable one is skipped (`None`, logged and
+    /// listed by [`Store::skipped`]).
     fn get_json<T: serde::de::DeserializeOwned>(
         &self,
         tree: &sled::Tree,
@@ -364,21 +478,26 @@ impl Store {
     ) -> Result<Option<T>> {
         match tree.get(key.as_bytes()).map_err(|e| self.err(e))? {
             None => Ok(None),
-            Some(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| self.err(format!("record {key}: {e}"))),
+            Some(bytes) => match serde_json::from_slice(&bytes) {
+                Ok(v) => Ok(Some(v)),
+                Err(e) => {
+                    self.skip(tree, key.as_bytes(), e.to_string());
+                    Ok(None)
+                }
+            },
         }
     }
 
+    /// Every readable value of a tree, in key order; unreadable ones are
+    /// skipped (logged and listed by [`Store::skipped`]).
     fn all_json<T: serde::de::DeserializeOwned>(&self, tree: &sled::Tree) -> Result<Vec<T>> {
         let mut out = Vec::new();
         for item in tree.iter() {
             let (key, value) = item.map_err(|e| self.err(e))?;
-            out.push(
-                serde_json::from_slice(&value).map_err(|e| {
-                    self.err(format!("record {}: {e}", String::from_utf8_lossy(&key)))
-                })?,
-            );
+            match serde_json::from_slice(&value) {
+                Ok(v) => out.push(v),
+                Err(e) => self.skip(tree, &key, e.to_string()),
+            }
         }
         Ok(out)
     }
@@ -408,6 +527,154 @@ fn diff(old: &Listing, new: &Listing, at: DateTime<Utc>) -> Vec<Change> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn listing(id: &str, amount: f64) -> Listing {
+        serde_json::from_value(serde_json::json!({
+            "platform": "aliexpress",
+            "id": id,
+            "url": format!("https://www.aliexpress.com/item/{id}.html"),
+            "title": format!("Aurora cup {id}"),
+            "price": {"amount": 1.5, "currency": "USD"},
+            "source_url": "https://www.aliexpress.com/w/x.html",
+        }))
+        .map(|mut l: Listing| {
+            l.price.as_mut().unwrap().amount = amount;
+            l
+        })
+        .unwrap()
+    }
+
+    fn finding(l: &Listing) -> Finding {
+        serde_json::from_value(serde_json::json!({
+            "platform": "aliexpress",
+            "listing_id": l.id,
+            "url": l.url,
+            "title": l.title,
+            "seller": null,
+            "price": null,
+            "score": 10,
+            "verdict": "clear",
+            "reasons": [],
+            "signals": [],
+            "drafts": [],
+            "source_urls": [],
+        }))
+        .map(|mut f: Finding| {
+            f.price = l.price.clone();
+            f
+        })
+        .unwrap()
+    }
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-03T09:00:00Z".parse().unwrap()
+    }
+
+    /// Issue 19, finding 1 (store half): a record that would not read back
+    /// (a NaN price JSON writes as `null`) is refused, naming its key, and
+    /// nothing of it is written.
+    #[test]
+    fn regression_issue19_store_refuses_a_record_it_could_not_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for bad in [f64::NAN, f64::INFINITY] {
+            let l = listing("666", bad);
+            let msg = store
+                .record(&l, &[], now(), &finding(&l))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                msg.contains("refusing to write listing aliexpress/666"),
+                "{msg}"
+            );
+        }
+        assert_eq!(store.listing_count(), 0);
+        assert!(store.findings().unwrap().is_empty());
+        let good = listing("1", 2.5);
+        store.record(&good, &[], now(), &finding(&good)).unwrap();
+        assert_eq!(
+            store.listing("aliexpress/1").unwrap().unwrap().listing,
+            good
+        );
+    }
+
+    /// Issue 19, finding 1 (store half): an unreadable record is skipped
+    /// with an error naming it; the rest reads, and writing the key again
+    /// keeps the unreadable bytes aside.
+    #[test]
+    fn regression_issue19_unreadable_record_is_skipped_and_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for id in ["1", "2", "3"] {
+            let l = listing(id, 2.0);
+            store.record(&l, &[], now(), &finding(&l)).unwrap();
+        }
+        let bad = br#"{"listing":{"price":{"amount":null}}}"#;
+        store.listings.insert("aliexpress/2", &bad[..]).unwrap();
+        store
+            .findings
+            .insert("aliexpress/3", &b"\xff not json"[..])
+            .unwrap();
+        let keys: Vec<String> = store
+            .listings()
+            .unwrap()
+            .iter()
+            .map(|r| r.listing.key())
+            .collect();
+        assert_eq!(keys, ["aliexpress/1", "aliexpress/3"]);
+        assert_eq!(store.findings().unwrap().len(), 2);
+        assert!(store.listing("aliexpress/2").unwrap().is_none());
+        let skipped = store.skipped();
+        assert!(
+            skipped
+                .iter()
+                .any(|s| s.tree == "listings" && s.key == "aliexpress/2"),
+            "{skipped:?}"
+        );
+        assert!(
+            skipped
+                .iter()
+                .any(|s| s.tree == "findings" && s.key == "aliexpress/3"),
+            "{skipped:?}"
+        );
+        assert!(
+            skipped[0].to_string().contains("aliexpress/"),
+            "{}",
+            skipped[0]
+        );
+        // Seen again: written afresh, the old bytes kept aside.
+        let l = listing("2", 3.0);
+        store.record(&l, &[], now(), &finding(&l)).unwrap();
+        assert_eq!(store.listings().unwrap().len(), 3);
+        let corrupt = store.dump_tree("corrupt").unwrap();
+        assert_eq!(corrupt.len(), 1, "{corrupt:?}");
+        assert_eq!(corrupt[0].0, "listings/aliexpress/2");
+    }
+
+    /// Issue 19, finding 1 (store half): the schema version is checked on
+    /// open; an unknown one is refused, naming the folder.
+    #[test]
+    fn regression_issue19_unknown_schema_version_is_refused_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            assert_eq!(
+                store.db.get("meta/schema").unwrap().unwrap().as_ref(),
+                SCHEMA_VERSION.as_bytes()
+            );
+            store.db.insert("meta/schema", "99").unwrap();
+            store.flush().unwrap();
+        }
+        let msg = match Store::open(dir.path()) {
+            Ok(_) => panic!("opened a store of schema 99"),
+            Err(e) => e.to_string(),
+        };
+        assert!(msg.contains("schema version `99`"), "{msg}");
+        assert!(
+            msg.contains(&dir.path().join("store").display().to_string()),
+            "{msg}"
+        );
+    }
 
     #[test]
     fn open_waits_for_a_store_just_closed_and_names_one_still_in_use() {
