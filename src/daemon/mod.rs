@@ -628,6 +628,14 @@ pub async fn run(args: DaemonArgs) -> CliResult {
         },
     };
 
+    // Signal handlers are installed before the lock file names the
+    // endpoint: whoever sees the endpoint may already stop us with SIGTERM.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let signals = wait_for_signal();
+    tokio::spawn(async move {
+        signals.await;
+        let _ = stop_tx.send(true);
+    });
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let mut lock = lock::DataLock::acquire(&args.data, clock.now())?;
     if let Some(old) = &lock.took_over {
@@ -666,11 +674,6 @@ pub async fn run(args: DaemonArgs) -> CliResult {
         args.data.display()
     );
 
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        let _ = stop_tx.send(true);
-    });
     let server = {
         let mut stop = stop_rx.clone();
         let app = daemon.router(access::Access::new(&token, bound, &args.listen));
@@ -690,7 +693,7 @@ pub async fn run(args: DaemonArgs) -> CliResult {
     let mut stop = stop_rx.clone();
     let mut abandoned = false;
     loop {
-        if args.cycles.is_some_and(|n| done_cycles >= n) {
+        if args.cycles.is_some_and(|n| done_cycles >= n) || *stop.borrow() {
             break;
         }
         // The cycle runs as its own task: much of it is CPU-bound (photo
@@ -776,25 +779,33 @@ pub async fn run(args: DaemonArgs) -> CliResult {
     Ok(ExitCode::Ok)
 }
 
-async fn wait_for_signal() {
+/// Installs the SIGINT/SIGTERM handlers now (not at the first poll) and
+/// returns a future that completes at the first of them.
+fn wait_for_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+        let term = signal(SignalKind::terminate());
+        let int = signal(SignalKind::interrupt());
+        async move {
+            match (term, int) {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! {
+                        _ = int.recv() => {}
+                        _ = term.recv() => {}
+                    }
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
