@@ -379,3 +379,90 @@ async fn regression_issue19_redirect_to_internal_service_is_refused() {
     }
     assert!(seen > 3, "export and recording written");
 }
+
+/// Issue 19, finding 1 (store half), through the binary: a data folder
+/// with one unreadable listing record (the `"amount": null` a NaN price
+/// once left behind) still exports and scans; the bad key is named, the
+/// other listings are all there, and a newer schema version is refused.
+#[test]
+fn regression_issue19_corrupt_record_does_not_break_the_data_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let d = data.to_str().unwrap();
+    let scan = knockoff(&["scan", "--data", d]);
+    assert_eq!(scan.status.code(), Some(0), "{scan:?}");
+
+    // Corrupt the listing record of a flagged finding.
+    let bad_key = {
+        let store = knockoff::store::Store::open(&data).unwrap();
+        let bad_key = store
+            .findings()
+            .unwrap()
+            .into_iter()
+            .find(|f| f.verdict == knockoff::score::Verdict::Flag)
+            .unwrap()
+            .key();
+        store.flush().unwrap();
+        drop(store);
+        // sled lets go of its file lock a moment after the last handle.
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let db = sled::open(data.join("store")).unwrap();
+        let listings = db.open_tree("listings").unwrap();
+        assert!(listings.get(&bad_key).unwrap().is_some());
+        listings
+            .insert(
+                bad_key.as_bytes(),
+                &br#"{"listing":{"platform":"aliexpress","price":{"amount":null,"currency":"USD"}}}"#[..],
+            )
+            .unwrap();
+        db.flush().unwrap();
+        bad_key
+    };
+    let count = || {
+        let store = knockoff::store::Store::open(&data).unwrap();
+        store.listings().unwrap().len()
+    };
+    let before = count();
+
+    let out = tmp.path().join("out");
+    let export = knockoff(&["export", "--data", d, "--out", out.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&export.stderr);
+    assert_eq!(export.status.code(), Some(0), "{export:?}");
+    assert!(stderr.contains(&format!("listings/{bad_key}")), "{stderr}");
+    assert!(out.join("complaints.json").is_file());
+    assert!(std::fs::read_dir(out.join("evidence")).unwrap().count() > 1);
+
+    let again = knockoff(&["scan", "--data", d]);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(again.status.code(), Some(0), "{again:?}");
+    assert!(stderr.contains(&format!("listings/{bad_key}")), "{stderr}");
+    assert!(String::from_utf8_lossy(&again.stdout).contains("FLAG"));
+    // Rescanned: the listing is whole again, its old bytes kept aside.
+    assert_eq!(count(), before + 1);
+    {
+        let store = knockoff::store::Store::open(&data).unwrap();
+        assert!(store.listing(&bad_key).unwrap().is_some());
+        let corrupt = store.dump_tree("corrupt").unwrap();
+        assert!(
+            corrupt
+                .iter()
+                .any(|(k, _)| k == &format!("listings/{bad_key}")),
+            "{corrupt:?}"
+        );
+    }
+
+    // A store written by a newer schema is refused, naming the folder.
+    {
+        let db = sled::open(data.join("store")).unwrap();
+        db.insert("meta/schema", "2").unwrap();
+        db.flush().unwrap();
+    }
+    let newer = knockoff(&["scan", "--data", d]);
+    let stderr = String::from_utf8_lossy(&newer.stderr);
+    assert_ne!(newer.status.code(), Some(0), "{newer:?}");
+    assert!(stderr.contains("schema version `2`"), "{stderr}");
+    assert!(
+        stderr.contains(&data.join("store").display().to_string()),
+        "{stderr}"
+    );
+}
