@@ -205,7 +205,10 @@ impl ListingIndex {
         // A writer killed mid-commit (`kill -9`) can leave a delete file the
         // last commit does not name; the same commit run again would write
         // it again (`FileAlreadyExists`) every time. Unused files go first.
-        writer.garbage_collect_files().wait().map_err(|e| self.err(e))?;
+        writer
+            .garbage_collect_files()
+            .wait()
+            .map_err(|e| self.err(e))?;
         for l in listings {
             let key = l.key();
             writer.delete_term(Term::from_field_text(self.key, &key));
