@@ -1242,23 +1242,7 @@ pub(crate) fn photo_url(raw: &str, base: &Url) -> Option<String> {
     Some(url)
 }
 
-/// Fields a listing lacks, by name.
-pub(crate) fn missing_fields(l: &Listing) -> Vec<String> {
-    let mut m = Vec::new();
-    if l.title.trim().is_empty() {
-        m.push("title".to_string());
-    }
-    if l.price.is_none() {
-        m.push("price".to_string());
-    }
-    if l.seller.name.is_none() && l.seller.id.is_none() {
-        m.push("seller".to_string());
-    }
-    if l.images.is_empty() {
-        m.push("images".to_string());
-    }
-    m
-}
+pub(crate) use super::missing_fields;
 
 /// Elements under `el` matching `css`; an unparsable selector matches
 /// nothing (a parser must not panic).

@@ -1169,24 +1169,7 @@ fn finish(mut l: Listing) -> Listing {
     l
 }
 
-/// The fields of a listing that are absent: `price`, `seller`, `images`,
-/// `title`. Shared with the Alibaba.com parser.
-pub(crate) fn missing_fields(l: &Listing) -> Vec<String> {
-    let mut m = Vec::new();
-    if l.title.trim().is_empty() {
-        m.push("title".to_string());
-    }
-    if l.price.is_none() {
-        m.push("price".to_string());
-    }
-    if l.seller.name.is_none() && l.seller.id.is_none() {
-        m.push("seller".to_string());
-    }
-    if l.images.is_empty() {
-        m.push("images".to_string());
-    }
-    m
-}
+pub(crate) use super::missing_fields;
 
 // ---------------------------------------------------------------- prices
 

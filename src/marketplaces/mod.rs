@@ -205,6 +205,25 @@ pub fn parse_response(
     }
 }
 
+/// The fields a listing lacks, by the names drift reports use: `title`,
+/// `price`, `seller`, `images`. One list for every parser.
+pub(crate) fn missing_fields(l: &Listing) -> Vec<String> {
+    let mut m = Vec::new();
+    if l.title.trim().is_empty() {
+        m.push("title".to_string());
+    }
+    if l.price.is_none() {
+        m.push("price".to_string());
+    }
+    if l.seller.name.is_none() && l.seller.id.is_none() {
+        m.push("seller".to_string());
+    }
+    if l.images.is_empty() {
+        m.push("images".to_string());
+    }
+    m
+}
+
 /// Deepest element nesting a page may have before any HTML parser sees it.
 /// Real marketplace pages nest under 100 deep; an HTML tree builder checks
 /// its stack of open elements on every tag, so a page of 100,000 unclosed

@@ -903,23 +903,7 @@ pub(crate) fn sales_from_text(text: &str) -> Option<Sales> {
     parse_sales(text, kind)
 }
 
-/// Fields a listing lacks, named as the watchers of drift expect them.
-pub(crate) fn missing_fields(l: &Listing) -> Vec<String> {
-    let mut missing = Vec::new();
-    if l.title.trim().is_empty() {
-        missing.push("title".to_string());
-    }
-    if l.price.is_none() {
-        missing.push("price".to_string());
-    }
-    if l.seller.name.is_none() && l.seller.id.is_none() {
-        missing.push("seller".to_string());
-    }
-    if l.images.is_empty() {
-        missing.push("images".to_string());
-    }
-    missing
-}
+pub(crate) use super::missing_fields;
 
 /// A click tracker that does not name the item (paid placements).
 pub(crate) fn is_click_tracker(href: &str) -> bool {
