@@ -92,6 +92,10 @@ pub enum Command {
         /// each captured page into its bundle.
         #[arg(long = "warc")]
         warc: Vec<PathBuf>,
+        /// Batch cases already filed too (submitted or later); by default
+        /// an export batches only cases not yet filed (drafted, approved).
+        #[arg(long)]
+        include_filed: bool,
     },
     /// Verify an export folder or one evidence bundle against its manifest.json.
     Verify {
@@ -238,7 +242,16 @@ pub async fn run(cli: Cli) -> ExitCode {
             data,
             out: dir,
             warc,
-        } => export_command(&data, &dir, warc, &mut out),
+            include_filed,
+        } => export_command(
+            &data,
+            &dir,
+            ExportOptions {
+                warc_dirs: warc,
+                include_filed,
+            },
+            &mut out,
+        ),
         Command::Verify { dir } => verify_command(&dir, &mut out),
         Command::MockMarket { recording, addr } => {
             eprintln!(
@@ -424,12 +437,7 @@ pub fn print_hosts(
     Ok(())
 }
 
-fn export_command(
-    data: &Path,
-    dir: &Path,
-    warc_dirs: Vec<PathBuf>,
-    out: &mut dyn Write,
-) -> CliResult {
+fn export_command(data: &Path, dir: &Path, opts: ExportOptions, out: &mut dyn Write) -> CliResult {
     if !data.join("store").is_dir() {
         return Err(Error::Other(format!(
             "{}: no store here (run `knockoff scan --data {}` first)",
@@ -438,7 +446,7 @@ fn export_command(
         ))
         .into());
     }
-    let summary = crate::export::export_with(data, dir, &ExportOptions { warc_dirs })?;
+    let summary = crate::export::export_with(data, dir, &opts)?;
     write_block(out, &summary.to_string())?;
     Ok(ExitCode::Ok)
 }
@@ -517,7 +525,7 @@ pub fn print_table(report: &ScanReport, all: bool, out: &mut dyn Write) -> std::
         for r in &f.reasons {
             writeln!(out, "    - {r}")?;
         }
-        for d in &f.drafts {
+        if let Some(d) = f.filing_draft() {
             writeln!(
                 out,
                 "    > draft: {} complaint on {} {} ({}), reason {}",
@@ -527,6 +535,15 @@ pub fn print_table(report: &ScanReport, all: bool, out: &mut dyn Write) -> std::
                 d.jurisdiction,
                 d.reason_code.as_str()
             )?;
+            for a in &d.alternatives {
+                writeln!(
+                    out,
+                    "      (also possible, not filed: {} {} ({}))",
+                    a.right_kind.as_str(),
+                    a.registration_number,
+                    a.jurisdiction
+                )?;
+            }
         }
         for n in &f.needs_right {
             writeln!(out, "    ! needs_right: {}", n.message)?;
@@ -575,6 +592,13 @@ pub fn print_summary(report: &ScanReport, out: &mut dyn Write) -> std::io::Resul
             s.drift,
             s.failed,
             cov.join(", ")
+        )?;
+    }
+    if !report.cases_opened.is_empty() {
+        writeln!(
+            out,
+            "Cases opened: {} (one per flagged listing with a right to file on; `knockoff cases list`, then `knockoff export`)",
+            report.cases_opened.len()
         )?;
     }
     if !report.problems.is_empty() {

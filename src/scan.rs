@@ -91,6 +91,9 @@ pub struct ScanReport {
     /// Every listing's finding: flagged first, then review, then cleared.
     pub findings: Vec<Finding>,
     pub problems: Vec<Problem>,
+    /// Cases this scan opened (flagged listings with a complaint to file
+    /// and no case yet).
+    pub cases_opened: Vec<String>,
 }
 
 impl ScanReport {
@@ -317,6 +320,7 @@ impl<'a> Scanner<'a> {
             photo_cache.extend(self.match_photos(fetched));
         }
         let mut to_index = Vec::new();
+        let book = store.map(crate::cases::book::CaseBook::open).transpose()?;
         for (listing, sources) in merged.values() {
             let stats = report.per_platform.entry(listing.platform).or_default();
             stats.listings += 1;
@@ -351,6 +355,15 @@ impl<'a> Scanner<'a> {
                     .max()
                     .unwrap_or(DateTime::<Utc>::MIN_UTC);
                 store.record(listing, sources, seen_at, &finding)?;
+                // A case from the scan that flags it: export batches cases,
+                // so what a scan flags is filed once, and only once.
+                if let Some(book) = &book {
+                    if finding.verdict == Verdict::Flag {
+                        for case in book.open_cases(&finding, seen_at, None, "scan")? {
+                            report.cases_opened.push(case.id);
+                        }
+                    }
+                }
             }
             to_index.push(listing.clone());
             report.findings.push(finding);

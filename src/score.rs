@@ -187,6 +187,12 @@ impl Finding {
     pub fn key(&self) -> String {
         crate::listing::listing_key(self.platform, &self.listing_id)
     }
+
+    /// The one draft this listing is filed with (findings stored before
+    /// one complaint per listing may hold several: the same order picks).
+    pub fn filing_draft(&self) -> Option<&Draft> {
+        crate::complaint::best(&self.drafts)
+    }
 }
 
 /// What the matchers found for one listing: the input of [`score`].

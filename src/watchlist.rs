@@ -42,6 +42,10 @@ pub struct Brand {
     pub name: String,
     /// The legal owner of the rights.
     pub rights_holder: String,
+    /// Its name in Chinese, for the Chinese reason text (without it, that
+    /// text says "权利人", the rights holder).
+    #[serde(default)]
+    pub rights_holder_zh: Option<String>,
     /// Who files: the owner itself, or an agent acting for it.
     #[serde(default)]
     pub filer: Option<Filer>,

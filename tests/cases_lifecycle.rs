@@ -155,7 +155,9 @@ fn deadlines_follow_working_days_and_holidays_through_the_cli() {
     );
     let (moved, err) = text(&o);
     assert!(o.status.success(), "{err}");
-    assert!(moved.contains("deadline: 2026-12-17"), "{moved}");
+    // 18:00 UTC on the 2nd is 02:00 on the 3rd in China, where the
+    // platform counts: the 15 days run from the 3rd.
+    assert!(moved.contains("deadline: 2026-12-18"), "{moved}");
     let (shown, _) = text(&cases(&data, Some(&hol), &["show", "1"]));
     for line in [
         "C-000001  COUNTER_NOTICED",
@@ -265,6 +267,7 @@ fn case(n: u64, reason: ReasonCode, start: DateTime<Utc>, states: &[CaseState]) 
             reason: (*s == CaseState::Rejected).then(|| "not convinced".to_string()),
             by: "cli".into(),
             proof: None,
+            reference: None,
         });
         from = Some(*s);
     }
@@ -284,6 +287,8 @@ fn case(n: u64, reason: ReasonCode, start: DateTime<Utc>, states: &[CaseState]) 
         rejected_reason: None,
         history,
         relisting_of: None,
+        batches: Vec::new(),
+        ipp_ref: None,
     }
 }
 

@@ -306,8 +306,9 @@ fn regression_issue19_daemon_endpoint_refuses_hostile_clients() {
     assert_eq!(case_state(d), "drafted");
     let approve = serde_json::to_vec(&RemoteCases {
         action: CasesAction::Move {
-            id: "1".into(),
-            state: "approved".into(),
+            args: vec!["1".into(), "approved".into()],
+            batch: None,
+            reference: None,
             reason: None,
             at: None,
         },

@@ -300,21 +300,22 @@ fn export_writes_batches_bundles_and_needs_right() {
 
     let out = tmp.path().join("out");
     let summary = export::export(&data, &out).unwrap();
-    // 1005001: trademark + copyright; 1005002 and 1600001: trademark.
-    assert_eq!(summary.complaints, 4, "{summary}");
-    assert_eq!(summary.new_complaints, 4);
+    // One complaint per listing: 1005001 (mark and copied photo) on the
+    // trademark, with the copyright named as its alternative; 1005002 and
+    // 1600001 on the trademark.
+    assert_eq!(summary.complaints, 3, "{summary}");
+    assert_eq!(summary.new_complaints, 3);
     assert_eq!(summary.needs_right, 1);
     assert!(summary.problems.is_empty(), "{:?}", summary.problems);
     let files: Vec<&str> = summary.batches.iter().map(|b| b.file.as_str()).collect();
     assert_eq!(
         files,
         vec![
-            "batches/aliexpress_us-copyright-photos_copyright_image_theft_001.txt",
             "batches/aliexpress_us-tm-aurora_trademark_counterfeit_001.txt",
             "batches/alibaba_us-tm-aurora_trademark_counterfeit_001.txt",
         ]
     );
-    let tm = std::fs::read_to_string(out.join(files[1])).unwrap();
+    let tm = std::fs::read_to_string(out.join(files[0])).unwrap();
     let mut lines = tm.lines();
     assert_eq!(
         lines.next(),
@@ -326,21 +327,38 @@ fn export_writes_batches_bundles_and_needs_right() {
     );
     assert_eq!(lines.next(), Some(""));
     assert!(
-        tm.contains("offers counterfeit goods bearing the registered trademark AURORA"),
+        tm.contains("offers counterfeit goods bearing the trademark AURORA"),
         "{tm}"
     );
-    assert!(tm.contains("理由："), "{tm}");
-    assert!(tm.contains("91% below the MSRP"), "{tm}");
+    assert!(tm.contains("Supplement infringement reason(s):"), "{tm}");
+    assert!(
+        tm.contains("Reason: Trademark infringement: counterfeit goods / 商标侵权：假冒商品"),
+        "{tm}"
+    );
+    assert!(tm.contains("下列商品均为假冒"), "{tm}");
     assert!(!tm.contains("alibaba.com"), "batches never mix platforms");
+    // The per-URL facts are in the batch's table, one row per URL.
+    let table = std::fs::read_to_string(out.join(&summary.batches[0].table)).unwrap();
+    assert_eq!(table.lines().count(), 3, "{table}");
+    assert!(table.contains("91% below the retail price"), "{table}");
+    assert!(!tm.contains("91% below the retail price"), "{tm}");
 
     let complaints = complaints_json(&out);
     let ids: Vec<&str> = complaints
         .iter()
         .map(|c| c["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, vec!["C-000001", "C-000002", "C-000003", "C-000004"]);
+    assert_eq!(ids, vec!["C-000001", "C-000002", "C-000003"]);
     let csv = std::fs::read_to_string(out.join("complaints.csv")).unwrap();
-    assert_eq!(csv.lines().filter(|l| l.starts_with("C-0000")).count(), 4);
+    assert_eq!(csv.lines().filter(|l| l.starts_with("C-0000")).count(), 3);
+    let with_alt = complaints
+        .iter()
+        .find(|c| c["listing_id"] == "1005001")
+        .unwrap();
+    assert_eq!(
+        with_alt["alternatives"][0]["right_id"],
+        "us-copyright-photos"
+    );
     let needs: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("needs_right.json")).unwrap()).unwrap();
     assert_eq!(needs[0]["failures"][0]["rule"], "jurisdiction");
@@ -542,7 +560,7 @@ fn hostile_names_cannot_escape_the_export_folder() {
     drop(fx);
     let out = tmp.path().join("sub").join("out");
     let summary = export::export(&data, &out).unwrap();
-    assert_eq!(summary.complaints, 14, "{summary}");
+    assert_eq!(summary.complaints, 7, "{summary}");
     // Nothing outside `out` but the data folder.
     let mut top: Vec<String> = std::fs::read_dir(tmp.path())
         .unwrap()
@@ -593,6 +611,7 @@ fn warc_records_of_live_captures_go_into_the_bundle() {
     let out = tmp.path().join("out");
     let opts = ExportOptions {
         warc_dirs: vec![crawl],
+        ..ExportOptions::default()
     };
     let summary = export::export_with(&data, &out, &opts).unwrap();
     assert_eq!(

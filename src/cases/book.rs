@@ -54,6 +54,9 @@ pub struct Transition {
     pub by: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proof: Option<Proof>,
+    /// The platform's complaint number given with this move (`--ref`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
 
 /// Links a case to the case of a listing taken down earlier.
@@ -93,6 +96,12 @@ pub struct Case {
     /// When this case's listing relists one taken down before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relisting_of: Option<RelistingLink>,
+    /// The export batches (`B-...`) this case went into, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub batches: Vec<String>,
+    /// The platform's complaint number, once submitted (`--ref`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipp_ref: Option<String>,
 }
 
 impl Case {
@@ -108,7 +117,11 @@ impl Case {
 
     /// The deadline the case runs under now, if any.
     pub fn deadline(&self, cal: &Calendar) -> Option<Deadline> {
-        deadline_for(self.state, self.since().date_naive(), cal)
+        deadline_for(
+            self.state,
+            crate::cases::deadline::china_date(self.since()),
+            cal,
+        )
     }
 
     /// When the case was first submitted.
@@ -208,18 +221,19 @@ impl CaseBook {
         self.get(&rec.id)
     }
 
-    /// Opens a case for every draft of a flagged finding that has none yet;
-    /// returns the new cases. `at` is when the finding was made (its
+    /// Opens the case of a flagged finding's complaint (its filing draft)
+    /// when it has none yet; returns the new case. `at` is when the finding was made (its
     /// listing's capture time). Idempotent: keyed by complaint key.
     pub fn open_cases(
         &self,
         finding: &Finding,
         at: DateTime<Utc>,
         relisting_of: Option<&RelistingLink>,
+        by: &str,
     ) -> Result<Vec<Case>> {
         let mut created = Vec::new();
-        for d in &finding.drafts {
-            if let Some(case) = self.open_case(finding, d, at, relisting_of)? {
+        if let Some(d) = finding.filing_draft() {
+            if let Some(case) = self.open_case(finding, d, at, relisting_of, by)? {
                 created.push(case);
             }
         }
@@ -232,6 +246,7 @@ impl CaseBook {
         d: &Draft,
         at: DateTime<Utc>,
         relisting_of: Option<&RelistingLink>,
+        by: &str,
     ) -> Result<Option<Case>> {
         let key = complaint_key(f.platform, &d.right_id, &f.listing_id);
         if let Some(v) = self
@@ -271,10 +286,13 @@ impl CaseBook {
                 from: None,
                 to: CaseState::Drafted,
                 reason: Some(format!("flagged at score {}", f.score)),
-                by: "daemon".into(),
+                by: by.into(),
                 proof: None,
+                reference: None,
             }],
             relisting_of: relisting_of.cloned(),
+            batches: Vec::new(),
+            ipp_ref: None,
         };
         let result = (&self.complaints, &self.cases)
             .transaction(|(complaints, cases)| {
@@ -330,7 +348,7 @@ impl CaseBook {
         by: &str,
         proof: Option<Proof>,
     ) -> std::result::Result<Case, MoveError> {
-        self.move_checked(id, to, at, reason, by, proof, None)
+        self.move_checked(id, to, at, reason, by, proof, None, None)
     }
 
     /// Moves a case by hand (`knockoff cases move`, here or through the
@@ -338,6 +356,7 @@ impl CaseBook {
     /// earlier than the case's last change (a history stays in order) and
     /// not after `now` (nobody submits a complaint tomorrow). The check and
     /// the move read the same version of the case.
+    #[allow(clippy::too_many_arguments)]
     pub fn move_case_by_hand(
         &self,
         id: &str,
@@ -346,8 +365,9 @@ impl CaseBook {
         reason: Option<&str>,
         by: &str,
         now: DateTime<Utc>,
+        reference: Option<&str>,
     ) -> std::result::Result<Case, MoveError> {
-        self.move_checked(id, to, at, reason, by, None, Some(now))
+        self.move_checked(id, to, at, reason, by, None, Some(now), reference)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -360,6 +380,7 @@ impl CaseBook {
         by: &str,
         proof: Option<Proof>,
         now: Option<DateTime<Utc>>,
+        reference: Option<&str>,
     ) -> std::result::Result<Case, MoveError> {
         let id = normalize_id(id);
         let old_bytes = self
@@ -395,6 +416,12 @@ impl CaseBook {
         let reason = reason
             .map(|r| r.trim().to_string())
             .filter(|r| !r.is_empty());
+        let reference = reference
+            .map(|r| r.trim().to_string())
+            .filter(|r| !r.is_empty());
+        if to == CaseState::Submitted && reference.is_some() {
+            case.ipp_ref = reference.clone();
+        }
         case.history.push(Transition {
             at,
             from: Some(case.state),
@@ -402,6 +429,7 @@ impl CaseBook {
             reason: reason.clone(),
             by: by.to_string(),
             proof,
+            reference,
         });
         if to == CaseState::Rejected {
             case.rejected_reason = reason;
@@ -414,6 +442,35 @@ impl CaseBook {
             .map_err(|_| self.err(format!("case {id} changed while being moved; try again")))?;
         self.store.flush()?;
         Ok(case)
+    }
+
+    /// Records that a case went into an export batch (idempotent).
+    pub fn record_batch(&self, id: &str, batch: &str) -> Result<()> {
+        let Some(mut case) = self.get(id)? else {
+            return Ok(());
+        };
+        if case.batches.iter().any(|b| b == batch) {
+            return Ok(());
+        }
+        case.batches.push(batch.to_string());
+        let bytes = serde_json::to_vec(&case).map_err(|e| self.err(e))?;
+        self.cases
+            .insert(case.id.as_bytes(), bytes)
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// The cases that went into a batch, by number.
+    pub fn in_batch(&self, batch: &str) -> Result<Vec<Case>> {
+        Ok(self
+            .all()?
+            .into_iter()
+            .filter(|c| {
+                c.batches
+                    .iter()
+                    .any(|b| b.eq_ignore_ascii_case(batch.trim()))
+            })
+            .collect())
     }
 
     /// Links a case to the earlier case its listing relists (idempotent).

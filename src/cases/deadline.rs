@@ -7,9 +7,11 @@
 //!   art. 43, calendar days) after the counter-notice is forwarded to show
 //!   that it sued or complained to an authority, or the listing comes back.
 //!
-//! Dates are calendar dates (the platforms count in China time; the case
-//! history keeps UTC instants, and their date is used). A deadline is the
-//! end of its day: a case is overdue from the next day on.
+//! Dates are China-time calendar dates: the platforms count working days in
+//! China (UTC+8, no daylight saving), so a notice submitted at 06:00 UTC+8
+//! counts from that China date, not from the UTC date before it. The case
+//! history keeps UTC instants; [`china_date`] gives their date. A deadline
+//! is the end of its (China) day: a case is overdue from the next day on.
 
 use crate::cases::state::CaseState;
 use crate::error::{Error, Result};
@@ -17,6 +19,23 @@ use chrono::{Datelike, Days, NaiveDate, Weekday};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::path::Path;
+
+/// China's offset from UTC, in hours (no daylight saving since 1991).
+pub const CHINA_UTC_OFFSET_HOURS: i32 = 8;
+
+/// The China-time date of an instant.
+pub fn china_date(t: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+    let offset = chrono::FixedOffset::east_opt(CHINA_UTC_OFFSET_HOURS * 3600)
+        .expect("UTC+8 is a valid offset");
+    t.with_timezone(&offset).date_naive()
+}
+
+/// Midnight China time of a date, as an instant.
+pub fn china_midnight(d: NaiveDate) -> chrono::DateTime<chrono::Utc> {
+    (d.and_time(chrono::NaiveTime::MIN)
+        - chrono::Duration::hours(i64::from(CHINA_UTC_OFFSET_HOURS)))
+    .and_utc()
+}
 
 /// Working days the seller has to answer a notice.
 pub const SELLER_ANSWER_WORKING_DAYS: u32 = 3;

@@ -20,7 +20,7 @@ use crate::daemon::network::{networks, offenders};
 use crate::error::Error;
 use crate::store::Store;
 use book::{Case, CaseBook, MoveError};
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use deadline::Calendar;
 use serde::{Deserialize, Serialize};
 use state::CaseState;
@@ -61,11 +61,19 @@ pub enum CasesAction {
         #[arg(long)]
         json: bool,
     },
-    /// Move a case to another state.
+    /// Move cases to another state: `move C-000001 C-000002 submitted`,
+    /// or every case of an export batch: `move --batch B-... submitted`.
     Move {
-        id: String,
-        /// The new state.
-        state: String,
+        /// The case ids, then the new state (with --batch: the state only).
+        #[arg(required = true, num_args = 1.., value_name = "ID... STATE")]
+        args: Vec<String>,
+        /// Every case that went into this export batch (`Batch:` line of
+        /// the batch file, or `id` in the export's batches).
+        #[arg(long)]
+        batch: Option<String>,
+        /// The platform's complaint number (IPP), kept with `submitted`.
+        #[arg(long = "ref")]
+        reference: Option<String>,
         /// Why (required for `rejected`: the platform's reason).
         #[arg(long)]
         reason: Option<String>,
@@ -184,31 +192,88 @@ pub fn run_action(
             }
         }
         CasesAction::Move {
-            id,
-            state,
+            args,
+            batch,
+            reference,
             reason,
             at,
         } => {
-            let to = parse_state(state)?;
+            let usage = |message: String| -> CliError {
+                Error::Config {
+                    path: PathBuf::from("cases move"),
+                    message,
+                }
+                .into()
+            };
+            let (state, ids) = args
+                .split_last()
+                .ok_or_else(|| usage("give the case ids and the new state".into()))?;
+            let to = parse_state(state).map_err(|e| usage(e.to_string()))?;
+            let mut ids: Vec<String> = ids.to_vec();
+            if let Some(b) = batch {
+                let in_batch = book.in_batch(b)?;
+                if in_batch.is_empty() {
+                    return Err(usage(format!(
+                        "no case went into batch {b} (see the `Batch:` line of a batch file)"
+                    )));
+                }
+                ids.extend(in_batch.into_iter().map(|c| c.id));
+            }
+            if ids.is_empty() {
+                return Err(usage(
+                    "no case given: name case ids before the state, or --batch".into(),
+                ));
+            }
+            if reference.is_some() && to != CaseState::Submitted {
+                return Err(usage(
+                    "--ref is the platform's complaint number, given with `submitted`".into(),
+                ));
+            }
             let at = match at {
                 Some(t) => parse_time(t)?,
                 None => now,
             };
-            match book.move_case_by_hand(id, to, at, reason.as_deref(), "cli", now) {
-                Ok(case) => {
-                    writeln!(out, "{}: {} at {}", case.id, case.state, at.to_rfc3339())?;
-                    if let Some(d) = case.deadline(cal) {
-                        writeln!(out, "  deadline: {} — {}", d.due, d.kind.describe())?;
+            // All or nothing: every move is checked first, so one wrong id
+            // or illegal move leaves every case as it was.
+            let mut problems = Vec::new();
+            for id in &ids {
+                match book.get(id)? {
+                    None => problems.push(format!("no case {id} (see `knockoff cases list`)")),
+                    Some(c) => {
+                        if let Err(e) =
+                            state::check_transition(&c.id, c.state, to, reason.as_deref())
+                        {
+                            problems.push(e.to_string());
+                        }
                     }
                 }
-                Err(MoveError::Store(e)) => return Err(e.into()),
-                // Wrong id or illegal move: the user's input (exit code 2).
-                Err(e) => {
-                    return Err(Error::Config {
-                        path: PathBuf::from("cases move"),
-                        message: e.to_string(),
+            }
+            if !problems.is_empty() {
+                return Err(usage(format!("nothing moved: {}", problems.join("; "))));
+            }
+            for id in &ids {
+                match book.move_case_by_hand(
+                    id,
+                    to,
+                    at,
+                    reason.as_deref(),
+                    "cli",
+                    now,
+                    reference.as_deref(),
+                ) {
+                    Ok(case) => {
+                        writeln!(out, "{}: {} at {}", case.id, case.state, at.to_rfc3339())?;
+                        if let Some(r) = &case.ipp_ref {
+                            writeln!(out, "  IPP complaint number: {r}")?;
+                        }
+                        if let Some(d) = case.deadline(cal) {
+                            writeln!(out, "  deadline: {} — {}", d.due, d.kind.describe())?;
+                        }
                     }
-                    .into())
+                    Err(MoveError::Store(e)) => return Err(e.into()),
+                    // Wrong time or a concurrent change: the user's input
+                    // (exit code 2); the cases moved before it stay moved.
+                    Err(e) => return Err(usage(e.to_string())),
                 }
             }
         }
@@ -222,11 +287,11 @@ pub fn run_action(
             let horizon = now
                 + chrono::Duration::from_std(span)
                     .map_err(|e| Error::Other(format!("--within: {e}")))?;
-            let today = now.date_naive();
+            let today = deadline::china_date(now);
             let mut due: Vec<(NaiveDate, &'static str, Case)> = Vec::new();
             for c in book.all()? {
                 if let Some(d) = c.deadline(cal) {
-                    if d.due <= horizon.date_naive() {
+                    if d.due <= deadline::china_date(horizon) {
                         due.push((d.due, d.kind.describe(), c));
                     }
                 }
@@ -303,8 +368,13 @@ pub fn run_action(
     Ok(ExitCode::Ok)
 }
 
+/// An unknown case id is the user's input: exit code 2, as the README says.
 fn not_found(id: &str) -> CliError {
-    Error::Other(format!("no case {id} (see `knockoff cases list`)")).into()
+    Error::Config {
+        path: PathBuf::from("cases show"),
+        message: format!("no case {id} (see `knockoff cases list`)"),
+    }
+    .into()
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<String, Error> {
@@ -321,13 +391,14 @@ fn parse_state(s: &str) -> Result<CaseState, Error> {
     })
 }
 
-/// Parses `--at`: RFC 3339, or a date (midnight UTC).
+/// Parses `--at`: RFC 3339, or a date (midnight China time, the day the
+/// platform counts).
 pub fn parse_time(s: &str) -> Result<DateTime<Utc>, Error> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s.trim()) {
         return Ok(t.with_timezone(&Utc));
     }
     if let Ok(d) = s.trim().parse::<NaiveDate>() {
-        return Ok(d.and_time(NaiveTime::MIN).and_utc());
+        return Ok(deadline::china_midnight(d));
     }
     Err(Error::Other(format!(
         "`{s}`: expected RFC 3339 (2026-11-30T09:00:00Z) or a date (2026-11-30)"
@@ -356,7 +427,7 @@ fn print_list(
     )?;
     for c in cases {
         let deadline = match c.deadline(cal) {
-            Some(d) if d.is_overdue(now.date_naive()) => format!("OVERDUE {}", d.due),
+            Some(d) if d.is_overdue(deadline::china_date(now)) => format!("OVERDUE {}", d.due),
             Some(d) => d.due.to_string(),
             None => "-".into(),
         };
@@ -424,7 +495,7 @@ fn print_case(
         )?;
     }
     if let Some(d) = c.deadline(cal) {
-        let status = if d.is_overdue(now.date_naive()) {
+        let status = if d.is_overdue(deadline::china_date(now)) {
             "OVERDUE"
         } else {
             "due"

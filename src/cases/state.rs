@@ -86,6 +86,12 @@ impl CaseState {
         }
     }
 
+    /// True while the complaint has not been filed with the platform
+    /// (`drafted`, `approved`): what an export batches.
+    pub fn is_unfiled(self) -> bool {
+        matches!(self, CaseState::Drafted | CaseState::Approved)
+    }
+
     /// True when no move is possible any more.
     pub fn is_final(self) -> bool {
         self.next_states().is_empty()

@@ -24,7 +24,7 @@ use crate::watchlist::{Right, RightKind, Watchlist};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-pub use reason::{batch_reason, reason_text, ReasonText};
+pub use reason::{batch_reason, reason_text, ListingFacts, ReasonText};
 pub use rules::check;
 
 /// A check a complaint must pass.
@@ -97,6 +97,32 @@ impl ReasonCode {
         ReasonCode::PatentInfringement,
     ];
 
+    /// The reason as IPP's complaint form lists it for the right's type
+    /// (English form, then Chinese form).
+    pub fn label(self) -> (&'static str, &'static str) {
+        match self {
+            ReasonCode::TrademarkUnauthorizedUse => (
+                "Trademark infringement: unauthorized use of the trademark in product information",
+                "商标侵权：商品信息中未经授权使用商标",
+            ),
+            ReasonCode::TrademarkCounterfeit => (
+                "Trademark infringement: counterfeit goods",
+                "商标侵权：假冒商品",
+            ),
+            ReasonCode::CopyrightImageTheft => (
+                "Copyright infringement: unauthorized use of pictures",
+                "著作权侵权：盗用图片",
+            ),
+            ReasonCode::DesignPatentInfringement => {
+                ("Design patent infringement", "外观设计专利侵权")
+            }
+            ReasonCode::PatentInfringement => (
+                "Invention or utility model patent infringement",
+                "发明或实用新型专利侵权",
+            ),
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ReasonCode::TrademarkUnauthorizedUse => "trademark_unauthorized_use",
@@ -152,6 +178,83 @@ pub struct Draft {
     /// authorization, where the official photo is published.
     #[serde(default)]
     pub attachments: Vec<String>,
+    /// Other rights that would also carry this listing, listed with the
+    /// complaint and not filed (one complaint per listing).
+    #[serde(default)]
+    pub alternatives: Vec<Alternative>,
+    /// This listing's own facts (its per-URL line), as data.
+    #[serde(default)]
+    pub facts: ListingFacts,
+}
+
+/// A right that would also carry a complaint, named with the one filed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alternative {
+    pub right_id: String,
+    pub right_kind: RightKind,
+    pub jurisdiction: String,
+    pub registration_number: String,
+    pub reason_code: ReasonCode,
+}
+
+impl From<&Draft> for Alternative {
+    fn from(d: &Draft) -> Self {
+        Alternative {
+            right_id: d.right_id.clone(),
+            right_kind: d.right_kind,
+            jurisdiction: d.jurisdiction.clone(),
+            registration_number: d.registration_number.clone(),
+            reason_code: d.reason_code,
+        }
+    }
+}
+
+/// How a right ranks for filing, lower first; see [`select`].
+fn preference(kind: RightKind, jurisdiction: &str) -> (u8, u8) {
+    let kind_rank = match kind {
+        RightKind::Trademark => 0,
+        RightKind::Copyright => 1,
+        RightKind::DesignPatent => 2,
+        RightKind::Patent => 3,
+    };
+    (kind_rank, u8::from(!rules::valid_in_china(jurisdiction)))
+}
+
+/// Picks the one right a listing is filed on from the valid drafts, in
+/// this order:
+///
+/// 1. **Trademark** first: a listing using the mark is a trademark case
+///    (counterfeit goods or unauthorized use), the reason IPP handles
+///    fastest and the one the Good-Faith figures are kept for;
+/// 2. **copyright** only when no trademark carries it (a stolen photo
+///    without the mark);
+/// 3. **design patent** after that (side-by-side images of the design);
+/// 4. **utility/invention patent** last, and only with an analysis report
+///    on file (the rules refuse it otherwise);
+///
+/// and within a kind, a right valid in mainland China before a foreign one
+/// (IPP accepts foreign rights on AliExpress and Alibaba.com, but a Chinese
+/// registration is the one it verifies most readily), then the order of
+/// the watchlist. The others become [`Alternative`]s of the chosen draft.
+pub fn select(mut drafts: Vec<Draft>) -> Option<Draft> {
+    // Stable: equal preference keeps the watchlist order.
+    drafts.sort_by_key(|d| preference(d.right_kind, &d.jurisdiction));
+    let mut it = drafts.into_iter();
+    let mut chosen = it.next()?;
+    chosen
+        .alternatives
+        .extend(it.map(|d| Alternative::from(&d)));
+    Some(chosen)
+}
+
+/// The draft to file among stored drafts: findings stored before one
+/// complaint per listing may hold several; the same order picks one.
+pub fn best(drafts: &[Draft]) -> Option<&Draft> {
+    drafts
+        .iter()
+        .enumerate()
+        .min_by_key(|(i, d)| (preference(d.right_kind, &d.jurisdiction), *i))
+        .map(|(_, d)| d)
 }
 
 /// A listing's price set against the product's MSRP.
@@ -250,8 +353,10 @@ impl Grounds<'_> {
     }
 }
 
-/// Drafts complaints on every right that is applicable and valid; returns
-/// the drafts, and the failures (rule by rule) when there is no draft.
+/// Drafts the one complaint a flagged listing is filed with: every right
+/// that is applicable and valid is drafted, [`select`] keeps the best and
+/// names the others as alternatives. Returns at most one draft, and the
+/// failures (rule by rule) when there is none.
 pub fn draft(
     wl: &Watchlist,
     g: &Grounds<'_>,
@@ -286,7 +391,9 @@ pub fn draft(
                 statement_zh: text.statement_zh,
                 details_en: text.details_en,
                 details_zh: text.details_zh,
+                facts: text.facts,
                 attachments: attachments(wl, right, reason, g),
+                alternatives: Vec::new(),
             });
         } else {
             failures.extend(fails);
@@ -302,7 +409,7 @@ pub fn draft(
     if !drafts.is_empty() {
         failures.clear();
     }
-    (drafts, failures)
+    (select(drafts).into_iter().collect(), failures)
 }
 
 /// The reason a right supports given the evidence, if any.
@@ -350,11 +457,6 @@ fn attachments(wl: &Watchlist, right: &Right, reason: ReasonCode, g: &Grounds<'_
     if reason == ReasonCode::PatentInfringement {
         if let Some(r) = &right.analysis_report {
             out.push(format!("infringement analysis report: {r}"));
-        }
-    }
-    if reason == ReasonCode::CopyrightImageTheft {
-        for u in &g.photo_published_at {
-            out.push(format!("official photo published at: {u}"));
         }
     }
     if matches!(
@@ -445,6 +547,32 @@ expires = 2031-09-27
 certificate = "certificates/cn.pdf"
 "#;
 
+    pub const COPYRIGHT: &str = r#"
+[[rights]]
+id = "us-copyright"
+kind = "copyright"
+jurisdiction = "US"
+registration_number = "VA0002345678"
+"#;
+
+    pub const DESIGN: &str = r#"
+[[rights]]
+id = "cn-design"
+kind = "design_patent"
+jurisdiction = "CN"
+registration_number = "ZL202130123456.7"
+expires = 2036-01-01
+"#;
+
+    pub const PATENT: &str = r#"
+[[rights]]
+id = "cn-utility"
+kind = "patent"
+jurisdiction = "CN"
+registration_number = "ZL202120654321.0"
+expires = 2031-01-01
+"#;
+
     pub fn hit(variant: &str, rule: MatchRule) -> MarkHit {
         MarkHit {
             mark: "AURORA".into(),
@@ -533,9 +661,114 @@ mod tests {
             assert_eq!(drafts.len(), 1, "{p}: {fails:?}");
             assert_eq!(drafts[0].right_id, "cn-tm");
         }
-        // Abroad, both rights carry a complaint.
+        // Abroad, both rights would carry it: one complaint, on the
+        // Chinese registration, with the US one named as the alternative.
         let (drafts, _) = draft(&wl, &grounds(Platform::AliExpress, &marks, &[]), date());
-        assert_eq!(drafts.len(), 2);
+        assert_eq!(drafts.len(), 1);
+        assert_eq!(drafts[0].right_id, "cn-tm");
+        let alt: Vec<&str> = drafts[0]
+            .alternatives
+            .iter()
+            .map(|a| a.right_id.as_str())
+            .collect();
+        assert_eq!(alt, ["us-tm"]);
+    }
+
+    /// Right selection across platforms and rights: one complaint per
+    /// listing, on the right the documented order puts first, whatever
+    /// order the watchlist lists them in.
+    #[test]
+    fn right_selection_table() {
+        use Platform::*;
+        let photos = [photo()];
+        let mark = [hit("AURORA", MatchRule::Exact)];
+        let all = format!("{COPYRIGHT}\n{US_TM}\n{DESIGN}\n{CN_TM}");
+        let foreign = format!("{COPYRIGHT}\n{US_TM}\n{DESIGN}");
+        let no_tm = format!("{DESIGN}\n{COPYRIGHT}");
+        // (watchlist, platform, mark in title, copied photo) → (filed, alternatives)
+        type Row<'a> = (
+            &'a str,
+            Platform,
+            bool,
+            bool,
+            Option<&'a str>,
+            &'a [&'a str],
+        );
+        let table: &[Row] = &[
+            // The mark on the goods: the trademark, Chinese one first.
+            (
+                &all,
+                AliExpress,
+                true,
+                true,
+                Some("cn-tm"),
+                &["us-tm", "us-copyright", "cn-design"],
+            ),
+            (&all, Alibaba, true, false, Some("cn-tm"), &["us-tm"]),
+            // China-only platforms: only the Chinese rights are valid.
+            (&all, Taobao, true, true, Some("cn-tm"), &["cn-design"]),
+            (&all, S1688, true, false, Some("cn-tm"), &[]),
+            (
+                &foreign,
+                AliExpress,
+                true,
+                true,
+                Some("us-tm"),
+                &["us-copyright", "cn-design"],
+            ),
+            // A foreign trademark cannot be filed on Tmall; the Chinese
+            // design patent can when the photo is copied.
+            (&foreign, Tmall, true, true, Some("cn-design"), &[]),
+            (&foreign, Tmall, true, false, None, &[]),
+            // A stolen photo without the mark: copyright before design.
+            (
+                &all,
+                AliExpress,
+                false,
+                true,
+                Some("us-copyright"),
+                &["cn-design"],
+            ),
+            (
+                &no_tm,
+                Alibaba,
+                false,
+                true,
+                Some("us-copyright"),
+                &["cn-design"],
+            ),
+            // Nothing the rights rest on.
+            (&all, AliExpress, false, false, None, &[]),
+        ];
+        for (i, (extra, platform, with_mark, with_photo, filed, alts)) in table.iter().enumerate() {
+            let wl = watchlist(extra);
+            let m: &[MarkHit] = if *with_mark { &mark } else { &[] };
+            let p: &[PhotoEvidence] = if *with_photo { &photos } else { &[] };
+            let (drafts, _) = draft(&wl, &grounds(*platform, m, p), date());
+            assert!(drafts.len() <= 1, "row {i}: {drafts:?}");
+            assert_eq!(
+                drafts.first().map(|d| d.right_id.as_str()),
+                *filed,
+                "row {i}"
+            );
+            let got: Vec<&str> = drafts
+                .first()
+                .map(|d| d.alternatives.iter().map(|a| a.right_id.as_str()).collect())
+                .unwrap_or_default();
+            assert_eq!(got, *alts, "row {i}");
+            // `best` over the stored drafts of older stores agrees.
+            if let Some(d) = drafts.first() {
+                let mut many = vec![d.clone()];
+                for a in &d.alternatives {
+                    let mut other = d.clone();
+                    other.right_id = a.right_id.clone();
+                    other.right_kind = a.right_kind;
+                    other.jurisdiction = a.jurisdiction.clone();
+                    many.insert(0, other);
+                }
+                assert_eq!(best(&many).map(|b| b.right_id.as_str()), *filed, "row {i}");
+            }
+        }
     }
 
     #[test]

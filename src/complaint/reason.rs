@@ -1,16 +1,35 @@
-//! Reason texts, in English and Chinese, filled with the specifics of the
-//! case: which mark variant, which official photo at what distance, price
-//! against MSRP, and what differs from the genuine product.
+//! Reason texts, in English and Chinese, in the platform's terms.
 //!
-//! A text has two parts: the *statement* (what is asserted on which right;
-//! the same for every listing of a batch) and the *details* of one listing.
-//! A batch's paste-ready text is the statement followed by the numbered
-//! details of each listing ([`batch_reason`]).
+//! A complaint's text has two parts:
+//!
+//! - the **statement**: what is asserted, on which right, with which IPP
+//!   reason. It names nothing of one listing, so it is true of every
+//!   listing of a batch (a batch is one platform, one right, one reason);
+//! - the **details** of one listing: the mark as its title writes it, the
+//!   official photo it copies and where that is published, its price
+//!   against the retail price, the counterfeit words in its title. They go
+//!   in the per-URL table of the batch (CSV), the complaint's JSON and the
+//!   report, never into the batch reason.
+//!
+//! [`batch_reason`] is the statement, then what is true of *every* listing
+//! of the batch (each is priced far below retail; each title calls itself
+//! a replica; each copies an official photo), within
+//! [`BATCH_REASON_BUDGET`] characters. Product differences are product
+//! facts (price, the seller's own words), never photo edits; hashes and
+//! correlations stay in the evidence; the Chinese text is Chinese apart
+//! from the mark, its variants and registration numbers.
 
 use super::{marks_for, Draft, Grounds, ReasonCode};
-use crate::brand::{MarkHit, MatchRule};
-use crate::score::PhotoEvidence;
+use crate::brand::MarkHit;
 use crate::watchlist::{Right, Watchlist};
+use serde::{Deserialize, Serialize};
+
+/// Most characters of a batch reason, per language. IPP's complaint form
+/// takes the reason in its "Supplement infringement reason(s)" field
+/// (ipp.alibabagroup.com, "How to submit a trademark complaint", step 7)
+/// and publishes no limit for it; this budget keeps a batch reason to a
+/// short paragraph a reviewer reads whole.
+pub const BATCH_REASON_BUDGET: usize = 1_000;
 
 /// The reason text of one complaint.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -19,6 +38,7 @@ pub struct ReasonText {
     pub statement_zh: String,
     pub details_en: String,
     pub details_zh: String,
+    pub facts: ListingFacts,
 }
 
 impl ReasonText {
@@ -30,6 +50,29 @@ impl ReasonText {
     }
 }
 
+/// One listing's own facts, as data: what its per-URL line says.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ListingFacts {
+    /// The mark as the title writes it ("Auorra"), one per hit.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mark_as_written: Vec<String>,
+    /// The listing photo that copies an official photo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo_url: Option<String>,
+    /// The official photo it copies (file name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub official_photo: Option<String>,
+    /// Where the rights holder published that official photo.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub published_at: Vec<String>,
+    /// Price against the retail price, when far below it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_gap: Option<super::PriceGap>,
+    /// Counterfeit words in the title ("replica", "高仿").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub counterfeit_terms: Vec<String>,
+}
+
 fn join_en(a: &str, b: &str) -> String {
     match (a.is_empty(), b.is_empty()) {
         (_, true) => a.to_string(),
@@ -38,124 +81,89 @@ fn join_en(a: &str, b: &str) -> String {
     }
 }
 
-fn rule_zh(rule: MatchRule) -> &'static str {
-    match rule {
-        MatchRule::Exact => "完全相同",
-        MatchRule::Width => "全角字母",
-        MatchRule::Confusable => "形近字母替换",
-        MatchRule::Spaced => "字母间加空格",
-        MatchRule::Leetspeak => "以数字代替字母",
-        MatchRule::MultiLetter => "多字母形近替换",
-        MatchRule::Fuzzy => "拼写变体",
-    }
-}
-
-fn mark_en(h: &MarkHit) -> String {
-    let edits = if h.edits > 0 {
-        format!(", {} edit{}", h.edits, if h.edits == 1 { "" } else { "s" })
-    } else {
-        String::new()
+/// A jurisdiction code as Chinese text writes it.
+fn jurisdiction_zh(code: &str) -> String {
+    let c = code.trim().to_ascii_uppercase();
+    let name = match c.as_str() {
+        "CN" | "CHN" | "PRC" => "中国",
+        "US" | "USA" => "美国",
+        "EU" | "EM" | "EUIPO" => "欧盟",
+        "GB" | "UK" => "英国",
+        "DE" => "德国",
+        "FR" => "法国",
+        "IT" => "意大利",
+        "ES" => "西班牙",
+        "JP" => "日本",
+        "KR" => "韩国",
+        "HK" => "中国香港",
+        "MO" => "中国澳门",
+        "TW" => "中国台湾",
+        "AU" => "澳大利亚",
+        "CA" => "加拿大",
+        "WO" | "WIPO" => "国际注册",
+        _ => return c,
     };
-    format!("\"{}\" ({}{edits})", h.variant, h.rule.as_str())
+    name.to_string()
 }
 
-fn mark_zh(h: &MarkHit) -> String {
-    format!("“{}”（{}）", h.variant, rule_zh(h.rule))
-}
-
-fn photo_en(p: &PhotoEvidence) -> String {
-    let t = p
-        .transform
-        .as_deref()
-        .map(|t| format!(", {t}"))
-        .unwrap_or_default();
-    let aligned = match (p.similarity, p.detail) {
-        (Some(s), Some(d)) => format!(
-            "; aligned to it, the two correlate at {s:.3} in grey levels and {d:.3} in fine detail, 1 being identical"
-        ),
-        _ => String::new(),
+/// A currency code as Chinese text writes it.
+pub fn currency_zh(code: &str) -> String {
+    let name = match code.trim().to_ascii_uppercase().as_str() {
+        "CNY" | "RMB" => "元",
+        "USD" => "美元",
+        "EUR" => "欧元",
+        "GBP" => "英镑",
+        "JPY" => "日元",
+        "KRW" => "韩元",
+        "RUB" => "卢布",
+        "BRL" => "雷亚尔",
+        "HKD" => "港元",
+        "AUD" => "澳元",
+        "CAD" => "加元",
+        _ => return code.trim().to_string(),
     };
-    format!(
-        "listing photo {} copies official photo {} (perceptual-hash Hamming distance {}/{}{t}{aligned})",
-        p.url, p.reference, p.distance, p.bits
-    )
+    name.to_string()
 }
 
-fn photo_zh(p: &PhotoEvidence) -> String {
-    let t = p
-        .transform
-        .as_deref()
-        .map(|t| format!("，{t}"))
-        .unwrap_or_default();
-    let aligned = match (p.similarity, p.detail) {
-        (Some(s), Some(d)) => {
-            format!("；对齐后灰度相关系数{s:.3}，细节相关系数{d:.3}（1为完全相同）")
-        }
-        _ => String::new(),
-    };
-    format!(
-        "商品图片{}复制了官方图片{}（感知哈希汉明距离{}/{}{t}{aligned}）",
-        p.url, p.reference, p.distance, p.bits
-    )
+/// The counterfeit words of a title that are Chinese (kept verbatim in the
+/// Chinese text; Latin ones are summed up as "仿品").
+fn has_han(s: &str) -> bool {
+    s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
 }
 
-/// "what differs" from the genuine product, one item each.
-fn differences(right: &Right, g: &Grounds<'_>) -> (Vec<String>, Vec<String>) {
-    let mut en = Vec::new();
-    let mut zh = Vec::new();
-    if let Some(mark) = &right.mark {
-        for h in marks_for(right, g) {
-            if h.rule != MatchRule::Exact && !h.variant.eq_ignore_ascii_case(mark) {
-                en.push(format!(
-                    "the mark is written \"{}\" instead of \"{mark}\"",
-                    h.variant
-                ));
-                zh.push(format!("商标写作“{}”而非“{mark}”", h.variant));
-            }
-        }
-    }
-    for p in g.photos {
-        if let Some(t) = &p.transform {
-            en.push(format!("the official photo {} is {t}", p.reference));
-            zh.push(format!("官方图片{}经过处理（{t}）", p.reference));
-        }
-    }
-    if let Some(gap) = &g.price_gap {
-        en.push(format!(
-            "the price {:.2} {} is {:.0}% below the MSRP of {:.2} {}",
-            gap.price, gap.currency, gap.below_pct, gap.msrp, gap.msrp_currency
-        ));
-        zh.push(format!(
-            "售价{:.2} {}比建议零售价{:.2} {}低{:.0}%",
-            gap.price, gap.currency, gap.msrp, gap.msrp_currency, gap.below_pct
-        ));
-    }
-    if let Some(seller) = &g.seller {
-        en.push(format!(
-            "the seller \"{seller}\" is not authorized by the rights holder"
-        ));
-        zh.push(format!("卖家“{seller}”未获权利人授权"));
-    }
-    (en, zh)
+fn quoted(items: &[String], open: &str, close: &str, sep: &str) -> String {
+    items
+        .iter()
+        .map(|t| format!("{open}{t}{close}"))
+        .collect::<Vec<_>>()
+        .join(sep)
 }
 
-/// Reason text in English and Chinese, with the specifics of the case.
-pub fn reason_text(
-    wl: &Watchlist,
-    right: &Right,
-    reason: ReasonCode,
-    g: &Grounds<'_>,
-) -> ReasonText {
+/// The statement of a reason: listing-independent, true of a whole batch.
+fn statement(wl: &Watchlist, right: &Right, reason: ReasonCode) -> (String, String) {
     let holder = &wl.brand.rights_holder;
+    let holder_zh = wl
+        .brand
+        .rights_holder_zh
+        .as_deref()
+        .filter(|h| !h.trim().is_empty())
+        .unwrap_or("权利人");
     let reg = &right.registration_number;
     let jur = &right.jurisdiction;
+    let jur_zh = jurisdiction_zh(jur);
     let mark = right.mark.as_deref().unwrap_or(&wl.brand.name);
-    let classes = right
+    let classes_en = right
         .classes
         .iter()
         .map(|c| c.to_string())
         .collect::<Vec<_>>()
         .join(", ");
+    let classes_zh = right
+        .classes
+        .iter()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join("、");
     let until_en = right
         .expires
         .map(|d| format!(", valid until {d}"))
@@ -164,180 +172,262 @@ pub fn reason_text(
         .expires
         .map(|d| format!("，有效期至{d}"))
         .unwrap_or_default();
-    let marks: Vec<&MarkHit> = marks_for(right, g);
-    let marks_en: Vec<String> = marks.iter().map(|h| mark_en(h)).collect();
-    let marks_zh: Vec<String> = marks.iter().map(|h| mark_zh(h)).collect();
-    let photos_en: Vec<String> = g.photos.iter().map(photo_en).collect();
-    let photos_zh: Vec<String> = g.photos.iter().map(photo_zh).collect();
-    let (diff_en, diff_zh) = differences(right, g);
-    // The product is a detail, not part of the statement: one batch can
-    // hold listings of several products.
-    let mut d_en: Vec<String> = Vec::new();
-    let mut d_zh: Vec<String> = Vec::new();
-    if let Some((p, c)) = g.product {
-        d_en.push(format!("presented as {p} ({c})"));
-        d_zh.push(format!("涉案商品对应{p}（{c}）"));
-    }
-    let mut push = |en: String, zh: String| {
-        d_en.push(en);
-        d_zh.push(zh);
+    let classes_part_en = if classes_en.is_empty() {
+        String::new()
+    } else {
+        format!(", Nice classes {classes_en}")
     };
-    let (statement_en, statement_zh) = match reason {
-        ReasonCode::TrademarkUnauthorizedUse | ReasonCode::TrademarkCounterfeit => {
-            if !marks_en.is_empty() {
-                push(
-                    format!("the title uses the mark as {}", marks_en.join(", ")),
-                    format!("标题使用商标{}", marks_zh.join("、")),
-                );
-            }
-            if reason == ReasonCode::TrademarkCounterfeit {
-                for (en, zh) in photos_en.iter().zip(&photos_zh) {
-                    push(en.clone(), zh.clone());
-                }
-                if !g.indicators.is_empty() {
-                    let q = |open: &str, close: &str| {
-                        g.indicators
-                            .iter()
-                            .map(|t| format!("{open}{t}{close}"))
-                            .collect::<Vec<_>>()
-                    };
-                    push(
-                        format!("the title advertises {}", q("\"", "\"").join(", ")),
-                        format!("标题自称{}", q("“", "”").join("、")),
-                    );
-                } else if g.price_gap.is_none() {
-                    // Signals as the score worded them (English only).
-                    for sign in &g.counterfeit_signs {
-                        push(sign.clone(), sign.clone());
-                    }
-                }
-            }
-            let verb_en = if reason == ReasonCode::TrademarkCounterfeit {
-                "offers counterfeit goods bearing"
-            } else {
-                "uses without authorization"
-            };
-            let verb_zh = if reason == ReasonCode::TrademarkCounterfeit {
-                "销售假冒"
-            } else {
-                "未经授权使用"
-            };
-            (
-                format!(
-                    "The listing {verb_en} the registered trademark {mark} of {holder} ({jur} registration {reg}, Nice classes {classes}{until_en})."
-                ),
-                format!(
-                    "该商品{verb_zh}{holder}的注册商标{mark}（{jur}注册号{reg}，尼斯分类第{classes}类{until_zh}）。"
-                ),
-            )
-        }
-        ReasonCode::CopyrightImageTheft => {
-            for (en, zh) in photos_en.iter().zip(&photos_zh) {
-                push(en.clone(), zh.clone());
-            }
-            let published = g.photo_published_at.join(", ");
-            (
-                format!(
-                    "The listing uses photographs whose copyright belongs to {holder} ({jur} registration {reg}) without permission; the originals are published at {published}."
-                ),
-                format!(
-                    "该商品未经许可使用{holder}享有著作权的图片（{jur}登记号{reg}），原图发表于{}。",
-                    g.photo_published_at.join("、")
-                ),
-            )
-        }
-        ReasonCode::DesignPatentInfringement => {
-            for (en, zh) in photos_en.iter().zip(&photos_zh) {
-                push(en.clone(), zh.clone());
-            }
-            (
-                format!(
-                    "The product shown is identical or similar to design patent {reg} of {holder} ({jur}{until_en}); side-by-side images of the patented design and the listing are attached."
-                ),
-                format!(
-                    "该商品外观与{holder}的外观设计专利{reg}（{jur}{until_zh}）相同或近似，附专利图片与商品图片对比图。"
-                ),
-            )
-        }
-        ReasonCode::PatentInfringement => {
-            let report = right.analysis_report.as_deref().unwrap_or("");
-            (
-                format!(
-                    "The product infringes patent {reg} of {holder} ({jur}{until_en}); the attached infringement analysis report {report} compares it with the claims."
-                ),
-                format!(
-                    "该商品侵犯{holder}的专利{reg}（{jur}{until_zh}），详见附件侵权分析报告{report}。"
-                ),
-            )
-        }
+    let classes_part_zh = if classes_zh.is_empty() {
+        String::new()
+    } else {
+        format!("，核定使用商品第{classes_zh}类")
     };
-    if !diff_en.is_empty() && reason != ReasonCode::PatentInfringement {
-        push(
+    match reason {
+        ReasonCode::TrademarkCounterfeit => (
             format!(
-                "what differs from the genuine product: {}",
-                diff_en.join("; ")
+                "Each listing below offers counterfeit goods bearing the trademark {mark} registered to {holder} ({jur} registration {reg}{classes_part_en}{until_en}). {holder} has not authorized these sellers, and the goods are not its products."
             ),
-            format!("与正品的差异：{}", diff_zh.join("；")),
-        );
+            format!(
+                "下列商品均为假冒{holder_zh}注册商标{mark}（{jur_zh}注册号{reg}{classes_part_zh}{until_zh}）的商品。权利人未授权上述卖家，相关商品并非权利人的产品。"
+            ),
+        ),
+        ReasonCode::TrademarkUnauthorizedUse => (
+            format!(
+                "Each listing below uses the trademark {mark} registered to {holder} ({jur} registration {reg}{classes_part_en}{until_en}) in its product information without authorization."
+            ),
+            format!(
+                "下列商品均在商品信息中未经授权使用{holder_zh}注册商标{mark}（{jur_zh}注册号{reg}{classes_part_zh}{until_zh}）。"
+            ),
+        ),
+        ReasonCode::CopyrightImageTheft => (
+            format!(
+                "Each listing below uses, without permission, a photograph whose copyright belongs to {holder} ({jur} registration {reg}). For each listing, the attached table names the official photograph copied and the page where {holder} published it."
+            ),
+            format!(
+                "下列商品均未经许可使用{holder_zh}享有著作权的图片（{jur_zh}登记号{reg}）。附表逐条列明被盗用的官方图片及其发表页面。"
+            ),
+        ),
+        ReasonCode::DesignPatentInfringement => (
+            format!(
+                "The product in each listing below is identical or similar to design patent {reg} of {holder} ({jur}{until_en}). Side-by-side images of the patented design and each listing are attached."
+            ),
+            format!(
+                "下列商品外观均与{holder_zh}的外观设计专利{reg}（{jur_zh}{until_zh}）相同或近似，附专利图片与商品图片对比图。"
+            ),
+        ),
+        ReasonCode::PatentInfringement => (
+            format!(
+                "The product in each listing below infringes patent {reg} of {holder} ({jur}{until_en}). The attached infringement analysis report compares it with the claims."
+            ),
+            format!(
+                "下列商品均侵犯{holder_zh}的专利{reg}（{jur_zh}{until_zh}），详见附件侵权分析报告。"
+            ),
+        ),
     }
-    let details_en = if d_en.is_empty() {
-        String::new()
-    } else {
-        let text = d_en.join("; ");
-        let mut chars = text.chars();
-        let first: String = chars
-            .next()
-            .map(|c| c.to_uppercase().collect())
-            .unwrap_or_default();
-        format!("{first}{}.", chars.as_str())
-    };
-    let details_zh = if d_zh.is_empty() {
-        String::new()
-    } else {
-        format!("{}。", d_zh.join("；"))
-    };
+}
+
+/// What differs from the genuine product: product facts only.
+fn differences(f: &ListingFacts) -> (Vec<String>, Vec<String>) {
+    let mut en = Vec::new();
+    let mut zh = Vec::new();
+    if let Some(gap) = &f.price_gap {
+        en.push(format!(
+            "it is priced {:.2} {}, {:.0}% below the retail price of {:.2} {}",
+            gap.price, gap.currency, gap.below_pct, gap.msrp, gap.msrp_currency
+        ));
+        zh.push(format!(
+            "售价{:.2}{}，比正品零售价{:.2}{}低{:.0}%",
+            gap.price,
+            currency_zh(&gap.currency),
+            gap.msrp,
+            currency_zh(&gap.msrp_currency),
+            gap.below_pct
+        ));
+    }
+    if !f.counterfeit_terms.is_empty() {
+        en.push(format!(
+            "its title calls it {}",
+            quoted(&f.counterfeit_terms, "\"", "\"", ", ")
+        ));
+        let han: Vec<String> = f
+            .counterfeit_terms
+            .iter()
+            .filter(|t| has_han(t))
+            .cloned()
+            .collect();
+        zh.push(if han.is_empty() {
+            "标题自称仿品".to_string()
+        } else {
+            format!("标题自称{}", quoted(&han, "“", "”", "、"))
+        });
+    }
+    (en, zh)
+}
+
+/// The per-URL line of one listing, from its facts.
+pub fn details(reason: ReasonCode, f: &ListingFacts) -> (String, String) {
+    let mut en: Vec<String> = Vec::new();
+    let mut zh: Vec<String> = Vec::new();
+    let trademark = matches!(
+        reason,
+        ReasonCode::TrademarkCounterfeit | ReasonCode::TrademarkUnauthorizedUse
+    );
+    if trademark && !f.mark_as_written.is_empty() {
+        en.push(format!(
+            "The title uses the mark as {}.",
+            quoted(&f.mark_as_written, "\"", "\"", ", ")
+        ));
+        zh.push(format!(
+            "标题使用商标{}。",
+            quoted(&f.mark_as_written, "“", "”", "、")
+        ));
+    }
+    if let Some(official) = &f.official_photo {
+        let photo = f.photo_url.as_deref().unwrap_or("a listing photo");
+        let published = if f.published_at.is_empty() {
+            String::new()
+        } else {
+            format!(", published at {}", f.published_at.join(", "))
+        };
+        match reason {
+            ReasonCode::CopyrightImageTheft => {
+                en.push(format!(
+                    "Its photo {photo} copies the official photograph {official}{published}."
+                ));
+                zh.push("商品图片盗用权利人的官方图片（原图及发表页面见附表）。".into());
+            }
+            ReasonCode::DesignPatentInfringement => {
+                en.push(format!(
+                    "Its photo {photo} shows the design of the official photograph {official}."
+                ));
+                zh.push("商品图片与权利人官方产品图片外观一致（见对比图）。".into());
+            }
+            ReasonCode::TrademarkCounterfeit => {
+                en.push(format!(
+                    "Its photo {photo} is the rights holder's official photograph {official}, used to pass the goods off as genuine."
+                ));
+                zh.push("商品图片盗用权利人官方图片，冒充正品。".into());
+            }
+            _ => {}
+        }
+    }
+    if trademark {
+        let (de, dz) = differences(f);
+        if !de.is_empty() {
+            en.push(format!(
+                "What differs from the genuine product: {}.",
+                de.join("; ")
+            ));
+            zh.push(format!("与正品的差异：{}。", dz.join("；")));
+        }
+    }
+    (en.join(" "), zh.join(""))
+}
+
+/// The facts of one listing for a complaint on `right`.
+pub fn facts(right: &Right, reason: ReasonCode, g: &Grounds<'_>) -> ListingFacts {
+    let marks: Vec<&MarkHit> = marks_for(right, g);
+    let mut mark_as_written: Vec<String> = Vec::new();
+    for h in marks {
+        if !mark_as_written.contains(&h.variant) {
+            mark_as_written.push(h.variant.clone());
+        }
+    }
+    let photo = g.photos.first();
+    let counterfeit = reason == ReasonCode::TrademarkCounterfeit;
+    ListingFacts {
+        mark_as_written,
+        photo_url: photo.map(|p| p.url.clone()),
+        official_photo: photo.map(|p| p.reference.clone()),
+        published_at: if photo.is_some() {
+            g.photo_published_at.clone()
+        } else {
+            Vec::new()
+        },
+        price_gap: if counterfeit {
+            g.price_gap.clone()
+        } else {
+            None
+        },
+        counterfeit_terms: if counterfeit {
+            g.indicators.clone()
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// Reason text in English and Chinese: the statement and this listing's
+/// details.
+pub fn reason_text(
+    wl: &Watchlist,
+    right: &Right,
+    reason: ReasonCode,
+    g: &Grounds<'_>,
+) -> ReasonText {
+    let (statement_en, statement_zh) = statement(wl, right, reason);
+    let facts = facts(right, reason, g);
+    let (details_en, details_zh) = details(reason, &facts);
     ReasonText {
         statement_en,
         statement_zh,
         details_en,
         details_zh,
+        facts,
     }
 }
 
-/// The paste-ready reason of a batch: the shared statement, then each
-/// listing's details, numbered in URL order. Drafts from older stores
-/// without a statement fall back to their full reason text.
-pub fn batch_reason(drafts: &[&Draft]) -> (String, String) {
+/// The reason of a batch, English and Chinese: the statement (the same for
+/// every draft of a batch), then the facts every listing of the batch
+/// shares, then where the per-URL facts are. Sentences that would pass
+/// [`BATCH_REASON_BUDGET`] are left out (the per-URL table has them).
+pub fn batch_reason(drafts: &[&Draft], table: &str) -> (String, String) {
     let Some(first) = drafts.first() else {
         return (String::new(), String::new());
     };
-    let statement_en = if first.statement_en.is_empty() {
-        String::new()
-    } else {
-        format!("{}\n", first.statement_en)
-    };
-    let statement_zh = if first.statement_zh.is_empty() {
-        String::new()
-    } else {
-        format!("{}\n", first.statement_zh)
-    };
-    let mut en = statement_en;
-    let mut zh = statement_zh;
-    for (i, d) in drafts.iter().enumerate() {
-        let de = if d.statement_en.is_empty() {
-            &d.reason_en
-        } else {
-            &d.details_en
-        };
-        let dz = if d.statement_zh.is_empty() {
-            &d.reason_zh
-        } else {
-            &d.details_zh
-        };
-        en.push_str(&format!("{}. {}: {}\n", i + 1, d.listing_url, de));
-        zh.push_str(&format!("{}. {}：{}\n", i + 1, d.listing_url, dz));
+    let mut en = vec![first.statement_en.clone()];
+    let mut zh = vec![first.statement_zh.clone()];
+    let all = |f: &dyn Fn(&ListingFacts) -> bool| drafts.iter().all(|d| f(&d.facts));
+    if all(&|f| f.price_gap.is_some()) {
+        let least = drafts
+            .iter()
+            .filter_map(|d| d.facts.price_gap.as_ref().map(|g| g.below_pct))
+            .fold(f64::INFINITY, f64::min);
+        en.push(format!(
+            "Every listing is priced at least {least:.0}% below the rights holder's retail price."
+        ));
+        zh.push(format!("所有商品售价均比正品零售价低{least:.0}%以上。"));
     }
-    (en, zh)
+    if all(&|f| !f.counterfeit_terms.is_empty()) {
+        en.push("Every listing's title describes the goods as a replica or copy.".into());
+        zh.push("所有商品标题均自称仿品。".into());
+    }
+    if first.reason_code == ReasonCode::TrademarkCounterfeit && all(&|f| f.official_photo.is_some())
+    {
+        en.push("Every listing shows a photograph copied from the rights holder's official product photos.".into());
+        zh.push("所有商品均盗用权利人的官方产品图片。".into());
+    }
+    en.push(format!(
+        "The facts of each listing (the mark as written, the photograph copied, the price) are listed in the attached table {table}."
+    ));
+    zh.push("各商品的具体情况（商标写法、被盗用的图片、售价）见附表。".into());
+    (fit(&en, " "), fit(&zh, ""))
+}
+
+/// Joins sentences, leaving out middle ones that would pass the budget
+/// (the statement, first, and the pointer to the table, last, stay).
+fn fit(sentences: &[String], sep: &str) -> String {
+    let count = |v: &[&String]| {
+        v.iter().map(|s| s.chars().count()).sum::<usize>() + sep.chars().count() * v.len()
+    };
+    let mut kept: Vec<&String> = sentences.iter().collect();
+    while kept.len() > 2 && count(&kept) > BATCH_REASON_BUDGET {
+        kept.remove(kept.len() - 2);
+    }
+    kept.iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(sep)
 }
 
 #[cfg(test)]
@@ -345,22 +435,11 @@ mod tests {
     use super::super::testutil::*;
     use super::super::{draft, PriceGap};
     use super::*;
+    use crate::brand::MatchRule;
     use crate::listing::Platform;
+    use crate::score::PhotoEvidence;
 
-    const ALL_RIGHTS: &str = r#"
-[[rights]]
-id = "us-copyright"
-kind = "copyright"
-jurisdiction = "US"
-registration_number = "VA0002345678"
-
-[[rights]]
-id = "cn-design"
-kind = "design_patent"
-jurisdiction = "CN"
-registration_number = "ZL202130123456.7"
-expires = 2036-01-01
-
+    const PATENT_WITH_REPORT: &str = r#"
 [[rights]]
 id = "cn-utility"
 kind = "patent"
@@ -393,59 +472,121 @@ analysis_report = "reports/fto-2026.pdf"
         }
     }
 
-    fn by_code(drafts: &[Draft], code: ReasonCode) -> &Draft {
-        drafts
-            .iter()
-            .find(|d| d.reason_code == code)
-            .unwrap_or_else(|| panic!("no {code:?} draft in {drafts:#?}"))
+    fn only(wl: &Watchlist, g: &Grounds<'_>) -> Draft {
+        let (mut drafts, f) = draft(wl, g, date());
+        assert_eq!(drafts.len(), 1, "{f:?}");
+        drafts.remove(0)
     }
 
+    /// Latin words of a Chinese text that are not the mark, one of its
+    /// variants, or a registration number.
+    pub(crate) fn stray_latin(zh: &str, allowed: &[&str]) -> Vec<String> {
+        zh.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.'))
+            .filter(|w| w.chars().any(|c| c.is_ascii_alphabetic()))
+            .filter(|w| {
+                !allowed.iter().any(|a| a.eq_ignore_ascii_case(w))
+                    && !w.starts_with("ZL")
+                    && !w.starts_with("VA")
+            })
+            .map(str::to_string)
+            .collect()
+    }
+
+    const JARGON: &[&str] = &[
+        "hash", "hamming", "correlat", "distance", "mirrored", "cropped", "trimming",
+    ];
+
     #[test]
-    fn trademark_counterfeit_names_variant_photo_price_and_differences() {
+    fn trademark_counterfeit_states_the_right_and_keeps_facts_per_listing() {
         let wl = watchlist(US_TM);
         let marks = [hit("Auorra", MatchRule::Fuzzy)];
         let photos = [photo()];
-        let (drafts, f) = draft(&wl, &counterfeit_grounds(&marks, &photos), date());
-        assert!(f.is_empty(), "{f:?}");
-        let d = by_code(&drafts, ReasonCode::TrademarkCounterfeit);
+        let d = only(&wl, &counterfeit_grounds(&marks, &photos));
+        assert_eq!(d.reason_code, ReasonCode::TrademarkCounterfeit);
         for needle in [
-            "counterfeit goods bearing the registered trademark AURORA of Aurora Outfitters Ltd.",
+            "counterfeit goods bearing the trademark AURORA registered to Aurora Outfitters Ltd.",
             "US registration 6123456",
             "Nice classes 16, 21, 28",
-            "\"Auorra\" (fuzzy, 1 edit)",
-            "official photo espresso-cup.jpg (perceptual-hash Hamming distance 4/128, mirrored; \
-             aligned to it, the two correlate at 0.987 in grey levels and 0.941 in fine detail",
-            "\"replica\", \"高仿\"",
-            "the price 3.10 USD is 92% below the MSRP of 39.00 USD",
-            "written \"Auorra\" instead of \"AURORA\"",
-            "seller \"Shenzhen Copy Co\" is not authorized",
         ] {
             assert!(
-                d.reason_en.contains(needle),
-                "missing {needle:?} in {}",
-                d.reason_en
+                d.statement_en.contains(needle),
+                "{needle:?} in {}",
+                d.statement_en
             );
+        }
+        // Nothing of one listing in the statement.
+        for not in ["Auorra", "3.10", "replica", "espresso", "aliexpress"] {
+            assert!(
+                !d.statement_en.contains(not),
+                "{not:?} in {}",
+                d.statement_en
+            );
+        }
+        for needle in [
+            "\"Auorra\"",
+            "priced 3.10 USD, 92% below the retail price of 39.00 USD",
+            "\"replica\", \"高仿\"",
+            "official photograph espresso-cup.jpg",
+        ] {
+            assert!(
+                d.details_en.contains(needle),
+                "{needle:?} in {}",
+                d.details_en
+            );
+        }
+        // Product differences are product facts: no photo edits, no
+        // seller, no hash jargon.
+        let all_en = d.reason_en.to_lowercase();
+        for j in JARGON.iter().chain(&["shenzhen copy co"]) {
+            assert!(!all_en.contains(j), "{j:?} in {}", d.reason_en);
         }
         for needle in [
             "假冒",
-            "注册号6123456",
-            "“Auorra”（拼写变体）",
-            "汉明距离4/128",
+            "美国注册号6123456",
+            "“Auorra”",
             "低92%",
-            "“Auorra”而非“AURORA”",
-            "卖家“Shenzhen Copy Co”未获权利人授权",
+            "美元",
+            "“高仿”",
         ] {
             assert!(
                 d.reason_zh.contains(needle),
-                "missing {needle:?} in {}",
+                "{needle:?} in {}",
                 d.reason_zh
             );
         }
-        assert_eq!(d.reason_en, format!("{} {}", d.statement_en, d.details_en));
+        assert_eq!(
+            stray_latin(&d.reason_zh, &["AURORA", "Auorra"]),
+            Vec::<String>::new(),
+            "{}",
+            d.reason_zh
+        );
+        assert_eq!(d.facts.mark_as_written, ["Auorra"]);
+        assert_eq!(d.facts.price_gap.as_ref().map(|g| g.below_pct), Some(92.0));
         assert!(d
             .attachments
             .iter()
             .any(|a| a == "certificate: certificates/us.pdf"));
+    }
+
+    #[test]
+    fn chinese_holder_name_is_used_when_given() {
+        let wl = watchlist(US_TM);
+        let marks = [hit("AURORA", MatchRule::Exact)];
+        let d = only(&wl, &counterfeit_grounds(&marks, &[]));
+        assert!(d.statement_zh.contains("权利人"), "{}", d.statement_zh);
+        assert!(!d.statement_zh.contains("Outfitters"), "{}", d.statement_zh);
+        let text = format!("{BASE}\n{US_TM}").replace(
+            "rights_holder = \"Aurora Outfitters Ltd.\"",
+            "rights_holder = \"Aurora Outfitters Ltd.\"\nrights_holder_zh = \"奥罗拉户外用品有限公司\"",
+        );
+        let wl = Watchlist::from_str(std::path::Path::new("w.toml"), &text).unwrap();
+        let d = only(&wl, &counterfeit_grounds(&marks, &[]));
+        assert!(
+            d.statement_zh
+                .contains("奥罗拉户外用品有限公司注册商标AURORA"),
+            "{}",
+            d.statement_zh
+        );
     }
 
     #[test]
@@ -459,107 +600,94 @@ analysis_report = "reports/fto-2026.pdf"
             product: Some(("Aurora Barista Espresso Cup", "drinkware")),
             ..Grounds::default()
         };
-        let (drafts, _) = draft(&wl, &g, date());
-        let d = by_code(&drafts, ReasonCode::TrademarkUnauthorizedUse);
+        let d = only(&wl, &g);
+        assert_eq!(d.reason_code, ReasonCode::TrademarkUnauthorizedUse);
         assert!(
-            d.reason_en
-                .contains("uses without authorization the registered trademark AURORA"),
+            d.statement_en.contains("without authorization"),
             "{}",
-            d.reason_en
+            d.statement_en
         );
-        assert!(
-            d.reason_en.contains("\"AURORA\" (exact)"),
-            "{}",
-            d.reason_en
-        );
-        assert!(!d.reason_en.contains("what differs"), "{}", d.reason_en);
+        assert!(d.details_en.contains("\"AURORA\""), "{}", d.details_en);
+        assert!(!d.details_en.contains("differs"), "{}", d.details_en);
         assert!(d.reason_zh.contains("未经授权使用"), "{}", d.reason_zh);
-        assert!(
-            d.reason_zh.contains("“AURORA”（完全相同）"),
-            "{}",
-            d.reason_zh
-        );
     }
 
     #[test]
-    fn copyright_cites_where_the_photo_is_published() {
-        let wl = watchlist(ALL_RIGHTS);
+    fn copyright_names_the_photo_and_where_it_is_published_per_listing() {
+        let wl = watchlist(COPYRIGHT);
         let photos = [photo()];
-        let (drafts, f) = draft(&wl, &counterfeit_grounds(&[], &photos), date());
-        assert!(f.is_empty(), "{f:?}");
-        let d = by_code(&drafts, ReasonCode::CopyrightImageTheft);
+        let d = only(&wl, &counterfeit_grounds(&[], &photos));
+        assert_eq!(d.reason_code, ReasonCode::CopyrightImageTheft);
         assert!(
-            d.reason_en.contains(
-                "published at https://aurora-outfitters.example/products/barista-espresso-cup"
+            d.details_en.contains(
+                "copies the official photograph espresso-cup.jpg, published at https://aurora-outfitters.example/products/barista-espresso-cup"
             ),
             "{}",
-            d.reason_en
+            d.details_en
         );
-        assert!(
-            d.reason_en
-                .contains("copies official photo espresso-cup.jpg"),
-            "{}",
-            d.reason_en
+        // The statement holds for any listing: no product page in it.
+        assert!(!d.statement_en.contains("https://"), "{}", d.statement_en);
+        // A copyright claim carries no counterfeit product differences.
+        assert!(!d.details_en.contains("differs"), "{}", d.details_en);
+        assert!(d.facts.price_gap.is_none());
+        assert_eq!(
+            d.facts.published_at,
+            ["https://aurora-outfitters.example/products/barista-espresso-cup"]
         );
-        assert!(
-            d.reason_zh.contains(
-                "原图发表于https://aurora-outfitters.example/products/barista-espresso-cup"
-            ),
+        assert_eq!(
+            stray_latin(&d.reason_zh, &[]),
+            Vec::<String>::new(),
             "{}",
             d.reason_zh
         );
-        assert!(d
-            .attachments
-            .iter()
-            .any(|a| a.starts_with("official photo published at: https://")));
     }
 
     #[test]
     fn design_patent_attaches_side_by_side() {
-        let wl = watchlist(ALL_RIGHTS);
+        let wl = watchlist(DESIGN);
         let photos = [photo()];
-        let (drafts, _) = draft(&wl, &counterfeit_grounds(&[], &photos), date());
-        let d = by_code(&drafts, ReasonCode::DesignPatentInfringement);
+        let d = only(&wl, &counterfeit_grounds(&[], &photos));
+        assert_eq!(d.reason_code, ReasonCode::DesignPatentInfringement);
         assert!(
-            d.reason_en.contains("design patent ZL202130123456.7"),
+            d.statement_en.contains("design patent ZL202130123456.7"),
             "{}",
-            d.reason_en
+            d.statement_en
         );
         assert!(
-            d.reason_en.contains("side-by-side images"),
+            d.statement_en.contains("Side-by-side images"),
             "{}",
-            d.reason_en
+            d.statement_en
         );
         assert!(
-            d.reason_en
-                .contains("the official photo espresso-cup.jpg is mirrored"),
+            d.statement_zh.contains("外观设计专利ZL202130123456.7"),
             "{}",
-            d.reason_en
-        );
-        assert!(
-            d.reason_zh.contains("外观设计专利ZL202130123456.7"),
-            "{}",
-            d.reason_zh
+            d.statement_zh
         );
         assert!(d.attachments.iter().any(|a| a.contains("side-by-side")));
+        for j in JARGON {
+            assert!(
+                !d.reason_en.to_lowercase().contains(j),
+                "{j} in {}",
+                d.reason_en
+            );
+        }
     }
 
     #[test]
     fn patent_cites_the_analysis_report() {
-        let wl = watchlist(ALL_RIGHTS);
+        let wl = watchlist(PATENT_WITH_REPORT);
         let marks = [hit("AURORA", MatchRule::Exact)];
-        let (drafts, _) = draft(&wl, &counterfeit_grounds(&marks, &[]), date());
-        let d = by_code(&drafts, ReasonCode::PatentInfringement);
+        let d = only(&wl, &counterfeit_grounds(&marks, &[]));
+        assert_eq!(d.reason_code, ReasonCode::PatentInfringement);
         assert!(
-            d.reason_en
-                .contains("infringement analysis report reports/fto-2026.pdf"),
+            d.statement_en.contains("infringement analysis report"),
             "{}",
-            d.reason_en
+            d.statement_en
         );
         assert!(
-            d.reason_zh.contains("侵权分析报告reports/fto-2026.pdf"),
+            d.statement_zh.contains("侵权分析报告"),
             "{}",
-            d.reason_zh
+            d.statement_zh
         );
         assert!(d
             .attachments
@@ -568,31 +696,45 @@ analysis_report = "reports/fto-2026.pdf"
     }
 
     #[test]
-    fn batch_reason_numbers_the_listings_after_one_statement() {
+    fn batch_reason_says_only_what_every_listing_shares() {
         let wl = watchlist(US_TM);
         let marks = [hit("Auorra", MatchRule::Fuzzy)];
-        let (a, _) = draft(&wl, &counterfeit_grounds(&marks, &[]), date());
+        let photos = [photo()];
+        let a = only(&wl, &counterfeit_grounds(&marks, &photos));
         let mut g2 = counterfeit_grounds(&marks, &[]);
         g2.listing_url = "https://www.aliexpress.com/item/1005002.html";
-        let (b, _) = draft(&wl, &g2, date());
-        let (en, zh) = batch_reason(&[&a[0], &b[0]]);
-        assert_eq!(
-            en.matches("The listing offers counterfeit goods").count(),
-            1,
-            "{en}"
-        );
-        assert!(
-            en.contains("1. https://www.aliexpress.com/item/1005001.html: Presented as Aurora Barista Espresso Cup (drinkware); the title uses"),
-            "{en}"
-        );
-        assert!(
-            en.contains("2. https://www.aliexpress.com/item/1005002.html: "),
-            "{en}"
-        );
-        assert!(
-            zh.contains("2. https://www.aliexpress.com/item/1005002.html："),
-            "{zh}"
-        );
-        assert_eq!(batch_reason(&[]), (String::new(), String::new()));
+        g2.indicators.clear();
+        if let Some(p) = g2.price_gap.as_mut() {
+            p.below_pct = 75.0;
+            p.price = 9.75;
+        }
+        let b = only(&wl, &g2);
+        let (en, zh) = batch_reason(&[&a, &b], "t.csv");
+        assert_eq!(en.matches("counterfeit goods bearing").count(), 1, "{en}");
+        // Both are far below retail: the smaller gap is true of both.
+        assert!(en.contains("at least 75% below"), "{en}");
+        assert!(zh.contains("低75%以上"), "{zh}");
+        // Only the first has a copied photo and "replica": not said.
+        assert!(!en.contains("replica"), "{en}");
+        assert!(!en.contains("shows a photograph copied"), "{en}");
+        assert!(!en.contains("1005001"), "{en}");
+        assert!(en.contains("t.csv"), "{en}");
+        assert!(en.chars().count() <= BATCH_REASON_BUDGET);
+        assert!(zh.chars().count() <= BATCH_REASON_BUDGET);
+        assert_eq!(stray_latin(&zh, &["AURORA"]), Vec::<String>::new(), "{zh}");
+        // With the photo and the word on both, both are said.
+        let (en, _) = batch_reason(&[&a, &a], "t.csv");
+        assert!(en.contains("replica or copy"), "{en}");
+        assert!(en.contains("shows a photograph copied"), "{en}");
+        assert_eq!(batch_reason(&[], "t.csv"), (String::new(), String::new()));
+    }
+
+    #[test]
+    fn fit_keeps_statement_and_pointer_within_budget() {
+        let long = "x".repeat(600);
+        let s = vec!["S.".to_string(), long.clone(), long, "P.".to_string()];
+        let out = fit(&s, " ");
+        assert!(out.starts_with("S.") && out.ends_with("P."), "{out}");
+        assert!(out.chars().count() <= BATCH_REASON_BUDGET);
     }
 }

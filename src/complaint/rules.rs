@@ -42,11 +42,16 @@ pub fn check(
         .collect()
 }
 
+/// True for a jurisdiction code meaning mainland China.
+pub fn valid_in_china(jurisdiction: &str) -> bool {
+    CHINA
+        .iter()
+        .any(|c| jurisdiction.trim().eq_ignore_ascii_case(c))
+}
+
 /// Taobao, Tmall and 1688 accept only rights valid in China.
 pub fn jurisdiction(right: &Right, platform: Platform) -> Option<String> {
-    let in_china = CHINA
-        .iter()
-        .any(|c| right.jurisdiction.trim().eq_ignore_ascii_case(c));
+    let in_china = valid_in_china(&right.jurisdiction);
     (platform.china_only() && !in_china).then(|| {
         format!(
             "{} accepts only rights valid in China; right {} is registered in {} (add a Chinese registration to the watchlist)",
@@ -259,32 +264,6 @@ mod tests {
         let (wl, cr) = right(COPYRIGHT);
         assert_eq!(classes_cover_goods(&wl, &cr, &no_product), None);
     }
-
-    const COPYRIGHT: &str = r#"
-[[rights]]
-id = "us-copyright"
-kind = "copyright"
-jurisdiction = "US"
-registration_number = "VA0002345678"
-"#;
-
-    const DESIGN: &str = r#"
-[[rights]]
-id = "cn-design"
-kind = "design_patent"
-jurisdiction = "CN"
-registration_number = "ZL202130123456.7"
-expires = 2036-01-01
-"#;
-
-    const PATENT: &str = r#"
-[[rights]]
-id = "cn-utility"
-kind = "patent"
-jurisdiction = "CN"
-registration_number = "ZL202120654321.0"
-expires = 2031-01-01
-"#;
 
     #[test]
     fn reason_fits_right_valid_and_invalid() {

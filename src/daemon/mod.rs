@@ -359,7 +359,7 @@ impl Daemon {
         let suspects = network::suspect_listings(&self.store)?;
         let gf = crate::cases::goodfaith::good_faith(&cases, now);
         let cp = self.tracker.checkpoint()?;
-        let today = now.date_naive();
+        let today = crate::cases::deadline::china_date(now);
         self.with_metrics(|m| {
             m.cycle = cp.cycle;
             m.listings_seen = listings.len() as u64;

@@ -381,7 +381,9 @@ pub async fn after_cycle(input: AfterCycleInput<'_>) -> Result<AfterCycle> {
         }
     }
 
-    // Cases from flagged findings' drafts.
+    // Cases from flagged findings' drafts: the scan opened them already
+    // (counted here as this cycle's); this catches any it could not.
+    out.cases_opened.extend(report.cases_opened.iter().cloned());
     for f in &report.findings {
         if f.verdict != Verdict::Flag || f.drafts.is_empty() {
             continue;
@@ -389,11 +391,11 @@ pub async fn after_cycle(input: AfterCycleInput<'_>) -> Result<AfterCycle> {
         let key = f.key();
         let at = listings.get(&key).map(|r| r.first_seen).unwrap_or(cycle_at);
         let link = tracker.get(&key)?.and_then(|t| t.relisting_of);
-        for case in book.open_cases(f, at, link.as_ref())? {
+        for case in book.open_cases(f, at, link.as_ref(), "daemon")? {
             out.cases_opened.push(case.id.clone());
         }
         if let Some(link) = &link {
-            for d in &f.drafts {
+            if let Some(d) = f.filing_draft() {
                 let ck = crate::export::complaint_key(f.platform, &d.right_id, &f.listing_id);
                 if let Some(c) = book.by_key(&ck)? {
                     book.set_relisting(&c.id, link)?;

@@ -66,6 +66,8 @@ pub struct ExportOptions {
     /// Folders searched (recursively) for `*.warc.gz`, besides the data
     /// folder: the recordings live crawls wrote.
     pub warc_dirs: Vec<PathBuf>,
+    /// Batch cases already filed (submitted or later) too.
+    pub include_filed: bool,
 }
 
 /// The id a complaint keeps across exports.
@@ -96,8 +98,15 @@ pub struct Complaint {
     pub registration_number: String,
     pub complaint_type: String,
     pub reason_code: crate::complaint::ReasonCode,
-    pub reason_en: String,
-    pub reason_zh: String,
+    /// The reason as IPP's form lists it.
+    pub reason_label: String,
+    /// This listing's own line: the facts the batch reason leaves to the
+    /// per-URL table (English, Chinese).
+    pub details_en: String,
+    pub details_zh: String,
+    pub facts: crate::complaint::ListingFacts,
+    /// Other rights that would also carry it: named, not filed.
+    pub alternatives: Vec<crate::complaint::Alternative>,
     pub attachments: Vec<String>,
     /// Batch file, relative to the export folder.
     pub batch: String,
@@ -108,10 +117,20 @@ pub struct Complaint {
 /// One batch file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BatchSummary {
+    /// `B-` and 10 hex digits of the SHA-256 of the batch's file name and
+    /// complaint ids: the same batch has the same id in every export, and
+    /// `knockoff cases move --batch` names it.
+    pub id: String,
     pub file: String,
+    /// Its per-URL table (CSV), relative to the export folder.
+    pub table: String,
     pub platform: Platform,
     pub right_id: String,
     pub reason_code: crate::complaint::ReasonCode,
+    pub reason_label: String,
+    /// The batch reason, true of every URL in it.
+    pub reason_en: String,
+    pub reason_zh: String,
     pub urls: usize,
 }
 
@@ -126,6 +145,12 @@ pub struct ExportSummary {
     pub bundles: usize,
     /// Flagged findings with no right that can carry a complaint.
     pub needs_right: usize,
+    /// Cases left out because they are filed already (id, state); see
+    /// `--include-filed`.
+    pub already_filed: Vec<(String, String)>,
+    /// Cases opened by this export (flagged listings stored by a scan
+    /// that opened none).
+    pub cases_opened: usize,
     /// WARC captures copied into bundles, and WARC files read.
     pub warc_captures: usize,
     pub warc_files: usize,
@@ -148,6 +173,18 @@ impl fmt::Display for ExportSummary {
         }
         for p in &self.problems {
             writeln!(f, "warning: {p}")?;
+        }
+        if !self.already_filed.is_empty() {
+            let ids: Vec<String> = self
+                .already_filed
+                .iter()
+                .map(|(id, state)| format!("{id} ({state})"))
+                .collect();
+            writeln!(
+                f,
+                "not batched, filed already: {} (--include-filed batches them again)",
+                ids.join(", ")
+            )?;
         }
         write!(
             f,
@@ -195,18 +232,50 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
         .watchlist_text()?
         .and_then(|t| toml::from_str(&t).ok());
 
+    // Every flagged listing with a complaint has its case (a scan opens
+    // them; data from before that gets them here). Only cases not yet
+    // filed are batched.
+    let book = crate::cases::book::CaseBook::open(&store)?;
+    let mut cases_opened = 0;
+    let mut already_filed: Vec<(String, String)> = Vec::new();
+    let mut filed_keys: BTreeSet<String> = BTreeSet::new();
+    for f in &findings {
+        let Some(d) = f.filing_draft() else { continue };
+        let at = store_seen_at(&store, f);
+        cases_opened += book.open_cases(f, at, None, "export")?.len();
+        let key = complaint_key(f.platform, &d.right_id, &f.listing_id);
+        if let Some(case) = book.by_key(&key)? {
+            if !opts.include_filed && !case.state.is_unfiled() {
+                already_filed.push((case.id.clone(), case.state.as_str().to_string()));
+                filed_keys.insert(key);
+            }
+        }
+    }
+    let findings: Vec<Finding> = findings
+        .into_iter()
+        .filter(|f| {
+            f.filing_draft().is_none_or(|d| {
+                !filed_keys.contains(&complaint_key(f.platform, &d.right_id, &f.listing_id))
+            })
+        })
+        .collect();
+
     let records = assign_ids(&store, &findings)?;
     prepare_out(out_dir)?;
+    already_filed.sort();
     let mut summary = ExportSummary {
         out_dir: out_dir.to_path_buf(),
-        new_complaints: records.new,
+        // Numbered now: by the cases opened here, or by the ids given.
+        new_complaints: records.new + cases_opened,
+        already_filed,
+        cases_opened,
         ..ExportSummary::default()
     };
 
     // Complaints in id order, with their finding and draft.
     let mut items: Vec<(ComplaintRecord, &Finding, &Draft)> = Vec::new();
     for f in &findings {
-        for d in &f.drafts {
+        if let Some(d) = f.filing_draft() {
             if let Some(rec) =
                 records
                     .by_key
@@ -241,11 +310,24 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
             for &i in chunk {
                 batch_of[i] = file.clone();
             }
+            let table = format!("{}.csv", file.trim_end_matches(".txt"));
+            let drafts: Vec<&Draft> = chunk.iter().map(|&i| items[i].2).collect();
+            let (reason_en, reason_zh) =
+                crate::complaint::batch_reason(&drafts, table.rsplit('/').next().unwrap_or(&table));
+            let id = batch_id(&file, chunk.iter().map(|&i| items[i].0.id.as_str()));
+            for &i in chunk {
+                book.record_batch(&items[i].0.id, &id)?;
+            }
             summary.batches.push(BatchSummary {
+                id,
                 file: file.clone(),
+                table,
                 platform: *platform,
                 right_id: right.clone(),
                 reason_code: *reason,
+                reason_label: reason.label().0.to_string(),
+                reason_en,
+                reason_zh,
                 urls: chunk.len(),
             });
             batch_files.push((file, chunk.to_vec()));
@@ -271,8 +353,11 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
             registration_number: d.registration_number.clone(),
             complaint_type: d.complaint_type.clone(),
             reason_code: d.reason_code,
-            reason_en: d.reason_en.clone(),
-            reason_zh: d.reason_zh.clone(),
+            reason_label: d.reason_code.label().0.to_string(),
+            details_en: d.details_en.clone(),
+            details_zh: d.details_zh.clone(),
+            facts: d.facts.clone(),
+            alternatives: d.alternatives.clone(),
             attachments: d.attachments.clone(),
             batch: batch_of[i].clone(),
             evidence_dir: format!(
@@ -284,10 +369,10 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
         })
         .collect();
 
-    for (file, members) in &batch_files {
-        let drafts: Vec<&Draft> = members.iter().map(|&i| items[i].2).collect();
-        let ids: Vec<&str> = members.iter().map(|&i| complaints[i].id.as_str()).collect();
-        write(out_dir, file, batch_text(&drafts, &ids).as_bytes())?;
+    for ((_, members), b) in batch_files.iter().zip(&summary.batches) {
+        let members: Vec<&Complaint> = members.iter().map(|&i| &complaints[i]).collect();
+        write(out_dir, &b.file, batch_text(b, &members).as_bytes())?;
+        write(out_dir, &b.table, report::batch_table(&members).as_bytes())?;
     }
 
     // Evidence.
@@ -365,6 +450,34 @@ pub struct NeedsRight {
     pub failures: Vec<crate::complaint::RuleFailure>,
 }
 
+/// The id of a batch: its file name and complaint ids, hashed.
+fn batch_id<'a>(file: &str, ids: impl Iterator<Item = &'a str>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(file.as_bytes());
+    for id in ids {
+        h.update(b"\n");
+        h.update(id.as_bytes());
+    }
+    let hex: String = h
+        .finalize()
+        .iter()
+        .take(5)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("B-{hex}")
+}
+
+/// When the listing of a finding was last seen (its case opens then).
+fn store_seen_at(store: &Store, f: &Finding) -> chrono::DateTime<chrono::Utc> {
+    store
+        .listing(&f.key())
+        .ok()
+        .flatten()
+        .map(|r| r.last_seen)
+        .unwrap_or_default()
+}
+
 /// The key of a complaint in [`COMPLAINTS_TREE`].
 pub fn complaint_key(platform: Platform, right_id: &str, listing_id: &str) -> String {
     format!("{}/{right_id}/{listing_id}", platform.as_str())
@@ -395,7 +508,7 @@ fn assign_ids(store: &Store, findings: &[Finding]) -> Result<Assigned> {
     }
     let mut wanted: BTreeSet<(String, Platform, String, String)> = BTreeSet::new();
     for f in findings {
-        for d in &f.drafts {
+        if let Some(d) = f.filing_draft() {
             wanted.insert((
                 complaint_key(f.platform, &d.right_id, &f.listing_id),
                 f.platform,
@@ -483,36 +596,44 @@ fn json<T: Serialize>(value: &T) -> Result<Vec<u8>> {
     Ok(v)
 }
 
-/// The paste-ready text of a batch: URLs, one per line; then the reason in
-/// English and Chinese; then the complaint ids and attachments.
-fn batch_text(drafts: &[&Draft], ids: &[&str]) -> String {
+/// The paste-ready text of a batch: URLs, one per line (IPP's "Infringing
+/// listings" field); then the right and the reason as the form lists it,
+/// the batch reason in English and Chinese ("Supplement infringement
+/// reason(s)"), the documents to upload, the per-URL table and the
+/// complaint ids.
+fn batch_text(b: &BatchSummary, members: &[&Complaint]) -> String {
     let mut out = String::new();
-    for d in drafts {
-        out.push_str(&d.listing_url);
+    for c in members {
+        out.push_str(&c.listing_url);
         out.push('\n');
     }
-    let (en, zh) = crate::complaint::batch_reason(drafts);
-    if let Some(first) = drafts.first() {
-        out.push_str(&format!(
-            "\nReason ({}, right {} {} {} {}):\n{en}\n理由：\n{zh}",
-            first.reason_code.as_str(),
-            first.right_id,
-            first.right_kind.as_str(),
-            first.jurisdiction,
-            first.registration_number
-        ));
-        let attachments: BTreeSet<&str> = drafts
-            .iter()
-            .flat_map(|d| d.attachments.iter().map(String::as_str))
-            .collect();
-        if !attachments.is_empty() {
-            out.push_str("\nAttachments:\n");
-            for a in attachments {
-                out.push_str(&format!("- {a}\n"));
-            }
+    let Some(first) = members.first() else {
+        return out;
+    };
+    let (label_en, label_zh) = b.reason_code.label();
+    out.push_str(&format!("\nBatch: {}", b.id));
+    out.push_str(&format!(
+        "\nRight: {} {} {} ({})\nComplaint type: Product listing\nReason: {label_en} / {label_zh}\n\nSupplement infringement reason(s):\n{}\n\n{}\n",
+        first.right_kind.as_str(),
+        first.jurisdiction,
+        first.registration_number,
+        first.right_id,
+        b.reason_en,
+        b.reason_zh
+    ));
+    let attachments: BTreeSet<&str> = members
+        .iter()
+        .flat_map(|c| c.attachments.iter().map(String::as_str))
+        .collect();
+    if !attachments.is_empty() {
+        out.push_str("\nAttachments:\n");
+        for a in attachments {
+            out.push_str(&format!("- {a}\n"));
         }
-        out.push_str(&format!("\nComplaints: {}\n", ids.join(", ")));
     }
+    out.push_str(&format!("- per-listing table: {}\n", b.table));
+    let ids: Vec<&str> = members.iter().map(|c| c.id.as_str()).collect();
+    out.push_str(&format!("\nComplaints: {}\n", ids.join(", ")));
     out
 }
 

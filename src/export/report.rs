@@ -23,11 +23,61 @@ const CSV_COLUMNS: &[&str] = &[
     "jurisdiction",
     "registration_number",
     "reason_code",
+    "reason",
     "batch",
     "evidence_dir",
-    "reason_en",
-    "reason_zh",
+    "details_en",
+    "details_zh",
+    "alternatives",
 ];
+
+/// Columns of a batch's per-URL table.
+const TABLE_COLUMNS: &[&str] = &[
+    "listing_url",
+    "complaint_id",
+    "mark_as_written",
+    "listing_photo",
+    "official_photo",
+    "official_photo_published_at",
+    "price",
+    "retail_price",
+    "below_retail_pct",
+    "counterfeit_terms",
+    "details_en",
+    "details_zh",
+];
+
+/// The per-URL table of one batch: each listing's own facts, in the
+/// batch's URL order.
+pub fn batch_table(members: &[&Complaint]) -> String {
+    let mut out = TABLE_COLUMNS.join(",");
+    out.push_str("\r\n");
+    for c in members {
+        let f = &c.facts;
+        let gap = f.price_gap.as_ref();
+        let row = [
+            c.listing_url.clone(),
+            c.id.clone(),
+            f.mark_as_written.join(" | "),
+            f.photo_url.clone().unwrap_or_default(),
+            f.official_photo.clone().unwrap_or_default(),
+            f.published_at.join(" | "),
+            gap.map(|g| format!("{:.2} {}", g.price, g.currency))
+                .unwrap_or_default(),
+            gap.map(|g| format!("{:.2} {}", g.msrp, g.msrp_currency))
+                .unwrap_or_default(),
+            gap.map(|g| format!("{:.0}", g.below_pct))
+                .unwrap_or_default(),
+            f.counterfeit_terms.join(" | "),
+            c.details_en.clone(),
+            c.details_zh.clone(),
+        ];
+        let cells: Vec<String> = row.iter().map(|v| csv_cell(v)).collect();
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
 
 /// RFC 4180 CSV of every complaint, one row each, in id order.
 pub fn csv(complaints: &[Complaint]) -> String {
@@ -48,10 +98,23 @@ pub fn csv(complaints: &[Complaint]) -> String {
             c.jurisdiction.clone(),
             c.registration_number.clone(),
             c.reason_code.as_str().to_string(),
+            c.reason_label.clone(),
             c.batch.clone(),
             c.evidence_dir.clone(),
-            c.reason_en.clone(),
-            c.reason_zh.clone(),
+            c.details_en.clone(),
+            c.details_zh.clone(),
+            c.alternatives
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{} {} {}",
+                        a.right_kind.as_str(),
+                        a.jurisdiction,
+                        a.registration_number
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" | "),
         ];
         let cells: Vec<String> = row.iter().map(|v| csv_cell(v)).collect();
         out.push_str(&cells.join(","));
@@ -156,19 +219,30 @@ pub fn html(r: &ReportInput<'_>) -> String {
     ));
     h.push_str("</table>\n<p>Data: <a href=\"complaints.csv\">complaints.csv</a>, <a href=\"complaints.json\">complaints.json</a>, <a href=\"needs_right.json\">needs_right.json</a>.</p>\n");
 
-    h.push_str("<h2>Batches</h2>\n<table><tr><th>file</th><th>platform</th><th>right</th><th>reason</th><th>URLs</th></tr>");
+    h.push_str("<h2>Batches</h2>\n<p>One complaint per listing: each listing is in one batch only, filed on the right that fits it best; other rights that would also hold are named with it, not filed.</p>\n<table><tr><th>file</th><th>platform</th><th>right</th><th>reason</th><th>URLs</th><th>per-URL table</th></tr>");
     for b in r.batches {
         h.push_str(&format!(
-            "<tr><td><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><a href=\"{}\">{}</a></td></tr>",
             esc(&b.file),
             esc(&b.file),
             b.platform.as_str(),
             esc(&b.right_id),
-            b.reason_code.as_str(),
-            b.urls
+            esc(&b.reason_label),
+            b.urls,
+            esc(&b.table),
+            esc(&b.table),
         ));
     }
-    h.push_str("</table>\n<h2>Complaints</h2>\n");
+    h.push_str("</table>\n");
+    for b in r.batches {
+        h.push_str(&format!(
+            "<h3>{}</h3><div class=\"reason\">{}</div><div class=\"reason\" lang=\"zh\">{}</div>\n",
+            esc(&b.file),
+            esc(&b.reason_en),
+            esc(&b.reason_zh)
+        ));
+    }
+    h.push_str("<h2>Complaints</h2>\n");
     for (i, c) in r.complaints.iter().enumerate() {
         h.push_str(&format!("<div class=\"complaint\" id=\"{}\">", esc(&c.id)));
         let link = href(&c.listing_url)
@@ -187,7 +261,7 @@ pub fn html(r: &ReportInput<'_>) -> String {
             c.right_kind.as_str(),
             esc(&c.jurisdiction),
             esc(&c.registration_number),
-            c.reason_code.as_str(),
+            esc(&c.reason_label),
             esc(c.seller.as_deref().unwrap_or("")),
             esc(c.price.as_deref().unwrap_or("")),
             c.score,
@@ -212,9 +286,23 @@ pub fn html(r: &ReportInput<'_>) -> String {
         }
         h.push_str(&format!(
             "<div class=\"reason\">{}</div><div class=\"reason\" lang=\"zh\">{}</div>",
-            esc(&c.reason_en),
-            esc(&c.reason_zh)
+            esc(&c.details_en),
+            esc(&c.details_zh)
         ));
+        if !c.alternatives.is_empty() {
+            h.push_str("<p>Also possible, not filed:</p><ul>");
+            for a in &c.alternatives {
+                h.push_str(&format!(
+                    "<li>{} {} {} ({}): {}</li>",
+                    a.right_kind.as_str(),
+                    esc(&a.jurisdiction),
+                    esc(&a.registration_number),
+                    esc(&a.right_id),
+                    esc(a.reason_code.label().0)
+                ));
+            }
+            h.push_str("</ul>");
+        }
         if !c.attachments.is_empty() {
             h.push_str("<p>Attachments:</p><ul>");
             for a in &c.attachments {
