@@ -116,6 +116,93 @@ async fn a_live_daemon_verifies_removal_against_the_configured_base() {
     );
 }
 
+/// Marketplaces answer a taken-down item with 200 and an "item
+/// unavailable" page, not 404: the mock serves AliExpress's not-found page
+/// (tests/fixtures/real/gone/aliexpress-page-not-found.html, mirroring the
+/// public pages named in tests/real_pages/gone.rs) for every item, and the
+/// submitted case is closed as removed with that capture and the marker
+/// that decided in its proof.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_daemon_verifies_removal_from_a_200_item_unavailable_page() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rec = support::small_recording(&tmp.path().join("rec"));
+    let gone_page = std::fs::read(
+        support::root().join("tests/fixtures/real/gone/aliexpress-page-not-found.html"),
+    )
+    .unwrap();
+    std::fs::write(rec.join("gone.html"), &gone_page).unwrap();
+    let mut manifest = std::fs::read_to_string(rec.join("manifest.toml")).unwrap();
+    for i in 0..36u64 {
+        manifest.push_str(&format!(
+            "[[page]]\nurl = \"https://www.aliexpress.com/item/10050080000{i:05}.html\"\nfile = \"gone.html\"\ncaptured_at = \"2026-11-30T08:00:09Z\"\nstatus = 200\ncontent_type = \"text/html; charset=utf-8\"\n\n"
+        ));
+    }
+    std::fs::write(rec.join("manifest.toml"), manifest).unwrap();
+    let mock = MockMarket::start(Some(&rec), Faults::none()).await.unwrap();
+    let mut config = Config::default();
+    config.crawl.requests_per_second = 200.0;
+    config.crawl.concurrency_per_host = 4;
+    config.crawl.backoff_base_millis = 5;
+    config.crawl.max_pages_per_term = 2;
+    config.platforms.insert(
+        Platform::AliExpress.as_str().into(),
+        PlatformConfig {
+            base_url: Some(mock.base_url(Platform::AliExpress)),
+            ..Default::default()
+        },
+    );
+    let clock = Arc::new(FakeClock::new(t("2026-11-30T09:00:00Z")));
+    let daemon = Daemon::open(
+        &tmp.path().join("data"),
+        DaemonSettings {
+            watchlist: Watchlist::load(support::cup_watchlist(tmp.path())).unwrap(),
+            source: PageSource::Live {
+                config: Box::new(config),
+                record: None,
+            },
+            gone_after: 3,
+            calendar: Calendar::default(),
+        },
+        clock.clone(),
+    )
+    .unwrap();
+    let c1 = daemon.cycle().await.unwrap();
+    assert!(!c1.after.cases_opened.is_empty());
+    assert!(c1.after.removals_verified.is_empty());
+
+    let book = CaseBook::open(daemon.store()).unwrap();
+    let case = book.all().unwrap().remove(0);
+    for (state, at) in [
+        (CaseState::Approved, "2026-11-30T10:00:00Z"),
+        (CaseState::Submitted, "2026-11-30T11:00:00Z"),
+    ] {
+        book.move_case(&case.id, state, t(at), None, "cli", None)
+            .unwrap();
+    }
+    clock.set(t("2026-12-01T09:00:00Z"));
+    let c2 = daemon.cycle().await.unwrap();
+    assert_eq!(c2.after.removals_verified, vec![case.id.clone()]);
+    let removed = book.get(&case.id).unwrap().unwrap();
+    assert_eq!(removed.state, CaseState::Removed);
+    let proof = removed.removal_proof().unwrap();
+    assert_eq!(proof.status, 200);
+    assert_eq!(proof.url, case.listing_url);
+    assert_eq!(proof.found_in.as_deref(), Some("main content"));
+    assert!(
+        proof
+            .marker
+            .as_deref()
+            .unwrap()
+            .contains("can not be found"),
+        "{proof:?}"
+    );
+    // The capture is kept: its bytes are the page served.
+    let kept = daemon.store().blob(&proof.sha256).unwrap().unwrap();
+    assert_eq!(kept, gone_page);
+    let reason = removed.history.last().unwrap().reason.clone().unwrap();
+    assert!(reason.contains("item-unavailable page"), "{reason}");
+}
+
 // ---- The daemon binary's endpoint (issue 19, findings 4 and 9). ----
 
 use knockoff::cases::{CasesAction, RemoteCases};

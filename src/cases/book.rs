@@ -39,6 +39,17 @@ pub struct Proof {
     pub status: u16,
     pub sha256: String,
     pub captured_at: DateTime<Utc>,
+    /// For a page that answered 200: the platform's "item unavailable"
+    /// notice that decided (a sentence, element or error URL; see
+    /// `marketplaces::gone`). `None` for a 404/410.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
+    /// Where the marker was found: `main content`, `title`, `redirect`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found_in: Option<String>,
+    /// The URL that answered, when the request was redirected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_url: Option<String>,
 }
 
 /// One move in a case's life.

@@ -298,8 +298,9 @@ pub async fn after_cycle(input: AfterCycleInput<'_>) -> Result<AfterCycle> {
         }
     }
 
-    // Submitted cases: is the listing gone? A 404 captured this cycle or a
-    // fresh fetch of the item page is the proof.
+    // Submitted cases: is the listing gone? A 404 captured this cycle, or a
+    // fresh fetch of the item page answering 404/410 or 200 with the
+    // platform's "item unavailable" page, is the proof.
     for case in book.all()? {
         if case.state != CaseState::Submitted {
             continue;
@@ -316,6 +317,19 @@ pub async fn after_cycle(input: AfterCycleInput<'_>) -> Result<AfterCycle> {
                     store.put_page(&capture)?;
                     Some(proof_of_capture(&capture))
                 }
+                // Marketplaces answer a taken-down item with 200 and an
+                // "item unavailable" page: its shape decides, and the
+                // capture is kept as the proof.
+                Ok(capture) if capture.status == 200 => match gone_hit(&capture) {
+                    Some(hit) => {
+                        store.put_page(&capture)?;
+                        let mut proof = proof_of_capture(&capture);
+                        proof.marker = Some(hit.marker);
+                        proof.found_in = Some(hit.found_in.describe().to_string());
+                        Some(proof)
+                    }
+                    None => None,
+                },
                 Ok(_) => None,
                 Err(e) => {
                     tracing::warn!(case = %case.id, url = %case.listing_url, error = %e, "removal check failed");
@@ -325,10 +339,17 @@ pub async fn after_cycle(input: AfterCycleInput<'_>) -> Result<AfterCycle> {
         };
         if let Some(proof) = proof {
             let at = proof.captured_at;
-            let reason = format!(
-                "removal verified: {} answered HTTP {} (sha256 {})",
-                proof.url, proof.status, proof.sha256
-            );
+            let reason = match (&proof.marker, &proof.found_in) {
+                (Some(marker), Some(found_in)) => format!(
+                    "removal verified: {} answered HTTP {} with the platform's item-unavailable \
+                     page (\"{marker}\" in {found_in}) (sha256 {})",
+                    proof.url, proof.status, proof.sha256
+                ),
+                _ => format!(
+                    "removal verified: {} answered HTTP {} (sha256 {})",
+                    proof.url, proof.status, proof.sha256
+                ),
+            };
             book.move_case(
                 &case.id,
                 CaseState::Removed,
@@ -418,6 +439,9 @@ fn proof_of(p: &PageRecord) -> Proof {
         status: p.status,
         sha256: p.sha256.clone(),
         captured_at: p.captured_at,
+        marker: None,
+        found_in: None,
+        final_url: (p.final_url != p.url).then(|| p.final_url.clone()),
     }
 }
 
@@ -427,7 +451,29 @@ fn proof_of_capture(c: &Capture) -> Proof {
         status: c.status,
         sha256: c.sha256.clone(),
         captured_at: c.captured_at,
+        marker: None,
+        found_in: None,
+        final_url: (!c.redirects.is_empty() && c.final_url != c.url).then(|| c.final_url.clone()),
     }
+}
+
+/// The "item unavailable" notice a 200 answer for an item page shows, if
+/// it is one (see [`crate::marketplaces::gone`]).
+fn gone_hit(capture: &Capture) -> Option<crate::marketplaces::gone::GoneHit> {
+    let url = url::Url::parse(&capture.url).ok()?;
+    // The URL that answered matters only when the request was redirected.
+    let fin = url::Url::parse(&capture.final_url)
+        .ok()
+        .filter(|_| !capture.redirects.is_empty());
+    crate::marketplaces::classify_gone_page(
+        &url,
+        &capture.body,
+        capture.content_type.as_deref(),
+        crate::marketplaces::block::ResponseFacts {
+            final_url: fin.as_ref(),
+            status: Some(capture.status),
+        },
+    )
 }
 
 /// A title reduced to what a relister keeps: NFKC, lower case, letters and

@@ -889,7 +889,8 @@ fn write_bundle(
         else {
             continue;
         };
-        match compare::side_by_side(obytes, lbytes, p) {
+        let captured_at = ctx.store.page(&p.sha256)?.map(|m| m.captured_at);
+        match compare::side_by_side(obytes, lbytes, p, captured_at) {
             Ok((png, info)) => {
                 let rel = format!("comparison-{:02}.png", i + 1);
                 put(&rel, &png)?;

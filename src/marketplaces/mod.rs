@@ -6,7 +6,8 @@
 //! change is never reported as zero listings.
 //!
 //! Shared helpers live beside the trait: [`charset`] (decode bytes),
-//! [`block`] (login walls, captchas, punish pages), [`jsobject`] (pull the
+//! [`block`] (login walls, captchas, punish pages), [`gone`] ("item
+//! unavailable" pages: a listing taken down), [`jsobject`] (pull the
 //! JSON a page assigns to a JavaScript variable), [`text`] (numbers,
 //! prices, URLs). Site quirks stay in the site's module.
 
@@ -14,6 +15,7 @@ pub mod alibaba;
 pub mod aliexpress;
 pub mod block;
 pub mod charset;
+pub mod gone;
 pub mod jsobject;
 pub mod s1688;
 pub mod taobao;
@@ -377,6 +379,45 @@ pub fn classify_page(
         }
     }
     block::classify(url, facts, &decoded.text)
+}
+
+/// Does this fetched item page show the listing taken down? The daemon's
+/// removal check for a page that answered 200: decoded and parsed as a
+/// scan would, and only a page with no listing that is not a block page
+/// is asked [`gone::classify_gone`]. `None` for a live listing, a block
+/// page, a page of no known platform, or one without the notice's shape.
+pub fn classify_gone_page(
+    url: &Url,
+    body: &[u8],
+    content_type: Option<&str>,
+    facts: block::ResponseFacts<'_>,
+) -> Option<gone::GoneHit> {
+    let platform = url.host_str().and_then(Platform::from_host)?;
+    let decoded = charset::decode(body, content_type);
+    if too_deep(&decoded.text).is_some() {
+        return None;
+    }
+    // A listing with data (a price, a seller or a photo) is a live
+    // listing. A parser may still make a bare "listing" of a notice page's
+    // heading (the title alone): that is no listing data.
+    if for_platform(platform)
+        .parse(url, &decoded.text)
+        .listings()
+        .iter()
+        .any(has_listing_data)
+    {
+        return None;
+    }
+    if block::classify(url, facts, &decoded.text).is_some() {
+        return None;
+    }
+    gone::classify_gone(platform, url, facts, &decoded.text)
+}
+
+/// True when a listing carries more than a title: a price, a seller or a
+/// photo.
+fn has_listing_data(l: &Listing) -> bool {
+    l.price.is_some() || l.seller.name.is_some() || l.seller.id.is_some() || !l.images.is_empty()
 }
 
 /// Reports a page of a known kind with too few of the fields a parser

@@ -11,6 +11,7 @@ mod alibaba;
 mod aliexpress;
 mod blocks;
 mod crawl;
+mod gone;
 mod s1688;
 mod taobao;
 mod tmall;
