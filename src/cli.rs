@@ -594,6 +594,9 @@ pub fn print_summary(report: &ScanReport, out: &mut dyn Write) -> std::io::Resul
             cov.join(", ")
         )?;
     }
+    for e in &report.expiring {
+        writeln!(out, "WARNING: {e}")?;
+    }
     if !report.cases_opened.is_empty() {
         writeln!(
             out,

@@ -94,6 +94,9 @@ pub struct ScanReport {
     /// Cases this scan opened (flagged listings with a complaint to file
     /// and no case yet).
     pub cases_opened: Vec<String>,
+    /// Rights and the agent's authorization that end within
+    /// [`crate::watchlist::EXPIRY_WARNING_DAYS`] of the filing date.
+    pub expiring: Vec<crate::watchlist::Expiring>,
 }
 
 impl ScanReport {
@@ -196,7 +199,12 @@ impl<'a> Scanner<'a> {
         store: Option<&Store>,
         index: Option<&ListingIndex>,
     ) -> Result<ScanReport> {
-        let mut report = ScanReport::default();
+        let mut report = ScanReport {
+            expiring: self
+                .wl
+                .expiring(self.filing_date, crate::watchlist::EXPIRY_WARNING_DAYS),
+            ..ScanReport::default()
+        };
         if let Some(store) = store {
             self.keep_watchlist(store)?;
         }
@@ -399,6 +407,17 @@ impl<'a> Scanner<'a> {
         }
         if let Ok(text) = std::fs::read_to_string(&self.wl.path) {
             store.put_watchlist_text(&text)?;
+        }
+        // The documents register, so bundles carry the documents from the
+        // data folder alone. The watchlist checked them when it loaded; a
+        // file changed or gone since is an error naming it.
+        for doc in self.wl.documents() {
+            let bytes = self.wl.read_document(&doc)?;
+            let stored = crate::store::StoredDocument {
+                sha256: crate::fetch::sha256_hex(&bytes),
+                doc,
+            };
+            store.put_document(&stored, &bytes)?;
         }
         Ok(())
     }

@@ -117,6 +117,14 @@ pub struct OfficialPhoto {
     pub sha256: String,
 }
 
+/// A document of the documents register, as kept in the store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredDocument {
+    #[serde(flatten)]
+    pub doc: crate::watchlist::DocumentRef,
+    pub sha256: String,
+}
+
 /// The store in a data folder.
 #[derive(Clone)]
 pub struct Store {
@@ -331,6 +339,25 @@ impl Store {
         tree.insert(photo.name.as_bytes(), json)
             .map_err(|e| self.err(e))?;
         Ok(())
+    }
+
+    /// Keeps a document of the watchlist's documents register (bytes in
+    /// `blobs`), keyed by the watchlist field that names it.
+    pub fn put_document(&self, doc: &StoredDocument, bytes: &[u8]) -> Result<()> {
+        let tree = self.db.open_tree("documents").map_err(|e| self.err(e))?;
+        let json = self.checked_json("document", &doc.doc.field, doc)?;
+        self.blobs
+            .insert(doc.sha256.as_bytes(), bytes)
+            .map_err(|e| self.err(e))?;
+        tree.insert(doc.doc.field.as_bytes(), json)
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// The documents of the register as the last scan kept them.
+    pub fn documents(&self) -> Result<Vec<StoredDocument>> {
+        let tree = self.db.open_tree("documents").map_err(|e| self.err(e))?;
+        self.all_json(&tree)
     }
 
     /// All official photos known to the store, by name.

@@ -59,10 +59,17 @@ pub struct Filer {
     pub name: String,
     /// `owner` or `agent`.
     pub role: FilerRole,
-    /// For an agent: the authorization letter on record (a file path or a
-    /// reference number on the IPP account).
+    /// For an agent: the power of attorney (authorization letter) of the
+    /// rights holder, a file relative to the watchlist.
     #[serde(default)]
     pub authorization: Option<String>,
+    /// When that authorization ends.
+    #[serde(default, deserialize_with = "date_opt")]
+    pub authorization_expires: Option<NaiveDate>,
+    /// The filer's ID document or business licence (IPP asks for it when
+    /// the account is set up), a file relative to the watchlist.
+    #[serde(default)]
+    pub identity: Option<String>,
 }
 
 /// Whether the filer is the rights holder or acts for it.
@@ -165,12 +172,176 @@ pub struct Right {
     /// TOML date (`2031-09-27`) or a string in that form.
     #[serde(default, deserialize_with = "date_opt")]
     pub expires: Option<NaiveDate>,
-    /// Certificate file or reference, attached to complaints.
+    /// The registration certificate, a file relative to the watchlist,
+    /// attached to complaints.
     #[serde(default)]
     pub certificate: Option<String>,
-    /// For utility/invention patents: the infringement analysis report.
+    /// Proof of ownership when the registrant is not the rights holder, or
+    /// the right was renewed or assigned (renewal or assignment
+    /// certificate), a file.
+    #[serde(default)]
+    pub ownership_proof: Option<String>,
+    /// For a copyright that is not registered: the signed copyright claim
+    /// statement IPP asks for instead of a certificate, a file.
+    #[serde(default)]
+    pub claim_statement: Option<String>,
+    /// For utility/invention patents: the infringement analysis report, a
+    /// file.
     #[serde(default)]
     pub analysis_report: Option<String>,
+}
+
+/// Days ahead within which an expiring right or authorization is warned
+/// about.
+pub const EXPIRY_WARNING_DAYS: i64 = 60;
+
+/// A document of the documents register: one file the filing needs.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DocumentRef {
+    /// What it is ("registration certificate", "power of attorney", ...).
+    pub role: String,
+    /// The right it belongs to (`None`: the filer's).
+    pub right_id: Option<String>,
+    /// The watchlist field naming it (`rights[1].certificate`).
+    pub field: String,
+    /// The path as written, relative to the watchlist.
+    pub path: String,
+}
+
+/// A right or authorization that ends soon (or has ended).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Expiring {
+    /// What ends ("right cn-tm-aurora (trademark CN 41234567)").
+    pub what: String,
+    pub expires: NaiveDate,
+    /// Days from today; negative when already past.
+    pub days_left: i64,
+}
+
+impl std::fmt::Display for Expiring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.days_left < 0 {
+            write!(f, "{} expired on {}", self.what, self.expires)
+        } else {
+            write!(
+                f,
+                "{} expires on {} ({} day{} left): renew it before filing on it",
+                self.what,
+                self.expires,
+                self.days_left,
+                if self.days_left == 1 { "" } else { "s" }
+            )
+        }
+    }
+}
+
+/// Largest document the register accepts (a scanned certificate).
+pub const MAX_DOCUMENT_BYTES: u64 = 64 << 20;
+
+impl WatchlistFile {
+    /// Every document the watchlist names: per right (certificate, proof
+    /// of ownership, claim statement, analysis report) and per filer
+    /// (power of attorney, ID or business licence).
+    pub fn documents(&self) -> Vec<DocumentRef> {
+        let mut out = Vec::new();
+        let mut push = |role: &str, right: Option<&str>, field: String, path: &Option<String>| {
+            if let Some(p) = path.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+                out.push(DocumentRef {
+                    role: role.into(),
+                    right_id: right.map(str::to_string),
+                    field,
+                    path: p.to_string(),
+                });
+            }
+        };
+        for (i, r) in self.rights.iter().enumerate() {
+            let id = Some(r.id.as_str());
+            push(
+                "registration certificate",
+                id,
+                format!("rights[{i}].certificate"),
+                &r.certificate,
+            );
+            push(
+                "proof of ownership",
+                id,
+                format!("rights[{i}].ownership_proof"),
+                &r.ownership_proof,
+            );
+            push(
+                "copyright claim statement",
+                id,
+                format!("rights[{i}].claim_statement"),
+                &r.claim_statement,
+            );
+            push(
+                "infringement analysis report",
+                id,
+                format!("rights[{i}].analysis_report"),
+                &r.analysis_report,
+            );
+        }
+        if let Some(f) = &self.brand.filer {
+            push(
+                "power of attorney",
+                None,
+                "brand.filer.authorization".into(),
+                &f.authorization,
+            );
+            push(
+                "ID or business licence",
+                None,
+                "brand.filer.identity".into(),
+                &f.identity,
+            );
+        }
+        out
+    }
+
+    /// The documents a complaint on `right_id` is filed with: the right's
+    /// own, and the filer's.
+    pub fn documents_for(&self, right_id: &str) -> Vec<DocumentRef> {
+        self.documents()
+            .into_iter()
+            .filter(|d| d.right_id.as_deref().is_none_or(|r| r == right_id))
+            .collect()
+    }
+
+    /// Rights and the agent's authorization that end within `days` of
+    /// `today` (or ended already), soonest first.
+    pub fn expiring(&self, today: NaiveDate, days: i64) -> Vec<Expiring> {
+        let mut out = Vec::new();
+        for r in &self.rights {
+            if let Some(d) = r.expires {
+                out.push(Expiring {
+                    what: format!(
+                        "right {} ({} {} {})",
+                        r.id,
+                        r.kind.as_str(),
+                        r.jurisdiction,
+                        r.registration_number
+                    ),
+                    expires: d,
+                    days_left: (d - today).num_days(),
+                });
+            }
+        }
+        if let Some(f) = &self.brand.filer {
+            if let Some(d) = f.authorization_expires {
+                out.push(Expiring {
+                    what: format!(
+                        "the authorization of {} by {}",
+                        f.name, self.brand.rights_holder
+                    ),
+                    expires: d,
+                    days_left: (d - today).num_days(),
+                });
+            }
+        }
+        out.retain(|e| e.days_left <= days);
+        out.sort_by(|a, b| a.expires.cmp(&b.expires).then(a.what.cmp(&b.what)));
+        out
+    }
 }
 
 /// Reads a date written either as a TOML date or as a `YYYY-MM-DD` string.
@@ -256,11 +427,74 @@ impl std::ops::Deref for Watchlist {
 }
 
 impl Watchlist {
-    /// Reads, parses and validates a watchlist file.
+    /// Reads, parses and validates a watchlist file, and checks that
+    /// every document it names is a readable file.
     pub fn load(path: impl AsRef<Path>) -> Result<Watchlist> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, e))?;
-        Watchlist::from_str(path, &text)
+        let wl = Watchlist::from_str(path, &text)?;
+        wl.check_documents(&text)?;
+        Ok(wl)
+    }
+
+    /// Where a document of the register is on disk.
+    pub fn document_path(&self, d: &DocumentRef) -> PathBuf {
+        let p = Path::new(&d.path);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base_dir().join(p)
+        }
+    }
+
+    /// Reads a document of the register: a regular file (no symlink, FIFO
+    /// or folder) of at most [`MAX_DOCUMENT_BYTES`].
+    pub fn read_document(&self, d: &DocumentRef) -> Result<Vec<u8>> {
+        let path = self.document_path(d);
+        let fail = |message: String| Error::Config {
+            path: self.path.clone(),
+            message: format!("{} ({}): {}: {message}", d.field, d.role, path.display()),
+        };
+        let meta = std::fs::symlink_metadata(&path).map_err(|e| fail(e.to_string()))?;
+        if !meta.is_file() {
+            return Err(fail("not a regular file".into()));
+        }
+        if meta.len() > MAX_DOCUMENT_BYTES {
+            return Err(fail(format!(
+                "{} bytes, over the {MAX_DOCUMENT_BYTES}-byte limit",
+                meta.len()
+            )));
+        }
+        let bytes = std::fs::read(&path).map_err(|e| fail(e.to_string()))?;
+        if bytes.is_empty() {
+            return Err(fail("the file is empty".into()));
+        }
+        Ok(bytes)
+    }
+
+    /// Every document named must exist and be readable: the error names
+    /// the field, line and file.
+    fn check_documents(&self, text: &str) -> Result<()> {
+        for d in self.documents() {
+            if let Err(e) = self.read_document(&d) {
+                let (line, column) = text
+                    .find(&d.path)
+                    .map(|off| line_col(text, off))
+                    .unwrap_or((1, 1));
+                let message = match e {
+                    Error::Config { message, .. } => message,
+                    other => other.to_string(),
+                };
+                return Err(Error::Watchlist {
+                    path: self.path.clone(),
+                    line,
+                    column,
+                    field: d.field.clone(),
+                    message: format!("document missing or unreadable: {message}"),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Parses and validates watchlist text; `path` is used in errors and to

@@ -47,6 +47,7 @@ id = "us-copyright-photos"
 kind = "copyright"
 jurisdiction = "US"
 registration_number = "VA0002345678"
+claim_statement = "documents/copyright-claim.pdf"
 "#;
 
 fn at(sec: i64) -> DateTime<Utc> {
@@ -95,6 +96,15 @@ impl Fixture {
         let wl = Watchlist::from_str(Path::new("w.toml"), WATCHLIST).unwrap();
         let store = Store::open(data).unwrap();
         store.put_watchlist_text(WATCHLIST).unwrap();
+        // The documents register as a scan keeps it.
+        for doc in wl.documents() {
+            let bytes = format!("%PDF-1.4 stand-in for {}", doc.path).into_bytes();
+            let stored = knockoff::store::StoredDocument {
+                sha256: knockoff::fetch::sha256_hex(&bytes),
+                doc,
+            };
+            store.put_document(&stored, &bytes).unwrap();
+        }
         let official = official_bytes();
         let official_sha = knockoff::fetch::sha256_hex(&official);
         store
@@ -382,6 +392,9 @@ fn export_writes_batches_bundles_and_needs_right() {
             .unwrap()
             .unwrap()
     );
+    // The certificate the right needs travels with the complaint.
+    let cert = std::fs::read(bundle.join("documents/01-us-6123456.pdf")).unwrap();
+    assert!(cert.starts_with(b"%PDF-1.4 stand-in for certificates/us-6123456.pdf"));
     let cmp = image::open(bundle.join("comparison-01.png")).unwrap();
     assert!(cmp.width() > 600);
     assert!(bundle.join("photos").read_dir().unwrap().count() == 1);

@@ -297,6 +297,14 @@ pub fn run_action(
                 }
             }
             due.sort_by(|a, b| a.0.cmp(&b.0).then(a.2.number.cmp(&b.2.number)));
+            let watchlist: Option<crate::watchlist::WatchlistFile> = store
+                .watchlist_text()?
+                .and_then(|t| toml::from_str(&t).ok());
+            if let Some(w) = &watchlist {
+                for e in w.expiring(today, crate::watchlist::EXPIRY_WARNING_DAYS) {
+                    writeln!(out, "WARNING: {e}")?;
+                }
+            }
             if due.is_empty() {
                 writeln!(out, "No deadline within {within}.")?;
             }

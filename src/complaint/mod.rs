@@ -448,35 +448,27 @@ pub(crate) fn marks_for<'g>(right: &Right, g: &Grounds<'g>) -> Vec<&'g MarkHit> 
     }
 }
 
-/// The documents a complaint on this right is filed with.
+/// The documents a complaint on this right is filed with: the right's
+/// documents of the register (certificate, proof of ownership, claim
+/// statement; the analysis report for a patent complaint), the filer's
+/// (power of attorney, ID or business licence), and the comparison image
+/// where images are compared. Each is `role: path`; the export copies the
+/// files into the bundle's `documents/`.
 fn attachments(wl: &Watchlist, right: &Right, reason: ReasonCode, g: &Grounds<'_>) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(c) = &right.certificate {
-        out.push(format!("certificate: {c}"));
-    }
-    if reason == ReasonCode::PatentInfringement {
-        if let Some(r) = &right.analysis_report {
-            out.push(format!("infringement analysis report: {r}"));
-        }
-    }
+    let mut out: Vec<String> = wl
+        .documents_for(&right.id)
+        .into_iter()
+        .filter(|d| {
+            d.role != "infringement analysis report" || reason == ReasonCode::PatentInfringement
+        })
+        .map(|d| format!("{}: {}", d.role, d.path))
+        .collect();
     if matches!(
         reason,
         ReasonCode::DesignPatentInfringement | ReasonCode::TrademarkCounterfeit
     ) && !g.photos.is_empty()
     {
         out.push("side-by-side comparison image (evidence bundle)".into());
-    }
-    if let Some(filer) = &wl.brand.filer {
-        if let Some(a) = filer
-            .authorization
-            .as_deref()
-            .filter(|a| !a.trim().is_empty())
-        {
-            out.push(format!(
-                "authorization of {} by {}: {a}",
-                filer.name, wl.brand.rights_holder
-            ));
-        }
     }
     out
 }
@@ -553,6 +545,7 @@ id = "us-copyright"
 kind = "copyright"
 jurisdiction = "US"
 registration_number = "VA0002345678"
+claim_statement = "documents/copyright-claim.pdf"
 "#;
 
     pub const DESIGN: &str = r#"
@@ -562,6 +555,7 @@ kind = "design_patent"
 jurisdiction = "CN"
 registration_number = "ZL202130123456.7"
 expires = 2036-01-01
+certificate = "certificates/design.pdf"
 "#;
 
     pub const PATENT: &str = r#"
@@ -571,6 +565,7 @@ kind = "patent"
 jurisdiction = "CN"
 registration_number = "ZL202120654321.0"
 expires = 2031-01-01
+certificate = "certificates/utility.pdf"
 "#;
 
     pub fn hit(variant: &str, rule: MatchRule) -> MarkHit {

@@ -407,10 +407,23 @@ pub fn batch_reason(drafts: &[&Draft], table: &str) -> (String, String) {
         en.push("Every listing shows a photograph copied from the rights holder's official product photos.".into());
         zh.push("所有商品均盗用权利人的官方产品图片。".into());
     }
+    let (what_en, what_zh) = match first.reason_code {
+        ReasonCode::TrademarkCounterfeit | ReasonCode::TrademarkUnauthorizedUse => (
+            "the mark as written, the photograph copied, the price",
+            "商标写法、被盗用的图片、售价",
+        ),
+        ReasonCode::CopyrightImageTheft => (
+            "the listing photograph, the official photograph it copies and where that is published",
+            "商品图片、被盗用的官方图片及其发表页面",
+        ),
+        ReasonCode::DesignPatentInfringement | ReasonCode::PatentInfringement => {
+            ("the listing photograph compared", "用于比对的商品图片")
+        }
+    };
     en.push(format!(
-        "The facts of each listing (the mark as written, the photograph copied, the price) are listed in the attached table {table}."
+        "The facts of each listing ({what_en}) are listed in the attached table {table}."
     ));
-    zh.push("各商品的具体情况（商标写法、被盗用的图片、售价）见附表。".into());
+    zh.push(format!("各商品的具体情况（{what_zh}）见附表。"));
     (fit(&en, " "), fit(&zh, ""))
 }
 
@@ -446,6 +459,7 @@ kind = "patent"
 jurisdiction = "CN"
 registration_number = "ZL202120654321.0"
 expires = 2031-01-01
+certificate = "certificates/utility.pdf"
 analysis_report = "reports/fto-2026.pdf"
 "#;
 
@@ -565,7 +579,7 @@ analysis_report = "reports/fto-2026.pdf"
         assert!(d
             .attachments
             .iter()
-            .any(|a| a == "certificate: certificates/us.pdf"));
+            .any(|a| a == "registration certificate: certificates/us.pdf"));
     }
 
     #[test]

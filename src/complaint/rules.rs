@@ -27,7 +27,10 @@ pub fn check(
         (Rule::NotExpired, not_expired(right, filing_date)),
         (Rule::ClassesCoverGoods, classes_cover_goods(wl, right, g)),
         (Rule::ReasonFitsRight, reason_fits_right(right, reason, g)),
-        (Rule::AgentAuthorization, agent_authorization(wl)),
+        (
+            Rule::AgentAuthorization,
+            agent_authorization(wl, filing_date),
+        ),
         (Rule::CertificateOnRecord, certificate_on_record(right)),
     ];
     checks
@@ -146,34 +149,53 @@ pub fn reason_fits_right(right: &Right, reason: ReasonCode, g: &Grounds<'_>) -> 
     }
 }
 
-/// An agent filing for the rights holder must have its authorization on
-/// record with the IPP account.
-pub fn agent_authorization(wl: &Watchlist) -> Option<String> {
+/// An agent filing for the rights holder must have its power of attorney
+/// on record (a file of the documents register), not expired on the
+/// filing date.
+pub fn agent_authorization(wl: &Watchlist, filing_date: NaiveDate) -> Option<String> {
     let filer = wl.brand.filer.as_ref()?;
+    if filer.role != FilerRole::Agent {
+        return None;
+    }
     let missing = filer
         .authorization
         .as_deref()
         .is_none_or(|a| a.trim().is_empty());
-    (filer.role == FilerRole::Agent && missing).then(|| {
-        format!(
-            "{} files as an agent for {} but no authorization is on record (brand.filer.authorization)",
+    if missing {
+        return Some(format!(
+            "{} files as an agent for {} but no power of attorney is on record (brand.filer.authorization: the file of the authorization letter)",
             filer.name, wl.brand.rights_holder
-        )
-    })
+        ));
+    }
+    match filer.authorization_expires {
+        Some(end) if end < filing_date => Some(format!(
+            "the authorization of {} by {} expired on {end}; the filing date is {filing_date} (a new power of attorney is needed)",
+            filer.name, wl.brand.rights_holder
+        )),
+        _ => None,
+    }
 }
 
-/// A trademark complaint is filed with the registration certificate.
+/// A complaint is filed with the proof of the right: the registration
+/// certificate of a trademark or patent; for a copyright, its certificate
+/// or, when unregistered, the copyright claim statement.
 pub fn certificate_on_record(right: &Right) -> Option<String> {
-    let missing = right
-        .certificate
-        .as_deref()
-        .is_none_or(|c| c.trim().is_empty());
-    (right.kind == RightKind::Trademark && missing).then(|| {
-        format!(
-            "trademark {} has no registration certificate on record (certificate in the watchlist)",
+    let has = |f: &Option<String>| f.as_deref().is_some_and(|c| !c.trim().is_empty());
+    match right.kind {
+        RightKind::Copyright if !has(&right.certificate) && !has(&right.claim_statement) => {
+            Some(format!(
+                "copyright {} has neither a registration certificate nor a copyright claim statement on record (certificate or claim_statement in the watchlist)",
+                right.id
+            ))
+        }
+        RightKind::Copyright => None,
+        _ if !has(&right.certificate) => Some(format!(
+            "{} {} has no registration certificate on record (certificate in the watchlist)",
+            right.kind.as_str().replace('_', " "),
             right.id
-        )
-    })
+        )),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -349,7 +371,7 @@ mod tests {
     fn agent_authorization_valid_and_invalid() {
         let base = watchlist(US_TM);
         assert_eq!(
-            agent_authorization(&base),
+            agent_authorization(&base, date()),
             None,
             "no filer: the owner files"
         );
@@ -361,9 +383,9 @@ mod tests {
             Watchlist::from_str(std::path::Path::new("w.toml"), &text).unwrap()
         };
         let owner = with_filer("filer = { name = \"Aurora Outfitters Ltd.\", role = \"owner\" }\n");
-        assert_eq!(agent_authorization(&owner), None);
+        assert_eq!(agent_authorization(&owner, date()), None);
         let agent = with_filer("filer = { name = \"Lex & Co\", role = \"agent\" }\n");
-        let msg = agent_authorization(&agent).unwrap();
+        let msg = agent_authorization(&agent, date()).unwrap();
         assert!(
             msg.contains("Lex & Co files as an agent for Aurora Outfitters Ltd."),
             "{msg}"
@@ -371,9 +393,9 @@ mod tests {
         let blank = with_filer(
             "filer = { name = \"Lex & Co\", role = \"agent\", authorization = \" \" }\n",
         );
-        assert!(agent_authorization(&blank).is_some());
+        assert!(agent_authorization(&blank, date()).is_some());
         let authorized = with_filer("filer = { name = \"Lex & Co\", role = \"agent\", authorization = \"IPP-AUTH-2026-001\" }\n");
-        assert_eq!(agent_authorization(&authorized), None);
+        assert_eq!(agent_authorization(&authorized, date()), None);
         let marks = [hit("AURORA", MatchRule::Exact)];
         let (drafts, _) = super::super::draft(&authorized, &g(&marks, &[]), date());
         assert!(drafts[0]
@@ -383,6 +405,16 @@ mod tests {
         let (drafts, fails) = super::super::draft(&agent, &g(&marks, &[]), date());
         assert!(drafts.is_empty());
         assert_eq!(fails[0].rule, Rule::AgentAuthorization);
+        // A power of attorney that ended before the filing date.
+        let lapsed = with_filer("filer = { name = \"Lex & Co\", role = \"agent\", authorization = \"poa.pdf\", authorization_expires = 2026-02-28 }\n");
+        let msg = agent_authorization(&lapsed, date()).unwrap();
+        assert!(msg.contains("expired on 2026-02-28"), "{msg}");
+        let valid = with_filer("filer = { name = \"Lex & Co\", role = \"agent\", authorization = \"poa.pdf\", authorization_expires = 2026-03-01 }\n");
+        assert_eq!(
+            agent_authorization(&valid, date()),
+            None,
+            "valid on its last day"
+        );
     }
 
     #[test]
@@ -397,8 +429,12 @@ mod tests {
         assert_eq!(
             certificate_on_record(&cr),
             None,
-            "copyright needs no certificate here"
+            "an unregistered copyright files its claim statement"
         );
+        let (_, bare_cr) =
+            right(&COPYRIGHT.replace("claim_statement = \"documents/copyright-claim.pdf\"\n", ""));
+        let msg = certificate_on_record(&bare_cr).unwrap();
+        assert!(msg.contains("copyright claim statement"), "{msg}");
     }
 
     #[test]

@@ -44,6 +44,9 @@ pub struct MetricsState {
     pub findings: BTreeMap<String, u64>,
     pub cases: BTreeMap<String, u64>,
     pub cases_overdue: u64,
+    /// Days left (negative: past) of each right or authorization ending
+    /// within the warning period, by what it is.
+    pub expiring_days: BTreeMap<String, i64>,
     pub repeat_offenders: u64,
     pub seller_networks: u64,
     pub good_faith_takedown_rate: Option<f64>,
@@ -117,6 +120,15 @@ pub fn render(s: &MetricsState) -> String {
                     f64::from(u8::from(s.blocked_hosts.contains(h))),
                 )
             })
+            .collect(),
+    );
+    family(
+        "right_expiring_days",
+        "gauge",
+        "Days left before a right or the agent's authorization ends, for those ending within 60 days (negative: ended).",
+        s.expiring_days
+            .iter()
+            .map(|(k, v)| (format!("{{what=\"{}\"}}", escape(k)), *v as f64))
             .collect(),
     );
     family(

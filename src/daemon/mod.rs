@@ -360,7 +360,18 @@ impl Daemon {
         let gf = crate::cases::goodfaith::good_faith(&cases, now);
         let cp = self.tracker.checkpoint()?;
         let today = crate::cases::deadline::china_date(now);
+        let expiring = self
+            .settings
+            .watchlist
+            .expiring(today, crate::watchlist::EXPIRY_WARNING_DAYS);
+        for e in &expiring {
+            tracing::warn!(what = %e.what, expires = %e.expires, days_left = e.days_left, "right or authorization ending soon");
+        }
         self.with_metrics(|m| {
+            m.expiring_days = expiring
+                .iter()
+                .map(|e| (e.what.clone(), e.days_left))
+                .collect();
             m.cycle = cp.cycle;
             m.listings_seen = listings.len() as u64;
             m.listings_gone = tracking.values().filter(|t| t.gone.is_some()).count() as u64;

@@ -151,6 +151,9 @@ pub struct ExportSummary {
     /// Cases opened by this export (flagged listings stored by a scan
     /// that opened none).
     pub cases_opened: usize,
+    /// Rights and authorizations ending within 60 days (or ended), as
+    /// warnings; shown, not written into the export.
+    pub expiring: Vec<String>,
     /// WARC captures copied into bundles, and WARC files read.
     pub warc_captures: usize,
     pub warc_files: usize,
@@ -173,6 +176,9 @@ impl fmt::Display for ExportSummary {
         }
         for p in &self.problems {
             writeln!(f, "warning: {p}")?;
+        }
+        for e in &self.expiring {
+            writeln!(f, "WARNING: {e}")?;
         }
         if !self.already_filed.is_empty() {
             let ids: Vec<String> = self
@@ -261,6 +267,18 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
         .collect();
 
     let records = assign_ids(&store, &findings)?;
+    let expiring: Vec<String> = watchlist
+        .as_ref()
+        .map(|w| {
+            w.expiring(
+                crate::cases::deadline::china_date(chrono::Utc::now()),
+                crate::watchlist::EXPIRY_WARNING_DAYS,
+            )
+        })
+        .unwrap_or_default()
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
     prepare_out(out_dir)?;
     already_filed.sort();
     let mut summary = ExportSummary {
@@ -269,6 +287,7 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
         new_complaints: records.new + cases_opened,
         already_filed,
         cases_opened,
+        expiring,
         ..ExportSummary::default()
     };
 
@@ -387,11 +406,13 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
     let warcs = WarcIndex::scan(&warc_dirs);
     summary.warc_files = warcs.files;
     summary.problems.extend(warcs.problems.iter().cloned());
+    let documents = store.documents()?;
     let ctx = BundleContext {
         store: &store,
         pages_by_url: &pages_by_url,
         officials: &officials,
         warcs: &warcs,
+        documents: &documents,
     };
     let mut comparisons: Vec<Vec<(String, compare::Comparison)>> = Vec::new();
     for (c, (_, f, _)) in complaints.iter().zip(&items) {
@@ -663,6 +684,7 @@ struct BundleContext<'a> {
     pages_by_url: &'a BTreeMap<String, PageRecord>,
     officials: &'a BTreeMap<String, OfficialPhoto>,
     warcs: &'a WarcIndex,
+    documents: &'a [crate::store::StoredDocument],
 }
 
 struct BundleOut {
@@ -902,6 +924,52 @@ fn write_bundle(
                 .problems
                 .push(format!("{}: no comparison image: {e}", c.id)),
         }
+    }
+    // The documents of the register this complaint is filed with.
+    for (n, a) in c.attachments.iter().enumerate() {
+        let Some((role, path)) = a.split_once(": ") else {
+            continue;
+        };
+        let Some(d) = ctx.documents.iter().find(|d| {
+            d.doc.role == role
+                && d.doc.path == path
+                && d.doc.right_id.as_deref().is_none_or(|r| r == c.right_id)
+        }) else {
+            if role != "side-by-side comparison image (evidence bundle)" {
+                result.problems.push(format!(
+                    "{}: {role} {path} is not in the store (scan again with the watchlist)",
+                    c.id
+                ));
+            }
+            continue;
+        };
+        let Some(bytes) = ctx.store.blob(&d.sha256)? else {
+            result.problems.push(format!(
+                "{}: bytes of {role} {path} are not in the store",
+                c.id
+            ));
+            continue;
+        };
+        let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+        let rel = format!(
+            "documents/{:02}-{}",
+            n + 1,
+            safe_component(name, names::MAX_COMPONENT_BYTES)
+        );
+        put(&rel, &bytes)?;
+        captures.push(CaptureEntry {
+            role: "document",
+            url: path.to_string(),
+            final_url: None,
+            status: None,
+            content_type: None,
+            captured_at: None,
+            sha256: d.sha256.clone(),
+            file: Some(rel),
+            warc: Vec::new(),
+            published_at: Vec::new(),
+            note: Some(role.to_string()),
+        });
     }
     let comparisons: Vec<&compare::Comparison> =
         result.comparisons.iter().map(|(_, c)| c).collect();
