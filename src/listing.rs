@@ -264,7 +264,12 @@ mod tests {
     /// Tmall Global (`tmall.hk`) is Tmall, not an unknown host.
     #[test]
     fn tmall_global_hosts_are_tmall() {
-        for host in ["detail.tmall.hk", "list.tmall.hk", "tmall.hk", "DETAIL.TMALL.HK."] {
+        for host in [
+            "detail.tmall.hk",
+            "list.tmall.hk",
+            "tmall.hk",
+            "DETAIL.TMALL.HK.",
+        ] {
             assert_eq!(Platform::from_host(host), Some(Platform::Tmall), "{host}");
         }
         assert_eq!(Platform::from_host("nottmall.hk"), None);

@@ -141,7 +141,9 @@ fn list_on_tmall_global_host_is_tmall() {
         Some("text/html;charset=GBK"),
     );
     assert!(listings.iter().all(|l| l.platform == Platform::Tmall));
-    assert!(listings.iter().all(|l| l.url.starts_with("https://detail.tmall.com/item.htm?id=")));
+    assert!(listings
+        .iter()
+        .all(|l| l.url.starts_with("https://detail.tmall.com/item.htm?id=")));
 }
 
 /// The 2025+ item page on detail.tmall.com is Taobao's
