@@ -877,15 +877,25 @@ expires = 2020-01-01
     fn price_note_is_not_a_counterfeit_sign() {
         let wl = watchlist();
         let scanner = Scanner::new(&wl, &NoNetwork, day()).unwrap();
+        // A copied photo and no indicator word: a draft lists the score's
+        // price and indicator signals as the signs of a fake.
+        let photo = PhotoEvidence {
+            url: "https://img.alicdn.com/1.jpg".into(),
+            sha256: "ab".into(),
+            reference: "rocket.jpg".into(),
+            distance: 3,
+            bits: 64,
+            transform: None,
+            similarity: None,
+            detail: None,
+            independent_samples: None,
+        };
         let f = scanner.evaluate(
-            &listing(
-                Platform::S1688,
-                "奥罗拉 Model Rocket 高仿",
-                Some((46.0, "CNY")),
-            ),
-            vec![],
+            &listing(Platform::S1688, "奥罗拉 Model Rocket", Some((46.0, "CNY"))),
+            vec![photo],
             &[],
         );
+        assert!(f.reasons.iter().any(|r| r.contains("not applied")));
         assert_eq!(f.verdict, Verdict::Flag);
         assert!(!f.drafts.is_empty(), "{:#?}", f.needs_right);
         for d in &f.drafts {
