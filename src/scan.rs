@@ -835,7 +835,8 @@ expires = 2020-01-01
         let wl = watchlist();
         let scanner = Scanner::new(&wl, &NoNetwork, day()).unwrap();
         // (platform, title, price, score, verdict, a reason that must be there)
-        let cases: &[(Platform, &str, Option<(f64, &str)>, u32, Verdict, &str)] = &[
+        type AskingPrice<'a> = Option<(f64, &'a str)>;
+        let cases: &[(Platform, &str, AskingPrice, u32, Verdict, &str)] = &[
             // Goods in a registered class are context (issue 17).
             (AliExpress, "Aurora Cat Toy Feather Wand", Some((2.1, "USD")), 40, Review,
              "title matches mark \"AURORA\" (exact: \"Aurora\") — goods \"toy\" in Nice class 28, covered by cn-tm"),

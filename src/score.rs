@@ -1074,7 +1074,9 @@ mod tests {
     fn priority_table() {
         use SalesKind::*;
         use Verdict::*;
-        let cases: &[(u32, Verdict, Option<(u64, SalesKind)>, Option<f64>, u32)] = &[
+        // (score, verdict, sales, unit price in USD, priority)
+        type Row = (u32, Verdict, Option<(u64, SalesKind)>, Option<f64>, u32);
+        let cases: &[Row] = &[
             (65, Flag, None, None, 65),
             (65, Flag, Some((0, Sold)), None, 65),
             (65, Flag, Some((9, Sold)), None, 75),
