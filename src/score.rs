@@ -21,8 +21,8 @@
 //! produces on its own: a plural or a typo ("Auroras", fuzzy), full-width
 //! letters from a Chinese input method, and letter-spacing as a style
 //! ("A U R O R A lamp"). Leetspeak ("4URORA"), look-alike letters from
-//! other scripts and multi-letter look-alikes ("AURDRA" for "rn"/"m"
-//! style swaps) are never how the everyday word is written: they exist to
+//! other scripts and multi-letter look-alikes ("rn" for "m", as in
+//! "Nirnbus") are never how the everyday word is written: they exist to
 //! get past a filter, so they keep 45 points without context. Context is
 //! per mark for the goods rule: the title names goods (`[goods_terms]` of
 //! the watchlist) in a Nice class that an unexpired trademark right of
