@@ -50,7 +50,7 @@ pub enum Error {
     #[error("fetching {url}: {message}")]
     Fetch { url: String, message: String },
     /// No marketplace parser knows this host.
-    #[error("{url}: no marketplace parser for host `{host}` (known: aliexpress.com, alibaba.com, taobao.com, tmall.com, 1688.com)")]
+    #[error("{url}: no marketplace parser for host `{host}` (known: aliexpress.com, alibaba.com, taobao.com, tmall.com, tmall.hk, 1688.com)")]
     UnknownHost { url: String, host: String },
     /// The sled store failed.
     #[error("store {path}: {message}")]

@@ -51,7 +51,9 @@ impl Platform {
     }
 
     /// The platform whose site this host belongs to (`www.aliexpress.com`,
-    /// `s.taobao.com`, `detail.1688.com`, ...).
+    /// `s.taobao.com`, `detail.1688.com`, ...). Tmall Global's hosts
+    /// (`detail.tmall.hk`, `list.tmall.hk`) are Tmall: the same item ids,
+    /// pages and IPP complaint channel.
     pub fn from_host(host: &str) -> Option<Platform> {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
         let under = |domain: &str| host == domain || host.ends_with(&format!(".{domain}"));
@@ -61,7 +63,7 @@ impl Platform {
             Some(Platform::Alibaba)
         } else if under("taobao.com") {
             Some(Platform::Taobao)
-        } else if under("tmall.com") {
+        } else if under("tmall.com") || under("tmall.hk") {
             Some(Platform::Tmall)
         } else if under("1688.com") {
             Some(Platform::S1688)
@@ -256,6 +258,22 @@ mod tests {
         );
         assert_eq!(Platform::from_host("s.taobao.com"), Some(Platform::Taobao));
         assert_eq!(Platform::from_host("notaobao.com"), None);
+        assert_eq!(Platform::from_host("example.com"), None);
+    }
+
+    /// Tmall Global (`tmall.hk`) is Tmall, not an unknown host.
+    #[test]
+    fn tmall_global_hosts_are_tmall() {
+        for host in [
+            "detail.tmall.hk",
+            "list.tmall.hk",
+            "tmall.hk",
+            "DETAIL.TMALL.HK.",
+        ] {
+            assert_eq!(Platform::from_host(host), Some(Platform::Tmall), "{host}");
+        }
+        assert_eq!(Platform::from_host("nottmall.hk"), None);
+        assert_eq!(Platform::from_host("tmall.hk.example.com"), None);
         assert_eq!(Platform::from_host("example.com"), None);
     }
 

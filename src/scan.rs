@@ -20,7 +20,7 @@ use crate::index::ListingIndex;
 use crate::listing::{Listing, Platform};
 use crate::marketplaces::{self, PageOutcome};
 use crate::recording::Recording;
-use crate::score::{self, Evidence, Finding, PhotoEvidence, SignalKind, Verdict};
+use crate::score::{self, Evidence, Finding, GoodsClass, PhotoEvidence, SignalKind, Verdict};
 use crate::store::{Source, Store};
 use crate::watchlist::Watchlist;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -88,7 +88,8 @@ pub struct Problem {
 pub struct ScanReport {
     pub pages_read: u32,
     pub per_platform: BTreeMap<Platform, PlatformStats>,
-    /// Every listing's finding: flagged first, then review, then cleared.
+    /// Every listing's finding: flagged first, then review, then cleared;
+    /// within a verdict by priority (see [`sort_findings`]).
     pub findings: Vec<Finding>,
     pub problems: Vec<Problem>,
     /// Cases this scan opened (flagged listings with a complaint to file
@@ -116,6 +117,8 @@ struct ProductInfo {
     category: String,
     msrp: f64,
     currency: String,
+    /// Wholesale price and its currency, when the watchlist gives one.
+    wholesale: Option<(f64, String)>,
     keywords: Vec<String>,
     image_names: Vec<String>,
     image_urls: Vec<String>,
@@ -129,6 +132,8 @@ pub struct Scanner<'a> {
     references: ReferenceIndex,
     products: Vec<ProductInfo>,
     keywords: Vec<String>,
+    /// The watchlist's goods words (`[goods_terms]`).
+    goods_terms: Vec<String>,
     negative: Vec<String>,
     filing_date: NaiveDate,
 }
@@ -174,6 +179,7 @@ impl<'a> Scanner<'a> {
                 category: p.category.clone(),
                 msrp: p.msrp.amount,
                 currency: p.msrp.currency.clone(),
+                wholesale: p.wholesale.as_ref().map(|w| (w.amount, w.currency.clone())),
                 keywords: p.keywords.clone(),
                 image_names,
                 image_urls: p.image_urls.clone(),
@@ -187,6 +193,7 @@ impl<'a> Scanner<'a> {
             references,
             products,
             keywords,
+            goods_terms: wl.goods_terms.keys().cloned().collect(),
             negative: wl.negative_context(),
             filing_date,
         })
@@ -382,12 +389,7 @@ impl<'a> Scanner<'a> {
         if let Some(store) = store {
             store.flush()?;
         }
-        report.findings.sort_by(|a, b| {
-            a.verdict
-                .cmp(&b.verdict)
-                .then(b.score.cmp(&a.score))
-                .then(a.key().cmp(&b.key()))
-        });
+        sort_findings(&mut report.findings);
         Ok(report)
     }
 
@@ -535,6 +537,7 @@ impl<'a> Scanner<'a> {
             .filter(|m| m.common_word)
             .map(|m| m.mark.clone())
             .collect();
+        let goods_classes = self.goods_classes(text, &marks);
         let authorized = wl.is_authorized(
             listing.platform,
             listing.seller.name.as_deref(),
@@ -543,6 +546,7 @@ impl<'a> Scanner<'a> {
         let ev = Evidence {
             marks: marks.clone(),
             common_word_marks,
+            goods_classes,
             indicators,
             accessory,
             product_keywords,
@@ -566,13 +570,22 @@ impl<'a> Scanner<'a> {
                 })
                 .collect(),
             msrp: product.map(|p| (p.name.clone(), p.msrp, p.currency.clone())),
+            wholesale: product.and_then(|p| {
+                p.wholesale
+                    .as_ref()
+                    .map(|(amount, currency)| (p.name.clone(), *amount, currency.clone()))
+            }),
             authorized,
         };
         let (score, verdict, signals) = score::score(listing, &ev);
+        let priority = score::priority(score, verdict, listing);
         let (drafts, needs_right) = if verdict == Verdict::Flag {
             let counterfeit_signs = signals
                 .iter()
-                .filter(|s| matches!(s.kind, SignalKind::Indicator | SignalKind::Price))
+                // A 0-point price note ("not applied") is no sign of anything.
+                .filter(|s| {
+                    s.points > 0 && matches!(s.kind, SignalKind::Indicator | SignalKind::Price)
+                })
                 .map(|s| s.reason.clone())
                 .collect();
             let matched_product = photos.first().and_then(|ph| {
@@ -607,6 +620,7 @@ impl<'a> Scanner<'a> {
             price: listing.price.clone(),
             score,
             verdict,
+            priority,
             reasons: signals.iter().map(|s| s.reason.clone()).collect(),
             signals,
             drafts,
@@ -616,6 +630,43 @@ impl<'a> Scanner<'a> {
             errors: Vec::new(),
             source_urls: sources.iter().map(|s| s.url.clone()).collect(),
         }
+    }
+
+    /// The goods words of the title whose Nice classes an unexpired
+    /// trademark right of a mark found in it covers, one entry per (mark,
+    /// word, class, right).
+    fn goods_classes(&self, text: &str, marks: &[crate::brand::MarkHit]) -> Vec<GoodsClass> {
+        let mut out: Vec<GoodsClass> = Vec::new();
+        if marks.is_empty() {
+            return out;
+        }
+        for term in find_phrases(text, &self.goods_terms) {
+            let classes = self
+                .wl
+                .goods_terms
+                .get(term)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            for class in classes {
+                for hit in marks {
+                    for right in self
+                        .wl
+                        .trademarks_covering(&hit.mark, *class, self.filing_date)
+                    {
+                        let g = GoodsClass {
+                            mark: hit.mark.clone(),
+                            term: term.to_string(),
+                            class: *class,
+                            right: right.id.clone(),
+                        };
+                        if !out.contains(&g) {
+                            out.push(g);
+                        }
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// The product a listing is compared with: the one whose official photo
@@ -635,6 +686,19 @@ impl<'a> Scanner<'a> {
             .max_by_key(|(n, _)| *n)
             .map(|(_, p)| p)
     }
+}
+
+/// The order findings are listed in: flagged first, then review, then
+/// cleared; within a verdict by priority (score raised by sales, see
+/// [`score::priority`]), then score, then key, so the order is stable.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        a.verdict
+            .cmp(&b.verdict)
+            .then(b.priority.cmp(&a.priority))
+            .then(b.score.cmp(&a.score))
+            .then(a.key().cmp(&b.key()))
+    });
 }
 
 enum PhotoResult {
@@ -677,4 +741,243 @@ pub async fn recorded_pages(
         }
     }
     (pages, problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fetch::FetchError;
+    use crate::listing::{Price, Sales, SalesKind, Seller};
+
+    /// Scoring needs no network: every fetch fails.
+    struct NoNetwork;
+
+    #[async_trait::async_trait]
+    impl Fetcher for NoNetwork {
+        async fn fetch(
+            &self,
+            url: &str,
+            _kind: ResourceKind,
+        ) -> std::result::Result<Capture, FetchError> {
+            Err(FetchError::Network {
+                url: url.into(),
+                message: "no network in tests".into(),
+            })
+        }
+    }
+
+    /// AURORA is a common word, registered in 21 and 28 (CN, valid) and
+    /// in 9 (US, expired); the cup has a wholesale price, the rocket not.
+    const WATCHLIST: &str = r#"
+[brand]
+name = "AURORA"
+rights_holder = "Aurora Outfitters Ltd."
+
+[[marks]]
+mark = "AURORA"
+aliases = ["奥罗拉"]
+common_word = true
+
+[matching]
+indicators = ["replica", "高仿"]
+
+[[products]]
+name = "Cup"
+category = "drinkware"
+msrp = { amount = 39.0, currency = "USD" }
+wholesale = { amount = 9.0, currency = "USD" }
+keywords = ["espresso cup"]
+
+[[products]]
+name = "Rocket"
+category = "model kits"
+msrp = { amount = 120.0, currency = "USD" }
+keywords = ["model rocket"]
+
+[categories]
+"drinkware" = [21]
+"model kits" = [28]
+
+[goods_terms]
+toy = [28]
+"玩具" = [28]
+lamp = [11]
+"phone case" = [9]
+
+[[rights]]
+id = "cn-tm"
+kind = "trademark"
+jurisdiction = "CN"
+registration_number = "41234567"
+registrant = "Aurora Outfitters Ltd."
+mark = "AURORA"
+classes = [21, 28]
+expires = 2031-09-27
+certificate = "certificates/cn-41234567.pdf"
+
+[[rights]]
+id = "us-tm-old"
+kind = "trademark"
+jurisdiction = "US"
+registration_number = "1234567"
+mark = "AURORA"
+classes = [9]
+expires = 2020-01-01
+"#;
+
+    fn watchlist() -> Watchlist {
+        Watchlist::from_str(std::path::Path::new("w.toml"), WATCHLIST).unwrap()
+    }
+
+    fn day() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 12, 3).unwrap()
+    }
+
+    fn listing(platform: Platform, title: &str, price: Option<(f64, &str)>) -> Listing {
+        Listing {
+            platform,
+            id: "1".into(),
+            url: "https://example.invalid/1".into(),
+            title: title.into(),
+            price: price.map(|(amount, currency)| Price {
+                amount,
+                max: None,
+                currency: currency.into(),
+            }),
+            seller: Seller {
+                name: Some("Shop".into()),
+                ..Seller::default()
+            },
+            images: vec![],
+            moq: None,
+            sales: None,
+            location: None,
+            sponsored: false,
+            source_url: String::new(),
+            missing: vec![],
+        }
+    }
+
+    /// Title → verdict through the whole evaluation: the watchlist's goods
+    /// words, its rights' classes and expiry, and the platform's kind.
+    #[test]
+    fn evaluate_table() {
+        use Platform::*;
+        use Verdict::*;
+        let wl = watchlist();
+        let scanner = Scanner::new(&wl, &NoNetwork, day()).unwrap();
+        // (platform, title, price, score, verdict, a reason that must be there)
+        type AskingPrice<'a> = Option<(f64, &'a str)>;
+        let cases: &[(Platform, &str, AskingPrice, u32, Verdict, &str)] = &[
+            // Goods in a registered class are context (issue 17).
+            (AliExpress, "Aurora Cat Toy Feather Wand", Some((2.1, "USD")), 40, Review,
+             "title matches mark \"AURORA\" (exact: \"Aurora\") — goods \"toy\" in Nice class 28, covered by cn-tm"),
+            (Taobao, "极光 aurora 毛绒玩具 小夜灯", Some((29.0, "CNY")), 40, Review,
+             "goods \"玩具\" in Nice class 28, covered by cn-tm"),
+            (AliExpress, "Auroras Cat Toy", None, 50, Review, "(fuzzy, 1 edit: \"Auroras\") — goods \"toy\""),
+            // Goods in a class the mark is not (or no longer) registered for.
+            (AliExpress, "Aurora Borealis Night Lamp", None, 15, Clear, "a common word, and nothing else"),
+            (AliExpress, "Aurora Gradient Phone Case", None, 15, Clear, "a common word, and nothing else"),
+            // A variant of the common word needs context too.
+            (AliExpress, "Auroras Night Lamp", None, 15, Clear, "a variant of a common word"),
+            (AliExpress, "Aurorra Borealis Lamp", None, 15, Clear, "a variant of a common word"),
+            // Wholesale platforms: the wholesale price, or no price rule.
+            (Alibaba, "AURORA Espresso Cup", Some((3.0, "USD")), 55, Review,
+             "price 3.00 USD is 67% below the wholesale price 9.00"),
+            (S1688, "奥罗拉 Model Rocket 高仿", Some((46.0, "CNY")), 70, Flag,
+             "price rule not applied: 1688 is a wholesale platform and \"Rocket\" has no wholesale price to compare 46.00 CNY with"),
+            (AliExpress, "AURORA Espresso Cup", Some((3.0, "USD")), 65, Flag,
+             "price 3.00 USD is 92% below MSRP 39.00"),
+        ];
+        for (platform, title, price, score, verdict, reason) in cases {
+            let f = scanner.evaluate(&listing(*platform, title, *price), vec![], &[]);
+            assert_eq!(
+                (f.score, f.verdict),
+                (*score, *verdict),
+                "{title}: {:#?}",
+                f.reasons
+            );
+            assert!(
+                f.reasons.iter().any(|r| r.contains(reason)),
+                "{title}: no {reason:?} in {:#?}",
+                f.reasons
+            );
+        }
+    }
+
+    /// A 0-point "not applied" note is not a counterfeit sign in a draft.
+    #[test]
+    fn price_note_is_not_a_counterfeit_sign() {
+        let wl = watchlist();
+        let scanner = Scanner::new(&wl, &NoNetwork, day()).unwrap();
+        // A copied photo and no indicator word: a draft lists the score's
+        // price and indicator signals as the signs of a fake.
+        let photo = PhotoEvidence {
+            url: "https://img.alicdn.com/1.jpg".into(),
+            sha256: "ab".into(),
+            reference: "rocket.jpg".into(),
+            distance: 3,
+            bits: 64,
+            transform: None,
+            similarity: None,
+            detail: None,
+            independent_samples: None,
+        };
+        let f = scanner.evaluate(
+            &listing(Platform::S1688, "奥罗拉 Model Rocket", Some((46.0, "CNY"))),
+            vec![photo],
+            &[],
+        );
+        assert!(f.reasons.iter().any(|r| r.contains("not applied")));
+        assert_eq!(f.verdict, Verdict::Flag);
+        assert!(!f.drafts.is_empty(), "{:#?}", f.needs_right);
+        for d in &f.drafts {
+            let text = serde_json::to_string(d).unwrap();
+            assert!(!text.contains("not applied"), "{text}");
+        }
+    }
+
+    /// Sales raise the priority of a finding, not its verdict, and the
+    /// report lists findings by verdict, then priority.
+    #[test]
+    fn sales_raise_priority_and_order_within_a_verdict() {
+        let wl = watchlist();
+        let scanner = Scanner::new(&wl, &NoNetwork, day()).unwrap();
+        let mut busy = listing(Platform::AliExpress, "Aurora Cat Toy", None);
+        busy.id = "2".into();
+        busy.sales = Some(Sales {
+            count: 4000,
+            kind: SalesKind::Sold,
+            text: "4000+ sold".into(),
+        });
+        let quiet = scanner.evaluate(
+            &listing(Platform::AliExpress, "Aurora Cat Toy", None),
+            vec![],
+            &[],
+        );
+        let busy = scanner.evaluate(&busy, vec![], &[]);
+        assert_eq!((quiet.score, quiet.verdict), (busy.score, busy.verdict));
+        assert_eq!(quiet.priority, 40);
+        assert_eq!(busy.priority, 40 + 36);
+        let flagged = scanner.evaluate(
+            &listing(
+                Platform::AliExpress,
+                "AURORA Espresso Cup",
+                Some((3.0, "USD")),
+            ),
+            vec![],
+            &[],
+        );
+        let mut findings = vec![quiet.clone(), flagged.clone(), busy.clone()];
+        sort_findings(&mut findings);
+        let order: Vec<(Verdict, u32)> = findings.iter().map(|f| (f.verdict, f.priority)).collect();
+        assert_eq!(
+            order,
+            [
+                (Verdict::Flag, 65),
+                (Verdict::Review, 76),
+                (Verdict::Review, 40)
+            ]
+        );
+    }
 }

@@ -114,6 +114,12 @@ pub struct Product {
     pub category: String,
     /// Manufacturer's suggested retail price.
     pub msrp: Money,
+    /// Unit price a genuine wholesale buyer pays (optional). Alibaba.com
+    /// and 1688 are wholesale platforms: their unit prices are compared
+    /// with this, never with the retail MSRP; without it the price rule is
+    /// not applied there.
+    #[serde(default)]
+    pub wholesale: Option<Money>,
     /// Words that say a listing is this kind of product ("espresso cup",
     /// "咖啡杯"). Used for product context and to pick the MSRP.
     #[serde(default)]
@@ -404,6 +410,13 @@ pub struct WatchlistFile {
     /// Category name → Nice classes it falls in.
     #[serde(default)]
     pub categories: BTreeMap<String, Vec<u8>>,
+    /// Goods word → Nice classes of the goods it names ("toy" → 28,
+    /// "玩具" → 28). A title naming goods in a class a trademark of the
+    /// mark is registered for gives a common-word mark its context even
+    /// when no product of the watchlist matches ("Aurora Cat Toy").
+    /// Matched as whole words, case-insensitive (Chinese as substrings).
+    #[serde(default)]
+    pub goods_terms: BTreeMap<String, Vec<u8>>,
     /// Platform name → seller names or ids allowed to sell the brand.
     #[serde(default)]
     pub authorized_sellers: BTreeMap<String, Vec<String>>,
@@ -575,6 +588,25 @@ impl Watchlist {
         }
     }
 
+    /// The trademark rights registered for `mark` (compared
+    /// case-insensitively with each right's `mark`) whose classes cover
+    /// `class` and that have not expired on `on`.
+    pub fn trademarks_covering<'w>(
+        &'w self,
+        mark: &'w str,
+        class: u8,
+        on: NaiveDate,
+    ) -> impl Iterator<Item = &'w Right> + 'w {
+        self.rights.iter().filter(move |r| {
+            r.kind == RightKind::Trademark
+                && r.mark
+                    .as_deref()
+                    .is_some_and(|m| m.trim().eq_ignore_ascii_case(mark.trim()))
+                && r.classes.contains(&class)
+                && r.expires.is_none_or(|e| e >= on)
+        })
+    }
+
     /// True when the seller (by name or id) is authorized on the platform.
     pub fn is_authorized(
         &self,
@@ -626,24 +658,28 @@ impl Watchlist {
             }
         }
         for (i, p) in self.products.iter().enumerate() {
-            if !(p.msrp.amount.is_finite() && p.msrp.amount > 0.0) {
-                return err(
-                    format!("products[{i}].msrp.amount"),
-                    &p.name,
-                    format!("must be a positive price, got {}", p.msrp.amount),
-                );
-            }
-            if p.msrp.currency.len() != 3
-                || !p.msrp.currency.chars().all(|c| c.is_ascii_uppercase())
-            {
-                return err(
-                    format!("products[{i}].msrp.currency"),
-                    &p.msrp.currency,
-                    format!(
-                        "must be an ISO 4217 code like USD, got {:?}",
-                        p.msrp.currency
-                    ),
-                );
+            let prices = std::iter::once(("msrp", &p.msrp))
+                .chain(p.wholesale.as_ref().map(|w| ("wholesale", w)));
+            for (field, money) in prices {
+                if !(money.amount.is_finite() && money.amount > 0.0) {
+                    return err(
+                        format!("products[{i}].{field}.amount"),
+                        &p.name,
+                        format!("must be a positive price, got {}", money.amount),
+                    );
+                }
+                if money.currency.len() != 3
+                    || !money.currency.chars().all(|c| c.is_ascii_uppercase())
+                {
+                    return err(
+                        format!("products[{i}].{field}.currency"),
+                        &money.currency,
+                        format!(
+                            "must be an ISO 4217 code like USD, got {:?}",
+                            money.currency
+                        ),
+                    );
+                }
             }
             for (j, img) in p.images.iter().enumerate() {
                 let on_disk = self.image_path(img);
@@ -670,6 +706,29 @@ impl Watchlist {
                 return err(
                     format!("categories.{name}"),
                     name,
+                    format!("Nice class {bad} is not between 1 and 45"),
+                );
+            }
+        }
+        for (term, classes) in &self.goods_terms {
+            if term.trim().is_empty() {
+                return err(
+                    "goods_terms".into(),
+                    "[goods_terms]",
+                    "a goods word must not be empty".into(),
+                );
+            }
+            if classes.is_empty() {
+                return err(
+                    format!("goods_terms.{term}"),
+                    term,
+                    "name at least one Nice class".into(),
+                );
+            }
+            if let Some(bad) = classes.iter().find(|c| !(1..=45).contains(*c)) {
+                return err(
+                    format!("goods_terms.{term}"),
+                    term,
                     format!("Nice class {bad} is not between 1 and 45"),
                 );
             }
@@ -793,6 +852,95 @@ aliases = ["奥罗拉"]
             .unwrap_err()
             .to_string();
         assert!(err.contains("rights[0].expires"), "{err}");
+    }
+
+    #[test]
+    fn wholesale_price_is_optional_and_validated() {
+        let product = |extra: &str| {
+            format!("{MINIMAL}\n[[products]]\nname = \"Cup\"\ncategory = \"drinkware\"\nmsrp = {{ amount = 39.0, currency = \"USD\" }}\n{extra}")
+        };
+        let wl = Watchlist::from_str(Path::new("w.toml"), &product("")).unwrap();
+        assert_eq!(wl.products[0].wholesale, None);
+        let wl = Watchlist::from_str(
+            Path::new("w.toml"),
+            &product("wholesale = { amount = 9.0, currency = \"USD\" }\n"),
+        )
+        .unwrap();
+        assert_eq!(
+            wl.products[0].wholesale,
+            Some(Money {
+                amount: 9.0,
+                currency: "USD".into()
+            })
+        );
+        for (bad, field) in [
+            (
+                "wholesale = { amount = 0.0, currency = \"USD\" }",
+                "products[0].wholesale.amount",
+            ),
+            (
+                "wholesale = { amount = -2.0, currency = \"USD\" }",
+                "products[0].wholesale.amount",
+            ),
+            (
+                "wholesale = { amount = nan, currency = \"USD\" }",
+                "products[0].wholesale.amount",
+            ),
+            (
+                "wholesale = { amount = 9.0, currency = \"usd\" }",
+                "products[0].wholesale.currency",
+            ),
+            ("wholesale = { amount = 9.0 }", "products[0].wholesale"),
+        ] {
+            let err = Watchlist::from_str(Path::new("w.toml"), &product(bad))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(field), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn goods_terms_are_optional_and_validated() {
+        let wl = Watchlist::from_str(Path::new("w.toml"), MINIMAL).unwrap();
+        assert!(wl.goods_terms.is_empty());
+        let text = format!("{MINIMAL}\n[goods_terms]\ntoy = [28]\n\"玩具\" = [28]\nmug = [21]\n");
+        let wl = Watchlist::from_str(Path::new("w.toml"), &text).unwrap();
+        assert_eq!(wl.goods_terms.get("玩具"), Some(&vec![28]));
+        for (bad, message) in [
+            ("toy = [46]", "Nice class 46"),
+            ("toy = [0]", "Nice class 0"),
+            ("toy = []", "at least one Nice class"),
+            ("\" \" = [28]", "must not be empty"),
+            ("toy = \"28\"", "goods_terms"),
+        ] {
+            let text = format!("{MINIMAL}\n[goods_terms]\n{bad}\n");
+            let err = Watchlist::from_str(Path::new("w.toml"), &text)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(message), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn trademarks_covering_checks_mark_class_and_expiry() {
+        let right = |id: &str, mark: &str, expires: &str| {
+            format!("[[rights]]\nid = \"{id}\"\nkind = \"trademark\"\njurisdiction = \"CN\"\nregistration_number = \"1\"\nmark = \"{mark}\"\nclasses = [21, 28]\nexpires = {expires}\n")
+        };
+        let text = format!(
+            "{MINIMAL}\n{}{}{}",
+            right("live", "Aurora", "2031-09-27"),
+            right("old", "AURORA", "2020-01-01"),
+            right("other", "APEX", "2031-09-27")
+        );
+        let wl = Watchlist::from_str(Path::new("w.toml"), &text).unwrap();
+        let on = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
+        let ids = |class| {
+            wl.trademarks_covering("AURORA", class, on)
+                .map(|r| r.id.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(28), ["live"]);
+        assert!(ids(16).is_empty());
     }
 
     #[test]

@@ -248,6 +248,7 @@ impl Fixture {
             price: listing.price.clone(),
             score: 95,
             verdict: Verdict::Flag,
+            priority: 95,
             reasons: signals.iter().map(|s| s.reason.clone()).collect(),
             signals,
             drafts,

@@ -104,6 +104,9 @@ fn demo_scan_flags_reviews_and_clears_exactly() {
         "tmall/652345678105",
         // the mark with product words, no photo copy, normal price
         "aliexpress/1005007123456789",
+        // the common word on goods the mark is registered for (issue 17):
+        // "Aurora Cat Toy", a toy, class 28
+        "aliexpress/1005007234567890",
     ]);
     let cleared = set(&[
         // the everyday word "aurora" / 极光 on unrelated goods
@@ -111,7 +114,6 @@ fn demo_scan_flags_reviews_and_clears_exactly() {
         "alibaba/1600456789012",
         "alibaba/1601012345678",
         "aliexpress/1005006456789012",
-        "aliexpress/1005007234567890",
         "taobao/681234567005",
         "taobao/681234567007",
         "tmall/652345678106",
@@ -177,6 +179,46 @@ fn demo_scan_flags_reviews_and_clears_exactly() {
     // Authorized sellers are cleared with that reason.
     let genuine = finding(&findings, "aliexpress/1005006345678901");
     assert!(reasons(genuine)[0].contains("is on the authorized list"));
+    // The common word on a toy counts: AURORA is registered in class 28.
+    let toy = finding(&findings, "aliexpress/1005007234567890");
+    assert!(
+        reasons(toy).contains(
+            &"title matches mark \"AURORA\" (exact: \"Aurora\") — goods \"toy\" in Nice \
+              class 28, covered by us-tm-aurora, cn-tm-aurora"
+                .to_string()
+        ),
+        "{:?}",
+        reasons(toy)
+    );
+    // Wholesale platforms compare with the wholesale price, not the MSRP.
+    let theft = finding(&findings, "alibaba/1600567890123");
+    let r = reasons(theft).join("\n");
+    assert!(
+        r.contains("price 0.85 USD is 92% below the wholesale price 10.00"),
+        "{r}"
+    );
+    assert!(!r.contains("MSRP"), "{r}");
+    // Within a verdict, findings come by priority (score raised by sales).
+    let order: Vec<(u64, u64)> = findings
+        .iter()
+        .map(|f| {
+            let rank = match f["verdict"].as_str().unwrap() {
+                "flag" => 0,
+                "review" => 1,
+                _ => 2,
+            };
+            (rank, 1000 - f["priority"].as_u64().unwrap())
+        })
+        .collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted, "findings by verdict, then priority");
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["priority"].as_u64() > f["score"].as_u64()),
+        "some seed listing has sales"
+    );
     // An accessory is at most review, and says why.
     let acc = finding(&findings, "alibaba/1600789012345");
     assert!(reasons(acc)

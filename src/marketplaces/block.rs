@@ -79,6 +79,7 @@ pub struct ResponseFacts<'a> {
 pub const LOGIN_HOSTS: &[&str] = &[
     "login.taobao.com",
     "login.tmall.com",
+    "login.tmall.hk",
     "login.1688.com",
     "login.alibaba.com",
     "passport.alibaba.com",

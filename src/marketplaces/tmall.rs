@@ -14,6 +14,10 @@
 //! DOM second, field by field, because either may be thinned out by a
 //! layout change. Real item pages are GBK; a browser-saved one may put its
 //! `<meta charset="gbk">` after 150 KB of injected scripts.
+//! Tmall Global pages (`detail.tmall.hk/hk/item.htm`, `list.tmall.hk`)
+//! are the same builds under another host and are read here too; their
+//! listings get the canonical `detail.tmall.com` item URL (one item id,
+//! one listing key, whichever host showed it).
 //! Helpers shared with Taobao and 1688 live in [`super::taobao`].
 
 use super::taobao::{

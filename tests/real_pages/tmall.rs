@@ -4,7 +4,7 @@
 //! test's doc comment.
 
 use crate::support;
-use knockoff::listing::SalesKind;
+use knockoff::listing::{Platform, SalesKind};
 use knockoff::marketplaces::PageOutcome;
 
 /// Mirrors a 2019 `list.tmall.com/search_product.htm` result page as
@@ -109,6 +109,41 @@ fn item_2020_gbk_saved_without_header() {
         listings[0].title,
         "AURORA奥罗拉 保温杯 316不锈钢 男女学生便携"
     );
+}
+
+/// Tmall Global items live on `detail.tmall.hk/hk/item.htm`: the same
+/// page builds under another host. Such a URL was once an unknown host
+/// (no parser); it is Tmall, and the listing keeps Tmall's canonical item
+/// URL (one item id, one listing, whichever host showed it).
+#[test]
+fn item_on_tmall_global_host_is_tmall() {
+    let url = "https://detail.tmall.hk/hk/item.htm?spm=a220o.1000855.0.0.1&id=605200000001";
+    assert_eq!(support::platform_of(url), Platform::Tmall);
+    let listings = support::parse_listings(
+        url,
+        "tmall/item-2020-rendered-gbk.html",
+        Some("text/html;charset=GBK"),
+    );
+    let l = &listings[0];
+    assert_eq!(l.platform, Platform::Tmall);
+    assert_eq!(l.id, "605200000001");
+    assert_eq!(l.url, "https://detail.tmall.com/item.htm?id=605200000001");
+    assert_eq!(l.title, "AURORA奥罗拉 保温杯 316不锈钢 男女学生便携");
+    assert_eq!(l.source_url, url);
+}
+
+/// A Tmall Global list page (`list.tmall.hk`) is read as a Tmall list.
+#[test]
+fn list_on_tmall_global_host_is_tmall() {
+    let listings = support::parse_listings(
+        "https://list.tmall.hk/search_product.htm?q=%B0%C2%C2%DE%C0%AD&type=p",
+        "tmall/list-2019-gbk.html",
+        Some("text/html;charset=GBK"),
+    );
+    assert!(listings.iter().all(|l| l.platform == Platform::Tmall));
+    assert!(listings
+        .iter()
+        .all(|l| l.url.starts_with("https://detail.tmall.com/item.htm?id=")));
 }
 
 /// The 2025+ item page on detail.tmall.com is Taobao's
