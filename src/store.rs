@@ -354,6 +354,14 @@ impl Store {
         Ok(())
     }
 
+    /// Keeps bytes addressed by their SHA-256 (a file added to a case).
+    pub fn put_blob(&self, sha256: &str, bytes: &[u8]) -> Result<()> {
+        self.blobs
+            .insert(sha256.as_bytes(), bytes)
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
     /// The documents of the register as the last scan kept them.
     pub fn documents(&self) -> Result<Vec<StoredDocument>> {
         let tree = self.db.open_tree("documents").map_err(|e| self.err(e))?;

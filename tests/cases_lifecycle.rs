@@ -289,6 +289,9 @@ fn case(n: u64, reason: ReasonCode, start: DateTime<Utc>, states: &[CaseState]) 
         relisting_of: None,
         batches: Vec::new(),
         ipp_ref: None,
+        refile_of: None,
+        refiled_as: None,
+        added_evidence: Vec::new(),
     }
 }
 

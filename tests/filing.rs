@@ -284,6 +284,69 @@ fn demo_export_files_each_flagged_listing_once_and_says_only_what_is_true() {
         "--json",
     ]));
     assert!(shown.contains("\"state\":\"submitted\""), "{shown}");
+    // The platform rejects one; it is refiled with more evidence as a new
+    // case linked to the old, and the next export batches the refile.
+    ok(&knockoff(&[
+        "cases",
+        "--data",
+        d,
+        "move",
+        &members[0],
+        "rejected",
+        "--reason",
+        "no proof the goods are fake",
+    ]));
+    let test_buy = tmp.path().join("test-buy-report.pdf");
+    std::fs::write(&test_buy, b"%PDF-1.4 test buy: the cup has no maker's mark").unwrap();
+    let refiled = ok(&knockoff(&[
+        "cases",
+        "--data",
+        d,
+        "refile",
+        &members[0],
+        "--reason",
+        "test buy shows a fake",
+        "--evidence",
+        test_buy.to_str().unwrap(),
+    ]));
+    let new_id = refiled.split(':').next().unwrap().trim().to_string();
+    assert_ne!(new_id, members[0], "{refiled}");
+    let twice = knockoff(&[
+        "cases",
+        "--data",
+        d,
+        "refile",
+        &members[0],
+        "--reason",
+        "twice",
+    ]);
+    assert_eq!(twice.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("already refiled"));
+    let out3 = tmp.path().join("export3");
+    ok(&knockoff(&[
+        "export",
+        "--data",
+        d,
+        "--out",
+        out3.to_str().unwrap(),
+    ]));
+    let third: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(out3.join("complaints.json")).unwrap()).unwrap();
+    let refile = third
+        .iter()
+        .find(|c| c["id"] == new_id.as_str())
+        .unwrap_or_else(|| panic!("{new_id} not exported"));
+    assert_eq!(refile["refile_of"], members[0].as_str());
+    let bundle = out3.join(refile["evidence_dir"].as_str().unwrap());
+    assert!(bundle.join("added/01-test-buy-report.pdf").is_file());
+    assert_eq!(
+        third
+            .iter()
+            .filter(|c| c["listing_url"] == refile["listing_url"])
+            .count(),
+        1
+    );
+
     // An unknown id to show is the user's input: exit 2.
     assert_eq!(
         knockoff(&["cases", "--data", d, "show", "C-999999"])

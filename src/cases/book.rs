@@ -113,7 +113,29 @@ pub struct Case {
     /// The platform's complaint number, once submitted (`--ref`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ipp_ref: Option<String>,
+    /// The rejected case this one refiles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refile_of: Option<String>,
+    /// The case that refiles this one (after a rejection).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refiled_as: Option<String>,
+    /// Evidence added for a refile (files kept in the store, by SHA-256),
+    /// carried in the complaint's bundle under `added/`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub added_evidence: Vec<AddedEvidence>,
 }
+
+/// A file added to a case by hand (`cases refile --evidence FILE`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AddedEvidence {
+    /// The file's name (no folders).
+    pub name: String,
+    pub sha256: String,
+    pub added_at: DateTime<Utc>,
+}
+
+/// Longest chain of refiles followed (a loop in a damaged store ends).
+const MAX_REFILES: usize = 64;
 
 impl Case {
     /// The listing's store key (`platform/id`).
@@ -304,6 +326,9 @@ impl CaseBook {
             relisting_of: relisting_of.cloned(),
             batches: Vec::new(),
             ipp_ref: None,
+            refile_of: None,
+            refiled_as: None,
+            added_evidence: Vec::new(),
         };
         let result = (&self.complaints, &self.cases)
             .transaction(|(complaints, cases)| {
@@ -453,6 +478,149 @@ impl CaseBook {
             .map_err(|_| self.err(format!("case {id} changed while being moved; try again")))?;
         self.store.flush()?;
         Ok(case)
+    }
+
+    /// The case a complaint key stands for now: its case, or the refile of
+    /// a rejected one, followed to the newest.
+    pub fn current_by_key(&self, key: &str) -> Result<Option<Case>> {
+        let Some(mut case) = self.by_key(key)? else {
+            return Ok(None);
+        };
+        for _ in 0..MAX_REFILES {
+            match case.refiled_as.as_deref().map(|id| self.get(id)) {
+                Some(Ok(Some(next))) => case = next,
+                Some(Err(e)) => return Err(e),
+                _ => break,
+            }
+        }
+        Ok(Some(case))
+    }
+
+    /// Refiles a rejected case with added evidence: a new case (`drafted`,
+    /// new complaint id) for the same listing and right, linked both ways
+    /// to the old one, which stays `rejected`. The evidence files' bytes go
+    /// into the store. One transaction: nothing half-done on a crash.
+    pub fn refile(
+        &self,
+        id: &str,
+        at: DateTime<Utc>,
+        reason: &str,
+        evidence: &[(String, Vec<u8>)],
+    ) -> std::result::Result<Case, MoveError> {
+        let id = normalize_id(id);
+        let old = self
+            .get(&id)?
+            .ok_or_else(|| MoveError::NotFound(id.clone()))?;
+        let time = |message: String| MoveError::Time {
+            id: old.id.clone(),
+            message,
+        };
+        if old.state != CaseState::Rejected {
+            return Err(time(format!(
+                "only a rejected case is refiled; this one is {}",
+                old.state
+            )));
+        }
+        if let Some(next) = &old.refiled_as {
+            return Err(time(format!("already refiled as {next}")));
+        }
+        if reason.trim().is_empty() {
+            return Err(time(
+                "a refile needs --reason (what the new evidence shows)".into(),
+            ));
+        }
+        if old.history.last().is_some_and(|t| at < t.at) {
+            return Err(time(format!(
+                "the time given, {}, is before the rejection",
+                at.to_rfc3339()
+            )));
+        }
+        let mut added = Vec::new();
+        for (name, bytes) in evidence {
+            let sha256 = crate::fetch::sha256_hex(bytes);
+            self.store.put_blob(&sha256, bytes)?;
+            added.push(AddedEvidence {
+                name: name.clone(),
+                sha256,
+                added_at: at,
+            });
+        }
+        let depth = {
+            let mut n = 1;
+            let mut cur = old.refile_of.clone();
+            while let Some(prev) = cur {
+                n += 1;
+                if n > MAX_REFILES {
+                    break;
+                }
+                cur = self.get(&prev)?.and_then(|c| c.refile_of);
+            }
+            n
+        };
+        let key = format!(
+            "{}#refile{depth}",
+            old.key.split('#').next().unwrap_or(&old.key)
+        );
+        let max = self.max_number()?;
+        let old_bytes = serde_json::to_vec(&old).map_err(|e| self.err(e))?;
+        let result = (&self.complaints, &self.cases)
+            .transaction(|(complaints, cases)| {
+                if cases.get(old.id.as_bytes())?.as_deref() != Some(old_bytes.as_slice()) {
+                    return Err(ConflictableTransactionError::Abort(format!(
+                        "case {} changed while being refiled; try again",
+                        old.id
+                    )));
+                }
+                let rec = ComplaintRecord {
+                    id: complaint_id(max + 1),
+                    number: max + 1,
+                    platform: old.platform,
+                    right_id: old.right_id.clone(),
+                    listing_id: old.listing_id.clone(),
+                };
+                let bytes = serde_json::to_vec(&rec)
+                    .map_err(|e| ConflictableTransactionError::Abort(e.to_string()))?;
+                complaints.insert(key.as_bytes(), bytes)?;
+                let new = Case {
+                    id: rec.id.clone(),
+                    number: rec.number,
+                    key: key.clone(),
+                    state: CaseState::Drafted,
+                    rejected_reason: None,
+                    history: vec![Transition {
+                        at,
+                        from: None,
+                        to: CaseState::Drafted,
+                        reason: Some(format!(
+                            "refile of {} (rejected: {}): {}",
+                            old.id,
+                            old.rejected_reason.as_deref().unwrap_or("no reason given"),
+                            reason.trim()
+                        )),
+                        by: "cli".into(),
+                        proof: None,
+                        reference: None,
+                    }],
+                    batches: Vec::new(),
+                    ipp_ref: None,
+                    refile_of: Some(old.id.clone()),
+                    refiled_as: None,
+                    added_evidence: added.clone(),
+                    ..old.clone()
+                };
+                let mut linked = old.clone();
+                linked.refiled_as = Some(new.id.clone());
+                let enc = |c: &Case| {
+                    serde_json::to_vec(c)
+                        .map_err(|e| ConflictableTransactionError::Abort(e.to_string()))
+                };
+                cases.insert(new.id.as_bytes(), enc(&new)?)?;
+                cases.insert(linked.id.as_bytes(), enc(&linked)?)?;
+                Ok(new)
+            })
+            .map_err(|e: TransactionError<String>| self.err(format!("{e:?}")))?;
+        self.store.flush()?;
+        Ok(result)
     }
 
     /// Records that a case went into an export batch (idempotent).

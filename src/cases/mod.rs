@@ -81,6 +81,22 @@ pub enum CasesAction {
         #[arg(long)]
         at: Option<String>,
     },
+    /// Refile a rejected case with added evidence: a new case (new
+    /// complaint id, `drafted`) linked to the old one, batched by the next
+    /// export.
+    Refile {
+        id: String,
+        /// What the new evidence shows (kept in the history).
+        #[arg(long)]
+        reason: String,
+        /// A file to add to the complaint's evidence (repeatable); its bytes
+        /// are kept in the store.
+        #[arg(long = "evidence")]
+        evidence: Vec<PathBuf>,
+        /// When (RFC 3339 or YYYY-MM-DD; default: now).
+        #[arg(long)]
+        at: Option<String>,
+    },
     /// Cases whose deadline falls within a period (overdue ones included).
     Due {
         /// Period ahead, e.g. `3d`, `12h`.
@@ -275,6 +291,64 @@ pub fn run_action(
                     // (exit code 2); the cases moved before it stay moved.
                     Err(e) => return Err(usage(e.to_string())),
                 }
+            }
+        }
+        CasesAction::Refile {
+            id,
+            reason,
+            evidence,
+            at,
+        } => {
+            let usage = |message: String| -> CliError {
+                Error::Config {
+                    path: PathBuf::from("cases refile"),
+                    message,
+                }
+                .into()
+            };
+            let at = match at {
+                Some(t) => parse_time(t)?,
+                None => now,
+            };
+            if at > now {
+                return Err(usage(format!("--at {} is in the future", at.to_rfc3339())));
+            }
+            let mut files = Vec::new();
+            for path in evidence {
+                let meta = std::fs::symlink_metadata(path)
+                    .map_err(|e| usage(format!("{}: {e}", path.display())))?;
+                if !meta.is_file() || meta.len() > crate::watchlist::MAX_DOCUMENT_BYTES {
+                    return Err(usage(format!(
+                        "{}: not a regular file of at most {} bytes",
+                        path.display(),
+                        crate::watchlist::MAX_DOCUMENT_BYTES
+                    )));
+                }
+                let bytes =
+                    std::fs::read(path).map_err(|e| usage(format!("{}: {e}", path.display())))?;
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "evidence".into());
+                files.push((name, bytes));
+            }
+            match book.refile(id, at, reason, &files) {
+                Ok(case) => {
+                    writeln!(
+                        out,
+                        "{}: drafted, refiling {} with {} added file{}; the next export batches it",
+                        case.id,
+                        case.refile_of.as_deref().unwrap_or(""),
+                        case.added_evidence.len(),
+                        if case.added_evidence.len() == 1 {
+                            ""
+                        } else {
+                            "s"
+                        }
+                    )?;
+                }
+                Err(MoveError::Store(e)) => return Err(e.into()),
+                Err(e) => return Err(usage(e.to_string())),
             }
         }
         CasesAction::Due { within, as_of } => {

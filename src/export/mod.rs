@@ -56,9 +56,10 @@ const TOP_FILES: &[&str] = &[
     "complaints.json",
     "complaints.csv",
     "needs_right.json",
+    "needs_review.csv",
     "report.html",
 ];
-const TOP_DIRS: &[&str] = &["batches", "evidence"];
+const TOP_DIRS: &[&str] = &["batches", "evidence", "review"];
 
 /// Where else to look for WARC files of live crawls.
 #[derive(Debug, Clone, Default)]
@@ -84,6 +85,16 @@ pub struct ComplaintRecord {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Complaint {
     pub id: String,
+    /// The state of its case when exported (`drafted`, `approved`).
+    pub case_state: String,
+    /// When the listing was last captured (UTC, RFC 3339).
+    pub captured_at: String,
+    /// The rejected complaint this one refiles.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refile_of: Option<String>,
+    /// Files added for the refile (in the bundle under `added/`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub added_evidence: Vec<crate::cases::book::AddedEvidence>,
     pub number: u64,
     pub platform: Platform,
     pub listing_id: String,
@@ -145,6 +156,8 @@ pub struct ExportSummary {
     pub bundles: usize,
     /// Flagged findings with no right that can carry a complaint.
     pub needs_right: usize,
+    /// Listings whose score asks for an analyst's decision.
+    pub needs_review: usize,
     /// Cases left out because they are filed already (id, state); see
     /// `--include-filed`.
     pub already_filed: Vec<(String, String)>,
@@ -194,7 +207,7 @@ impl fmt::Display for ExportSummary {
         }
         write!(
             f,
-            "exported {} complaint{} ({} new) in {} batch{}, {} evidence bundle{}, {} needs_right; {} WARC capture{} from {} WARC file{}; {} files in {}",
+            "exported {} complaint{} ({} new) in {} batch{}, {} evidence bundle{}, {} needs_right, {} needs_review; {} WARC capture{} from {} WARC file{}; {} files in {}",
             self.complaints,
             if self.complaints == 1 { "" } else { "s" },
             self.new_complaints,
@@ -203,6 +216,7 @@ impl fmt::Display for ExportSummary {
             self.bundles,
             if self.bundles == 1 { "" } else { "s" },
             self.needs_right,
+            self.needs_review,
             self.warc_captures,
             if self.warc_captures == 1 { "" } else { "s" },
             self.warc_files,
@@ -229,11 +243,11 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
         )));
     }
     let store = Store::open(data_dir)?;
-    let findings: Vec<Finding> = store
+    let (findings, reviews): (Vec<Finding>, Vec<Finding>) = store
         .findings()?
         .into_iter()
-        .filter(|f| f.verdict == Verdict::Flag)
-        .collect();
+        .filter(|f| f.verdict != Verdict::Clear)
+        .partition(|f| f.verdict == Verdict::Flag);
     let watchlist: Option<WatchlistFile> = store
         .watchlist_text()?
         .and_then(|t| toml::from_str(&t).ok());
@@ -250,7 +264,7 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
         let at = store_seen_at(&store, f);
         cases_opened += book.open_cases(f, at, None, "export")?.len();
         let key = complaint_key(f.platform, &d.right_id, &f.listing_id);
-        if let Some(case) = book.by_key(&key)? {
+        if let Some(case) = book.current_by_key(&key)? {
             if !opts.include_filed && !case.state.is_unfiled() {
                 already_filed.push((case.id.clone(), case.state.as_str().to_string()));
                 filed_keys.insert(key);
@@ -304,6 +318,16 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
             }
         }
     }
+    // A rejected complaint refiled is filed under its refile's id.
+    for (rec, f, d) in items.iter_mut() {
+        let key = complaint_key(f.platform, &d.right_id, &f.listing_id);
+        if let Some(case) = book.current_by_key(&key)? {
+            if case.id != rec.id {
+                rec.id = case.id.clone();
+                rec.number = case.number;
+            }
+        }
+    }
     items.sort_by_key(|(r, _, _)| r.number);
 
     // Batches: never across platforms, rights or reasons.
@@ -353,10 +377,24 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
         }
     }
 
+    let mut cases_of: Vec<Option<crate::cases::book::Case>> = Vec::with_capacity(items.len());
+    for (rec, _, _) in &items {
+        cases_of.push(book.get(&rec.id)?);
+    }
     let complaints: Vec<Complaint> = items
         .iter()
         .enumerate()
         .map(|(i, (rec, f, d))| Complaint {
+            case_state: cases_of[i]
+                .as_ref()
+                .map(|c| c.state.as_str().to_string())
+                .unwrap_or_default(),
+            refile_of: cases_of[i].as_ref().and_then(|c| c.refile_of.clone()),
+            added_evidence: cases_of[i]
+                .as_ref()
+                .map(|c| c.added_evidence.clone())
+                .unwrap_or_default(),
+            captured_at: utc(store_seen_at(&store, f)),
             id: rec.id.clone(),
             number: rec.number,
             platform: f.platform,
@@ -441,6 +479,13 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
 
     write(out_dir, "complaints.json", &json(&complaints)?)?;
     write(out_dir, "needs_right.json", &json(&needs_right)?)?;
+    let review_items = review_items(&store, &pages_by_url, out_dir, reviews)?;
+    summary.needs_review = review_items.len();
+    write(
+        out_dir,
+        "needs_review.csv",
+        report::review_csv(&review_items).as_bytes(),
+    )?;
     write(
         out_dir,
         "complaints.csv",
@@ -452,12 +497,89 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
         comparisons: &comparisons,
         batches: &summary.batches,
         needs_right: &needs_right,
+        needs_review: &review_items,
         flagged: findings.len(),
     });
     write(out_dir, "report.html", html.as_bytes())?;
     let m = manifest::write_manifest(out_dir)?;
     summary.files = m.files.len();
     Ok(summary)
+}
+
+/// A listing that needs an analyst's decision (`review`), as exported in
+/// `needs_review.csv` and the report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReviewItem {
+    pub platform: Platform,
+    pub listing_id: String,
+    pub url: String,
+    pub title: String,
+    pub seller: Option<String>,
+    pub price: Option<String>,
+    pub score: u32,
+    pub priority: u32,
+    /// One line per signal, strongest first.
+    pub reasons: Vec<String>,
+    /// The listing's first photo as captured, copied into `review/`.
+    pub photo: Option<String>,
+    pub photo_url: Option<String>,
+    /// The official photo it matches, if any.
+    pub matched_official: Option<String>,
+}
+
+/// The review listings, by priority, with their first photo copied.
+fn review_items(
+    store: &Store,
+    pages_by_url: &BTreeMap<String, PageRecord>,
+    out_dir: &Path,
+    mut reviews: Vec<Finding>,
+) -> Result<Vec<ReviewItem>> {
+    reviews.sort_by(|a, b| {
+        b.priority
+            .cmp(&a.priority)
+            .then(b.score.cmp(&a.score))
+            .then(a.key().cmp(&b.key()))
+    });
+    let mut out = Vec::new();
+    for (i, f) in reviews.iter().enumerate() {
+        let rec = store.listing(&f.key())?;
+        let photo_url = f
+            .photos
+            .first()
+            .map(|p| p.url.clone())
+            .or_else(|| rec.as_ref().and_then(|r| r.listing.images.first().cloned()));
+        let mut photo = None;
+        if let Some(url) = &photo_url {
+            if let Some(page) = pages_by_url.get(url) {
+                if let Some(bytes) = store.blob(&page.sha256)? {
+                    let rel = format!(
+                        "review/{:02}-{}-{}.{}",
+                        i + 1,
+                        f.platform.as_str(),
+                        safe_component(&f.listing_id, 40),
+                        extension(page.content_type.as_deref(), url)
+                    );
+                    write(out_dir, &rel, &bytes)?;
+                    photo = Some(rel);
+                }
+            }
+        }
+        out.push(ReviewItem {
+            platform: f.platform,
+            listing_id: f.listing_id.clone(),
+            url: f.url.clone(),
+            title: f.title.clone(),
+            seller: f.seller.clone(),
+            price: f.price.as_ref().map(|p| p.to_string()),
+            score: f.score,
+            priority: f.priority,
+            reasons: f.reasons.clone(),
+            photo,
+            photo_url,
+            matched_official: f.photos.first().map(|p| p.reference.clone()),
+        });
+    }
+    Ok(out)
 }
 
 /// A flagged finding that no right can carry.
@@ -924,6 +1046,35 @@ fn write_bundle(
                 .problems
                 .push(format!("{}: no comparison image: {e}", c.id)),
         }
+    }
+    // Files added to the case for a refile.
+    for (n, a) in c.added_evidence.iter().enumerate() {
+        let Some(bytes) = ctx.store.blob(&a.sha256)? else {
+            result.problems.push(format!(
+                "{}: added file {} ({}) is not in the store",
+                c.id, a.name, a.sha256
+            ));
+            continue;
+        };
+        let rel = format!(
+            "added/{:02}-{}",
+            n + 1,
+            safe_component(&a.name, names::MAX_COMPONENT_BYTES)
+        );
+        put(&rel, &bytes)?;
+        captures.push(CaptureEntry {
+            role: "added evidence",
+            url: a.name.clone(),
+            final_url: None,
+            status: None,
+            content_type: None,
+            captured_at: Some(utc(a.added_at)),
+            sha256: a.sha256.clone(),
+            file: Some(rel),
+            warc: Vec::new(),
+            published_at: Vec::new(),
+            note: c.refile_of.as_ref().map(|o| format!("added to refile {o}")),
+        });
     }
     // The documents of the register this complaint is filed with.
     for (n, a) in c.attachments.iter().enumerate() {

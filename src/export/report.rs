@@ -6,7 +6,7 @@
 //! formula are prefixed with `'`.
 
 use super::compare::Comparison;
-use super::{BatchSummary, Complaint, NeedsRight};
+use super::{BatchSummary, Complaint, NeedsRight, ReviewItem};
 use crate::watchlist::WatchlistFile;
 
 const CSV_COLUMNS: &[&str] = &[
@@ -123,6 +123,46 @@ pub fn csv(complaints: &[Complaint]) -> String {
     out
 }
 
+/// `needs_review.csv`: the listings an analyst decides on, by priority.
+pub fn review_csv(items: &[ReviewItem]) -> String {
+    let mut out = [
+        "platform",
+        "listing_id",
+        "listing_url",
+        "title",
+        "seller",
+        "price",
+        "score",
+        "priority",
+        "reasons",
+        "photo",
+        "photo_url",
+        "matched_official",
+    ]
+    .join(",");
+    out.push_str("\r\n");
+    for r in items {
+        let row = [
+            r.platform.as_str().to_string(),
+            r.listing_id.clone(),
+            r.url.clone(),
+            r.title.clone(),
+            r.seller.clone().unwrap_or_default(),
+            r.price.clone().unwrap_or_default(),
+            r.score.to_string(),
+            r.priority.to_string(),
+            r.reasons.join(" | "),
+            r.photo.clone().unwrap_or_default(),
+            r.photo_url.clone().unwrap_or_default(),
+            r.matched_official.clone().unwrap_or_default(),
+        ];
+        let cells: Vec<String> = row.iter().map(|v| csv_cell(v)).collect();
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
 fn csv_cell(v: &str) -> String {
     let v = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{v}")
@@ -165,6 +205,7 @@ pub struct ReportInput<'a> {
     pub comparisons: &'a [Vec<(String, Comparison)>],
     pub batches: &'a [BatchSummary],
     pub needs_right: &'a [NeedsRight],
+    pub needs_review: &'a [ReviewItem],
     pub flagged: usize,
 }
 
@@ -217,6 +258,10 @@ pub fn html(r: &ReportInput<'_>) -> String {
         "<tr><th>needs_right (no right can carry a complaint)</th><td>{}</td></tr>",
         r.needs_right.len()
     ));
+    h.push_str(&format!(
+        "<tr><th>needs review (an analyst decides)</th><td>{}</td></tr>",
+        r.needs_review.len()
+    ));
     h.push_str("</table>\n<p>Data: <a href=\"complaints.csv\">complaints.csv</a>, <a href=\"complaints.json\">complaints.json</a>, <a href=\"needs_right.json\">needs_right.json</a>.</p>\n");
 
     h.push_str("<h2>Batches</h2>\n<p>One complaint per listing: each listing is in one batch only, filed on the right that fits it best; other rights that would also hold are named with it, not filed.</p>\n<table><tr><th>file</th><th>platform</th><th>right</th><th>reason</th><th>URLs</th><th>per-URL table</th></tr>");
@@ -256,7 +301,7 @@ pub fn html(r: &ReportInput<'_>) -> String {
             esc(&c.title)
         ));
         h.push_str(&format!(
-            "<table><tr><th>right</th><td>{} ({}, {}, registration {})</td></tr><tr><th>reason</th><td>{}</td></tr><tr><th>seller</th><td>{}</td></tr><tr><th>price</th><td>{}</td></tr><tr><th>score</th><td>{}</td></tr><tr><th>batch</th><td><a href=\"{}\">{}</a></td></tr></table>",
+            "<table><tr><th>right</th><td>{} ({}, {}, registration {})</td></tr><tr><th>reason</th><td>{}</td></tr><tr><th>seller</th><td>{}</td></tr><tr><th>price</th><td>{}</td></tr><tr><th>score</th><td>{}</td></tr><tr><th>batch</th><td><a href=\"{}\">{}</a></td></tr><tr><th>case</th><td>{}</td></tr><tr><th>captured</th><td>{} UTC</td></tr></table>",
             esc(&c.right_id),
             c.right_kind.as_str(),
             esc(&c.jurisdiction),
@@ -267,6 +312,8 @@ pub fn html(r: &ReportInput<'_>) -> String {
             c.score,
             esc(&c.batch),
             esc(&c.batch),
+            esc(&c.case_state),
+            esc(&c.captured_at),
         ));
         for (path, cmp) in r.comparisons.get(i).map(Vec::as_slice).unwrap_or(&[]) {
             h.push_str(&format!(
@@ -333,6 +380,40 @@ pub fn html(r: &ReportInput<'_>) -> String {
                     f.rule.as_str(),
                     esc(&f.message)
                 ));
+            }
+            h.push_str("</ul></div>\n");
+        }
+    }
+    if !r.needs_review.is_empty() {
+        h.push_str("<h2 id=\"needs-review\">Needs review: an analyst decides</h2>\n<p>Listings whose score is under the flag threshold but asks for a look, by priority (also in <a href=\"needs_review.csv\">needs_review.csv</a>). Nothing here is filed.</p>\n");
+        for item in r.needs_review {
+            h.push_str(&format!(
+                "<div class=\"complaint\"><h3>{} · {} · score {} · priority {}</h3><p>{}<br>{}<br>seller {} · price {}</p>",
+                item.platform.as_str(),
+                esc(&item.listing_id),
+                item.score,
+                item.priority,
+                href(&item.url)
+                    .map(|u| format!("<a href=\"{u}\">{}</a>", esc(&item.url)))
+                    .unwrap_or_else(|| esc(&item.url)),
+                esc(&item.title),
+                esc(item.seller.as_deref().unwrap_or("")),
+                esc(item.price.as_deref().unwrap_or("")),
+            ));
+            if let Some(p) = &item.photo {
+                h.push_str(&format!(
+                    "<p><img src=\"{}\" alt=\"listing photo\" style=\"max-width:320px\"><br><span class=\"muted\">{}{}</span></p>",
+                    esc(p),
+                    esc(item.photo_url.as_deref().unwrap_or("")),
+                    item.matched_official
+                        .as_deref()
+                        .map(|o| format!(" — matches official photo {}", esc(o)))
+                        .unwrap_or_default()
+                ));
+            }
+            h.push_str("<ul>");
+            for reason in &item.reasons {
+                h.push_str(&format!("<li>{}</li>", esc(reason)));
             }
             h.push_str("</ul></div>\n");
         }
