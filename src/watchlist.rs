@@ -195,6 +195,55 @@ pub struct Right {
     /// file.
     #[serde(default)]
     pub analysis_report: Option<String>,
+    /// Where IPP's verification of the right stands
+    /// (`ipp = { status = "pending", since = 2026-11-20 }`). Without it the
+    /// right counts as approved.
+    #[serde(default)]
+    pub ipp: Option<IppVerification>,
+}
+
+/// IPP's verification of a right: complaints rest only on approved rights.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct IppVerification {
+    pub status: IppStatus,
+    /// Since when (the submission, approval or rejection date).
+    #[serde(default, deserialize_with = "date_opt")]
+    pub since: Option<NaiveDate>,
+}
+
+/// The states of IPP's verification of a right.
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum IppStatus {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+impl IppStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IppStatus::Pending => "pending",
+            IppStatus::Approved => "approved",
+            IppStatus::Rejected => "rejected",
+        }
+    }
+}
+
+impl Right {
+    /// IPP's verification state (approved when the watchlist says nothing).
+    pub fn ipp_status(&self) -> IppStatus {
+        self.ipp.as_ref().map_or(IppStatus::Approved, |v| v.status)
+    }
+
+    /// "pending since 2026-11-20", for messages.
+    pub fn ipp_describe(&self) -> String {
+        match self.ipp.as_ref().and_then(|v| v.since) {
+            Some(d) => format!("{} since {d}", self.ipp_status().as_str()),
+            None => self.ipp_status().as_str().to_string(),
+        }
+    }
 }
 
 /// Days ahead within which an expiring right or authorization is warned

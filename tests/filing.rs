@@ -207,6 +207,18 @@ fn demo_export_files_each_flagged_listing_once_and_says_only_what_is_true() {
     }
     assert_eq!(seen.len(), complaints.len());
 
+    // Review listings are part of the export; the mark's spellings are
+    // listed for a keyword-blocking request.
+    let reviews = findings.iter().filter(|f| f["verdict"] == "review").count();
+    let review_csv = std::fs::read_to_string(out.join("needs_review.csv")).unwrap();
+    assert_eq!(review_csv.lines().count(), reviews + 1, "{review_csv}");
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(report.contains("Needs review"));
+    let keywords = std::fs::read_to_string(out.join("keyword_blocking.csv")).unwrap();
+    for variant in ["AURORA,AURORA,exact", "奥罗拉", "Auorra"] {
+        assert!(keywords.contains(variant), "{variant}: {keywords}");
+    }
+
     // The analyst files one batch: approved, then submitted with IPP's
     // complaint number, by batch id.
     let (batch, file) = &batch_ids[0];
@@ -381,6 +393,39 @@ fn a_missing_certificate_is_an_error_naming_it() {
     assert!(err.contains("cn-41234567-missing.pdf"), "{err}");
     assert!(err.contains("rights[1].certificate"), "{err}");
     assert!(!data.join("store").exists(), "nothing scanned");
+}
+
+#[test]
+fn complaints_on_a_right_pending_with_ipp_are_held_not_batched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wl = watchlist_copy(tmp.path(), |t| {
+        t.replace(
+            "certificate = \"",
+            "ipp = { status = \"pending\", since = 2026-11-20 }\ncertificate = \"",
+        )
+    });
+    let data = tmp.path().join("data");
+    let d = data.to_str().unwrap();
+    ok(&knockoff(&["scan", "--watchlist", &wl, "--data", d]));
+    let out = tmp.path().join("out");
+    let summary = ok(&knockoff(&[
+        "export",
+        "--data",
+        d,
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert!(summary.contains("held: 20 complaints"), "{summary}");
+    let held: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(out.join("held.json")).unwrap()).unwrap();
+    assert_eq!(held.len(), 20);
+    assert!(held[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("pending since 2026-11-20"));
+    let complaints: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(out.join("complaints.json")).unwrap()).unwrap();
+    assert!(complaints.is_empty());
 }
 
 #[test]

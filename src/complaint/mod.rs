@@ -47,6 +47,8 @@ pub enum Rule {
     CertificateOnRecord,
     /// No right of a kind the evidence supports is in the watchlist.
     NoApplicableRight,
+    /// IPP rejected the right's verification: it carries no complaint.
+    IppVerified,
 }
 
 impl Rule {
@@ -59,6 +61,7 @@ impl Rule {
             Rule::AgentAuthorization => "agent_authorization",
             Rule::CertificateOnRecord => "certificate_on_record",
             Rule::NoApplicableRight => "no_applicable_right",
+            Rule::IppVerified => "ipp_verified",
         }
     }
 }
@@ -185,6 +188,10 @@ pub struct Draft {
     /// This listing's own facts (its per-URL line), as data.
     #[serde(default)]
     pub facts: ListingFacts,
+    /// Why the complaint is held, not batched: its right is not approved
+    /// by IPP yet ("right cn-tm is pending since 2026-11-20").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<String>,
 }
 
 /// A right that would also carry a complaint, named with the one filed.
@@ -210,14 +217,18 @@ impl From<&Draft> for Alternative {
 }
 
 /// How a right ranks for filing, lower first; see [`select`].
-fn preference(kind: RightKind, jurisdiction: &str) -> (u8, u8) {
-    let kind_rank = match kind {
+fn preference(d: &Draft) -> (u8, u8, u8) {
+    let kind_rank = match d.right_kind {
         RightKind::Trademark => 0,
         RightKind::Copyright => 1,
         RightKind::DesignPatent => 2,
         RightKind::Patent => 3,
     };
-    (kind_rank, u8::from(!rules::valid_in_china(jurisdiction)))
+    (
+        u8::from(d.held.is_some()),
+        kind_rank,
+        u8::from(!rules::valid_in_china(&d.jurisdiction)),
+    )
 }
 
 /// Picks the one right a listing is filed on from the valid drafts, in
@@ -232,13 +243,15 @@ fn preference(kind: RightKind, jurisdiction: &str) -> (u8, u8) {
 /// 4. **utility/invention patent** last, and only with an analysis report
 ///    on file (the rules refuse it otherwise);
 ///
-/// and within a kind, a right valid in mainland China before a foreign one
+/// a right IPP has approved before one still pending (a pending right's
+/// complaint is held, not batched, until it is approved), and within a
+/// kind, a right valid in mainland China before a foreign one
 /// (IPP accepts foreign rights on AliExpress and Alibaba.com, but a Chinese
 /// registration is the one it verifies most readily), then the order of
 /// the watchlist. The others become [`Alternative`]s of the chosen draft.
 pub fn select(mut drafts: Vec<Draft>) -> Option<Draft> {
     // Stable: equal preference keeps the watchlist order.
-    drafts.sort_by_key(|d| preference(d.right_kind, &d.jurisdiction));
+    drafts.sort_by_key(preference);
     let mut it = drafts.into_iter();
     let mut chosen = it.next()?;
     chosen
@@ -253,7 +266,7 @@ pub fn best(drafts: &[Draft]) -> Option<&Draft> {
     drafts
         .iter()
         .enumerate()
-        .min_by_key(|(i, d)| (preference(d.right_kind, &d.jurisdiction), *i))
+        .min_by_key(|(i, d)| (preference(d), *i))
         .map(|(_, d)| d)
 }
 
@@ -394,6 +407,13 @@ pub fn draft(
                 facts: text.facts,
                 attachments: attachments(wl, right, reason, g),
                 alternatives: Vec::new(),
+                held: (right.ipp_status() == crate::watchlist::IppStatus::Pending).then(|| {
+                    format!(
+                        "right {} is {} with IPP: filed once IPP approves it",
+                        right.id,
+                        right.ipp_describe()
+                    )
+                }),
             });
         } else {
             failures.extend(fails);
@@ -764,6 +784,35 @@ mod tests {
                 assert_eq!(best(&many).map(|b| b.right_id.as_str()), *filed, "row {i}");
             }
         }
+    }
+
+    /// IPP's verification state: an approved right is filed before a
+    /// pending one; a pending right's complaint is held; a rejected right
+    /// carries nothing.
+    #[test]
+    fn ipp_verification_state_decides_what_is_filed_and_held() {
+        let marks = [hit("AURORA", MatchRule::Exact)];
+        let g = grounds(Platform::AliExpress, &marks, &[]);
+        let pending_cn = CN_TM.replace(
+            "certificate = \"certificates/cn.pdf\"\n",
+            "certificate = \"certificates/cn.pdf\"\nipp = { status = \"pending\", since = 2026-02-20 }\n",
+        );
+        // The approved US right is filed; the pending Chinese one is named.
+        let wl = watchlist(&format!("{US_TM}\n{pending_cn}"));
+        let (drafts, _) = draft(&wl, &g, date());
+        assert_eq!(drafts[0].right_id, "us-tm");
+        assert_eq!(drafts[0].held, None);
+        assert_eq!(drafts[0].alternatives[0].right_id, "cn-tm");
+        // Only the pending right: drafted, but held.
+        let wl = watchlist(&pending_cn);
+        let (drafts, _) = draft(&wl, &g, date());
+        let held = drafts[0].held.as_deref().unwrap();
+        assert!(held.contains("pending since 2026-02-20"), "{held}");
+        // A rejected right fails its rule.
+        let wl = watchlist(&pending_cn.replace("pending", "rejected"));
+        let (drafts, fails) = draft(&wl, &g, date());
+        assert!(drafts.is_empty());
+        assert_eq!(fails[0].rule, Rule::IppVerified);
     }
 
     #[test]

@@ -22,7 +22,8 @@ pub fn check(
     g: &Grounds<'_>,
     filing_date: NaiveDate,
 ) -> Vec<RuleFailure> {
-    let checks: [(Rule, Option<String>); 6] = [
+    let checks: [(Rule, Option<String>); 7] = [
+        (Rule::IppVerified, ipp_verified(right)),
         (Rule::Jurisdiction, jurisdiction(right, platform)),
         (Rule::NotExpired, not_expired(right, filing_date)),
         (Rule::ClassesCoverGoods, classes_cover_goods(wl, right, g)),
@@ -50,6 +51,17 @@ pub fn valid_in_china(jurisdiction: &str) -> bool {
     CHINA
         .iter()
         .any(|c| jurisdiction.trim().eq_ignore_ascii_case(c))
+}
+
+/// A right whose verification IPP rejected carries nothing.
+pub fn ipp_verified(right: &Right) -> Option<String> {
+    (right.ipp_status() == crate::watchlist::IppStatus::Rejected).then(|| {
+        format!(
+            "IPP rejected the verification of right {} ({}); fix its documents and submit it again",
+            right.id,
+            right.ipp_describe()
+        )
+    })
 }
 
 /// Taobao, Tmall and 1688 accept only rights valid in China.

@@ -57,6 +57,9 @@ const TOP_FILES: &[&str] = &[
     "complaints.csv",
     "needs_right.json",
     "needs_review.csv",
+    "held.json",
+    "keyword_blocking.csv",
+    "storefront.json",
     "report.html",
 ];
 const TOP_DIRS: &[&str] = &["batches", "evidence", "review"];
@@ -158,6 +161,10 @@ pub struct ExportSummary {
     pub needs_right: usize,
     /// Listings whose score asks for an analyst's decision.
     pub needs_review: usize,
+    /// Complaints held because their right is not approved by IPP yet.
+    pub held: usize,
+    /// Store-front complaint drafts (sellers with 3 or more takedowns).
+    pub storefront: usize,
     /// Cases left out because they are filed already (id, state); see
     /// `--include-filed`.
     pub already_filed: Vec<(String, String)>,
@@ -192,6 +199,22 @@ impl fmt::Display for ExportSummary {
         }
         for e in &self.expiring {
             writeln!(f, "WARNING: {e}")?;
+        }
+        if self.storefront > 0 {
+            writeln!(
+                f,
+                "store front: {} draft{} against repeat offenders (storefront.json)",
+                self.storefront,
+                if self.storefront == 1 { "" } else { "s" }
+            )?;
+        }
+        if self.held > 0 {
+            writeln!(
+                f,
+                "held: {} complaint{} on rights IPP has not approved yet (held.json)",
+                self.held,
+                if self.held == 1 { "" } else { "s" }
+            )?;
         }
         if !self.already_filed.is_empty() {
             let ids: Vec<String> = self
@@ -279,6 +302,40 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
             })
         })
         .collect();
+    // Complaints on a right IPP has not approved are held, not batched: by
+    // the right's state in the watchlist now (it may have been approved
+    // since the scan), else as the scan found it.
+    let held_reason = |d: &Draft| -> Option<String> {
+        match watchlist
+            .as_ref()
+            .and_then(|w| w.rights.iter().find(|r| r.id == d.right_id))
+        {
+            Some(r) if r.ipp_status() == crate::watchlist::IppStatus::Approved => None,
+            Some(r) => Some(format!(
+                "right {} is {} with IPP: filed once IPP approves it",
+                r.id,
+                r.ipp_describe()
+            )),
+            None => d.held.clone(),
+        }
+    };
+    let mut held: Vec<Held> = Vec::new();
+    let (findings, on_hold): (Vec<Finding>, Vec<Finding>) = findings
+        .into_iter()
+        .partition(|f| f.filing_draft().and_then(held_reason).is_none());
+    for f in &on_hold {
+        if let Some(d) = f.filing_draft() {
+            let key = complaint_key(f.platform, &d.right_id, &f.listing_id);
+            held.push(Held {
+                case_id: book.current_by_key(&key)?.map(|c| c.id),
+                platform: f.platform,
+                listing_id: f.listing_id.clone(),
+                url: f.url.clone(),
+                right_id: d.right_id.clone(),
+                reason: held_reason(d).unwrap_or_default(),
+            });
+        }
+    }
 
     let records = assign_ids(&store, &findings)?;
     let expiring: Vec<String> = watchlist
@@ -479,6 +536,16 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
 
     write(out_dir, "complaints.json", &json(&complaints)?)?;
     write(out_dir, "needs_right.json", &json(&needs_right)?)?;
+    summary.held = held.len();
+    write(out_dir, "held.json", &json(&held)?)?;
+    write(
+        out_dir,
+        "keyword_blocking.csv",
+        report::keyword_csv(&keyword_variants(&findings, &reviews)).as_bytes(),
+    )?;
+    let storefront = storefront_drafts(&book.all()?, watchlist.as_ref());
+    summary.storefront = storefront.len();
+    write(out_dir, "storefront.json", &json(&storefront)?)?;
     let review_items = review_items(&store, &pages_by_url, out_dir, reviews)?;
     summary.needs_review = review_items.len();
     write(
@@ -504,6 +571,145 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
     let m = manifest::write_manifest(out_dir)?;
     summary.files = m.files.len();
     Ok(summary)
+}
+
+/// One spelling of a mark found in listing titles, for a keyword-blocking
+/// request (platforms can block search terms that only counterfeiters
+/// use).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeywordVariant {
+    pub mark: String,
+    pub variant: String,
+    /// How it differs from the mark (`exact`, `fuzzy`, `leetspeak`, ...).
+    pub rule: String,
+    /// Flagged or review listings whose title uses it.
+    pub listings: usize,
+    pub platforms: Vec<String>,
+    /// Up to three listing URLs.
+    pub examples: Vec<String>,
+}
+
+/// The mark's spellings in the titles of flagged and review listings, most
+/// used first.
+fn keyword_variants(flagged: &[Finding], reviews: &[Finding]) -> Vec<KeywordVariant> {
+    let mut by: BTreeMap<(String, String), KeywordVariant> = BTreeMap::new();
+    for f in flagged.iter().chain(reviews) {
+        let mut seen = BTreeSet::new();
+        for s in &f.signals {
+            if s.kind != crate::score::SignalKind::Mark {
+                continue;
+            }
+            let text = |k: &str| s.evidence.get(k).and_then(|v| v.as_str()).unwrap_or("");
+            let (mark, variant, rule) = (text("mark"), text("variant"), text("rule"));
+            if variant.is_empty() || !seen.insert(variant.to_lowercase()) {
+                continue;
+            }
+            let e = by
+                .entry((mark.to_string(), variant.to_lowercase()))
+                .or_insert_with(|| KeywordVariant {
+                    mark: mark.to_string(),
+                    variant: variant.to_string(),
+                    rule: rule.to_string(),
+                    listings: 0,
+                    platforms: Vec::new(),
+                    examples: Vec::new(),
+                });
+            e.listings += 1;
+            let p = f.platform.as_str().to_string();
+            if !e.platforms.contains(&p) {
+                e.platforms.push(p);
+            }
+            if e.examples.len() < 3 {
+                e.examples.push(f.url.clone());
+            }
+        }
+    }
+    let mut out: Vec<KeywordVariant> = by.into_values().collect();
+    out.sort_by(|a, b| b.listings.cmp(&a.listings).then(a.variant.cmp(&b.variant)));
+    out
+}
+
+/// A store-front complaint draft (IPP's "Store front" complaint type)
+/// against a seller with 3 or more listings taken down.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StorefrontDraft {
+    pub platform: Platform,
+    pub seller: String,
+    pub complaint_type: String,
+    pub takedowns: usize,
+    /// The cases of the takedowns.
+    pub cases: Vec<String>,
+    /// The right most of them were filed on.
+    pub right_id: String,
+    pub reason_en: String,
+    pub reason_zh: String,
+}
+
+/// Store-front drafts for repeat offenders, from the case book.
+fn storefront_drafts(
+    cases: &[crate::cases::book::Case],
+    watchlist: Option<&WatchlistFile>,
+) -> Vec<StorefrontDraft> {
+    let holder = watchlist
+        .map(|w| w.brand.rights_holder.clone())
+        .unwrap_or_else(|| "the rights holder".into());
+    let holder_zh = watchlist
+        .and_then(|w| w.brand.rights_holder_zh.clone())
+        .unwrap_or_else(|| "权利人".into());
+    let mut out = Vec::new();
+    for o in crate::daemon::network::offenders(cases) {
+        if !o.repeat {
+            continue;
+        }
+        let theirs: Vec<&crate::cases::book::Case> =
+            cases.iter().filter(|c| o.cases.contains(&c.id)).collect();
+        let Some(first) = theirs.first() else {
+            continue;
+        };
+        let mut rights: BTreeMap<&str, usize> = BTreeMap::new();
+        for c in &theirs {
+            *rights.entry(c.right_id.as_str()).or_default() += 1;
+        }
+        let right_id = rights
+            .iter()
+            .max_by_key(|(id, n)| (**n, std::cmp::Reverse(**id)))
+            .map(|(id, _)| id.to_string())
+            .unwrap_or_default();
+        let seller = o
+            .seller
+            .split_once(':')
+            .map(|(_, s)| s.to_string())
+            .unwrap_or(o.seller.clone());
+        out.push(StorefrontDraft {
+            platform: first.platform,
+            seller: seller.clone(),
+            complaint_type: "store_front".into(),
+            takedowns: o.takedowns,
+            cases: o.cases.clone(),
+            right_id,
+            reason_en: format!(
+                "The store \"{seller}\" has had {} listings taken down on complaints of {holder} ({}), and keeps offering infringing goods: {holder} asks that the store be dealt with as a repeat infringer.",
+                o.takedowns,
+                o.cases.join(", ")
+            ),
+            reason_zh: format!(
+                "该店铺已有{}个商品因{holder_zh}的投诉被删除，仍持续销售侵权商品，请按重复侵权处理该店铺。",
+                o.takedowns
+            ),
+        });
+    }
+    out
+}
+
+/// A complaint held back because IPP has not approved its right yet.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Held {
+    pub case_id: Option<String>,
+    pub platform: Platform,
+    pub listing_id: String,
+    pub url: String,
+    pub right_id: String,
+    pub reason: String,
 }
 
 /// A listing that needs an analyst's decision (`review`), as exported in
@@ -1132,4 +1338,59 @@ fn write_bundle(
 
 fn utc(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod storefront_tests {
+    use super::*;
+    use crate::cases::book::Case;
+
+    fn case(n: u64, seller: &str, states: &[&str]) -> Case {
+        let history: Vec<serde_json::Value> = states
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                serde_json::json!({
+                    "at": format!("2026-11-0{}T00:00:00Z", i + 1),
+                    "from": if i == 0 { serde_json::Value::Null } else { states[i - 1].into() },
+                    "to": s, "by": "cli"
+                })
+            })
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "id": complaint_id(n), "number": n, "key": format!("taobao/cn-tm/{n}"),
+            "platform": "taobao", "right_id": "cn-tm", "reason_code": "trademark_counterfeit",
+            "listing_id": n.to_string(), "listing_url": format!("https://item.taobao.com/item.htm?id={n}"),
+            "title": "t", "seller": seller, "state": states.last().unwrap(), "history": history,
+        }))
+        .unwrap()
+    }
+
+    /// A seller with 3 listings taken down gets a store-front draft; one
+    /// with 2, or whose complaints were rejected, does not.
+    #[test]
+    fn repeat_offenders_get_a_store_front_draft() {
+        let down = ["drafted", "approved", "submitted", "removed"];
+        let rejected = ["drafted", "approved", "submitted", "rejected"];
+        let cases = vec![
+            case(1, "Shop A", &down),
+            case(2, "Shop A", &down),
+            case(3, "Shop A", &down),
+            case(4, "Shop B", &down),
+            case(5, "Shop B", &down),
+            case(6, "Shop B", &rejected),
+        ];
+        let drafts = storefront_drafts(&cases, None);
+        assert_eq!(drafts.len(), 1, "{drafts:?}");
+        let d = &drafts[0];
+        assert_eq!((d.seller.as_str(), d.takedowns), ("Shop A", 3));
+        assert_eq!(d.complaint_type, "store_front");
+        assert_eq!(d.right_id, "cn-tm");
+        assert!(
+            d.reason_en.contains("3 listings taken down"),
+            "{}",
+            d.reason_en
+        );
+        assert!(d.reason_zh.contains("权利人"), "{}", d.reason_zh);
+    }
 }

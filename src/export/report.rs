@@ -6,7 +6,7 @@
 //! formula are prefixed with `'`.
 
 use super::compare::Comparison;
-use super::{BatchSummary, Complaint, NeedsRight, ReviewItem};
+use super::{BatchSummary, Complaint, KeywordVariant, NeedsRight, ReviewItem};
 use crate::watchlist::WatchlistFile;
 
 const CSV_COLUMNS: &[&str] = &[
@@ -115,6 +115,26 @@ pub fn csv(complaints: &[Complaint]) -> String {
                 })
                 .collect::<Vec<_>>()
                 .join(" | "),
+        ];
+        let cells: Vec<String> = row.iter().map(|v| csv_cell(v)).collect();
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// `keyword_blocking.csv`: the mark's spellings found in titles, for a
+/// keyword-blocking request.
+pub fn keyword_csv(items: &[KeywordVariant]) -> String {
+    let mut out = "mark,variant,rule,listings,platforms,examples\r\n".to_string();
+    for k in items {
+        let row = [
+            k.mark.clone(),
+            k.variant.clone(),
+            k.rule.clone(),
+            k.listings.to_string(),
+            k.platforms.join(" | "),
+            k.examples.join(" | "),
         ];
         let cells: Vec<String> = row.iter().map(|v| csv_cell(v)).collect();
         out.push_str(&cells.join(","));
