@@ -96,6 +96,10 @@ pub enum Command {
         /// an export batches only cases not yet filed (drafted, approved).
         #[arg(long)]
         include_filed: bool,
+        /// Also render each captured page to a dated PNG screenshot with
+        /// Chromium (scripts and network off), when one is installed.
+        #[arg(long)]
+        screenshots: bool,
     },
     /// Verify an export folder or one evidence bundle against its manifest.json.
     Verify {
@@ -243,12 +247,14 @@ pub async fn run(cli: Cli) -> ExitCode {
             out: dir,
             warc,
             include_filed,
+            screenshots,
         } => export_command(
             &data,
             &dir,
             ExportOptions {
                 warc_dirs: warc,
                 include_filed,
+                screenshots,
             },
             &mut out,
         ),

@@ -249,6 +249,44 @@ fn caption_lines(f: &CaptionFacts<'_>) -> Vec<String> {
 /// Where the caption draws a character the font lacks.
 const REPLACEMENT_MARK: char = '\u{25AF}';
 
+/// An image under a caption band: the lines drawn in the built-in font
+/// (case kept, wrapped by the caller with [`value_lines`]), then the image.
+/// Used for page screenshots; the band is as wide as the image.
+pub(crate) fn captioned(img: &RgbImage, lines: &[String]) -> RgbImage {
+    let (w, h) = img.dimensions();
+    let band = PAD_PX * 2 + LINE_PX * lines.len() as u32;
+    let mut canvas = RgbImage::from_pixel(w.max(1), h + band, Rgb([255, 255, 255]));
+    for (i, line) in lines.iter().enumerate() {
+        text(
+            &mut canvas,
+            PAD_PX,
+            PAD_PX + i as u32 * LINE_PX,
+            line,
+            Rgb([0, 0, 0]),
+            w.saturating_sub(2 * PAD_PX),
+        );
+    }
+    image::imageops::overlay(&mut canvas, img, 0, i64::from(band));
+    canvas
+}
+
+/// The caption lines of a page screenshot: its URL (exact, wrapped) and
+/// its capture time in UTC and China time.
+pub(crate) fn page_caption(url: &str, captured_at: Option<DateTime<Utc>>) -> Vec<String> {
+    let mut lines = value_lines("Page: ", url);
+    lines.push(match captured_at {
+        Some(t) => capture_time(t),
+        None => "capture time: not recorded".to_string(),
+    });
+    lines.push("Rendered from the bytes as captured, scripts and network off".to_string());
+    if lines.iter().any(|l| l.chars().any(|c| !has_glyph(c))) {
+        lines.push(format!(
+            "{REPLACEMENT_MARK} = a character the caption font lacks (exact text: captures.json)"
+        ));
+    }
+    lines
+}
+
 /// `captured 2026-03-01 04:12:09 UTC (2026-03-01 12:12:09 UTC+8)`.
 fn capture_time(t: DateTime<Utc>) -> String {
     let china = FixedOffset::east_opt(CHINA_OFFSET_SECS).map(|o| t.with_timezone(&o));

@@ -28,6 +28,7 @@ pub mod compare;
 pub mod manifest;
 pub mod names;
 mod report;
+pub mod screenshot;
 pub mod warcfind;
 
 pub use manifest::{verify, VerifyReport};
@@ -72,6 +73,9 @@ pub struct ExportOptions {
     pub warc_dirs: Vec<PathBuf>,
     /// Batch cases already filed (submitted or later) too.
     pub include_filed: bool,
+    /// Render each captured page to a dated PNG with Chromium (scripts and
+    /// network off), when one is on the machine.
+    pub screenshots: bool,
 }
 
 /// The id a complaint keeps across exports.
@@ -502,7 +506,21 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
     summary.warc_files = warcs.files;
     summary.problems.extend(warcs.problems.iter().cloned());
     let documents = store.documents()?;
+    let chromium = if opts.screenshots {
+        let found = screenshot::find_chromium();
+        if found.is_none() {
+            summary.problems.push(
+                "screenshots skipped: no Chromium on this machine (install it, e.g. `apt-get install chromium`, or set KNOCKOFF_CHROMIUM)".into(),
+            );
+        }
+        found
+    } else {
+        None
+    };
+    let work = std::env::temp_dir().join(format!("knockoff-shots-{}", std::process::id()));
     let ctx = BundleContext {
+        chromium: chromium.as_deref(),
+        work: &work,
         store: &store,
         pages_by_url: &pages_by_url,
         officials: &officials,
@@ -568,6 +586,9 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
         flagged: findings.len(),
     });
     write(out_dir, "report.html", html.as_bytes())?;
+    if work.exists() {
+        let _ = std::fs::remove_dir_all(&work);
+    }
     let m = manifest::write_manifest(out_dir)?;
     summary.files = m.files.len();
     Ok(summary)
@@ -1013,6 +1034,10 @@ struct BundleContext<'a> {
     officials: &'a BTreeMap<String, OfficialPhoto>,
     warcs: &'a WarcIndex,
     documents: &'a [crate::store::StoredDocument],
+    /// Chromium, when screenshots are asked for and one was found.
+    chromium: Option<&'a Path>,
+    /// Scratch folder for rendering.
+    work: &'a Path,
 }
 
 struct BundleOut {
@@ -1095,6 +1120,7 @@ fn write_bundle(
         })?,
     )?;
 
+    let mut screenshots: Vec<CaptureEntry> = Vec::new();
     // Pages the listing was read from, raw bytes as fetched.
     let mut sources: Vec<crate::store::Source> = rec.map(|r| r.sources.clone()).unwrap_or_default();
     sources.sort_by(|a, b| {
@@ -1113,6 +1139,39 @@ fn write_bundle(
         let (file, note) = match ctx.store.blob(&s.sha256)? {
             Some(bytes) => {
                 put(&rel, &bytes)?;
+                if let Some(chromium) = ctx.chromium {
+                    let shot = format!("screenshots/{:02}-{}.png", i + 1, url_stem(&s.url));
+                    match screenshot::render(
+                        chromium,
+                        ctx.work,
+                        &bytes,
+                        ct.as_deref(),
+                        &s.url,
+                        Some(s.captured_at),
+                    ) {
+                        Ok(png) => {
+                            put(&shot, &png)?;
+                            screenshots.push(CaptureEntry {
+                                role: "screenshot",
+                                url: s.url.clone(),
+                                final_url: None,
+                                status: None,
+                                content_type: Some("image/png".into()),
+                                captured_at: Some(utc(s.captured_at)),
+                                sha256: crate::fetch::sha256_hex(&png),
+                                file: Some(shot),
+                                warc: Vec::new(),
+                                published_at: Vec::new(),
+                                note: Some(format!(
+                                    "rendered from {rel} with scripts and network off"
+                                )),
+                            });
+                        }
+                        Err(e) => result
+                            .problems
+                            .push(format!("{}: no screenshot: {e}", c.id)),
+                    }
+                }
                 (Some(rel), None)
             }
             None => {
@@ -1139,6 +1198,7 @@ fn write_bundle(
         });
     }
 
+    captures.append(&mut screenshots);
     // The listing's photos as fetched (matched ones by their hash; others
     // by their URL's latest capture).
     let mut photo_files: BTreeMap<String, (String, Vec<u8>)> = BTreeMap::new();

@@ -72,9 +72,7 @@ pub fn batch_table(members: &[&Complaint]) -> String {
             c.details_en.clone(),
             c.details_zh.clone(),
         ];
-        let cells: Vec<String> = row.iter().map(|v| csv_cell(v)).collect();
-        out.push_str(&cells.join(","));
-        out.push_str("\r\n");
+        push_row(&mut out, &row);
     }
     out
 }
@@ -116,9 +114,7 @@ pub fn csv(complaints: &[Complaint]) -> String {
                 .collect::<Vec<_>>()
                 .join(" | "),
         ];
-        let cells: Vec<String> = row.iter().map(|v| csv_cell(v)).collect();
-        out.push_str(&cells.join(","));
-        out.push_str("\r\n");
+        push_row(&mut out, &row);
     }
     out
 }
@@ -136,9 +132,7 @@ pub fn keyword_csv(items: &[KeywordVariant]) -> String {
             k.platforms.join(" | "),
             k.examples.join(" | "),
         ];
-        let cells: Vec<String> = row.iter().map(|v| csv_cell(v)).collect();
-        out.push_str(&cells.join(","));
-        out.push_str("\r\n");
+        push_row(&mut out, &row);
     }
     out
 }
@@ -176,11 +170,16 @@ pub fn review_csv(items: &[ReviewItem]) -> String {
             r.photo_url.clone().unwrap_or_default(),
             r.matched_official.clone().unwrap_or_default(),
         ];
-        let cells: Vec<String> = row.iter().map(|v| csv_cell(v)).collect();
-        out.push_str(&cells.join(","));
-        out.push_str("\r\n");
+        push_row(&mut out, &row);
     }
     out
+}
+
+/// Appends one CSV record (cells quoted and defused) and its CRLF.
+fn push_row(out: &mut String, row: &[String]) {
+    let cells: Vec<String> = row.iter().map(|v| csv_cell(v)).collect();
+    out.push_str(&cells.join(","));
+    out.push_str("\r\n");
 }
 
 fn csv_cell(v: &str) -> String {
