@@ -362,10 +362,16 @@ async fn scan_command(
         source,
         Some(&store),
         Some(&index),
-        chrono::Utc::now().date_naive(),
+        // The filing date is China's: the platforms count in China time.
+        crate::cases::deadline::china_date(chrono::Utc::now()),
         &progress,
     )
     .await?;
+    // Records of the store that could not be read were skipped (and
+    // logged); the summary names them so nothing is lost silently.
+    for s in store.skipped() {
+        eprintln!("warning: store record skipped: {s}");
+    }
     if json {
         for f in &report.scan.findings {
             serde_json::to_writer(&mut *out, f).map_err(|e| Error::Other(e.to_string()))?;

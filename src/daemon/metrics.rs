@@ -291,6 +291,8 @@ mod tests {
         s.blocked_hosts.insert("s.taobao.com".into());
         s.cases.insert("drafted".into(), 2);
         s.cycle_duration_seconds = 0.25;
+        s.expiring_days
+            .insert("right cn-tm (trademark CN 41234567)".into(), -3);
         let text = render(&s);
         let samples = parse(&text).unwrap();
         let get = |name: &str, label: Option<(&str, &str)>| {
@@ -315,5 +317,12 @@ mod tests {
         assert_eq!(get("knockoff_cases", Some(("state", "drafted"))), Some(2.0));
         assert_eq!(get("knockoff_cycle_duration_seconds", None), Some(0.25));
         assert_eq!(get("knockoff_good_faith_takedown_rate", None), None);
+        assert_eq!(
+            get(
+                "knockoff_right_expiring_days",
+                Some(("what", "right cn-tm (trademark CN 41234567)"))
+            ),
+            Some(-3.0)
+        );
     }
 }

@@ -269,7 +269,7 @@ impl Daemon {
             &self.settings.source,
             Some(&self.store),
             Some(&self.index),
-            started.date_naive(),
+            crate::cases::deadline::china_date(started),
             &Progress::silent(),
         )
         .await?;

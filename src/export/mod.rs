@@ -589,6 +589,12 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
     if work.exists() {
         let _ = std::fs::remove_dir_all(&work);
     }
+    summary.problems.extend(
+        store
+            .skipped()
+            .iter()
+            .map(|s| format!("store record skipped (unreadable, left as it is): {s}")),
+    );
     let m = manifest::write_manifest(out_dir)?;
     summary.files = m.files.len();
     Ok(summary)
