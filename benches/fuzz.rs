@@ -224,6 +224,30 @@ const TARGETS: &[Target] = &[
         },
     },
     Target {
+        name: "gone",
+        seeds: || {
+            let mut v = files("tests/fixtures/real/gone", &[".html"]);
+            v.extend(files("tests/fixtures/real/blocks", &[".html"]));
+            v
+        },
+        run: |b| {
+            let urls = [
+                "https://item.taobao.com/item.htm?id=681234567001",
+                "https://detail.tmall.com/item.htm?id=652345678101",
+                "https://detail.1688.com/offer/612345678902.html",
+                "https://www.aliexpress.com/item/1005006123456789.html",
+                "https://www.alibaba.com/product-detail/Aurora-Cup_1600123456789.html",
+            ];
+            let pick = b.first().copied().unwrap_or(0) as usize % urls.len();
+            let url = Url::parse(urls[pick]).unwrap();
+            let facts = marketplaces::block::ResponseFacts {
+                final_url: None,
+                status: Some(200),
+            };
+            let _ = marketplaces::classify_gone_page(&url, b, None, facts);
+        },
+    },
+    Target {
         name: "charset",
         seeds: || files("tests/fixtures/real", &[".html"]),
         run: |b| {
