@@ -237,6 +237,18 @@ impl Right {
         self.ipp.as_ref().map_or(IppStatus::Approved, |v| v.status)
     }
 
+    /// Why a complaint on this right is held, not batched: IPP has not
+    /// approved it yet (`None` when it has).
+    pub fn held_reason(&self) -> Option<String> {
+        (self.ipp_status() == IppStatus::Pending).then(|| {
+            format!(
+                "right {} is {} with IPP: filed once IPP approves it",
+                self.id,
+                self.ipp_describe()
+            )
+        })
+    }
+
     /// "pending since 2026-11-20", for messages.
     pub fn ipp_describe(&self) -> String {
         match self.ipp.as_ref().and_then(|v| v.since) {

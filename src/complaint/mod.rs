@@ -407,13 +407,7 @@ pub fn draft(
                 facts: text.facts,
                 attachments: attachments(wl, right, reason, g),
                 alternatives: Vec::new(),
-                held: (right.ipp_status() == crate::watchlist::IppStatus::Pending).then(|| {
-                    format!(
-                        "right {} is {} with IPP: filed once IPP approves it",
-                        right.id,
-                        right.ipp_describe()
-                    )
-                }),
+                held: right.held_reason(),
             });
         } else {
             failures.extend(fails);

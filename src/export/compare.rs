@@ -47,7 +47,7 @@ pub const MAX_URL_LINES: usize = 6;
 const CONTINUES: char = '↵';
 const ELLIPSIS: char = '…';
 /// China Standard Time, the marketplaces' own clock.
-const CHINA_OFFSET_SECS: i32 = 8 * 3600;
+const CHINA_OFFSET_SECS: i32 = crate::cases::deadline::CHINA_UTC_OFFSET_HOURS * 3600;
 
 /// What the comparison shows, for the bundle's JSON and the report.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -286,6 +286,9 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
     let mut cases_opened = 0;
     let mut already_filed: Vec<(String, String)> = Vec::new();
     let mut filed_keys: BTreeSet<String> = BTreeSet::new();
+    // Each complaint key's current case (a refile's, after a rejection),
+    // read once.
+    let mut current: BTreeMap<String, crate::cases::book::Case> = BTreeMap::new();
     for f in &findings {
         let Some(d) = f.filing_draft() else { continue };
         let at = store_seen_at(&store, f);
@@ -294,8 +297,9 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
         if let Some(case) = book.current_by_key(&key)? {
             if !opts.include_filed && !case.state.is_unfiled() {
                 already_filed.push((case.id.clone(), case.state.as_str().to_string()));
-                filed_keys.insert(key);
+                filed_keys.insert(key.clone());
             }
+            current.insert(key, case);
         }
     }
     let findings: Vec<Finding> = findings
@@ -314,12 +318,7 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
             .as_ref()
             .and_then(|w| w.rights.iter().find(|r| r.id == d.right_id))
         {
-            Some(r) if r.ipp_status() == crate::watchlist::IppStatus::Approved => None,
-            Some(r) => Some(format!(
-                "right {} is {} with IPP: filed once IPP approves it",
-                r.id,
-                r.ipp_describe()
-            )),
+            Some(r) => r.held_reason(),
             None => d.held.clone(),
         }
     };
@@ -331,7 +330,7 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
         if let Some(d) = f.filing_draft() {
             let key = complaint_key(f.platform, &d.right_id, &f.listing_id);
             held.push(Held {
-                case_id: book.current_by_key(&key)?.map(|c| c.id),
+                case_id: current.get(&key).map(|c| c.id.clone()),
                 platform: f.platform,
                 listing_id: f.listing_id.clone(),
                 url: f.url.clone(),
@@ -382,7 +381,7 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
     // A rejected complaint refiled is filed under its refile's id.
     for (rec, f, d) in items.iter_mut() {
         let key = complaint_key(f.platform, &d.right_id, &f.listing_id);
-        if let Some(case) = book.current_by_key(&key)? {
+        if let Some(case) = current.get(&key) {
             if case.id != rec.id {
                 rec.id = case.id.clone();
                 rec.number = case.number;
@@ -438,21 +437,19 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
         }
     }
 
-    let mut cases_of: Vec<Option<crate::cases::book::Case>> = Vec::with_capacity(items.len());
-    for (rec, _, _) in &items {
-        cases_of.push(book.get(&rec.id)?);
-    }
+    let cases_of: Vec<Option<&crate::cases::book::Case>> = items
+        .iter()
+        .map(|(_, f, d)| current.get(&complaint_key(f.platform, &d.right_id, &f.listing_id)))
+        .collect();
     let complaints: Vec<Complaint> = items
         .iter()
         .enumerate()
         .map(|(i, (rec, f, d))| Complaint {
             case_state: cases_of[i]
-                .as_ref()
                 .map(|c| c.state.as_str().to_string())
                 .unwrap_or_default(),
-            refile_of: cases_of[i].as_ref().and_then(|c| c.refile_of.clone()),
+            refile_of: cases_of[i].and_then(|c| c.refile_of.clone()),
             added_evidence: cases_of[i]
-                .as_ref()
                 .map(|c| c.added_evidence.clone())
                 .unwrap_or_default(),
             captured_at: utc(store_seen_at(&store, f)),
