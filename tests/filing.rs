@@ -308,6 +308,30 @@ fn demo_export_files_each_flagged_listing_once_and_says_only_what_is_true() {
         "--reason",
         "no proof the goods are fake",
     ]));
+    // A missing evidence file is an error naming it; nothing is refiled.
+    let missing = tmp.path().join("no-such-report.pdf");
+    let o = knockoff(&[
+        "cases",
+        "--data",
+        d,
+        "refile",
+        &members[0],
+        "--reason",
+        "x",
+        "--evidence",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no-such-report.pdf"));
+    let shown = ok(&knockoff(&[
+        "cases",
+        "--data",
+        d,
+        "show",
+        &members[0],
+        "--json",
+    ]));
+    assert!(!shown.contains("refiled_as"), "{shown}");
     let test_buy = tmp.path().join("test-buy-report.pdf");
     std::fs::write(&test_buy, b"%PDF-1.4 test buy: the cup has no maker's mark").unwrap();
     let refiled = ok(&knockoff(&[
