@@ -174,12 +174,9 @@ fn years(text: &str) -> Option<u32> {
 fn parse_search(url: &Url, html: &str) -> PageOutcome {
     let (mut listings, total) = json_offers(html, url);
     let doc = Html::parse_document(html);
-    for card in search_cards(&doc, url) {
-        match listings.iter_mut().find(|l| l.id == card.id) {
-            Some(l) => l.merge_from(&card),
-            None => listings.push(card),
-        }
-    }
+    // JSON listings win; a rendered card fills what its JSON entry
+    // lacks, and cards the JSON does not list are kept.
+    super::merge_cards(&mut listings, search_cards(&doc, url));
     if listings.is_empty() {
         if says_no_results(html) || total == Some(0) {
             return PageOutcome::Ok {

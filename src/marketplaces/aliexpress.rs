@@ -158,16 +158,23 @@ fn parse_search(url: &Url, html: &str) -> PageOutcome {
 
     let listings = match json {
         Some(items) => {
+            // The first entry of an id wins; a rendered card fills what
+            // its JSON entry lacks, and cards the JSON does not list are
+            // kept.
+            let mut seen = std::collections::HashSet::new();
             let mut listings: Vec<Listing> = Vec::new();
             for l in items
                 .iter()
                 .filter_map(|item| listing_from_search_item(item, url))
             {
-                if !listings.iter().any(|o| o.id == l.id) {
+                if super::budget::spent() {
+                    break;
+                }
+                if seen.insert(l.id.clone()) {
                     listings.push(l);
                 }
             }
-            merge_cards(&mut listings, cards);
+            super::merge_cards(&mut listings, cards);
             listings
         }
         None if !cards.is_empty() => cards,
@@ -342,6 +349,9 @@ fn search_cards(doc: &Html, source: &Url) -> Vec<Listing> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for link in select(doc.root_element(), "a[href]") {
+        if super::budget::spent() {
+            break;
+        }
         let Some(id) = link
             .value()
             .attr("href")
@@ -529,6 +539,9 @@ fn ru_cards(doc: &Html, source: &Url) -> Vec<Listing> {
     let marked = cards.iter().any(|c| area(c) == "search_results");
     let mut out: Vec<Listing> = Vec::new();
     for card in cards {
+        if super::budget::spent() {
+            break;
+        }
         if marked && area(&card) != "search_results" {
             continue;
         }
@@ -576,17 +589,6 @@ fn ru_cards(doc: &Html, source: &Url) -> Vec<Listing> {
         }));
     }
     out
-}
-
-/// JSON listings win; a rendered card fills what its JSON entry lacks,
-/// and cards the JSON does not list are kept.
-fn merge_cards(listings: &mut Vec<Listing>, cards: Vec<Listing>) {
-    for card in cards {
-        match listings.iter_mut().find(|l| l.id == card.id) {
-            Some(l) => l.merge_from(&card),
-            None => listings.push(card),
-        }
-    }
 }
 
 // ------------------------------------------------------------------ item

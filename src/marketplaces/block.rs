@@ -233,6 +233,9 @@ impl PageShape {
             meta_refresh: Vec::new(),
         };
         for node in doc.tree.nodes() {
+            if super::budget::spent() {
+                break;
+            }
             match node.value() {
                 Node::Element(el) => {
                     let name = el.name();

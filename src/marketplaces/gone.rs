@@ -212,6 +212,9 @@ impl NoticeShape {
             in_notice_element: Vec::new(),
         };
         for node in doc.tree.nodes() {
+            if super::budget::spent() {
+                break;
+            }
             match node.value() {
                 Node::Element(el) => {
                     let named = el

@@ -33,6 +33,9 @@ pub fn object_after<'a>(html: &'a str, marker: &str) -> Option<&'a str> {
     // tokenisation can differ) gets a scan of its own while this lasts.
     let mut budget = html.len().saturating_mul(3).saturating_add(4096);
     while let Some(pos) = html[search_from..].find(marker) {
+        if super::budget::spent() {
+            return None;
+        }
         let start = search_from + pos + marker.len();
         search_from = start;
         // Only `=`, `:`, `(` and whitespace may stand between the marker and
@@ -84,6 +87,9 @@ pub fn value_after(html: &str, marker: &str) -> Option<Value> {
 /// Parses a JSON or JavaScript object literal: `serde_json` first, then
 /// JSON5. A literal nested deeper than [`MAX_LITERAL_DEPTH`] is refused.
 pub fn parse_literal(text: &str) -> Option<Value> {
+    if super::budget::spent() {
+        return None;
+    }
     if nesting_depth(text) > MAX_LITERAL_DEPTH {
         tracing::warn!(
             bytes = text.len(),
@@ -94,7 +100,7 @@ pub fn parse_literal(text: &str) -> Option<Value> {
     }
     serde_json::from_str(text)
         .ok()
-        .or_else(|| json5::from_str(text).ok())
+        .or_else(|| (!super::budget::spent()).then(|| json5::from_str(text).ok())?)
 }
 
 /// What a scan from a `{` found.

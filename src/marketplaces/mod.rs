@@ -9,11 +9,13 @@
 //! [`block`] (login walls, captchas, punish pages), [`gone`] ("item
 //! unavailable" pages: a listing taken down), [`jsobject`] (pull the
 //! JSON a page assigns to a JavaScript variable), [`text`] (numbers,
-//! prices, URLs). Site quirks stay in the site's module.
+//! prices, URLs), [`budget`] (the CPU time one page may cost). Site
+//! quirks stay in the site's module.
 
 pub mod alibaba;
 pub mod aliexpress;
 pub mod block;
+pub mod budget;
 pub mod charset;
 pub mod gone;
 pub mod jsobject;
@@ -160,7 +162,63 @@ pub fn parse_response(
     content_type: Option<&str>,
     facts: block::ResponseFacts<'_>,
 ) -> PageOutcome {
+    parse_response_within(
+        platform,
+        url,
+        body,
+        content_type,
+        facts,
+        budget::PAGE_CPU_BUDGET,
+    )
+}
+
+/// [`parse_response`] with a CPU-time budget of `limit` instead of
+/// [`budget::PAGE_CPU_BUDGET`]. A page that uses it up is reported as drift
+/// that names the limit (whatever was parsed by then is dropped: a page
+/// read in part would look like a page with fewer listings).
+pub fn parse_response_within(
+    platform: Platform,
+    url: &Url,
+    body: &[u8],
+    content_type: Option<&str>,
+    facts: block::ResponseFacts<'_>,
+    limit: std::time::Duration,
+) -> PageOutcome {
+    let budget = budget::start(limit);
+    let outcome = parse_budgeted(platform, url, body, content_type, facts);
+    if budget.exceeded() {
+        return PageOutcome::Drift {
+            platform,
+            url: url.to_string(),
+            page: for_platform(platform).page_kind(url),
+            missing: vec!["parsing within its time budget".into()],
+            detail: format!(
+                "refused: parsing this page took more than {} ms of CPU time (limit {} ms, \
+                 marketplaces::budget::PAGE_CPU_BUDGET); real pages take under 150 ms",
+                budget.limit().as_millis(),
+                budget.limit().as_millis()
+            ),
+        };
+    }
+    outcome
+}
+
+fn parse_budgeted(
+    platform: Platform,
+    url: &Url,
+    body: &[u8],
+    content_type: Option<&str>,
+    facts: block::ResponseFacts<'_>,
+) -> PageOutcome {
     let decoded = charset::decode(body, content_type);
+    if budget::spent() {
+        return PageOutcome::Ok {
+            platform,
+            page: for_platform(platform).page_kind(url),
+            listings: Vec::new(),
+            total: None,
+        };
+    }
     if let Some(depth) = too_deep(&decoded.text) {
         return PageOutcome::Drift {
             platform,
@@ -204,6 +262,31 @@ pub fn parse_response(
             },
             other => other,
         },
+    }
+}
+
+/// Merges cards into `listings` by listing id: a listing already there
+/// (the page's JSON, or an earlier card of the same id) keeps its fields
+/// and takes what it lacks from the card; a new id is appended. Linear in
+/// the cards (a page of 20,000 cards was quadratic with a search per card),
+/// and it stops when the page's [`budget`] is spent.
+pub(crate) fn merge_cards(listings: &mut Vec<Listing>, cards: impl IntoIterator<Item = Listing>) {
+    let mut at: std::collections::HashMap<String, usize> = listings
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.id.clone(), i))
+        .collect();
+    for card in cards {
+        if budget::spent() {
+            break;
+        }
+        match at.get(&card.id) {
+            Some(&i) => listings[i].merge_from(&card),
+            None => {
+                at.insert(card.id.clone(), listings.len());
+                listings.push(card);
+            }
+        }
     }
 }
 
@@ -380,6 +463,7 @@ pub fn classify_page(
     content_type: Option<&str>,
     facts: block::ResponseFacts<'_>,
 ) -> Option<block::BlockHit> {
+    let budget = budget::start(budget::PAGE_CPU_BUDGET);
     let decoded = charset::decode(body, content_type);
     if too_deep(&decoded.text).is_some() {
         return None;
@@ -393,7 +477,10 @@ pub fn classify_page(
             return None;
         }
     }
-    block::classify(url, facts, &decoded.text)
+    let hit = block::classify(url, facts, &decoded.text);
+    // A page over budget is not judged: the scan reports it as over the
+    // limit, and the fetcher keeps it as an ordinary page.
+    hit.filter(|_| !budget.exceeded())
 }
 
 /// Does this fetched item page show the listing taken down? The daemon's
@@ -408,6 +495,7 @@ pub fn classify_gone_page(
     facts: block::ResponseFacts<'_>,
 ) -> Option<gone::GoneHit> {
     let platform = url.host_str().and_then(Platform::from_host)?;
+    let budget = budget::start(budget::PAGE_CPU_BUDGET);
     let decoded = charset::decode(body, content_type);
     if too_deep(&decoded.text).is_some() {
         return None;
@@ -426,7 +514,9 @@ pub fn classify_gone_page(
     if block::classify(url, facts, &decoded.text).is_some() {
         return None;
     }
-    gone::classify_gone(platform, url, facts, &decoded.text)
+    // A page over budget is not judged gone: a takedown is only ever
+    // recorded on a page read in full.
+    gone::classify_gone(platform, url, facts, &decoded.text).filter(|_| !budget.exceeded())
 }
 
 /// True when a listing carries more than a title: a price, a seller or a
@@ -483,6 +573,89 @@ pub fn check_coverage(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn seed(file: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/seeds/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    /// Issue 19: the per-page CPU budget. A page over it is reported as
+    /// over the limit, never as a page with fewer listings, and the next
+    /// page gets a budget of its own.
+    #[test]
+    fn a_page_over_its_cpu_budget_is_reported_and_the_next_page_parses() {
+        let url = Url::parse("https://www.aliexpress.com/w/wholesale-aurora.html?page=1").unwrap();
+        let page = seed("aliexpress/search-aurora-p1.html");
+        let facts = block::ResponseFacts::default();
+        match parse_response_within(
+            Platform::AliExpress,
+            &url,
+            &page,
+            None,
+            facts,
+            std::time::Duration::ZERO,
+        ) {
+            PageOutcome::Drift {
+                missing, detail, ..
+            } => {
+                assert_eq!(missing, ["parsing within its time budget"]);
+                assert!(detail.contains("limit 0 ms"), "{detail}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(!budget::spent(), "the budget ends with its page");
+        assert!(!parse_page(Platform::AliExpress, &url, &page, None)
+            .listings()
+            .is_empty());
+    }
+
+    /// Once the budget is spent, every parser stops walking its page: the
+    /// embedded-data scan and the card loops give nothing more, so an
+    /// over-budget page winds down in the time of one step.
+    #[test]
+    fn parsers_stop_walking_a_page_once_its_budget_is_spent() {
+        for (platform, url, file) in [
+            (
+                Platform::AliExpress,
+                "https://www.aliexpress.com/w/wholesale-aurora.html?page=1",
+                "aliexpress/search-aurora-p1.html",
+            ),
+            (
+                Platform::Alibaba,
+                "https://www.alibaba.com/trade/search?SearchText=aurora&page=1",
+                "alibaba/search-aurora-p1.html",
+            ),
+            (
+                Platform::Taobao,
+                "https://s.taobao.com/search?q=%E5%A5%A5%E7%BD%97%E6%8B%89",
+                "taobao/search-aoluola.html",
+            ),
+            (
+                Platform::Taobao,
+                "https://s.taobao.com/search?q=aurora",
+                "taobao/search-aurora-dom.html",
+            ),
+            (
+                Platform::Tmall,
+                "https://list.tmall.com/search_product.htm?q=%B0%C2%C2%DE%C0%AD",
+                "tmall/list-aoluola.gbk.html",
+            ),
+            (
+                Platform::S1688,
+                "https://s.1688.com/selloffer/offer_search.htm?keywords=%B0%C2%C2%DE%C0%AD",
+                "1688/search-aoluola.gbk.html",
+            ),
+        ] {
+            let url = Url::parse(url).unwrap();
+            let text = charset::decode(&seed(file), None).text;
+            let parser = for_platform(platform);
+            assert!(!parser.parse(&url, &text).listings().is_empty(), "{file}");
+            let _spent = budget::start(std::time::Duration::ZERO);
+            assert!(
+                parser.parse(&url, &text).listings().is_empty(),
+                "{file}: a spent budget still read listings"
+            );
+        }
+    }
 
     /// Regression (issue 19, finding 1): an embedded price of `"NaN"`,
     /// `"Infinity"`, a 400-digit number or a negative one reached the store

@@ -102,12 +102,9 @@ impl Marketplace for S1688 {
 fn parse_search(url: &Url, html: &str) -> PageOutcome {
     let mut listings = json_offers(html, url);
     let doc = Html::parse_document(html);
-    for card in search_cards(&doc, url) {
-        match listings.iter_mut().find(|l| l.id == card.id) {
-            Some(l) => l.merge_from(&card),
-            None => listings.push(card),
-        }
-    }
+    // JSON listings win; a rendered card fills what its JSON entry
+    // lacks, and cards the JSON does not list are kept.
+    super::merge_cards(&mut listings, search_cards(&doc, url));
     if listings.is_empty() {
         if says_no_results(html) {
             return PageOutcome::Ok {
@@ -266,15 +263,11 @@ fn search_cards(doc: &Html, page: &Url) -> Vec<Listing> {
     // HTML parsing splits it into an empty anchor and a clone with the
     // same attributes around the content, so cards of one id are merged.
     let mut out: Vec<Listing> = Vec::new();
-    for l in cards.into_iter().filter_map(|c| card_listing(c, page)) {
-        match out.iter_mut().find(|o| o.id == l.id) {
-            Some(o) => {
-                o.merge_from(&l);
-                o.missing = missing_fields(o);
-            }
-            None => out.push(l),
-        }
-    }
+    super::merge_cards(
+        &mut out,
+        cards.into_iter().filter_map(|c| card_listing(c, page)),
+    );
+    out.iter_mut().for_each(|o| o.missing = missing_fields(o));
     out
 }
 

@@ -129,6 +129,9 @@ fn parse_search(url: &Url, html: &str) -> PageOutcome {
         .into_iter()
         .chain(hashed_cards(&doc, url))
     {
+        if super::budget::spent() {
+            break;
+        }
         merge_into(&mut listings, card);
     }
     if !listings.is_empty() {
@@ -230,6 +233,9 @@ fn auction_listing(a: &Value, page: &Url) -> Option<Listing> {
 fn dom_cards(doc: &Html, page: &Url) -> Vec<Listing> {
     let mut out: Vec<Listing> = Vec::new();
     for card in doc.select(&sel("#mainsrp-itemlist .items .item")) {
+        if super::budget::spent() {
+            break;
+        }
         let Some(id) = attr_in(card, "a[data-nid]", "data-nid")
             .or_else(|| card.value().attr("data-nid").map(str::to_string))
             .or_else(|| {
@@ -306,6 +312,9 @@ fn dom_cards(doc: &Html, page: &Url) -> Vec<Listing> {
 fn hashed_cards(doc: &Html, page: &Url) -> Vec<Listing> {
     let mut out: Vec<Listing> = Vec::new();
     for card in doc.select(&sel(r#"[class*="doubleCardWrapper"]"#)) {
+        if super::budget::spent() {
+            break;
+        }
         // The outer <a> of a card, not its inner `doubleCard--` box.
         if card
             .value()

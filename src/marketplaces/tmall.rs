@@ -89,6 +89,9 @@ fn parse_list(url: &Url, html: &str) -> PageOutcome {
     let mut listings: Vec<Listing> = Vec::new();
     // `#J_ItemList` on list pages; shop-search pages reuse the card markup.
     for card in doc.select(&sel("#J_ItemList .product")) {
+        if super::budget::spent() {
+            break;
+        }
         let img_link = card.select(&sel(".productImg")).next();
         let img_href = img_link
             .and_then(|a| a.value().attr("href"))
