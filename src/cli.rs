@@ -119,6 +119,9 @@ pub enum Command {
     Daemon(crate::daemon::DaemonArgs),
     /// List, show and move complaint cases; deadlines due soon.
     Cases(crate::cases::CasesArgs),
+    /// Serve the analyst's desk (review queue, listings, cases, sellers,
+    /// dashboard) from a data folder in the browser.
+    Ui(crate::desk::UiArgs),
     /// Show what the parser sees in one saved page.
     Parse {
         /// The URL the page was fetched from (chooses the platform and page type).
@@ -271,6 +274,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
         Command::Daemon(args) => crate::daemon::run(args).await,
         Command::Cases(args) => crate::cases::run(args, &mut out),
+        Command::Ui(args) => crate::desk::run(args).await,
         Command::Parse {
             url,
             content_type,

@@ -19,6 +19,7 @@ pub mod config;
 pub mod crawl;
 pub mod cycle;
 pub mod daemon;
+pub mod desk;
 pub mod error;
 pub mod export;
 pub mod fetch;

@@ -136,6 +136,9 @@ pub struct Scanner<'a> {
     goods_terms: Vec<String>,
     negative: Vec<String>,
     filing_date: NaiveDate,
+    /// The analyst's decisions (the desk's), read from the store at the
+    /// start of every scan that has one, applied to every finding.
+    decisions: std::sync::RwLock<crate::desk::decisions::Decisions>,
 }
 
 impl<'a> Scanner<'a> {
@@ -196,6 +199,7 @@ impl<'a> Scanner<'a> {
             goods_terms: wl.goods_terms.keys().cloned().collect(),
             negative: wl.negative_context(),
             filing_date,
+            decisions: Default::default(),
         })
     }
 
@@ -214,6 +218,8 @@ impl<'a> Scanner<'a> {
         };
         if let Some(store) = store {
             self.keep_watchlist(store)?;
+            *self.decisions.write().unwrap_or_else(|e| e.into_inner()) =
+                crate::desk::decisions::Decisions::load(store)?;
         }
         // Merged listings by key, with the pages they came from.
         let mut merged: BTreeMap<String, (Listing, Vec<Source>)> = BTreeMap::new();
@@ -577,7 +583,13 @@ impl<'a> Scanner<'a> {
             }),
             authorized,
         };
-        let (score, verdict, signals) = score::score(listing, &ev);
+        let (score, mut verdict, signals) = score::score(listing, &ev);
+        // An analyst's confirmation (unchanged listing) raises a review to
+        // flag before drafting, so the confirmed listing gets its complaint.
+        let decisions = self.decisions.read().unwrap_or_else(|e| e.into_inner());
+        if verdict == Verdict::Review && decisions.confirms(listing) {
+            verdict = Verdict::Flag;
+        }
         let priority = score::priority(score, verdict, listing);
         let (drafts, needs_right) = if verdict == Verdict::Flag {
             let counterfeit_signs = signals
@@ -610,7 +622,7 @@ impl<'a> Scanner<'a> {
         } else {
             (Vec::new(), Vec::new())
         };
-        Finding {
+        let mut finding = Finding {
             platform: listing.platform,
             listing_id: listing.id.clone(),
             url: listing.url.clone(),
@@ -629,7 +641,10 @@ impl<'a> Scanner<'a> {
             photos,
             errors: Vec::new(),
             source_urls: sources.iter().map(|s| s.url.clone()).collect(),
-        }
+            decision: None,
+        };
+        decisions.apply(listing, &mut finding);
+        finding
     }
 
     /// The goods words of the title whose Nice classes an unexpired

@@ -212,6 +212,10 @@ pub struct Finding {
     pub errors: Vec<String>,
     /// Pages the listing was read from.
     pub source_urls: Vec<String>,
+    /// The analyst's decision in force on this listing (see
+    /// [`crate::desk::decisions`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<crate::desk::decisions::Decision>,
 }
 
 impl Finding {

@@ -527,6 +527,61 @@ impl Store {
         }
     }
 
+    /// Writes a value into a named tree of another module (the desk's
+    /// decisions), checked as every record is: it must read back.
+    pub(crate) fn put_in<T: Serialize + serde::de::DeserializeOwned>(
+        &self,
+        tree: &str,
+        key: &str,
+        value: &T,
+    ) -> Result<()> {
+        let t = self.db.open_tree(tree).map_err(|e| self.err(e))?;
+        let json = self.checked_json(tree, key, value)?;
+        if self.get_json::<T>(&t, key)?.is_none() {
+            self.quarantine(&t, key)?;
+        }
+        t.insert(key.as_bytes(), json).map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// A value of a named tree; an unreadable one is skipped.
+    pub(crate) fn get_in<T: serde::de::DeserializeOwned>(
+        &self,
+        tree: &str,
+        key: &str,
+    ) -> Result<Option<T>> {
+        let t = self.db.open_tree(tree).map_err(|e| self.err(e))?;
+        self.get_json(&t, key)
+    }
+
+    /// Every readable value of a named tree, with its key, in key order.
+    pub(crate) fn all_in<T: serde::de::DeserializeOwned>(
+        &self,
+        tree: &str,
+    ) -> Result<Vec<(String, T)>> {
+        let t = self.db.open_tree(tree).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for item in t.iter() {
+            let (key, value) = item.map_err(|e| self.err(e))?;
+            match serde_json::from_slice(&value) {
+                Ok(v) => out.push((String::from_utf8_lossy(&key).into_owned(), v)),
+                Err(e) => self.skip(&t, &key, e.to_string()),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Replaces a listing's stored finding (an analyst's decision applied
+    /// to it), checked as every record is.
+    pub fn put_finding(&self, finding: &Finding) -> Result<()> {
+        let key = finding.key();
+        let json = self.checked_json("finding", &key, finding)?;
+        self.findings
+            .insert(key.as_bytes(), json)
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
     /// Every readable value of a tree, in key order; unreadable ones are
     /// skipped (logged and listed by [`Store::skipped`]).
     fn all_json<T: serde::de::DeserializeOwned>(&self, tree: &sled::Tree) -> Result<Vec<T>> {

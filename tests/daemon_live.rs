@@ -371,7 +371,7 @@ fn regression_issue19_daemon_endpoint_refuses_hostile_clients() {
             format!("{host}:{}", addr.rsplit_once(':').unwrap().1)
         };
         let (status, _, body) = get(&addr, &host, "/metrics");
-        assert_eq!(status, 421, "Host {host}: {body}");
+        assert_eq!(status, 403, "Host {host}: {body}");
         assert!(!body.contains("knockoff_cases"), "{body}");
     }
     let (status, _, body) = get(&addr, &addr, "/healthz");
@@ -417,7 +417,7 @@ fn regression_issue19_daemon_endpoint_refuses_hostile_clients() {
             403,
             vec![auth, ("Content-Type", "application/x-www-form-urlencoded")],
         ),
-        (421, vec![auth, json, ("Host", evil_host.as_str())]),
+        (403, vec![auth, json, ("Host", evil_host.as_str())]),
     ];
     for (want, headers) in &refused {
         let (status, head, body) = post_cases(&addr, headers, &approve);

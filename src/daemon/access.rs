@@ -20,7 +20,7 @@
 //!   `localhost:PORT`, `[::1]:PORT`, the bound address and the `--listen`
 //!   text; a daemon bound to a non-loopback address (`--allow-remote`) also
 //!   accepts any IP literal with its port (rebinding needs a DNS name). Any
-//!   other `Host` gets 421 Misdirected Request, before anything else.
+//!   other `Host` gets 403 Forbidden, before anything else.
 //! - **State changes** (any method but GET/HEAD, i.e. `POST /cases`) also
 //!   need `Content-Type: application/json` (a browser cannot send that
 //!   cross-origin without a CORS preflight, which this endpoint never
@@ -29,6 +29,14 @@
 //!   or a `Sec-Fetch-Site` other than `same-origin` or `none`. The bearer
 //!   token itself is the CSRF defence: a browser never adds it on its own,
 //!   unlike a cookie.
+//! - **The desk** ([`crate::desk`]), served on the same address: a browser
+//!   gets the token once from the URL the command prints (`/?token=T`,
+//!   accepted on GET only) and keeps it in an `HttpOnly`, `SameSite=Strict`
+//!   cookie named for the port ([`session_cookie`]). A state change made
+//!   with the cookie (not the bearer header) must also carry the page's
+//!   CSRF token in `X-CSRF-Token` ([`Access::csrf_token`], derived from the
+//!   access token, so a page of another origin cannot know it) and an
+//!   `Origin` that is this server's.
 //! - **Body size**: at most [`MAX_REQUEST_BODY_BYTES`] (413 above).
 //! - **No client-supplied paths**: a `/cases` request names an action and
 //!   nothing else; the holiday list is the daemon's own `--holidays`.
@@ -168,11 +176,34 @@ impl Access {
         }
     }
 
+    /// The CSRF token the desk's pages carry: SHA-256 of the access token
+    /// with a fixed label, hex. A page of another origin can neither read
+    /// it nor work it out.
+    pub fn csrf_token(&self) -> String {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(b"knockoff desk csrf\0");
+        h.update(self.token.as_bytes());
+        hex::encode(h.finalize())
+    }
+
     /// Checks a request's headers; `Ok` says whether it carried the token.
     pub fn check(
         &self,
         method: &Method,
         path: &str,
+        headers: &HeaderMap,
+    ) -> std::result::Result<Authenticated, Refusal> {
+        self.check_uri(method, path, None, headers)
+    }
+
+    /// [`Access::check`] with the request's query string (where the desk's
+    /// first link carries the token).
+    pub fn check_uri(
+        &self,
+        method: &Method,
+        path: &str,
+        query: Option<&str>,
         headers: &HeaderMap,
     ) -> std::result::Result<Authenticated, Refusal> {
         let host = headers
@@ -183,23 +214,33 @@ impl Access {
             Some(h) if self.host_allowed(&h) => h,
             Some(h) => {
                 return Err((
-                    StatusCode::MISDIRECTED_REQUEST,
-                    format!("Host `{}` is not this daemon", h.escape_debug()),
+                    StatusCode::FORBIDDEN,
+                    format!("Host `{}` is not this server", h.escape_debug()),
                 ))
             }
-            None => {
-                return Err((
-                    StatusCode::MISDIRECTED_REQUEST,
-                    "no Host header".to_string(),
-                ))
-            }
+            None => return Err((StatusCode::FORBIDDEN, "no Host header".to_string())),
         };
-        let authed = headers
+        let bearer = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .is_some_and(|t| same(t.trim().as_bytes(), self.token.as_bytes()));
+        let cookie_name = cookie_name(&self.port.to_string());
+        let cookie = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|kv| kv.trim().split_once('='))
+            .any(|(k, v)| k == cookie_name && same(v.trim().as_bytes(), self.token.as_bytes()));
         let read_only = *method == Method::GET || *method == Method::HEAD;
+        let in_query = read_only
+            && query
+                .into_iter()
+                .flat_map(|q| q.split('&'))
+                .filter_map(|kv| kv.split_once('='))
+                .any(|(k, v)| k == "token" && same(v.as_bytes(), self.token.as_bytes()));
+        let authed = bearer || cookie || in_query;
         let open = read_only && (path == "/metrics" || path == "/healthz");
         if !authed && !open {
             return Err((
@@ -246,6 +287,27 @@ impl Access {
                     ));
                 }
             }
+            // A browser sends the cookie by itself: a change made with it
+            // needs the page's CSRF token and an Origin (a browser always
+            // sends one with a POST from a page).
+            if !bearer {
+                let csrf = headers
+                    .get("x-csrf-token")
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|t| same(t.trim().as_bytes(), self.csrf_token().as_bytes()));
+                if !csrf {
+                    return Err((
+                        StatusCode::FORBIDDEN,
+                        "a state change needs the page's CSRF token (X-CSRF-Token)".into(),
+                    ));
+                }
+                if headers.get(header::ORIGIN).is_none() {
+                    return Err((
+                        StatusCode::FORBIDDEN,
+                        "a state change from a browser needs its Origin".into(),
+                    ));
+                }
+            }
         }
         Ok(Authenticated(authed))
     }
@@ -268,6 +330,22 @@ impl Access {
     }
 }
 
+/// The desk's cookie name for a server on `port` (two servers on one
+/// machine keep their own).
+pub fn cookie_name(port: &str) -> String {
+    let port: String = port.chars().filter(char::is_ascii_digit).take(5).collect();
+    format!("knockoff_token_{port}")
+}
+
+/// The `Set-Cookie` value that keeps the token in the browser.
+pub fn session_cookie(port: &str, token: &str) -> String {
+    let token: String = token.chars().filter(char::is_ascii_hexdigit).collect();
+    format!(
+        "{}={token}; HttpOnly; SameSite=Strict; Path=/",
+        cookie_name(port)
+    )
+}
+
 /// Constant-time comparison (the token must not leak through timing).
 fn same(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
@@ -284,7 +362,12 @@ pub async fn guard(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    match access.check(req.method(), req.uri().path(), req.headers()) {
+    match access.check_uri(
+        req.method(),
+        req.uri().path(),
+        req.uri().query(),
+        req.headers(),
+    ) {
         Ok(authed) => {
             req.extensions_mut().insert(authed);
             next.run(req).await
@@ -344,12 +427,9 @@ mod tests {
             "10.0.0.1:9184",
         ] {
             let e = get(&[("host", host)], "/metrics").unwrap_err();
-            assert_eq!(e.0, StatusCode::MISDIRECTED_REQUEST, "{host}");
+            assert_eq!(e.0, StatusCode::FORBIDDEN, "{host}");
         }
-        assert_eq!(
-            get(&[], "/metrics").unwrap_err().0,
-            StatusCode::MISDIRECTED_REQUEST
-        );
+        assert_eq!(get(&[], "/metrics").unwrap_err().0, StatusCode::FORBIDDEN);
         let ok = [
             ("host", "[::1]:9184"),
             ("authorization", bearer.as_str()),

@@ -416,6 +416,14 @@ impl Daemon {
     /// for `POST /cases`, body size limit).
     pub fn router(self: &Arc<Self>, access: access::Access) -> axum::Router {
         use axum::routing::{get, post};
+        // The analyst's desk on the same address: one process owns the
+        // store, so the daemon serves it while it holds the folder.
+        let desk = Arc::new(crate::desk::Desk::new(
+            self.store.clone(),
+            self.settings.calendar.clone(),
+            &crate::desk::analyst_name(None),
+            &access,
+        ));
         let for_metrics = self.clone();
         let for_health = self.clone();
         let for_cases = self.clone();
@@ -477,6 +485,7 @@ impl Daemon {
                     async move { d.serve_cases(&body) }
                 }),
             )
+            .merge(crate::desk::routes(desk))
             .layer(axum::extract::DefaultBodyLimit::max(
                 access::MAX_REQUEST_BODY_BYTES,
             ))
@@ -680,7 +689,7 @@ pub async fn run(args: DaemonArgs) -> CliResult {
         format!("token in {}", token_file.display())
     };
     eprintln!(
-        "knockoff daemon: watching {} in {}; endpoint http://{bound}/ ({token_shown}); metrics at http://{bound}/metrics",
+        "knockoff daemon: watching {} in {}; endpoint and analyst's desk http://{bound}/ ({token_shown}); metrics at http://{bound}/metrics",
         daemon.settings.watchlist.brand.name,
         args.data.display()
     );

@@ -1,0 +1,627 @@
+//! An analyst's decisions on listings and sellers, kept in the data folder
+//! with who, when and why, and applied to findings by the desk at once and
+//! by every later scan and daemon cycle.
+//!
+//! - **Confirm** a listing: its case is approved (opened first when the
+//!   finding has a complaint draft); a `review` finding is raised to `flag`
+//!   and gets its complaint draft and case at the next scan.
+//! - **Dismiss** a listing with a reason (false positive, genuine product,
+//!   authorised reseller, not our brand): its finding is cleared and its
+//!   unfiled case withdrawn. The dismissal holds while the listing is the
+//!   one the analyst saw: its [`Fingerprint`] (title, photos, price,
+//!   seller). A change to any of them puts it back in the queue, with the
+//!   old decision shown.
+//! - **Mark a seller** authorised (cleared like a seller of the watchlist's
+//!   `[authorized_sellers]`) or watched (shown in the queue and on the
+//!   sellers page).
+//!
+//! Trees: `decisions` (listing key → [`Decision`]), `seller_marks`
+//! (`platform:seller` → [`SellerMark`]). Each keeps the earlier decisions
+//! of its key in `earlier`, so nothing an analyst said is lost.
+
+use crate::cases::book::CaseBook;
+use crate::cases::state::CaseState;
+use crate::error::Result;
+use crate::listing::{Listing, Platform};
+use crate::score::{Finding, Verdict};
+use crate::store::Store;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The store tree of listing decisions.
+pub const DECISIONS_TREE: &str = "decisions";
+/// The store tree of seller marks.
+pub const SELLER_MARKS_TREE: &str = "seller_marks";
+/// Longest note kept with a decision, in characters.
+pub const MAX_NOTE_CHARS: usize = 2_000;
+/// Earlier decisions kept per listing or seller.
+const MAX_EARLIER: usize = 50;
+
+/// What the analyst decided about a listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Confirmed,
+    Dismissed,
+}
+
+/// Why a listing was dismissed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DismissReason {
+    FalsePositive,
+    GenuineProduct,
+    AuthorisedReseller,
+    NotOurBrand,
+}
+
+impl DismissReason {
+    pub const ALL: [DismissReason; 4] = [
+        DismissReason::FalsePositive,
+        DismissReason::GenuineProduct,
+        DismissReason::AuthorisedReseller,
+        DismissReason::NotOurBrand,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DismissReason::FalsePositive => "false_positive",
+            DismissReason::GenuineProduct => "genuine_product",
+            DismissReason::AuthorisedReseller => "authorised_reseller",
+            DismissReason::NotOurBrand => "not_our_brand",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            DismissReason::FalsePositive => "false positive",
+            DismissReason::GenuineProduct => "genuine product",
+            DismissReason::AuthorisedReseller => "authorised reseller",
+            DismissReason::NotOurBrand => "not our brand",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DismissReason> {
+        let s = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        DismissReason::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// What a decision was made on: a change to any of these puts the listing
+/// back in the queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    pub title: String,
+    /// Photo URLs, sorted.
+    pub photos: Vec<String>,
+    /// `amount currency` (and `–max`), as shown.
+    pub price: Option<String>,
+    pub seller: Option<String>,
+}
+
+impl Fingerprint {
+    pub fn of(l: &Listing) -> Fingerprint {
+        let mut photos = l.images.clone();
+        photos.sort();
+        photos.dedup();
+        Fingerprint {
+            title: l.title.trim().to_string(),
+            photos,
+            price: l.price.as_ref().map(|p| match p.max {
+                Some(max) => format!("{}–{max} {}", p.amount, p.currency),
+                None => format!("{} {}", p.amount, p.currency),
+            }),
+            seller: l
+                .seller
+                .id
+                .clone()
+                .or_else(|| l.seller.name.clone())
+                .map(|s| s.trim().to_string()),
+        }
+    }
+
+    /// The fields that differ from `now`, by name.
+    pub fn changed(&self, now: &Fingerprint) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.title != now.title {
+            out.push("title");
+        }
+        if self.photos != now.photos {
+            out.push("photos");
+        }
+        if self.price != now.price {
+            out.push("price");
+        }
+        if self.seller != now.seller {
+            out.push("seller");
+        }
+        out
+    }
+}
+
+/// One decision on a listing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    pub key: String,
+    pub action: Action,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<DismissReason>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+    /// The listing as the analyst saw it.
+    pub fingerprint: Fingerprint,
+    /// The verdict and score before the decision.
+    pub verdict_before: Verdict,
+    pub score_before: u32,
+    /// Earlier decisions on this listing, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier: Vec<Decision>,
+}
+
+impl Decision {
+    /// One line for tables and reports: `dismissed (genuine product) by
+    /// ana at 2026-12-03 10:00 UTC: note`.
+    pub fn summary(&self) -> String {
+        let what = match (self.action, self.reason) {
+            (Action::Dismissed, Some(r)) => format!("dismissed ({})", r.label()),
+            (Action::Dismissed, None) => "dismissed".to_string(),
+            (Action::Confirmed, _) => "confirmed".to_string(),
+        };
+        let mut s = format!(
+            "{what} by {} at {}",
+            self.by,
+            self.at.format("%Y-%m-%d %H:%M UTC")
+        );
+        if !self.note.is_empty() {
+            s.push_str(": ");
+            s.push_str(&self.note);
+        }
+        s
+    }
+}
+
+/// A mark an analyst put on a seller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SellerStatus {
+    Authorised,
+    Watched,
+    /// A mark taken back.
+    Cleared,
+}
+
+impl SellerStatus {
+    pub fn parse(s: &str) -> Option<SellerStatus> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "authorised" | "authorized" => Some(SellerStatus::Authorised),
+            "watched" | "watch" => Some(SellerStatus::Watched),
+            "cleared" | "none" | "unmark" => Some(SellerStatus::Cleared),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SellerStatus::Authorised => "authorised",
+            SellerStatus::Watched => "watched",
+            SellerStatus::Cleared => "cleared",
+        }
+    }
+}
+
+/// An analyst's mark on a seller of one platform.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SellerMark {
+    pub platform: Platform,
+    /// The seller's store id, or its name when the page gives no id.
+    pub seller: String,
+    pub status: SellerStatus,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier: Vec<SellerMark>,
+}
+
+/// The key of a seller: `platform:seller` (id or name, trimmed,
+/// lower-cased).
+pub fn seller_key(platform: Platform, seller: &str) -> String {
+    format!("{}:{}", platform.as_str(), seller.trim().to_lowercase())
+}
+
+/// The seller identity of a listing (store id, else name).
+pub fn listing_seller(l: &Listing) -> Option<String> {
+    l.seller
+        .id
+        .clone()
+        .or_else(|| l.seller.name.clone())
+        .filter(|s| !s.trim().is_empty())
+}
+
+/// The seller identity of a finding (store id, else name).
+pub fn finding_seller(f: &Finding) -> Option<String> {
+    f.seller_id
+        .clone()
+        .or_else(|| f.seller.clone())
+        .filter(|s| !s.trim().is_empty())
+}
+
+/// Cuts a note to [`MAX_NOTE_CHARS`] and drops control characters.
+pub fn clean_note(note: &str) -> String {
+    note.chars()
+        .filter(|c| !c.is_control() || *c == '\n')
+        .take(MAX_NOTE_CHARS)
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+/// Everything decided, loaded once for a scan or a page.
+#[derive(Debug, Clone, Default)]
+pub struct Decisions {
+    pub listings: std::collections::BTreeMap<String, Decision>,
+    pub sellers: std::collections::BTreeMap<String, SellerMark>,
+}
+
+impl Decisions {
+    pub fn load(store: &Store) -> Result<Decisions> {
+        Ok(Decisions {
+            listings: store.all_in(DECISIONS_TREE)?.into_iter().collect(),
+            sellers: store.all_in(SELLER_MARKS_TREE)?.into_iter().collect(),
+        })
+    }
+
+    /// The mark on a listing's seller (by id, then by name).
+    pub fn seller_mark(
+        &self,
+        platform: Platform,
+        id: Option<&str>,
+        name: Option<&str>,
+    ) -> Option<&SellerMark> {
+        [id, name]
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.trim().is_empty())
+            .find_map(|s| self.sellers.get(&seller_key(platform, s)))
+            .filter(|m| m.status != SellerStatus::Cleared)
+    }
+
+    /// True when the analyst confirmed this listing as it is now.
+    pub fn confirms(&self, listing: &Listing) -> bool {
+        self.listings.get(&listing.key()).is_some_and(|d| {
+            d.action == Action::Confirmed
+                && d.fingerprint.changed(&Fingerprint::of(listing)).is_empty()
+        })
+    }
+
+    /// Applies the decisions to a fresh finding of `listing` (a scan's):
+    /// an authorised seller clears it; a dismissal clears it while the
+    /// listing is unchanged; a confirmation raises a review to flag. The
+    /// finding's `decision` says which, and a stale dismissal is named in
+    /// its reasons.
+    pub fn apply(&self, listing: &Listing, finding: &mut Finding) {
+        if let Some(mark) = self.seller_mark(
+            listing.platform,
+            listing.seller.id.as_deref(),
+            listing.seller.name.as_deref(),
+        ) {
+            if mark.status == SellerStatus::Authorised {
+                clear_for_seller(finding, mark);
+                return;
+            }
+        }
+        let Some(d) = self.listings.get(&listing.key()) else {
+            return;
+        };
+        let changed = d.fingerprint.changed(&Fingerprint::of(listing));
+        if !changed.is_empty() {
+            finding.reasons.insert(
+                0,
+                format!(
+                    "{} — the listing changed since ({}): decide again",
+                    d.summary(),
+                    changed.join(", ")
+                ),
+            );
+            return;
+        }
+        apply_decision(finding, d);
+    }
+}
+
+/// A finding as a decision leaves it.
+pub fn apply_decision(finding: &mut Finding, d: &Decision) {
+    match d.action {
+        Action::Dismissed => {
+            finding.verdict = Verdict::Clear;
+            finding.drafts.clear();
+            finding.needs_right.clear();
+            finding.priority = 0;
+        }
+        Action::Confirmed => {
+            if finding.verdict != Verdict::Flag {
+                finding.verdict = Verdict::Flag;
+            }
+        }
+    }
+    let line = d.summary();
+    finding.reasons.retain(|r| r != &line);
+    finding.reasons.insert(0, line);
+    finding.decision = Some(d.clone().without_earlier());
+}
+
+fn clear_for_seller(finding: &mut Finding, mark: &SellerMark) {
+    finding.verdict = Verdict::Clear;
+    finding.drafts.clear();
+    finding.needs_right.clear();
+    finding.priority = 0;
+    let line = format!(
+        "seller \"{}\" authorised by {} at {}{}",
+        mark.seller,
+        mark.by,
+        mark.at.format("%Y-%m-%d %H:%M UTC"),
+        if mark.note.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", mark.note)
+        }
+    );
+    finding.reasons.retain(|r| r != &line);
+    finding.reasons.insert(0, line);
+}
+
+impl Decision {
+    fn without_earlier(mut self) -> Decision {
+        self.earlier.clear();
+        self
+    }
+}
+
+/// What a decision did, for the desk's answer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Outcome {
+    pub decided: Vec<String>,
+    /// Cases approved (confirm) or withdrawn (dismiss).
+    pub cases: Vec<String>,
+    /// Confirmed review findings whose case the next scan drafts.
+    pub pending_draft: Vec<String>,
+    pub problems: Vec<String>,
+}
+
+/// Records a decision on each listing of `keys` and applies it: the
+/// finding is updated in the store, and the listing's case approved
+/// (confirm) or withdrawn while unfiled (dismiss). A key with no finding is
+/// a problem named in the outcome; the others are decided.
+pub fn decide(
+    store: &Store,
+    keys: &[String],
+    action: Action,
+    reason: Option<DismissReason>,
+    note: &str,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<Outcome> {
+    let book = CaseBook::open(store)?;
+    let note = clean_note(note);
+    let mut out = Outcome::default();
+    for key in keys {
+        let Some(mut finding) = store.finding(key)? else {
+            out.problems.push(format!("no listing {key}"));
+            continue;
+        };
+        let Some(record) = store.listing(key)? else {
+            out.problems.push(format!("no listing record {key}"));
+            continue;
+        };
+        let previous: Option<Decision> = store.get_in(DECISIONS_TREE, key)?;
+        let (verdict_before, score_before) = match &previous {
+            // The verdict the scan gave, not the one a decision made.
+            Some(p) => (p.verdict_before, p.score_before),
+            None => (finding.verdict, finding.score),
+        };
+        let mut earlier = Vec::new();
+        if let Some(mut p) = previous {
+            earlier = std::mem::take(&mut p.earlier);
+            earlier.push(p);
+            if earlier.len() > MAX_EARLIER {
+                earlier.drain(..earlier.len() - MAX_EARLIER);
+            }
+        }
+        let decision = Decision {
+            key: key.clone(),
+            action,
+            reason: if action == Action::Dismissed {
+                reason
+            } else {
+                None
+            },
+            note: note.clone(),
+            by: by.to_string(),
+            at: now,
+            fingerprint: Fingerprint::of(&record.listing),
+            verdict_before,
+            score_before,
+            earlier,
+        };
+        store.put_in(DECISIONS_TREE, key, &decision)?;
+        // Back to the scan's verdict before applying: a dismissal after a
+        // confirmation (or the other way) starts from what the scan found.
+        if finding.decision.is_some() {
+            finding.verdict = verdict_before;
+            finding
+                .reasons
+                .retain(|r| !(r.starts_with("confirmed by ") || r.starts_with("dismissed ")));
+        }
+        apply_decision(&mut finding, &decision);
+        store.put_finding(&finding)?;
+        out.decided.push(key.clone());
+        match action {
+            Action::Dismissed => {
+                for case in book.all()?.into_iter().filter(|c| {
+                    c.listing_key() == *key
+                        && matches!(c.state, CaseState::Drafted | CaseState::Approved)
+                }) {
+                    let why = format!("dismissed: {}", decision.summary());
+                    match book.move_case(&case.id, CaseState::Withdrawn, now, Some(&why), by, None)
+                    {
+                        Ok(c) => out.cases.push(c.id),
+                        Err(e) => out.problems.push(format!("{}: {e}", case.id)),
+                    }
+                }
+            }
+            Action::Confirmed => {
+                let seen = record.last_seen;
+                if finding.filing_draft().is_some() {
+                    book.open_cases(&finding, seen, None, by)?;
+                    for case in book
+                        .all()?
+                        .into_iter()
+                        .filter(|c| c.listing_key() == *key && c.state == CaseState::Drafted)
+                    {
+                        match book.move_case(&case.id, CaseState::Approved, now, None, by, None) {
+                            Ok(c) => out.cases.push(c.id),
+                            Err(e) => out.problems.push(format!("{}: {e}", case.id)),
+                        }
+                    }
+                } else {
+                    out.pending_draft.push(key.clone());
+                }
+            }
+        }
+    }
+    store.flush()?;
+    Ok(out)
+}
+
+/// Marks a seller and applies the mark to the findings of its listings
+/// now: authorised clears them and withdraws their unfiled cases.
+pub fn mark_seller(
+    store: &Store,
+    platform: Platform,
+    seller: &str,
+    status: SellerStatus,
+    note: &str,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<Outcome> {
+    let key = seller_key(platform, seller);
+    let previous: Option<SellerMark> = store.get_in(SELLER_MARKS_TREE, &key)?;
+    let mut earlier = Vec::new();
+    if let Some(mut p) = previous {
+        earlier = std::mem::take(&mut p.earlier);
+        earlier.push(p);
+        if earlier.len() > MAX_EARLIER {
+            earlier.drain(..earlier.len() - MAX_EARLIER);
+        }
+    }
+    let mark = SellerMark {
+        platform,
+        seller: seller.trim().to_string(),
+        status,
+        note: clean_note(note),
+        by: by.to_string(),
+        at: now,
+        earlier,
+    };
+    store.put_in(SELLER_MARKS_TREE, &key, &mark)?;
+    let mut out = Outcome::default();
+    if status == SellerStatus::Authorised {
+        let book = CaseBook::open(store)?;
+        for mut f in store.findings()? {
+            let same = f.platform == platform
+                && [f.seller_id.as_deref(), f.seller.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .any(|s| seller_key(platform, s) == key);
+            if !same {
+                continue;
+            }
+            clear_for_seller(&mut f, &mark);
+            store.put_finding(&f)?;
+            out.decided.push(f.key());
+            for case in book.all()?.into_iter().filter(|c| {
+                c.listing_key() == f.key()
+                    && matches!(c.state, CaseState::Drafted | CaseState::Approved)
+            }) {
+                let why = format!("seller {} authorised by {by}", mark.seller);
+                match book.move_case(&case.id, CaseState::Withdrawn, now, Some(&why), by, None) {
+                    Ok(c) => out.cases.push(c.id),
+                    Err(e) => out.problems.push(format!("{}: {e}", case.id)),
+                }
+            }
+        }
+    }
+    store.flush()?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listing() -> Listing {
+        Listing {
+            platform: Platform::AliExpress,
+            id: "1".into(),
+            url: "https://www.aliexpress.com/item/1.html".into(),
+            title: "AURORA cup".into(),
+            price: Some(crate::listing::Price {
+                amount: 3.5,
+                max: None,
+                currency: "USD".into(),
+            }),
+            seller: crate::listing::Seller {
+                name: Some("Shop".into()),
+                ..Default::default()
+            },
+            images: vec![
+                "https://ae01.alicdn.com/kf/b.jpg".into(),
+                "https://ae01.alicdn.com/kf/a.jpg".into(),
+            ],
+            moq: None,
+            sales: None,
+            location: None,
+            sponsored: false,
+            source_url: String::new(),
+            missing: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_fingerprint_names_what_changed() {
+        let a = Fingerprint::of(&listing());
+        let mut l = listing();
+        l.images.reverse();
+        assert!(
+            a.changed(&Fingerprint::of(&l)).is_empty(),
+            "photo order is no change"
+        );
+        l.title = "AURORA cup 2".into();
+        l.price.as_mut().unwrap().amount = 3.0;
+        assert_eq!(a.changed(&Fingerprint::of(&l)), ["title", "price"]);
+        l.seller.id = Some("77".into());
+        assert!(a.changed(&Fingerprint::of(&l)).contains(&"seller"));
+    }
+
+    #[test]
+    fn dismiss_reasons_and_seller_statuses_parse() {
+        assert_eq!(
+            DismissReason::parse("genuine-product"),
+            Some(DismissReason::GenuineProduct)
+        );
+        assert_eq!(
+            DismissReason::parse("Not our brand"),
+            Some(DismissReason::NotOurBrand)
+        );
+        assert_eq!(DismissReason::parse("whatever"), None);
+        assert_eq!(
+            SellerStatus::parse("authorized"),
+            Some(SellerStatus::Authorised)
+        );
+        assert_eq!(clean_note("a\u{0}b\u{1b}[31m"), "ab[31m");
+        assert_eq!(clean_note(&"x".repeat(5_000)).len(), MAX_NOTE_CHARS);
+    }
+}
