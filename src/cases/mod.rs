@@ -196,7 +196,8 @@ pub fn run_action(
                     writeln!(out, "{}", to_json(c)?)?;
                 }
             } else {
-                print_list(&cases, cal, now, out)?;
+                let decided = crate::desk::decisions::Decisions::load(store)?;
+                print_list(&cases, &decided, cal, now, out)?;
             }
         }
         CasesAction::Show { id, json } => {
@@ -489,6 +490,7 @@ pub fn parse_time(s: &str) -> Result<DateTime<Utc>, Error> {
 
 fn print_list(
     cases: &[Case],
+    decided: &crate::desk::decisions::Decisions,
     cal: &Calendar,
     now: DateTime<Utc>,
     out: &mut dyn Write,
@@ -534,6 +536,10 @@ fn print_list(
             c.listing_id,
             format!("{} / {}", c.right_id, c.reason_code.as_str()),
         )?;
+        // The analyst's decision on the listing (the desk's), who and why.
+        if let Some(d) = decided.listings.get(&c.listing_key()) {
+            writeln!(out, "          decision: {}", d.summary())?;
+        }
     }
     Ok(())
 }
@@ -568,6 +574,13 @@ fn print_case(
     )?;
     if let Some(r) = &c.rejected_reason {
         writeln!(out, "  rejected because: {r}")?;
+    }
+    let decided = crate::desk::decisions::Decisions::load(store)?;
+    if let Some(d) = decided.listings.get(&c.listing_key()) {
+        writeln!(out, "  decision: {}", d.summary())?;
+        for e in d.earlier.iter().rev() {
+            writeln!(out, "    before: {}", e.summary())?;
+        }
     }
     if let Some(l) = &c.relisting_of {
         writeln!(

@@ -709,9 +709,9 @@ pub fn dashboard(desk: &Desk, now: DateTime<Utc>) -> Result<String> {
         json!({
             "g": {
                 "takedown_rate": pct(o.takedown_rate),
-                "takedown_standing": format!("{:?}", o.takedown_standing()).to_lowercase(),
+                "takedown_standing": standing(o.takedown_standing()),
                 "counter_share": pct(o.counter_success_share),
-                "counter_standing": format!("{:?}", o.counter_standing()).to_lowercase(),
+                "counter_standing": standing(o.counter_standing()),
                 "notices": o.notices, "decided": o.decided, "taken_down": o.taken_down, "rejected": o.rejected,
             },
             "warnings": gf.warnings(),
@@ -723,6 +723,16 @@ pub fn dashboard(desk: &Desk, now: DateTime<Utc>) -> Result<String> {
             "expiry_days": crate::watchlist::EXPIRY_WARNING_DAYS,
         }),
     )
+}
+
+fn standing(s: crate::cases::goodfaith::Standing) -> &'static str {
+    use crate::cases::goodfaith::Standing;
+    match s {
+        Standing::NoData => "no decided notice yet",
+        Standing::Ok => "within the limit",
+        Standing::Near => "near the limit",
+        Standing::Breach => "past the limit",
+    }
 }
 
 /// The last `n` entries of an ordered map.
