@@ -1146,6 +1146,7 @@ mod tests {
             photos: vec![],
             errors: vec![],
             source_urls: vec![],
+            decision: None,
         };
         let mut json = serde_json::to_value(&f).unwrap();
         assert_eq!(json["priority"], 60);

@@ -644,4 +644,31 @@ async fn an_analyst_decides_with_the_keyboard_and_decisions_stick() {
         text.contains("dismissed (genuine product) by tester"),
         "{text}"
     );
+    // And in the export's report; the dismissed listing is filed nowhere.
+    let out_dir = dir.path().join("export");
+    let out = Command::new(BIN)
+        .args(["export", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
+    assert!(
+        report.contains("Analyst decisions"),
+        "no decisions in the report"
+    );
+    assert!(report.contains("dismissed (genuine product) by tester"));
+    assert!(report.contains("confirmed by tester"));
+    let (_, dismissed_id) = second.split_once('/').unwrap();
+    let complaints = std::fs::read_to_string(out_dir.join("complaints.json")).unwrap();
+    assert!(
+        !complaints.contains(&format!("\"listing_id\": \"{dismissed_id}\"")),
+        "a dismissed listing was drafted into a complaint"
+    );
 }

@@ -257,6 +257,7 @@ impl Fixture {
             photos,
             errors: Vec::new(),
             source_urls: vec![page_url.clone()],
+            decision: None,
         };
         let source = Source {
             url: page_url,

@@ -606,6 +606,122 @@ mod tests {
         assert!(a.changed(&Fingerprint::of(&l)).contains(&"seller"));
     }
 
+    fn finding(l: &Listing, verdict: Verdict) -> Finding {
+        Finding {
+            platform: l.platform,
+            listing_id: l.id.clone(),
+            url: l.url.clone(),
+            title: l.title.clone(),
+            seller: l.seller.name.clone(),
+            seller_id: None,
+            price: l.price.clone(),
+            score: 80,
+            verdict,
+            priority: 90,
+            reasons: vec!["title matches mark".into()],
+            signals: Vec::new(),
+            drafts: Vec::new(),
+            needs_right: Vec::new(),
+            product: None,
+            photos: Vec::new(),
+            errors: Vec::new(),
+            source_urls: Vec::new(),
+            decision: None,
+        }
+    }
+
+    fn dismissal(l: &Listing) -> Decision {
+        Decision {
+            key: l.key(),
+            action: Action::Dismissed,
+            reason: Some(DismissReason::GenuineProduct),
+            note: "bought one".into(),
+            by: "ana".into(),
+            at: DateTime::parse_from_rfc3339("2026-12-01T10:00:00Z")
+                .unwrap()
+                .into(),
+            fingerprint: Fingerprint::of(l),
+            verdict_before: Verdict::Flag,
+            score_before: 80,
+            earlier: Vec::new(),
+        }
+    }
+
+    /// A dismissal clears the listing while it is the one the analyst saw;
+    /// a new price puts it back in the queue with the old decision named.
+    #[test]
+    fn a_dismissal_holds_until_the_listing_changes() {
+        let l = listing();
+        let mut decided = Decisions::default();
+        decided.listings.insert(l.key(), dismissal(&l));
+        let mut f = finding(&l, Verdict::Flag);
+        decided.apply(&l, &mut f);
+        assert_eq!(f.verdict, Verdict::Clear);
+        assert!(
+            f.reasons[0].starts_with("dismissed (genuine product) by ana"),
+            "{:?}",
+            f.reasons
+        );
+        assert!(f.decision.is_some());
+
+        let mut changed = listing();
+        changed.price.as_mut().unwrap().amount = 2.0;
+        let mut f = finding(&changed, Verdict::Flag);
+        decided.apply(&changed, &mut f);
+        assert_eq!(
+            f.verdict,
+            Verdict::Flag,
+            "a changed listing is decided again"
+        );
+        assert!(f.decision.is_none());
+        assert!(
+            f.reasons[0].contains("changed since (price)"),
+            "{:?}",
+            f.reasons
+        );
+    }
+
+    /// A seller the analyst authorised is cleared like a watchlist one; a
+    /// watched seller is only marked.
+    #[test]
+    fn an_authorised_seller_is_cleared_and_a_watched_one_is_not() {
+        let l = listing();
+        let mut decided = Decisions::default();
+        let mark = |status| SellerMark {
+            platform: Platform::AliExpress,
+            seller: "Shop".into(),
+            status,
+            note: String::new(),
+            by: "ana".into(),
+            at: Utc::now(),
+            earlier: Vec::new(),
+        };
+        decided.sellers.insert(
+            seller_key(Platform::AliExpress, "shop"),
+            mark(SellerStatus::Watched),
+        );
+        let mut f = finding(&l, Verdict::Flag);
+        decided.apply(&l, &mut f);
+        assert_eq!(f.verdict, Verdict::Flag);
+        decided.sellers.insert(
+            seller_key(Platform::AliExpress, "SHOP "),
+            mark(SellerStatus::Authorised),
+        );
+        decided.apply(&l, &mut f);
+        assert_eq!(f.verdict, Verdict::Clear);
+        assert!(
+            f.reasons[0].contains("authorised by ana"),
+            "{:?}",
+            f.reasons
+        );
+        // Another platform's seller of the same name is not.
+        let mut other = listing();
+        other.platform = Platform::Taobao;
+        let mut f = finding(&other, Verdict::Flag);
+        decided.apply(&other, &mut f);
+        assert_eq!(f.verdict, Verdict::Flag);
+    }
+
     #[test]
     fn dismiss_reasons_and_seller_statuses_parse() {
         assert_eq!(

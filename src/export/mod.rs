@@ -573,6 +573,11 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
         "complaints.csv",
         report::csv(&complaints).as_bytes(),
     )?;
+    let decisions: Vec<crate::desk::decisions::Decision> =
+        crate::desk::decisions::Decisions::load(&store)?
+            .listings
+            .into_values()
+            .collect();
     let html = report::html(&report::ReportInput {
         watchlist: watchlist.as_ref(),
         complaints: &complaints,
@@ -581,6 +586,7 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
         needs_right: &needs_right,
         needs_review: &review_items,
         flagged: findings.len(),
+        decisions: &decisions,
     });
     write(out_dir, "report.html", html.as_bytes())?;
     if work.exists() {

@@ -226,6 +226,8 @@ pub struct ReportInput<'a> {
     pub needs_right: &'a [NeedsRight],
     pub needs_review: &'a [ReviewItem],
     pub flagged: usize,
+    /// The analyst's decisions (the desk's), by listing.
+    pub decisions: &'a [crate::desk::decisions::Decision],
 }
 
 const CSS: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}\
@@ -436,6 +438,22 @@ pub fn html(r: &ReportInput<'_>) -> String {
             }
             h.push_str("</ul></div>\n");
         }
+    }
+    if !r.decisions.is_empty() {
+        h.push_str("<h2 id=\"decisions\">Analyst decisions</h2>\n<p>Made in the desk (<code>knockoff ui</code>); a dismissal holds while the listing's title, photos, price and seller stay as they were.</p>\n<table><tr><th>listing</th><th>decision</th><th>earlier</th></tr>");
+        for d in r.decisions {
+            h.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&d.key),
+                esc(&d.summary()),
+                d.earlier
+                    .iter()
+                    .map(|e| esc(&e.summary()))
+                    .collect::<Vec<_>>()
+                    .join("<br>")
+            ));
+        }
+        h.push_str("</table>\n");
     }
     h.push_str("</body></html>\n");
     h
