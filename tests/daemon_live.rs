@@ -390,6 +390,28 @@ fn regression_issue19_daemon_endpoint_refuses_hostile_clients() {
     let auth = ("Authorization", bearer.as_str());
     let json = ("Content-Type", "application/json");
 
+    // The daemon serves the analyst's desk on the same address, behind
+    // the same token; `knockoff ui` on its folder points here.
+    let (status, _, _) = get(&addr, &addr, "/queue");
+    assert_eq!(status, 401);
+    let (status, head, _) = get(&addr, &addr, &format!("/?token={token}"));
+    assert_eq!(status, 303, "{head}");
+    assert!(head.contains("set-cookie: knockoff_token_"), "{head}");
+    let port = addr.rsplit_once(':').unwrap().1;
+    let (status, _, body) = raw(
+        &addr,
+        &format!(
+            "GET /queue HTTP/1.1\r\nHost: {addr}\r\nCookie: knockoff_token_{port}={token}\r\nConnection: close\r\n\r\n"
+        ),
+        b"",
+    );
+    assert_eq!(status, 200);
+    assert!(body.contains("Review queue"), "{body}");
+    let ui = knockoff(&["ui", "--data", d, "--listen", "127.0.0.1:0"]);
+    assert_eq!(ui.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&ui.stderr);
+    assert!(said.contains("its desk is at http://"), "{said}");
+
     assert_eq!(case_state(d), "drafted");
     let approve = serde_json::to_vec(&RemoteCases {
         action: CasesAction::Move {

@@ -689,7 +689,7 @@ pub async fn run(args: DaemonArgs) -> CliResult {
         format!("token in {}", token_file.display())
     };
     eprintln!(
-        "knockoff daemon: watching {} in {}; endpoint and analyst's desk http://{bound}/ ({token_shown}); metrics at http://{bound}/metrics",
+        "knockoff daemon: watching {} in {}; endpoint http://{bound}/ ({token_shown}), the analyst's desk at the same address; metrics at http://{bound}/metrics",
         daemon.settings.watchlist.brand.name,
         args.data.display()
     );
