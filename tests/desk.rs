@@ -489,11 +489,11 @@ async fn an_analyst_decides_with_the_keyboard_and_decisions_stick() {
     );
     assert_eq!(
         keys_in(&client, &format!("{base}/queue?state=confirmed")).await,
-        [first.clone()]
+        vec![first.clone()]
     );
     assert_eq!(
         keys_in(&client, &format!("{base}/queue?state=dismissed")).await,
-        [second.clone()]
+        vec![second.clone()]
     );
     let why = wait_for_text(&client, "#queue tbody tr .why", "genuine product").await;
     assert!(why.contains("by tester"), "{why}");
@@ -532,11 +532,11 @@ async fn an_analyst_decides_with_the_keyboard_and_decisions_stick() {
     let ui = Ui::start(&data, port);
     assert_eq!(
         keys_in(&client, &format!("{base}/queue?state=dismissed")).await,
-        [second.clone()]
+        vec![second.clone()]
     );
     assert_eq!(
         keys_in(&client, &format!("{base}/queue?state=confirmed")).await,
-        [first.clone()]
+        vec![first.clone()]
     );
     assert!(!keys_in(&client, &format!("{base}/queue"))
         .await

@@ -358,9 +358,15 @@ async fn compare(
     }
 }
 
-fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> std::result::Result<T, Response> {
-    serde_json::from_slice(body)
-        .map_err(|e| error_page(StatusCode::BAD_REQUEST, &format!("bad request: {e}")))
+/// A request refused: status and why.
+type Refused = (StatusCode, String);
+
+fn refused((code, why): Refused) -> Response {
+    error_page(code, &why)
+}
+
+fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> std::result::Result<T, Refused> {
+    serde_json::from_slice(body).map_err(|e| (StatusCode::BAD_REQUEST, format!("bad request: {e}")))
 }
 
 #[derive(Deserialize)]
@@ -374,11 +380,11 @@ struct DecideRequest {
     note: String,
 }
 
-fn checked_keys(keys: &[String]) -> std::result::Result<Vec<String>, Response> {
+fn checked_keys(keys: &[String]) -> std::result::Result<Vec<String>, Refused> {
     if keys.is_empty() || keys.len() > MAX_BULK {
-        return Err(error_page(
+        return Err((
             StatusCode::BAD_REQUEST,
-            &format!("name 1 to {MAX_BULK} listings"),
+            format!("name 1 to {MAX_BULK} listings"),
         ));
     }
     keys.iter()
@@ -386,9 +392,9 @@ fn checked_keys(keys: &[String]) -> std::result::Result<Vec<String>, Response> {
             k.split_once('/')
                 .and_then(|(p, id)| listing_key(p, id))
                 .ok_or_else(|| {
-                    error_page(
+                    (
                         StatusCode::BAD_REQUEST,
-                        &format!("`{}` is not a listing key", k.escape_debug()),
+                        format!("`{}` is not a listing key", k.escape_debug()),
                     )
                 })
         })
@@ -398,11 +404,11 @@ fn checked_keys(keys: &[String]) -> std::result::Result<Vec<String>, Response> {
 async fn api_decide(State(desk): State<Arc<Desk>>, body: axum::body::Bytes) -> Response {
     let req: DecideRequest = match json_body(&body) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(r) => return refused(r),
     };
     let keys = match checked_keys(&req.keys) {
         Ok(k) => k,
-        Err(resp) => return resp,
+        Err(r) => return refused(r),
     };
     let action = match req.action.as_str() {
         "confirm" => Action::Confirmed,
@@ -467,7 +473,7 @@ struct SellerRequest {
 async fn api_seller(State(desk): State<Arc<Desk>>, body: axum::body::Bytes) -> Response {
     let req: SellerRequest = match json_body(&body) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(r) => return refused(r),
     };
     let Some(platform) = Platform::from_name(&req.platform) else {
         return error_page(StatusCode::BAD_REQUEST, "unknown platform");
@@ -519,7 +525,7 @@ struct Moved {
 async fn api_move(State(desk): State<Arc<Desk>>, body: axum::body::Bytes) -> Response {
     let req: MoveRequest = match json_body(&body) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(r) => return refused(r),
     };
     if req.ids.is_empty() || req.ids.len() > MAX_BULK {
         return error_page(
@@ -598,11 +604,11 @@ struct ExportRequest {
 async fn api_export(State(desk): State<Arc<Desk>>, body: axum::body::Bytes) -> Response {
     let req: ExportRequest = match json_body(&body) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(r) => return refused(r),
     };
     let keys = match checked_keys(&req.keys) {
         Ok(k) => k,
-        Err(resp) => return resp,
+        Err(r) => return refused(r),
     };
     match pages::selection_csv(&desk, &keys) {
         Ok(csv) => harden(
