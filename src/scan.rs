@@ -381,6 +381,26 @@ impl<'a> Scanner<'a> {
                 if let Some(book) = &book {
                     if finding.verdict == Verdict::Flag {
                         for case in book.open_cases(&finding, seen_at, None, "scan")? {
+                            // The analyst confirmed this listing in the
+                            // desk before it had a draft: the case opens
+                            // approved, in the analyst's name.
+                            let confirmed = finding
+                                .decision
+                                .as_ref()
+                                .filter(|d| d.action == crate::desk::decisions::Action::Confirmed);
+                            if let Some(d) = confirmed {
+                                let at = d.at.max(case.since());
+                                if let Err(e) = book.move_case(
+                                    &case.id,
+                                    crate::cases::state::CaseState::Approved,
+                                    at,
+                                    Some("confirmed in the desk"),
+                                    &d.by,
+                                    None,
+                                ) {
+                                    tracing::warn!(case = %case.id, "could not approve a confirmed listing's case: {e}");
+                                }
+                            }
                             report.cases_opened.push(case.id);
                         }
                     }

@@ -672,3 +672,63 @@ async fn an_analyst_decides_with_the_keyboard_and_decisions_stick() {
         "a dismissed listing was drafted into a complaint"
     );
 }
+
+/// A review finding confirmed in the desk has no complaint draft yet: the
+/// next scan raises it to flag, drafts its complaint and opens its case
+/// approved, in the analyst's name.
+#[test]
+fn a_confirmed_review_listing_is_drafted_and_approved_at_the_next_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = Command::new(BIN)
+        .args(["scan", "--json", "--data"])
+        .arg(&data)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let review: serde_json::Value = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|f| f["verdict"] == "review")
+        .expect("the demo has a review finding");
+    let key = format!(
+        "{}/{}",
+        review["platform"].as_str().unwrap(),
+        review["listing_id"].as_str().unwrap()
+    );
+    {
+        let store = knockoff::store::Store::open(&data).unwrap();
+        let done = knockoff::desk::decisions::decide(
+            &store,
+            std::slice::from_ref(&key),
+            knockoff::desk::decisions::Action::Confirmed,
+            None,
+            "seen it in a test buy",
+            "ana",
+            chrono::Utc::now(),
+        )
+        .unwrap();
+        assert_eq!(done.pending_draft, vec![key.clone()], "{done:?}");
+        assert!(done.cases.is_empty());
+    }
+    scan(&data);
+    let store = knockoff::store::Store::open(&data).unwrap();
+    let f = store.finding(&key).unwrap().unwrap();
+    assert_eq!(f.verdict, knockoff::score::Verdict::Flag, "{:?}", f.reasons);
+    assert!(f.filing_draft().is_some(), "no draft: {:?}", f.needs_right);
+    assert!(
+        f.reasons[0].starts_with("confirmed by ana"),
+        "{:?}",
+        f.reasons
+    );
+    let book = knockoff::cases::book::CaseBook::open(&store).unwrap();
+    let case = book
+        .all()
+        .unwrap()
+        .into_iter()
+        .find(|c| c.listing_key() == key)
+        .expect("a case for the confirmed listing");
+    assert_eq!(case.state, knockoff::cases::state::CaseState::Approved);
+    assert_eq!(case.history.last().unwrap().by, "ana");
+}
