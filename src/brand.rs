@@ -219,8 +219,40 @@ fn fold(text: &str) -> Vec<FChar> {
     out
 }
 
-/// The Latin letter a Cyrillic or Greek look-alike imitates (lowercase).
+/// The Latin letter (or digit) a look-alike of another script imitates,
+/// lowercase: the hand table below first (Cyrillic and Greek, checked by
+/// the variant table), then the Unicode TR39 skeleton (`unicode-security`)
+/// for every other script (Armenian `օ`, Latin alpha `ɑ`, Cherokee `Ꭺ`...).
+/// ASCII is never remapped (TR39 maps `m` to `rn`) and neither is CJK.
 fn confusable(c: char) -> Option<char> {
+    if c.is_ascii() || is_cjk(c) {
+        return None;
+    }
+    // Text is lowercased before this, and some scripts' lowercase letters
+    // (Cherokee's) have no TR39 prototype while their capitals do.
+    let upper = {
+        let mut u = c.to_uppercase();
+        match (u.next(), u.next()) {
+            (Some(u), None) if u != c => Some(u),
+            _ => None,
+        }
+    };
+    confusable_table(c).or_else(|| {
+        [Some(c), upper].into_iter().flatten().find_map(|c| {
+            let mut buf = [0; 4];
+            let mut skeleton =
+                unicode_security::confusable_detection::skeleton(c.encode_utf8(&mut buf))
+                    .flat_map(char::to_lowercase);
+            match (skeleton.next(), skeleton.next()) {
+                (Some(latin), None) if latin.is_ascii_alphanumeric() => Some(latin),
+                _ => None,
+            }
+        })
+    })
+}
+
+/// The hand-picked Cyrillic and Greek look-alikes.
+fn confusable_table(c: char) -> Option<char> {
     Some(match c {
         'а' => 'a',
         'в' => 'b',
@@ -556,6 +588,23 @@ mod tests {
                 "Aurorá cup",
                 Some(("AURORA", MatchRule::Confusable, "Aurorá")),
             ),
+            // Scripts the hand table missed, by TR39 skeleton: Armenian
+            // օ (U+0585), Latin alpha ɑ (U+0251), Cherokee Ꭺ (U+13AA) and
+            // Ꭱ... (U+13A1 looks like R).
+            (
+                "Aur\u{585}r\u{251} cup",
+                Some(("AURORA", MatchRule::Confusable, "Aur\u{585}r\u{251}")),
+            ),
+            (
+                "\u{13AA}URORA cup",
+                Some(("AURORA", MatchRule::Confusable, "\u{13AA}URORA")),
+            ),
+            (
+                "N\u{13A5}KE shoes",
+                Some(("Nike", MatchRule::Confusable, "N\u{13A5}KE")),
+            ),
+            // Chinese text is never read as Latin look-alikes.
+            ("〇〇杯子", None),
             (
                 "A U R O R A cup",
                 Some(("AURORA", MatchRule::Spaced, "A U R O R A")),
