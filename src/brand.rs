@@ -11,7 +11,7 @@
 //! |---|---|
 //! | exact | `Aurora`, `AURORA` |
 //! | width | `ＡＵＲＯＲＡ` |
-//! | confusable | `Аurоrа` (Cyrillic а, о) |
+//! | confusable | `Аurоrа` (Cyrillic а, о), `Aurօrɑ` (Armenian օ, Latin alpha ɑ), `ᎪURORA` (Cherokee): the hand table, then Unicode TR39 skeletons |
 //! | spaced | `A U R O R A`, `Au-rora` |
 //! | leetspeak | `Aur0ra`, `@urora` (0→o, 1→i/l, 3→e, 4/@→a, 5/$→s, 7→t) |
 //! | multi_letter | `Nirnbus` for NIMBUS (rn→m, vv→w, cl→d) |
