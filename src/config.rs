@@ -308,15 +308,11 @@ impl Config {
             }
         }
         if let Some(every) = &self.daemon.every {
-            let d = crate::daemon::schedule::parse_duration(every)
-                .map_err(|m| ("daemon.every".to_string(), m))?;
-            if d < crate::daemon::schedule::MIN_EVERY {
+            let d = parse_duration(every).map_err(|m| ("daemon.every".to_string(), m))?;
+            if d < MIN_EVERY {
                 return Err((
                     "daemon.every".into(),
-                    format!(
-                        "{d:?} is too short (at least {:?})",
-                        crate::daemon::schedule::MIN_EVERY
-                    ),
+                    format!("{d:?} is too short (at least {:?})", MIN_EVERY),
                 ));
             }
         }
@@ -563,6 +559,21 @@ pub fn split_host_segment(path: &str) -> Option<(&str, &str)> {
         && tld.chars().all(|c| c.is_ascii_alphabetic())
         && !NOT_TLDS.contains(&tld.to_ascii_lowercase().as_str());
     is_host.then_some((seg, tail))
+}
+
+/// Shortest daemon interval accepted (a replay demo may go fast; a live
+/// crawl is limited per host by the fetcher anyway).
+pub const MIN_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Parses a duration: `500ms`, `30s`, `15m`, `6h`, `1d`, or combinations
+/// (`1h30m`, `1h 30m`), with `humantime`; the error says what was wrong
+/// and names the input.
+pub fn parse_duration(text: &str) -> std::result::Result<std::time::Duration, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err("empty duration (expected e.g. 30s, 15m, 6h, 1d)".into());
+    }
+    humantime::parse_duration(t).map_err(|e| format!("`{t}`: {e} (expected e.g. 30s, 15m, 6h, 1d)"))
 }
 
 #[cfg(test)]

@@ -357,7 +357,7 @@ pub fn run_action(
                 Some(t) => parse_time(t)?,
                 None => now,
             };
-            let span = crate::daemon::schedule::parse_duration(within)
+            let span = crate::config::parse_duration(within)
                 .map_err(|m| Error::Other(format!("--within: {m}")))?;
             let horizon = now
                 + chrono::Duration::from_std(span)

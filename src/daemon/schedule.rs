@@ -8,45 +8,9 @@ use std::time::Duration;
 pub const DEFAULT_EVERY: Duration = Duration::from_secs(6 * 3600);
 /// Share of the interval a wait may vary by, either way.
 pub const DEFAULT_JITTER_FRACTION: f64 = 0.1;
-/// Shortest interval accepted (a replay demo may go fast; a live crawl is
-/// limited per host by the fetcher anyway).
-pub const MIN_EVERY: Duration = Duration::from_millis(100);
-
-/// Parses `500ms`, `30s`, `15m`, `6h`, `1d`, or combinations (`1h30m`).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    if t.is_empty() {
-        return Err("empty duration (expected e.g. 30s, 15m, 6h, 1d)".into());
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = t;
-    while !rest.is_empty() {
-        let digits = rest.chars().take_while(|c| c.is_ascii_digit()).count();
-        if digits == 0 {
-            return Err(format!(
-                "`{t}`: expected a number before a unit (e.g. 30s, 15m, 6h, 1d)"
-            ));
-        }
-        let n: u64 = rest[..digits]
-            .parse()
-            .map_err(|_| format!("`{t}`: number too large"))?;
-        rest = &rest[digits..];
-        let unit_len = rest.chars().take_while(|c| c.is_ascii_alphabetic()).count();
-        let unit = &rest[..unit_len];
-        rest = &rest[unit_len..];
-        let part = match unit {
-            "ms" => Duration::from_millis(n),
-            "s" => Duration::from_secs(n),
-            "m" => Duration::from_secs(n.saturating_mul(60)),
-            "h" => Duration::from_secs(n.saturating_mul(3600)),
-            "d" => Duration::from_secs(n.saturating_mul(86_400)),
-            "" => return Err(format!("`{t}`: missing unit (ms, s, m, h or d)")),
-            other => return Err(format!("`{t}`: unknown unit `{other}` (ms, s, m, h or d)")),
-        };
-        total = total.saturating_add(part);
-    }
-    Ok(total)
-}
+/// The shortest interval accepted, and the duration syntax (in
+/// [`crate::config`], which checks `[daemon] every` when it loads).
+pub use crate::config::{parse_duration, MIN_EVERY};
 
 /// The wait before the next cycle: `every` ± `fraction`, drawn from `u`
 /// in [0, 1) (the caller supplies randomness, tests a fixed value).
@@ -68,10 +32,19 @@ mod tests {
         assert_eq!(parse_duration("1d"), Ok(Duration::from_secs(86_400)));
         assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert!(parse_duration("30").unwrap_err().contains("missing unit"));
-        assert!(parse_duration("5w")
-            .unwrap_err()
-            .contains("unknown unit `w`"));
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert!(
+            parse_duration("30").unwrap_err().contains("unit"),
+            "{:?}",
+            parse_duration("30")
+        );
+        assert!(
+            parse_duration("5x")
+                .unwrap_err()
+                .contains("unknown time unit"),
+            "{:?}",
+            parse_duration("5x")
+        );
         assert!(parse_duration("s").is_err());
         assert!(parse_duration("").is_err());
     }
