@@ -46,8 +46,33 @@ pub enum ExitCode {
     about = "Hunts counterfeits of a brand on Alibaba Group marketplaces and drafts IPP takedown complaints"
 )]
 pub struct Cli {
+    /// Colour in logs on stderr: `auto` (on a terminal, unless `NO_COLOR`
+    /// is set), `always` or `never`.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--color`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour output going to a stream that is (or is not) a
+    /// terminal, given the `NO_COLOR` variable (<https://no-color.org>:
+    /// any non-empty value turns colour off).
+    pub fn enabled(self, terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => terminal && no_color.is_none_or(|v| v.is_empty()),
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -71,7 +96,7 @@ pub enum Command {
         #[arg(long, requires = "live")]
         record: Option<PathBuf>,
         /// Data folder for the store and index.
-        #[arg(long, default_value = DEFAULT_DATA_DIR)]
+        #[arg(long, env = "KNOCKOFF_DATA", default_value = DEFAULT_DATA_DIR)]
         data: PathBuf,
         /// One JSON object per finding (NDJSON) instead of the table.
         #[arg(long)]
@@ -83,7 +108,7 @@ pub enum Command {
     /// Export complaints from a data folder: IPP batches, CSV/JSON, HTML report, evidence bundles.
     Export {
         /// Data folder a scan wrote.
-        #[arg(long, default_value = DEFAULT_DATA_DIR)]
+        #[arg(long, env = "KNOCKOFF_DATA", default_value = DEFAULT_DATA_DIR)]
         data: PathBuf,
         /// Output folder (created; re-exporting into it keeps complaint ids).
         #[arg(long)]
@@ -133,9 +158,18 @@ pub enum Command {
         /// The saved page.
         file: PathBuf,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish,
+    /// powershell) to standard output.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to standard output: `knockoff man |
+    /// man -l -`.
+    Man,
     /// Search the listings of a data folder (titles and sellers, fuzzy).
     Search {
-        #[arg(long, default_value = DEFAULT_DATA_DIR)]
+        #[arg(long, env = "KNOCKOFF_DATA", default_value = DEFAULT_DATA_DIR)]
         data: PathBuf,
         /// Maximum results.
         #[arg(long, default_value_t = 20)]
@@ -180,7 +214,11 @@ pub fn main() -> i32 {
         }
     };
     let json_logs = matches!(&cli.command, Command::Daemon(a) if a.log_format == "json");
-    init_tracing(json_logs, matches!(cli.command, Command::Daemon(_)));
+    init_tracing(
+        json_logs,
+        matches!(cli.command, Command::Daemon(_)),
+        cli.color,
+    );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -198,7 +236,7 @@ pub fn main() -> i32 {
 /// Sets up logs on stderr: `RUST_LOG` wins; otherwise warnings only, and
 /// the daemon's own progress (info) for `knockoff daemon`. Human lines
 /// (coloured on a terminal), or JSON lines with `--log-format json`.
-fn init_tracing(json: bool, daemon: bool) {
+fn init_tracing(json: bool, daemon: bool, color: ColorChoice) {
     use std::io::IsTerminal;
     let default = if daemon { "warn,knockoff=info" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -210,7 +248,10 @@ fn init_tracing(json: bool, daemon: bool) {
         builder.json().flatten_event(true).try_init()
     } else {
         builder
-            .with_ansi(std::io::stderr().is_terminal())
+            .with_ansi(color.enabled(
+                std::io::stderr().is_terminal(),
+                std::env::var_os("NO_COLOR").as_deref(),
+            ))
             .try_init()
     };
 }
@@ -229,6 +270,10 @@ pub async fn run(cli: Cli) -> ExitCode {
             json,
             all,
         } => {
+            // `KNOCKOFF_CONFIG` stands for `--config` on a live scan.
+            let config = config.or_else(|| {
+                live.then(|| std::env::var_os("KNOCKOFF_CONFIG").map(PathBuf::from))?
+            });
             let source = if live {
                 match config.as_deref().map(Config::load).transpose() {
                     Ok(c) => Ok(PageSource::Live {
@@ -286,6 +331,15 @@ pub async fn run(cli: Cli) -> ExitCode {
             variants,
             query,
         } => search_command(&data, &query, limit, variants, &mut out),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "knockoff", &mut out);
+            Ok(ExitCode::Ok)
+        }
+        Command::Man => clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+            .render(&mut out)
+            .map(|_| ExitCode::Ok)
+            .map_err(|e| Error::Other(format!("man page: {e}")).into()),
         Command::Hash { files } => crate::imagehash::run_hash(&files, &mut out)
             .map(|_| ExitCode::Ok)
             .map_err(CliError::from),
@@ -377,12 +431,17 @@ async fn scan_command(
         eprintln!("warning: store record skipped: {s}");
     }
     if json {
+        // Every line says what it is (`"type"`): findings, then one line
+        // per host of a live crawl.
         for f in &report.scan.findings {
-            serde_json::to_writer(&mut *out, f).map_err(|e| Error::Other(e.to_string()))?;
-            writeln!(out)?;
+            let mut v = serde_json::to_value(f).map_err(|e| Error::Other(e.to_string()))?;
+            if let Some(m) = v.as_object_mut() {
+                m.insert("type".into(), "finding".into());
+            }
+            writeln!(out, "{v}")?;
         }
         for (host, stats) in &report.hosts {
-            let line = serde_json::json!({"host": host, "stats": stats});
+            let line = serde_json::json!({"type": "host_stats", "host": host, "stats": stats});
             writeln!(out, "{line}")?;
         }
     } else {
@@ -727,7 +786,26 @@ mod erased {
     }
     impl<T: serde::Serialize> Json for T {
         fn to_line(&self) -> String {
-            serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+            serde_json::to_string(self).unwrap_or_else(|e| {
+                serde_json::json!({"type": "error", "error": e.to_string()}).to_string()
+            })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ColorChoice;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn no_color_turns_auto_off_on_a_terminal_and_flags_win() {
+        assert!(ColorChoice::Auto.enabled(true, None));
+        assert!(!ColorChoice::Auto.enabled(true, Some(OsStr::new("1"))));
+        // An empty NO_COLOR does not count (no-color.org).
+        assert!(ColorChoice::Auto.enabled(true, Some(OsStr::new(""))));
+        assert!(!ColorChoice::Auto.enabled(false, None));
+        assert!(ColorChoice::Always.enabled(false, Some(OsStr::new("1"))));
+        assert!(!ColorChoice::Never.enabled(true, None));
     }
 }

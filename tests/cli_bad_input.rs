@@ -688,3 +688,73 @@ fn regression_issue19_repeated_markers_parse_in_linear_time() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("\"drift\""), "{}", stdout(&out));
 }
+
+/// The CLI contract (issue 21): every NDJSON line of `scan --json` says
+/// its `type`; `KNOCKOFF_DATA` stands for `--data`; completions and the
+/// man page are generated; `NO_COLOR` and `--color` decide colour.
+#[test]
+fn cli_contract_types_env_completions_and_color() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("from-env");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(env!("CARGO_BIN_EXE_knockoff"))
+        .args(["scan", "--json"])
+        .env("KNOCKOFF_DATA", &data)
+        .current_dir(repo)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!lines.is_empty());
+    for l in &lines {
+        assert_eq!(l["type"], "finding", "{l}");
+    }
+    assert!(data.join("store").is_dir(), "KNOCKOFF_DATA was not used");
+
+    for shell in ["bash", "zsh", "fish"] {
+        let o = knockoff(&["completions", shell], repo);
+        assert!(o.status.success(), "{shell}: {}", stderr(&o));
+        let script = stdout(&o);
+        assert!(
+            script.contains("knockoff") && script.contains("scan"),
+            "{shell}"
+        );
+        assert!(script.contains("desk") || script.contains("ui"), "{shell}");
+    }
+    let man = knockoff(&["man"], repo);
+    assert!(man.status.success());
+    assert!(stdout(&man).contains(".TH knockoff"), "{}", stdout(&man));
+
+    // Colour is checked on the debug log of a search (the index and the
+    // store log as they open): `--color always` colours even off a
+    // terminal; `auto` off a terminal, and `never`, stay plain.
+    let warn = |args: &[&str], no_color: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_knockoff"));
+        c.args(args).current_dir(repo).env("RUST_LOG", "debug");
+        if no_color {
+            c.env("NO_COLOR", "1");
+        } else {
+            c.env_remove("NO_COLOR");
+        }
+        String::from_utf8_lossy(&c.output().unwrap().stderr).into_owned()
+    };
+    let d = data.to_str().unwrap();
+    let always = warn(
+        &["--color", "always", "search", "--data", d, "aurora"],
+        true,
+    );
+    assert!(
+        always.contains("\u{1b}["),
+        "no colour with --color always: {always}"
+    );
+    let auto = warn(&["search", "--data", d, "aurora"], true);
+    assert!(!auto.contains("\u{1b}["), "colour off a terminal: {auto}");
+    let never = warn(
+        &["--color", "never", "search", "--data", d, "aurora"],
+        false,
+    );
+    assert!(!never.contains("\u{1b}["));
+}

@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 #[derive(clap::Args, Debug, Clone)]
 pub struct CasesArgs {
     /// Data folder.
-    #[arg(long, default_value = crate::cli::DEFAULT_DATA_DIR)]
+    #[arg(long, env = "KNOCKOFF_DATA", default_value = crate::cli::DEFAULT_DATA_DIR)]
     pub data: PathBuf,
     /// Holiday list (TOML: `holidays = [YYYY-MM-DD, ...]`, optional
     /// `workdays = [...]`) for working-day deadlines.

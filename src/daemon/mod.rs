@@ -66,11 +66,11 @@ pub struct DaemonArgs {
     #[arg(long)]
     pub watchlist: PathBuf,
     /// Data folder (store, index, lock); one daemon per folder.
-    #[arg(long)]
+    #[arg(long, env = "KNOCKOFF_DATA")]
     pub data: PathBuf,
     /// Configuration (knockoff.toml): live-crawl settings, and the
     /// schedule under `[daemon]` (`every`, `jitter`).
-    #[arg(long)]
+    #[arg(long, env = "KNOCKOFF_CONFIG")]
     pub config: Option<PathBuf>,
     /// Replay a recording each cycle instead of crawling live.
     #[arg(long)]

@@ -42,7 +42,7 @@ pub const MAX_BULK: usize = 1_000;
 #[derive(clap::Args, Debug, Clone)]
 pub struct UiArgs {
     /// Data folder a scan or the daemon wrote.
-    #[arg(long, default_value = crate::cli::DEFAULT_DATA_DIR)]
+    #[arg(long, env = "KNOCKOFF_DATA", default_value = crate::cli::DEFAULT_DATA_DIR)]
     pub data: PathBuf,
     /// Address to serve the desk on (port 0: any free port).
     #[arg(long, default_value = "127.0.0.1:9185")]
