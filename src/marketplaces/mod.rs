@@ -332,6 +332,10 @@ const NON_NESTING_TAGS: &[&str] = &[
 /// ignores a stray end tag (bounds the pass to linear time).
 const END_TAG_REACH: usize = 64;
 
+/// Longest tag name the markup pre-check reads (real names are short; a
+/// longer one is an element nothing closes, as in the HTML parser).
+const MAX_TAG_NAME: usize = 64;
+
 /// `Some(depth)` when the page nests elements (all but
 /// [`NON_NESTING_TAGS`]) deeper than
 /// [`MAX_MARKUP_DEPTH`]: one linear pass over the tags, outside scripts.
@@ -345,12 +349,11 @@ fn too_deep(text: &str) -> Option<usize> {
         bytes.len() >= i + word.len()
             && bytes[i..i + word.len()].eq_ignore_ascii_case(word.as_bytes())
     };
-    let mut open: Vec<&str> = Vec::new();
+    let mut open: Vec<&[u8]> = Vec::new();
     // Open `<svg>` and `<math>` elements: inside them `<x/>` closes itself.
     let mut foreign = 0usize;
     let is_foreign =
-        |name: &str| name.eq_ignore_ascii_case("svg") || name.eq_ignore_ascii_case("math");
-    let mut next_gt: Option<usize> = None;
+        |name: &[u8]| name.eq_ignore_ascii_case(b"svg") || name.eq_ignore_ascii_case(b"math");
     let mut i = 0;
     while let Some(off) = memchr_lt(&bytes[i..]) {
         i += off + 1;
@@ -369,15 +372,35 @@ fn too_deep(text: &str) -> Option<usize> {
         }
         let closing = bytes.get(i) == Some(&b'/');
         let start = if closing { i + 1 } else { i };
-        let name_end = bytes[start..]
+        // A tag starts with a letter (`<3` is text), and its name runs to
+        // whitespace, `/` or `>` as the HTML tokenizer reads it: `<li<` is
+        // an element named `li<` that `</li>` does not close (the fuzz
+        // harness found 8,000 of them nested, 116 KB in 0.5 s). The name is
+        // read for at most MAX_TAG_NAME bytes.
+        if !bytes.get(start).is_some_and(u8::is_ascii_alphabetic) {
+            continue;
+        }
+        let scan_end = bytes.len().min(start + MAX_TAG_NAME);
+        let name_end = bytes[start..scan_end]
             .iter()
-            .position(|b| !b.is_ascii_alphanumeric())
-            .map_or(bytes.len(), |p| start + p);
-        let name = &text[start..name_end];
-        if name.is_empty()
-            || NON_NESTING_TAGS
-                .iter()
-                .any(|t| t.eq_ignore_ascii_case(name))
+            .position(|b| matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r' | b' ' | b'/' | b'>'))
+            .map_or(scan_end, |p| start + p);
+        let name: &[u8] = &bytes[start..name_end];
+        // Everything up to the next `>` belongs to this tag (attributes,
+        // stray `<`s); a tag that never ends swallows the rest of the page
+        // (the tokenizer drops it at the end of the file), so nothing after
+        // it nests. Each byte is looked at once: the pass is linear.
+        let Some(gt) = bytes[name_end..]
+            .iter()
+            .position(|&b| b == b'>')
+            .map(|p| name_end + p)
+        else {
+            break;
+        };
+        i = gt + 1;
+        if NON_NESTING_TAGS
+            .iter()
+            .any(|t| t.as_bytes().eq_ignore_ascii_case(name))
         {
             continue;
         }
@@ -395,22 +418,8 @@ fn too_deep(text: &str) -> Option<usize> {
         // `<x/>` closes itself only inside SVG or MathML: an HTML parser
         // ignores the slash on an HTML (or unknown) element, which stays
         // open (the fuzz harness found 8,192 `<bos:/>` nested that way,
-        // 125 KB that took 0.5 s). The next `>` is found once and reused
-        // while tags stay before it (`<a<a<a…` with no `>` would otherwise
-        // rescan the rest of the page per tag: the fuzz harness found that,
-        // 12,287 tags in 157 KB took a second).
-        if next_gt.is_none_or(|g| g < name_end) {
-            next_gt = Some(
-                bytes[name_end..]
-                    .iter()
-                    .position(|&b| b == b'>')
-                    .map_or(usize::MAX, |p| name_end + p),
-            );
-        }
-        let self_closing = foreign > 0
-            && next_gt
-                .filter(|&g| g != usize::MAX && g > 0)
-                .is_some_and(|g| bytes[g - 1] == b'/');
+        // 125 KB that took 0.5 s).
+        let self_closing = foreign > 0 && bytes[gt - 1] == b'/';
         if !self_closing {
             foreign += usize::from(is_foreign(name));
             open.push(name);
@@ -732,6 +741,19 @@ mod tests {
         // Found by the fuzz harness (parse_alibaba input 617362): outside
         // SVG and MathML the slash closes nothing, as in the HTML parser.
         assert!(too_deep(&"<bos:/>".repeat(8_192)).is_some());
+        // Found by the fuzz harness (parse_taobao input 84056): `<li</a></li>`
+        // opens an element named `li<` that `</li>` does not close.
+        assert!(too_deep(&"<li</a></li>\n".repeat(8_000)).is_some());
+        assert_eq!(too_deep(&"<li>x</li>\n".repeat(8_000)), None);
+        // `<3` and `< b` are text, not tags.
+        assert_eq!(too_deep(&"a <3 b < c".repeat(5_000)), None);
+        // A tag runs to its `>`: `<a<a<a…` with no `>` is one unfinished
+        // tag, which the tokenizer drops (linear: each byte looked at once).
+        assert_eq!(too_deep(&"<a".repeat(200_000)), None);
+        assert!(
+            too_deep(&"<a<b>".repeat(2_000)).is_some(),
+            "`a<b` elements nest"
+        );
         assert!(too_deep(&"<div/>".repeat(1_001)).is_some());
         assert_eq!(
             too_deep(&format!(
