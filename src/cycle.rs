@@ -108,7 +108,7 @@ async fn replay_cycle(
 ) -> Result<CycleReport> {
     let recording = Recording::open(dir)?;
     let fetcher = ReplayFetcher::new(recording.clone());
-    let scanner = Scanner::new(wl, &fetcher, filing_date)?;
+    let scanner = Scanner::with_store(wl, &fetcher, filing_date, store)?;
     let (pages, fetch_problems) = recorded_pages(&recording, &fetcher).await;
     let fetched = pages.len();
     let mut scan = scanner.scan_pages(pages, store, index).await?;
@@ -173,7 +173,7 @@ async fn crawl_and_scan(
     };
     // Official photos are hashed before anything is fetched: a broken
     // watchlist fails fast, not after a long crawl.
-    let scanner = Scanner::new(wl, &mapped, filing_date)?;
+    let scanner = Scanner::with_store(wl, &mapped, filing_date, store)?;
     let result = crawl(plan, fetcher, progress).await;
     let fetched = result.pages.len();
     let page_urls: std::collections::HashSet<&str> =
