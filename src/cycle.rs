@@ -50,6 +50,10 @@ pub struct CycleReport {
     /// Responses received (any status). Zero means nothing could be
     /// fetched at all: the CLI exits non-zero.
     pub fetched: usize,
+    /// Photos decoded and official photos hashed in this process while
+    /// the cycle ran: what the store's caches ([`crate::hashcache`]) did
+    /// not save.
+    pub hashing: crate::imagehash::HashingWork,
 }
 
 impl CycleReport {
@@ -82,7 +86,8 @@ pub async fn run_cycle(
     filing_date: NaiveDate,
     progress: &Arc<Progress>,
 ) -> Result<CycleReport> {
-    match source {
+    let before = crate::imagehash::hashing_work();
+    let mut report = match source {
         PageSource::Replay(dir) => replay_cycle(wl, dir, store, index, filing_date).await,
         PageSource::Live { config, record } => {
             live_cycle(
@@ -96,7 +101,14 @@ pub async fn run_cycle(
             )
             .await
         }
-    }
+    }?;
+    report.hashing = crate::imagehash::hashing_work() - before;
+    tracing::debug!(
+        images_decoded = report.hashing.images_decoded,
+        references_prepared = report.hashing.references_prepared,
+        "hashing work of the cycle"
+    );
+    Ok(report)
 }
 
 async fn replay_cycle(

@@ -78,8 +78,10 @@ impl std::ops::Sub for HashingWork {
     type Output = HashingWork;
     fn sub(self, earlier: HashingWork) -> HashingWork {
         HashingWork {
-            images_decoded: self.images_decoded - earlier.images_decoded,
-            references_prepared: self.references_prepared - earlier.references_prepared,
+            images_decoded: self.images_decoded.saturating_sub(earlier.images_decoded),
+            references_prepared: self
+                .references_prepared
+                .saturating_sub(earlier.references_prepared),
         }
     }
 }
