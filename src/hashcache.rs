@@ -17,9 +17,15 @@
 //!
 //! A cache entry that cannot be read back, or a store that fails to read
 //! or write one, is a miss: the work is done again (and the entry written
-//! over), with a warning; it never stops a scan. Entries of older code
-//! versions and official sets stay in the trees (about 36 KB an official
-//! photo, 100-300 bytes a listing photo): nothing prunes them yet.
+//! over), with a warning; it never stops a scan.
+//!
+//! Entries no scan will read again are dropped when a scan first runs
+//! with another code version or official set ([`forget_stale`]): those of
+//! other code versions, and the match results of other official sets. Two
+//! watchlists scanned in turn into one folder would so drop each other's
+//! match results at every switch (one brand, one folder is the rule). An
+//! official photo's older versions stay (about 36 KB each), so putting a
+//! photo back costs nothing.
 
 use crate::error::{Error, Result};
 use crate::fetch::sha256_hex;
@@ -50,6 +56,42 @@ fn get(store: &Store, tree: &str, key: &str) -> Option<Vec<u8>> {
 fn put(store: &Store, tree: &str, key: &str, bytes: &[u8]) {
     if let Err(e) = store.put_raw_in(tree, key, bytes) {
         tracing::warn!(tree, key, "cache entry not written: {e}");
+    }
+}
+
+/// The key under which each tree records what it was last pruned for.
+/// No cache key starts with `!`.
+const PRUNED_FOR: &str = "!pruned-for";
+
+/// Drops what no scan of this build with this official set (of
+/// `fingerprint`) reads: entries of other code versions, and match results
+/// of other official sets. A tree is only walked when the version or set
+/// differs from the last time (recorded in it under [`PRUNED_FOR`]), so
+/// this costs nothing from one cycle to the next. Failures are warnings.
+pub fn forget_stale(store: &Store, fingerprint: &str) {
+    for (tree, current) in [
+        (REFERENCES, code_version()),
+        (PHOTOS, code_version()),
+        (MATCHES, fingerprint),
+    ] {
+        if get(store, tree, PRUNED_FOR).as_deref() == Some(current.as_bytes()) {
+            continue;
+        }
+        let prefix = format!("{current}/");
+        let keep = |k: &[u8]| k == PRUNED_FOR.as_bytes() || k.starts_with(prefix.as_bytes());
+        match store.retain_in(tree, keep) {
+            Ok(removed) => {
+                if removed > 0 {
+                    tracing::info!(
+                        tree,
+                        removed,
+                        "cache entries of another version or official set dropped"
+                    );
+                }
+                put(store, tree, PRUNED_FOR, current.as_bytes());
+            }
+            Err(e) => tracing::warn!(tree, "stale cache entries not dropped: {e}"),
+        }
     }
 }
 
@@ -345,6 +387,46 @@ mod tests {
         assert_eq!(
             cached_match(&store, &fp, &sha, &["cup.jpg", "lamp.jpg"]),
             Some(other)
+        );
+    }
+
+    /// Match results of another official set and entries of another code
+    /// version are dropped once; the current ones stay.
+    #[test]
+    fn stale_entries_are_dropped_when_the_set_changes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(tmp.path()).unwrap();
+        let (old, new) = (
+            official_fingerprint([("a", "1")]),
+            official_fingerprint([("a", "2")]),
+        );
+        keep_match(&store, &old, "aa", &CachedMatch::NoMatch);
+        keep_match(&store, &new, "aa", &CachedMatch::NoMatch);
+        keep_photo_hashes(&store, "aa", &CachedHashes::Failed);
+        store.put_raw_in(PHOTOS, "v0-old/aa", b"{}").unwrap();
+        store.put_raw_in(REFERENCES, "v0-old/aa", b"").unwrap();
+        let keys = |tree: &str| -> Vec<String> {
+            store
+                .dump_tree(tree)
+                .unwrap()
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect()
+        };
+        forget_stale(&store, &new);
+        assert_eq!(
+            keys(MATCHES),
+            [PRUNED_FOR.to_string(), match_key(&new, "aa")]
+        );
+        assert_eq!(keys(PHOTOS), [PRUNED_FOR.to_string(), photo_key("aa")]);
+        assert_eq!(keys(REFERENCES), [PRUNED_FOR.to_string()]);
+        // Recorded: the next scan with the same set walks nothing.
+        keep_match(&store, &old, "bb", &CachedMatch::NoMatch);
+        forget_stale(&store, &new);
+        assert!(keys(MATCHES).contains(&match_key(&old, "bb")));
+        assert_eq!(
+            cached_match(&store, &new, "aa", &[]),
+            Some(CachedMatch::NoMatch)
         );
     }
 

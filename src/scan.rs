@@ -213,6 +213,9 @@ impl<'a> Scanner<'a> {
                 .flat_map(|p| &p.officials)
                 .map(|(name, sha256, _)| (name.as_str(), sha256.as_str())),
         );
+        if let Some(store) = store {
+            crate::hashcache::forget_stale(store, &fingerprint);
+        }
         Ok(Scanner {
             wl,
             fetcher,

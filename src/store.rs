@@ -593,6 +593,21 @@ impl Store {
         Ok(())
     }
 
+    /// Removes the entries of a named tree (a cache's) whose key `keep`
+    /// refuses; how many it removed.
+    pub(crate) fn retain_in(&self, tree: &str, keep: impl Fn(&[u8]) -> bool) -> Result<usize> {
+        let t = self.db.open_tree(tree).map_err(|e| self.err(e))?;
+        let mut removed = 0;
+        for key in t.iter().keys() {
+            let key = key.map_err(|e| self.err(e))?;
+            if !keep(&key) {
+                t.remove(&key).map_err(|e| self.err(e))?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     /// Replaces a listing's stored finding (an analyst's decision applied
     /// to it), checked as every record is.
     pub fn put_finding(&self, finding: &Finding) -> Result<()> {
