@@ -838,6 +838,16 @@ async fn a_changed_official_photo_is_hashed_again() {
         "{:?}",
         cached.iter().map(|e| &e.0).collect::<Vec<_>>()
     );
+    // The old set's match results are dropped: one fingerprint is left.
+    let sets: std::collections::BTreeSet<String> = daemon
+        .store()
+        .dump_tree("hash_matches")
+        .unwrap()
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with('!'))
+        .filter_map(|(k, _)| Some(k.split_once('/')?.0.to_string()))
+        .collect();
+    assert_eq!(sets.len(), 1, "{sets:?}");
     assert_eq!(counted_cycle(&daemon).await.0, NOTHING);
 
     // Every cache entry damaged: each is a miss, computed again, never an
