@@ -24,7 +24,7 @@
 //! other code versions, and the match results of other official sets. Two
 //! watchlists scanned in turn into one folder would so drop each other's
 //! match results at every switch (one brand, one folder is the rule). An
-//! official photo's older versions stay (about 36 KB each), so putting a
+//! official photo's older versions stay (about 33 KB each), so putting a
 //! photo back costs nothing.
 
 use crate::error::{Error, Result};
