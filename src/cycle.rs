@@ -50,6 +50,10 @@ pub struct CycleReport {
     /// Responses received (any status). Zero means nothing could be
     /// fetched at all: the CLI exits non-zero.
     pub fetched: usize,
+    /// Photos decoded and official photos hashed in this process while
+    /// the cycle ran: what the store's caches ([`crate::hashcache`]) did
+    /// not save.
+    pub hashing: crate::imagehash::HashingWork,
 }
 
 impl CycleReport {
@@ -82,7 +86,8 @@ pub async fn run_cycle(
     filing_date: NaiveDate,
     progress: &Arc<Progress>,
 ) -> Result<CycleReport> {
-    match source {
+    let before = crate::imagehash::hashing_work();
+    let mut report = match source {
         PageSource::Replay(dir) => replay_cycle(wl, dir, store, index, filing_date).await,
         PageSource::Live { config, record } => {
             live_cycle(
@@ -96,7 +101,14 @@ pub async fn run_cycle(
             )
             .await
         }
-    }
+    }?;
+    report.hashing = crate::imagehash::hashing_work() - before;
+    tracing::debug!(
+        images_decoded = report.hashing.images_decoded,
+        references_prepared = report.hashing.references_prepared,
+        "hashing work of the cycle"
+    );
+    Ok(report)
 }
 
 async fn replay_cycle(
@@ -108,7 +120,7 @@ async fn replay_cycle(
 ) -> Result<CycleReport> {
     let recording = Recording::open(dir)?;
     let fetcher = ReplayFetcher::new(recording.clone());
-    let scanner = Scanner::new(wl, &fetcher, filing_date)?;
+    let scanner = Scanner::with_store(wl, &fetcher, filing_date, store)?;
     let (pages, fetch_problems) = recorded_pages(&recording, &fetcher).await;
     let fetched = pages.len();
     let mut scan = scanner.scan_pages(pages, store, index).await?;
@@ -173,7 +185,7 @@ async fn crawl_and_scan(
     };
     // Official photos are hashed before anything is fetched: a broken
     // watchlist fails fast, not after a long crawl.
-    let scanner = Scanner::new(wl, &mapped, filing_date)?;
+    let scanner = Scanner::with_store(wl, &mapped, filing_date, store)?;
     let result = crawl(plan, fetcher, progress).await;
     let fetched = result.pages.len();
     let page_urls: std::collections::HashSet<&str> =

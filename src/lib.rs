@@ -23,6 +23,7 @@ pub mod desk;
 pub mod error;
 pub mod export;
 pub mod fetch;
+pub mod hashcache;
 pub mod imagehash;
 pub mod index;
 pub mod listing;

@@ -130,6 +130,9 @@ pub struct Scanner<'a> {
     fetcher: &'a dyn Fetcher,
     matcher: MarkMatcher,
     references: ReferenceIndex,
+    /// The official set's fingerprint: listing photos' match results are
+    /// cached under it ([`crate::hashcache`]).
+    fingerprint: String,
     products: Vec<ProductInfo>,
     keywords: Vec<String>,
     /// The watchlist's goods words (`[goods_terms]`).
@@ -150,6 +153,20 @@ impl<'a> Scanner<'a> {
         fetcher: &'a dyn Fetcher,
         filing_date: NaiveDate,
     ) -> Result<Self> {
+        Self::with_store(wl, fetcher, filing_date, None)
+    }
+
+    /// [`Scanner::new`], taking each official photo's hashes from the
+    /// store's cache when it has them for the photo's bytes (and keeping
+    /// those it computes there): a photo unchanged since an earlier scan
+    /// of the folder is read, not decoded and hashed again
+    /// ([`crate::hashcache`]).
+    pub fn with_store(
+        wl: &'a Watchlist,
+        fetcher: &'a dyn Fetcher,
+        filing_date: NaiveDate,
+        store: Option<&Store>,
+    ) -> Result<Self> {
         let matcher = MarkMatcher::new(
             wl.marks
                 .iter()
@@ -164,8 +181,8 @@ impl<'a> Scanner<'a> {
                 let path = wl.image_path(img);
                 let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
                 let name = reference_name(img);
-                references
-                    .add_bytes(&name, &bytes)
+                let sha256 = crate::fetch::sha256_hex(&bytes);
+                let prepared = crate::hashcache::prepared_reference(store, &sha256, &bytes, &name)
                     .map_err(|e| Error::Watchlist {
                         path: wl.path.clone(),
                         line: 0,
@@ -173,8 +190,9 @@ impl<'a> Scanner<'a> {
                         field: format!("products[{i}].images[{j}]"),
                         message: format!("official image {} cannot be used: {e}", path.display()),
                     })?;
+                references.add_prepared(&name, &prepared);
                 image_names.push(name.clone());
-                officials.push((name, crate::fetch::sha256_hex(&bytes), bytes));
+                officials.push((name, sha256, bytes));
             }
             products.push(ProductInfo {
                 officials,
@@ -189,11 +207,21 @@ impl<'a> Scanner<'a> {
             });
         }
         let keywords = products.iter().flat_map(|p| p.keywords.clone()).collect();
+        let fingerprint = crate::hashcache::official_fingerprint(
+            products
+                .iter()
+                .flat_map(|p| &p.officials)
+                .map(|(name, sha256, _)| (name.as_str(), sha256.as_str())),
+        );
+        if let Some(store) = store {
+            crate::hashcache::forget_stale(store, &fingerprint);
+        }
         Ok(Scanner {
             wl,
             fetcher,
             matcher,
             references,
+            fingerprint,
             products,
             keywords,
             goods_terms: wl.goods_terms.keys().cloned().collect(),
@@ -338,7 +366,7 @@ impl<'a> Scanner<'a> {
                     (*url, self.fetch_photo(url, *platform, store).await)
                 }))
                 .await;
-            photo_cache.extend(self.match_photos(fetched));
+            photo_cache.extend(self.match_photos(fetched, store));
         }
         let mut to_index = Vec::new();
         let book = store.map(crate::cases::book::CaseBook::open).transpose()?;
@@ -479,48 +507,76 @@ impl<'a> Scanner<'a> {
     /// second of CPU, see BENCHMARKS.md). On a multi-threaded runtime (the
     /// daemon's) the runtime is told this thread blocks, so its other
     /// tasks (the status endpoint, timers) move to another worker.
+    ///
+    /// With a store, a photo whose bytes were matched against the same
+    /// official set before (same fingerprint) takes that result from the
+    /// cache, without being decoded; the others are matched and their
+    /// results kept, with their hashes ([`crate::hashcache`]).
     fn match_photos(
         &self,
         fetched: Vec<(&String, std::result::Result<Capture, String>)>,
+        store: Option<&Store>,
     ) -> Vec<(String, PhotoResult)> {
         use rayon::prelude::*;
+        let names: Vec<&str> = self.references.names().iter().map(String::as_str).collect();
+        let mut done = Vec::new();
+        let mut todo = Vec::new();
+        for (url, capture) in fetched {
+            match capture {
+                Err(msg) => done.push((url.clone(), PhotoResult::Failed(msg))),
+                Ok(capture) => {
+                    let cached = store.and_then(|s| {
+                        crate::hashcache::cached_match(
+                            s,
+                            &self.fingerprint,
+                            &capture.sha256,
+                            &names,
+                        )
+                    });
+                    match cached {
+                        Some(c) => {
+                            let result = photo_result(url, &capture.sha256, c.outcome(url));
+                            done.push((url.clone(), result));
+                        }
+                        None => todo.push((url, capture)),
+                    }
+                }
+            }
+        }
         let run = || {
-            fetched
-                .into_par_iter()
-                .map(|(url, capture)| {
-                    let result = match capture {
-                        Err(msg) => PhotoResult::Failed(msg),
-                        Ok(capture) => self.match_photo(url, &capture),
-                    };
-                    (url.clone(), result)
-                })
-                .collect()
+            todo.into_par_iter()
+                .map(|(url, capture)| (url.clone(), self.match_photo(url, &capture, store)))
+                .collect::<Vec<_>>()
         };
-        match tokio::runtime::Handle::try_current() {
+        let matched = match tokio::runtime::Handle::try_current() {
             Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
                 tokio::task::block_in_place(run)
             }
             _ => run(),
-        }
+        };
+        done.extend(matched);
+        done
     }
 
-    /// Matches one fetched photo against the official photos.
-    fn match_photo(&self, url: &str, capture: &Capture) -> PhotoResult {
-        match self.references.best_match_bytes(&capture.body, url) {
-            Ok(Some(m)) if m.is_match => PhotoResult::Matched(PhotoEvidence {
-                url: url.to_string(),
-                sha256: capture.sha256.clone(),
-                reference: m.reference,
-                distance: m.distance,
-                bits: m.bits,
-                transform: m.transform,
-                similarity: m.similarity,
-                detail: m.detail,
-                independent_samples: m.independent_samples,
-            }),
-            Ok(_) => PhotoResult::NoMatch,
-            Err(e) => PhotoResult::Failed(e.to_string()),
+    /// Matches one fetched photo against the official photos, and keeps
+    /// the result and the photo's hashes in the store's caches.
+    fn match_photo(&self, url: &str, capture: &Capture, store: Option<&Store>) -> PhotoResult {
+        use crate::hashcache::{self, CachedHashes, CachedMatch};
+        let outcome = self.references.best_match_bytes_hashed(&capture.body, url);
+        let (hashes, outcome) = match outcome {
+            Ok((hashes, m)) => (Some(hashes), Ok(m)),
+            Err(e) => (None, Err(e)),
+        };
+        if let Some(store) = store {
+            if let Some(entry) = CachedMatch::of(&outcome) {
+                hashcache::keep_match(store, &self.fingerprint, &capture.sha256, &entry);
+                let hashes = hashes
+                    .as_ref()
+                    .map_or(CachedHashes::Failed, CachedHashes::of);
+                hashcache::keep_photo_hashes(store, &capture.sha256, &hashes);
+            }
         }
+        photo_result(url, &capture.sha256, outcome)
     }
 
     /// Scores one listing given its matched photos (pure apart from the
@@ -740,6 +796,29 @@ enum PhotoResult {
     Matched(PhotoEvidence),
     NoMatch,
     Failed(String),
+}
+
+/// A photo's result from its lookup's outcome (`sha256`: its bytes').
+fn photo_result(
+    url: &str,
+    sha256: &str,
+    outcome: Result<Option<crate::imagehash::ImageMatch>>,
+) -> PhotoResult {
+    match outcome {
+        Ok(Some(m)) if m.is_match => PhotoResult::Matched(PhotoEvidence {
+            url: url.to_string(),
+            sha256: sha256.to_string(),
+            reference: m.reference,
+            distance: m.distance,
+            bits: m.bits,
+            transform: m.transform,
+            similarity: m.similarity,
+            detail: m.detail,
+            independent_samples: m.independent_samples,
+        }),
+        Ok(_) => PhotoResult::NoMatch,
+        Err(e) => PhotoResult::Failed(e.to_string()),
+    }
 }
 
 /// The name an official photo is reported by: its file name.

@@ -12,6 +12,12 @@
 //! | `page_urls` | URL | [`PageRecord`] of the URL's latest capture (`pages` is keyed by body, so URLs with the same bytes share an entry there) |
 //! | `official` | official photo name | [`OfficialPhoto`]: product, SHA-256 (bytes in `blobs`) |
 //! | `meta` | `schema`, `watchlist` | schema version; the watchlist text of the last scan |
+//! | `hash_references` | hashing code version `/` SHA-256 of an official photo | its hashed variants (bytes, [`crate::imagehash::PreparedReference`]) |
+//! | `hash_matches` | fingerprint of the official photos `/` SHA-256 of a listing photo | what matching it against them found ([`crate::hashcache`]) |
+//! | `hash_photos` | hashing code version `/` SHA-256 of a photo | its hashes, for relisting checks ([`crate::hashcache`]) |
+//!
+//! The `hash_*` trees are caches ([`crate::hashcache`]): an entry that
+//! does not read back is a miss, computed again and written over.
 //!
 //! Records are checked both ways: a value is written only when its JSON
 //! reads back to the same value ([`Store::record`] refuses, naming the
@@ -569,6 +575,37 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// The raw bytes under a key of a named tree (a cache's).
+    pub(crate) fn get_raw_in(&self, tree: &str, key: &str) -> Result<Option<Vec<u8>>> {
+        let t = self.db.open_tree(tree).map_err(|e| self.err(e))?;
+        Ok(t.get(key.as_bytes())
+            .map_err(|e| self.err(e))?
+            .map(|v| v.to_vec()))
+    }
+
+    /// Writes raw bytes under a key of a named tree (a cache's), over
+    /// whatever was there.
+    pub(crate) fn put_raw_in(&self, tree: &str, key: &str, bytes: &[u8]) -> Result<()> {
+        let t = self.db.open_tree(tree).map_err(|e| self.err(e))?;
+        t.insert(key.as_bytes(), bytes).map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Removes the entries of a named tree (a cache's) whose key `keep`
+    /// refuses; how many it removed.
+    pub(crate) fn retain_in(&self, tree: &str, keep: impl Fn(&[u8]) -> bool) -> Result<usize> {
+        let t = self.db.open_tree(tree).map_err(|e| self.err(e))?;
+        let mut removed = 0;
+        for key in t.iter().keys() {
+            let key = key.map_err(|e| self.err(e))?;
+            if !keep(&key) {
+                t.remove(&key).map_err(|e| self.err(e))?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     /// Replaces a listing's stored finding (an analyst's decision applied

@@ -4,7 +4,9 @@
 //! then relistings appear under new ids from other sellers (by photo and
 //! by title), and a listing missing for N cycles counts as gone. The store
 //! and index are real, in a temp folder; `/metrics` is scraped over real
-//! HTTP on 127.0.0.1 and parsed.
+//! HTTP on 127.0.0.1 and parsed. A second cycle over unchanged pages
+//! hashes no photo again (counted with [`hashing_work`]), until an
+//! official photo changes.
 
 use chrono::{DateTime, Utc};
 use knockoff::cases::book::CaseBook;
@@ -14,6 +16,7 @@ use knockoff::cycle::PageSource;
 use knockoff::daemon::clock::FakeClock;
 use knockoff::daemon::tracker::Tracker;
 use knockoff::daemon::{Daemon, DaemonSettings};
+use knockoff::imagehash::{hashing_work, HashingWork};
 use knockoff::watchlist::Watchlist;
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -22,6 +25,11 @@ use std::sync::Arc;
 #[path = "fixtures/daemon/support.rs"]
 mod support;
 use support::root;
+
+/// The hashing-work counter is one per process: a test that counts it
+/// holds this for writing, every other test of the file (they all hash
+/// photos) for reading, so no other test's work lands in a count.
+static HASHING: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
 
 /// The demo watchlist cut down to its espresso cup (see the support module).
 fn cup_watchlist(dir: &std::path::Path) -> Watchlist {
@@ -216,6 +224,7 @@ fn value(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cycles_follow_a_listing_from_flag_to_removal_and_catch_relistings() {
+    let _counting = HASHING.write().await;
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let wl = cup_watchlist(tmp.path());
@@ -386,7 +395,17 @@ async fn cycles_follow_a_listing_from_flag_to_removal_and_catch_relistings() {
     // --- cycle 4 over r3: relistings under new ids from other sellers.
     clock.set(t("2026-12-02T09:00:00Z"));
     daemon.set_source(PageSource::Replay(r3));
-    let c4 = daemon.cycle().await.unwrap();
+    let (work, c4) = counted_cycle(&daemon).await;
+    // Hashed once: Y's new photo, matched by the scan, whose hashes the
+    // relisting check reuses; X's photo (taken down, in the store) and
+    // W's come from the caches.
+    assert_eq!(
+        work,
+        HashingWork {
+            images_decoded: 1,
+            references_prepared: 0
+        }
+    );
     let relisted: std::collections::BTreeMap<String, _> =
         c4.after.relistings.iter().cloned().collect();
     let by_photo = relisted
@@ -438,7 +457,8 @@ async fn cycles_follow_a_listing_from_flag_to_removal_and_catch_relistings() {
     // --- cycles 5 and 6 over r4: W missing twice → gone (gone_after = 2).
     clock.set(t("2026-12-03T09:00:00Z"));
     daemon.set_source(PageSource::Replay(r4));
-    let c5 = daemon.cycle().await.unwrap();
+    let (work, c5) = counted_cycle(&daemon).await;
+    assert_eq!(work, NOTHING);
     assert!(c5.after.gone.is_empty());
     let c6 = daemon.cycle().await.unwrap();
     assert_eq!(
@@ -565,6 +585,7 @@ async fn cycles_follow_a_listing_from_flag_to_removal_and_catch_relistings() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_cycle_runs_again_under_the_same_number() {
+    let _counting = HASHING.read().await;
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let r1 = Rec::new(tmp.path().join("r1"))
@@ -604,6 +625,7 @@ async fn an_interrupted_cycle_runs_again_under_the_same_number() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_blocked_results_page_makes_nothing_look_gone() {
+    let _counting = HASHING.read().await;
     let tmp = tempfile::tempdir().unwrap();
     let page2 = "https://www.aliexpress.com/w/wholesale-aurora.html?page=2";
     let html = |items: &[Item]| search_page(items).into_bytes();
@@ -652,4 +674,220 @@ async fn a_blocked_results_page_makes_nothing_look_gone() {
     assert_eq!(out.after.gone, vec![w_key.to_string()]);
     let gone = tracker.get(w_key).unwrap().unwrap().gone.unwrap();
     assert_eq!(gone.at, t("2026-12-02T08:00:01Z"));
+}
+
+/// Hashing work done by one daemon cycle, with its outcome.
+async fn counted_cycle(daemon: &Daemon) -> (HashingWork, knockoff::daemon::CycleOutcome) {
+    let before = hashing_work();
+    let out = daemon.cycle().await.unwrap();
+    (hashing_work() - before, out)
+}
+
+const NOTHING: HashingWork = HashingWork {
+    images_decoded: 0,
+    references_prepared: 0,
+};
+
+/// Issue 20: a second cycle on unchanged pages (the demo recording, its
+/// three official photos, 20-odd listing photos, one of them truncated)
+/// decodes and hashes no official photo and no stored photo again, and
+/// finds exactly what the first found. Counted, not timed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_cycle_on_unchanged_pages_hashes_nothing_again() {
+    let _counting = HASHING.write().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let watchlist = Watchlist::load(root().join("watchlists/demo.toml")).unwrap();
+    let officials = watchlist
+        .products
+        .iter()
+        .map(|p| p.images.len())
+        .sum::<usize>() as u64;
+    let daemon = Daemon::open(
+        &tmp.path().join("data"),
+        DaemonSettings {
+            watchlist,
+            source: PageSource::Replay(root().join("seeds")),
+            gone_after: 3,
+            calendar: Calendar::default(),
+        },
+        Arc::new(FakeClock::new(t("2026-12-03T09:00:00Z"))),
+    )
+    .unwrap();
+    let (first, one) = counted_cycle(&daemon).await;
+    assert_eq!(first.references_prepared, officials);
+    assert!(
+        first.images_decoded > officials + 10,
+        "the demo's listing photos were matched: {first:?}"
+    );
+    assert!(
+        one.report.scan.problems.iter().any(|p| p.kind == "image"),
+        "the demo has a photo that does not decode (cached as such too)"
+    );
+    let (second, two) = counted_cycle(&daemon).await;
+    assert_eq!(second, NOTHING);
+    assert_eq!(two.report.scan.findings, one.report.scan.findings);
+    assert_eq!(two.report.scan.problems, one.report.scan.problems);
+    assert!(one
+        .report
+        .scan
+        .findings
+        .iter()
+        .any(|f| !f.photos.is_empty()));
+
+    // A scan of another process (`knockoff scan` on the same folder) reads
+    // the same caches: a new daemon on the folder hashes nothing either.
+    drop(daemon);
+    let daemon = Daemon::open(
+        &tmp.path().join("data"),
+        DaemonSettings {
+            watchlist: Watchlist::load(root().join("watchlists/demo.toml")).unwrap(),
+            source: PageSource::Replay(root().join("seeds")),
+            gone_after: 3,
+            calendar: Calendar::default(),
+        },
+        Arc::new(FakeClock::new(t("2026-12-04T09:00:00Z"))),
+    )
+    .unwrap();
+    let (third, three) = counted_cycle(&daemon).await;
+    assert_eq!(third, NOTHING);
+    assert_eq!(three.report.scan.findings, one.report.scan.findings);
+}
+
+/// Changing one official photo's bytes hashes that photo again (and only
+/// it), and matches every listing photo again against the new set; the
+/// cycle after hashes nothing. A damaged cache entry is computed again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_official_photo_is_hashed_again() {
+    let _counting = HASHING.write().await;
+    let tmp = tempfile::tempdir().unwrap();
+    // The cup watchlist with its official photo copied where the test can
+    // change it, and a second official photo (the poster) kept as is.
+    let official = tmp.path().join("official-cup.jpg");
+    let demo = root().join("watchlists/demo/official");
+    std::fs::copy(demo.join("espresso-cup.jpg"), &official).unwrap();
+    let path = support::cup_watchlist(tmp.path());
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        &format!("[\"{}\"]", demo.join("espresso-cup.jpg").display()),
+        &format!(
+            "[\"{}\", \"{}\"]",
+            official.display(),
+            demo.join("astronaut-poster.jpg").display()
+        ),
+    );
+    assert!(text.contains("official-cup.jpg"), "{text}");
+    std::fs::write(&path, text).unwrap();
+    let rec = Rec::new(tmp.path().join("r1"))
+        .search(&[x(), w()], "2026-11-30T08:00:00Z")
+        .image(CUP_IMG, "espresso-cup-q35.jpg", "2026-11-30T08:00:05Z")
+        .image(
+            POSTER_IMG,
+            "astronaut-poster-half.jpg",
+            "2026-11-30T08:00:06Z",
+        )
+        .finish();
+    let settings = DaemonSettings {
+        watchlist: Watchlist::load(&path).unwrap(),
+        source: PageSource::Replay(rec),
+        gone_after: 3,
+        calendar: Calendar::default(),
+    };
+    let data = tmp.path().join("data");
+    let clock = Arc::new(FakeClock::new(t("2026-11-30T09:00:00Z")));
+    let daemon = Daemon::open(&data, settings.clone(), clock.clone()).unwrap();
+    let (first, one) = counted_cycle(&daemon).await;
+    assert_eq!(
+        first,
+        HashingWork {
+            images_decoded: 2 + 2,
+            references_prepared: 2
+        }
+    );
+    let x_photos = |out: &knockoff::daemon::CycleOutcome| {
+        let x = out
+            .report
+            .scan
+            .findings
+            .iter()
+            .find(|f| f.listing_id == X_ID);
+        x.unwrap()
+            .photos
+            .iter()
+            .map(|p| p.reference.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(x_photos(&one), ["official-cup.jpg"]);
+    assert_eq!(counted_cycle(&daemon).await.0, NOTHING);
+
+    // The official photo is re-encoded (new bytes, same picture).
+    let reencoded = std::fs::read(root().join("seeds/images/espresso-cup-q35.jpg")).unwrap();
+    std::fs::write(&official, &reencoded).unwrap();
+    let (changed, two) = counted_cycle(&daemon).await;
+    assert_eq!(
+        changed,
+        HashingWork {
+            images_decoded: 1 + 2,
+            references_prepared: 1
+        },
+        "the changed official photo, and both listing photos against the new set"
+    );
+    assert_eq!(x_photos(&two), ["official-cup.jpg"]);
+    let sha = knockoff::fetch::sha256_hex(&reencoded);
+    let cached = daemon.store().dump_tree("hash_references").unwrap();
+    assert!(
+        cached.iter().any(|(k, _)| k.ends_with(&sha)),
+        "{:?}",
+        cached.iter().map(|e| &e.0).collect::<Vec<_>>()
+    );
+    // The old set's match results are dropped: one fingerprint is left.
+    let sets: std::collections::BTreeSet<String> = daemon
+        .store()
+        .dump_tree("hash_matches")
+        .unwrap()
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with('!'))
+        .filter_map(|(k, _)| Some(k.split_once('/')?.0.to_string()))
+        .collect();
+    assert_eq!(sets.len(), 1, "{sets:?}");
+    assert_eq!(counted_cycle(&daemon).await.0, NOTHING);
+
+    // Every cache entry damaged: each is a miss, computed again, never an
+    // error; then written over.
+    drop(daemon);
+    damage_caches(&data);
+    let daemon = Daemon::open(&data, settings, clock).unwrap();
+    let (repaired, three) = counted_cycle(&daemon).await;
+    assert_eq!(
+        repaired,
+        HashingWork {
+            images_decoded: 2 + 2,
+            references_prepared: 2
+        }
+    );
+    assert_eq!(three.report.scan.findings, two.report.scan.findings);
+    assert_eq!(counted_cycle(&daemon).await.0, NOTHING);
+}
+
+/// Overwrites every entry of the hashing caches of a data folder's store
+/// (no daemon on it) with bytes no cache reads.
+fn damage_caches(data: &std::path::Path) {
+    // sled lets go of its lock shortly after the last handle is dropped.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let db = loop {
+        match sled::open(data.join("store")) {
+            Ok(db) => break db,
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50))
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    for tree in ["hash_references", "hash_matches", "hash_photos"] {
+        let t = db.open_tree(tree).unwrap();
+        let keys: Vec<_> = t.iter().keys().map(Result::unwrap).collect();
+        assert!(!keys.is_empty(), "{tree}");
+        for k in keys {
+            t.insert(k, &b"\xff damaged"[..]).unwrap();
+        }
+    }
+    db.flush().unwrap();
 }

@@ -237,6 +237,8 @@ impl Daemon {
                     cases_opened = after.cases_opened.len(),
                     removals_verified = after.removals_verified.len(),
                     relistings = after.relistings.len(),
+                    images_decoded = report.hashing.images_decoded,
+                    references_prepared = report.hashing.references_prepared,
                     seconds = duration.as_secs_f64(),
                     "cycle done"
                 );

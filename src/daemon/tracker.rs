@@ -19,7 +19,7 @@ use crate::cases::book::{CaseBook, Proof, RelistingLink};
 use crate::cases::state::CaseState;
 use crate::error::{Error, Result};
 use crate::fetch::{Capture, Fetcher, ResourceKind};
-use crate::imagehash::{hash::HashPair, hash_image};
+use crate::imagehash::hash::HashPair;
 use crate::scan::ScanReport;
 use crate::score::Verdict;
 use crate::store::{ListingRecord, PageRecord, Store};
@@ -529,7 +529,9 @@ impl Takedowns {
                 };
                 shas.push(page.sha256.clone());
                 if let Some(bytes) = store.blob(&page.sha256)? {
-                    if let Ok(h) = hash_image(&bytes, url) {
+                    if let Some(h) =
+                        crate::hashcache::photo_hashes(store, &page.sha256, &bytes, url)
+                    {
                         photos.push((items.len(), url.clone(), h.whole));
                     }
                 }
@@ -586,7 +588,8 @@ impl Takedowns {
             let Ok(Some(bytes)) = store.blob(&page.sha256) else {
                 continue;
             };
-            let Ok(hashes) = hash_image(&bytes, url) else {
+            let Some(hashes) = crate::hashcache::photo_hashes(store, &page.sha256, &bytes, url)
+            else {
                 continue;
             };
             let best = self

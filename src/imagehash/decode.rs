@@ -106,6 +106,7 @@ pub fn check_memory(
 
 /// Decodes image bytes (JPEG, PNG, WebP, GIF, BMP) into a working plane.
 pub fn decode(bytes: &[u8], source_name: &str) -> Result<Decoded> {
+    super::cache::count_decode();
     if bytes.is_empty() {
         return Err(image_error(source_name, "empty file"));
     }

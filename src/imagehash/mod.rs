@@ -81,6 +81,7 @@
 //! in 37,422 pairs of tiles of different photos (8.0e-5, under the 1e-4
 //! target).
 
+pub mod cache;
 pub mod decode;
 pub mod eval;
 pub mod hash;
@@ -95,6 +96,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+pub use cache::{code_version, hashing_work, HashingWork, PreparedReference};
 pub use eval::{run_eval, EvalReport};
 pub use hash::{hamming, HashPair};
 use plane::{Plane, Rect, View};
@@ -807,36 +809,27 @@ impl ReferenceIndex {
 
     /// Adds a reference from a decoded plane, with all its variants.
     pub fn add_plane(&mut self, name: &str, plane: &Plane) {
+        let prepared = PreparedReference::of_plane(plane.clone());
+        self.add_prepared(name, &prepared);
+    }
+
+    /// Adds a reference whose variants were hashed before
+    /// ([`PreparedReference::of_plane`], perhaps read back from a cache
+    /// with [`PreparedReference::from_bytes`]): only the views' geometry is
+    /// worked out again, no view is sampled or hashed. The index is the one
+    /// [`Self::add_plane`] builds from the same plane.
+    pub fn add_prepared(&mut self, name: &str, prepared: &PreparedReference) {
+        let plane = &prepared.plane;
         let views = reference_views(plane);
-        let hashed: Vec<(VariantKind, View, HashPair)> = views
-            .par_iter()
-            .map(|(kind, view)| (*kind, *view, HashPair::of_view(plane, view)))
-            .collect();
-        // Only a textured part can make a partial match, so only textured
-        // parts are indexed (at half the samples a match needs: the
-        // alignment moves the view).
-        let partial: Vec<_> = partial_views(plane)
-            .into_par_iter()
-            .filter(|(_, _, _, view)| {
-                let t = plane.sample(view, verify::VERIFY_SIDE, verify::VERIFY_SIDE);
-                verify::independent_samples(&t, verify::VERIFY_SIDE) >= PARTIAL_SAMPLES / 2.0
-            })
-            .map(|(kind, side, (base, unseen), view)| {
-                (
-                    kind,
-                    side,
-                    base,
-                    unseen,
-                    view,
-                    HashPair::of_view(plane, &view),
-                )
-            })
-            .collect();
+        let partial = partial_views(plane);
         let reference = self.push_name(name, Some(StoredPlane::of(plane)));
-        for (kind, view, pair) in hashed {
-            self.push_entry(reference, kind, Some(view), pair);
+        for ((kind, view), pair) in views.into_iter().zip(&prepared.variants) {
+            self.push_entry(reference, kind, Some(view), *pair);
         }
-        for (kind, side, base, unseen, view, pair) in partial {
+        for &(i, pair) in &prepared.partial {
+            let Some(&(kind, side, (base, unseen), view)) = partial.get(i as usize) else {
+                continue;
+            };
             let (index, entries) = &mut self.partial[side.index()];
             index.insert(pair.as_u128());
             entries.push(PartialEntry {
@@ -1255,10 +1248,23 @@ impl ReferenceIndex {
         exclude: Option<&str>,
         exhaustive: bool,
     ) -> Result<Vec<Candidate>> {
+        Ok(self
+            .lookup_bytes_hashed(bytes, source_name, exclude, exhaustive)?
+            .1)
+    }
+
+    /// [`Self::lookup_bytes`], with the photo's hashes.
+    fn lookup_bytes_hashed(
+        &self,
+        bytes: &[u8],
+        source_name: &str,
+        exclude: Option<&str>,
+        exhaustive: bool,
+    ) -> Result<(ImageHashes, Vec<Candidate>)> {
         let d = decode::decode(bytes, source_name)?;
         let hashes = hash_plane(d.width, d.height, &d.plane);
         let exclude = exclude.and_then(|n| self.names.iter().position(|m| m == n));
-        Ok(self.candidates(
+        let candidates = self.candidates(
             &Query {
                 hashes: &hashes,
                 plane: Some(&d.plane),
@@ -1266,7 +1272,8 @@ impl ReferenceIndex {
                 exhaustive,
             },
             SEARCH_RADIUS,
-        ))
+        );
+        Ok((hashes, candidates))
     }
 
     /// Best match for a listing photo's bytes: `None` when no reference is
@@ -1278,6 +1285,23 @@ impl ReferenceIndex {
             .into_iter()
             .next()
             .map(Candidate::into_match))
+    }
+
+    /// [`Self::best_match_bytes`], with the photo's hashes (what
+    /// [`hash_image`] gives), from the one decode.
+    pub fn best_match_bytes_hashed(
+        &self,
+        bytes: &[u8],
+        source_name: &str,
+    ) -> Result<(ImageHashes, Option<ImageMatch>)> {
+        let (hashes, candidates) = self.lookup_bytes_hashed(bytes, source_name, None, false)?;
+        let best = candidates.into_iter().next().map(Candidate::into_match);
+        Ok((hashes, best))
+    }
+
+    /// The references' names, in the order they were added.
+    pub fn names(&self) -> &[String] {
+        &self.names
     }
 }
 
