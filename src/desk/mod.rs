@@ -101,10 +101,6 @@ pub fn routes(desk: Arc<Desk>) -> Router {
         .route("/", get(home))
         .route("/queue", get(queue_page))
         .route("/listing/{platform}/{id}", get(listing_page))
-        .route(
-            "/cases-desk",
-            get(|| async { axum::response::Redirect::to("/cases") }),
-        )
         .route("/cases", get(cases_page))
         .route("/sellers", get(sellers_page))
         .route("/dashboard", get(dashboard_page))
@@ -164,11 +160,7 @@ struct HomeQuery {
 
 /// `/?token=T`: the link the command prints. The guard checked the token;
 /// it is put in a cookie and the address bar is cleaned of it.
-async fn home(
-    State(desk): State<Arc<Desk>>,
-    Query(q): Query<HomeQuery>,
-    req_headers: axum::http::HeaderMap,
-) -> Response {
+async fn home(Query(q): Query<HomeQuery>, req_headers: axum::http::HeaderMap) -> Response {
     let mut resp = (StatusCode::SEE_OTHER, [(header::LOCATION, "/queue")]).into_response();
     if let Some(token) = q.token {
         let port = req_headers
@@ -177,7 +169,6 @@ async fn home(
             .and_then(|h| h.rsplit_once(':'))
             .map(|(_, p)| p.to_string())
             .unwrap_or_default();
-        let _ = &desk;
         if let Ok(v) = HeaderValue::from_str(&access::session_cookie(&port, &token)) {
             resp.headers_mut().insert(header::SET_COOKIE, v);
         }
