@@ -380,6 +380,17 @@ impl Decision {
     }
 }
 
+/// The earlier decisions of a key once `previous` is replaced: its own
+/// earlier ones, then itself, the newest [`MAX_EARLIER`] kept.
+fn history<T>(mut previous: T, earlier_of: fn(&mut T) -> &mut Vec<T>) -> Vec<T> {
+    let mut earlier = std::mem::take(earlier_of(&mut previous));
+    earlier.push(previous);
+    if earlier.len() > MAX_EARLIER {
+        earlier.drain(..earlier.len() - MAX_EARLIER);
+    }
+    earlier
+}
+
 /// What a decision did, for the desk's answer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Outcome {
@@ -422,14 +433,9 @@ pub fn decide(
             Some(p) => (p.verdict_before, p.score_before),
             None => (finding.verdict, finding.score),
         };
-        let mut earlier = Vec::new();
-        if let Some(mut p) = previous {
-            earlier = std::mem::take(&mut p.earlier);
-            earlier.push(p);
-            if earlier.len() > MAX_EARLIER {
-                earlier.drain(..earlier.len() - MAX_EARLIER);
-            }
-        }
+        let earlier = previous
+            .map(|p| history(p, |d: &mut Decision| &mut d.earlier))
+            .unwrap_or_default();
         let decision = Decision {
             key: key.clone(),
             action,
@@ -509,14 +515,9 @@ pub fn mark_seller(
 ) -> Result<Outcome> {
     let key = seller_key(platform, seller);
     let previous: Option<SellerMark> = store.get_in(SELLER_MARKS_TREE, &key)?;
-    let mut earlier = Vec::new();
-    if let Some(mut p) = previous {
-        earlier = std::mem::take(&mut p.earlier);
-        earlier.push(p);
-        if earlier.len() > MAX_EARLIER {
-            earlier.drain(..earlier.len() - MAX_EARLIER);
-        }
-    }
+    let earlier = previous
+        .map(|p| history(p, |m: &mut SellerMark| &mut m.earlier))
+        .unwrap_or_default();
     let mark = SellerMark {
         platform,
         seller: seller.trim().to_string(),

@@ -3,21 +3,11 @@
 
 use std::fmt::Write;
 
-/// Escapes text for SVG (XML) content and attributes.
+/// Escapes text for SVG (XML) content and attributes: the report's HTML
+/// escaping, without the control characters XML does not allow.
 fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
+    let visible: String = s.chars().filter(|c| !c.is_control()).collect();
+    crate::export::report::esc(&visible)
 }
 
 /// A bar chart of `(label, value)` pairs, with a title, the largest value

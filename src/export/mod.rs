@@ -27,7 +27,7 @@
 pub mod compare;
 pub mod manifest;
 pub mod names;
-mod report;
+pub(crate) mod report;
 pub mod screenshot;
 pub mod warcfind;
 
