@@ -200,8 +200,8 @@ impl MockMarket {
         addr: SocketAddr,
     ) -> Result<MockMarket> {
         let state = Arc::new(MockState::new(recording, faults)?);
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
+        let listener = std::net::TcpListener::bind(addr)
+            .and_then(|l| l.set_nonblocking(true).map(|()| l))
             .map_err(|e| Error::Other(format!("mock market: cannot listen on {addr}: {e}")))?;
         let addr = listener
             .local_addr()
@@ -210,13 +210,28 @@ impl MockMarket {
             .fallback(serve)
             .with_state(state.clone());
         let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
+        // The market runs on a thread and runtime of its own, as a real
+        // server would: the client's work (parsing, hashing on the caller's
+        // runtime) never delays when a request is stamped as arrived.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Other(format!("mock market: runtime: {e}")))?;
+        std::thread::Builder::new()
+            .name("mock-market".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                        return;
+                    };
+                    let _ = axum::serve(listener, app)
+                        .with_graceful_shutdown(async {
+                            let _ = rx.await;
+                        })
+                        .await;
+                });
+            })
+            .map_err(|e| Error::Other(format!("mock market: thread: {e}")))?;
         Ok(MockMarket {
             addr,
             state,

@@ -6,7 +6,7 @@
 //! every platform, and the server's arrival log must show every host's
 //! `Retry-After` waited out and its rate never exceeded.
 
-use crate::support;
+use super::support;
 use knockoff::config::{default_base_url, split_host_segment, Config, PlatformConfig};
 use knockoff::crawl::Progress;
 use knockoff::cycle::{run_cycle, PageSource};

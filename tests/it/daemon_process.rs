@@ -5,8 +5,7 @@
 
 #![cfg(unix)]
 
-#[path = "fixtures/daemon/support.rs"]
-mod support;
+use crate::daemon_support as support;
 
 use knockoff::cases::book::CaseBook;
 use knockoff::daemon::lock::{LockInfo, LOCK_FILE};

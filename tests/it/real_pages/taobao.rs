@@ -4,7 +4,7 @@
 //! demo data) and reproduces the structure and quirks of the public page
 //! named in its test's doc comment.
 
-use crate::support;
+use super::support;
 use knockoff::listing::{Listing, SalesKind};
 use knockoff::marketplaces::{PageKind, PageOutcome};
 

@@ -4,7 +4,7 @@
 //! in script configuration) and real punish pages are 85–130 KB of script
 //! around one sentence and a slider.
 
-use crate::support::{self, parse};
+use super::support::{self, parse};
 use knockoff::marketplaces::block::{self, Evidence, ResponseFacts};
 use knockoff::marketplaces::{self, PageOutcome};
 

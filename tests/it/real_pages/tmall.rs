@@ -3,7 +3,7 @@
 //! and reproduces the structure and quirks of the public page named in its
 //! test's doc comment.
 
-use crate::support;
+use super::support;
 use knockoff::listing::{Platform, SalesKind};
 use knockoff::marketplaces::PageOutcome;
 

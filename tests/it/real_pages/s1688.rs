@@ -2,7 +2,7 @@
 //! fixture is ours (奥罗拉/AURORA demo offers) and reproduces the structure
 //! and quirks of the public page named in the test's doc comment.
 
-use crate::support;
+use super::support;
 
 /// Mirrors `networkLam/spider-first`, `1688.html` (2024-05, a browser-saved
 /// `p4psearch.1688.com/page.html` SEM list): 20 offers in `var pageConfig =

@@ -2,7 +2,7 @@
 //! Each fixture is ours (AURORA demo offers) and reproduces the structure
 //! and quirks of the public page named in the test's doc comment.
 
-use crate::support;
+use super::support;
 use knockoff::marketplaces::PageOutcome;
 
 const SEARCH: &str = "https://www.alibaba.com/trade/search?SearchText=aurora&page=1";

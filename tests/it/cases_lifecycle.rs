@@ -2,8 +2,7 @@
 //! illegal moves, rejection reasons), and the Good-Faith figures on a
 //! constructed history.
 
-#[path = "fixtures/daemon/support.rs"]
-mod support;
+use crate::daemon_support as support;
 
 use chrono::{DateTime, Duration, Utc};
 use knockoff::cases::book::{Case, Transition};

@@ -12,7 +12,7 @@
 //! has no public source: its fixture follows the platform's documented
 //! wording only.
 
-use crate::support;
+use super::support;
 use knockoff::marketplaces::block::{Evidence, ResponseFacts};
 use knockoff::marketplaces::{self, gone::GoneHit};
 

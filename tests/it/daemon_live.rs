@@ -10,8 +10,7 @@
 //! `knockoff cases` client still works with the folder's token. A daemon
 //! whose cycles all failed exits 1 (finding 9).
 
-#[path = "fixtures/daemon/support.rs"]
-mod support;
+use crate::daemon_support as support;
 
 use chrono::{DateTime, Utc};
 use knockoff::cases::book::CaseBook;
