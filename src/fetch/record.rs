@@ -10,10 +10,10 @@
 //! recording with the default bases finds the same pages.
 
 use super::{Capture, FetchError, Fetcher, ResourceKind};
-use crate::config::BaseUrl;
-use crate::error::{Error, Result};
-use crate::recording::{write_manifest, Manifest, RecordedPage, MANIFEST_FILE};
-use crate::warc::{record_id, WarcWriter};
+use crate::fetch::warc::{record_id, WarcWriter};
+use crate::model::config::BaseUrl;
+use crate::model::error::{Error, Result};
+use crate::model::recording::{write_manifest, Manifest, RecordedPage, MANIFEST_FILE};
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -62,7 +62,7 @@ impl<F: Fetcher> RecordingFetcher<F> {
                 .map_err(|e| Error::io(&manifest_path, e))?;
             toml::from_str(&text).map_err(|e| Error::Recording {
                 path: manifest_path.clone(),
-                message: crate::recording::describe_toml_error(&text, &e),
+                message: crate::model::recording::describe_toml_error(&text, &e),
             })?
         } else {
             Manifest::default()
@@ -121,7 +121,7 @@ impl<F: Fetcher> RecordingFetcher<F> {
 
     /// The URL to record for a fetched URL.
     fn recorded_url(&self, url: &str) -> String {
-        crate::config::real_url(&self.bases, url)
+        crate::model::config::real_url(&self.bases, url)
     }
 
     async fn save(&self, capture: &Capture) -> Result<()> {

@@ -5,11 +5,11 @@
 use crate::daemon_support as support;
 
 use chrono::{DateTime, Duration, Utc};
-use knockoff::cases::book::{Case, Transition};
-use knockoff::cases::goodfaith::{good_faith, Standing};
-use knockoff::cases::state::CaseState;
-use knockoff::complaint::ReasonCode;
-use knockoff::listing::Platform;
+use knockoff::file::cases::book::{Case, Transition};
+use knockoff::file::cases::goodfaith::{good_faith, Standing};
+use knockoff::file::cases::state::CaseState;
+use knockoff::judge::complaint::ReasonCode;
+use knockoff::model::listing::Platform;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -436,7 +436,7 @@ fn good_faith_figures_on_a_constructed_history() {
     );
 
     // Repeat offenders: sellers with 3 or more takedowns.
-    let offenders = knockoff::daemon::network::offenders(&all);
+    let offenders = knockoff::file::network::offenders(&all);
     assert!(offenders.iter().all(|o| o.repeat == (o.takedowns >= 3)));
     assert!(offenders.iter().any(|o| o.repeat));
 }

@@ -5,13 +5,13 @@
 //! until a CN right is added.
 
 use chrono::NaiveDate;
-use knockoff::complaint::{ReasonCode, Rule};
 use knockoff::fetch::replay::ReplayFetcher;
-use knockoff::listing::{Listing, Platform, Price, Seller};
-use knockoff::recording::Recording;
-use knockoff::scan::Scanner;
-use knockoff::score::Verdict;
-use knockoff::watchlist::Watchlist;
+use knockoff::judge::complaint::{ReasonCode, Rule};
+use knockoff::judge::score::Verdict;
+use knockoff::model::listing::{Listing, Platform, Price, Seller};
+use knockoff::model::recording::Recording;
+use knockoff::model::watchlist::Watchlist;
+use knockoff::run::scan::Scanner;
 use std::path::Path;
 
 const US_ONLY: &str = r#"

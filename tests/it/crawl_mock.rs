@@ -3,15 +3,15 @@
 //! that live crawl and replaying the new recording finds it again; faults
 //! end up as errors in the result, not as missing listings or panics.
 
-use knockoff::config::{Config, PlatformConfig};
-use knockoff::crawl::{crawl, CrawlPlan, CrawlResult, Progress};
+use knockoff::fetch::crawl::{crawl, CrawlPlan, CrawlResult, Progress};
 use knockoff::fetch::http::HttpFetcher;
+use knockoff::fetch::mock::{Fault, Faults, MockMarket};
 use knockoff::fetch::record::RecordingFetcher;
 use knockoff::fetch::replay::ReplayFetcher;
-use knockoff::listing::{Listing, Platform};
 use knockoff::marketplaces::PageKind;
-use knockoff::mock::{Fault, Faults, MockMarket};
-use knockoff::recording::Recording;
+use knockoff::model::config::{Config, PlatformConfig};
+use knockoff::model::listing::{Listing, Platform};
+use knockoff::model::recording::Recording;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

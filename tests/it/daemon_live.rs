@@ -13,17 +13,17 @@
 use crate::daemon_support as support;
 
 use chrono::{DateTime, Utc};
-use knockoff::cases::book::CaseBook;
-use knockoff::cases::deadline::Calendar;
-use knockoff::cases::state::CaseState;
-use knockoff::config::{Config, PlatformConfig};
-use knockoff::cycle::PageSource;
-use knockoff::daemon::clock::FakeClock;
-use knockoff::daemon::metrics::{render, snapshot};
-use knockoff::daemon::{Daemon, DaemonSettings};
-use knockoff::listing::Platform;
-use knockoff::mock::{Faults, MockMarket};
-use knockoff::watchlist::Watchlist;
+use knockoff::fetch::mock::{Faults, MockMarket};
+use knockoff::file::cases::book::CaseBook;
+use knockoff::file::cases::deadline::Calendar;
+use knockoff::file::cases::state::CaseState;
+use knockoff::model::config::{Config, PlatformConfig};
+use knockoff::model::listing::Platform;
+use knockoff::model::watchlist::Watchlist;
+use knockoff::run::cycle::PageSource;
+use knockoff::run::daemon::clock::FakeClock;
+use knockoff::run::daemon::metrics::{render, snapshot};
+use knockoff::run::daemon::{Daemon, DaemonSettings};
 use std::sync::Arc;
 
 fn t(s: &str) -> DateTime<Utc> {
@@ -204,7 +204,7 @@ async fn a_live_daemon_verifies_removal_from_a_200_item_unavailable_page() {
 
 // ---- The daemon binary's endpoint (issue 19, findings 4 and 9). ----
 
-use knockoff::cases::{CasesAction, RemoteCases};
+use knockoff::run::cases::{CasesAction, RemoteCases};
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -353,7 +353,7 @@ fn regression_issue19_daemon_endpoint_refuses_hostile_clients() {
     wait_until("the first cycle", || {
         let (status, _, text) = get(&addr, &addr, "/metrics");
         assert_eq!(status, 200, "{text}");
-        let samples = knockoff::daemon::metrics::parse(&text).ok()?;
+        let samples = knockoff::run::daemon::metrics::parse(&text).ok()?;
         samples
             .iter()
             .any(|(n, l, v)| {
@@ -377,7 +377,7 @@ fn regression_issue19_daemon_endpoint_refuses_hostile_clients() {
     assert_eq!(status, 200, "{body}");
 
     // The token: 64 hex characters, mode 0600, in the data folder.
-    let token_file = data.join(knockoff::daemon::access::TOKEN_FILE);
+    let token_file = data.join(knockoff::run::access::TOKEN_FILE);
     let mode = std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
     let token = std::fs::read_to_string(&token_file)

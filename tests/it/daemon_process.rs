@@ -7,9 +7,9 @@
 
 use crate::daemon_support as support;
 
-use knockoff::cases::book::CaseBook;
-use knockoff::daemon::lock::{LockInfo, LOCK_FILE};
-use knockoff::daemon::tracker::Tracker;
+use knockoff::file::cases::book::CaseBook;
+use knockoff::run::daemon::tracker::Tracker;
+use knockoff::store::lock::{LockInfo, LOCK_FILE};
 use knockoff::store::Store;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -86,7 +86,7 @@ fn get(addr: &str, path: &str) -> Option<String> {
 
 fn metric(addr: &str, name: &str, label: Option<(&str, &str)>) -> Option<f64> {
     let text = get(addr, "/metrics")?;
-    let samples = knockoff::daemon::metrics::parse(&text).ok()?;
+    let samples = knockoff::run::daemon::metrics::parse(&text).ok()?;
     samples
         .into_iter()
         .find(|(n, l, _)| {
@@ -411,7 +411,7 @@ fn regression_issue19_lock_held_by_foreign_pid() {
     std::fs::create_dir_all(&data).unwrap();
     let foreign = |pid: u32| LockInfo {
         pid,
-        host: knockoff::daemon::lock::hostname(),
+        host: knockoff::store::lock::hostname(),
         started_at: chrono::Utc::now(),
         listen: Some("127.0.0.1:9".into()),
     };
@@ -493,7 +493,7 @@ fn regression_issue19_lock_freed_by_kill_9() {
     let dead = child.id();
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    assert_eq!(knockoff::daemon::lock::live_holder(&data).unwrap(), None);
+    assert_eq!(knockoff::store::lock::live_holder(&data).unwrap(), None);
     let log = tmp.path().join("b.log");
     let mut next = spawn(&s, &data, &log, &["--every", "1h"]);
     endpoint(&data, &mut next);

@@ -409,7 +409,7 @@ async fn an_analyst_decides_with_the_keyboard_and_decisions_stick() {
         serde_json::from_value(serde_json::json!({
             "browserName": "chrome",
             "goog:chromeOptions": {
-                "binary": knockoff::export::screenshot::find_chromium()
+                "binary": knockoff::file::export::screenshot::find_chromium()
                     .expect("install Debian's chromium (.ci/run does)"),
                 "args": [
                     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -699,10 +699,10 @@ fn a_confirmed_review_listing_is_drafted_and_approved_at_the_next_scan() {
     );
     {
         let store = knockoff::store::Store::open(&data).unwrap();
-        let done = knockoff::desk::decisions::decide(
+        let done = knockoff::file::decisions::decide(
             &store,
             std::slice::from_ref(&key),
-            knockoff::desk::decisions::Action::Confirmed,
+            knockoff::file::decisions::Action::Confirmed,
             None,
             "seen it in a test buy",
             "ana",
@@ -715,20 +715,28 @@ fn a_confirmed_review_listing_is_drafted_and_approved_at_the_next_scan() {
     scan(&data);
     let store = knockoff::store::Store::open(&data).unwrap();
     let f = store.finding(&key).unwrap().unwrap();
-    assert_eq!(f.verdict, knockoff::score::Verdict::Flag, "{:?}", f.reasons);
+    assert_eq!(
+        f.verdict,
+        knockoff::judge::score::Verdict::Flag,
+        "{:?}",
+        f.reasons
+    );
     assert!(f.filing_draft().is_some(), "no draft: {:?}", f.needs_right);
     assert!(
         f.reasons[0].starts_with("confirmed by ana"),
         "{:?}",
         f.reasons
     );
-    let book = knockoff::cases::book::CaseBook::open(&store).unwrap();
+    let book = knockoff::file::cases::book::CaseBook::open(&store).unwrap();
     let case = book
         .all()
         .unwrap()
         .into_iter()
         .find(|c| c.listing_key() == key)
         .expect("a case for the confirmed listing");
-    assert_eq!(case.state, knockoff::cases::state::CaseState::Approved);
+    assert_eq!(
+        case.state,
+        knockoff::file::cases::state::CaseState::Approved
+    );
     assert_eq!(case.history.last().unwrap().by, "ana");
 }

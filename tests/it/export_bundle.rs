@@ -3,14 +3,14 @@
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use image::{DynamicImage, Rgb, RgbImage};
-use knockoff::brand::{MarkHit, MatchRule};
-use knockoff::complaint::{self, Grounds};
-use knockoff::export::{self, verify, ExportOptions, MAX_URLS_PER_BATCH};
 use knockoff::fetch::Capture;
-use knockoff::listing::{Listing, Platform, Price, Seller};
-use knockoff::score::{Finding, PhotoEvidence, Signal, SignalKind, Verdict};
+use knockoff::file::export::{self, verify, ExportOptions, MAX_URLS_PER_BATCH};
+use knockoff::judge::brand::{MarkHit, MatchRule};
+use knockoff::judge::complaint::{self, Grounds};
+use knockoff::judge::score::{Finding, PhotoEvidence, Signal, SignalKind, Verdict};
+use knockoff::model::listing::{Listing, Platform, Price, Seller};
+use knockoff::model::watchlist::Watchlist;
 use knockoff::store::{OfficialPhoto, Source, Store};
-use knockoff::watchlist::Watchlist;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -609,7 +609,8 @@ fn warc_records_of_live_captures_go_into_the_bundle() {
     drop(fx);
     let crawl = tmp.path().join("crawl");
     std::fs::create_dir_all(&crawl).unwrap();
-    let mut w = knockoff::warc::WarcWriter::create(&crawl.join("live.warc.gz"), "test").unwrap();
+    let mut w =
+        knockoff::fetch::warc::WarcWriter::create(&crawl.join("live.warc.gz"), "test").unwrap();
     let cap = Capture::new(
         rec.sources[0].url.clone(),
         200,
@@ -617,7 +618,7 @@ fn warc_records_of_live_captures_go_into_the_bundle() {
         at(0),
         body,
     );
-    let id = knockoff::warc::record_id();
+    let id = knockoff::fetch::warc::record_id();
     w.write_request(&cap.url, cap.captured_at, "ua", Some(&id))
         .unwrap();
     w.write_response(&cap.url, &cap, &id).unwrap();

@@ -3,14 +3,14 @@
 //! the server's own arrival log shows the rate and `Retry-After` were kept.
 //! Also: recording what was fetched (manifest + WARC) and replaying it.
 
-use knockoff::config::{BaseUrl, Config, PlatformConfig};
 use knockoff::fetch::http::{HttpFetcher, HttpSettings};
+use knockoff::fetch::mock::{Fault, Faults, MockMarket, RequestLog, RetryAfter};
 use knockoff::fetch::record::RecordingFetcher;
 use knockoff::fetch::replay::ReplayFetcher;
 use knockoff::fetch::{FetchError, Fetcher, ResourceKind};
-use knockoff::listing::Platform;
-use knockoff::mock::{Fault, Faults, MockMarket, RequestLog, RetryAfter};
-use knockoff::recording::{write_manifest, Manifest, RecordedPage, Recording};
+use knockoff::model::config::{BaseUrl, Config, PlatformConfig};
+use knockoff::model::listing::Platform;
+use knockoff::model::recording::{write_manifest, Manifest, RecordedPage, Recording};
 use std::io::Read;
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
-use knockoff::imagehash::eval::{evaluate, EvalConfig};
-use knockoff::imagehash::EvalReport;
+use knockoff::judge::imagehash::eval::{evaluate, EvalConfig};
+use knockoff::judge::imagehash::EvalReport;
 
 /// Evaluates the seed photos at 320 px, 2 tiles a side, and prints the
 /// table (for a failing run).
@@ -20,7 +20,7 @@ fn evaluate_seeds(draws: usize, pairs: bool) -> EvalReport {
     };
     let r = evaluate(&dir, &config).expect("evaluation runs");
     let mut table = Vec::new();
-    knockoff::imagehash::eval::print_report(&r, &mut table).expect("report prints");
+    knockoff::judge::imagehash::eval::print_report(&r, &mut table).expect("report prints");
     eprintln!("{}", String::from_utf8_lossy(&table));
     r
 }

@@ -2,7 +2,7 @@
 //! dimensions), truncated and corrupt files fail with an error naming the
 //! source, under the limits, without a crash or a huge allocation.
 
-use knockoff::imagehash::{self, decode::MAX_DIMENSION_PX, ReferenceIndex};
+use knockoff::judge::imagehash::{self, decode::MAX_DIMENSION_PX, ReferenceIndex};
 
 fn seed_jpeg() -> Vec<u8> {
     let img = image::open(concat!(

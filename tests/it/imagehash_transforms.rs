@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use knockoff::imagehash::{self, eval, ReferenceIndex};
+use knockoff::judge::imagehash::{self, eval, ReferenceIndex};
 
 fn photos() -> Vec<(String, image::RgbImage)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/photos");

@@ -4,8 +4,8 @@
 //! and robustness on what it does not handle or is broken.
 
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
-use knockoff::imagehash::decode;
-use knockoff::imagehash::jpeg_dc::{luma_eighth, Limits, Unsupported};
+use knockoff::judge::imagehash::decode;
+use knockoff::judge::imagehash::jpeg_dc::{luma_eighth, Limits, Unsupported};
 use proptest::prelude::*;
 
 const LIMITS: Limits = Limits {
@@ -216,9 +216,11 @@ fn every_colour_layout_matches_the_full_decoder() {
 fn the_image_crate_encoder_output_matches_too() {
     // What the benchmark, the evaluation and many tools write.
     let img = photo("horse.png", 800, 800);
-    let bytes =
-        knockoff::imagehash::eval::encode(&img, knockoff::imagehash::eval::Encoding::Jpeg(85))
-            .expect("encode");
+    let bytes = knockoff::judge::imagehash::eval::encode(
+        &img,
+        knockoff::judge::imagehash::eval::Encoding::Jpeg(85),
+    )
+    .expect("encode");
     let (mean, max) = compare(&bytes);
     assert!(mean < 1.0 && max <= 12.0, "mean {mean}, max {max}");
 }
@@ -263,8 +265,9 @@ fn full_decode_goes_through_the_dc_path_with_the_same_plane() {
     let d = decode::decode(&bytes, "a.jpg").expect("decode");
     assert_eq!((d.width, d.height), (800, 800));
     let luma = luma_eighth(&bytes, LIMITS).expect("DC path");
-    let expected = knockoff::imagehash::plane::Plane::from_interleaved(100, 100, 1, &luma.pixels)
-        .reduced(knockoff::imagehash::plane::PLANE_MAX_SIDE_PX);
+    let expected =
+        knockoff::judge::imagehash::plane::Plane::from_interleaved(100, 100, 1, &luma.pixels)
+            .reduced(knockoff::judge::imagehash::plane::PLANE_MAX_SIDE_PX);
     assert_eq!(d.plane, expected);
 }
 

@@ -4,13 +4,13 @@
 //! from the mock); the run's recording replays to the same findings again;
 //! and the binary reports hosts and exit codes as documented.
 
-use knockoff::config::{Config, PlatformConfig};
-use knockoff::crawl::Progress;
-use knockoff::cycle::{run_cycle, CycleReport, PageSource};
-use knockoff::listing::Platform;
-use knockoff::mock::{Fault, Faults, MockMarket};
-use knockoff::score::Finding;
-use knockoff::watchlist::Watchlist;
+use knockoff::fetch::crawl::Progress;
+use knockoff::fetch::mock::{Fault, Faults, MockMarket};
+use knockoff::judge::score::Finding;
+use knockoff::model::config::{Config, PlatformConfig};
+use knockoff::model::listing::Platform;
+use knockoff::model::watchlist::Watchlist;
+use knockoff::run::cycle::{run_cycle, CycleReport, PageSource};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -64,7 +64,7 @@ async fn cycle(source: PageSource) -> CycleReport {
     let wl = Watchlist::load(root().join("watchlists/demo.toml")).unwrap();
     let data = tempfile::tempdir().unwrap();
     let store = knockoff::store::Store::open(data.path()).unwrap();
-    let index = knockoff::index::ListingIndex::open(data.path()).unwrap();
+    let index = knockoff::judge::index::ListingIndex::open(data.path()).unwrap();
     run_cycle(
         &wl,
         &source,
@@ -151,7 +151,7 @@ async fn the_binary_scans_live_reports_a_refusing_host_and_exits_zero() {
     // 10 minutes by default) is spent, and the scan goes on without it.
     let faults = Faults::none().always(
         "/taobao",
-        Fault::TooManyRequests(knockoff::mock::RetryAfter::Seconds(1)),
+        Fault::TooManyRequests(knockoff::fetch::mock::RetryAfter::Seconds(1)),
     );
     let mock = MockMarket::start(Some(&root().join("seeds")), faults)
         .await
@@ -399,7 +399,7 @@ fn regression_issue19_corrupt_record_does_not_break_the_data_folder() {
             .findings()
             .unwrap()
             .into_iter()
-            .find(|f| f.verdict == knockoff::score::Verdict::Flag)
+            .find(|f| f.verdict == knockoff::judge::score::Verdict::Flag)
             .unwrap()
             .key();
         store.flush().unwrap();

@@ -5,7 +5,7 @@
 //! `cargo test --test it desk::`).
 //!
 //! `tests/daemon_cycles.rs` stays a binary of its own: it counts the
-//! process's hashing work (`knockoff::imagehash::hashing_work`), which
+//! process's hashing work (`knockoff::judge::imagehash::hashing_work`), which
 //! tests running beside it in one process would disturb.
 
 #[path = "../fixtures/daemon/support.rs"]
@@ -26,6 +26,7 @@ mod imagehash_eval;
 mod imagehash_hostile;
 mod imagehash_transforms;
 mod jpeg_dc;
+mod layout;
 mod live_scan;
 mod parse_aliexpress_alibaba;
 mod parse_china_platforms;

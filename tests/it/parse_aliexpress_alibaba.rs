@@ -3,9 +3,9 @@
 //! `parse_page`); plus blocks, drift on mutated pages, and the URLs a scan
 //! plans against the recording.
 
-use knockoff::listing::{Listing, Platform, SalesKind};
 use knockoff::marketplaces::{for_platform, parse_page, PageKind, PageOutcome};
-use knockoff::recording::Recording;
+use knockoff::model::listing::{Listing, Platform, SalesKind};
+use knockoff::model::recording::Recording;
 use std::path::Path;
 use url::Url;
 

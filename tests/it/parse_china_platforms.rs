@@ -5,9 +5,9 @@
 //! Pages go through `marketplaces::parse_page` with the content type the
 //! manifest records, i.e. the same path as a replayed scan.
 
-use knockoff::listing::{Listing, Platform, SalesKind};
 use knockoff::marketplaces::{self, PageKind, PageOutcome};
-use knockoff::recording::Manifest;
+use knockoff::model::listing::{Listing, Platform, SalesKind};
+use knockoff::model::recording::Manifest;
 use std::path::{Path, PathBuf};
 use url::Url;
 
@@ -788,7 +788,7 @@ fn manifest_records_every_china_page_with_its_content_type() {
         let entries: Vec<_> = manifest
             .page
             .iter()
-            .filter(|p| knockoff::recording::normalize_url(&p.url) == seed.url)
+            .filter(|p| knockoff::model::recording::normalize_url(&p.url) == seed.url)
             .collect();
         assert_eq!(entries.len(), 1, "{}: one manifest entry", seed.url);
         assert_eq!(entries[0].file, seed.file);
@@ -802,7 +802,7 @@ fn manifest_records_every_china_page_with_its_content_type() {
                 let entry = manifest
                     .page
                     .iter()
-                    .find(|p| knockoff::recording::normalize_url(&p.url) == *img)
+                    .find(|p| knockoff::model::recording::normalize_url(&p.url) == *img)
                     .unwrap_or_else(|| panic!("{}: photo {img} not in the manifest", l.id));
                 assert!(entry.content_type.starts_with("image/"), "{img}");
                 assert!(seeds_dir().join(&entry.file).is_file(), "{}", entry.file);

@@ -260,7 +260,7 @@ fn rescanning_the_same_recording_duplicates_nothing() {
             rec.history
         );
     }
-    let index = knockoff::index::ListingIndex::open(tmp.path()).unwrap();
+    let index = knockoff::judge::index::ListingIndex::open(tmp.path()).unwrap();
     assert_eq!(index.len().unwrap() as usize, first.len());
 }
 

@@ -4,7 +4,7 @@
 //! time; `export --screenshots` puts one per captured page in each bundle.
 
 use chrono::{TimeZone, Utc};
-use knockoff::export::screenshot::{find_chromium, render};
+use knockoff::file::export::screenshot::{find_chromium, render};
 use std::io::Read;
 use std::net::TcpListener;
 use std::path::Path;
@@ -129,5 +129,5 @@ fn export_with_screenshots_adds_a_dated_png_per_captured_page() {
         assert!(img.width() >= 1000, "{}", file.display());
     }
     // The bundle's manifest covers them: verify passes.
-    assert!(knockoff::export::verify(&out).unwrap().is_ok());
+    assert!(knockoff::file::export::verify(&out).unwrap().is_ok());
 }

@@ -7,8 +7,8 @@
 //! names, nesting, escaping and noise follow the pages named per test.
 
 use super::support;
-use knockoff::listing::Listing;
 use knockoff::marketplaces::PageOutcome;
+use knockoff::model::listing::Listing;
 
 const DIR: &str = "aliexpress";
 

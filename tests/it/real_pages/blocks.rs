@@ -89,7 +89,7 @@ fn a_redirect_into_a_login_host_is_blocked() {
     };
     let body = support::fixture("blocks/taobao-search-no-results.html");
     let out = marketplaces::parse_response(
-        knockoff::listing::Platform::Taobao,
+        knockoff::model::listing::Platform::Taobao,
         &url,
         &body,
         None,
@@ -154,7 +154,7 @@ fn a_403_refusal_page_is_blocked_by_status() {
         status: Some(403),
     };
     let out = marketplaces::parse_response(
-        knockoff::listing::Platform::Alibaba,
+        knockoff::model::listing::Platform::Alibaba,
         &url,
         &body,
         None,
@@ -174,7 +174,7 @@ fn an_unknown_layout_with_login_links_is_drift() {
 </head><body><a href="https://login.aliexpress.com/">Sign in</a><div id="root"></div></body></html>"#;
     let url = support::url("https://www.aliexpress.com/w/wholesale-aurora.html");
     let out = marketplaces::parse_page(
-        knockoff::listing::Platform::AliExpress,
+        knockoff::model::listing::Platform::AliExpress,
         &url,
         html.as_bytes(),
         None,

@@ -7,14 +7,14 @@
 //! `Retry-After` waited out and its rate never exceeded.
 
 use super::support;
-use knockoff::config::{default_base_url, split_host_segment, Config, PlatformConfig};
-use knockoff::crawl::Progress;
-use knockoff::cycle::{run_cycle, PageSource};
-use knockoff::listing::{Listing, Platform};
+use knockoff::fetch::crawl::Progress;
+use knockoff::fetch::mock::{Fault, Faults, MockMarket, RequestLog, RetryAfter};
 use knockoff::marketplaces::{self, PageOutcome};
-use knockoff::mock::{Fault, Faults, MockMarket, RequestLog, RetryAfter};
-use knockoff::recording::{write_manifest, Manifest, RecordedPage};
-use knockoff::watchlist::Watchlist;
+use knockoff::model::config::{default_base_url, split_host_segment, Config, PlatformConfig};
+use knockoff::model::listing::{Listing, Platform};
+use knockoff::model::recording::{write_manifest, Manifest, RecordedPage};
+use knockoff::model::watchlist::Watchlist;
+use knockoff::run::cycle::{run_cycle, PageSource};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -243,7 +243,7 @@ async fn a_live_crawl_reaches_items_and_photos_on_every_platform_politely() {
     wl.file.terms = vec![TERM.to_string()];
     let data = tempfile::tempdir().unwrap();
     let store = knockoff::store::Store::open(data.path()).unwrap();
-    let index = knockoff::index::ListingIndex::open(data.path()).unwrap();
+    let index = knockoff::judge::index::ListingIndex::open(data.path()).unwrap();
     let report = run_cycle(
         &wl,
         &PageSource::Live {

@@ -1,8 +1,8 @@
 //! Shared helpers: load a fixture and run it through the same path as a
 //! scan (`marketplaces::parse_page`: charset, parser, then block check).
 
-use knockoff::listing::{Listing, Platform};
 use knockoff::marketplaces::{self, PageOutcome};
+use knockoff::model::listing::{Listing, Platform};
 use std::path::PathBuf;
 use url::Url;
 

@@ -5,8 +5,8 @@
 //! named in its test's doc comment.
 
 use super::support;
-use knockoff::listing::{Listing, SalesKind};
 use knockoff::marketplaces::{PageKind, PageOutcome};
+use knockoff::model::listing::{Listing, SalesKind};
 
 fn by_id<'a>(listings: &'a [Listing], id: &str) -> &'a Listing {
     listings

@@ -4,8 +4,8 @@
 //! test's doc comment.
 
 use super::support;
-use knockoff::listing::{Platform, SalesKind};
 use knockoff::marketplaces::PageOutcome;
+use knockoff::model::listing::{Platform, SalesKind};
 
 /// Mirrors a 2019 `list.tmall.com/search_product.htm` result page as
 /// quoted in a public scraper (card markup pasted into a requests +
