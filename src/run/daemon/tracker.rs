@@ -51,245 +51,318 @@ pub struct AfterCycleInput<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// Runs the daemon's bookkeeping for one finished scan.
+/// Runs the daemon's bookkeeping for one finished scan, job by job:
+/// listings seen, back or gone; removals of submitted cases; relistings
+/// of taken-down listings; cases for flagged findings.
 pub async fn after_cycle(input: AfterCycleInput<'_>) -> Result<AfterCycle> {
-    let AfterCycleInput {
-        store,
-        report,
-        cycle,
-        gone_after,
-        verifier,
-        now,
-    } = input;
-    let tracker = Tracker::open(store)?;
-    let book = CaseBook::open(store)?;
+    let c = Cycle::load(input)?;
     let mut out = AfterCycle::default();
-    let listings: BTreeMap<String, ListingRecord> = store
-        .listings()?
-        .into_iter()
-        .map(|r| (r.listing.key(), r))
-        .collect();
-    let pages = pages_by_url(store)?;
-    let seen: BTreeSet<String> = report.findings.iter().map(|f| f.key()).collect();
-    // Pages that answered with listings this cycle: a listing missing from
-    // one of the pages it was read from before is missing from its results;
-    // one whose pages were blocked, failed or not fetched is not.
-    let answered: BTreeSet<&str> = report
-        .findings
-        .iter()
-        .flat_map(|f| f.source_urls.iter().map(String::as_str))
-        .collect();
-    // When nothing of a listing says when, the latest capture of the cycle.
-    let cycle_at = seen
-        .iter()
-        .filter_map(|k| listings.get(k).map(|r| r.last_seen))
-        .max()
-        .unwrap_or(now);
+    c.track_listings(&mut out)?;
+    c.verify_removals(&mut out).await?;
+    c.find_relistings(&mut out)?;
+    c.open_cases(&mut out)?;
+    c.store.flush()?;
+    Ok(out)
+}
 
-    // Item pages that answered 404/410 this cycle: the listing is gone.
-    let mut dead_urls: HashMap<&str, &PageRecord> = HashMap::new();
-    for p in &report.problems {
-        if p.kind == "http" && (p.message == "HTTP 404" || p.message == "HTTP 410") {
-            if let Some(rec) = pages.get(&p.url) {
-                dead_urls.insert(p.url.as_str(), rec);
-            }
-        }
-    }
+/// What every job of [`after_cycle`] reads, loaded once.
+struct Cycle<'a> {
+    store: &'a Store,
+    report: &'a ScanReport,
+    cycle: u64,
+    gone_after: u32,
+    verifier: &'a dyn Fetcher,
+    tracker: Tracker,
+    book: CaseBook,
+    listings: BTreeMap<String, ListingRecord>,
+    pages: HashMap<String, PageRecord>,
+    /// Listings the scan saw this cycle.
+    seen: BTreeSet<String>,
+    /// When nothing of a listing says when: the latest capture of the cycle.
+    cycle_at: DateTime<Utc>,
+}
 
-    for (key, rec) in &listings {
-        let mut t = tracker.get(key)?.unwrap_or_else(|| Tracking {
-            first_cycle: cycle,
-            ..Tracking::default()
-        });
-        let before = t.clone();
-        if seen.contains(key) {
-            if before.last_seen_cycle == 0 && before.first_cycle == cycle {
-                out.new_listings += 1;
-            }
-            t.last_seen_cycle = cycle;
-            t.missed = 0;
-            t.missed_through_cycle = cycle;
-            if let Some(g) = t.gone.take() {
-                t.events.push(ListingEvent {
-                    at: rec.last_seen,
-                    cycle,
-                    kind: "back".into(),
-                    detail: format!("seen again after gone ({})", g.why),
-                });
-                out.back.push(key.clone());
-            }
-        } else if let Some(page) = dead_urls.get(rec.listing.url.as_str()) {
-            if t.gone.is_none() {
-                let proof = proof_of(page);
-                t.gone = Some(Gone {
-                    at: page.captured_at,
-                    why: format!("item page answered HTTP {}", page.status),
-                    proof: Some(proof),
-                });
-                t.events.push(ListingEvent {
-                    at: page.captured_at,
-                    cycle,
-                    kind: "gone".into(),
-                    detail: format!("HTTP {} at {}", page.status, page.url),
-                });
-                out.gone.push(key.clone());
-            }
-        } else if rec
-            .sources
+impl<'a> Cycle<'a> {
+    fn load(input: AfterCycleInput<'a>) -> Result<Cycle<'a>> {
+        let AfterCycleInput {
+            store,
+            report,
+            cycle,
+            gone_after,
+            verifier,
+            now,
+        } = input;
+        let listings: BTreeMap<String, ListingRecord> = store
+            .listings()?
+            .into_iter()
+            .map(|r| (r.listing.key(), r))
+            .collect();
+        let seen: BTreeSet<String> = report.findings.iter().map(|f| f.key()).collect();
+        let cycle_at = seen
             .iter()
-            .any(|s| answered.contains(s.url.as_str()))
-            && t.missed_through_cycle < cycle
-        {
-            t.missed += 1;
-            t.missed_through_cycle = cycle;
-            if t.missed >= gone_after && t.gone.is_none() {
-                t.gone = Some(Gone {
-                    at: cycle_at,
-                    why: format!("missing from its results for {} cycles", t.missed),
-                    proof: None,
-                });
-                t.events.push(ListingEvent {
-                    at: cycle_at,
-                    cycle,
-                    kind: "gone".into(),
-                    detail: format!("missing from its results for {} cycles", t.missed),
-                });
-                out.gone.push(key.clone());
-            }
-        }
-        if t != before {
-            tracker.put(key, &t)?;
-        }
+            .filter_map(|k| listings.get(k).map(|r| r.last_seen))
+            .max()
+            .unwrap_or(now);
+        Ok(Cycle {
+            store,
+            report,
+            cycle,
+            gone_after,
+            verifier,
+            tracker: Tracker::open(store)?,
+            book: CaseBook::open(store)?,
+            listings,
+            pages: pages_by_url(store)?,
+            seen,
+            cycle_at,
+        })
     }
 
-    // Submitted cases: is the listing gone? A 404 captured this cycle, or a
-    // fresh fetch of the item page answering 404/410 or 200 with the
-    // platform's "item unavailable" page, is the proof.
-    for case in book.all()? {
-        if case.state != CaseState::Submitted {
-            continue;
+    /// Every listing: seen (and back, if it was gone), gone (its item page
+    /// answered 404/410), or missed from results that answered (gone after
+    /// `gone_after` cycles).
+    fn track_listings(&self, out: &mut AfterCycle) -> Result<()> {
+        let (report, pages, cycle) = (self.report, &self.pages, self.cycle);
+        let (seen, cycle_at, gone_after) = (&self.seen, self.cycle_at, self.gone_after);
+        // Pages that answered with listings this cycle: a listing missing
+        // from one of the pages it was read from before is missing from
+        // its results; one whose pages were blocked, failed or not fetched
+        // is not.
+        let answered: BTreeSet<&str> = report
+            .findings
+            .iter()
+            .flat_map(|f| f.source_urls.iter().map(String::as_str))
+            .collect();
+        // Item pages that answered 404/410 this cycle: the listing is gone.
+        let mut dead_urls: HashMap<&str, &PageRecord> = HashMap::new();
+        for p in &report.problems {
+            if p.kind == "http" && (p.message == "HTTP 404" || p.message == "HTTP 410") {
+                if let Some(rec) = pages.get(&p.url) {
+                    dead_urls.insert(p.url.as_str(), rec);
+                }
+            }
         }
-        let key = case.listing_key();
-        let from_scan = tracker
-            .get(&key)?
-            .and_then(|t| t.gone)
-            .and_then(|g| g.proof);
-        let proof = match from_scan {
-            Some(p) => Some(p),
-            None => match verifier.fetch(&case.listing_url, ResourceKind::Page).await {
-                Ok(capture) if matches!(capture.status, 404 | 410) => {
-                    store.put_page(&capture)?;
-                    Some(proof_of_capture(&capture))
+
+        for (key, rec) in &self.listings {
+            let mut t = self.tracker.get(key)?.unwrap_or_else(|| Tracking {
+                first_cycle: cycle,
+                ..Tracking::default()
+            });
+            let before = t.clone();
+            if seen.contains(key) {
+                if before.last_seen_cycle == 0 && before.first_cycle == cycle {
+                    out.new_listings += 1;
                 }
-                // Marketplaces answer a taken-down item with 200 and an
-                // "item unavailable" page: its shape decides, and the
-                // capture is kept as the proof.
-                Ok(capture) if capture.status == 200 => match gone_hit(&capture) {
-                    Some(hit) => {
+                t.last_seen_cycle = cycle;
+                t.missed = 0;
+                t.missed_through_cycle = cycle;
+                if let Some(g) = t.gone.take() {
+                    t.events.push(ListingEvent {
+                        at: rec.last_seen,
+                        cycle,
+                        kind: "back".into(),
+                        detail: format!("seen again after gone ({})", g.why),
+                    });
+                    out.back.push(key.clone());
+                }
+            } else if let Some(page) = dead_urls.get(rec.listing.url.as_str()) {
+                if t.gone.is_none() {
+                    let proof = proof_of(page);
+                    t.gone = Some(Gone {
+                        at: page.captured_at,
+                        why: format!("item page answered HTTP {}", page.status),
+                        proof: Some(proof),
+                    });
+                    t.events.push(ListingEvent {
+                        at: page.captured_at,
+                        cycle,
+                        kind: "gone".into(),
+                        detail: format!("HTTP {} at {}", page.status, page.url),
+                    });
+                    out.gone.push(key.clone());
+                }
+            } else if rec
+                .sources
+                .iter()
+                .any(|s| answered.contains(s.url.as_str()))
+                && t.missed_through_cycle < cycle
+            {
+                t.missed += 1;
+                t.missed_through_cycle = cycle;
+                if t.missed >= gone_after && t.gone.is_none() {
+                    t.gone = Some(Gone {
+                        at: cycle_at,
+                        why: format!("missing from its results for {} cycles", t.missed),
+                        proof: None,
+                    });
+                    t.events.push(ListingEvent {
+                        at: cycle_at,
+                        cycle,
+                        kind: "gone".into(),
+                        detail: format!("missing from its results for {} cycles", t.missed),
+                    });
+                    out.gone.push(key.clone());
+                }
+            }
+            if t != before {
+                self.tracker.put(key, &t)?;
+            }
+        }
+
+        Ok(())
+    }
+
+    /// Submitted cases: is the listing gone? A 404 captured this cycle, or
+    /// a fresh fetch of the item page answering 404/410 or 200 with the
+    /// platform's "item unavailable" page, is the proof.
+    async fn verify_removals(&self, out: &mut AfterCycle) -> Result<()> {
+        let (store, book, verifier) = (self.store, &self.book, self.verifier);
+        for case in book.all()? {
+            if case.state != CaseState::Submitted {
+                continue;
+            }
+            let key = case.listing_key();
+            let from_scan = self
+                .tracker
+                .get(&key)?
+                .and_then(|t| t.gone)
+                .and_then(|g| g.proof);
+            let proof = match from_scan {
+                Some(p) => Some(p),
+                None => match verifier.fetch(&case.listing_url, ResourceKind::Page).await {
+                    Ok(capture) if matches!(capture.status, 404 | 410) => {
                         store.put_page(&capture)?;
-                        let mut proof = proof_of_capture(&capture);
-                        proof.marker = Some(hit.marker);
-                        proof.found_in = Some(hit.found_in.describe().to_string());
-                        Some(proof)
+                        Some(proof_of_capture(&capture))
                     }
-                    None => None,
+                    // Marketplaces answer a taken-down item with 200 and an
+                    // "item unavailable" page: its shape decides, and the
+                    // capture is kept as the proof.
+                    Ok(capture) if capture.status == 200 => match gone_hit(&capture) {
+                        Some(hit) => {
+                            store.put_page(&capture)?;
+                            let mut proof = proof_of_capture(&capture);
+                            proof.marker = Some(hit.marker);
+                            proof.found_in = Some(hit.found_in.describe().to_string());
+                            Some(proof)
+                        }
+                        None => None,
+                    },
+                    Ok(_) => None,
+                    Err(e) => {
+                        tracing::warn!(case = %case.id, url = %case.listing_url, error = %e, "removal check failed");
+                        None
+                    }
                 },
-                Ok(_) => None,
-                Err(e) => {
-                    tracing::warn!(case = %case.id, url = %case.listing_url, error = %e, "removal check failed");
-                    None
-                }
-            },
-        };
-        if let Some(proof) = proof {
-            let at = proof.captured_at;
-            let reason = match (&proof.marker, &proof.found_in) {
-                (Some(marker), Some(found_in)) => format!(
+            };
+            if let Some(proof) = proof {
+                let at = proof.captured_at;
+                let reason = match (&proof.marker, &proof.found_in) {
+                    (Some(marker), Some(found_in)) => format!(
                     "removal verified: {} answered HTTP {} with the platform's item-unavailable \
                      page (\"{marker}\" in {found_in}) (sha256 {})",
                     proof.url, proof.status, proof.sha256
                 ),
-                _ => format!(
-                    "removal verified: {} answered HTTP {} (sha256 {})",
-                    proof.url, proof.status, proof.sha256
-                ),
-            };
-            book.move_case(
-                &case.id,
-                CaseState::Removed,
-                at,
-                Some(&reason),
-                "daemon",
-                Some(proof),
-            )
-            .map_err(|e| Error::Other(e.to_string()))?;
-            out.removals_verified.push(case.id.clone());
+                    _ => format!(
+                        "removal verified: {} answered HTTP {} (sha256 {})",
+                        proof.url, proof.status, proof.sha256
+                    ),
+                };
+                book.move_case(
+                    &case.id,
+                    CaseState::Removed,
+                    at,
+                    Some(&reason),
+                    "daemon",
+                    Some(proof),
+                )
+                .map_err(|e| Error::Other(e.to_string()))?;
+                out.removals_verified.push(case.id.clone());
+            }
         }
+
+        Ok(())
     }
 
-    // Relistings: listings seen for the first time, against every listing
-    // taken down so far.
-    let unchecked: Vec<String> = seen
-        .iter()
-        .filter(|k| {
-            tracker
-                .get(k)
-                .ok()
-                .flatten()
-                .is_some_and(|t| !t.relisting_checked)
-        })
-        .cloned()
-        .collect();
-    if !unchecked.is_empty() {
-        let takedowns = Takedowns::build(store, &book, &listings, &pages)?;
-        for key in unchecked {
-            let Some(mut t) = tracker.get(&key)? else {
+    /// Relistings: listings seen for the first time, against every listing
+    /// taken down so far.
+    fn find_relistings(&self, out: &mut AfterCycle) -> Result<()> {
+        let (store, tracker, listings, pages) =
+            (self.store, &self.tracker, &self.listings, &self.pages);
+        let unchecked: Vec<String> = self
+            .seen
+            .iter()
+            .filter(|k| {
+                tracker
+                    .get(k)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|t| !t.relisting_checked)
+            })
+            .cloned()
+            .collect();
+        if !unchecked.is_empty() {
+            let takedowns = Takedowns::build(store, &self.book, listings, pages)?;
+            for key in unchecked {
+                let Some(mut t) = tracker.get(&key)? else {
+                    continue;
+                };
+                if let Some(rec) = listings.get(&key) {
+                    if let Some(link) = takedowns.find(store, rec, pages) {
+                        t.events.push(ListingEvent {
+                            at: rec.first_seen,
+                            cycle: self.cycle,
+                            kind: "relisting".into(),
+                            detail: format!(
+                                "relists {} (case {}) by {}: {}",
+                                link.listing, link.case_id, link.by, link.detail
+                            ),
+                        });
+                        out.relistings.push((key.clone(), link.clone()));
+                        t.relisting_of = Some(link);
+                    }
+                }
+                t.relisting_checked = true;
+                tracker.put(&key, &t)?;
+            }
+        }
+
+        Ok(())
+    }
+
+    /// Cases from flagged findings' drafts: the scan opened them already
+    /// (counted here as this cycle's); this catches any it could not.
+    fn open_cases(&self, out: &mut AfterCycle) -> Result<()> {
+        out.cases_opened
+            .extend(self.report.cases_opened.iter().cloned());
+        for f in &self.report.findings {
+            if f.verdict != Verdict::Flag || f.drafts.is_empty() {
                 continue;
-            };
-            if let Some(rec) = listings.get(&key) {
-                if let Some(link) = takedowns.find(store, rec, &pages) {
-                    t.events.push(ListingEvent {
-                        at: rec.first_seen,
-                        cycle,
-                        kind: "relisting".into(),
-                        detail: format!(
-                            "relists {} (case {}) by {}: {}",
-                            link.listing, link.case_id, link.by, link.detail
-                        ),
-                    });
-                    out.relistings.push((key.clone(), link.clone()));
-                    t.relisting_of = Some(link);
-                }
             }
-            t.relisting_checked = true;
-            tracker.put(&key, &t)?;
-        }
-    }
-
-    // Cases from flagged findings' drafts: the scan opened them already
-    // (counted here as this cycle's); this catches any it could not.
-    out.cases_opened.extend(report.cases_opened.iter().cloned());
-    for f in &report.findings {
-        if f.verdict != Verdict::Flag || f.drafts.is_empty() {
-            continue;
-        }
-        let key = f.key();
-        let at = listings.get(&key).map(|r| r.first_seen).unwrap_or(cycle_at);
-        let link = tracker.get(&key)?.and_then(|t| t.relisting_of);
-        for case in book.open_cases(f, at, link.as_ref(), "daemon")? {
-            out.cases_opened.push(case.id.clone());
-        }
-        if let Some(link) = &link {
-            if let Some(d) = f.filing_draft() {
-                let ck = crate::file::export::complaint_key(f.platform, &d.right_id, &f.listing_id);
-                if let Some(c) = book.by_key(&ck)? {
-                    book.set_relisting(&c.id, link)?;
+            let key = f.key();
+            let at = self
+                .listings
+                .get(&key)
+                .map(|r| r.first_seen)
+                .unwrap_or(self.cycle_at);
+            let link = self.tracker.get(&key)?.and_then(|t| t.relisting_of);
+            for case in self.book.open_cases(f, at, link.as_ref(), "daemon")? {
+                out.cases_opened.push(case.id.clone());
+            }
+            if let Some(link) = &link {
+                if let Some(d) = f.filing_draft() {
+                    let ck = crate::file::cases::ids::complaint_key(
+                        f.platform,
+                        &d.right_id,
+                        &f.listing_id,
+                    );
+                    if let Some(c) = self.book.by_key(&ck)? {
+                        self.book.set_relisting(&c.id, link)?;
+                    }
                 }
             }
         }
+        Ok(())
     }
-    store.flush()?;
-    Ok(out)
 }
 
 fn proof_of(p: &PageRecord) -> Proof {
