@@ -237,7 +237,10 @@ impl<'a> Scanner<'a> {
         })
     }
 
-    /// Parses, examines, scores and records every page.
+    /// Parses, examines, scores and records every page: pages → merged
+    /// listings ([`Scanner::read_pages`]), their photos fetched and matched
+    /// ([`Scanner::photos_of`]), then each listing judged and recorded
+    /// ([`Scanner::judge_listings`]).
     pub async fn scan_pages(
         &self,
         pages: Vec<Capture>,
@@ -256,9 +259,24 @@ impl<'a> Scanner<'a> {
             *self.decisions.write().unwrap_or_else(|e| e.into_inner()) =
                 crate::file::decisions::Decisions::load(store)?;
         }
-        // Merged listings by key, with the pages they came from.
+        let merged = self.read_pages(&pages, store, &mut report)?;
+        let photo_cache = self.photos_of(&merged, store).await;
+        self.judge_listings(&merged, &photo_cache, store, index, &mut report)?;
+        sort_findings(&mut report.findings);
+        Ok(report)
+    }
+
+    /// Keeps every page, parses it, and merges the views of a listing that
+    /// several pages give (by key, with the pages it came from). Pages that
+    /// failed, were blocked or drifted are counted and named in `report`.
+    fn read_pages(
+        &self,
+        pages: &[Capture],
+        store: Option<&Store>,
+        report: &mut ScanReport,
+    ) -> Result<BTreeMap<String, (Listing, Vec<Source>)>> {
         let mut merged: BTreeMap<String, (Listing, Vec<Source>)> = BTreeMap::new();
-        for page in &pages {
+        for page in pages {
             report.pages_read += 1;
             if let Some(store) = store {
                 store.put_page(page)?;
@@ -350,9 +368,16 @@ impl<'a> Scanner<'a> {
             }
         }
 
-        // Every listing's photos, each once, in the order the listings
-        // name them: fetched in that order, matched a batch at a time on
-        // all cores.
+        Ok(merged)
+    }
+
+    /// Every listing's photos, each once, in the order the listings name
+    /// them: fetched in that order, matched a batch at a time on all cores.
+    async fn photos_of(
+        &self,
+        merged: &BTreeMap<String, (Listing, Vec<Source>)>,
+        store: Option<&Store>,
+    ) -> HashMap<String, PhotoResult> {
         let mut photo_urls: Vec<(&String, Platform)> = Vec::new();
         let mut seen_urls: std::collections::HashSet<&String> = std::collections::HashSet::new();
         for (listing, _) in merged.values() {
@@ -375,6 +400,19 @@ impl<'a> Scanner<'a> {
                 .await;
             photo_cache.extend(self.match_photos(fetched, store));
         }
+        photo_cache
+    }
+
+    /// Scores every merged listing with its matched photos, records it in
+    /// the store (opening a case for a flag) and the index.
+    fn judge_listings(
+        &self,
+        merged: &BTreeMap<String, (Listing, Vec<Source>)>,
+        photo_cache: &HashMap<String, PhotoResult>,
+        store: Option<&Store>,
+        index: Option<&ListingIndex>,
+        report: &mut ScanReport,
+    ) -> Result<()> {
         let mut to_index = Vec::new();
         let book = store
             .map(crate::file::cases::book::CaseBook::open)
@@ -417,29 +455,9 @@ impl<'a> Scanner<'a> {
                 // so what a scan flags is filed once, and only once.
                 if let Some(book) = &book {
                     if finding.verdict == Verdict::Flag {
-                        for case in book.open_cases(&finding, seen_at, None, "scan")? {
-                            // The analyst confirmed this listing in the
-                            // desk before it had a draft: the case opens
-                            // approved, in the analyst's name.
-                            let confirmed = finding
-                                .decision
-                                .as_ref()
-                                .filter(|d| d.action == crate::file::decisions::Action::Confirmed);
-                            if let Some(d) = confirmed {
-                                let at = d.at.max(case.since());
-                                if let Err(e) = book.move_case(
-                                    &case.id,
-                                    crate::file::cases::state::CaseState::Approved,
-                                    at,
-                                    Some("confirmed in the desk"),
-                                    &d.by,
-                                    None,
-                                ) {
-                                    tracing::warn!(case = %case.id, "could not approve a confirmed listing's case: {e}");
-                                }
-                            }
-                            report.cases_opened.push(case.id);
-                        }
+                        report
+                            .cases_opened
+                            .extend(open_cases_for(book, &finding, seen_at)?);
                     }
                 }
             }
@@ -452,8 +470,7 @@ impl<'a> Scanner<'a> {
         if let Some(store) = store {
             store.flush()?;
         }
-        sort_findings(&mut report.findings);
-        Ok(report)
+        Ok(())
     }
 
     /// Keeps the official photos and the watchlist text in the store, so
@@ -864,6 +881,40 @@ pub async fn recorded_pages(
         }
     }
     (pages, problems)
+}
+
+/// Opens the cases of a flagged finding. A listing the analyst confirmed
+/// in the desk before it had a draft gets its case approved at once, in
+/// the analyst's name.
+fn open_cases_for(
+    book: &crate::file::cases::book::CaseBook,
+    finding: &Finding,
+    seen_at: DateTime<Utc>,
+) -> Result<Vec<String>> {
+    let mut opened = Vec::new();
+    for case in book.open_cases(finding, seen_at, None, "scan")? {
+        // The analyst confirmed this listing in the desk before it had a
+        // draft: the case opens approved, in the analyst's name.
+        let confirmed = finding
+            .decision
+            .as_ref()
+            .filter(|d| d.action == crate::file::decisions::Action::Confirmed);
+        if let Some(d) = confirmed {
+            let at = d.at.max(case.since());
+            if let Err(e) = book.move_case(
+                &case.id,
+                crate::file::cases::state::CaseState::Approved,
+                at,
+                Some("confirmed in the desk"),
+                &d.by,
+                None,
+            ) {
+                tracing::warn!(case = %case.id, "could not approve a confirmed listing's case: {e}");
+            }
+        }
+        opened.push(case.id);
+    }
+    Ok(opened)
 }
 
 #[cfg(test)]
