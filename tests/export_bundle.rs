@@ -6,7 +6,7 @@ use image::{DynamicImage, Rgb, RgbImage};
 use knockoff::brand::{MarkHit, MatchRule};
 use knockoff::complaint::{self, Grounds};
 use knockoff::export::{self, verify, ExportOptions, MAX_URLS_PER_BATCH};
-use knockoff::fetch::Capture;
+use knockoff::fetch::{Capture, Exchange};
 use knockoff::listing::{Listing, Platform, Price, Seller};
 use knockoff::score::{Finding, PhotoEvidence, Signal, SignalKind, Verdict};
 use knockoff::store::{OfficialPhoto, Source, Store};
@@ -609,18 +609,46 @@ fn warc_records_of_live_captures_go_into_the_bundle() {
     drop(fx);
     let crawl = tmp.path().join("crawl");
     std::fs::create_dir_all(&crawl).unwrap();
-    let mut w = knockoff::warc::WarcWriter::create(&crawl.join("live.warc.gz"), "test").unwrap();
-    let cap = Capture::new(
+    let info = knockoff::warc::WarcInfo::new("ua (+mailto:t@example.invalid)", "obey");
+    let mut w = knockoff::warc::WarcWriter::create(&crawl.join("live.warc.gz"), &info).unwrap();
+    let mut cap = Capture::new(
         rec.sources[0].url.clone(),
         200,
         Some("text/html".into()),
         at(0),
-        body,
+        body.clone(),
     );
-    let id = knockoff::warc::record_id();
-    w.write_request(&cap.url, cap.captured_at, "ua", Some(&id))
-        .unwrap();
-    w.write_response(&cap.url, &cap, &id).unwrap();
+    // As the live fetcher leaves it: a redirect hop, then the page, gzip
+    // on the wire.
+    let hop = |url: &str, status: u16, headers: Vec<(String, Vec<u8>)>, wire: Vec<u8>| Exchange {
+        url: url.into(),
+        request_line: "GET /x HTTP/1.1".into(),
+        request_headers: vec![("host".into(), b"www.aliexpress.com".to_vec())],
+        sent_at: at(0),
+        received_at: at(0),
+        remote_ip: None,
+        version: "HTTP/1.1".into(),
+        status,
+        response_headers: headers,
+        wire_body: Some(wire),
+    };
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &body).unwrap();
+    cap.exchanges = vec![
+        hop(
+            "https://www.aliexpress.com/i/1005001",
+            301,
+            vec![("location".into(), cap.url.clone().into_bytes())],
+            Vec::new(),
+        ),
+        hop(
+            &cap.url,
+            200,
+            vec![("content-encoding".into(), b"gzip".to_vec())],
+            gz.finish().unwrap(),
+        ),
+    ];
+    w.write_capture(&cap, str::to_string).unwrap();
     w.flush().unwrap();
     drop(w);
     let out = tmp.path().join("out");
@@ -635,8 +663,25 @@ fn warc_records_of_live_captures_go_into_the_bundle() {
         "{summary}"
     );
     let bundle = out.join(complaints_json(&out)[0]["evidence_dir"].as_str().unwrap());
-    let warcs: Vec<_> = std::fs::read_dir(bundle.join("warc")).unwrap().collect();
+    let warcs: Vec<_> = std::fs::read_dir(bundle.join("warc"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(warcs.len(), 1);
+    // The whole chain came along: request and response of each hop.
+    let mut text = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::MultiGzDecoder::new(&std::fs::read(&warcs[0]).unwrap()[..]),
+        &mut text,
+    )
+    .unwrap();
+    let text = String::from_utf8_lossy(&text);
+    let types: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("WARC-Type: "))
+        .collect();
+    assert_eq!(types, ["request", "response", "request", "response"]);
+    assert!(text.contains("HTTP/1.1 301 Moved Permanently"));
     let captures: serde_json::Value =
         serde_json::from_slice(&std::fs::read(bundle.join("captures.json")).unwrap()).unwrap();
     assert!(captures[0]["warc"][0]
