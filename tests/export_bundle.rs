@@ -690,6 +690,75 @@ fn warc_records_of_live_captures_go_into_the_bundle() {
         .starts_with("warc/01-"));
 }
 
+/// Runs `sha256sum -c manifest-sha256.txt` in `dir` (coreutils).
+fn sha256sum_check(dir: &Path) -> std::process::Output {
+    std::process::Command::new("sha256sum")
+        .args(["--strict", "-c", "manifest-sha256.txt"])
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn bundles_carry_a_manifest_that_sha256sum_verifies() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let fx = Fixture::new(&data);
+    fx.add(Platform::AliExpress, "1005001", true, 0);
+    fx.add(Platform::Alibaba, "1600001", false, 20);
+    drop(fx);
+    let out = tmp.path().join("out");
+    export::export(&data, &out).unwrap();
+    let bundle = out.join(complaints_json(&out)[0]["evidence_dir"].as_str().unwrap());
+    for dir in [&out, &bundle] {
+        let text = std::fs::read_to_string(dir.join("manifest-sha256.txt")).unwrap();
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+        let files = manifest["files"].as_array().unwrap();
+        // Every payload file, `<hex>  <relative path>`, in manifest order.
+        let want: String = files
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}  {}\n",
+                    f["sha256"].as_str().unwrap(),
+                    f["path"].as_str().unwrap()
+                )
+            })
+            .collect();
+        assert_eq!(text, want);
+        assert!(text.lines().count() >= 5, "{text}");
+        // Not its own manifests (the top one lists the bundles' ones).
+        assert!(!text
+            .lines()
+            .any(|l| l.ends_with("  manifest-sha256.txt") || l.ends_with("  manifest.json")));
+        let run = sha256sum_check(dir);
+        let said = String::from_utf8_lossy(&run.stdout);
+        assert!(
+            run.status.success(),
+            "{}: {said}{}",
+            dir.display(),
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert_eq!(said.matches(": OK").count(), files.len(), "{said}");
+    }
+    // The top manifest covers the bundles' files by their paths below it.
+    let top = std::fs::read_to_string(out.join("manifest-sha256.txt")).unwrap();
+    assert!(top.contains("/photos/") || top.contains("/pages/"), "{top}");
+    assert!(top.contains("evidence/") && top.contains("/manifest-sha256.txt\n"));
+
+    // A changed file fails both checks; so does a text manifest that no
+    // longer says what manifest.json says.
+    std::fs::write(bundle.join("listing.json"), b"{}\n").unwrap();
+    assert!(!sha256sum_check(&bundle).status.success());
+    assert_eq!(verify(&bundle).unwrap().changed, ["listing.json"]);
+    export::export(&data, &out).unwrap();
+    let path = bundle.join("manifest-sha256.txt");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.lines().skip(1).collect::<Vec<_>>().join("\n")).unwrap();
+    assert_eq!(verify(&bundle).unwrap().changed, ["manifest-sha256.txt"]);
+}
+
 #[test]
 fn export_refuses_a_folder_it_did_not_write_and_a_missing_store() {
     let tmp = tempfile::tempdir().unwrap();
