@@ -211,7 +211,7 @@ async fn a_gzip_page_behind_a_redirect_is_recorded_as_received_and_warcio_agrees
     assert_eq!(capture.status, 200);
     assert_eq!(capture.body, PAGE.as_bytes());
     assert_eq!(capture.final_url, format!("{base_url}/item/1005001.html"));
-    assert_eq!(capture.redirects, [start.clone()]);
+    assert_eq!(capture.redirects, [start]);
     assert_eq!(capture.sha256, sha256_hex(PAGE.as_bytes()));
 
     let records = read_warc(&summary.warc);

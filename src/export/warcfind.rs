@@ -271,8 +271,7 @@ mod tests {
         let path = dir.path().join("old.warc.gz");
         let body = b"<html>old</html>";
         let sha = crate::fetch::sha256_hex(body);
-        let block =
-            format!("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 16\r\n\r\n<html>old</html>");
+        let block = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 16\r\n\r\n<html>old</html>";
         let request = "GET /item/1.html HTTP/1.1\r\nHost: www.aliexpress.com\r\nUser-Agent: ua\r\nAccept-Encoding: gzip\r\n\r\n";
         let id = record_id();
         let mut w = WarcWriter::new(std::fs::File::create(&path).unwrap(), &path);

@@ -1222,18 +1222,15 @@ fn header_pairs(headers: &HeaderMap) -> Vec<(String, Vec<u8>)> {
 /// The content codings applied to a body, in the order applied; `None`
 /// when there are none (`identity` only, or no `Content-Encoding`).
 fn content_codings(headers: &HeaderMap) -> Option<Vec<String>> {
-    let codings: Vec<String> = headers
-        .get_all(reqwest::header::CONTENT_ENCODING)
-        .iter()
-        .flat_map(|v| {
-            String::from_utf8_lossy(v.as_bytes())
-                .into_owned()
-                .split(',')
-                .map(|c| c.trim().to_ascii_lowercase())
-                .collect::<Vec<_>>()
-        })
-        .filter(|c| !c.is_empty() && c != "identity")
-        .collect();
+    let mut codings: Vec<String> = Vec::new();
+    for value in headers.get_all(reqwest::header::CONTENT_ENCODING) {
+        for coding in String::from_utf8_lossy(value.as_bytes()).split(',') {
+            let coding = coding.trim().to_ascii_lowercase();
+            if !coding.is_empty() && coding != "identity" {
+                codings.push(coding);
+            }
+        }
+    }
     (!codings.is_empty()).then_some(codings)
 }
 
