@@ -155,6 +155,7 @@ fn read_warc(path: &Path) -> Vec<Record> {
 fn warcio(args: &[&str]) -> String {
     let have = Command::new("python3")
         .args(["-c", "import warcio"])
+        .stderr(std::process::Stdio::null())
         .status()
         .map(|s| s.success())
         .unwrap_or(false);

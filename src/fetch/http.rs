@@ -1465,6 +1465,73 @@ mod tests {
         assert_eq!(retry_after(&h, now), None);
     }
 
+    /// Bodies are decoded here, not by the client: gzip and deflate,
+    /// stacked codings, each under the cap; a bomb, an unknown coding or a
+    /// corrupt body is an error naming the URL, never a panic.
+    #[test]
+    fn bodies_are_decoded_under_the_cap_and_bombs_are_named() {
+        use std::io::Write;
+        let url = Url::parse("https://www.aliexpress.com/item/1.html").unwrap();
+        let gzip = |b: &[u8]| {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(b).unwrap();
+            e.finish().unwrap()
+        };
+        let page = b"<html>item</html>";
+        let codings = |v: &[&str]| v.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            decode_body(&url, &codings(&["gzip"]), &gzip(page), 1024).unwrap(),
+            page
+        );
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(page).unwrap();
+        let deflated = z.finish().unwrap();
+        assert_eq!(
+            decode_body(&url, &codings(&["deflate"]), &deflated, 1024).unwrap(),
+            page
+        );
+        // Applied in order gzip then gzip: undone last first.
+        assert_eq!(
+            decode_body(&url, &codings(&["gzip", "gzip"]), &gzip(&gzip(page)), 1024).unwrap(),
+            page
+        );
+        let bomb = gzip(&vec![0u8; 1 << 20]);
+        assert!(bomb.len() < 4096);
+        let err = decode_body(&url, &codings(&["gzip"]), &bomb, 64 * 1024).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "https://www.aliexpress.com/item/1.html: gzip-encoded body decodes to more than 65536 bytes"
+        );
+        for (c, body, why) in [
+            ("br", &b"x"[..], "unsupported Content-Encoding `br`"),
+            ("gzip", &b"not gzip at all"[..], "bad gzip body"),
+        ] {
+            let err = decode_body(&url, &codings(&[c]), body, 1024).unwrap_err();
+            let text = err.to_string();
+            assert!(
+                text.starts_with(url.as_str()) && text.contains(why),
+                "{text}"
+            );
+        }
+        let err = decode_body(&url, &codings(&["gzip"; 3]), b"", 1024).unwrap_err();
+        assert!(
+            err.to_string().contains("too many content codings"),
+            "{err}"
+        );
+        let mut h = HeaderMap::new();
+        assert_eq!(content_codings(&h), None);
+        h.insert(
+            reqwest::header::CONTENT_ENCODING,
+            HeaderValue::from_static("identity"),
+        );
+        assert_eq!(content_codings(&h), None);
+        h.insert(
+            reqwest::header::CONTENT_ENCODING,
+            HeaderValue::from_static("GZIP, identity"),
+        );
+        assert_eq!(content_codings(&h), Some(codings(&["gzip"])));
+    }
+
     #[test]
     fn forbidden_ranges_are_named() {
         let f = |s: &str| forbidden_ip(s.parse().unwrap());
