@@ -21,12 +21,12 @@
 //! `/<platform>/bench/<n>.html`; robots.txt is fetched and obeyed.
 
 use futures_util::stream::{self, StreamExt};
-use knockoff::config::{Config, PlatformConfig};
 use knockoff::fetch::http::HttpFetcher;
+use knockoff::fetch::mock::{Faults, MockMarket, LOG_PATH};
 use knockoff::fetch::{Fetcher, ResourceKind};
-use knockoff::listing::Platform;
-use knockoff::mock::{Faults, MockMarket, LOG_PATH};
-use knockoff::recording::{write_manifest, Manifest, RecordedPage};
+use knockoff::model::config::{Config, PlatformConfig};
+use knockoff::model::listing::Platform;
+use knockoff::model::recording::{write_manifest, Manifest, RecordedPage};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -114,7 +114,10 @@ async fn serve_mock(addr: &str) {
     for p in HOSTS {
         for n in 0..MOCK_PAGES_PER_HOST {
             m.page.push(RecordedPage {
-                url: format!("{}/bench/{n}.html", knockoff::config::default_base_url(p)),
+                url: format!(
+                    "{}/bench/{n}.html",
+                    knockoff::model::config::default_base_url(p)
+                ),
                 file: "page.html".into(),
                 captured_at: chrono::Utc::now(),
                 status: 200,

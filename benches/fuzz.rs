@@ -21,13 +21,13 @@
 //! benches/fuzz.sh 120          # every target, 120 s each
 //! ```
 
-use knockoff::config::Config;
-use knockoff::export::warcfind::WarcIndex;
-use knockoff::imagehash::{decode, jpeg_dc};
-use knockoff::listing::Platform;
+use knockoff::file::export::warcfind::WarcIndex;
+use knockoff::judge::imagehash::{decode, jpeg_dc};
 use knockoff::marketplaces::{self, charset, jsobject};
-use knockoff::recording::Manifest;
-use knockoff::watchlist::Watchlist;
+use knockoff::model::config::Config;
+use knockoff::model::listing::Platform;
+use knockoff::model::recording::Manifest;
+use knockoff::model::watchlist::Watchlist;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use std::panic::{catch_unwind, AssertUnwindSafe};

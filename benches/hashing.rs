@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use knockoff::imagehash::{self, decode, hash, plane::View};
+use knockoff::judge::imagehash::{self, decode, hash, plane::View};
 
 /// Writes the benchmark inputs (an 800×800 crop-and-resize of a seed photo)
 /// into target/, so the timed path includes reading a real file.

@@ -9,8 +9,8 @@
 //! `cargo bench --bench index_scale`; `KNOCKOFF_EVAL_PHOTOS=DIR` for
 //! another folder than seeds/photos. Results in BENCHMARKS.md.
 
-use knockoff::imagehash::eval::{encode, photo_files, Encoding, Rng};
-use knockoff::imagehash::{hash_image, ReferenceIndex, SEARCH_RADIUS};
+use knockoff::judge::imagehash::eval::{encode, photo_files, Encoding, Rng};
+use knockoff::judge::imagehash::{hash_image, ReferenceIndex, SEARCH_RADIUS};
 use std::time::Instant;
 
 fn main() {

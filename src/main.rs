@@ -1,5 +1,5 @@
 //! The `knockoff` binary: parse the command line, set up tracing, run, exit.
 
 fn main() {
-    std::process::exit(knockoff::cli::main());
+    std::process::exit(knockoff::run::cli::main());
 }

@@ -9,15 +9,15 @@
 //! official photo changes.
 
 use chrono::{DateTime, Utc};
-use knockoff::cases::book::CaseBook;
-use knockoff::cases::deadline::{Calendar, DeadlineKind};
-use knockoff::cases::state::CaseState;
-use knockoff::cycle::PageSource;
-use knockoff::daemon::clock::FakeClock;
-use knockoff::daemon::tracker::Tracker;
-use knockoff::daemon::{Daemon, DaemonSettings};
-use knockoff::imagehash::{hashing_work, HashingWork};
-use knockoff::watchlist::Watchlist;
+use knockoff::file::cases::book::CaseBook;
+use knockoff::file::cases::deadline::{Calendar, DeadlineKind};
+use knockoff::file::cases::state::CaseState;
+use knockoff::judge::imagehash::{hashing_work, HashingWork};
+use knockoff::model::watchlist::Watchlist;
+use knockoff::run::cycle::PageSource;
+use knockoff::run::daemon::clock::FakeClock;
+use knockoff::run::daemon::tracker::Tracker;
+use knockoff::run::daemon::{Daemon, DaemonSettings};
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -210,7 +210,7 @@ fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
 }
 
 fn value(
-    samples: &[knockoff::daemon::metrics::Sample],
+    samples: &[knockoff::run::daemon::metrics::Sample],
     name: &str,
     label: Option<(&str, &str)>,
 ) -> Option<f64> {
@@ -481,8 +481,8 @@ async fn cycles_follow_a_listing_from_flag_to_removal_and_catch_relistings() {
     let daemon = Arc::new(daemon);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let token = "ab".repeat(knockoff::daemon::access::TOKEN_BYTES);
-    let app = daemon.router(knockoff::daemon::access::Access::new(
+    let token = "ab".repeat(knockoff::run::access::TOKEN_BYTES);
+    let app = daemon.router(knockoff::run::access::Access::new(
         &token,
         addr,
         &addr.to_string(),
@@ -494,7 +494,7 @@ async fn cycles_follow_a_listing_from_flag_to_removal_and_catch_relistings() {
         .await
         .unwrap();
     assert_eq!(status, 200);
-    let samples = knockoff::daemon::metrics::parse(&text).unwrap();
+    let samples = knockoff::run::daemon::metrics::parse(&text).unwrap();
     assert_eq!(value(&samples, "knockoff_cycle", None), Some(6.0));
     assert_eq!(
         value(&samples, "knockoff_cycles_total", Some(("outcome", "ok"))),
@@ -528,7 +528,7 @@ async fn cycles_follow_a_listing_from_flag_to_removal_and_catch_relistings() {
         .findings()
         .unwrap()
         .iter()
-        .filter(|f| f.verdict == knockoff::score::Verdict::Flag)
+        .filter(|f| f.verdict == knockoff::judge::score::Verdict::Flag)
         .count();
     assert_eq!(
         value(&samples, "knockoff_findings", Some(("verdict", "flag"))),
@@ -677,7 +677,7 @@ async fn a_blocked_results_page_makes_nothing_look_gone() {
 }
 
 /// Hashing work done by one daemon cycle, with its outcome.
-async fn counted_cycle(daemon: &Daemon) -> (HashingWork, knockoff::daemon::CycleOutcome) {
+async fn counted_cycle(daemon: &Daemon) -> (HashingWork, knockoff::run::daemon::CycleOutcome) {
     let before = hashing_work();
     let out = daemon.cycle().await.unwrap();
     (hashing_work() - before, out)
@@ -802,7 +802,7 @@ async fn a_changed_official_photo_is_hashed_again() {
             references_prepared: 2
         }
     );
-    let x_photos = |out: &knockoff::daemon::CycleOutcome| {
+    let x_photos = |out: &knockoff::run::daemon::CycleOutcome| {
         let x = out
             .report
             .scan

@@ -39,9 +39,9 @@
 //! platform's rate.
 
 use super::{Capture, Exchange, FetchError, Fetcher, ResourceKind};
-use crate::config::{BaseUrl, Config, MAX_SLOWDOWN, RECOVER_AFTER_SUCCESSES};
-use crate::listing::Platform;
 use crate::marketplaces::{self, block};
+use crate::model::config::{BaseUrl, Config, MAX_SLOWDOWN, RECOVER_AFTER_SUCCESSES};
+use crate::model::listing::Platform;
 use chrono::Utc;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::{HeaderMap, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, RETRY_AFTER};
@@ -756,8 +756,10 @@ impl HttpFetcher {
         let real = rule.map_or_else(|| url.clone(), |r| r.base.to_real(url));
         let segment = rule.and_then(|r| {
             let prefix = r.base.configured.path().trim_end_matches('/');
-            crate::config::split_host_segment(&url.path()[prefix.len().min(url.path().len())..])
-                .map(|(host, _)| (r, host.to_ascii_lowercase()))
+            crate::model::config::split_host_segment(
+                &url.path()[prefix.len().min(url.path().len())..],
+            )
+            .map(|(host, _)| (r, host.to_ascii_lowercase()))
         });
         let robots_under = |r: &HostRule, tail: &str| {
             let prefix = r.base.configured.path().trim_end_matches('/');
@@ -1294,7 +1296,7 @@ impl Fetcher for HttpFetcher {
             url: url.to_string(),
             message,
         };
-        let first = Url::parse(&crate::recording::normalize_url(url))
+        let first = Url::parse(&crate::model::recording::normalize_url(url))
             .map_err(|e| invalid(e.to_string()))?;
         if !matches!(first.scheme(), "http" | "https") {
             return Err(invalid(format!(
@@ -1638,7 +1640,7 @@ mod tests {
         let mut config = Config::default();
         config.platforms.insert(
             "aliexpress".into(),
-            crate::config::PlatformConfig {
+            crate::model::config::PlatformConfig {
                 base_url: Some("http://127.0.0.1:9/aliexpress".into()),
                 ..Default::default()
             },
@@ -1662,7 +1664,7 @@ mod tests {
         for (name, rps) in [("aliexpress", 1.0), ("tmall", 0.5)] {
             config.platforms.insert(
                 name.into(),
-                crate::config::PlatformConfig {
+                crate::model::config::PlatformConfig {
                     base_url: Some(format!("http://127.0.0.1:9/{name}")),
                     requests_per_second: Some(rps),
                     ..Default::default()

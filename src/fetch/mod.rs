@@ -5,9 +5,12 @@
 //! [`replay::ReplayFetcher`] answers from a recording; the live HTTP fetcher
 //! answers from the network. Site quirks never live here.
 
+pub mod crawl;
 pub mod http;
+pub mod mock;
 pub mod record;
 pub mod replay;
+pub mod warc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -172,7 +175,7 @@ pub trait Fetcher: Send + Sync {
     async fn fetch_photo(
         &self,
         url: &str,
-        platform: crate::listing::Platform,
+        platform: crate::model::listing::Platform,
     ) -> Result<Capture, FetchError> {
         let _ = platform;
         self.fetch(url, ResourceKind::Image).await

@@ -1,7 +1,7 @@
 //! Recording what a crawl saw: a [`Fetcher`] wrapper that saves every
 //! capture as a recording in the `seeds/` format (manifest + decoded body
 //! files) and as a WARC/1.1 file (every redirect hop, the bytes as
-//! received: see [`crate::warc`]), so the run can be replayed and its
+//! received: see [`super::warc`]), so the run can be replayed and its
 //! evidence verified.
 //!
 //! Each capture is saved before it is handed back, and the manifest entry
@@ -11,10 +11,10 @@
 //! recording with the default bases finds the same pages.
 
 use super::{Capture, FetchError, Fetcher, ResourceKind};
-use crate::config::BaseUrl;
-use crate::error::{Error, Result};
-use crate::recording::{write_manifest, Manifest, RecordedPage, MANIFEST_FILE};
-use crate::warc::{record_id, WarcInfo, WarcWriter};
+use crate::fetch::warc::{record_id, WarcInfo, WarcWriter};
+use crate::model::config::BaseUrl;
+use crate::model::error::{Error, Result};
+use crate::model::recording::{write_manifest, Manifest, RecordedPage, MANIFEST_FILE};
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -64,7 +64,7 @@ impl<F: Fetcher> RecordingFetcher<F> {
                 .map_err(|e| Error::io(&manifest_path, e))?;
             toml::from_str(&text).map_err(|e| Error::Recording {
                 path: manifest_path.clone(),
-                message: crate::recording::describe_toml_error(&text, &e),
+                message: crate::model::recording::describe_toml_error(&text, &e),
             })?
         } else {
             Manifest::default()
@@ -122,7 +122,7 @@ impl<F: Fetcher> RecordingFetcher<F> {
 
     /// The URL to record for a fetched URL.
     fn recorded_url(&self, url: &str) -> String {
-        crate::config::real_url(&self.bases, url)
+        crate::model::config::real_url(&self.bases, url)
     }
 
     async fn save(&self, capture: &Capture) -> Result<()> {

@@ -4,7 +4,7 @@
 //! treats it like any other missing page.
 
 use super::{Capture, FetchError, Fetcher, ResourceKind};
-use crate::recording::Recording;
+use crate::model::recording::Recording;
 use chrono::Utc;
 
 /// Answers requests from a recording folder.

@@ -40,7 +40,7 @@ use super::text::{
     absolute_url, collapse_ws, currency_of, first_number, parse_price, strip_markup,
 };
 use super::{check_coverage, jsobject, Marketplace, PageKind, PageOutcome};
-use crate::listing::{Listing, Moq, Platform, Price, Sales, SalesKind, Seller};
+use crate::model::listing::{Listing, Moq, Platform, Price, Sales, SalesKind, Seller};
 use scraper::{ElementRef, Html, Selector};
 use serde_json::Value;
 use std::collections::HashSet;

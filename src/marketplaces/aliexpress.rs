@@ -29,7 +29,7 @@
 
 use super::text::{absolute_url, collapse_ws, strip_markup};
 use super::{check_coverage, jsobject, Marketplace, PageKind, PageOutcome};
-use crate::listing::{Listing, Platform, Price, SalesKind, Seller};
+use crate::model::listing::{Listing, Platform, Price, SalesKind, Seller};
 use scraper::{ElementRef, Html, Selector};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
@@ -483,7 +483,7 @@ fn listing_from_card(
 
 /// The sales text of a card. Spans first: a `div` may hold the rating
 /// and the sales together ("4.9" + "332 sold").
-fn card_sales(card: ElementRef<'_>) -> Option<crate::listing::Sales> {
+fn card_sales(card: ElementRef<'_>) -> Option<crate::model::listing::Sales> {
     ["span", "div"].iter().find_map(|css| {
         select(card, css)
             .into_iter()
@@ -941,7 +941,7 @@ fn store_fields(s: &Value, source: &Url) -> Seller {
 
 /// "1000+" orders in a title or trade module, shown on the page as
 /// "1000+ sold".
-fn trade_count(m: &Value) -> Option<crate::listing::Sales> {
+fn trade_count(m: &Value) -> Option<crate::model::listing::Sales> {
     let t = ["formatTradeCount", "tradeCount"]
         .iter()
         .find_map(|k| jsobject::string_at(m, k))?;
@@ -957,7 +957,7 @@ fn trade_count(m: &Value) -> Option<crate::listing::Sales> {
 /// "10.000+ verkauft", "1.000+ vendidos", "5 mil+ vendidos", "1.2k sold",
 /// "332 продано". The number is read with locale grouping (`10.000` is
 /// ten thousand, not ten).
-fn sales_from_text(text: &str) -> Option<crate::listing::Sales> {
+fn sales_from_text(text: &str) -> Option<crate::model::listing::Sales> {
     let text = collapse_ws(&text.replace('\u{a0}', " "));
     let (value, end) = local_number(&text)?;
     let rest = text[end..].trim_start().to_lowercase();
@@ -969,11 +969,13 @@ fn sales_from_text(text: &str) -> Option<crate::listing::Sales> {
         1.0
     };
     let n = (value * mult).round();
-    (0.0..1e12).contains(&n).then_some(crate::listing::Sales {
-        count: n as u64,
-        kind: SalesKind::Sold,
-        text,
-    })
+    (0.0..1e12)
+        .contains(&n)
+        .then_some(crate::model::listing::Sales {
+            count: n as u64,
+            kind: SalesKind::Sold,
+            text,
+        })
 }
 
 /// What the markup alone says: the product heading or `og:title` (minus

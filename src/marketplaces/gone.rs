@@ -26,7 +26,7 @@
 //! What decided is kept in [`GoneHit`] and goes into the case's proof.
 
 use super::block::{Evidence, ResponseFacts};
-use crate::listing::Platform;
+use crate::model::listing::Platform;
 use scraper::{Html, Node};
 use url::Url;
 

@@ -24,8 +24,8 @@ pub mod taobao;
 pub mod text;
 pub mod tmall;
 
-use crate::error::{Error, Result};
-use crate::listing::{Listing, Platform};
+use crate::model::error::{Error, Result};
+use crate::model::listing::{Listing, Platform};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -118,10 +118,11 @@ pub fn for_platform(platform: Platform) -> &'static dyn Marketplace {
 
 /// The platform for a URL, chosen from its host.
 pub fn platform_for_url(url: &str) -> Result<(Platform, Url)> {
-    let parsed = Url::parse(&crate::recording::normalize_url(url)).map_err(|e| Error::Url {
-        url: url.to_string(),
-        message: e.to_string(),
-    })?;
+    let parsed =
+        Url::parse(&crate::model::recording::normalize_url(url)).map_err(|e| Error::Url {
+            url: url.to_string(),
+            message: e.to_string(),
+        })?;
     let host = parsed.host_str().unwrap_or_default().to_string();
     let platform = Platform::from_host(&host).ok_or_else(|| Error::UnknownHost {
         url: url.to_string(),
@@ -792,7 +793,7 @@ mod tests {
             id: "1".into(),
             url: "https://item.taobao.com/item.htm?id=1".into(),
             title: "t".into(),
-            price: Some(crate::listing::Price {
+            price: Some(crate::model::listing::Price {
                 amount: 5.0,
                 max: Some(f64::NAN),
                 currency: "CNY".into(),

@@ -35,7 +35,7 @@ use super::alibaba::{
 };
 use super::text::{absolute_url, collapse_ws, first_number, parse_count, strip_markup};
 use super::{check_coverage, jsobject, Marketplace, PageKind, PageOutcome};
-use crate::listing::{Listing, Moq, Platform, Sales, SalesKind, Seller};
+use crate::model::listing::{Listing, Moq, Platform, Sales, SalesKind, Seller};
 use scraper::{ElementRef, Html};
 use serde_json::Value;
 use std::collections::HashSet;
@@ -242,7 +242,7 @@ fn listing_from_json_offer(o: &Value, page: &Url) -> Option<Listing> {
 }
 
 /// `{"integer": 1, "decimals": 74}` → ¥1.74.
-fn split_price(v: &Value) -> Option<crate::listing::Price> {
+fn split_price(v: &Value) -> Option<crate::model::listing::Price> {
     let int = jsobject::f64_at(v, "integer")?;
     let dec = jsobject::string_at(v, "decimals").unwrap_or_default();
     price_of(&format!("{int}.{dec}"), CNY)

@@ -27,7 +27,7 @@
 
 use super::text::{absolute_url, collapse_ws, parse_price, parse_sales, strip_markup};
 use super::{check_coverage, jsobject, Marketplace, PageKind, PageOutcome};
-use crate::listing::{Listing, Platform, Price, Sales, SalesKind, Seller};
+use crate::model::listing::{Listing, Platform, Price, Sales, SalesKind, Seller};
 use scraper::{ElementRef, Html, Selector};
 use serde_json::Value;
 use url::Url;

@@ -1,7 +1,7 @@
 //! Text helpers shared by parsers: prices, counts with Chinese units,
 //! URLs, and markup stripping.
 
-use crate::listing::{Moq, Price, Sales, SalesKind};
+use crate::model::listing::{Moq, Price, Sales, SalesKind};
 use url::Url;
 
 /// Makes a URL absolute: protocol-relative URLs get `https:`, relative ones

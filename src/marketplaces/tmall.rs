@@ -28,7 +28,7 @@ use super::taobao::{
 };
 use super::text::{absolute_url, collapse_ws, parse_count, strip_markup};
 use super::{check_coverage, jsobject, Marketplace, PageKind, PageOutcome};
-use crate::listing::{Listing, Platform, Seller};
+use crate::model::listing::{Listing, Platform, Seller};
 use scraper::Html;
 use url::Url;
 

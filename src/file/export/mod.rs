@@ -1,0 +1,1449 @@
+//! Export: complaints with stable ids, IPP batches, CSV/JSON, an offline
+//! HTML report, and one evidence bundle per complaint with a SHA-256
+//! manifest that [`verify`] checks later.
+//!
+//! Layout of an export folder (everything from the data folder alone):
+//!
+//! ```text
+//! manifest.json            SHA-256 of every file below (not of itself)
+//! manifest-sha256.txt      the same, for `sha256sum -c manifest-sha256.txt`
+//! complaints.json|.csv     every complaint, by id
+//! needs_right.json         flagged findings no right can carry, rule by rule
+//! report.html              summary, then each complaint (opens offline)
+//! batches/<platform>_<right>_<reason>_<nnn>.txt
+//!                          ≤ 300 listing URLs, one per line, then the reason
+//! evidence/<id>_<platform>_<listing>/
+//!     manifest.json manifest-sha256.txt complaint.json listing.json score.json captures.json
+//!     comparisons.json comparison-NN.png pages/ photos/ official/ warc/
+//! ```
+//!
+//! Complaint ids live in the store's `complaints` tree, keyed
+//! `platform/right/listing`: a re-export keeps every id and numbers only new
+//! complaints, after the highest number given so far, in key order. The
+//! export writes no clock time anywhere (capture times are data), orders
+//! everything, and encodes images with fixed settings, so two exports of
+//! the same data are byte-for-byte identical. Every name taken from a page
+//! goes through [`names`], so nothing can be written outside the folder.
+
+pub mod compare;
+pub mod manifest;
+pub mod names;
+pub(crate) mod report;
+pub mod screenshot;
+pub mod warcfind;
+
+pub use manifest::{verify, VerifyReport};
+
+use crate::judge::complaint::Draft;
+use crate::judge::score::{Finding, Verdict};
+use crate::model::error::{Error, Result};
+use crate::model::listing::Platform;
+use crate::model::watchlist::{RightKind, WatchlistFile};
+use crate::store::{ListingRecord, OfficialPhoto, PageRecord, Store};
+use names::{extension, safe_component, safe_join, url_stem};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use warcfind::WarcIndex;
+
+pub use crate::file::cases::ids::{complaint_id, complaint_key, ComplaintRecord, COMPLAINTS_TREE};
+
+/// Most listing URLs one IPP complaint takes.
+pub const MAX_URLS_PER_BATCH: usize = 300;
+
+/// Files the export writes at the top of its folder.
+const TOP_FILES: &[&str] = &[
+    manifest::MANIFEST_FILE,
+    manifest::SHA256SUM_FILE,
+    "complaints.json",
+    "complaints.csv",
+    "needs_right.json",
+    "needs_review.csv",
+    "held.json",
+    "keyword_blocking.csv",
+    "storefront.json",
+    "report.html",
+];
+const TOP_DIRS: &[&str] = &["batches", "evidence", "review"];
+
+/// Where else to look for WARC files of live crawls.
+#[derive(Debug, Clone, Default)]
+pub struct ExportOptions {
+    /// Folders searched (recursively) for `*.warc.gz`, besides the data
+    /// folder: the recordings live crawls wrote.
+    pub warc_dirs: Vec<PathBuf>,
+    /// Batch cases already filed (submitted or later) too.
+    pub include_filed: bool,
+    /// Render each captured page to a dated PNG with Chromium (scripts and
+    /// network off), when one is on the machine.
+    pub screenshots: bool,
+}
+
+/// One complaint as exported.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Complaint {
+    pub id: String,
+    /// The state of its case when exported (`drafted`, `approved`).
+    pub case_state: String,
+    /// When the listing was last captured (UTC, RFC 3339).
+    pub captured_at: String,
+    /// The rejected complaint this one refiles.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refile_of: Option<String>,
+    /// Files added for the refile (in the bundle under `added/`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub added_evidence: Vec<crate::file::cases::book::AddedEvidence>,
+    pub number: u64,
+    pub platform: Platform,
+    pub listing_id: String,
+    pub listing_url: String,
+    pub title: String,
+    pub seller: Option<String>,
+    pub price: Option<String>,
+    pub score: u32,
+    pub right_id: String,
+    pub right_kind: RightKind,
+    pub jurisdiction: String,
+    pub registration_number: String,
+    pub complaint_type: String,
+    pub reason_code: crate::judge::complaint::ReasonCode,
+    /// The reason as IPP's form lists it.
+    pub reason_label: String,
+    /// This listing's own line: the facts the batch reason leaves to the
+    /// per-URL table (English, Chinese).
+    pub details_en: String,
+    pub details_zh: String,
+    pub facts: crate::judge::complaint::ListingFacts,
+    /// Other rights that would also carry it: named, not filed.
+    pub alternatives: Vec<crate::judge::complaint::Alternative>,
+    pub attachments: Vec<String>,
+    /// Batch file, relative to the export folder.
+    pub batch: String,
+    /// Evidence bundle folder, relative to the export folder.
+    pub evidence_dir: String,
+}
+
+/// One batch file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BatchSummary {
+    /// `B-` and 10 hex digits of the SHA-256 of the batch's file name and
+    /// complaint ids: the same batch has the same id in every export, and
+    /// `knockoff cases move --batch` names it.
+    pub id: String,
+    pub file: String,
+    /// Its per-URL table (CSV), relative to the export folder.
+    pub table: String,
+    pub platform: Platform,
+    pub right_id: String,
+    pub reason_code: crate::judge::complaint::ReasonCode,
+    pub reason_label: String,
+    /// The batch reason, true of every URL in it.
+    pub reason_en: String,
+    pub reason_zh: String,
+    pub urls: usize,
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ExportSummary {
+    pub out_dir: PathBuf,
+    pub complaints: usize,
+    /// Complaints numbered by this export (the rest kept their ids).
+    pub new_complaints: usize,
+    pub batches: Vec<BatchSummary>,
+    pub bundles: usize,
+    /// Flagged findings with no right that can carry a complaint.
+    pub needs_right: usize,
+    /// Listings whose score asks for an analyst's decision.
+    pub needs_review: usize,
+    /// Complaints held because their right is not approved by IPP yet.
+    pub held: usize,
+    /// Store-front complaint drafts (sellers with 3 or more takedowns).
+    pub storefront: usize,
+    /// Cases left out because they are filed already (id, state); see
+    /// `--include-filed`.
+    pub already_filed: Vec<(String, String)>,
+    /// Cases opened by this export (flagged listings stored by a scan
+    /// that opened none).
+    pub cases_opened: usize,
+    /// Rights and authorizations ending within 60 days (or ended), as
+    /// warnings; shown, not written into the export.
+    pub expiring: Vec<String>,
+    /// WARC captures copied into bundles, and WARC files read.
+    pub warc_captures: usize,
+    pub warc_files: usize,
+    /// Files listed in the top manifest.
+    pub files: usize,
+    /// Evidence that could not be included, with why.
+    pub problems: Vec<String>,
+}
+
+impl fmt::Display for ExportSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in &self.batches {
+            writeln!(
+                f,
+                "batch {:<60} {:>4} URL{}",
+                b.file,
+                b.urls,
+                if b.urls == 1 { "" } else { "s" }
+            )?;
+        }
+        for p in &self.problems {
+            writeln!(f, "warning: {p}")?;
+        }
+        for e in &self.expiring {
+            writeln!(f, "WARNING: {e}")?;
+        }
+        if self.storefront > 0 {
+            writeln!(
+                f,
+                "store front: {} draft{} against repeat offenders (storefront.json)",
+                self.storefront,
+                if self.storefront == 1 { "" } else { "s" }
+            )?;
+        }
+        if self.held > 0 {
+            writeln!(
+                f,
+                "held: {} complaint{} on rights IPP has not approved yet (held.json)",
+                self.held,
+                if self.held == 1 { "" } else { "s" }
+            )?;
+        }
+        if !self.already_filed.is_empty() {
+            let ids: Vec<String> = self
+                .already_filed
+                .iter()
+                .map(|(id, state)| format!("{id} ({state})"))
+                .collect();
+            writeln!(
+                f,
+                "not batched, filed already: {} (--include-filed batches them again)",
+                ids.join(", ")
+            )?;
+        }
+        write!(
+            f,
+            "exported {} complaint{} ({} new) in {} batch{}, {} evidence bundle{}, {} needs_right, {} needs_review; {} WARC capture{} from {} WARC file{}; {} files in {}",
+            self.complaints,
+            if self.complaints == 1 { "" } else { "s" },
+            self.new_complaints,
+            self.batches.len(),
+            if self.batches.len() == 1 { "" } else { "es" },
+            self.bundles,
+            if self.bundles == 1 { "" } else { "s" },
+            self.needs_right,
+            self.needs_review,
+            self.warc_captures,
+            if self.warc_captures == 1 { "" } else { "s" },
+            self.warc_files,
+            if self.warc_files == 1 { "" } else { "s" },
+            self.files,
+            self.out_dir.join(manifest::MANIFEST_FILE).display()
+        )
+    }
+}
+
+/// Exports every flagged finding's drafts from `data_dir` into `out_dir`
+/// (empty, new, or a previous export, which is replaced).
+pub fn export(data_dir: &Path, out_dir: &Path) -> Result<ExportSummary> {
+    export_with(data_dir, out_dir, &ExportOptions::default())
+}
+
+/// [`export`] with options.
+pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Result<ExportSummary> {
+    if !data_dir.join("store").is_dir() {
+        return Err(Error::Other(format!(
+            "{}: no store here (run `knockoff scan --data {}` first)",
+            data_dir.display(),
+            data_dir.display()
+        )));
+    }
+    let store = Store::open(data_dir)?;
+    let (findings, reviews): (Vec<Finding>, Vec<Finding>) = store
+        .findings()?
+        .into_iter()
+        .filter(|f| f.verdict != Verdict::Clear)
+        .partition(|f| f.verdict == Verdict::Flag);
+    let watchlist: Option<WatchlistFile> = store
+        .watchlist_text()?
+        .and_then(|t| toml::from_str(&t).ok());
+
+    // Every flagged listing with a complaint has its case (a scan opens
+    // them; data from before that gets them here). Only cases not yet
+    // filed are batched.
+    let book = crate::file::cases::book::CaseBook::open(&store)?;
+    let mut cases_opened = 0;
+    let mut already_filed: Vec<(String, String)> = Vec::new();
+    let mut filed_keys: BTreeSet<String> = BTreeSet::new();
+    // Each complaint key's current case (a refile's, after a rejection),
+    // read once.
+    let mut current: BTreeMap<String, crate::file::cases::book::Case> = BTreeMap::new();
+    for f in &findings {
+        let Some(d) = f.filing_draft() else { continue };
+        let at = store_seen_at(&store, f);
+        cases_opened += book.open_cases(f, at, None, "export")?.len();
+        let key = complaint_key(f.platform, &d.right_id, &f.listing_id);
+        if let Some(case) = book.current_by_key(&key)? {
+            if !opts.include_filed && !case.state.is_unfiled() {
+                already_filed.push((case.id.clone(), case.state.as_str().to_string()));
+                filed_keys.insert(key.clone());
+            }
+            current.insert(key, case);
+        }
+    }
+    let findings: Vec<Finding> = findings
+        .into_iter()
+        .filter(|f| {
+            f.filing_draft().is_none_or(|d| {
+                !filed_keys.contains(&complaint_key(f.platform, &d.right_id, &f.listing_id))
+            })
+        })
+        .collect();
+    // Complaints on a right IPP has not approved are held, not batched: by
+    // the right's state in the watchlist now (it may have been approved
+    // since the scan), else as the scan found it.
+    let held_reason = |d: &Draft| -> Option<String> {
+        match watchlist
+            .as_ref()
+            .and_then(|w| w.rights.iter().find(|r| r.id == d.right_id))
+        {
+            Some(r) => r.held_reason(),
+            None => d.held.clone(),
+        }
+    };
+    let mut held: Vec<Held> = Vec::new();
+    let (findings, on_hold): (Vec<Finding>, Vec<Finding>) = findings
+        .into_iter()
+        .partition(|f| f.filing_draft().and_then(held_reason).is_none());
+    for f in &on_hold {
+        if let Some(d) = f.filing_draft() {
+            let key = complaint_key(f.platform, &d.right_id, &f.listing_id);
+            held.push(Held {
+                case_id: current.get(&key).map(|c| c.id.clone()),
+                platform: f.platform,
+                listing_id: f.listing_id.clone(),
+                url: f.url.clone(),
+                right_id: d.right_id.clone(),
+                reason: held_reason(d).unwrap_or_default(),
+            });
+        }
+    }
+
+    let records = assign_ids(&store, &findings)?;
+    let expiring: Vec<String> = watchlist
+        .as_ref()
+        .map(|w| {
+            w.expiring(
+                crate::file::cases::deadline::china_date(chrono::Utc::now()),
+                crate::model::watchlist::EXPIRY_WARNING_DAYS,
+            )
+        })
+        .unwrap_or_default()
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    prepare_out(out_dir)?;
+    already_filed.sort();
+    let mut summary = ExportSummary {
+        out_dir: out_dir.to_path_buf(),
+        // Numbered now: by the cases opened here, or by the ids given.
+        new_complaints: records.new + cases_opened,
+        already_filed,
+        cases_opened,
+        expiring,
+        ..ExportSummary::default()
+    };
+
+    // Complaints in id order, with their finding and draft.
+    let mut items: Vec<(ComplaintRecord, &Finding, &Draft)> = Vec::new();
+    for f in &findings {
+        if let Some(d) = f.filing_draft() {
+            if let Some(rec) =
+                records
+                    .by_key
+                    .get(&complaint_key(f.platform, &d.right_id, &f.listing_id))
+            {
+                items.push((rec.clone(), f, d));
+            }
+        }
+    }
+    // A rejected complaint refiled is filed under its refile's id.
+    for (rec, f, d) in items.iter_mut() {
+        let key = complaint_key(f.platform, &d.right_id, &f.listing_id);
+        if let Some(case) = current.get(&key) {
+            if case.id != rec.id {
+                rec.id = case.id.clone();
+                rec.number = case.number;
+            }
+        }
+    }
+    items.sort_by_key(|(r, _, _)| r.number);
+
+    // Batches: never across platforms, rights or reasons.
+    let mut groups: BTreeMap<(Platform, String, crate::judge::complaint::ReasonCode), Vec<usize>> =
+        BTreeMap::new();
+    for (i, (_, _, d)) in items.iter().enumerate() {
+        groups
+            .entry((d.platform, d.right_id.clone(), d.reason_code))
+            .or_default()
+            .push(i);
+    }
+    let mut batch_of: Vec<String> = vec![String::new(); items.len()];
+    let mut batch_files: Vec<(String, Vec<usize>)> = Vec::new();
+    for ((platform, right, reason), members) in &groups {
+        for (n, chunk) in members.chunks(MAX_URLS_PER_BATCH).enumerate() {
+            let file = format!(
+                "batches/{}_{}_{}_{:03}.txt",
+                platform.as_str(),
+                safe_component(right, 40),
+                reason.as_str(),
+                n + 1
+            );
+            for &i in chunk {
+                batch_of[i] = file.clone();
+            }
+            let table = format!("{}.csv", file.trim_end_matches(".txt"));
+            let drafts: Vec<&Draft> = chunk.iter().map(|&i| items[i].2).collect();
+            let (reason_en, reason_zh) = crate::judge::complaint::batch_reason(
+                &drafts,
+                table.rsplit('/').next().unwrap_or(&table),
+            );
+            let id = batch_id(&file, chunk.iter().map(|&i| items[i].0.id.as_str()));
+            for &i in chunk {
+                book.record_batch(&items[i].0.id, &id)?;
+            }
+            summary.batches.push(BatchSummary {
+                id,
+                file: file.clone(),
+                table,
+                platform: *platform,
+                right_id: right.clone(),
+                reason_code: *reason,
+                reason_label: reason.label().0.to_string(),
+                reason_en,
+                reason_zh,
+                urls: chunk.len(),
+            });
+            batch_files.push((file, chunk.to_vec()));
+        }
+    }
+
+    let cases_of: Vec<Option<&crate::file::cases::book::Case>> = items
+        .iter()
+        .map(|(_, f, d)| current.get(&complaint_key(f.platform, &d.right_id, &f.listing_id)))
+        .collect();
+    let complaints: Vec<Complaint> = items
+        .iter()
+        .enumerate()
+        .map(|(i, (rec, f, d))| Complaint {
+            case_state: cases_of[i]
+                .map(|c| c.state.as_str().to_string())
+                .unwrap_or_default(),
+            refile_of: cases_of[i].and_then(|c| c.refile_of.clone()),
+            added_evidence: cases_of[i]
+                .map(|c| c.added_evidence.clone())
+                .unwrap_or_default(),
+            captured_at: utc(store_seen_at(&store, f)),
+            id: rec.id.clone(),
+            number: rec.number,
+            platform: f.platform,
+            listing_id: f.listing_id.clone(),
+            listing_url: d.listing_url.clone(),
+            title: f.title.clone(),
+            seller: f.seller.clone(),
+            price: f.price.as_ref().map(|p| p.to_string()),
+            score: f.score,
+            right_id: d.right_id.clone(),
+            right_kind: d.right_kind,
+            jurisdiction: d.jurisdiction.clone(),
+            registration_number: d.registration_number.clone(),
+            complaint_type: d.complaint_type.clone(),
+            reason_code: d.reason_code,
+            reason_label: d.reason_code.label().0.to_string(),
+            details_en: d.details_en.clone(),
+            details_zh: d.details_zh.clone(),
+            facts: d.facts.clone(),
+            alternatives: d.alternatives.clone(),
+            attachments: d.attachments.clone(),
+            batch: batch_of[i].clone(),
+            evidence_dir: format!(
+                "evidence/{}_{}_{}",
+                rec.id,
+                f.platform.as_str(),
+                safe_component(&f.listing_id, 40)
+            ),
+        })
+        .collect();
+
+    for ((_, members), b) in batch_files.iter().zip(&summary.batches) {
+        let members: Vec<&Complaint> = members.iter().map(|&i| &complaints[i]).collect();
+        write(out_dir, &b.file, batch_text(b, &members).as_bytes())?;
+        write(out_dir, &b.table, report::batch_table(&members).as_bytes())?;
+    }
+
+    // Evidence.
+    let pages_by_url = pages_by_url(&store)?;
+    let officials: BTreeMap<String, OfficialPhoto> = store
+        .officials()?
+        .into_iter()
+        .map(|o| (o.name.clone(), o))
+        .collect();
+    let mut warc_dirs = vec![data_dir.to_path_buf()];
+    warc_dirs.extend(opts.warc_dirs.iter().cloned());
+    let warcs = WarcIndex::scan(&warc_dirs);
+    summary.warc_files = warcs.files;
+    summary.problems.extend(warcs.problems.iter().cloned());
+    let documents = store.documents()?;
+    let chromium = if opts.screenshots {
+        let found = screenshot::find_chromium();
+        if found.is_none() {
+            summary.problems.push(
+                "screenshots skipped: no Chromium on this machine (install it, e.g. `apt-get install chromium`, or set KNOCKOFF_CHROMIUM)".into(),
+            );
+        }
+        found
+    } else {
+        None
+    };
+    let work = std::env::temp_dir().join(format!("knockoff-shots-{}", std::process::id()));
+    let ctx = BundleContext {
+        chromium: chromium.as_deref(),
+        work: &work,
+        store: &store,
+        pages_by_url: &pages_by_url,
+        officials: &officials,
+        warcs: &warcs,
+        documents: &documents,
+    };
+    let mut comparisons: Vec<Vec<(String, compare::Comparison)>> = Vec::new();
+    for (c, (_, f, _)) in complaints.iter().zip(&items) {
+        let rec = store.listing(&f.key())?;
+        let out = write_bundle(&ctx, out_dir, c, f, rec.as_ref())?;
+        summary.warc_captures += out.warc_captures;
+        summary.problems.extend(out.problems);
+        comparisons.push(out.comparisons);
+        summary.bundles += 1;
+    }
+
+    let needs_right: Vec<NeedsRight> = findings
+        .iter()
+        .filter(|f| f.drafts.is_empty())
+        .map(|f| NeedsRight {
+            platform: f.platform,
+            listing_id: f.listing_id.clone(),
+            url: f.url.clone(),
+            title: f.title.clone(),
+            score: f.score,
+            failures: f.needs_right.clone(),
+        })
+        .collect();
+    summary.needs_right = needs_right.len();
+    summary.complaints = complaints.len();
+
+    write(out_dir, "complaints.json", &json(&complaints)?)?;
+    write(out_dir, "needs_right.json", &json(&needs_right)?)?;
+    summary.held = held.len();
+    write(out_dir, "held.json", &json(&held)?)?;
+    write(
+        out_dir,
+        "keyword_blocking.csv",
+        report::keyword_csv(&keyword_variants(&findings, &reviews)).as_bytes(),
+    )?;
+    let storefront = storefront_drafts(&book.all()?, watchlist.as_ref());
+    summary.storefront = storefront.len();
+    write(out_dir, "storefront.json", &json(&storefront)?)?;
+    let review_items = review_items(&store, &pages_by_url, out_dir, reviews)?;
+    summary.needs_review = review_items.len();
+    write(
+        out_dir,
+        "needs_review.csv",
+        report::review_csv(&review_items).as_bytes(),
+    )?;
+    write(
+        out_dir,
+        "complaints.csv",
+        report::csv(&complaints).as_bytes(),
+    )?;
+    let decisions: Vec<crate::file::decisions::Decision> =
+        crate::file::decisions::Decisions::load(&store)?
+            .listings
+            .into_values()
+            .collect();
+    let html = report::html(&report::ReportInput {
+        watchlist: watchlist.as_ref(),
+        complaints: &complaints,
+        comparisons: &comparisons,
+        batches: &summary.batches,
+        needs_right: &needs_right,
+        needs_review: &review_items,
+        flagged: findings.len(),
+        decisions: &decisions,
+    });
+    write(out_dir, "report.html", html.as_bytes())?;
+    if work.exists() {
+        let _ = std::fs::remove_dir_all(&work);
+    }
+    summary.problems.extend(
+        store
+            .skipped()
+            .iter()
+            .map(|s| format!("store record skipped (unreadable, left as it is): {s}")),
+    );
+    let m = manifest::write_manifest(out_dir)?;
+    summary.files = m.files.len();
+    Ok(summary)
+}
+
+/// One spelling of a mark found in listing titles, for a keyword-blocking
+/// request (platforms can block search terms that only counterfeiters
+/// use).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeywordVariant {
+    pub mark: String,
+    pub variant: String,
+    /// How it differs from the mark (`exact`, `fuzzy`, `leetspeak`, ...).
+    pub rule: String,
+    /// Flagged or review listings whose title uses it.
+    pub listings: usize,
+    pub platforms: Vec<String>,
+    /// Up to three listing URLs.
+    pub examples: Vec<String>,
+}
+
+/// The mark's spellings in the titles of flagged and review listings, most
+/// used first.
+fn keyword_variants(flagged: &[Finding], reviews: &[Finding]) -> Vec<KeywordVariant> {
+    let mut by: BTreeMap<(String, String), KeywordVariant> = BTreeMap::new();
+    for f in flagged.iter().chain(reviews) {
+        let mut seen = BTreeSet::new();
+        for s in &f.signals {
+            if s.kind != crate::judge::score::SignalKind::Mark {
+                continue;
+            }
+            let text = |k: &str| s.evidence.get(k).and_then(|v| v.as_str()).unwrap_or("");
+            let (mark, variant, rule) = (text("mark"), text("variant"), text("rule"));
+            if variant.is_empty() || !seen.insert(variant.to_lowercase()) {
+                continue;
+            }
+            let e = by
+                .entry((mark.to_string(), variant.to_lowercase()))
+                .or_insert_with(|| KeywordVariant {
+                    mark: mark.to_string(),
+                    variant: variant.to_string(),
+                    rule: rule.to_string(),
+                    listings: 0,
+                    platforms: Vec::new(),
+                    examples: Vec::new(),
+                });
+            e.listings += 1;
+            let p = f.platform.as_str().to_string();
+            if !e.platforms.contains(&p) {
+                e.platforms.push(p);
+            }
+            if e.examples.len() < 3 {
+                e.examples.push(f.url.clone());
+            }
+        }
+    }
+    let mut out: Vec<KeywordVariant> = by.into_values().collect();
+    out.sort_by(|a, b| b.listings.cmp(&a.listings).then(a.variant.cmp(&b.variant)));
+    out
+}
+
+/// A store-front complaint draft (IPP's "Store front" complaint type)
+/// against a seller with 3 or more listings taken down.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StorefrontDraft {
+    pub platform: Platform,
+    pub seller: String,
+    pub complaint_type: String,
+    pub takedowns: usize,
+    /// The cases of the takedowns.
+    pub cases: Vec<String>,
+    /// The right most of them were filed on.
+    pub right_id: String,
+    pub reason_en: String,
+    pub reason_zh: String,
+}
+
+/// Store-front drafts for repeat offenders, from the case book.
+fn storefront_drafts(
+    cases: &[crate::file::cases::book::Case],
+    watchlist: Option<&WatchlistFile>,
+) -> Vec<StorefrontDraft> {
+    let holder = watchlist
+        .map(|w| w.brand.rights_holder.clone())
+        .unwrap_or_else(|| "the rights holder".into());
+    let holder_zh = watchlist
+        .and_then(|w| w.brand.rights_holder_zh.clone())
+        .unwrap_or_else(|| "权利人".into());
+    let mut out = Vec::new();
+    for o in crate::file::network::offenders(cases) {
+        if !o.repeat {
+            continue;
+        }
+        let theirs: Vec<&crate::file::cases::book::Case> =
+            cases.iter().filter(|c| o.cases.contains(&c.id)).collect();
+        let Some(first) = theirs.first() else {
+            continue;
+        };
+        let mut rights: BTreeMap<&str, usize> = BTreeMap::new();
+        for c in &theirs {
+            *rights.entry(c.right_id.as_str()).or_default() += 1;
+        }
+        let right_id = rights
+            .iter()
+            .max_by_key(|(id, n)| (**n, std::cmp::Reverse(**id)))
+            .map(|(id, _)| id.to_string())
+            .unwrap_or_default();
+        let seller = o
+            .seller
+            .split_once(':')
+            .map(|(_, s)| s.to_string())
+            .unwrap_or(o.seller.clone());
+        out.push(StorefrontDraft {
+            platform: first.platform,
+            seller: seller.clone(),
+            complaint_type: "store_front".into(),
+            takedowns: o.takedowns,
+            cases: o.cases.clone(),
+            right_id,
+            reason_en: format!(
+                "The store \"{seller}\" has had {} listings taken down on complaints of {holder} ({}), and keeps offering infringing goods: {holder} asks that the store be dealt with as a repeat infringer.",
+                o.takedowns,
+                o.cases.join(", ")
+            ),
+            reason_zh: format!(
+                "该店铺已有{}个商品因{holder_zh}的投诉被删除，仍持续销售侵权商品，请按重复侵权处理该店铺。",
+                o.takedowns
+            ),
+        });
+    }
+    out
+}
+
+/// A complaint held back because IPP has not approved its right yet.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Held {
+    pub case_id: Option<String>,
+    pub platform: Platform,
+    pub listing_id: String,
+    pub url: String,
+    pub right_id: String,
+    pub reason: String,
+}
+
+/// A listing that needs an analyst's decision (`review`), as exported in
+/// `needs_review.csv` and the report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReviewItem {
+    pub platform: Platform,
+    pub listing_id: String,
+    pub url: String,
+    pub title: String,
+    pub seller: Option<String>,
+    pub price: Option<String>,
+    pub score: u32,
+    pub priority: u32,
+    /// One line per signal, strongest first.
+    pub reasons: Vec<String>,
+    /// The listing's first photo as captured, copied into `review/`.
+    pub photo: Option<String>,
+    pub photo_url: Option<String>,
+    /// The official photo it matches, if any.
+    pub matched_official: Option<String>,
+}
+
+/// The review listings, by priority, with their first photo copied.
+fn review_items(
+    store: &Store,
+    pages_by_url: &BTreeMap<String, PageRecord>,
+    out_dir: &Path,
+    mut reviews: Vec<Finding>,
+) -> Result<Vec<ReviewItem>> {
+    reviews.sort_by(|a, b| {
+        b.priority
+            .cmp(&a.priority)
+            .then(b.score.cmp(&a.score))
+            .then(a.key().cmp(&b.key()))
+    });
+    let mut out = Vec::new();
+    for (i, f) in reviews.iter().enumerate() {
+        let rec = store.listing(&f.key())?;
+        let photo_url = f
+            .photos
+            .first()
+            .map(|p| p.url.clone())
+            .or_else(|| rec.as_ref().and_then(|r| r.listing.images.first().cloned()));
+        let mut photo = None;
+        if let Some(url) = &photo_url {
+            if let Some(page) = pages_by_url.get(url) {
+                if let Some(bytes) = store.blob(&page.sha256)? {
+                    let rel = format!(
+                        "review/{:02}-{}-{}.{}",
+                        i + 1,
+                        f.platform.as_str(),
+                        safe_component(&f.listing_id, 40),
+                        extension(page.content_type.as_deref(), url)
+                    );
+                    write(out_dir, &rel, &bytes)?;
+                    photo = Some(rel);
+                }
+            }
+        }
+        out.push(ReviewItem {
+            platform: f.platform,
+            listing_id: f.listing_id.clone(),
+            url: f.url.clone(),
+            title: f.title.clone(),
+            seller: f.seller.clone(),
+            price: f.price.as_ref().map(|p| p.to_string()),
+            score: f.score,
+            priority: f.priority,
+            reasons: f.reasons.clone(),
+            photo,
+            photo_url,
+            matched_official: f.photos.first().map(|p| p.reference.clone()),
+        });
+    }
+    Ok(out)
+}
+
+/// A flagged finding that no right can carry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NeedsRight {
+    pub platform: Platform,
+    pub listing_id: String,
+    pub url: String,
+    pub title: String,
+    pub score: u32,
+    pub failures: Vec<crate::judge::complaint::RuleFailure>,
+}
+
+/// The id of a batch: its file name and complaint ids, hashed.
+fn batch_id<'a>(file: &str, ids: impl Iterator<Item = &'a str>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(file.as_bytes());
+    for id in ids {
+        h.update(b"\n");
+        h.update(id.as_bytes());
+    }
+    let hex: String = h
+        .finalize()
+        .iter()
+        .take(5)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("B-{hex}")
+}
+
+/// When the listing of a finding was last seen (its case opens then).
+fn store_seen_at(store: &Store, f: &Finding) -> chrono::DateTime<chrono::Utc> {
+    store
+        .listing(&f.key())
+        .ok()
+        .flatten()
+        .map(|r| r.last_seen)
+        .unwrap_or_default()
+}
+
+struct Assigned {
+    by_key: BTreeMap<String, ComplaintRecord>,
+    new: usize,
+}
+
+/// Gives every draft a complaint id, keeping the ids already given.
+fn assign_ids(store: &Store, findings: &[Finding]) -> Result<Assigned> {
+    let err = |e: &dyn fmt::Display| Error::Other(format!("store tree {COMPLAINTS_TREE}: {e}"));
+    let tree = store.db.open_tree(COMPLAINTS_TREE).map_err(|e| err(&e))?;
+    let mut known: BTreeMap<String, ComplaintRecord> = BTreeMap::new();
+    let mut max = 0;
+    for item in tree.iter() {
+        let (k, v) = item.map_err(|e| err(&e))?;
+        let rec: ComplaintRecord = serde_json::from_slice(&v)
+            .map_err(|e| err(&format!("record {}: {e}", String::from_utf8_lossy(&k))))?;
+        max = max.max(rec.number);
+        known.insert(String::from_utf8_lossy(&k).into_owned(), rec);
+    }
+    let mut wanted: BTreeSet<(String, Platform, String, String)> = BTreeSet::new();
+    for f in findings {
+        if let Some(d) = f.filing_draft() {
+            wanted.insert((
+                complaint_key(f.platform, &d.right_id, &f.listing_id),
+                f.platform,
+                d.right_id.clone(),
+                f.listing_id.clone(),
+            ));
+        }
+    }
+    let mut out = BTreeMap::new();
+    let mut new = 0;
+    for (key, platform, right_id, listing_id) in wanted {
+        let rec = match known.get(&key) {
+            Some(r) => r.clone(),
+            None => {
+                max += 1;
+                new += 1;
+                let rec = ComplaintRecord {
+                    id: complaint_id(max),
+                    number: max,
+                    platform,
+                    right_id,
+                    listing_id,
+                };
+                let bytes = serde_json::to_vec(&rec).map_err(|e| err(&e))?;
+                tree.insert(key.as_bytes(), bytes).map_err(|e| err(&e))?;
+                rec
+            }
+        };
+        out.insert(key, rec);
+    }
+    tree.flush().map_err(|e| err(&e))?;
+    Ok(Assigned { by_key: out, new })
+}
+
+/// Makes `out` ready: created if missing; a previous export's files are
+/// removed; anything else there is an error (the export never deletes
+/// files it did not write).
+fn prepare_out(out: &Path) -> Result<()> {
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let names: Vec<String> = std::fs::read_dir(out)
+        .map_err(|e| Error::io(out, e))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    if names.is_empty() {
+        return Ok(());
+    }
+    let foreign: Vec<&String> = names
+        .iter()
+        .filter(|n| !TOP_FILES.contains(&n.as_str()) && !TOP_DIRS.contains(&n.as_str()))
+        .collect();
+    if !foreign.is_empty() || !out.join(manifest::MANIFEST_FILE).is_file() {
+        return Err(Error::Other(format!(
+            "{}: not empty and not a previous export (found {}); choose an empty folder",
+            out.display(),
+            names.join(", ")
+        )));
+    }
+    for n in &names {
+        let p = out.join(n);
+        let r = if TOP_DIRS.contains(&n.as_str()) {
+            std::fs::remove_dir_all(&p)
+        } else {
+            std::fs::remove_file(&p)
+        };
+        r.map_err(|e| Error::io(&p, e))?;
+    }
+    Ok(())
+}
+
+/// Writes a file under `root` at a checked relative path.
+fn write(root: &Path, rel: &str, bytes: &[u8]) -> Result<()> {
+    let path = safe_join(root, rel)?;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    }
+    std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))
+}
+
+/// Pretty JSON with a final newline; struct fields in declaration order,
+/// maps sorted, so the bytes are stable.
+fn json<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    let mut v = serde_json::to_vec_pretty(value).map_err(|e| Error::Other(format!("JSON: {e}")))?;
+    v.push(b'\n');
+    Ok(v)
+}
+
+/// The paste-ready text of a batch: URLs, one per line (IPP's "Infringing
+/// listings" field); then the right and the reason as the form lists it,
+/// the batch reason in English and Chinese ("Supplement infringement
+/// reason(s)"), the documents to upload, the per-URL table and the
+/// complaint ids.
+fn batch_text(b: &BatchSummary, members: &[&Complaint]) -> String {
+    let mut out = String::new();
+    for c in members {
+        out.push_str(&c.listing_url);
+        out.push('\n');
+    }
+    let Some(first) = members.first() else {
+        return out;
+    };
+    let (label_en, label_zh) = b.reason_code.label();
+    out.push_str(&format!("\nBatch: {}", b.id));
+    out.push_str(&format!(
+        "\nRight: {} {} {} ({})\nComplaint type: Product listing\nReason: {label_en} / {label_zh}\n\nSupplement infringement reason(s):\n{}\n\n{}\n",
+        first.right_kind.as_str(),
+        first.jurisdiction,
+        first.registration_number,
+        first.right_id,
+        b.reason_en,
+        b.reason_zh
+    ));
+    let attachments: BTreeSet<&str> = members
+        .iter()
+        .flat_map(|c| c.attachments.iter().map(String::as_str))
+        .collect();
+    if !attachments.is_empty() {
+        out.push_str("\nAttachments:\n");
+        for a in attachments {
+            out.push_str(&format!("- {a}\n"));
+        }
+    }
+    out.push_str(&format!("- per-listing table: {}\n", b.table));
+    let ids: Vec<&str> = members.iter().map(|c| c.id.as_str()).collect();
+    out.push_str(&format!("\nComplaints: {}\n", ids.join(", ")));
+    out
+}
+
+/// The latest capture of every URL (pages and photos), from the store's
+/// `pages` tree.
+fn pages_by_url(store: &Store) -> Result<BTreeMap<String, PageRecord>> {
+    let err = |e: &dyn fmt::Display| Error::Other(format!("store tree pages: {e}"));
+    let tree = store.db.open_tree("pages").map_err(|e| err(&e))?;
+    let mut out: BTreeMap<String, PageRecord> = BTreeMap::new();
+    for item in tree.iter() {
+        let (_, v) = item.map_err(|e| err(&e))?;
+        let Ok(rec) = serde_json::from_slice::<PageRecord>(&v) else {
+            continue;
+        };
+        let newer = out
+            .get(&rec.url)
+            .is_none_or(|o| (rec.captured_at, &rec.sha256) > (o.captured_at, &o.sha256));
+        if newer {
+            out.insert(rec.url.clone(), rec);
+        }
+    }
+    Ok(out)
+}
+
+struct BundleContext<'a> {
+    store: &'a Store,
+    pages_by_url: &'a BTreeMap<String, PageRecord>,
+    officials: &'a BTreeMap<String, OfficialPhoto>,
+    warcs: &'a WarcIndex,
+    documents: &'a [crate::store::StoredDocument],
+    /// Chromium, when screenshots are asked for and one was found.
+    chromium: Option<&'a Path>,
+    /// Scratch folder for rendering.
+    work: &'a Path,
+}
+
+struct BundleOut {
+    comparisons: Vec<(String, compare::Comparison)>,
+    warc_captures: usize,
+    problems: Vec<String>,
+}
+
+/// One captured file of a bundle, for `captures.json`.
+#[derive(Debug, Serialize)]
+struct CaptureEntry {
+    role: &'static str,
+    url: String,
+    final_url: Option<String>,
+    status: Option<u16>,
+    content_type: Option<String>,
+    /// UTC, RFC 3339.
+    captured_at: Option<String>,
+    sha256: String,
+    file: Option<String>,
+    warc: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    published_at: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
+}
+
+/// The score breakdown of a bundle.
+#[derive(Debug, Serialize)]
+struct ScoreBreakdown<'a> {
+    score: u32,
+    verdict: Verdict,
+    reasons: &'a [String],
+    signals: &'a [crate::judge::score::Signal],
+    product: &'a Option<String>,
+    photos: &'a [crate::judge::score::PhotoEvidence],
+    errors: &'a [String],
+}
+
+fn write_bundle(
+    ctx: &BundleContext<'_>,
+    out_dir: &Path,
+    c: &Complaint,
+    f: &Finding,
+    rec: Option<&ListingRecord>,
+) -> Result<BundleOut> {
+    let dir = safe_join(out_dir, &c.evidence_dir)?;
+    let put = |rel: &str, bytes: &[u8]| write(&dir, rel, bytes);
+    let mut result = BundleOut {
+        comparisons: Vec::new(),
+        warc_captures: 0,
+        problems: Vec::new(),
+    };
+    let mut captures = Vec::new();
+    let mut warc_n = 0;
+    let mut add_warc = |sha: &str, result: &mut BundleOut| -> Result<Vec<String>> {
+        let mut files = Vec::new();
+        for w in ctx.warcs.captures(sha) {
+            warc_n += 1;
+            let rel = format!("warc/{warc_n:02}-{}.warc.gz", &sha[..sha.len().min(12)]);
+            write(&dir, &rel, &w.bytes)?;
+            result.warc_captures += 1;
+            files.push(rel);
+        }
+        Ok(files)
+    };
+
+    put("complaint.json", &json(c)?)?;
+    put("listing.json", &json(&rec)?)?;
+    put(
+        "score.json",
+        &json(&ScoreBreakdown {
+            score: f.score,
+            verdict: f.verdict,
+            reasons: &f.reasons,
+            signals: &f.signals,
+            product: &f.product,
+            photos: &f.photos,
+            errors: &f.errors,
+        })?,
+    )?;
+
+    let mut screenshots: Vec<CaptureEntry> = Vec::new();
+    // Pages the listing was read from, raw bytes as fetched.
+    let mut sources: Vec<crate::store::Source> = rec.map(|r| r.sources.clone()).unwrap_or_default();
+    sources.sort_by(|a, b| {
+        (a.captured_at, &a.url, &a.sha256).cmp(&(b.captured_at, &b.url, &b.sha256))
+    });
+    sources.dedup_by(|a, b| a.sha256 == b.sha256);
+    for (i, s) in sources.iter().enumerate() {
+        let page = ctx.store.page(&s.sha256)?;
+        let ct = page.as_ref().and_then(|p| p.content_type.clone());
+        let rel = format!(
+            "pages/{:02}-{}.{}",
+            i + 1,
+            url_stem(&s.url),
+            extension(ct.as_deref(), &s.url)
+        );
+        let (file, note) = match ctx.store.blob(&s.sha256)? {
+            Some(bytes) => {
+                put(&rel, &bytes)?;
+                if let Some(chromium) = ctx.chromium {
+                    let shot = format!("screenshots/{:02}-{}.png", i + 1, url_stem(&s.url));
+                    match screenshot::render(
+                        chromium,
+                        ctx.work,
+                        &bytes,
+                        ct.as_deref(),
+                        &s.url,
+                        Some(s.captured_at),
+                    ) {
+                        Ok(png) => {
+                            put(&shot, &png)?;
+                            screenshots.push(CaptureEntry {
+                                role: "screenshot",
+                                url: s.url.clone(),
+                                final_url: None,
+                                status: None,
+                                content_type: Some("image/png".into()),
+                                captured_at: Some(utc(s.captured_at)),
+                                sha256: crate::fetch::sha256_hex(&png),
+                                file: Some(shot),
+                                warc: Vec::new(),
+                                published_at: Vec::new(),
+                                note: Some(format!(
+                                    "rendered from {rel} with scripts and network off"
+                                )),
+                            });
+                        }
+                        Err(e) => result
+                            .problems
+                            .push(format!("{}: no screenshot: {e}", c.id)),
+                    }
+                }
+                (Some(rel), None)
+            }
+            None => {
+                let msg = format!(
+                    "{}: page {} ({}) is not in the store",
+                    c.id, s.url, s.sha256
+                );
+                result.problems.push(msg.clone());
+                (None, Some(msg))
+            }
+        };
+        captures.push(CaptureEntry {
+            role: "page",
+            url: s.url.clone(),
+            final_url: page.as_ref().map(|p| p.final_url.clone()),
+            status: page.as_ref().map(|p| p.status),
+            content_type: ct,
+            captured_at: Some(utc(s.captured_at)),
+            sha256: s.sha256.clone(),
+            file,
+            warc: add_warc(&s.sha256, &mut result)?,
+            published_at: Vec::new(),
+            note,
+        });
+    }
+
+    captures.append(&mut screenshots);
+    // The listing's photos as fetched (matched ones by their hash; others
+    // by their URL's latest capture).
+    let mut photo_files: BTreeMap<String, (String, Vec<u8>)> = BTreeMap::new();
+    let mut photo_urls: Vec<String> = rec.map(|r| r.listing.images.clone()).unwrap_or_default();
+    for p in &f.photos {
+        if !photo_urls.contains(&p.url) {
+            photo_urls.push(p.url.clone());
+        }
+    }
+    for (i, url) in photo_urls.iter().enumerate() {
+        let matched = f.photos.iter().find(|p| &p.url == url);
+        let page = ctx.pages_by_url.get(url);
+        let sha = matched
+            .map(|p| p.sha256.clone())
+            .or_else(|| page.map(|p| p.sha256.clone()));
+        let Some(sha) = sha else { continue };
+        let Some(bytes) = ctx.store.blob(&sha)? else {
+            if matched.is_some() {
+                result.problems.push(format!(
+                    "{}: matched photo {url} ({sha}) is not in the store",
+                    c.id
+                ));
+            }
+            continue;
+        };
+        let meta = ctx.store.page(&sha)?;
+        let ct = meta.as_ref().and_then(|p| p.content_type.clone());
+        let rel = format!(
+            "photos/{:02}-{}.{}",
+            i + 1,
+            url_stem(url),
+            extension(ct.as_deref(), url)
+        );
+        put(&rel, &bytes)?;
+        captures.push(CaptureEntry {
+            role: if matched.is_some() {
+                "photo (matches an official photo)"
+            } else {
+                "photo"
+            },
+            url: url.clone(),
+            final_url: meta.as_ref().map(|p| p.final_url.clone()),
+            status: meta.as_ref().map(|p| p.status),
+            content_type: ct,
+            captured_at: meta.as_ref().map(|p| utc(p.captured_at)),
+            sha256: sha.clone(),
+            file: Some(rel.clone()),
+            warc: add_warc(&sha, &mut result)?,
+            published_at: Vec::new(),
+            note: None,
+        });
+        photo_files.insert(url.clone(), (rel, bytes));
+    }
+
+    // The official photos they match, and the comparisons.
+    let mut official_files: BTreeMap<String, (String, Vec<u8>)> = BTreeMap::new();
+    for p in &f.photos {
+        if official_files.contains_key(&p.reference) {
+            continue;
+        }
+        let Some(o) = ctx.officials.get(&p.reference) else {
+            result.problems.push(format!(
+                "{}: official photo {} is not in the store (rescan with the watchlist)",
+                c.id, p.reference
+            ));
+            continue;
+        };
+        let Some(bytes) = ctx.store.blob(&o.sha256)? else {
+            result.problems.push(format!(
+                "{}: bytes of official photo {} are not in the store",
+                c.id, p.reference
+            ));
+            continue;
+        };
+        let rel = format!(
+            "official/{}",
+            safe_component(&o.name, names::MAX_COMPONENT_BYTES)
+        );
+        put(&rel, &bytes)?;
+        captures.push(CaptureEntry {
+            role: "official photo",
+            url: o.name.clone(),
+            final_url: None,
+            status: None,
+            content_type: None,
+            captured_at: None,
+            sha256: o.sha256.clone(),
+            file: Some(rel.clone()),
+            warc: Vec::new(),
+            published_at: o.published_at.clone(),
+            note: Some(format!("official photo of {}", o.product)),
+        });
+        official_files.insert(p.reference.clone(), (rel, bytes));
+    }
+    for (i, p) in f.photos.iter().enumerate() {
+        let (Some((_, obytes)), Some((_, lbytes))) =
+            (official_files.get(&p.reference), photo_files.get(&p.url))
+        else {
+            continue;
+        };
+        let captured_at = ctx.store.page(&p.sha256)?.map(|m| m.captured_at);
+        match compare::side_by_side(obytes, lbytes, p, captured_at) {
+            Ok((png, info)) => {
+                let rel = format!("comparison-{:02}.png", i + 1);
+                put(&rel, &png)?;
+                result
+                    .comparisons
+                    .push((format!("{}/{rel}", c.evidence_dir), info));
+            }
+            Err(e) => result
+                .problems
+                .push(format!("{}: no comparison image: {e}", c.id)),
+        }
+    }
+    // Files added to the case for a refile.
+    for (n, a) in c.added_evidence.iter().enumerate() {
+        let Some(bytes) = ctx.store.blob(&a.sha256)? else {
+            result.problems.push(format!(
+                "{}: added file {} ({}) is not in the store",
+                c.id, a.name, a.sha256
+            ));
+            continue;
+        };
+        let rel = format!(
+            "added/{:02}-{}",
+            n + 1,
+            safe_component(&a.name, names::MAX_COMPONENT_BYTES)
+        );
+        put(&rel, &bytes)?;
+        captures.push(CaptureEntry {
+            role: "added evidence",
+            url: a.name.clone(),
+            final_url: None,
+            status: None,
+            content_type: None,
+            captured_at: Some(utc(a.added_at)),
+            sha256: a.sha256.clone(),
+            file: Some(rel),
+            warc: Vec::new(),
+            published_at: Vec::new(),
+            note: c.refile_of.as_ref().map(|o| format!("added to refile {o}")),
+        });
+    }
+    // The documents of the register this complaint is filed with.
+    for (n, a) in c.attachments.iter().enumerate() {
+        let Some((role, path)) = a.split_once(": ") else {
+            continue;
+        };
+        let Some(d) = ctx.documents.iter().find(|d| {
+            d.doc.role == role
+                && d.doc.path == path
+                && d.doc.right_id.as_deref().is_none_or(|r| r == c.right_id)
+        }) else {
+            if role != "side-by-side comparison image (evidence bundle)" {
+                result.problems.push(format!(
+                    "{}: {role} {path} is not in the store (scan again with the watchlist)",
+                    c.id
+                ));
+            }
+            continue;
+        };
+        let Some(bytes) = ctx.store.blob(&d.sha256)? else {
+            result.problems.push(format!(
+                "{}: bytes of {role} {path} are not in the store",
+                c.id
+            ));
+            continue;
+        };
+        let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+        let rel = format!(
+            "documents/{:02}-{}",
+            n + 1,
+            safe_component(name, names::MAX_COMPONENT_BYTES)
+        );
+        put(&rel, &bytes)?;
+        captures.push(CaptureEntry {
+            role: "document",
+            url: path.to_string(),
+            final_url: None,
+            status: None,
+            content_type: None,
+            captured_at: None,
+            sha256: d.sha256.clone(),
+            file: Some(rel),
+            warc: Vec::new(),
+            published_at: Vec::new(),
+            note: Some(role.to_string()),
+        });
+    }
+    let comparisons: Vec<&compare::Comparison> =
+        result.comparisons.iter().map(|(_, c)| c).collect();
+    put("comparisons.json", &json(&comparisons)?)?;
+    put("captures.json", &json(&captures)?)?;
+    manifest::write_manifest(&dir)?;
+    Ok(result)
+}
+
+fn utc(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod storefront_tests {
+    use super::*;
+    use crate::file::cases::book::Case;
+
+    fn case(n: u64, seller: &str, states: &[&str]) -> Case {
+        let history: Vec<serde_json::Value> = states
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                serde_json::json!({
+                    "at": format!("2026-11-0{}T00:00:00Z", i + 1),
+                    "from": if i == 0 { serde_json::Value::Null } else { states[i - 1].into() },
+                    "to": s, "by": "cli"
+                })
+            })
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "id": complaint_id(n), "number": n, "key": format!("taobao/cn-tm/{n}"),
+            "platform": "taobao", "right_id": "cn-tm", "reason_code": "trademark_counterfeit",
+            "listing_id": n.to_string(), "listing_url": format!("https://item.taobao.com/item.htm?id={n}"),
+            "title": "t", "seller": seller, "state": states.last().unwrap(), "history": history,
+        }))
+        .unwrap()
+    }
+
+    /// A seller with 3 listings taken down gets a store-front draft; one
+    /// with 2, or whose complaints were rejected, does not.
+    #[test]
+    fn repeat_offenders_get_a_store_front_draft() {
+        let down = ["drafted", "approved", "submitted", "removed"];
+        let rejected = ["drafted", "approved", "submitted", "rejected"];
+        let cases = vec![
+            case(1, "Shop A", &down),
+            case(2, "Shop A", &down),
+            case(3, "Shop A", &down),
+            case(4, "Shop B", &down),
+            case(5, "Shop B", &down),
+            case(6, "Shop B", &rejected),
+        ];
+        let drafts = storefront_drafts(&cases, None);
+        assert_eq!(drafts.len(), 1, "{drafts:?}");
+        let d = &drafts[0];
+        assert_eq!((d.seller.as_str(), d.takedowns), ("Shop A", 3));
+        assert_eq!(d.complaint_type, "store_front");
+        assert_eq!(d.right_id, "cn-tm");
+        assert!(
+            d.reason_en.contains("3 listings taken down"),
+            "{}",
+            d.reason_en
+        );
+        assert!(d.reason_zh.contains("权利人"), "{}", d.reason_zh);
+    }
+}

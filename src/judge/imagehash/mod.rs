@@ -1,0 +1,1481 @@
+//! Perceptual image hashing and matching listing photos to official photos,
+//! robust to what counterfeiters do to a copied photo.
+//!
+//! # How a photo is hashed
+//! 1. [`decode`]: untrusted bytes → a grey plane of at most 64 px a side,
+//!    under hard limits ([`decode::MAX_DIMENSION_PX`], [`decode::MAX_PIXELS`],
+//!    [`decode::MAX_ALLOC_BYTES`]); JPEG is decoded at 1/2–1/8 scale in the
+//!    DCT domain, at 1/8 from the DC coefficients alone ([`jpeg_dc`]),
+//!    which is what makes hashing as fast as decoding.
+//! 2. [`plane`]: uniform borders (padding, letterbox bars, plain studio
+//!    backgrounds) are found and trimmed.
+//! 3. [`hash`]: a 64-bit DCT pHash and a 64-bit dHash of the whole image and,
+//!    when a border was found, of the trimmed image. The pair is compared
+//!    as one 128-bit hash.
+//!
+//! # How matching tolerates edits
+//! A listing photo is hashed once or twice (whole, trimmed), and when its
+//! pixels are at hand the central 80% of each is looked up too, for
+//! references the whole photo did not reach ([`CENTRE_CROP`]:
+//! a copy rotated on its own canvas, or padded and then rotated, keeps an
+//! intact centre). The tolerance
+//! is paid for on the reference side instead: each official photo is
+//! indexed as a grid of [`VARIANTS`](reference_views) — every combination of
+//! 0/5/10% crops per side, rotations of 0 and ±3°, and the mirror image of
+//! each — on the whole photo and, if it has a plain border, on its trimmed
+//! part. A copy that was cropped 7% at the left and mirrored lands within a
+//! few bits of the "mirrored, cropped" variant. Resizing, recompression,
+//! format change, colour shifts and overlays are absorbed by the hash
+//! itself. Variants live in a [`mih::MultiIndex`]: lookups at a tight
+//! radius (references known by hashes alone) probe its multi-index tables;
+//! the wide first-stage radius scans its contiguous keys, which measured
+//! 8-10× faster at that radius (about 1 ms a lookup at 500 references,
+//! 315,000 variants; `cargo bench --bench index_scale`, BENCHMARKS.md).
+//!
+//! # Second stage and thresholds
+//! References whose nearest variant is within [`SEARCH_RADIUS`] (39 of 128
+//! bits) go to [`verify`]: the variant's view is aligned to the photo and
+//! scored twice at the best alignment, both by a robust correlation
+//! (samples outside the reference, such as rotation corners, and then the
+//! worst-fitting 15%, such as a banner, left out, the fit redone on the
+//! rest): the grey levels ([`MATCH_SIMILARITY`], 0.93) and the fine detail,
+//! Laplacians ([`MATCH_DETAIL`], 0.85). A match needs both: grey levels
+//! alone let two smooth photos (a sky, a dark corner) pass as copies.
+//! A textured reference view ([`TEXTURED_SAMPLES`] or more independent
+//! samples, [`verify::independent_samples`]) also matches with less
+//! detail ([`TEXTURED_DETAIL`], 0.5) or less similarity
+//! ([`TEXTURED_SIMILARITY`], 0.80) when the other correlation is at its
+//! usual threshold ([`scores_match`]): a texture cannot correlate at 0.93
+//! in grey levels, nor at 0.85 in detail, by chance. When the variant's
+//! view does not lead to a match, the alignment is retried from the whole
+//! reference at each rotation of the grid, widened as on a padded
+//! canvas and, for a textured reference, cropped 5% a side
+//! (`align_with_retries`); a match found so needs detail
+//! [`RETRY_DETAIL`] (0.95), since each extra start is another chance
+//! for a chance fit. The transform reported is what the final alignment
+//! measured (rotation, crop or padding, mirror), not the variant's
+//! nominal edits (`VariantKind::measured`). References added
+//! from hashes alone ([`ReferenceIndex::add_hashes`]) match at a hash
+//! distance of at most [`MATCH_THRESHOLD`].
+//!
+//! # Partial lookups
+//! A banner over one side of a textured photo (a shop name across the
+//! bottom of a padded copy) moves its whole hash past the search radius,
+//! and covers more than the robust correlation leaves out. So when no
+//! reference is confirmed, the photo, loosely trimmed (past a banner
+//! that sticks into the padding: [`Plane::loose_trimmed_rect`]), is
+//! looked up without each side in turn ([`PARTIAL_CUT`], 35%, at
+//! [`PARTIAL_STRETCHES`]) among the references' textured views without
+//! the same side ([`partial_views`]), and the nearest are aligned on that
+//! part alone. A partial match needs the usual similarity, detail
+//! [`PARTIAL_DETAIL`] (0.90) and [`PARTIAL_SAMPLES`] (20) independent
+//! samples: two thirds of a smooth photo is not evidence. Its transform
+//! says so ("matched without its bottom part (covered or changed
+//! there)").
+//!
+//! # Measured
+//! The numbers come from `knockoff eval-images` ([`run_eval`]) on 22 real
+//! photos; BENCHMARKS.md has the full table and the threshold sweeps.
+//! Every edit alone reaches 100% recall, every pair of edits >= 95%
+//! (padding and a banner together, the hardest, 97.0%); 3 false matches
+//! in 37,422 pairs of tiles of different photos (8.0e-5, under the 1e-4
+//! target).
+
+pub mod cache;
+pub mod decode;
+pub mod eval;
+pub mod hash;
+pub mod jpeg_dc;
+pub mod mih;
+pub mod plane;
+pub mod verify;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::model::error::{Error, Result};
+pub use cache::{code_version, hashing_work, HashingWork, PreparedReference};
+pub use eval::{run_eval, EvalReport};
+pub use hash::{hamming, HashPair};
+use plane::{Plane, Rect, View};
+
+/// Largest distance (of [`HashPair::BITS`] = 128) at which a listing photo
+/// counts as a copy of a reference. Chosen from the evaluation (see the
+/// module docs and BENCHMARKS.md).
+pub const MATCH_THRESHOLD: u32 = 22;
+
+/// Radius (of 128 bits) of the first stage: references whose nearest
+/// variant is this close get the second stage.
+pub const SEARCH_RADIUS: u32 = 39;
+
+/// Robust correlation after alignment at or above which a candidate is a
+/// match (chosen from the threshold sweep in BENCHMARKS.md).
+pub const MATCH_SIMILARITY: f32 = 0.93;
+
+/// Robust correlation of fine detail (Laplacians) at that alignment at or
+/// above which a candidate is a match; rules out smooth look-alikes (see
+/// [`verify::Alignment::detail`]). Chosen from the evaluation with
+/// [`MATCH_SIMILARITY`].
+pub const MATCH_DETAIL: f32 = 0.85;
+
+/// Effective number of independent samples of the aligned 32×32 reference
+/// view (see [`verify::independent_samples`]) from which a reference counts
+/// as textured. In the evaluation, smooth tiles (skies, dark backgrounds)
+/// that correlate with strangers hold 1-4; textured copies that lost
+/// their fine detail to a banner or a rotation hold 8-25.
+pub const TEXTURED_SAMPLES: f32 = 8.0;
+
+/// Detail correlation a textured reference needs, at the usual
+/// similarity, instead of [`MATCH_DETAIL`]. In the evaluation no pair of
+/// unrelated textured tiles within the similarity threshold reached 0.4.
+pub const TEXTURED_DETAIL: f32 = 0.5;
+
+/// Similarity a textured reference needs when its detail reaches
+/// [`MATCH_DETAIL`] (a dense texture under a banner or a colour shift keeps
+/// its fine detail but loses grey-level fit). In the evaluation no pair of
+/// unrelated textured tiles reached detail 0.66 at any similarity.
+pub const TEXTURED_SIMILARITY: f32 = 0.80;
+
+/// Whether the second stage's correlations make a match at the given
+/// thresholds (`similarity`, `detail`: [`MATCH_SIMILARITY`] and
+/// [`MATCH_DETAIL`] in use). A reference view holding at least
+/// [`TEXTURED_SAMPLES`] independent samples also matches with
+/// less detail ([`TEXTURED_DETAIL`]) at the usual similarity, or with less
+/// similarity ([`TEXTURED_SIMILARITY`]) at the usual detail: a correlation
+/// over many independent samples is strong evidence on its own.
+pub fn scores_match(a: &verify::Alignment, similarity: f32, detail: f32) -> bool {
+    match a.start {
+        verify::Start::Variant => {}
+        verify::Start::Retry => {
+            return a.similarity >= similarity && a.detail >= detail.max(RETRY_DETAIL);
+        }
+        verify::Start::Partial => {
+            return a.similarity >= similarity
+                && a.detail >= detail.max(PARTIAL_DETAIL)
+                && a.independent_samples >= PARTIAL_SAMPLES;
+        }
+    }
+    let usual = a.similarity >= similarity && a.detail >= detail;
+    let textured = a.independent_samples >= TEXTURED_SAMPLES
+        && ((a.similarity >= similarity && a.detail >= detail.min(TEXTURED_DETAIL))
+            || (a.similarity >= similarity.min(TEXTURED_SIMILARITY) && a.detail >= detail));
+    usual || textured
+}
+
+/// Detail correlation an alignment found from a second starting view
+/// needs (see [`verify::Start::Retry`]), with the usual similarity
+/// and whatever the reference's texture. Each extra start is another
+/// chance for two smooth photos to fit by chance: in the evaluation,
+/// retrying let four pairs of unrelated smooth tiles through at detail
+/// 0.88-0.94 (and one textured pair at 0.69 under the textured rule),
+/// while the copies that a retry found reached 0.96-1.0.
+pub const RETRY_DETAIL: f32 = 0.95;
+
+/// At most this many references per photo get the (costlier) second stage.
+pub const MAX_VERIFIED_REFERENCES: usize = 8;
+
+/// Share cut from each side of a listing photo for its extra "centre"
+/// lookup (see `ReferenceIndex::candidates`).
+pub const CENTRE_CROP: f32 = 0.10;
+
+/// Crop fractions per side that the reference variants cover.
+pub const CROP_STEPS: [f32; 3] = [0.0, 0.05, 0.10];
+/// Rotations, in degrees, that the reference variants cover.
+pub const ROTATION_STEPS_DEG: [f32; 3] = [0.0, -3.0, 3.0];
+
+/// Hashes of one decoded image.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ImageHashes {
+    pub width: u32,
+    pub height: u32,
+    /// 64-bit hashes by kind: `phash`, `dhash`, and `phash_trimmed`,
+    /// `dhash_trimmed` when a uniform border was trimmed.
+    pub hashes: Vec<(String, u64)>,
+    /// The whole image's hash pair.
+    pub whole: HashPair,
+    /// The hash pair after trimming a uniform border, if there was one.
+    pub trimmed: Option<HashPair>,
+}
+
+impl ImageHashes {
+    fn new(width: u32, height: u32, whole: HashPair, trimmed: Option<HashPair>) -> Self {
+        let mut hashes = vec![
+            ("phash".to_string(), whole.phash),
+            ("dhash".to_string(), whole.dhash),
+        ];
+        if let Some(t) = trimmed {
+            hashes.push(("phash_trimmed".to_string(), t.phash));
+            hashes.push(("dhash_trimmed".to_string(), t.dhash));
+        }
+        ImageHashes {
+            width,
+            height,
+            hashes,
+            whole,
+            trimmed,
+        }
+    }
+
+    /// Rebuilds a hash set from stored pairs (e.g. a photo of a listing
+    /// taken down, kept for relisting detection).
+    pub fn from_pairs(width: u32, height: u32, whole: HashPair, trimmed: Option<HashPair>) -> Self {
+        Self::new(width, height, whole, trimmed)
+    }
+
+    /// The pairs to look up, with whether each came from trimming.
+    fn query_pairs(&self) -> impl Iterator<Item = (HashPair, bool)> + '_ {
+        std::iter::once((self.whole, false)).chain(self.trimmed.map(|t| (t, true)))
+    }
+}
+
+/// Hashes a decoded plane: whole and, if a border was found, trimmed.
+fn hash_plane(width: u32, height: u32, plane: &Plane) -> ImageHashes {
+    let whole = HashPair::of_view(plane, &View::of(plane.full_rect()));
+    let trimmed = plane
+        .trimmed_rect()
+        .map(|r| HashPair::of_view(plane, &View::of(r)));
+    ImageHashes::new(width, height, whole, trimmed)
+}
+
+/// Decodes and hashes image bytes. `source_name` names the file or URL in
+/// errors.
+pub fn hash_image(bytes: &[u8], source_name: &str) -> Result<ImageHashes> {
+    let d = decode::decode(bytes, source_name)?;
+    Ok(hash_plane(d.width, d.height, &d.plane))
+}
+
+/// Hashes many images on all cores; results in input order.
+pub fn hash_images_parallel(items: &[(String, Vec<u8>)]) -> Vec<Result<ImageHashes>> {
+    items
+        .par_iter()
+        .map(|(name, bytes)| hash_image(bytes, name))
+        .collect()
+}
+
+/// The best official photo for a listing photo.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ImageMatch {
+    /// Name of the reference (official photo file name).
+    pub reference: String,
+    /// Hamming distance of the best variant (pHash + dHash).
+    pub distance: u32,
+    /// Bits in the compared hash (128).
+    pub bits: u32,
+    /// Distance at or below [`MATCH_THRESHOLD`].
+    pub is_match: bool,
+    /// The transform the match needed ("mirrored", "cropped",
+    /// "after trimming border", ...), if any.
+    pub transform: Option<String>,
+    /// The second stage's correlations after alignment (grey levels, fine
+    /// detail; 1.0 = identical), when both photos' pixels were compared.
+    pub similarity: Option<f32>,
+    pub detail: Option<f32>,
+    /// Independent samples of the aligned official photo (see
+    /// [`verify::independent_samples`]); at [`TEXTURED_SAMPLES`] or more
+    /// the photo is textured and either correlation may be lower
+    /// ([`scores_match`]).
+    pub independent_samples: Option<f32>,
+}
+
+/// Aligns a reference to a photo's thumbnail from the view of the variant
+/// the first stage found and, when that does not make a match, from
+/// [`retry_starts`]: the variant nearest in hash terms can have the wrong
+/// rotation or crop for a copy that several edits changed together
+/// (padded and then rotated, its hash mostly the padding's), and the
+/// coordinate descent only finds the alignment near where it starts.
+/// The first start that matches wins, else the variant's own alignment or
+/// a retry's with a better similarity; with it, whether its view was taken
+/// on the reference's trimmed part.
+fn align_with_retries(
+    reference: &Plane,
+    start: &View,
+    kind: &VariantKind,
+    thumb: &[f32],
+) -> (verify::Alignment, bool) {
+    let first = verify::align(reference, start, thumb);
+    if scores_match(&first, MATCH_SIMILARITY, MATCH_DETAIL) {
+        return (first, kind.trimmed);
+    }
+    let textured = first.independent_samples >= TEXTURED_SAMPLES;
+    let mut best = (first, kind.trimmed);
+    for (trimmed, view) in retry_starts(reference, start, kind, textured) {
+        let a = verify::Alignment {
+            start: verify::Start::Retry,
+            ..verify::align(reference, &view, thumb)
+        };
+        if scores_match(&a, MATCH_SIMILARITY, MATCH_DETAIL) {
+            return (a, trimmed);
+        }
+        if a.similarity > best.0.similarity {
+            best = (a, trimmed);
+        }
+    }
+    best
+}
+
+/// Other starting views for [`align_with_retries`], mirrored as the
+/// variant, each with whether it is taken on the trimmed part: the whole
+/// reference (or its trimmed part, as the variant) at each rotation of the
+/// grid, the same widened by 20% at the variant's rotation (a copy padded
+/// on every side), for a trimmed variant the untrimmed reference too, and
+/// for a `textured` reference (by the first alignment's
+/// [`TEXTURED_SAMPLES`]) its centre at each rotation.
+fn retry_starts(
+    reference: &Plane,
+    start: &View,
+    kind: &VariantKind,
+    textured: bool,
+) -> Vec<(bool, View)> {
+    let base = reference.base_rect(kind.trimmed);
+    let view = |rect: Rect, deg: f32| View {
+        rect,
+        angle_rad: deg.to_radians(),
+        mirrored: start.mirrored,
+    };
+    let mut starts: Vec<(bool, View)> = ROTATION_STEPS_DEG
+        .iter()
+        .map(|&d| (kind.trimmed, view(base, d)))
+        .collect();
+    starts.push((
+        kind.trimmed,
+        view(base, kind.rotation_deg).widened(RETRY_WIDENING),
+    ));
+    if kind.trimmed {
+        starts.push((false, view(reference.full_rect(), kind.rotation_deg)));
+    }
+    if textured {
+        // A texture's alignment has a narrow basin: a copy both cropped
+        // and rotated is only found from a start that is cropped too.
+        let c = RETRY_TEXTURE_CROP;
+        starts.extend(
+            ROTATION_STEPS_DEG
+                .iter()
+                .map(|&d| (kind.trimmed, view(base.cropped(c, c, c, c), d))),
+        );
+    }
+    starts.retain(|(_, v)| v != start);
+    starts
+}
+
+/// Keeps, per key, the candidate `(distance, edits, ..)` with the least
+/// distance, then the fewest edits (the first offered on a tie).
+fn keep_nearest<K: std::hash::Hash + Eq, A: Copy, B: Copy>(
+    nearest: &mut std::collections::HashMap<K, (u32, u32, A, B)>,
+    key: K,
+    cand: (u32, u32, A, B),
+) {
+    nearest
+        .entry(key)
+        .and_modify(|b| {
+            if (cand.0, cand.1) < (b.0, b.1) {
+                *b = cand;
+            }
+        })
+        .or_insert(cand);
+}
+
+/// Share cut from each side of the reference for the extra starts of a
+/// textured reference in [`retry_starts`]: the middle of the crops the
+/// variants cover.
+const RETRY_TEXTURE_CROP: f32 = 0.05;
+
+/// How much [`retry_starts`] widens the whole reference: a copy padded by
+/// up to 20% a side holds the photo in 1/1.4 of its width; the alignment
+/// finds the rest of the way from 1.2.
+const RETRY_WIDENING: f32 = 1.2;
+
+/// Rotations of an aligned view smaller than this (degrees) are reported
+/// as none. The alignment's last step is 0.375°, but on a smooth photo
+/// (few independent samples) its rotation drifts: cropped-only copies in
+/// the evaluation measured up to ±1° on most photos (2.5° on one).
+pub const MIN_REPORTED_ROTATION_DEG: f32 = 1.5;
+
+/// Share of a side by which an aligned view must lie inside the reference
+/// (or reach past it) to be reported as cropped (or padded). The
+/// alignment's last steps are under 1%, but where a photo's edge is plain
+/// the view can drift past it at no cost: at 2%, 3 of 66 mirrored-only
+/// copies in the evaluation read "padded" and 19 of 66 padded ones read
+/// "padded, after trimming border"; at 4%, 0 and 1.
+pub const MIN_REPORTED_MARGIN: f32 = 0.04;
+
+/// Which edit of a reference a variant stands for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VariantKind {
+    pub mirrored: bool,
+    /// Hashed after trimming the reference's own uniform border.
+    pub trimmed: bool,
+    pub cropped: bool,
+    /// The copy has margins the reference lacks (padding): only ever
+    /// measured by the alignment, no variant is indexed padded.
+    pub padded: bool,
+    pub rotation_deg: f32,
+}
+
+impl VariantKind {
+    const IDENTITY: VariantKind = VariantKind {
+        mirrored: false,
+        trimmed: false,
+        cropped: false,
+        padded: false,
+        rotation_deg: 0.0,
+    };
+
+    /// How many edits the variant stands for (ties go to the simplest).
+    fn edits(&self) -> u32 {
+        self.mirrored as u32
+            + self.trimmed as u32
+            + self.cropped as u32
+            + self.padded as u32
+            + (self.rotation_deg != 0.0) as u32
+    }
+
+    /// The edits an aligned reference view stands for, measured: its
+    /// rotation (to the half degree; under [`MIN_REPORTED_ROTATION_DEG`]
+    /// it is alignment noise), its mirroring, and whether it lies inside
+    /// the reference (the copy was cropped) or reaches past it (the copy
+    /// has margins the reference lacks: padded) by more than
+    /// [`MIN_REPORTED_MARGIN`] of a side. `trimmed`: the view was taken on
+    /// the reference's trimmed part, `base` the part (trimmed or whole)
+    /// the view is measured against. The `unseen` side of the base (the
+    /// one a partial match left out, in the reference's frame) counts as
+    /// neither cropped nor padded: nothing was compared there.
+    fn measured(view: &View, base: Rect, trimmed: bool, unseen: Option<Side>) -> VariantKind {
+        let (w, h) = (base.width().max(1.0), base.height().max(1.0));
+        let r = view.rect;
+        // Per side, how far the view lies inside the base (negative:
+        // outside), as a share of the base.
+        let inset = [
+            (Side::Left, (r.left - base.left) / w),
+            (Side::Right, (base.right - r.right) / w),
+            (Side::Top, (r.top - base.top) / h),
+            (Side::Bottom, (base.bottom - r.bottom) / h),
+        ]
+        .map(|(side, m)| if Some(side) == unseen { 0.0 } else { m });
+        let deg = (view.angle_rad.to_degrees() * 2.0).round() / 2.0;
+        VariantKind {
+            mirrored: view.mirrored,
+            trimmed,
+            cropped: inset.iter().any(|&m| m > MIN_REPORTED_MARGIN),
+            padded: inset.iter().any(|&m| m < -MIN_REPORTED_MARGIN),
+            rotation_deg: if deg.abs() < MIN_REPORTED_ROTATION_DEG {
+                0.0
+            } else {
+                deg
+            },
+        }
+    }
+
+    fn describe(&self, query_trimmed: bool) -> Option<String> {
+        let mut parts = Vec::new();
+        if self.mirrored {
+            parts.push("mirrored".to_string());
+        }
+        if self.cropped {
+            parts.push("cropped".to_string());
+        }
+        if self.padded {
+            parts.push("padded".to_string());
+        }
+        if self.rotation_deg != 0.0 {
+            parts.push(format!("rotated {:+}°", self.rotation_deg));
+        }
+        if query_trimmed && !self.trimmed {
+            parts.push("after trimming border".to_string());
+        }
+        if self.trimmed && !query_trimmed {
+            parts.push("tightly cropped to the product".to_string());
+        }
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+}
+
+/// The views of a reference plane that get indexed: the grid of crops ×
+/// rotations × mirror, on the whole plane and on its trimmed part.
+pub fn reference_views(plane: &Plane) -> Vec<(VariantKind, View)> {
+    let mut bases = vec![(false, plane.full_rect())];
+    if let Some(t) = plane.trimmed_rect() {
+        bases.push((true, t));
+    }
+    let mut out = Vec::new();
+    for (trimmed, base) in bases {
+        for &mirrored in &[false, true] {
+            for &rot in &ROTATION_STEPS_DEG {
+                for &l in &CROP_STEPS {
+                    for &t in &CROP_STEPS {
+                        for &r in &CROP_STEPS {
+                            for &b in &CROP_STEPS {
+                                let kind = VariantKind {
+                                    mirrored,
+                                    trimmed,
+                                    cropped: l + t + r + b > 0.0,
+                                    padded: false,
+                                    rotation_deg: rot,
+                                };
+                                let view = View {
+                                    rect: base.cropped(l, t, r, b),
+                                    angle_rad: rot.to_radians(),
+                                    mirrored,
+                                };
+                                out.push((kind, view));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A side of a photo, in the listing photo's frame: the part left out of
+/// a partial lookup (see [`PARTIAL_CUT`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Side {
+    Left,
+    Top,
+    Right,
+    Bottom,
+}
+
+impl Side {
+    pub const ALL: [Side; 4] = [Side::Left, Side::Top, Side::Right, Side::Bottom];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The same side seen in the mirror image.
+    fn mirrored(self) -> Side {
+        match self {
+            Side::Left => Side::Right,
+            Side::Right => Side::Left,
+            other => other,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Side::Left => "left",
+            Side::Top => "top",
+            Side::Right => "right",
+            Side::Bottom => "bottom",
+        }
+    }
+
+    /// `rect` without [`PARTIAL_CUT`] of its extent on this side.
+    pub fn cut(self, rect: Rect) -> Rect {
+        self.keeping(rect, 1.0 - PARTIAL_CUT)
+    }
+
+    /// `rect` keeping the share `keep` of its extent, from the opposite
+    /// side.
+    fn keeping(self, rect: Rect, keep: f32) -> Rect {
+        let c = 1.0 - keep;
+        match self {
+            Side::Left => rect.cropped(c, 0.0, 0.0, 0.0),
+            Side::Top => rect.cropped(0.0, c, 0.0, 0.0),
+            Side::Right => rect.cropped(0.0, 0.0, c, 0.0),
+            Side::Bottom => rect.cropped(0.0, 0.0, 0.0, c),
+        }
+    }
+}
+
+/// Share of a photo's width or height left out of a partial lookup: a
+/// banner or logo covering one side of a copy (in the evaluation: 5-15% of
+/// the canvas, up to a third of its height) moves a whole-photo hash of a
+/// texture by 40-60 bits, past [`SEARCH_RADIUS`]; the same copy without
+/// that side comes within 23-38 bits of the reference without it.
+pub const PARTIAL_CUT: f32 = 0.35;
+
+/// How much longer than the photo a listing photo's loosely trimmed
+/// part may be on the side a partial lookup leaves out: a banner that
+/// sticks out of the photo into the padding stops the trim at its own
+/// edge, up to the padding's 20% past the photo's. The part kept is
+/// `(1 - PARTIAL_CUT) / stretch` of the trimmed length, for each stretch
+/// (a texture's hash moves 10-20 bits for a 5% error in where the part
+/// ends).
+pub const PARTIAL_STRETCHES: [f32; 3] = [1.0, 1.1, 1.2];
+
+/// Independent samples ([`verify::independent_samples`]) an aligned part
+/// of a reference must hold for a partial match (with the usual
+/// similarity and detail, no textured allowance). Two thirds of a smooth
+/// photo is little evidence: in the evaluation, partial alignments of
+/// unrelated smooth tiles (skies, dark corners) reached similarity 0.97-1.0
+/// and detail 0.88-0.98 at 0.6-4 samples, and one pair of textured tiles
+/// detail 0.92 at 10; the banner copies that only a partial lookup finds
+/// held 115-268.
+pub const PARTIAL_SAMPLES: f32 = 20.0;
+
+/// Detail correlation a partial match needs (with the usual similarity):
+/// a part is fewer samples, and each side and stretch looked up
+/// ([`PARTIAL_STRETCHES`]) is another chance for a chance fit. In the
+/// evaluation one pair of unrelated tiles fitted partially at detail 0.85
+/// (30 samples); the banner copies found so reached 0.92-0.97.
+pub const PARTIAL_DETAIL: f32 = 0.90;
+
+/// The views of a reference plane indexed for partial lookups: for each
+/// base (whole, trimmed, loosely trimmed: [`Plane::loose_trimmed_rect`]),
+/// mirror and rotation of the grid, the base without each [`Side`] (named
+/// in the copy's frame, so a mirrored view's left is the base's right).
+/// With each view, the base it was cut from and the side cut in the
+/// base's frame.
+pub fn partial_views(plane: &Plane) -> Vec<(VariantKind, Side, (Rect, Side), View)> {
+    let mut bases = vec![(false, plane.full_rect())];
+    let strict = plane.trimmed_rect();
+    bases.extend(strict.map(|r| (true, r)));
+    if let Some(loose) = plane.loose_trimmed_rect() {
+        if Some(loose) != strict {
+            bases.push((true, loose));
+        }
+    }
+    let mut out = Vec::new();
+    for (trimmed, base) in bases {
+        for mirrored in [false, true] {
+            for &rot in &ROTATION_STEPS_DEG {
+                for side in Side::ALL {
+                    let own = if mirrored { side.mirrored() } else { side };
+                    let kind = VariantKind {
+                        mirrored,
+                        trimmed,
+                        cropped: false,
+                        padded: false,
+                        rotation_deg: rot,
+                    };
+                    let view = View {
+                        rect: own.cut(base),
+                        angle_rad: rot.to_radians(),
+                        mirrored,
+                    };
+                    out.push((kind, side, (base, own), view));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// One partial-lookup hash (see [`partial_views`]).
+#[derive(Debug, Clone)]
+struct PartialEntry {
+    reference: u32,
+    kind: VariantKind,
+    /// The base the view was cut from, and the side cut in the base's
+    /// own frame: what the aligned view is measured against.
+    base: Rect,
+    unseen: Side,
+    view: View,
+}
+
+/// One indexed hash: which reference, which variant, and the view it was
+/// sampled from (the starting point of the second-stage alignment).
+#[derive(Debug, Clone)]
+struct Entry {
+    reference: u32,
+    kind: VariantKind,
+    view: Option<View>,
+}
+
+/// A reference's working plane kept for the second stage, as 8-bit grey
+/// (at most 64×64: 4 KB a reference).
+#[derive(Debug, Clone)]
+struct StoredPlane {
+    width: usize,
+    height: usize,
+    data: Vec<u8>,
+}
+
+impl StoredPlane {
+    fn of(p: &Plane) -> Self {
+        StoredPlane {
+            width: p.width,
+            height: p.height,
+            data: p
+                .data
+                .iter()
+                .map(|v| v.round().clamp(0.0, 255.0) as u8)
+                .collect(),
+        }
+    }
+    fn plane(&self) -> Plane {
+        Plane {
+            width: self.width,
+            height: self.height,
+            data: self.data.iter().map(|&v| v as f32).collect(),
+        }
+    }
+}
+
+/// A reference that came within [`SEARCH_RADIUS`] of a photo, after the
+/// second stage.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Candidate {
+    pub reference: String,
+    /// Hash distance (of 128) of the nearest variant.
+    pub distance: u32,
+    /// Correlation after alignment, when both sides' pixels were at hand.
+    pub similarity: Option<f32>,
+    /// Correlation of fine detail at that alignment (see
+    /// [`verify::Alignment::detail`]).
+    pub detail: Option<f32>,
+    /// Independent samples of the aligned reference view (see
+    /// [`verify::independent_samples`]): whether the textured rule of
+    /// [`scores_match`] applies.
+    #[serde(skip)]
+    pub independent_samples: Option<f32>,
+    /// Where the alignment started (see [`verify::Start`]).
+    #[serde(skip)]
+    pub start: verify::Start,
+    pub is_match: bool,
+    pub transform: Option<String>,
+}
+
+impl Candidate {
+    fn into_match(self) -> ImageMatch {
+        ImageMatch {
+            reference: self.reference,
+            distance: self.distance,
+            bits: HashPair::BITS,
+            is_match: self.is_match,
+            transform: self.transform,
+            similarity: self.similarity,
+            detail: self.detail,
+            independent_samples: self.independent_samples,
+        }
+    }
+
+    /// Ranking key: verified matches first, then by similarity, then by
+    /// distance.
+    fn rank(&self) -> (bool, f32, std::cmp::Reverse<u32>) {
+        (
+            self.is_match,
+            self.similarity.unwrap_or(0.0),
+            std::cmp::Reverse(self.distance),
+        )
+    }
+}
+
+/// The query side of a lookup: the photo's hashes and, when it was decoded
+/// here, its plane (which enables the second stage).
+struct Query<'a> {
+    hashes: &'a ImageHashes,
+    plane: Option<&'a Plane>,
+    /// A reference left out of the lookup (the evaluation looks each tile
+    /// up in an index that holds it).
+    exclude: Option<u32>,
+    /// Verify every candidate reference, not only up to the first
+    /// confirmed one (to count false matches pair by pair).
+    exhaustive: bool,
+}
+
+/// An index of reference (official, or taken-down listing) photo hashes.
+#[derive(Debug)]
+pub struct ReferenceIndex {
+    names: Vec<String>,
+    planes: Vec<Option<StoredPlane>>,
+    entries: Vec<Entry>,
+    index: mih::MultiIndex,
+    /// Per [`Side`] (in the copy's frame), the references' views without
+    /// that side ([`partial_views`]).
+    partial: Vec<(mih::MultiIndex, Vec<PartialEntry>)>,
+}
+
+impl Default for ReferenceIndex {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ReferenceIndex {
+    pub fn new() -> Self {
+        ReferenceIndex {
+            names: Vec::new(),
+            planes: Vec::new(),
+            entries: Vec::new(),
+            index: mih::MultiIndex::new(),
+            partial: (0..Side::ALL.len())
+                .map(|_| (mih::MultiIndex::new(), Vec::new()))
+                .collect(),
+        }
+    }
+
+    /// Adds a reference photo from its bytes, with all its variants.
+    pub fn add_bytes(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        let d = decode::decode(bytes, name)?;
+        self.add_plane(name, &d.plane);
+        Ok(())
+    }
+
+    /// Adds a reference from a decoded plane, with all its variants.
+    pub fn add_plane(&mut self, name: &str, plane: &Plane) {
+        let prepared = PreparedReference::of_plane(plane.clone());
+        self.add_prepared(name, &prepared);
+    }
+
+    /// Adds a reference whose variants were hashed before
+    /// ([`PreparedReference::of_plane`], perhaps read back from a cache
+    /// with [`PreparedReference::from_bytes`]): only the views' geometry is
+    /// worked out again, no view is sampled or hashed. The index is the one
+    /// [`Self::add_plane`] builds from the same plane.
+    pub fn add_prepared(&mut self, name: &str, prepared: &PreparedReference) {
+        let plane = &prepared.plane;
+        let views = reference_views(plane);
+        let partial = partial_views(plane);
+        let reference = self.push_name(name, Some(StoredPlane::of(plane)));
+        for ((kind, view), pair) in views.into_iter().zip(&prepared.variants) {
+            self.push_entry(reference, kind, Some(view), *pair);
+        }
+        for &(i, pair) in &prepared.partial {
+            let Some(&(kind, side, (base, unseen), view)) = partial.get(i as usize) else {
+                continue;
+            };
+            let (index, entries) = &mut self.partial[side.index()];
+            index.insert(pair.as_u128());
+            entries.push(PartialEntry {
+                reference,
+                kind,
+                base,
+                unseen,
+                view,
+            });
+        }
+    }
+
+    /// Adds an already-computed hash set as a reference (e.g. the photos of
+    /// a listing taken down, for relisting detection). Without the pixels
+    /// no crop/rotation/mirror variants can be made and no second stage can
+    /// run, so such a reference matches on hash distance alone (at most
+    /// [`MATCH_THRESHOLD`]): it catches resized, recompressed, re-encoded,
+    /// recoloured or re-padded copies, not mirrored or cropped ones. Use
+    /// [`Self::add_bytes`] when the photo itself is at hand.
+    pub fn add_hashes(&mut self, name: &str, hashes: &ImageHashes) {
+        let reference = self.push_name(name, None);
+        self.push_entry(reference, VariantKind::IDENTITY, None, hashes.whole);
+        if let Some(t) = hashes.trimmed {
+            let kind = VariantKind {
+                trimmed: true,
+                ..VariantKind::IDENTITY
+            };
+            self.push_entry(reference, kind, None, t);
+        }
+    }
+
+    fn push_name(&mut self, name: &str, plane: Option<StoredPlane>) -> u32 {
+        self.names.push(name.to_string());
+        self.planes.push(plane);
+        (self.names.len() - 1) as u32
+    }
+
+    fn push_entry(
+        &mut self,
+        reference: u32,
+        kind: VariantKind,
+        view: Option<View>,
+        pair: HashPair,
+    ) {
+        self.index.insert(pair.as_u128());
+        self.entries.push(Entry {
+            reference,
+            kind,
+            view,
+        });
+    }
+
+    /// Number of references.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// Number of indexed hashes (references × variants).
+    /// The 128-bit keys of every indexed variant (for measuring a linear
+    /// scan against the index).
+    pub fn variant_keys(&self) -> impl Iterator<Item = u128> + '_ {
+        (0..self.index.len() as u32).filter_map(|id| self.index.key(id))
+    }
+
+    pub fn variant_count(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Every reference within `radius` (hash distance) of the photo, best
+    /// first, with the second stage run on the nearest
+    /// [`MAX_VERIFIED_REFERENCES`] when the photo's plane is given.
+    fn candidates(&self, q: &Query, radius: u32) -> Vec<Candidate> {
+        // Per (reference, query trimmed): nearest (distance, edits, entry,
+        // found through the photo's centre).
+        let mut nearest: std::collections::HashMap<(u32, bool), (u32, u32, usize, bool)> =
+            std::collections::HashMap::new();
+        for (pair, query_trimmed) in q.hashes.query_pairs() {
+            for (id, distance) in self.index.within(pair.as_u128(), radius) {
+                let entry = &self.entries[id as usize];
+                // A trimmed query matching an untrimmed variant is one
+                // more edit than the whole query doing so.
+                let edits = entry.kind.edits() + query_trimmed as u32;
+                keep_nearest(
+                    &mut nearest,
+                    (entry.reference, query_trimmed),
+                    (distance, edits, id as usize, false),
+                );
+            }
+        }
+        // The photo's centre is looked up too when its pixels are at hand
+        // (so the second stage can confirm), as a fallback: a copy rotated on its own
+        // canvas has fill in its corners, and one padded then rotated has
+        // a border trimming cannot find, but their centres are intact and
+        // land near a reference variant cropped by as much. Such a find is
+        // verified against the whole photo, from the variant's view
+        // widened back by as much as the centre was cut. When a border was
+        // trimmed, the trimmed part's centre is looked up too (padding and
+        // a rotation or a banner together leave the trim the rotated photo
+        // with pad-coloured corners, or stop it at the banner).
+        // Only for references the whole and trimmed photo did not reach:
+        // when they did, their finds say better what the copy went through.
+        if let Some(p) = q.plane {
+            let reached: std::collections::HashSet<u32> = nearest.keys().map(|k| k.0).collect();
+            let c = CENTRE_CROP;
+            let mut rects = vec![(false, p.full_rect())];
+            if q.hashes.trimmed.is_some() {
+                rects.extend(p.trimmed_rect().map(|r| (true, r)));
+            }
+            for (query_trimmed, rect) in rects {
+                let centre = HashPair::of_view(p, &View::of(rect.cropped(c, c, c, c)));
+                for (id, distance) in self.index.within(centre.as_u128(), radius) {
+                    let entry = &self.entries[id as usize];
+                    if entry.view.is_some() && !reached.contains(&entry.reference) {
+                        let edits = entry.kind.edits() + 1 + query_trimmed as u32;
+                        keep_nearest(
+                            &mut nearest,
+                            (entry.reference, query_trimmed),
+                            (distance, edits, id as usize, true),
+                        );
+                    }
+                }
+            }
+        }
+        let mut found: Vec<_> = nearest
+            .into_iter()
+            .filter(|((r, _), _)| Some(*r) != q.exclude)
+            .collect();
+        found.sort_by_key(|&((r, t), (d, e, _, _))| (d, e, r, t));
+
+        // The query's thumbnails, whole and trimmed, for the second stage.
+        let thumbs: Vec<(bool, Vec<f32>)> = match q.plane {
+            Some(p) => {
+                let mut v = vec![(
+                    false,
+                    p.sample(
+                        &View::of(p.full_rect()),
+                        verify::VERIFY_SIDE,
+                        verify::VERIFY_SIDE,
+                    ),
+                )];
+                if q.hashes.trimmed.is_some() {
+                    if let Some(r) = p.trimmed_rect() {
+                        v.push((
+                            true,
+                            p.sample(&View::of(r), verify::VERIFY_SIDE, verify::VERIFY_SIDE),
+                        ));
+                    }
+                }
+                v
+            }
+            None => Vec::new(),
+        };
+
+        let mut best: std::collections::HashMap<u32, Candidate> = std::collections::HashMap::new();
+        let mut verified_refs: Vec<u32> = Vec::new();
+        let mut confirmed = false;
+        for ((reference, query_trimmed), (distance, _, id, via_centre)) in found {
+            let entry = &self.entries[id];
+            let start = entry.view.map(|v| {
+                if via_centre {
+                    v.widened(1.0 / (1.0 - 2.0 * CENTRE_CROP))
+                } else {
+                    v
+                }
+            });
+            let mut kind = VariantKind {
+                // The widening undoes the variant's crop.
+                cropped: entry.kind.cropped && !via_centre,
+                ..entry.kind
+            };
+            let thumb = thumbs
+                .iter()
+                .find(|(t, _)| *t == query_trimmed)
+                .map(|(_, t)| t);
+            let alignment = match (&self.planes[reference as usize], start, thumb) {
+                (Some(stored), Some(view), Some(thumb)) => {
+                    // Once a reference is confirmed, the others (no nearer
+                    // in hash terms) are not aligned: with a catalogue of
+                    // look-alike studio shots that is most of the cost of a
+                    // lookup (BENCHMARKS.md), and the closest confirmed
+                    // reference is the answer.
+                    let may_verify = verified_refs.contains(&reference)
+                        || ((q.exhaustive || !confirmed)
+                            && verified_refs.len() < MAX_VERIFIED_REFERENCES);
+                    if !may_verify {
+                        continue;
+                    }
+                    if !verified_refs.contains(&reference) {
+                        verified_refs.push(reference);
+                    }
+                    if verify::contrast(thumb) < verify::MIN_CONTRAST {
+                        Some(verify::Alignment {
+                            similarity: 0.0,
+                            detail: 0.0,
+                            independent_samples: 0.0,
+                            start: verify::Start::Variant,
+                            view: None,
+                        })
+                    } else {
+                        let plane = stored.plane();
+                        let (a, trimmed) = align_with_retries(&plane, &view, &entry.kind, thumb);
+                        // The edits the copy went through, as the
+                        // alignment measured them (a variant, or a retry's
+                        // start, is only where the search began).
+                        if let Some(v) = a.view {
+                            kind =
+                                VariantKind::measured(&v, plane.base_rect(trimmed), trimmed, None);
+                        }
+                        Some(a)
+                    }
+                }
+                _ => None,
+            };
+            let is_match = match alignment {
+                Some(a) => scores_match(&a, MATCH_SIMILARITY, MATCH_DETAIL),
+                None => distance <= MATCH_THRESHOLD,
+            };
+            confirmed |= is_match && alignment.is_some();
+            let cand = Candidate {
+                reference: self.names[reference as usize].clone(),
+                distance,
+                similarity: alignment.map(|a| a.similarity),
+                detail: alignment.map(|a| a.detail),
+                independent_samples: alignment.map(|a| a.independent_samples),
+                start: alignment.map(|a| a.start).unwrap_or_default(),
+                is_match,
+                transform: kind.describe(query_trimmed),
+            };
+            best.entry(reference)
+                .and_modify(|b| {
+                    if cand.rank() > b.rank() {
+                        *b = cand.clone();
+                    }
+                })
+                .or_insert(cand);
+        }
+        if let Some(p) = q.plane {
+            if q.exhaustive || !confirmed {
+                self.partial_candidates(q, p, radius, &mut best);
+            }
+        }
+        let mut out: Vec<Candidate> = best.into_values().collect();
+        out.sort_by(|a, b| {
+            b.rank()
+                .partial_cmp(&a.rank())
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then_with(|| a.reference.cmp(&b.reference))
+        });
+        out
+    }
+
+    /// The partial lookups of a photo no reference was confirmed for: the
+    /// photo (loosely trimmed, [`Plane::loose_trimmed_rect`]) without each
+    /// [`Side`] in turn is looked up among the references' views without
+    /// the same side, and the nearest [`MAX_VERIFIED_REFERENCES`] are
+    /// aligned on that part alone. A banner or logo over one side of a
+    /// textured photo moves its whole hash past the search radius, and
+    /// covers more of it than the robust correlation leaves out. A match
+    /// found so replaces the reference's candidate in `best` (which did
+    /// not match); near misses are left out.
+    fn partial_candidates(
+        &self,
+        q: &Query,
+        p: &Plane,
+        radius: u32,
+        best: &mut std::collections::HashMap<u32, Candidate>,
+    ) {
+        let loose = p.loose_trimmed_rect();
+        let rect = loose.unwrap_or(p.full_rect());
+        // Per reference: nearest (distance, edits, part, entry).
+        let mut nearest: std::collections::HashMap<u32, (u32, u32, usize, usize)> =
+            std::collections::HashMap::new();
+        // The parts looked up: per side, each stretch.
+        let parts: Vec<(Side, Rect)> = Side::ALL
+            .iter()
+            .flat_map(|&side| {
+                PARTIAL_STRETCHES
+                    .iter()
+                    .map(move |s| (side, side.keeping(rect, (1.0 - PARTIAL_CUT) / s)))
+            })
+            .collect();
+        for (part, &(side, part_rect)) in parts.iter().enumerate() {
+            let key = HashPair::of_view(p, &View::of(part_rect)).as_u128();
+            let (index, entries) = &self.partial[side.index()];
+            for (id, distance) in index.within(key, radius) {
+                let e = &entries[id as usize];
+                if Some(e.reference) == q.exclude {
+                    continue;
+                }
+                keep_nearest(
+                    &mut nearest,
+                    e.reference,
+                    (distance, e.kind.edits(), part, id as usize),
+                );
+            }
+        }
+        let mut found: Vec<_> = nearest.into_iter().collect();
+        found.sort_by_key(|&(r, (d, e, s, _))| (d, e, r, s));
+        let query_trimmed = loose.is_some();
+        let mut thumbs: Vec<Option<Vec<f32>>> = vec![None; parts.len()];
+        for (reference, (distance, _, part, id)) in found.into_iter().take(MAX_VERIFIED_REFERENCES)
+        {
+            let (side, part_rect) = parts[part];
+            if best.get(&reference).is_some_and(|c| c.is_match) {
+                continue;
+            }
+            let Some(stored) = &self.planes[reference as usize] else {
+                continue;
+            };
+            let entry = &self.partial[side.index()].1[id];
+            let thumb = thumbs[part].get_or_insert_with(|| {
+                p.sample(
+                    &View::of(part_rect),
+                    verify::VERIFY_SIDE,
+                    verify::VERIFY_SIDE,
+                )
+            });
+            if verify::contrast(thumb) < verify::MIN_CONTRAST {
+                continue;
+            }
+            let plane = stored.plane();
+            let a = verify::Alignment {
+                start: verify::Start::Partial,
+                ..verify::align(&plane, &entry.view, thumb)
+            };
+            if !scores_match(&a, MATCH_SIMILARITY, MATCH_DETAIL) {
+                // A near miss on part of the photo says less than the
+                // whole photo's: it is not reported.
+                continue;
+            }
+            let kind = a
+                .view
+                .map(|v| {
+                    VariantKind::measured(&v, entry.base, entry.kind.trimmed, Some(entry.unseen))
+                })
+                .unwrap_or(entry.kind);
+            let transform = [
+                kind.describe(query_trimmed),
+                Some(format!(
+                    "matched without its {} part (covered or changed there)",
+                    side.name(),
+                )),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", ");
+            let cand = Candidate {
+                reference: self.names[reference as usize].clone(),
+                distance,
+                similarity: Some(a.similarity),
+                detail: Some(a.detail),
+                independent_samples: Some(a.independent_samples),
+                start: a.start,
+                is_match: true,
+                transform: Some(transform),
+            };
+            best.insert(reference, cand);
+            if !q.exhaustive {
+                break;
+            }
+        }
+    }
+
+    /// Every reference within `radius` of an already-hashed photo (hash
+    /// distance only: no pixels, no second stage), best first.
+    pub fn matches_within(&self, hashes: &ImageHashes, radius: u32) -> Vec<ImageMatch> {
+        self.candidates(
+            &Query {
+                hashes,
+                plane: None,
+                exclude: None,
+                exhaustive: false,
+            },
+            radius,
+        )
+        .into_iter()
+        .map(Candidate::into_match)
+        .collect()
+    }
+
+    /// The best reference for an already-hashed photo (hash distance only;
+    /// prefer [`Self::best_match_bytes`], which also runs the second stage).
+    pub fn best_match(&self, hashes: &ImageHashes) -> Option<ImageMatch> {
+        self.matches_within(hashes, SEARCH_RADIUS)
+            .into_iter()
+            .next()
+    }
+
+    /// All candidates for a photo's bytes, with the second stage.
+    pub fn candidates_bytes(&self, bytes: &[u8], source_name: &str) -> Result<Vec<Candidate>> {
+        self.lookup_bytes(bytes, source_name, None, false)
+    }
+
+    /// Every candidate for a photo's bytes, each verified (a lookup
+    /// otherwise stops aligning other references once one is confirmed),
+    /// with the reference named `exclude` left out as if it were not in the
+    /// index: how the evaluation counts false matches pair by pair.
+    pub fn all_candidates_bytes_except(
+        &self,
+        bytes: &[u8],
+        source_name: &str,
+        exclude: &str,
+    ) -> Result<Vec<Candidate>> {
+        self.lookup_bytes(bytes, source_name, Some(exclude), true)
+    }
+
+    fn lookup_bytes(
+        &self,
+        bytes: &[u8],
+        source_name: &str,
+        exclude: Option<&str>,
+        exhaustive: bool,
+    ) -> Result<Vec<Candidate>> {
+        Ok(self
+            .lookup_bytes_hashed(bytes, source_name, exclude, exhaustive)?
+            .1)
+    }
+
+    /// [`Self::lookup_bytes`], with the photo's hashes.
+    fn lookup_bytes_hashed(
+        &self,
+        bytes: &[u8],
+        source_name: &str,
+        exclude: Option<&str>,
+        exhaustive: bool,
+    ) -> Result<(ImageHashes, Vec<Candidate>)> {
+        let d = decode::decode(bytes, source_name)?;
+        let hashes = hash_plane(d.width, d.height, &d.plane);
+        let exclude = exclude.and_then(|n| self.names.iter().position(|m| m == n));
+        let candidates = self.candidates(
+            &Query {
+                hashes: &hashes,
+                plane: Some(&d.plane),
+                exclude: exclude.map(|i| i as u32),
+                exhaustive,
+            },
+            SEARCH_RADIUS,
+        );
+        Ok((hashes, candidates))
+    }
+
+    /// Best match for a listing photo's bytes: `None` when no reference is
+    /// within [`SEARCH_RADIUS`]; near misses come back with
+    /// `is_match: false`.
+    pub fn best_match_bytes(&self, bytes: &[u8], source_name: &str) -> Result<Option<ImageMatch>> {
+        Ok(self
+            .candidates_bytes(bytes, source_name)?
+            .into_iter()
+            .next()
+            .map(Candidate::into_match))
+    }
+
+    /// [`Self::best_match_bytes`], with the photo's hashes (what
+    /// [`hash_image`] gives), from the one decode.
+    pub fn best_match_bytes_hashed(
+        &self,
+        bytes: &[u8],
+        source_name: &str,
+    ) -> Result<(ImageHashes, Option<ImageMatch>)> {
+        let (hashes, candidates) = self.lookup_bytes_hashed(bytes, source_name, None, false)?;
+        let best = candidates.into_iter().next().map(Candidate::into_match);
+        Ok((hashes, best))
+    }
+
+    /// The references' names, in the order they were added.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+}
+
+/// `knockoff hash FILE...`: one JSON line per file with its hashes (hex),
+/// width and height, or its error.
+pub fn run_hash(files: &[PathBuf], out: &mut dyn Write) -> Result<()> {
+    let results: Vec<serde_json::Value> = files
+        .par_iter()
+        .map(|f| {
+            let name = f.display().to_string();
+            match std::fs::read(f)
+                .map_err(|e| Error::io(f, e))
+                .and_then(|b| hash_image(&b, &name))
+            {
+                Ok(h) => {
+                    let hashes: serde_json::Map<String, serde_json::Value> = h
+                        .hashes
+                        .iter()
+                        .map(|(k, v)| (k.clone(), format!("{v:016x}").into()))
+                        .collect();
+                    serde_json::json!({
+                        "file": name, "width": h.width, "height": h.height, "hashes": hashes,
+                    })
+                }
+                Err(e) => serde_json::json!({ "file": name, "error": e.to_string() }),
+            }
+        })
+        .collect();
+    write_lines(&results, out)
+}
+
+fn write_lines(lines: &[serde_json::Value], out: &mut dyn Write) -> Result<()> {
+    for l in lines {
+        match writeln!(out, "{l}") {
+            Ok(()) => {}
+            // A closed pipe (`| head`) ends the output, not the program.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+            Err(e) => return Err(Error::io("<stdout>", e)),
+        }
+    }
+    Ok(())
+}
+
+/// Builds a reference index from every file in a directory (sorted by
+/// name). A missing or empty directory, or an unreadable reference, is an
+/// error: the user has to fix the reference set.
+pub fn load_reference_dir(dir: &Path) -> Result<ReferenceIndex> {
+    let rd = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let mut files: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .filter(|p| {
+            !p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'))
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(Error::Other(format!(
+            "{}: reference directory holds no image files",
+            dir.display()
+        )));
+    }
+    let mut index = ReferenceIndex::new();
+    for f in files {
+        let bytes = std::fs::read(&f).map_err(|e| Error::io(&f, e))?;
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| f.display().to_string());
+        let d = decode::decode(&bytes, &f.display().to_string())?;
+        index.add_plane(&name, &d.plane);
+    }
+    Ok(index)
+}
+
+/// `knockoff match --reference DIR FILE...`: one JSON line per file with
+/// the best reference (or null), distance, the second stage's similarity
+/// and detail correlations, match and transform; a bad file is a line with
+/// its error.
+pub fn run_match(reference_dir: &Path, files: &[PathBuf], out: &mut dyn Write) -> Result<()> {
+    let index = load_reference_dir(reference_dir)?;
+    let results: Vec<serde_json::Value> = files
+        .par_iter()
+        .map(|f| {
+            let name = f.display().to_string();
+            match std::fs::read(f)
+                .map_err(|e| Error::io(f, e))
+                .and_then(|b| index.candidates_bytes(&b, &name))
+                .map(|c| c.into_iter().next())
+            {
+                Ok(Some(m)) => serde_json::json!({
+                    "file": name,
+                    "reference": if m.is_match { Some(&m.reference) } else { None },
+                    "nearest": m.reference,
+                    "distance": m.distance,
+                    "bits": HashPair::BITS,
+                    "threshold": MATCH_THRESHOLD,
+                    "similarity": m.similarity,
+                    "detail": m.detail,
+                    "similarity_threshold": MATCH_SIMILARITY,
+                    "detail_threshold": MATCH_DETAIL,
+                    "independent_samples": m.independent_samples,
+                    "textured": m.independent_samples.map(|t| t >= TEXTURED_SAMPLES),
+                    "match": m.is_match,
+                    "transform": m.transform,
+                }),
+                Ok(None) => serde_json::json!({
+                    "file": name, "reference": null, "nearest": null, "distance": null,
+                    "bits": HashPair::BITS, "threshold": MATCH_THRESHOLD,
+                    "match": false, "transform": null,
+                }),
+                Err(e) => serde_json::json!({ "file": name, "error": e.to_string() }),
+            }
+        })
+        .collect();
+    write_lines(&results, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_views_name_sides_in_the_copys_frame() {
+        let plane = Plane {
+            width: 40,
+            height: 30,
+            data: (0..1200).map(|i| ((i * 37) % 251) as f32).collect(),
+        };
+        let views = partial_views(&plane);
+        // No border: the whole plane only, 2 mirrorings × 3 rotations × 4
+        // sides.
+        assert_eq!(views.len(), 24);
+        let full = plane.full_rect();
+        for (kind, side, (base, unseen), view) in &views {
+            assert_eq!(*base, full);
+            assert_eq!(kind.mirrored, view.mirrored);
+            // A mirrored copy's left is the reference's right.
+            let own = if view.mirrored {
+                side.mirrored()
+            } else {
+                *side
+            };
+            assert_eq!(*unseen, own);
+            assert_eq!(view.rect, own.cut(full));
+        }
+        let near = |a: f32, b: f32| (a - b).abs() < 1e-4;
+        let r = Side::Left.cut(full);
+        assert!(
+            near(r.left, 40.0 * PARTIAL_CUT) && near(r.right, 40.0),
+            "{r:?}"
+        );
+        let r = Side::Bottom.cut(full);
+        assert!(near(r.top, 0.0) && near(r.bottom, 30.0 * (1.0 - PARTIAL_CUT)));
+    }
+
+    #[test]
+    fn the_side_a_partial_match_left_out_is_not_reported_as_cropped() {
+        let base = Rect {
+            left: 0.0,
+            top: 0.0,
+            right: 100.0,
+            bottom: 100.0,
+        };
+        let view = View::of(Rect {
+            bottom: 55.0,
+            ..base
+        });
+        let seen = VariantKind::measured(&view, base, false, None);
+        assert!(seen.cropped);
+        let unseen = VariantKind::measured(&view, base, false, Some(Side::Bottom));
+        assert!(!unseen.cropped && !unseen.padded);
+    }
+}

@@ -1,0 +1,504 @@
+//! What the daemon adds after each scan cycle: listings over time (gone,
+//! back), removal checks for submitted cases, relisting detection, and
+//! cases opened from flagged findings.
+//!
+//! Everything here is keyed and idempotent, so a cycle interrupted at any
+//! point (kill -9) can simply be run again under the same cycle number:
+//!
+//! The records it keeps are [`crate::file::tracking`].
+//!
+//! A "missed" cycle counts once per cycle number (`missed_through_cycle`),
+//! and only when a page the listing was read from before answered with
+//! listings in that cycle: a blocked or failed page makes nothing look
+//! gone. Times written are capture times (data).
+
+use crate::fetch::{Capture, Fetcher, ResourceKind};
+use crate::file::cases::book::{CaseBook, Proof, RelistingLink};
+use crate::file::cases::state::CaseState;
+pub use crate::file::tracking::{
+    pages_by_url, Checkpoint, Gone, ListingEvent, Tracker, Tracking, CHECKPOINT_KEY,
+    DEFAULT_GONE_AFTER_CYCLES, RELIST_PHOTO_DISTANCE, TRACKING_TREE,
+};
+use crate::judge::imagehash::hash::HashPair;
+use crate::judge::score::Verdict;
+use crate::model::error::{Error, Result};
+use crate::run::scan::ScanReport;
+use crate::store::{ListingRecord, PageRecord, Store};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// What the daemon did after a cycle's scan.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AfterCycle {
+    pub new_listings: usize,
+    pub gone: Vec<String>,
+    pub back: Vec<String>,
+    pub cases_opened: Vec<String>,
+    pub removals_verified: Vec<String>,
+    pub relistings: Vec<(String, RelistingLink)>,
+}
+
+/// Everything [`after_cycle`] needs.
+pub struct AfterCycleInput<'a> {
+    pub store: &'a Store,
+    pub report: &'a ScanReport,
+    pub cycle: u64,
+    pub gone_after: u32,
+    /// Fetches submitted listings' pages to verify removals.
+    pub verifier: &'a dyn Fetcher,
+    /// Used only when no capture time is at hand.
+    pub now: DateTime<Utc>,
+}
+
+/// Runs the daemon's bookkeeping for one finished scan.
+pub async fn after_cycle(input: AfterCycleInput<'_>) -> Result<AfterCycle> {
+    let AfterCycleInput {
+        store,
+        report,
+        cycle,
+        gone_after,
+        verifier,
+        now,
+    } = input;
+    let tracker = Tracker::open(store)?;
+    let book = CaseBook::open(store)?;
+    let mut out = AfterCycle::default();
+    let listings: BTreeMap<String, ListingRecord> = store
+        .listings()?
+        .into_iter()
+        .map(|r| (r.listing.key(), r))
+        .collect();
+    let pages = pages_by_url(store)?;
+    let seen: BTreeSet<String> = report.findings.iter().map(|f| f.key()).collect();
+    // Pages that answered with listings this cycle: a listing missing from
+    // one of the pages it was read from before is missing from its results;
+    // one whose pages were blocked, failed or not fetched is not.
+    let answered: BTreeSet<&str> = report
+        .findings
+        .iter()
+        .flat_map(|f| f.source_urls.iter().map(String::as_str))
+        .collect();
+    // When nothing of a listing says when, the latest capture of the cycle.
+    let cycle_at = seen
+        .iter()
+        .filter_map(|k| listings.get(k).map(|r| r.last_seen))
+        .max()
+        .unwrap_or(now);
+
+    // Item pages that answered 404/410 this cycle: the listing is gone.
+    let mut dead_urls: HashMap<&str, &PageRecord> = HashMap::new();
+    for p in &report.problems {
+        if p.kind == "http" && (p.message == "HTTP 404" || p.message == "HTTP 410") {
+            if let Some(rec) = pages.get(&p.url) {
+                dead_urls.insert(p.url.as_str(), rec);
+            }
+        }
+    }
+
+    for (key, rec) in &listings {
+        let mut t = tracker.get(key)?.unwrap_or_else(|| Tracking {
+            first_cycle: cycle,
+            ..Tracking::default()
+        });
+        let before = t.clone();
+        if seen.contains(key) {
+            if before.last_seen_cycle == 0 && before.first_cycle == cycle {
+                out.new_listings += 1;
+            }
+            t.last_seen_cycle = cycle;
+            t.missed = 0;
+            t.missed_through_cycle = cycle;
+            if let Some(g) = t.gone.take() {
+                t.events.push(ListingEvent {
+                    at: rec.last_seen,
+                    cycle,
+                    kind: "back".into(),
+                    detail: format!("seen again after gone ({})", g.why),
+                });
+                out.back.push(key.clone());
+            }
+        } else if let Some(page) = dead_urls.get(rec.listing.url.as_str()) {
+            if t.gone.is_none() {
+                let proof = proof_of(page);
+                t.gone = Some(Gone {
+                    at: page.captured_at,
+                    why: format!("item page answered HTTP {}", page.status),
+                    proof: Some(proof),
+                });
+                t.events.push(ListingEvent {
+                    at: page.captured_at,
+                    cycle,
+                    kind: "gone".into(),
+                    detail: format!("HTTP {} at {}", page.status, page.url),
+                });
+                out.gone.push(key.clone());
+            }
+        } else if rec
+            .sources
+            .iter()
+            .any(|s| answered.contains(s.url.as_str()))
+            && t.missed_through_cycle < cycle
+        {
+            t.missed += 1;
+            t.missed_through_cycle = cycle;
+            if t.missed >= gone_after && t.gone.is_none() {
+                t.gone = Some(Gone {
+                    at: cycle_at,
+                    why: format!("missing from its results for {} cycles", t.missed),
+                    proof: None,
+                });
+                t.events.push(ListingEvent {
+                    at: cycle_at,
+                    cycle,
+                    kind: "gone".into(),
+                    detail: format!("missing from its results for {} cycles", t.missed),
+                });
+                out.gone.push(key.clone());
+            }
+        }
+        if t != before {
+            tracker.put(key, &t)?;
+        }
+    }
+
+    // Submitted cases: is the listing gone? A 404 captured this cycle, or a
+    // fresh fetch of the item page answering 404/410 or 200 with the
+    // platform's "item unavailable" page, is the proof.
+    for case in book.all()? {
+        if case.state != CaseState::Submitted {
+            continue;
+        }
+        let key = case.listing_key();
+        let from_scan = tracker
+            .get(&key)?
+            .and_then(|t| t.gone)
+            .and_then(|g| g.proof);
+        let proof = match from_scan {
+            Some(p) => Some(p),
+            None => match verifier.fetch(&case.listing_url, ResourceKind::Page).await {
+                Ok(capture) if matches!(capture.status, 404 | 410) => {
+                    store.put_page(&capture)?;
+                    Some(proof_of_capture(&capture))
+                }
+                // Marketplaces answer a taken-down item with 200 and an
+                // "item unavailable" page: its shape decides, and the
+                // capture is kept as the proof.
+                Ok(capture) if capture.status == 200 => match gone_hit(&capture) {
+                    Some(hit) => {
+                        store.put_page(&capture)?;
+                        let mut proof = proof_of_capture(&capture);
+                        proof.marker = Some(hit.marker);
+                        proof.found_in = Some(hit.found_in.describe().to_string());
+                        Some(proof)
+                    }
+                    None => None,
+                },
+                Ok(_) => None,
+                Err(e) => {
+                    tracing::warn!(case = %case.id, url = %case.listing_url, error = %e, "removal check failed");
+                    None
+                }
+            },
+        };
+        if let Some(proof) = proof {
+            let at = proof.captured_at;
+            let reason = match (&proof.marker, &proof.found_in) {
+                (Some(marker), Some(found_in)) => format!(
+                    "removal verified: {} answered HTTP {} with the platform's item-unavailable \
+                     page (\"{marker}\" in {found_in}) (sha256 {})",
+                    proof.url, proof.status, proof.sha256
+                ),
+                _ => format!(
+                    "removal verified: {} answered HTTP {} (sha256 {})",
+                    proof.url, proof.status, proof.sha256
+                ),
+            };
+            book.move_case(
+                &case.id,
+                CaseState::Removed,
+                at,
+                Some(&reason),
+                "daemon",
+                Some(proof),
+            )
+            .map_err(|e| Error::Other(e.to_string()))?;
+            out.removals_verified.push(case.id.clone());
+        }
+    }
+
+    // Relistings: listings seen for the first time, against every listing
+    // taken down so far.
+    let unchecked: Vec<String> = seen
+        .iter()
+        .filter(|k| {
+            tracker
+                .get(k)
+                .ok()
+                .flatten()
+                .is_some_and(|t| !t.relisting_checked)
+        })
+        .cloned()
+        .collect();
+    if !unchecked.is_empty() {
+        let takedowns = Takedowns::build(store, &book, &listings, &pages)?;
+        for key in unchecked {
+            let Some(mut t) = tracker.get(&key)? else {
+                continue;
+            };
+            if let Some(rec) = listings.get(&key) {
+                if let Some(link) = takedowns.find(store, rec, &pages) {
+                    t.events.push(ListingEvent {
+                        at: rec.first_seen,
+                        cycle,
+                        kind: "relisting".into(),
+                        detail: format!(
+                            "relists {} (case {}) by {}: {}",
+                            link.listing, link.case_id, link.by, link.detail
+                        ),
+                    });
+                    out.relistings.push((key.clone(), link.clone()));
+                    t.relisting_of = Some(link);
+                }
+            }
+            t.relisting_checked = true;
+            tracker.put(&key, &t)?;
+        }
+    }
+
+    // Cases from flagged findings' drafts: the scan opened them already
+    // (counted here as this cycle's); this catches any it could not.
+    out.cases_opened.extend(report.cases_opened.iter().cloned());
+    for f in &report.findings {
+        if f.verdict != Verdict::Flag || f.drafts.is_empty() {
+            continue;
+        }
+        let key = f.key();
+        let at = listings.get(&key).map(|r| r.first_seen).unwrap_or(cycle_at);
+        let link = tracker.get(&key)?.and_then(|t| t.relisting_of);
+        for case in book.open_cases(f, at, link.as_ref(), "daemon")? {
+            out.cases_opened.push(case.id.clone());
+        }
+        if let Some(link) = &link {
+            if let Some(d) = f.filing_draft() {
+                let ck = crate::file::export::complaint_key(f.platform, &d.right_id, &f.listing_id);
+                if let Some(c) = book.by_key(&ck)? {
+                    book.set_relisting(&c.id, link)?;
+                }
+            }
+        }
+    }
+    store.flush()?;
+    Ok(out)
+}
+
+fn proof_of(p: &PageRecord) -> Proof {
+    Proof {
+        url: p.url.clone(),
+        status: p.status,
+        sha256: p.sha256.clone(),
+        captured_at: p.captured_at,
+        marker: None,
+        found_in: None,
+        final_url: (p.final_url != p.url).then(|| p.final_url.clone()),
+    }
+}
+
+fn proof_of_capture(c: &Capture) -> Proof {
+    Proof {
+        url: c.url.clone(),
+        status: c.status,
+        sha256: c.sha256.clone(),
+        captured_at: c.captured_at,
+        marker: None,
+        found_in: None,
+        final_url: (!c.redirects.is_empty() && c.final_url != c.url).then(|| c.final_url.clone()),
+    }
+}
+
+/// The "item unavailable" notice a 200 answer for an item page shows, if
+/// it is one (see [`crate::marketplaces::gone`]).
+fn gone_hit(capture: &Capture) -> Option<crate::marketplaces::gone::GoneHit> {
+    let url = url::Url::parse(&capture.url).ok()?;
+    // The URL that answered matters only when the request was redirected.
+    let fin = url::Url::parse(&capture.final_url)
+        .ok()
+        .filter(|_| !capture.redirects.is_empty());
+    crate::marketplaces::classify_gone_page(
+        &url,
+        &capture.body,
+        capture.content_type.as_deref(),
+        crate::marketplaces::block::ResponseFacts {
+            final_url: fin.as_ref(),
+            status: Some(capture.status),
+        },
+    )
+}
+
+/// A title reduced to what a relister keeps: NFKC, lower case, letters and
+/// digits only, single spaces.
+pub fn normalize_title(title: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let folded: String = title
+        .nfkc()
+        .flat_map(char::to_lowercase)
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
+    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Listings taken down so far, ready to compare new listings with.
+struct Takedowns {
+    /// (listing key, case id, normalised title, photo sha256s)
+    items: Vec<(String, String, String, Vec<String>)>,
+    /// Perceptual hashes of their photos, with the item they belong to.
+    photos: Vec<(usize, String, HashPair)>,
+}
+
+impl Takedowns {
+    fn build(
+        store: &Store,
+        book: &CaseBook,
+        listings: &BTreeMap<String, ListingRecord>,
+        pages: &HashMap<String, PageRecord>,
+    ) -> Result<Takedowns> {
+        let mut items = Vec::new();
+        let mut photos = Vec::new();
+        let mut done = BTreeSet::new();
+        for case in book.all()? {
+            if !case.was_taken_down() || case.state == CaseState::Reinstated {
+                continue;
+            }
+            let key = case.listing_key();
+            if !done.insert(key.clone()) {
+                continue;
+            }
+            let Some(rec) = listings.get(&key) else {
+                continue;
+            };
+            let mut shas = Vec::new();
+            for url in rec
+                .listing
+                .images
+                .iter()
+                .take(crate::run::scan::MAX_PHOTOS_PER_LISTING)
+            {
+                let Some(page) = pages.get(url).filter(|p| (200..300).contains(&p.status)) else {
+                    continue;
+                };
+                shas.push(page.sha256.clone());
+                if let Some(bytes) = store.blob(&page.sha256)? {
+                    if let Some(h) =
+                        crate::store::hashcache::photo_hashes(store, &page.sha256, &bytes, url)
+                    {
+                        photos.push((items.len(), url.clone(), h.whole));
+                    }
+                }
+            }
+            items.push((
+                key,
+                case.id.clone(),
+                normalize_title(&rec.listing.title),
+                shas,
+            ));
+        }
+        Ok(Takedowns { items, photos })
+    }
+
+    fn find(
+        &self,
+        store: &Store,
+        rec: &ListingRecord,
+        pages: &HashMap<String, PageRecord>,
+    ) -> Option<RelistingLink> {
+        let key = rec.listing.key();
+        let link = |i: usize, by: &str, detail: String| {
+            let (listing, case_id, _, _) = &self.items[i];
+            RelistingLink {
+                case_id: case_id.clone(),
+                listing: listing.clone(),
+                by: by.to_string(),
+                detail,
+            }
+        };
+        for url in rec
+            .listing
+            .images
+            .iter()
+            .take(crate::run::scan::MAX_PHOTOS_PER_LISTING)
+        {
+            let Some(page) = pages.get(url).filter(|p| (200..300).contains(&p.status)) else {
+                continue;
+            };
+            if let Some(i) = self
+                .items
+                .iter()
+                .position(|(k, _, _, shas)| *k != key && shas.contains(&page.sha256))
+            {
+                return Some(link(
+                    i,
+                    "photo",
+                    format!("photo {url} is byte-identical (sha256 {})", page.sha256),
+                ));
+            }
+            if self.photos.is_empty() {
+                continue;
+            }
+            let Ok(Some(bytes)) = store.blob(&page.sha256) else {
+                continue;
+            };
+            let Some(hashes) =
+                crate::store::hashcache::photo_hashes(store, &page.sha256, &bytes, url)
+            else {
+                continue;
+            };
+            let best = self
+                .photos
+                .iter()
+                .filter(|(i, _, _)| self.items[*i].0 != key)
+                .map(|(i, u, h)| (h.distance(&hashes.whole), *i, u))
+                .min();
+            if let Some((d, i, their)) = best.filter(|(d, _, _)| *d <= RELIST_PHOTO_DISTANCE) {
+                return Some(link(
+                    i,
+                    "photo",
+                    format!(
+                        "photo {url} matches {their} at hash distance {d}/{}",
+                        HashPair::BITS
+                    ),
+                ));
+            }
+        }
+        let title = normalize_title(&rec.listing.title);
+        if !title.is_empty() {
+            if let Some(i) = self
+                .items
+                .iter()
+                .position(|(k, _, t, _)| *k != key && *t == title)
+            {
+                return Some(link(
+                    i,
+                    "title",
+                    format!("same normalised title \"{title}\""),
+                ));
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_normalise_across_case_punctuation_and_width() {
+        assert_eq!(
+            normalize_title("AURORA  Espresso-Cup, 1:1 (Gift Box)!"),
+            "aurora espresso cup 1 1 gift box"
+        );
+        // Full-width forms fold to ASCII (NFKC).
+        assert_eq!(normalize_title("ＡＵＲＯＲＡ 杯子"), "aurora 杯子");
+        assert_eq!(normalize_title("  !!  "), "");
+    }
+}

@@ -1,0 +1,858 @@
+//! The sled store: every listing, its history, every finding, and the raw
+//! bytes of every page captured, kept across runs.
+//!
+//! Key scheme (one sled tree each; values are JSON unless noted):
+//!
+//! | tree | key | value |
+//! |---|---|---|
+//! | `listings` | `platform/id` | [`ListingRecord`]: latest listing, first/last seen, history of changes, sources |
+//! | `findings` | `platform/id` | the latest [`crate::judge::score::Finding`] for the listing |
+//! | `pages` | SHA-256 of the body (hex) | [`PageRecord`]: URL, capture time, status, content type |
+//! | `blobs` | SHA-256 of the body (hex) | raw body bytes as fetched (not JSON) |
+//! | `page_urls` | URL | [`PageRecord`] of the URL's latest capture (`pages` is keyed by body, so URLs with the same bytes share an entry there) |
+//! | `official` | official photo name | [`OfficialPhoto`]: product, SHA-256 (bytes in `blobs`) |
+//! | `meta` | `schema`, `watchlist` | schema version; the watchlist text of the last scan |
+//! | `hash_references` | hashing code version `/` SHA-256 of an official photo | its hashed variants (bytes, [`crate::judge::imagehash::PreparedReference`]) |
+//! | `hash_matches` | fingerprint of the official photos `/` SHA-256 of a listing photo | what matching it against them found ([`crate::store::hashcache`]) |
+//! | `hash_photos` | hashing code version `/` SHA-256 of a photo | its hashes, for relisting checks ([`crate::store::hashcache`]) |
+//!
+//! The `hash_*` trees are caches ([`crate::store::hashcache`]): an entry that
+//! does not read back is a miss, computed again and written over.
+//!
+//! Records are checked both ways: a value is written only when its JSON
+//! reads back to the same value ([`Store::record`] refuses, naming the
+//! key, anything that would not, e.g. a non-finite number that JSON turns
+//! into `null`); a stored value that does not read back is skipped with an
+//! error naming its tree and key (logged, and listed by
+//! [`Store::skipped`]), moved aside into the `corrupt` tree when the key is
+//! written again, and the rest of the store stays usable. The schema
+//! version in `meta/schema` is checked on open: a store written by a newer
+//! (or unknown) schema is refused with an error naming the folder.
+//!
+//! Listings are keyed by `(platform, id)`, so rescanning the same pages
+//! updates records instead of adding copies. Times are capture times (data),
+//! never the wall clock of the scan, so a rescan of a recording changes
+//! nothing. A listing and its finding are written in one transaction, and
+//! the store is flushed at the end of a scan, so a crash loses at most the
+//! listing being written.
+
+pub mod hashcache;
+pub mod lock;
+
+use crate::fetch::Capture;
+use crate::judge::score::Finding;
+use crate::model::error::{Error, Result};
+use crate::model::listing::Listing;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional;
+use std::path::{Path, PathBuf};
+
+/// Schema version written to `meta/schema`; [`Store::open`] refuses a
+/// store whose version is not one it knows ([`KNOWN_SCHEMA_VERSIONS`]).
+pub const SCHEMA_VERSION: &str = "1";
+
+/// Schema versions this build reads (all older ones it can upgrade).
+pub const KNOWN_SCHEMA_VERSIONS: &[&str] = &["1"];
+
+/// A stored value that could not be read back, skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedRecord {
+    /// The sled tree (`listings`, `findings`, ...).
+    pub tree: String,
+    pub key: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for SkippedRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "unreadable record {}/{} skipped: {}",
+            self.tree, self.key, self.message
+        )
+    }
+}
+
+/// One change to a listing between two sightings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub at: DateTime<Utc>,
+    pub field: String,
+    pub old: String,
+    pub new: String,
+}
+
+/// A page a listing was read from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    pub url: String,
+    pub sha256: String,
+    pub captured_at: DateTime<Utc>,
+}
+
+/// A listing over time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListingRecord {
+    pub listing: Listing,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    #[serde(default)]
+    pub history: Vec<Change>,
+    #[serde(default)]
+    pub sources: Vec<Source>,
+}
+
+/// Metadata of a captured page; the bytes are in `blobs`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PageRecord {
+    pub url: String,
+    pub final_url: String,
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub captured_at: DateTime<Utc>,
+    pub sha256: String,
+}
+
+/// An official photo as the last scan knew it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OfficialPhoto {
+    pub name: String,
+    pub product: String,
+    /// Where the photo is published, if the watchlist says.
+    #[serde(default)]
+    pub published_at: Vec<String>,
+    pub sha256: String,
+}
+
+/// A document of the documents register, as kept in the store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredDocument {
+    #[serde(flatten)]
+    pub doc: crate::model::watchlist::DocumentRef,
+    pub sha256: String,
+}
+
+/// The store in a data folder.
+#[derive(Clone)]
+pub struct Store {
+    path: PathBuf,
+    /// The database, for modules that keep trees of their own
+    /// (complaints, cases).
+    pub(crate) db: sled::Db,
+    listings: sled::Tree,
+    findings: sled::Tree,
+    pages: sled::Tree,
+    blobs: sled::Tree,
+    /// Records skipped as unreadable since the store was opened.
+    skipped: std::sync::Arc<std::sync::Mutex<Vec<SkippedRecord>>>,
+}
+
+/// How long [`Store::open`] waits for another handle to let go of the
+/// store: sled releases its file lock from a background thread shortly
+/// after the last handle is dropped, so a store closed a moment ago (a scan
+/// that just ended, then an export) can still be locked for an instant.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+fn open_waiting_for_lock(path: &Path) -> std::result::Result<sled::Db, sled::Error> {
+    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    loop {
+        match sled::open(path) {
+            Err(e) if is_lock_error(&e) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// sled reports a held lock as an I/O error of kind `Other` with this text.
+fn is_lock_error(e: &sled::Error) -> bool {
+    matches!(e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
+}
+
+impl Store {
+    /// Opens (or creates) the store at `DIR/store`.
+    pub fn open(data_dir: &Path) -> Result<Store> {
+        let path = data_dir.join("store");
+        std::fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+        let err = |e: sled::Error| Error::Store {
+            path: path.clone(),
+            message: e.to_string(),
+        };
+        let db = open_waiting_for_lock(&path).map_err(|e| match e {
+            e if is_lock_error(&e) => Error::Store {
+                path: path.clone(),
+                message: format!(
+                    "in use by another knockoff process (a running daemon or scan?): {e}"
+                ),
+            },
+            e => err(e),
+        })?;
+        match db.get("meta/schema").map_err(err)? {
+            Some(v) if KNOWN_SCHEMA_VERSIONS.contains(&&*String::from_utf8_lossy(&v)) => {}
+            Some(v) => {
+                return Err(Error::Store {
+                    path: path.clone(),
+                    message: format!(
+                        "schema version `{}` is not one this knockoff reads ({}): \
+                         written by a newer knockoff? Use that version, or another data folder",
+                        String::from_utf8_lossy(&v).escape_debug(),
+                        KNOWN_SCHEMA_VERSIONS.join(", ")
+                    ),
+                })
+            }
+            None => {
+                db.insert("meta/schema", SCHEMA_VERSION).map_err(err)?;
+            }
+        }
+        let store = Store {
+            listings: db.open_tree("listings").map_err(err)?,
+            findings: db.open_tree("findings").map_err(err)?,
+            pages: db.open_tree("pages").map_err(err)?,
+            blobs: db.open_tree("blobs").map_err(err)?,
+            path: path.clone(),
+            db,
+            skipped: Default::default(),
+        };
+        Ok(store)
+    }
+
+    /// Records skipped as unreadable since this store was opened (each
+    /// also logged as an error naming it).
+    pub fn skipped(&self) -> Vec<SkippedRecord> {
+        self.skipped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn skip(&self, tree: &sled::Tree, key: &[u8], message: String) {
+        let rec = SkippedRecord {
+            tree: String::from_utf8_lossy(&tree.name()).into_owned(),
+            key: String::from_utf8_lossy(key).into_owned(),
+            message,
+        };
+        tracing::error!(store = %self.path.display(), "{rec}");
+        let mut skipped = self.skipped.lock().unwrap_or_else(|e| e.into_inner());
+        if !skipped.contains(&rec) {
+            skipped.push(rec);
+        }
+    }
+
+    /// JSON of a value that reads back to the same value: serialized,
+    /// deserialized and serialized again, byte for byte. Anything else
+    /// (a non-finite number JSON writes as `null`) is refused, naming the
+    /// key, before a byte is written.
+    fn checked_json<T: Serialize + serde::de::DeserializeOwned>(
+        &self,
+        what: &str,
+        key: &str,
+        value: &T,
+    ) -> Result<Vec<u8>> {
+        let refuse = |m: String| self.err(format!("refusing to write {what} {key}: {m}"));
+        let json = serde_json::to_vec(value).map_err(|e| refuse(e.to_string()))?;
+        let back: T = serde_json::from_slice(&json)
+            .map_err(|e| refuse(format!("it would not read back ({e})")))?;
+        let again: serde_json::Value = serde_json::to_vec(&back)
+            .and_then(|b| serde_json::from_slice(&b))
+            .map_err(|e| refuse(e.to_string()))?;
+        let first: serde_json::Value =
+            serde_json::from_slice(&json).map_err(|e| refuse(e.to_string()))?;
+        if !same_json(&first, &again) {
+            return Err(refuse("it reads back different".into()));
+        }
+        Ok(json)
+    }
+
+    /// Moves an unreadable value aside (tree `corrupt`, key `tree/key`)
+    /// before its key is written again, so its bytes are not lost.
+    fn quarantine(&self, tree: &sled::Tree, key: &str) -> Result<()> {
+        if let Some(old) = tree.get(key.as_bytes()).map_err(|e| self.err(e))? {
+            let corrupt = self.db.open_tree("corrupt").map_err(|e| self.err(e))?;
+            let name = format!("{}/{key}", String::from_utf8_lossy(&tree.name()));
+            corrupt
+                .insert(name.as_bytes(), old)
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> Error {
+        Error::Store {
+            path: self.path.clone(),
+            message: e.to_string(),
+        }
+    }
+
+    /// Keeps a captured page: metadata and raw bytes, addressed by SHA-256.
+    pub fn put_page(&self, capture: &Capture) -> Result<()> {
+        let record = PageRecord {
+            url: capture.url.clone(),
+            final_url: capture.final_url.clone(),
+            status: capture.status,
+            content_type: capture.content_type.clone(),
+            captured_at: capture.captured_at,
+            sha256: capture.sha256.clone(),
+        };
+        let json = self.checked_json("page", &capture.sha256, &record)?;
+        self.blobs
+            .insert(capture.sha256.as_bytes(), capture.body.as_slice())
+            .map_err(|e| self.err(e))?;
+        self.pages
+            .insert(capture.sha256.as_bytes(), json.as_slice())
+            .map_err(|e| self.err(e))?;
+        let urls = self.db.open_tree("page_urls").map_err(|e| self.err(e))?;
+        let older = match urls.get(capture.url.as_bytes()).map_err(|e| self.err(e))? {
+            None => true,
+            Some(v) => serde_json::from_slice::<PageRecord>(&v)
+                .map(|o| (o.captured_at, &o.sha256) <= (record.captured_at, &record.sha256))
+                .unwrap_or(true),
+        };
+        if older {
+            urls.insert(capture.url.as_bytes(), json)
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
+    /// The latest capture of every URL: from `page_urls`, and from `pages`
+    /// for URLs stored before that tree existed.
+    pub fn pages_by_url(&self) -> Result<std::collections::HashMap<String, PageRecord>> {
+        let mut out: std::collections::HashMap<String, PageRecord> =
+            std::collections::HashMap::new();
+        let urls = self.db.open_tree("page_urls").map_err(|e| self.err(e))?;
+        for tree in [&urls, &self.pages] {
+            let from_urls = std::ptr::eq(tree, &urls);
+            for item in tree.iter() {
+                let (_, v) = item.map_err(|e| self.err(e))?;
+                let Ok(rec) = serde_json::from_slice::<PageRecord>(&v) else {
+                    continue;
+                };
+                if from_urls || !out.contains_key(&rec.url) {
+                    out.insert(rec.url.clone(), rec);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Keeps an official photo (bytes in `blobs`) under its name.
+    pub fn put_official(&self, photo: &OfficialPhoto, bytes: &[u8]) -> Result<()> {
+        let tree = self.db.open_tree("official").map_err(|e| self.err(e))?;
+        let json = self.checked_json("official photo", &photo.name, photo)?;
+        self.blobs
+            .insert(photo.sha256.as_bytes(), bytes)
+            .map_err(|e| self.err(e))?;
+        tree.insert(photo.name.as_bytes(), json)
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Keeps a document of the watchlist's documents register (bytes in
+    /// `blobs`), keyed by the watchlist field that names it.
+    pub fn put_document(&self, doc: &StoredDocument, bytes: &[u8]) -> Result<()> {
+        let tree = self.db.open_tree("documents").map_err(|e| self.err(e))?;
+        let json = self.checked_json("document", &doc.doc.field, doc)?;
+        self.blobs
+            .insert(doc.sha256.as_bytes(), bytes)
+            .map_err(|e| self.err(e))?;
+        tree.insert(doc.doc.field.as_bytes(), json)
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Keeps bytes addressed by their SHA-256 (a file added to a case).
+    pub fn put_blob(&self, sha256: &str, bytes: &[u8]) -> Result<()> {
+        self.blobs
+            .insert(sha256.as_bytes(), bytes)
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// The documents of the register as the last scan kept them.
+    pub fn documents(&self) -> Result<Vec<StoredDocument>> {
+        let tree = self.db.open_tree("documents").map_err(|e| self.err(e))?;
+        self.all_json(&tree)
+    }
+
+    /// All official photos known to the store, by name.
+    pub fn officials(&self) -> Result<Vec<OfficialPhoto>> {
+        let tree = self.db.open_tree("official").map_err(|e| self.err(e))?;
+        self.all_json(&tree)
+    }
+
+    /// Keeps the text of the watchlist a scan ran with.
+    pub fn put_watchlist_text(&self, text: &str) -> Result<()> {
+        self.db
+            .insert("meta/watchlist", text.as_bytes())
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// The text of the watchlist of the last scan.
+    pub fn watchlist_text(&self) -> Result<Option<String>> {
+        Ok(self
+            .db
+            .get("meta/watchlist")
+            .map_err(|e| self.err(e))?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// The raw bytes of a captured page.
+    pub fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .blobs
+            .get(sha256.as_bytes())
+            .map_err(|e| self.err(e))?
+            .map(|v| v.to_vec()))
+    }
+
+    /// The metadata of a captured page.
+    pub fn page(&self, sha256: &str) -> Result<Option<PageRecord>> {
+        self.get_json(&self.pages, sha256)
+    }
+
+    /// Records a sighting of a listing and its finding in one transaction,
+    /// keeping first-seen time and a history of changes.
+    pub fn record(
+        &self,
+        listing: &Listing,
+        sources: &[Source],
+        seen_at: DateTime<Utc>,
+        finding: &Finding,
+    ) -> Result<ListingRecord> {
+        let key = listing.key();
+        let previous: Option<ListingRecord> = self.get_json(&self.listings, &key)?;
+        if previous.is_none() {
+            // An unreadable record under the key is kept aside, not lost.
+            self.quarantine(&self.listings, &key)?;
+        }
+        if self.get_json::<Finding>(&self.findings, &key)?.is_none() {
+            self.quarantine(&self.findings, &key)?;
+        }
+        let record = match previous {
+            None => ListingRecord {
+                listing: listing.clone(),
+                first_seen: seen_at,
+                last_seen: seen_at,
+                history: Vec::new(),
+                sources: sources.to_vec(),
+            },
+            Some(mut rec) => {
+                let changes = diff(&rec.listing, listing, seen_at.max(rec.last_seen));
+                rec.history.extend(changes);
+                rec.first_seen = rec.first_seen.min(seen_at);
+                rec.last_seen = rec.last_seen.max(seen_at);
+                for s in sources {
+                    if !rec.sources.iter().any(|o| o.sha256 == s.sha256) {
+                        rec.sources.push(s.clone());
+                    }
+                }
+                rec.listing = listing.clone();
+                rec
+            }
+        };
+        let listing_json = self.checked_json("listing", &key, &record)?;
+        let finding_json = self.checked_json("finding", &key, finding)?;
+        (&self.listings, &self.findings)
+            .transaction(|(l, f)| {
+                l.insert(key.as_bytes(), listing_json.as_slice())?;
+                f.insert(key.as_bytes(), finding_json.as_slice())?;
+                Ok::<(), ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e: TransactionError<()>| self.err(format!("{e:?}")))?;
+        Ok(record)
+    }
+
+    /// A listing's record.
+    pub fn listing(&self, key: &str) -> Result<Option<ListingRecord>> {
+        self.get_json(&self.listings, key)
+    }
+
+    /// A listing's latest finding.
+    pub fn finding(&self, key: &str) -> Result<Option<Finding>> {
+        self.get_json(&self.findings, key)
+    }
+
+    /// All findings, in key order.
+    pub fn findings(&self) -> Result<Vec<Finding>> {
+        self.all_json(&self.findings)
+    }
+
+    /// All listing records, in key order.
+    pub fn listings(&self) -> Result<Vec<ListingRecord>> {
+        self.all_json(&self.listings)
+    }
+
+    /// Number of listings stored.
+    pub fn listing_count(&self) -> usize {
+        self.listings.len()
+    }
+
+    /// Number of pages stored.
+    pub fn page_count(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// Every entry of a tree, key and value as text, in key order (for
+    /// inspecting a store, and comparing two in tests).
+    pub fn dump_tree(&self, tree: &str) -> Result<Vec<(String, String)>> {
+        let t = self.db.open_tree(tree).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for item in t.iter() {
+            let (k, v) = item.map_err(|e| self.err(e))?;
+            out.push((
+                String::from_utf8_lossy(&k).into_owned(),
+                String::from_utf8_lossy(&v).into_owned(),
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Writes everything to disk.
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush().map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// A value by key; an unreadable one is skipped (`None`, logged and
+    /// listed by [`Store::skipped`]).
+    fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        tree: &sled::Tree,
+        key: &str,
+    ) -> Result<Option<T>> {
+        match tree.get(key.as_bytes()).map_err(|e| self.err(e))? {
+            None => Ok(None),
+            Some(bytes) => match serde_json::from_slice(&bytes) {
+                Ok(v) => Ok(Some(v)),
+                Err(e) => {
+                    self.skip(tree, key.as_bytes(), e.to_string());
+                    Ok(None)
+                }
+            },
+        }
+    }
+
+    /// Writes a value into a named tree of another module (the desk's
+    /// decisions), checked as every record is: it must read back.
+    pub(crate) fn put_in<T: Serialize + serde::de::DeserializeOwned>(
+        &self,
+        tree: &str,
+        key: &str,
+        value: &T,
+    ) -> Result<()> {
+        let t = self.db.open_tree(tree).map_err(|e| self.err(e))?;
+        let json = self.checked_json(tree, key, value)?;
+        if self.get_json::<T>(&t, key)?.is_none() {
+            self.quarantine(&t, key)?;
+        }
+        t.insert(key.as_bytes(), json).map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// A value of a named tree; an unreadable one is skipped.
+    pub(crate) fn get_in<T: serde::de::DeserializeOwned>(
+        &self,
+        tree: &str,
+        key: &str,
+    ) -> Result<Option<T>> {
+        let t = self.db.open_tree(tree).map_err(|e| self.err(e))?;
+        self.get_json(&t, key)
+    }
+
+    /// Every readable value of a named tree, with its key, in key order.
+    pub(crate) fn all_in<T: serde::de::DeserializeOwned>(
+        &self,
+        tree: &str,
+    ) -> Result<Vec<(String, T)>> {
+        let t = self.db.open_tree(tree).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for item in t.iter() {
+            let (key, value) = item.map_err(|e| self.err(e))?;
+            match serde_json::from_slice(&value) {
+                Ok(v) => out.push((String::from_utf8_lossy(&key).into_owned(), v)),
+                Err(e) => self.skip(&t, &key, e.to_string()),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The raw bytes under a key of a named tree (a cache's).
+    pub(crate) fn get_raw_in(&self, tree: &str, key: &str) -> Result<Option<Vec<u8>>> {
+        let t = self.db.open_tree(tree).map_err(|e| self.err(e))?;
+        Ok(t.get(key.as_bytes())
+            .map_err(|e| self.err(e))?
+            .map(|v| v.to_vec()))
+    }
+
+    /// Writes raw bytes under a key of a named tree (a cache's), over
+    /// whatever was there.
+    pub(crate) fn put_raw_in(&self, tree: &str, key: &str, bytes: &[u8]) -> Result<()> {
+        let t = self.db.open_tree(tree).map_err(|e| self.err(e))?;
+        t.insert(key.as_bytes(), bytes).map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Removes the entries of a named tree (a cache's) whose key `keep`
+    /// refuses; how many it removed.
+    pub(crate) fn retain_in(&self, tree: &str, keep: impl Fn(&[u8]) -> bool) -> Result<usize> {
+        let t = self.db.open_tree(tree).map_err(|e| self.err(e))?;
+        let mut removed = 0;
+        for key in t.iter().keys() {
+            let key = key.map_err(|e| self.err(e))?;
+            if !keep(&key) {
+                t.remove(&key).map_err(|e| self.err(e))?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Replaces a listing's stored finding (an analyst's decision applied
+    /// to it), checked as every record is.
+    pub fn put_finding(&self, finding: &Finding) -> Result<()> {
+        let key = finding.key();
+        let json = self.checked_json("finding", &key, finding)?;
+        self.findings
+            .insert(key.as_bytes(), json)
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Every readable value of a tree, in key order; unreadable ones are
+    /// skipped (logged and listed by [`Store::skipped`]).
+    fn all_json<T: serde::de::DeserializeOwned>(&self, tree: &sled::Tree) -> Result<Vec<T>> {
+        let mut out = Vec::new();
+        for item in tree.iter() {
+            let (key, value) = item.map_err(|e| self.err(e))?;
+            match serde_json::from_slice(&value) {
+                Ok(v) => out.push(v),
+                Err(e) => self.skip(tree, &key, e.to_string()),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Two JSON values equal but for the last bits of floating-point numbers
+/// (serde_json's fast float parsing may read a printed `f64` back one unit
+/// in the last place off).
+fn same_json(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
+            _ if x == y => true,
+            (Some(x), Some(y)) => {
+                x.is_finite() && y.is_finite() && (x - y).abs() <= 1e-12 * x.abs().max(y.abs())
+            }
+            _ => false,
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_json(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// The fields that changed between two sightings.
+fn diff(old: &Listing, new: &Listing, at: DateTime<Utc>) -> Vec<Change> {
+    let mut out = Vec::new();
+    let mut check = |field: &str, a: String, b: String| {
+        if a != b {
+            out.push(Change {
+                at,
+                field: field.to_string(),
+                old: a,
+                new: b,
+            });
+        }
+    };
+    check("title", old.title.clone(), new.title.clone());
+    let price = |l: &Listing| l.price.as_ref().map(|p| p.to_string()).unwrap_or_default();
+    check("price", price(old), price(new));
+    let seller = |l: &Listing| l.seller.name.clone().unwrap_or_default();
+    check("seller", seller(old), seller(new));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listing(id: &str, amount: f64) -> Listing {
+        serde_json::from_value(serde_json::json!({
+            "platform": "aliexpress",
+            "id": id,
+            "url": format!("https://www.aliexpress.com/item/{id}.html"),
+            "title": format!("Aurora cup {id}"),
+            "price": {"amount": 1.5, "currency": "USD"},
+            "source_url": "https://www.aliexpress.com/w/x.html",
+        }))
+        .map(|mut l: Listing| {
+            l.price.as_mut().unwrap().amount = amount;
+            l
+        })
+        .unwrap()
+    }
+
+    fn finding(l: &Listing) -> Finding {
+        serde_json::from_value(serde_json::json!({
+            "platform": "aliexpress",
+            "listing_id": l.id,
+            "url": l.url,
+            "title": l.title,
+            "seller": null,
+            "price": null,
+            "score": 10,
+            "verdict": "clear",
+            "reasons": [],
+            "signals": [],
+            "drafts": [],
+            "source_urls": [],
+        }))
+        .map(|mut f: Finding| {
+            f.price = l.price.clone();
+            f
+        })
+        .unwrap()
+    }
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-03T09:00:00Z".parse().unwrap()
+    }
+
+    /// Issue 19, finding 1 (store half): a record that would not read back
+    /// (a NaN price JSON writes as `null`) is refused, naming its key, and
+    /// nothing of it is written.
+    #[test]
+    fn regression_issue19_store_refuses_a_record_it_could_not_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for bad in [f64::NAN, f64::INFINITY] {
+            let l = listing("666", bad);
+            let msg = store
+                .record(&l, &[], now(), &finding(&l))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                msg.contains("refusing to write listing aliexpress/666"),
+                "{msg}"
+            );
+        }
+        assert_eq!(store.listing_count(), 0);
+        assert!(store.findings().unwrap().is_empty());
+        let good = listing("1", 2.5);
+        store.record(&good, &[], now(), &finding(&good)).unwrap();
+        assert_eq!(
+            store.listing("aliexpress/1").unwrap().unwrap().listing,
+            good
+        );
+    }
+
+    /// Issue 19, finding 1 (store half): an unreadable record is skipped
+    /// with an error naming it; the rest reads, and writing the key again
+    /// keeps the unreadable bytes aside.
+    #[test]
+    fn regression_issue19_unreadable_record_is_skipped_and_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for id in ["1", "2", "3"] {
+            let l = listing(id, 2.0);
+            store.record(&l, &[], now(), &finding(&l)).unwrap();
+        }
+        let bad = br#"{"listing":{"price":{"amount":null}}}"#;
+        store.listings.insert("aliexpress/2", &bad[..]).unwrap();
+        store
+            .findings
+            .insert("aliexpress/3", &b"\xff not json"[..])
+            .unwrap();
+        let keys: Vec<String> = store
+            .listings()
+            .unwrap()
+            .iter()
+            .map(|r| r.listing.key())
+            .collect();
+        assert_eq!(keys, ["aliexpress/1", "aliexpress/3"]);
+        assert_eq!(store.findings().unwrap().len(), 2);
+        assert!(store.listing("aliexpress/2").unwrap().is_none());
+        let skipped = store.skipped();
+        assert!(
+            skipped
+                .iter()
+                .any(|s| s.tree == "listings" && s.key == "aliexpress/2"),
+            "{skipped:?}"
+        );
+        assert!(
+            skipped
+                .iter()
+                .any(|s| s.tree == "findings" && s.key == "aliexpress/3"),
+            "{skipped:?}"
+        );
+        assert!(
+            skipped[0].to_string().contains("aliexpress/"),
+            "{}",
+            skipped[0]
+        );
+        // Seen again: written afresh, the old bytes kept aside.
+        let l = listing("2", 3.0);
+        store.record(&l, &[], now(), &finding(&l)).unwrap();
+        assert_eq!(store.listings().unwrap().len(), 3);
+        let corrupt = store.dump_tree("corrupt").unwrap();
+        assert_eq!(corrupt.len(), 1, "{corrupt:?}");
+        assert_eq!(corrupt[0].0, "listings/aliexpress/2");
+    }
+
+    /// Issue 19, finding 1 (store half): the schema version is checked on
+    /// open; an unknown one is refused, naming the folder.
+    #[test]
+    fn regression_issue19_unknown_schema_version_is_refused_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            assert_eq!(
+                store.db.get("meta/schema").unwrap().unwrap().as_ref(),
+                SCHEMA_VERSION.as_bytes()
+            );
+            store.db.insert("meta/schema", "99").unwrap();
+            store.flush().unwrap();
+        }
+        let msg = match Store::open(dir.path()) {
+            Ok(_) => panic!("opened a store of schema 99"),
+            Err(e) => e.to_string(),
+        };
+        assert!(msg.contains("schema version `99`"), "{msg}");
+        assert!(
+            msg.contains(&dir.path().join("store").display().to_string()),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn open_waits_for_a_store_just_closed_and_names_one_still_in_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Store::open(dir.path()).unwrap();
+        // Let go of it a moment later, as a scan that just ended does.
+        let closer = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            drop(first);
+        });
+        let second = Store::open(dir.path()).expect("waits for the lock");
+        closer.join().unwrap();
+        // Held for longer than the wait: a clear error naming the store.
+        let msg = match Store::open(dir.path()) {
+            Ok(_) => panic!("opened a store still in use"),
+            Err(e) => e.to_string(),
+        };
+        assert!(msg.contains("in use by another knockoff process"), "{msg}");
+        assert!(msg.contains("store"), "{msg}");
+        drop(second);
+    }
+}

@@ -1,0 +1,36 @@
+//! knockoff's integration tests, compiled as one test binary (one link of
+//! tantivy, reqwest, image and the crate instead of one per file: the
+//! layout large Rust projects use to cut test build time). A module per
+//! area; run one with `cargo test --test it AREA::` (e.g.
+//! `cargo test --test it desk::`).
+//!
+//! `tests/daemon_cycles.rs` stays a binary of its own: it counts the
+//! process's hashing work (`knockoff::judge::imagehash::hashing_work`), which
+//! tests running beside it in one process would disturb.
+
+#[path = "../fixtures/daemon/support.rs"]
+mod daemon_support;
+
+mod cases_lifecycle;
+mod cli_bad_input;
+mod cli_export;
+mod complaint_demo;
+mod crawl_mock;
+mod daemon_live;
+mod daemon_process;
+mod desk;
+mod export_bundle;
+mod fetch_live;
+mod filing;
+mod imagehash_eval;
+mod imagehash_hostile;
+mod imagehash_transforms;
+mod jpeg_dc;
+mod layout;
+mod live_scan;
+mod parse_aliexpress_alibaba;
+mod parse_china_platforms;
+mod real_pages;
+mod scan_seeds;
+mod screenshots;
+mod warc_evidence;
