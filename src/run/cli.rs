@@ -22,6 +22,7 @@ use crate::store::Store;
 use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -356,6 +357,21 @@ async fn scan_command(
     all: bool,
     out: &mut dyn Write,
 ) -> CliResult {
+    if watchlist == Path::new(DEFAULT_WATCHLIST) && !watchlist.exists() {
+        // Run outside a checkout (an installed binary): the demo's files
+        // are relative to the checkout, so say how to start.
+        return Err(Error::Config {
+            path: watchlist.to_path_buf(),
+            message: "no watchlist given, and the demo's is not in this folder. Run \
+                      `knockoff scan` inside a knockoff checkout for the demo brand over its \
+                      recorded pages, or give your brand: `knockoff scan --watchlist \
+                      BRAND.toml --recording DIR` (recorded pages) or `--live --config \
+                      knockoff.toml` (see README.md, \"Watchlist format\" and \"Live \
+                      crawling\")"
+                .to_string(),
+        }
+        .into());
+    }
     let wl = Watchlist::load(watchlist)?;
     if let PageSource::Replay(dir) = source {
         // Fail on a bad recording before touching the data folder.
@@ -529,7 +545,7 @@ pub fn print_table(report: &ScanReport, all: bool, out: &mut dyn Write) -> std::
         "SCORE",
         "VERDICT",
     ];
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    let mut widths: Vec<usize> = headers.iter().map(|h| display_width(h)).collect();
     for row in &cells {
         for (w, c) in widths.iter_mut().zip(row) {
             *w = (*w).max(display_width(c));
@@ -643,26 +659,30 @@ pub fn print_summary(report: &ScanReport, out: &mut dyn Write) -> std::io::Resul
     Ok(())
 }
 
+/// Columns a cell takes on a terminal (CJK and full-width forms take two,
+/// combining marks none), by Unicode's East Asian Width (`unicode-width`).
 fn display_width(s: &str) -> usize {
-    s.chars()
-        .map(|c| {
-            if crate::judge::brand::is_cjk(c) || ('\u{FF01}'..='\u{FF60}').contains(&c) {
-                2
-            } else {
-                1
-            }
-        })
-        .sum()
+    UnicodeWidthStr::width(s)
 }
 
+/// `s` cut to at most `max` terminal columns, with `…` when cut; never
+/// splits a wide character.
 fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
-        t.push('…');
-        t
+    if display_width(s) <= max {
+        return s.to_string();
     }
+    let mut t = String::new();
+    let mut width = 0;
+    for c in s.chars() {
+        let w = UnicodeWidthChar::width(c).unwrap_or(0);
+        if width + w > max.saturating_sub(1) {
+            break;
+        }
+        width += w;
+        t.push(c);
+    }
+    t.push('…');
+    t
 }
 
 fn parse_command(
@@ -744,8 +764,22 @@ mod erased {
 
 #[cfg(test)]
 mod tests {
-    use super::ColorChoice;
+    use super::{display_width, truncate, ColorChoice};
     use std::ffi::OsStr;
+
+    #[test]
+    fn table_cells_are_measured_and_cut_in_terminal_columns() {
+        assert_eq!(display_width("AURORA"), 6);
+        assert_eq!(display_width("奥罗拉旗舰店"), 12);
+        assert_eq!(display_width("ＡＵＲＯＲＡ"), 12); // full-width letters
+        assert_eq!(display_width("e\u{301}"), 1); // a combining accent takes no column
+        assert_eq!(truncate("short", 28), "short");
+        // Cut by columns: 奥罗拉旗舰店 is 12 columns; 7 allowed means three
+        // wide characters (6) and the ellipsis, never half a character.
+        assert_eq!(truncate("奥罗拉旗舰店", 7), "奥罗拉…");
+        assert_eq!(display_width(&truncate("奥罗拉旗舰店", 8)), 7);
+        assert_eq!(truncate("Best Coffee Gear Store", 10), "Best Coff…");
+    }
 
     #[test]
     fn no_color_turns_auto_off_on_a_terminal_and_flags_win() {

@@ -758,3 +758,18 @@ fn cli_contract_types_env_completions_and_color() {
     );
     assert!(!never.contains("\u{1b}["));
 }
+
+/// Issue 21: an installed binary run outside a checkout, with no
+/// watchlist, says how to start instead of a bare file error, exits 2 and
+/// creates no data folder.
+#[test]
+fn scan_outside_a_checkout_says_how_to_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = knockoff(&["scan"], tmp.path());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("watchlists/demo.toml"), "{err}");
+    assert!(err.contains("inside a knockoff checkout"), "{err}");
+    assert!(err.contains("--watchlist BRAND.toml"), "{err}");
+    assert!(!tmp.path().join("knockoff-data").exists());
+}

@@ -4,9 +4,11 @@
 //! area; run one with `cargo test --test it AREA::` (e.g.
 //! `cargo test --test it desk::`).
 //!
-//! `tests/daemon_cycles.rs` stays a binary of its own: it counts the
-//! process's hashing work (`knockoff::judge::imagehash::hashing_work`), which
-//! tests running beside it in one process would disturb.
+//! Two areas are binaries of their own, because tests running beside
+//! them in one process would disturb what they measure:
+//! `tests/politeness/` (request timings seen by a loopback server) and
+//! `tests/daemon_cycles.rs` (the process's hashing work,
+//! `knockoff::judge::imagehash::hashing_work`).
 
 #[path = "../fixtures/daemon/support.rs"]
 mod daemon_support;
@@ -20,7 +22,6 @@ mod daemon_live;
 mod daemon_process;
 mod desk;
 mod export_bundle;
-mod fetch_live;
 mod filing;
 mod imagehash_eval;
 mod imagehash_hostile;

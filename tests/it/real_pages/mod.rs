@@ -10,7 +10,6 @@ mod support;
 mod alibaba;
 mod aliexpress;
 mod blocks;
-mod crawl;
 mod gone;
 mod s1688;
 mod taobao;
