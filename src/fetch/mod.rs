@@ -38,7 +38,8 @@ pub struct Capture {
     pub status: u16,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
-    /// When the response was captured (UTC).
+    /// When the response was captured (UTC): live, when the answering
+    /// response's status and headers arrived.
     pub captured_at: DateTime<Utc>,
     /// SHA-256 of `body`, lowercase hex.
     pub sha256: String,
@@ -91,13 +92,6 @@ pub struct Exchange {
 }
 
 impl Capture {
-    /// The body of `exchange` as it went over the wire.
-    pub fn wire_body<'a>(&'a self, exchange: &'a Exchange) -> &'a [u8] {
-        exchange.wire_body.as_deref().unwrap_or(&self.body)
-    }
-}
-
-impl Capture {
     /// Builds a capture, computing the body's SHA-256.
     pub fn new(
         url: impl Into<String>,
@@ -124,6 +118,11 @@ impl Capture {
     /// True for 2xx responses.
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
+    }
+
+    /// The body of `exchange` (one of `exchanges`) as it went over the wire.
+    pub fn wire_body<'a>(&'a self, exchange: &'a Exchange) -> &'a [u8] {
+        exchange.wire_body.as_deref().unwrap_or(&self.body)
     }
 }
 
