@@ -7,7 +7,13 @@
 //! waited out → the host's GCRA limiter (governor, burst 1, so not even the
 //! first second exceeds the rate; robots.txt `Crawl-delay` slows it) → the
 //! global semaphore → one HTTP attempt with connect/read/whole-request
-//! timeouts and body caps counted on decompressed bytes as they stream.
+//! timeouts and body caps counted on the bytes received as they stream,
+//! then on the decoded bytes.
+//!
+//! The body is kept as received (`Content-Encoding` and all) for the WARC
+//! evidence and decoded here (gzip, bounded by the same cap, so a gzip bomb
+//! is stopped); every request header is set here, so each hop's
+//! [`Exchange`] holds the headers actually sent.
 //!
 //! Connection errors, timeouts, 408, 429 and 5xx are retried with
 //! exponential backoff and jitter. `Retry-After` on a 429 or 503 (seconds
@@ -32,7 +38,7 @@
 //! get `photo_requests_per_second`, other hosts of a platform that
 //! platform's rate.
 
-use super::{Capture, FetchError, Fetcher, ResourceKind};
+use super::{Capture, Exchange, FetchError, Fetcher, ResourceKind};
 use crate::marketplaces::{self, block};
 use crate::model::config::{BaseUrl, Config, MAX_SLOWDOWN, RECOVER_AFTER_SUCCESSES};
 use crate::model::listing::Platform;
@@ -642,7 +648,12 @@ fn limiter_for(period: Duration) -> DefaultDirectRateLimiter {
 struct RawResponse {
     status: u16,
     headers: HeaderMap,
+    /// Decoded (`Content-Encoding` undone).
     body: Vec<u8>,
+    /// As received, when a content coding was undone (else `body`).
+    wire: Option<Vec<u8>>,
+    /// What was sent and received, `wire_body` not yet filled in.
+    exchange: Exchange,
 }
 
 /// Why one attempt failed.
@@ -656,6 +667,7 @@ enum AttemptError {
 /// The live HTTP fetcher. Cheap to share behind an `Arc`.
 pub struct HttpFetcher {
     client: reqwest::Client,
+    user_agent: reqwest::header::HeaderValue,
     settings: HttpSettings,
     policy: NetworkPolicy,
     global: Semaphore,
@@ -666,11 +678,23 @@ impl HttpFetcher {
     /// Builds the client. Fails only if the TLS backend cannot start.
     pub fn new(settings: HttpSettings) -> Result<HttpFetcher, FetchError> {
         let policy = NetworkPolicy::new(settings.hosts.iter().map(|r| r.base.clone()).collect());
+        let user_agent =
+            reqwest::header::HeaderValue::from_str(&settings.user_agent).map_err(|e| {
+                FetchError::Invalid {
+                    url: String::new(),
+                    message: format!(
+                        "user agent `{}` is not a valid header value: {e}",
+                        settings.user_agent
+                    ),
+                }
+            })?;
         let client = reqwest::Client::builder()
             .dns_resolver(PolicyResolver {
                 trusted: policy.trusted_names(),
             })
-            .user_agent(settings.user_agent.clone())
+            // Nothing decoded or added behind our back: the body is kept
+            // as received (WARC evidence) and decoded here, under the cap.
+            .no_gzip()
             .connect_timeout(settings.connect_timeout)
             .read_timeout(settings.read_timeout)
             .timeout(settings.timeout)
@@ -684,6 +708,7 @@ impl HttpFetcher {
             })?;
         Ok(HttpFetcher {
             client,
+            user_agent,
             policy,
             global: Semaphore::new(settings.concurrency.max(1)),
             settings,
@@ -1045,7 +1070,8 @@ impl HttpFetcher {
         Duration::from_secs_f64(full * (0.5 + 0.5 * jitter))
     }
 
-    /// One HTTP attempt: status, headers and the body under its cap.
+    /// One HTTP attempt: status, headers and the body under its cap, as
+    /// received and decoded (each within the cap).
     async fn attempt(&self, url: &Url, kind: ResourceKind) -> Result<RawResponse, AttemptError> {
         let limit = match kind {
             ResourceKind::Page => self.settings.max_page_bytes,
@@ -1057,22 +1083,29 @@ impl HttpFetcher {
                 "image/avif,image/webp,image/png,image/jpeg,image/*;q=0.8,*/*;q=0.5"
             }
         };
+        let request = self.request_for(url, accept).map_err(AttemptError::Fatal)?;
+        let request_line = request_line(url);
+        let request_headers = header_pairs(request.headers());
         let work =
             async {
-                let mut resp = self
-                    .client
-                    .get(url.clone())
-                    .header(reqwest::header::ACCEPT, accept)
-                    .send()
-                    .await
-                    .map_err(|e| match policy_refusal(&e) {
-                        Some(reason) => AttemptError::Fatal(FetchError::Refused {
-                            url: url.to_string(),
-                            reason,
-                        }),
-                        None => AttemptError::Transient(describe(&e)),
-                    })?;
+                let sent_at = Utc::now();
+                let mut resp =
+                    self.client
+                        .execute(request)
+                        .await
+                        .map_err(|e| match policy_refusal(&e) {
+                            Some(reason) => AttemptError::Fatal(FetchError::Refused {
+                                url: url.to_string(),
+                                reason,
+                            }),
+                            None => AttemptError::Transient(describe(&e)),
+                        })?;
+                // The status line and headers are in: the first bytes of the
+                // response, the time its WARC record carries.
+                let received_at = Utc::now();
+                let remote_ip = resp.remote_addr().map(|a| a.ip().to_string());
                 let status = resp.status().as_u16();
+                let version = format!("{:?}", resp.version());
                 let headers = resp.headers().clone();
                 let too_large = || {
                     AttemptError::Fatal(FetchError::TooLarge {
@@ -1080,41 +1113,180 @@ impl HttpFetcher {
                         limit_bytes: limit,
                     })
                 };
-                // Only trust Content-Length up front when nothing is decoded.
-                if headers.get(reqwest::header::CONTENT_ENCODING).is_none() {
-                    let declared = headers
-                        .get(CONTENT_LENGTH)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.parse::<u64>().ok());
-                    if declared.is_some_and(|n| n > limit) {
-                        return Err(too_large());
-                    }
+                // Content-Length counts the bytes on the wire, which are
+                // capped as well as the decoded ones.
+                let declared = headers
+                    .get(CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok());
+                if declared.is_some_and(|n| n > limit) {
+                    return Err(too_large());
                 }
-                let mut body = Vec::new();
+                let mut wire = Vec::new();
                 while let Some(chunk) = resp.chunk().await.map_err(|e| {
                     AttemptError::Transient(format!("reading body: {}", describe(&e)))
                 })? {
-                    if body.len() as u64 + chunk.len() as u64 > limit {
+                    if wire.len() as u64 + chunk.len() as u64 > limit {
                         return Err(too_large());
                     }
-                    body.extend_from_slice(&chunk);
+                    wire.extend_from_slice(&chunk);
                 }
+                let (body, wire) = match content_codings(&headers) {
+                    None => (wire, None),
+                    Some(codings) => {
+                        let body = decode_body(url, &codings, &wire, limit)
+                            .map_err(AttemptError::Fatal)?;
+                        (body, Some(wire))
+                    }
+                };
                 Ok(RawResponse {
                     status,
                     headers,
                     body,
+                    wire,
+                    exchange: Exchange {
+                        url: url.to_string(),
+                        request_line,
+                        request_headers,
+                        sent_at,
+                        received_at,
+                        remote_ip,
+                        version,
+                        status,
+                        response_headers: Vec::new(),
+                        wire_body: None,
+                    },
                 })
             };
         // reqwest's timeout covers the body too; this guards the whole
         // attempt, including a server that trickles bytes forever.
         match tokio::time::timeout(self.settings.timeout, work).await {
-            Ok(r) => r,
+            Ok(r) => r.map(|mut raw| {
+                raw.exchange.response_headers = header_pairs(&raw.headers);
+                raw
+            }),
             Err(_) => Err(AttemptError::Transient(format!(
                 "timed out after {} s",
                 self.settings.timeout.as_secs_f64()
             ))),
         }
     }
+
+    /// The GET request for one attempt, every header set here so the
+    /// request holds exactly the headers that go out (the WARC `request`
+    /// record): `Host`, `User-Agent`, `Accept`, `Accept-Encoding`. The
+    /// client adds none (no default headers, no automatic decompression,
+    /// and `Host` is already there).
+    fn request_for(&self, url: &Url, accept: &'static str) -> Result<reqwest::Request, FetchError> {
+        use reqwest::header::{HeaderValue, ACCEPT, ACCEPT_ENCODING, HOST, USER_AGENT};
+        let host = url
+            .host_str()
+            .map(|h| match url.port() {
+                Some(p) => format!("{h}:{p}"),
+                None => h.to_string(),
+            })
+            .and_then(|h| HeaderValue::from_str(&h).ok())
+            .ok_or_else(|| FetchError::Invalid {
+                url: url.to_string(),
+                message: "no usable host".into(),
+            })?;
+        let mut headers = HeaderMap::new();
+        headers.insert(HOST, host);
+        headers.insert(USER_AGENT, self.user_agent.clone());
+        headers.insert(ACCEPT, HeaderValue::from_static(accept));
+        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+        self.client
+            .get(url.clone())
+            .headers(headers)
+            .build()
+            .map_err(|e| FetchError::Invalid {
+                url: url.to_string(),
+                message: format!("cannot build the request: {e}"),
+            })
+    }
+}
+
+/// `GET <path>?<query> HTTP/1.1`, as the HTTP/1.1 client writes it.
+fn request_line(url: &Url) -> String {
+    match url.query() {
+        Some(q) => format!("GET {}?{q} HTTP/1.1", url.path()),
+        None => format!("GET {} HTTP/1.1", url.path()),
+    }
+}
+
+fn header_pairs(headers: &HeaderMap) -> Vec<(String, Vec<u8>)> {
+    headers
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), v.as_bytes().to_vec()))
+        .collect()
+}
+
+/// The content codings applied to a body, in the order applied; `None`
+/// when there are none (`identity` only, or no `Content-Encoding`).
+fn content_codings(headers: &HeaderMap) -> Option<Vec<String>> {
+    let mut codings: Vec<String> = Vec::new();
+    for value in headers.get_all(reqwest::header::CONTENT_ENCODING) {
+        for coding in String::from_utf8_lossy(value.as_bytes()).split(',') {
+            let coding = coding.trim().to_ascii_lowercase();
+            if !coding.is_empty() && coding != "identity" {
+                codings.push(coding);
+            }
+        }
+    }
+    (!codings.is_empty()).then_some(codings)
+}
+
+/// Most content codings stacked on one body that are undone.
+const MAX_CONTENT_CODINGS: usize = 2;
+
+/// Undoes `codings` (last applied first), each step bounded by `limit`
+/// decoded bytes: a compression bomb stops at the limit.
+fn decode_body(
+    url: &Url,
+    codings: &[String],
+    wire: &[u8],
+    limit: u64,
+) -> Result<Vec<u8>, FetchError> {
+    use flate2::read::{MultiGzDecoder, ZlibDecoder};
+    use std::io::Read;
+    if codings.len() > MAX_CONTENT_CODINGS {
+        return Err(FetchError::Invalid {
+            url: url.to_string(),
+            message: format!("too many content codings: {}", codings.join(", ")),
+        });
+    }
+    let mut body = wire.to_vec();
+    for coding in codings.iter().rev() {
+        let reader: Box<dyn Read + '_> = match coding.as_str() {
+            "gzip" | "x-gzip" => Box::new(MultiGzDecoder::new(&body[..])),
+            "deflate" => Box::new(ZlibDecoder::new(&body[..])),
+            other => {
+                return Err(FetchError::Invalid {
+                    url: url.to_string(),
+                    message: format!(
+                        "unsupported Content-Encoding `{other}` (only gzip was asked for)"
+                    ),
+                })
+            }
+        };
+        let mut decoded = Vec::new();
+        reader
+            .take(limit.saturating_add(1))
+            .read_to_end(&mut decoded)
+            .map_err(|e| FetchError::Invalid {
+                url: url.to_string(),
+                message: format!("bad {coding} body: {e}"),
+            })?;
+        if decoded.len() as u64 > limit {
+            return Err(FetchError::DecodedTooLarge {
+                url: url.to_string(),
+                encoding: coding.clone(),
+                limit_bytes: limit,
+            });
+        }
+        body = decoded;
+    }
+    Ok(body)
 }
 
 #[async_trait::async_trait]
@@ -1141,8 +1313,9 @@ impl Fetcher for HttpFetcher {
         }
         let mut current = first.clone();
         let mut chain: Vec<String> = Vec::new();
+        let mut exchanges: Vec<Exchange> = Vec::new();
         loop {
-            let raw = self.fetch_hop(&current, kind).await?;
+            let mut raw = self.fetch_hop(&current, kind).await?;
             let location = raw
                 .headers
                 .get(LOCATION)
@@ -1161,6 +1334,9 @@ impl Fetcher for HttpFetcher {
                     });
                 }
                 chain.push(current.to_string());
+                let mut hop = std::mem::take(&mut raw.exchange);
+                hop.wire_body = Some(raw.wire.take().unwrap_or(raw.body));
+                exchanges.push(hop);
                 if chain.len() > self.settings.max_redirects {
                     return Err(FetchError::Network {
                         url: url.to_string(),
@@ -1182,7 +1358,13 @@ impl Fetcher for HttpFetcher {
                 .get(CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
-            let mut capture = Capture::new(url, raw.status, content_type, Utc::now(), raw.body);
+            let mut answer = raw.exchange;
+            // Held once: `None` means the capture's body is the wire body.
+            answer.wire_body = raw.wire;
+            let mut capture =
+                Capture::new(url, raw.status, content_type, answer.received_at, raw.body);
+            exchanges.push(answer);
+            capture.exchanges = exchanges;
             capture.final_url = current.to_string();
             capture.redirects = chain;
             capture.headers = raw
@@ -1197,6 +1379,14 @@ impl Fetcher for HttpFetcher {
                 .collect();
             tracing::debug!(url = %url, status = capture.status, bytes = capture.body.len(), "fetched");
             return Ok(capture);
+        }
+    }
+
+    fn robots_policy(&self) -> &'static str {
+        if self.settings.obey_robots {
+            "obey"
+        } else {
+            "ignore"
         }
     }
 }
@@ -1275,6 +1465,73 @@ mod tests {
         assert_eq!(retry_after(&h, now), Some(Duration::ZERO));
         h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&h, now), None);
+    }
+
+    /// Bodies are decoded here, not by the client: gzip and deflate,
+    /// stacked codings, each under the cap; a bomb, an unknown coding or a
+    /// corrupt body is an error naming the URL, never a panic.
+    #[test]
+    fn bodies_are_decoded_under_the_cap_and_bombs_are_named() {
+        use std::io::Write;
+        let url = Url::parse("https://www.aliexpress.com/item/1.html").unwrap();
+        let gzip = |b: &[u8]| {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(b).unwrap();
+            e.finish().unwrap()
+        };
+        let page = b"<html>item</html>";
+        let codings = |v: &[&str]| v.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            decode_body(&url, &codings(&["gzip"]), &gzip(page), 1024).unwrap(),
+            page
+        );
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(page).unwrap();
+        let deflated = z.finish().unwrap();
+        assert_eq!(
+            decode_body(&url, &codings(&["deflate"]), &deflated, 1024).unwrap(),
+            page
+        );
+        // Applied in order gzip then gzip: undone last first.
+        assert_eq!(
+            decode_body(&url, &codings(&["gzip", "gzip"]), &gzip(&gzip(page)), 1024).unwrap(),
+            page
+        );
+        let bomb = gzip(&vec![0u8; 1 << 20]);
+        assert!(bomb.len() < 4096);
+        let err = decode_body(&url, &codings(&["gzip"]), &bomb, 64 * 1024).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "https://www.aliexpress.com/item/1.html: gzip-encoded body decodes to more than 65536 bytes"
+        );
+        for (c, body, why) in [
+            ("br", &b"x"[..], "unsupported Content-Encoding `br`"),
+            ("gzip", &b"not gzip at all"[..], "bad gzip body"),
+        ] {
+            let err = decode_body(&url, &codings(&[c]), body, 1024).unwrap_err();
+            let text = err.to_string();
+            assert!(
+                text.starts_with(url.as_str()) && text.contains(why),
+                "{text}"
+            );
+        }
+        let err = decode_body(&url, &codings(&["gzip"; 3]), b"", 1024).unwrap_err();
+        assert!(
+            err.to_string().contains("too many content codings"),
+            "{err}"
+        );
+        let mut h = HeaderMap::new();
+        assert_eq!(content_codings(&h), None);
+        h.insert(
+            reqwest::header::CONTENT_ENCODING,
+            HeaderValue::from_static("identity"),
+        );
+        assert_eq!(content_codings(&h), None);
+        h.insert(
+            reqwest::header::CONTENT_ENCODING,
+            HeaderValue::from_static("GZIP, identity"),
+        );
+        assert_eq!(content_codings(&h), Some(codings(&["gzip"])));
     }
 
     #[test]

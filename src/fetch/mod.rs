@@ -38,7 +38,8 @@ pub struct Capture {
     pub status: u16,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
-    /// When the response was captured (UTC).
+    /// When the response was captured (UTC): live, when the answering
+    /// response's status and headers arrived.
     pub captured_at: DateTime<Utc>,
     /// SHA-256 of `body`, lowercase hex.
     pub sha256: String,
@@ -46,9 +47,48 @@ pub struct Capture {
     /// captures, whose recordings keep only the content type).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub headers: Vec<(String, String)>,
-    /// Raw body bytes (decompressed transfer encoding, nothing else).
+    /// Body bytes as parsers use them: transfer framing removed and any
+    /// `Content-Encoding` (gzip) decoded. What went over the wire is in
+    /// `exchanges`.
     #[serde(skip)]
     pub body: Vec<u8>,
+    /// The HTTP exchanges behind a live capture, one per hop of the
+    /// redirect chain, the answering one last (empty for replayed
+    /// captures): what the WARC records.
+    #[serde(skip)]
+    pub exchanges: Vec<Exchange>,
+}
+
+/// One HTTP request and its response as they went over the wire, for a
+/// WARC `request`/`response` pair.
+///
+/// Header names are as the HTTP client holds them (lowercase; names are
+/// case-insensitive in HTTP) and the status line's reason phrase is the
+/// canonical one; values and body bytes are as received.
+#[derive(Debug, Clone, Default)]
+pub struct Exchange {
+    /// The URL this hop asked for.
+    pub url: String,
+    /// Request line as sent (`GET /path?q HTTP/1.1`), without CRLF.
+    pub request_line: String,
+    /// Request headers exactly as sent, in order (`Host` included).
+    pub request_headers: Vec<(String, Vec<u8>)>,
+    /// Just before the request was sent (UTC).
+    pub sent_at: DateTime<Utc>,
+    /// When the response's first bytes (status and headers) came in (UTC).
+    pub received_at: DateTime<Utc>,
+    /// The server's IP address, when the client knows it.
+    pub remote_ip: Option<String>,
+    /// `HTTP/1.1`, `HTTP/1.0`, ...
+    pub version: String,
+    pub status: u16,
+    /// Response headers as received, in order.
+    pub response_headers: Vec<(String, Vec<u8>)>,
+    /// The response body as received, `Content-Encoding` kept (transfer
+    /// framing, such as chunks, removed by the HTTP client). `None` when
+    /// it is byte for byte the capture's `body` (the answering hop without
+    /// content coding), so a page is not held twice.
+    pub wire_body: Option<Vec<u8>>,
 }
 
 impl Capture {
@@ -71,12 +111,18 @@ impl Capture {
             sha256: sha256_hex(&body),
             headers: Vec::new(),
             body,
+            exchanges: Vec::new(),
         }
     }
 
     /// True for 2xx responses.
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
+    }
+
+    /// The body of `exchange` (one of `exchanges`) as it went over the wire.
+    pub fn wire_body<'a>(&'a self, exchange: &'a Exchange) -> &'a [u8] {
+        exchange.wire_body.as_deref().unwrap_or(&self.body)
     }
 }
 
@@ -95,6 +141,14 @@ pub enum FetchError {
         url: String,
         host: String,
         reason: String,
+    },
+    /// A compressed body that decodes to more than the body-size limit
+    /// (a compression bomb, or just too big a page).
+    #[error("{url}: {encoding}-encoded body decodes to more than {limit_bytes} bytes")]
+    DecodedTooLarge {
+        url: String,
+        encoding: String,
+        limit_bytes: u64,
     },
     #[error("{url}: {message}")]
     Invalid { url: String, message: String },
@@ -124,6 +178,13 @@ pub trait Fetcher: Send + Sync {
     ) -> Result<Capture, FetchError> {
         let _ = platform;
         self.fetch(url, ResourceKind::Image).await
+    }
+
+    /// How this fetcher treats robots.txt, for the WARC `warcinfo`
+    /// record: `obey`, `ignore`, or `none` when it does not go to the
+    /// network.
+    fn robots_policy(&self) -> &'static str {
+        "none"
     }
 }
 

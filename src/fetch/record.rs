@@ -1,7 +1,8 @@
 //! Recording what a crawl saw: a [`Fetcher`] wrapper that saves every
-//! capture as a recording in the `seeds/` format (manifest + body files)
-//! and as a WARC/1.1 file, so the run can be replayed and its evidence
-//! verified.
+//! capture as a recording in the `seeds/` format (manifest + decoded body
+//! files) and as a WARC/1.1 file (every redirect hop, the bytes as
+//! received: see [`super::warc`]), so the run can be replayed and its
+//! evidence verified.
 //!
 //! Each capture is saved before it is handed back, and the manifest entry
 //! is appended at once, so a crash loses at most the capture in flight.
@@ -10,7 +11,7 @@
 //! recording with the default bases finds the same pages.
 
 use super::{Capture, FetchError, Fetcher, ResourceKind};
-use crate::fetch::warc::{record_id, WarcWriter};
+use crate::fetch::warc::{record_id, WarcInfo, WarcWriter};
 use crate::model::config::BaseUrl;
 use crate::model::error::{Error, Result};
 use crate::model::recording::{write_manifest, Manifest, RecordedPage, MANIFEST_FILE};
@@ -36,7 +37,6 @@ pub struct RecordingFetcher<F> {
     inner: F,
     dir: PathBuf,
     warc_path: PathBuf,
-    user_agent: String,
     bases: Vec<BaseUrl>,
     state: Mutex<State>,
 }
@@ -53,7 +53,9 @@ pub struct RecordSummary {
 impl<F: Fetcher> RecordingFetcher<F> {
     /// Starts recording into `dir` (created if missing). An existing
     /// manifest there is kept and appended to; each run writes its own
-    /// WARC file, named by start time.
+    /// WARC file, named by start time, whose `warcinfo` names the
+    /// operator from the contact in `user_agent` and the inner fetcher's
+    /// robots policy.
     pub fn create(inner: F, dir: &Path, user_agent: &str) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let manifest_path = dir.join(MANIFEST_FILE);
@@ -74,13 +76,12 @@ impl<F: Fetcher> RecordingFetcher<F> {
             rand::random::<u32>()
         );
         let warc_path = dir.join(warc_name);
-        let software = concat!("knockoff/", env!("CARGO_PKG_VERSION"));
-        let warc = WarcWriter::create(&warc_path, software)?;
+        let info = WarcInfo::new(user_agent, inner.robots_policy());
+        let warc = WarcWriter::create(&warc_path, &info)?;
         let recorder = RecordingFetcher {
             inner,
             dir: dir.to_path_buf(),
             warc_path,
-            user_agent: user_agent.to_string(),
             bases: Vec::new(),
             state: Mutex::new(State {
                 manifest,
@@ -164,14 +165,15 @@ impl<F: Fetcher> RecordingFetcher<F> {
         f.write_all(format!("\n{entry}").as_bytes())
             .map_err(|e| Error::io(&manifest_path, e))?;
         state.manifest.page.push(page);
-        let response_id = record_id();
-        state.warc.write_request(
-            &target,
-            capture.captured_at,
-            &self.user_agent,
-            Some(&response_id),
-        )?;
-        state.warc.write_response(&target, capture, &response_id)?;
+        if capture.exchanges.is_empty() {
+            // Nothing went over the wire (a replayed capture): the body as
+            // held, and no request record, since none was sent.
+            state.warc.write_response(&target, capture, &record_id())?;
+        } else {
+            state
+                .warc
+                .write_capture(capture, |u| self.recorded_url(u))?;
+        }
         state.warc.flush()?;
         Ok(())
     }
@@ -186,6 +188,10 @@ impl<F: Fetcher> Fetcher for RecordingFetcher<F> {
             message: format!("could not record to {}: {e}", self.dir.display()),
         })?;
         Ok(capture)
+    }
+
+    fn robots_policy(&self) -> &'static str {
+        self.inner.robots_policy()
     }
 }
 

@@ -34,9 +34,9 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
 pub const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 10;
 /// Longest silence while reading a response.
 pub const DEFAULT_READ_TIMEOUT_SECS: u64 = 15;
-/// Body cap for pages, counted on decompressed bytes.
+/// Body cap for pages, on the bytes received and on the decompressed bytes.
 pub const MAX_PAGE_BYTES: u64 = 8 * 1024 * 1024;
-/// Body cap for images, counted on decompressed bytes.
+/// Body cap for images, on the bytes received and on the decompressed bytes.
 pub const MAX_IMAGE_BYTES: u64 = 20 * 1024 * 1024;
 /// Retries after the first attempt, for connection errors, timeouts, 408,
 /// 429 and 5xx.

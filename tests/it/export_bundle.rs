@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use image::{DynamicImage, Rgb, RgbImage};
-use knockoff::fetch::Capture;
+use knockoff::fetch::{Capture, Exchange};
 use knockoff::file::export::{self, verify, ExportOptions, MAX_URLS_PER_BATCH};
 use knockoff::judge::brand::{MarkHit, MatchRule};
 use knockoff::judge::complaint::{self, Grounds};
@@ -609,19 +609,47 @@ fn warc_records_of_live_captures_go_into_the_bundle() {
     drop(fx);
     let crawl = tmp.path().join("crawl");
     std::fs::create_dir_all(&crawl).unwrap();
+    let info = knockoff::fetch::warc::WarcInfo::new("ua (+mailto:t@example.invalid)", "obey");
     let mut w =
-        knockoff::fetch::warc::WarcWriter::create(&crawl.join("live.warc.gz"), "test").unwrap();
-    let cap = Capture::new(
+        knockoff::fetch::warc::WarcWriter::create(&crawl.join("live.warc.gz"), &info).unwrap();
+    let mut cap = Capture::new(
         rec.sources[0].url.clone(),
         200,
         Some("text/html".into()),
         at(0),
-        body,
+        body.clone(),
     );
-    let id = knockoff::fetch::warc::record_id();
-    w.write_request(&cap.url, cap.captured_at, "ua", Some(&id))
-        .unwrap();
-    w.write_response(&cap.url, &cap, &id).unwrap();
+    // As the live fetcher leaves it: a redirect hop, then the page, gzip
+    // on the wire.
+    let hop = |url: &str, status: u16, headers: Vec<(String, Vec<u8>)>, wire: Vec<u8>| Exchange {
+        url: url.into(),
+        request_line: "GET /x HTTP/1.1".into(),
+        request_headers: vec![("host".into(), b"www.aliexpress.com".to_vec())],
+        sent_at: at(0),
+        received_at: at(0),
+        remote_ip: None,
+        version: "HTTP/1.1".into(),
+        status,
+        response_headers: headers,
+        wire_body: Some(wire),
+    };
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &body).unwrap();
+    cap.exchanges = vec![
+        hop(
+            "https://www.aliexpress.com/i/1005001",
+            301,
+            vec![("location".into(), cap.url.clone().into_bytes())],
+            Vec::new(),
+        ),
+        hop(
+            &cap.url,
+            200,
+            vec![("content-encoding".into(), b"gzip".to_vec())],
+            gz.finish().unwrap(),
+        ),
+    ];
+    w.write_capture(&cap, str::to_string).unwrap();
     w.flush().unwrap();
     drop(w);
     let out = tmp.path().join("out");
@@ -636,14 +664,100 @@ fn warc_records_of_live_captures_go_into_the_bundle() {
         "{summary}"
     );
     let bundle = out.join(complaints_json(&out)[0]["evidence_dir"].as_str().unwrap());
-    let warcs: Vec<_> = std::fs::read_dir(bundle.join("warc")).unwrap().collect();
+    let warcs: Vec<_> = std::fs::read_dir(bundle.join("warc"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(warcs.len(), 1);
+    // The whole chain came along: request and response of each hop.
+    let mut text = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::MultiGzDecoder::new(&std::fs::read(&warcs[0]).unwrap()[..]),
+        &mut text,
+    )
+    .unwrap();
+    let text = String::from_utf8_lossy(&text);
+    let types: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("WARC-Type: "))
+        .collect();
+    assert_eq!(types, ["request", "response", "request", "response"]);
+    assert!(text.contains("HTTP/1.1 301 Moved Permanently"));
     let captures: serde_json::Value =
         serde_json::from_slice(&std::fs::read(bundle.join("captures.json")).unwrap()).unwrap();
     assert!(captures[0]["warc"][0]
         .as_str()
         .unwrap()
         .starts_with("warc/01-"));
+}
+
+/// Runs `sha256sum -c manifest-sha256.txt` in `dir` (coreutils).
+fn sha256sum_check(dir: &Path) -> std::process::Output {
+    std::process::Command::new("sha256sum")
+        .args(["--strict", "-c", "manifest-sha256.txt"])
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn bundles_carry_a_manifest_that_sha256sum_verifies() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let fx = Fixture::new(&data);
+    fx.add(Platform::AliExpress, "1005001", true, 0);
+    fx.add(Platform::Alibaba, "1600001", false, 20);
+    drop(fx);
+    let out = tmp.path().join("out");
+    export::export(&data, &out).unwrap();
+    let bundle = out.join(complaints_json(&out)[0]["evidence_dir"].as_str().unwrap());
+    for dir in [&out, &bundle] {
+        let text = std::fs::read_to_string(dir.join("manifest-sha256.txt")).unwrap();
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+        let files = manifest["files"].as_array().unwrap();
+        // Every payload file, `<hex>  <relative path>`, in manifest order.
+        let want: String = files
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}  {}\n",
+                    f["sha256"].as_str().unwrap(),
+                    f["path"].as_str().unwrap()
+                )
+            })
+            .collect();
+        assert_eq!(text, want);
+        assert!(text.lines().count() >= 5, "{text}");
+        // Not its own manifests (the top one lists the bundles' ones).
+        assert!(!text
+            .lines()
+            .any(|l| l.ends_with("  manifest-sha256.txt") || l.ends_with("  manifest.json")));
+        let run = sha256sum_check(dir);
+        let said = String::from_utf8_lossy(&run.stdout);
+        assert!(
+            run.status.success(),
+            "{}: {said}{}",
+            dir.display(),
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert_eq!(said.matches(": OK").count(), files.len(), "{said}");
+    }
+    // The top manifest covers the bundles' files by their paths below it.
+    let top = std::fs::read_to_string(out.join("manifest-sha256.txt")).unwrap();
+    assert!(top.contains("/photos/") || top.contains("/pages/"), "{top}");
+    assert!(top.contains("evidence/") && top.contains("/manifest-sha256.txt\n"));
+
+    // A changed file fails both checks; so does a text manifest that no
+    // longer says what manifest.json says.
+    std::fs::write(bundle.join("listing.json"), b"{}\n").unwrap();
+    assert!(!sha256sum_check(&bundle).status.success());
+    assert_eq!(verify(&bundle).unwrap().changed, ["listing.json"]);
+    export::export(&data, &out).unwrap();
+    let path = bundle.join("manifest-sha256.txt");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.lines().skip(1).collect::<Vec<_>>().join("\n")).unwrap();
+    assert_eq!(verify(&bundle).unwrap().changed, ["manifest-sha256.txt"]);
 }
 
 #[test]

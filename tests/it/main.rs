@@ -34,3 +34,4 @@ mod parse_china_platforms;
 mod real_pages;
 mod scan_seeds;
 mod screenshots;
+mod warc_evidence;

@@ -6,6 +6,14 @@
 //! with sizes; it holds no time, so two exports of the same data write the
 //! same manifest. The manifest does not list itself.
 //!
+//! Beside it, `manifest-sha256.txt` holds the same hashes as BagIt's
+//! payload manifest does (RFC 8493 §2.1.3): `<sha256hex>  <path>` per line,
+//! the format `sha256sum -c manifest-sha256.txt` checks when run in the
+//! folder, so anyone can verify a bundle without knockoff. It is not a
+//! full bag (no `bagit.txt`, no `data/` folder: the bundle layout stays as
+//! documented), and neither manifest lists the other; [`verify`] checks
+//! that the text one says what `manifest.json` says.
+//!
 //! A folder handed to `verify` may have been tampered with, so its files
 //! are read as plain files only ([`crate::model::recording::open_plain_file`]): a
 //! symbolic link (to `/dev/zero`, or out of the folder), a FIFO, a device
@@ -25,6 +33,9 @@ use std::path::{Path, PathBuf};
 
 /// File name of a manifest.
 pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// File name of the `sha256sum`-format manifest written beside it.
+pub const SHA256SUM_FILE: &str = "manifest-sha256.txt";
 
 /// Largest file `verify` hashes, and `export` lists (64 MiB): an export
 /// holds pages and photos taken from recordings and crawls, each at most
@@ -50,11 +61,11 @@ pub struct Manifest {
 }
 
 /// Every file under `dir` (recursively), relative, `/`-separated, sorted;
-/// the folder's own manifest excluded.
+/// the folder's own manifests excluded.
 pub fn list_files(dir: &Path) -> Result<Vec<String>> {
     let mut out = Vec::new();
     walk(dir, "", &mut out)?;
-    out.retain(|p| p != MANIFEST_FILE);
+    out.retain(|p| p != MANIFEST_FILE && p != SHA256SUM_FILE);
     out.sort();
     Ok(out)
 }
@@ -79,7 +90,8 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) -> Result<()> {
     Ok(())
 }
 
-/// Hashes every file under `dir` and writes `dir/manifest.json`.
+/// Hashes every file under `dir` and writes `dir/manifest.json` and
+/// `dir/manifest-sha256.txt`.
 pub fn write_manifest(dir: &Path) -> Result<Manifest> {
     let mut files = Vec::new();
     for rel in list_files(dir)? {
@@ -100,7 +112,30 @@ pub fn write_manifest(dir: &Path) -> Result<Manifest> {
         .map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
     json.push(b'\n');
     std::fs::write(&path, json).map_err(|e| Error::io(&path, e))?;
+    let path = dir.join(SHA256SUM_FILE);
+    std::fs::write(&path, sha256sum_text(&manifest)).map_err(|e| Error::io(&path, e))?;
     Ok(manifest)
+}
+
+/// The manifest in `sha256sum` format: `<hex>  <path>` per line, in the
+/// manifest's order. A path holding a backslash, CR or LF (never one the
+/// export writes) is escaped as GNU `sha256sum` does: the line starts
+/// with a backslash and those characters are written `\\`, `\r`, `\n`.
+pub fn sha256sum_text(manifest: &Manifest) -> String {
+    let mut out = String::new();
+    for entry in &manifest.files {
+        let path = &entry.path;
+        if path.contains(['\\', '\n', '\r']) {
+            let escaped = path
+                .replace('\\', "\\\\")
+                .replace('\n', "\\n")
+                .replace('\r', "\\r");
+            out.push_str(&format!("\\{}  {escaped}\n", entry.sha256));
+        } else {
+            out.push_str(&format!("{}  {path}\n", entry.sha256));
+        }
+    }
+    out
 }
 
 /// What [`verify`] found.
@@ -211,6 +246,15 @@ pub fn verify(dir: &Path) -> Result<VerifyReport> {
         .into_iter()
         .filter(|p| !listed.contains(p.as_str()))
         .collect();
+    // Exports from before it have no text manifest; one that is there
+    // must say what manifest.json says.
+    match read_plain_file(dir, SHA256SUM_FILE, MAX_MANIFEST_BYTES) {
+        Ok(text) if text == sha256sum_text(&manifest).as_bytes() => {}
+        Ok(_) => report.changed.push(SHA256SUM_FILE.to_string()),
+        Err(FileRefusal::Missing) => {}
+        Err(FileRefusal::Io(e)) => return Err(Error::io(dir.join(SHA256SUM_FILE), e)),
+        Err(refusal) => report.refused.push(format!("{SHA256SUM_FILE}: {refusal}")),
+    }
     Ok(report)
 }
 

@@ -6,13 +6,14 @@
 //!
 //! ```text
 //! manifest.json            SHA-256 of every file below (not of itself)
+//! manifest-sha256.txt      the same, for `sha256sum -c manifest-sha256.txt`
 //! complaints.json|.csv     every complaint, by id
 //! needs_right.json         flagged findings no right can carry, rule by rule
 //! report.html              summary, then each complaint (opens offline)
 //! batches/<platform>_<right>_<reason>_<nnn>.txt
 //!                          ≤ 300 listing URLs, one per line, then the reason
 //! evidence/<id>_<platform>_<listing>/
-//!     manifest.json complaint.json listing.json score.json captures.json
+//!     manifest.json manifest-sha256.txt complaint.json listing.json score.json captures.json
 //!     comparisons.json comparison-NN.png pages/ photos/ official/ warc/
 //! ```
 //!
@@ -54,6 +55,7 @@ pub const MAX_URLS_PER_BATCH: usize = 300;
 /// Files the export writes at the top of its folder.
 const TOP_FILES: &[&str] = &[
     manifest::MANIFEST_FILE,
+    manifest::SHA256SUM_FILE,
     "complaints.json",
     "complaints.csv",
     "needs_right.json",

@@ -4,11 +4,16 @@
 //! `crate::fetch::record`); the store keeps pages by SHA-256 but does not
 //! know where those files are. The export therefore scans the folders it is
 //! given (and the data folder) for `*.warc.gz`, splits each into its gzip
-//! members (one record each), and indexes `response` records by their
-//! `WARC-Payload-Digest` and `request` records by `WARC-Concurrent-To`.
-//! The bundle gets the members exactly as written by the crawl, so their
-//! digests can be checked against the crawl's own files.
+//! members (one record each), and indexes the `response` records that
+//! answered a capture by the SHA-256 of its decoded body
+//! (`X-Knockoff-Body-SHA256`; in files from before it, the `sha256:`
+//! `WARC-Payload-Digest`), and `request` records by `WARC-Concurrent-To`.
+//! A capture reached through redirects brings its hops along
+//! (`X-Knockoff-Redirect-Hop`), each with its request. The bundle gets the
+//! members exactly as written by the crawl, so their digests can be
+//! checked against the crawl's own files.
 
+use crate::fetch::warc::{BODY_SHA256_FIELD, REDIRECT_HOP_FIELD};
 use crate::model::error::{Error, Result};
 use flate2::bufread::GzDecoder;
 use std::collections::BTreeMap;
@@ -79,7 +84,9 @@ impl WarcIndex {
 
     fn add(&mut self, path: &Path, bytes: &[u8]) -> Result<()> {
         let mut rest = bytes;
-        let mut responses: Vec<(String, String, Vec<u8>)> = Vec::new();
+        // (body SHA-256, record id, earlier hops' response ids, member)
+        let mut answers: Vec<(String, String, Vec<String>, Vec<u8>)> = Vec::new();
+        let mut responses: BTreeMap<String, Vec<u8>> = BTreeMap::new();
         let mut requests: BTreeMap<String, Vec<u8>> = BTreeMap::new();
         while !rest.is_empty() {
             let before = rest;
@@ -99,25 +106,26 @@ impl WarcIndex {
             }
             let head_end = find_subslice(&record, b"\r\n\r\n").unwrap_or(record.len());
             let head = String::from_utf8_lossy(&record[..head_end]);
-            let field = |name: &str| {
-                head.lines().find_map(|l| {
-                    let (k, v) = l.split_once(':')?;
-                    k.trim()
-                        .eq_ignore_ascii_case(name)
-                        .then(|| v.trim().to_string())
-                })
+            let fields = |name: &str| -> Vec<String> {
+                head.lines()
+                    .filter_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.trim()
+                            .eq_ignore_ascii_case(name)
+                            .then(|| v.trim().to_string())
+                    })
+                    .collect()
             };
+            let field = |name: &str| fields(name).into_iter().next();
             match field("WARC-Type").as_deref() {
                 Some("response") => {
-                    if let (Some(id), Some(digest)) =
-                        (field("WARC-Record-ID"), field("WARC-Payload-Digest"))
-                    {
-                        let sha = digest
-                            .strip_prefix("sha256:")
-                            .unwrap_or(&digest)
-                            .to_ascii_lowercase();
-                        responses.push((sha, id, member));
+                    let Some(id) = field("WARC-Record-ID") else {
+                        continue;
+                    };
+                    if let Some(sha) = body_sha256(&field) {
+                        answers.push((sha, id.clone(), fields(REDIRECT_HOP_FIELD), member.clone()));
                     }
+                    responses.insert(id, member);
                 }
                 Some("request") => {
                     if let Some(to) = field("WARC-Concurrent-To") {
@@ -127,8 +135,17 @@ impl WarcIndex {
                 _ => {}
             }
         }
-        for (sha, id, member) in responses {
-            let mut bytes = requests.remove(&id).unwrap_or_default();
+        for (sha, id, hops, member) in answers {
+            let mut bytes = Vec::new();
+            // The redirect chain first, in order, each hop's request and
+            // response: the bundle shows how the page was reached.
+            for hop in &hops {
+                if let Some(response) = responses.get(hop) {
+                    bytes.extend_from_slice(requests.get(hop).map_or(&[][..], Vec::as_slice));
+                    bytes.extend_from_slice(response);
+                }
+            }
+            bytes.extend_from_slice(requests.get(&id).map_or(&[][..], Vec::as_slice));
             bytes.extend_from_slice(&member);
             self.by_payload.entry(sha).or_default().push(WarcCapture {
                 file: path.to_path_buf(),
@@ -138,6 +155,20 @@ impl WarcIndex {
         }
         Ok(())
     }
+}
+
+/// The SHA-256 (lowercase hex) of the body a response record answered a
+/// capture with: `X-Knockoff-Body-SHA256`, or, in files written before it
+/// existed, a `sha256:`-hex `WARC-Payload-Digest` (the payload was stored
+/// decoded then). `None` for a redirect hop, or a record from elsewhere.
+fn body_sha256(field: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    if let Some(sha) = field(BODY_SHA256_FIELD) {
+        return Some(sha.to_ascii_lowercase());
+    }
+    let digest = field("WARC-Payload-Digest")?;
+    let (algorithm, value) = digest.split_once(':')?;
+    let is_hex = value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit());
+    (algorithm.eq_ignore_ascii_case("sha256") && is_hex).then(|| value.to_ascii_lowercase())
 }
 
 fn find_subslice(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -166,27 +197,51 @@ fn find(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fetch::warc::{record_id, WarcWriter};
-    use crate::fetch::Capture;
+    use crate::fetch::warc::{record_id, WarcInfo, WarcWriter};
+    use crate::fetch::{Capture, Exchange};
     use chrono::Utc;
 
+    fn exchange(url: &str, status: u16, body: Vec<u8>) -> Exchange {
+        Exchange {
+            url: url.into(),
+            request_line: "GET / HTTP/1.1".into(),
+            request_headers: vec![("host".into(), b"www.aliexpress.com".to_vec())],
+            sent_at: Utc::now(),
+            received_at: Utc::now(),
+            remote_ip: None,
+            version: "HTTP/1.1".into(),
+            status,
+            response_headers: vec![("content-encoding".into(), b"gzip".to_vec())],
+            wire_body: Some(body),
+        }
+    }
+
+    fn text_of(members: &[u8]) -> String {
+        let mut text = String::new();
+        flate2::read::MultiGzDecoder::new(members)
+            .read_to_string(&mut text)
+            .unwrap();
+        text
+    }
+
     #[test]
-    fn finds_request_and_response_by_payload_digest() {
+    fn finds_a_capture_with_its_redirect_hops_by_body_sha256() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("crawl.warc.gz");
-        let mut w = WarcWriter::create(&path, "test").unwrap();
+        let mut w = WarcWriter::create(&path, &WarcInfo::new("ua", "obey")).unwrap();
         let url = "https://www.aliexpress.com/item/1.html";
-        let capture = Capture::new(
+        let mut capture = Capture::new(
             url,
             200,
             Some("text/html".into()),
             Utc::now(),
             b"<html>a</html>".to_vec(),
         );
-        let id = record_id();
-        w.write_request(url, capture.captured_at, "ua", Some(&id))
-            .unwrap();
-        w.write_response(url, &capture, &id).unwrap();
+        capture.exchanges = vec![
+            exchange("https://www.aliexpress.com/i/1", 302, Vec::new()),
+            exchange(url, 200, b"gzip bytes stand-in".to_vec()),
+        ];
+        let id = w.write_capture(&capture, str::to_string).unwrap().unwrap();
         w.flush().unwrap();
         drop(w);
         let index = WarcIndex::scan(&[dir.path().to_path_buf()]);
@@ -194,18 +249,74 @@ mod tests {
         let found = index.captures(&capture.sha256);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].response_id, id);
-        let mut text = String::new();
-        flate2::read::MultiGzDecoder::new(&found[0].bytes[..])
-            .read_to_string(&mut text)
-            .unwrap();
-        assert!(text.starts_with("WARC/1.1\r\nWARC-Type: request"), "{text}");
-        assert!(text.contains("WARC-Type: response") && text.contains("<html>a</html>"));
+        let text = text_of(&found[0].bytes);
+        let types: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("WARC-Type: "))
+            .collect();
+        assert_eq!(types, ["request", "response", "request", "response"]);
+        assert!(text.contains("HTTP/1.1 302 Found") && text.contains("gzip bytes stand-in"));
         // The members are the crawl's bytes, verbatim.
         let file = std::fs::read(&path).unwrap();
-        assert!(file
-            .windows(found[0].bytes.len())
-            .any(|w| w == found[0].bytes.as_slice()));
+        let members = &found[0].bytes;
+        assert_eq!(&file[file.len() - members.len()..], &members[..]);
         assert!(index.captures("00").is_empty());
+    }
+
+    /// A record as knockoff wrote them before WARC digests went SHA-1:
+    /// payload stored decoded, `sha256:`-hex digests, no body field.
+    #[test]
+    fn finds_records_written_by_older_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.warc.gz");
+        let body = b"<html>old</html>";
+        let sha = crate::fetch::sha256_hex(body);
+        let block = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 16\r\n\r\n<html>old</html>";
+        let request = "GET /item/1.html HTTP/1.1\r\nHost: www.aliexpress.com\r\nUser-Agent: ua\r\nAccept-Encoding: gzip\r\n\r\n";
+        let id = record_id();
+        let mut w = WarcWriter::new(std::fs::File::create(&path).unwrap(), &path);
+        let url = "https://www.aliexpress.com/item/1.html".to_string();
+        w.write_record(
+            &[
+                ("WARC-Type", "request".into()),
+                ("WARC-Record-ID", record_id()),
+                ("WARC-Date", "2026-11-03T09:12:41.000000Z".into()),
+                ("WARC-Target-URI", url.clone()),
+                ("Content-Type", "application/http;msgtype=request".into()),
+                (
+                    "WARC-Block-Digest",
+                    format!("sha256:{}", crate::fetch::sha256_hex(request.as_bytes())),
+                ),
+                ("WARC-Concurrent-To", id.clone()),
+            ],
+            request.as_bytes(),
+        )
+        .unwrap();
+        w.write_record(
+            &[
+                ("WARC-Type", "response".into()),
+                ("WARC-Record-ID", id.clone()),
+                ("WARC-Date", "2026-11-03T09:12:41.000000Z".into()),
+                ("WARC-Target-URI", url),
+                ("Content-Type", "application/http;msgtype=response".into()),
+                ("WARC-Payload-Digest", format!("sha256:{sha}")),
+                (
+                    "WARC-Block-Digest",
+                    format!("sha256:{}", crate::fetch::sha256_hex(block.as_bytes())),
+                ),
+            ],
+            block.as_bytes(),
+        )
+        .unwrap();
+        drop(w);
+        let index = WarcIndex::scan(&[dir.path().to_path_buf()]);
+        assert!(index.problems.is_empty(), "{:?}", index.problems);
+        let found = index.captures(&sha);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].response_id, id);
+        let text = text_of(&found[0].bytes);
+        assert!(text.starts_with("WARC/1.1\r\nWARC-Type: request"), "{text}");
+        assert!(text.contains("<html>old</html>"));
     }
 
     #[test]
