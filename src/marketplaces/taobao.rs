@@ -25,10 +25,14 @@
 //! Listing URLs are always built from the item id: search results link to
 //! `click.simba.taobao.com` trackers for paid placements.
 
+use super::dom::{
+    css, drift, first_attr, first_text, full_size_image, img_src, missing_fields, select, text_of,
+    Css,
+};
 use super::text::{absolute_url, collapse_ws, parse_price, parse_sales, strip_markup};
 use super::{check_coverage, jsobject, Marketplace, PageKind, PageOutcome};
 use crate::model::listing::{Listing, Platform, Price, Sales, SalesKind, Seller};
-use scraper::{ElementRef, Html, Selector};
+use scraper::{ElementRef, Html};
 use serde_json::Value;
 use url::Url;
 
@@ -139,9 +143,10 @@ fn parse_search(url: &Url, html: &str) -> PageOutcome {
     }
     if auctions_seen > 0 {
         return drift(
+            Platform::Taobao,
             url,
             PageKind::Search,
-            vec!["nid".into()],
+            ["nid"],
             format!("{auctions_seen} auctions in g_page_config, none with an item id"),
         );
     }
@@ -157,6 +162,7 @@ fn parse_search(url: &Url, html: &str) -> PageOutcome {
         ""
     };
     drift(
+        Platform::Taobao,
         url,
         PageKind::Search,
         missing,
@@ -205,7 +211,7 @@ fn auction_listing(a: &Value, page: &Url) -> Option<Listing> {
         ..Seller::default()
     };
     let images = jsobject::string_at(a, "pic_url")
-        .and_then(|p| image_url(&p, page))
+        .and_then(|p| full_size_image(&p, page))
         .into_iter()
         .collect();
     let detail = jsobject::string_at(a, "detail_url").unwrap_or_default();
@@ -232,14 +238,15 @@ fn auction_listing(a: &Value, page: &Url) -> Option<Listing> {
 /// The server-rendered result cards (`#mainsrp-itemlist .items .item`).
 fn dom_cards(doc: &Html, page: &Url) -> Vec<Listing> {
     let mut out: Vec<Listing> = Vec::new();
-    for card in doc.select(&sel("#mainsrp-itemlist .items .item")) {
+    for card in select(doc, css!("#mainsrp-itemlist .items .item")).into_iter() {
         if super::budget::spent() {
             break;
         }
-        let Some(id) = attr_in(card, "a[data-nid]", "data-nid")
+        let Some(id) = first_attr(card, &[css!("a[data-nid]")], "data-nid")
             .or_else(|| card.value().attr("data-nid").map(str::to_string))
             .or_else(|| {
-                card.select(&sel("a[href]"))
+                select(card, css!("a[href]"))
+                    .into_iter()
                     .find_map(|a| a.value().attr("href").and_then(|h| query_param(h, "id")))
             })
         else {
@@ -248,14 +255,14 @@ fn dom_cards(doc: &Html, page: &Url) -> Vec<Listing> {
         if out.iter().any(|l| l.id == id) {
             continue;
         }
-        let title = text_in(card, ".row-2.title a")
-            .or_else(|| text_in(card, ".title a"))
-            .or_else(|| attr_in(card, "img", "alt"))
+        let title = first_text(card, &[css!(".row-2.title a")])
+            .or_else(|| first_text(card, &[css!(".title a")]))
+            .or_else(|| first_attr(card, &[css!("img")], "alt"))
             .unwrap_or_default();
-        let price = text_in(card, ".price strong")
-            .or_else(|| text_in(card, ".price"))
+        let price = first_text(card, &[css!(".price strong")])
+            .or_else(|| first_text(card, &[css!(".price")]))
             .and_then(|p| cny_price(&p));
-        let shop = card.select(&sel(".shopname")).next();
+        let shop = select(card, css!(".shopname")).into_iter().next();
         let seller = Seller {
             // The shop link holds icon spans before the name: the last
             // non-empty text node is the name.
@@ -272,15 +279,15 @@ fn dom_cards(doc: &Html, page: &Url) -> Vec<Listing> {
                 .and_then(|h| absolute_url(h, page)),
             ..Seller::default()
         };
-        let images = card
-            .select(&sel("img"))
+        let images = select(card, css!("img"))
+            .into_iter()
             .next()
-            .and_then(|img| lazy_src(img, &["data-src", "data-ks-lazyload", "src"]))
-            .and_then(|s| image_url(&s, page))
+            .and_then(|img| img_src(img))
+            .and_then(|s| full_size_image(&s, page))
             .into_iter()
             .collect();
-        let sponsored = card
-            .select(&sel("a[href]"))
+        let sponsored = select(card, css!("a[href]"))
+            .into_iter()
             .any(|a| a.value().attr("href").is_some_and(is_click_tracker));
         let mut listing = Listing {
             platform: Platform::Taobao,
@@ -291,8 +298,8 @@ fn dom_cards(doc: &Html, page: &Url) -> Vec<Listing> {
             seller,
             images,
             moq: None,
-            sales: text_in(card, ".deal-cnt").and_then(|s| sales_from_text(&s)),
-            location: text_in(card, ".location"),
+            sales: first_text(card, &[css!(".deal-cnt")]).and_then(|s| sales_from_text(&s)),
+            location: first_text(card, &[css!(".location")]),
             sponsored,
             source_url: page.to_string(),
             missing: Vec::new(),
@@ -311,7 +318,7 @@ fn dom_cards(doc: &Html, page: &Url) -> Vec<Listing> {
 /// with no id anywhere cannot be given a canonical URL and is skipped.
 fn hashed_cards(doc: &Html, page: &Url) -> Vec<Listing> {
     let mut out: Vec<Listing> = Vec::new();
-    for card in doc.select(&sel(r#"[class*="doubleCardWrapper"]"#)) {
+    for card in select(doc, css!(r#"[class*="doubleCardWrapper"]"#)).into_iter() {
         if super::budget::spent() {
             break;
         }
@@ -327,7 +334,7 @@ fn hashed_cards(doc: &Html, page: &Url) -> Vec<Listing> {
             .value()
             .attr("href")
             .map(str::to_string)
-            .or_else(|| attr_in(card, "a[href]", "href"))
+            .or_else(|| first_attr(card, &[css!("a[href]")], "href"))
             .unwrap_or_default();
         let Some(id) = card_id(card, &href) else {
             continue;
@@ -337,36 +344,39 @@ fn hashed_cards(doc: &Html, page: &Url) -> Vec<Listing> {
         // and href) around the rest of its content: one item, several
         // elements, each holding part of the fields, merged below.
         let price = {
-            let int = text_in(card, r#"[class*="priceInt"]"#);
-            let frac = text_in(card, r#"[class*="priceFloat"]"#).unwrap_or_default();
+            let int = first_text(card, &[css!(r#"[class*="priceInt"]"#)]);
+            let frac = first_text(card, &[css!(r#"[class*="priceFloat"]"#)]).unwrap_or_default();
             int.map(|i| format!("{i}{frac}"))
-                .or_else(|| text_in(card, r#"[class*="innerPriceWrapper"]"#))
-                .or_else(|| text_in(card, r#"[class*="priceWrapper"]"#))
+                .or_else(|| first_text(card, &[css!(r#"[class*="innerPriceWrapper"]"#)]))
+                .or_else(|| first_text(card, &[css!(r#"[class*="priceWrapper"]"#)]))
                 .and_then(|p| cny_price(&p))
         };
         let location = {
-            let parts: Vec<String> = card
-                .select(&sel(r#"[class*="procity"]"#))
+            let parts: Vec<String> = select(card, css!(r#"[class*="procity"]"#))
+                .into_iter()
                 .map(|e| collapse_ws(&e.text().collect::<String>()))
                 .filter(|t| !t.is_empty())
                 .collect();
             (!parts.is_empty()).then(|| parts.join(" "))
         };
         let shop = card_shop(card);
-        let title = attr_in(card, r#"[class*="title--"][title]"#, "title")
-            .or_else(|| text_in(card, r#"[class*="Title--title"]"#))
-            .or_else(|| text_in(card, r#"[class*="title--"]"#))
+        let title = first_attr(card, &[css!(r#"[class*="title--"][title]"#)], "title")
+            .or_else(|| first_text(card, &[css!(r#"[class*="Title--title"]"#)]))
+            .or_else(|| first_text(card, &[css!(r#"[class*="title--"]"#)]))
             .or_else(|| card.value().attr("title").map(str::to_string))
             .map(|t| strip_markup(&t))
             .unwrap_or_default();
-        let image = card
-            .select(&sel(r#"img[class*="ainPic"], img[class*="ainP4pPic"]"#))
-            .chain(card.select(&sel("img")))
-            .find_map(|img| lazy_src(img, &["data-src", "src"]))
-            .and_then(|s| image_url(&s, page));
+        let image = select(
+            card,
+            css!(r#"img[class*="ainPic"], img[class*="ainP4pPic"]"#),
+        )
+        .into_iter()
+        .chain(select(card, css!("img")).into_iter())
+        .find_map(|img| img_src(img))
+        .and_then(|s| full_size_image(&s, page));
         let sponsored = is_click_tracker(&href)
-            || card
-                .select(&sel(r#"[class*="P4p"], [class*="p4p"]"#))
+            || select(card, css!(r#"[class*="P4p"], [class*="p4p"]"#))
+                .into_iter()
                 .next()
                 .is_some();
         let mut listing = Listing {
@@ -389,14 +399,15 @@ fn hashed_cards(doc: &Html, page: &Url) -> Vec<Listing> {
                         s.value()
                             .attr("href")
                             .map(str::to_string)
-                            .or_else(|| attr_in(s, "a[href]", "href"))
+                            .or_else(|| first_attr(s, &[css!("a[href]")], "href"))
                     })
                     .and_then(|h| absolute_url(&h, page)),
                 ..Seller::default()
             },
             images: image.into_iter().collect(),
             moq: None,
-            sales: text_in(card, r#"[class*="realSales"]"#).and_then(|s| sales_from_text(&s)),
+            sales: first_text(card, &[css!(r#"[class*="realSales"]"#)])
+                .and_then(|s| sales_from_text(&s)),
             location,
             sponsored,
             source_url: page.to_string(),
@@ -429,7 +440,8 @@ fn card_id(card: ElementRef<'_>, href: &str) -> Option<String> {
                 .iter()
                 .find_map(|a| {
                     card.value().attr(a).and_then(digits).or_else(|| {
-                        card.select(&sel(&format!("[{a}]")))
+                        card.descendants()
+                            .filter_map(ElementRef::wrap)
                             .find_map(|e| e.value().attr(a).and_then(digits))
                     })
                 })
@@ -440,9 +452,8 @@ fn card_id(card: ElementRef<'_>, href: &str) -> Option<String> {
 /// HTML parsing closes the card there, so the link may follow the card
 /// as a sibling instead of sitting inside it.
 fn card_shop(card: ElementRef<'_>) -> Option<ElementRef<'_>> {
-    let shop_css =
-        r#"[class*="ShopInfo--shopName"], [class*="shopNameText"], [class*="shopName--"]"#;
-    let shop_sel = sel(shop_css);
+    let shop_sel =
+        css!(r#"[class*="ShopInfo--shopName"], [class*="shopNameText"], [class*="shopName--"]"#);
     let is_shop = |e: &ElementRef<'_>| {
         e.value().attr("class").is_some_and(|c| {
             c.contains("ShopInfo--shopName")
@@ -450,7 +461,7 @@ fn card_shop(card: ElementRef<'_>) -> Option<ElementRef<'_>> {
                 || c.contains("shopName--")
         })
     };
-    card.select(&shop_sel).next().or_else(|| {
+    select(card, shop_sel).into_iter().next().or_else(|| {
         card.next_siblings()
             .filter_map(ElementRef::wrap)
             .take(8)
@@ -463,7 +474,7 @@ fn card_shop(card: ElementRef<'_>) -> Option<ElementRef<'_>> {
                 if is_shop(&e) {
                     Some(e)
                 } else {
-                    e.select(&shop_sel).next()
+                    select(e, shop_sel).into_iter().next()
                 }
             })
     })
@@ -477,17 +488,25 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
     // Embedded JSON (2025+ SSR builds), then the rendered React DOM, then
     // the server DOM of the 2013–2021 build with its `g_config`.
     let server = {
-        let shop_link = doc.select(&sel(".tb-shop-name a")).next();
+        let shop_link = select(&doc, css!(".tb-shop-name a")).into_iter().next();
         ItemParts {
             id: cfg("itemId"),
-            title: attr_in_doc(&doc, ".tb-main-title[data-title]", "data-title")
-                .or_else(|| text_in_doc(&doc, ".tb-main-title"))
-                .or_else(|| cfg("title"))
-                .map(|t| strip_markup(&t)),
-            price: ["#J_PromoPriceNum", "#J_StrPrice .tb-rmb-num", ".tb-rmb-num"]
-                .iter()
-                .filter_map(|s| text_in_doc(&doc, s))
-                .find_map(|p| cny_price(&p)),
+            title: first_attr(
+                doc.root_element(),
+                &[css!(".tb-main-title[data-title]")],
+                "data-title",
+            )
+            .or_else(|| first_text(doc.root_element(), &[css!(".tb-main-title")]))
+            .or_else(|| cfg("title"))
+            .map(|t| strip_markup(&t)),
+            price: [
+                css!("#J_PromoPriceNum"),
+                css!("#J_StrPrice .tb-rmb-num"),
+                css!(".tb-rmb-num"),
+            ]
+            .iter()
+            .filter_map(|s| first_text(doc.root_element(), &[*s]))
+            .find_map(|p| cny_price(&p)),
             seller: Seller {
                 name: shop_link
                     .and_then(|a| a.value().attr("title").map(str::to_string))
@@ -500,7 +519,7 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
                     .and_then(|h| absolute_url(h, url)),
                 ..Seller::default()
             },
-            images: item_images(&doc, url, "#J_ImgBooth", "#J_UlThumb img"),
+            images: item_images(&doc, url, css!("#J_ImgBooth"), css!("#J_UlThumb img")),
             ..ItemParts::default()
         }
     };
@@ -519,6 +538,7 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
         }
         missing.push(".tb-main-title".to_string());
         return drift(
+            Platform::Taobao,
             url,
             PageKind::Item,
             missing,
@@ -628,7 +648,7 @@ pub(crate) fn embedded_item(html: &str, page: &Url) -> ItemParts {
         .filter_map(|p| jsobject::at(&res, p).and_then(Value::as_array))
         .flatten()
         .filter_map(Value::as_str)
-        .filter_map(|u| image_url(u, page))
+        .filter_map(|u| full_size_image(u, page))
         .fold(Vec::new(), |mut acc, u| {
             if !acc.contains(&u) {
                 acc.push(u);
@@ -714,35 +734,47 @@ fn item_root(v: &Value) -> Option<&Value> {
 /// buyer pays) before the struck one, `ShopHeader--shopName--…` /
 /// `shopName--…`, and the gallery's `thumbnailPic--…` images.
 pub(crate) fn rendered_item(doc: &Html, page: &Url) -> ItemParts {
-    let title = attr_in_doc(doc, r#"[class*="mainTitle--"][title]"#, "title")
-        .or_else(|| text_in_doc(doc, r#"[class*="mainTitle--"]"#))
-        .map(|t| strip_markup(&t));
+    let title = first_attr(
+        doc.root_element(),
+        &[css!(r#"[class*="mainTitle--"][title]"#)],
+        "title",
+    )
+    .or_else(|| first_text(doc.root_element(), &[css!(r#"[class*="mainTitle--"]"#)]))
+    .map(|t| strip_markup(&t));
     let price = [
-        r#"[class*="highlightPrice--"] [class*="text--"]"#,
-        r#"[class*="Price--priceText"]"#,
-        r#"[class*="priceText--"]"#,
-        r#"[class*="subPrice--"] [class*="text--"]"#,
+        css!(r#"[class*="highlightPrice--"] [class*="text--"]"#),
+        css!(r#"[class*="Price--priceText"]"#),
+        css!(r#"[class*="priceText--"]"#),
+        css!(r#"[class*="subPrice--"] [class*="text--"]"#),
     ]
     .iter()
     .filter_map(|css| {
-        doc.select(&sel(css))
-            .map(|e| collapse_ws(&e.text().collect::<String>()))
+        select(doc, *css)
+            .into_iter()
+            .map(text_of)
             .find(|t| t.chars().any(|c| c.is_ascii_digit()))
     })
     .find_map(|t| cny_price(&t));
-    let shop = doc
-        .select(&sel(
-            r#"[class*="shopName--"], [class*="ShopHeader--shopName"]"#,
-        ))
-        .next();
-    let shop_link = doc
-        .select(&sel(r#"a[class*="shopName"], a[class*="ShopHeader--"]"#))
-        .next();
+    let shop = select(
+        doc,
+        css!(r#"[class*="shopName--"], [class*="ShopHeader--shopName"]"#),
+    )
+    .into_iter()
+    .next();
+    let shop_link = select(
+        doc,
+        css!(r#"a[class*="shopName"], a[class*="ShopHeader--"]"#),
+    )
+    .into_iter()
+    .next();
     let mut images: Vec<String> = Vec::new();
-    for img in doc.select(&sel(
-        r#"img[class*="thumbnailPic"], img[class*="mainPic--"], img[class*="PicGallery--mainPic"]"#,
-    )) {
-        if let Some(u) = lazy_src(img, &["data-src", "src"]).and_then(|s| image_url(&s, page)) {
+    for img in select(
+        doc,
+        css!(
+            r#"img[class*="thumbnailPic"], img[class*="mainPic--"], img[class*="PicGallery--mainPic"]"#
+        ),
+    ) {
+        if let Some(u) = img_src(img).and_then(|s| full_size_image(&s, page)) {
             if !images.contains(&u) {
                 images.push(u);
             }
@@ -795,102 +827,25 @@ pub(crate) fn sane_price(mut p: Price) -> Option<Price> {
 // Helpers shared by the Taobao, Tmall and 1688 parsers.
 // ---------------------------------------------------------------------------
 
-/// A selector from a literal in these modules (each is exercised by the
-/// tests, so a typo fails there, never on a page).
-pub(crate) fn sel(css: &str) -> Selector {
-    Selector::parse(css).unwrap_or_else(|e| panic!("bad selector literal {css:?}: {e:?}"))
-}
-
-/// The collapsed text of the first element matching `css` under `el`.
-pub(crate) fn text_in(el: ElementRef<'_>, css: &str) -> Option<String> {
-    el.select(&sel(css))
-        .map(|e| collapse_ws(&e.text().collect::<String>()))
-        .find(|t| !t.is_empty())
-}
-
-/// An attribute of the first element matching `css` under `el` that has it.
-pub(crate) fn attr_in(el: ElementRef<'_>, css: &str, attr: &str) -> Option<String> {
-    el.select(&sel(css))
-        .filter_map(|e| e.value().attr(attr))
-        .map(|a| a.trim().to_string())
-        .find(|a| !a.is_empty())
-}
-
-/// [`text_in`] over a whole document.
-pub(crate) fn text_in_doc(doc: &Html, css: &str) -> Option<String> {
-    text_in(doc.root_element(), css)
-}
-
-/// [`attr_in`] over a whole document.
-pub(crate) fn attr_in_doc(doc: &Html, css: &str, attr: &str) -> Option<String> {
-    attr_in(doc.root_element(), css, attr)
-}
-
-/// The first of `attrs` an `<img>` has that is a real URL: lazy-loading
-/// pages put a 1×1 placeholder (`s.gif`) in `src`.
-pub(crate) fn lazy_src(img: ElementRef<'_>, attrs: &[&str]) -> Option<String> {
-    attrs
-        .iter()
-        .filter_map(|a| img.value().attr(a))
-        .map(str::trim)
-        .find(|v| !v.is_empty() && !v.ends_with("/s.gif") && !v.starts_with("data:"))
-        .map(str::to_string)
-}
-
 /// The main photo and thumbnails of an item page, absolute, full size,
 /// without duplicates.
-pub(crate) fn item_images(doc: &Html, page: &Url, booth: &str, thumbs: &str) -> Vec<String> {
+pub(crate) fn item_images(doc: &Html, page: &Url, booth: Css, thumbs: Css) -> Vec<String> {
     let mut images: Vec<String> = Vec::new();
-    let (booth_sel, thumb_sel) = (sel(booth), sel(thumbs));
-    let booth_imgs = doc.select(&booth_sel).filter_map(|img| {
-        lazy_src(img, &["data-src", "src", "data-ks-lazyload"]).or_else(|| {
+    let booth_imgs = select(doc, booth).into_iter().filter_map(|img| {
+        img_src(img).or_else(|| {
             // `#J_ImgBooth` is sometimes the wrapper, not the <img>.
-            img.select(&sel("img"))
-                .find_map(|i| lazy_src(i, &["data-src", "src"]))
+            select(img, css!("img")).into_iter().find_map(img_src)
         })
     });
-    let thumb_imgs = doc
-        .select(&thumb_sel)
-        .filter_map(|img| lazy_src(img, &["data-src", "src", "data-ks-lazyload"]));
+    let thumb_imgs = select(doc, thumbs).into_iter().filter_map(img_src);
     for raw in booth_imgs.chain(thumb_imgs) {
-        if let Some(u) = image_url(&raw, page) {
+        if let Some(u) = full_size_image(&raw, page) {
             if !images.contains(&u) {
                 images.push(u);
             }
         }
     }
     images
-}
-
-/// An absolute, full-size photo URL: `alicdn` serves thumbnails by
-/// appending a size to the file name (`….jpg_230x230.jpg`,
-/// `….jpg_460x460q90.jpg_.webp`), which is cut off so that the same photo
-/// seen on a search card and an item page has one URL.
-pub(crate) fn image_url(raw: &str, page: &Url) -> Option<String> {
-    let abs = absolute_url(raw, page)?;
-    Some(full_size_image(&abs))
-}
-
-/// Cuts an `alicdn` thumbnail suffix after the real extension.
-pub(crate) fn full_size_image(url: &str) -> String {
-    let lower = url.to_ascii_lowercase();
-    let file_start = lower.rfind('/').map_or(0, |i| i + 1);
-    // The earliest extension wins: `a.png_460x460q90.jpg_.webp` is a PNG.
-    // 2025 galleries serve HEIC originals as `….heic_q50.jpg_.webp`.
-    let cut = [
-        ".jpg_", ".jpeg_", ".png_", ".webp_", ".gif_", ".heic_", ".avif_",
-    ]
-    .iter()
-    .filter_map(|ext| {
-        lower[file_start..]
-            .find(ext)
-            .map(|pos| file_start + pos + ext.len() - 1)
-    })
-    .min();
-    if let Some(cut) = cut {
-        return url[..cut].to_string();
-    }
-    url.to_string()
 }
 
 /// A sales text parsed with the kind its wording names: "7261人付款" are
@@ -911,8 +866,6 @@ pub(crate) fn sales_from_text(text: &str) -> Option<Sales> {
     };
     parse_sales(text, kind)
 }
-
-pub(crate) use super::missing_fields;
 
 /// A click tracker that does not name the item (paid placements).
 pub(crate) fn is_click_tracker(href: &str) -> bool {
@@ -1160,27 +1113,6 @@ pub(crate) fn ok_empty(platform: Platform) -> PageOutcome {
     }
 }
 
-fn drift(url: &Url, page: PageKind, missing: Vec<String>, detail: String) -> PageOutcome {
-    drift_for(Platform::Taobao, url, page, missing, detail)
-}
-
-/// A typed drift outcome.
-pub(crate) fn drift_for(
-    platform: Platform,
-    url: &Url,
-    page: PageKind,
-    missing: Vec<String>,
-    detail: String,
-) -> PageOutcome {
-    PageOutcome::Drift {
-        platform,
-        url: url.to_string(),
-        page,
-        missing,
-        detail,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1219,22 +1151,6 @@ mod tests {
         assert_eq!(
             t.page_kind(&u("https://world.taobao.com/item/12.htm")),
             PageKind::Item
-        );
-    }
-
-    #[test]
-    fn thumbnail_suffixes_are_cut() {
-        assert_eq!(
-            full_size_image("https://g.search.alicdn.com/img/i4/O1CN01a_!!22.jpg_230x230.jpg"),
-            "https://g.search.alicdn.com/img/i4/O1CN01a_!!22.jpg"
-        );
-        assert_eq!(
-            full_size_image("https://img.alicdn.com/a/O1CN01b.png_460x460q90.jpg_.webp"),
-            "https://img.alicdn.com/a/O1CN01b.png"
-        );
-        assert_eq!(
-            full_size_image("https://x.cn/a_b.jpg"),
-            "https://x.cn/a_b.jpg"
         );
     }
 

@@ -20,11 +20,13 @@
 //! one listing key, whichever host showed it).
 //! Helpers shared with Taobao and 1688 live in [`super::taobao`].
 
+use super::dom::{
+    css, drift, first_attr, first_text, full_size_image, img_src, missing_fields, select,
+};
 use super::taobao::{
-    attr_in, attr_in_doc, cny_price, decode_nick, drift_for, embedded_item, encode_component,
-    find_key, find_string, image_url, is_click_tracker, item_images, js_scalar, lazy_src,
-    missing_fields, ok_empty, query_param, rendered_item, sales_from_text, says_no_results, sel,
-    text_in, text_in_doc, url_under, ItemParts,
+    cny_price, decode_nick, embedded_item, encode_component, find_key, find_string,
+    is_click_tracker, item_images, js_scalar, ok_empty, query_param, rendered_item,
+    sales_from_text, says_no_results, url_under, ItemParts,
 };
 use super::text::{absolute_url, collapse_ws, parse_count, strip_markup};
 use super::{check_coverage, jsobject, Marketplace, PageKind, PageOutcome};
@@ -88,15 +90,15 @@ fn parse_list(url: &Url, html: &str) -> PageOutcome {
     let doc = Html::parse_document(html);
     let mut listings: Vec<Listing> = Vec::new();
     // `#J_ItemList` on list pages; shop-search pages reuse the card markup.
-    for card in doc.select(&sel("#J_ItemList .product")) {
+    for card in select(&doc, css!("#J_ItemList .product")).into_iter() {
         if super::budget::spent() {
             break;
         }
-        let img_link = card.select(&sel(".productImg")).next();
+        let img_link = select(card, css!(".productImg")).into_iter().next();
         let img_href = img_link
             .and_then(|a| a.value().attr("href"))
             .unwrap_or_default();
-        let title_href = attr_in(card, ".productTitle a", "href").unwrap_or_default();
+        let title_href = first_attr(card, &[css!(".productTitle a")], "href").unwrap_or_default();
         let Some(id) = card
             .value()
             .attr("data-id")
@@ -110,19 +112,19 @@ fn parse_list(url: &Url, html: &str) -> PageOutcome {
         if listings.iter().any(|l| l.id == id) {
             continue;
         }
-        let title = attr_in(card, ".productTitle a", "title")
-            .or_else(|| text_in(card, ".productTitle"))
+        let title = first_attr(card, &[css!(".productTitle a")], "title")
+            .or_else(|| first_text(card, &[css!(".productTitle")]))
             .map(|t| strip_markup(&t))
             .unwrap_or_default();
-        let price = attr_in(card, ".productPrice em", "title")
-            .or_else(|| text_in(card, ".productPrice em"))
-            .or_else(|| text_in(card, ".productPrice"))
+        let price = first_attr(card, &[css!(".productPrice em")], "title")
+            .or_else(|| first_text(card, &[css!(".productPrice em")]))
+            .or_else(|| first_text(card, &[css!(".productPrice")]))
             .and_then(|p| cny_price(&p));
-        let shop = card.select(&sel(".productShop-name")).next();
+        let shop = select(card, css!(".productShop-name")).into_iter().next();
         let shop_href = shop
             .and_then(|a| a.value().attr("href"))
             .unwrap_or_default();
-        let nick = attr_in(card, "[data-nick]", "data-nick").map(|n| decode_nick(&n));
+        let nick = first_attr(card, &[css!("[data-nick]")], "data-nick").map(|n| decode_nick(&n));
         let seller = Seller {
             name: shop
                 .map(|s| collapse_ws(&s.text().collect::<String>()))
@@ -136,16 +138,16 @@ fn parse_list(url: &Url, html: &str) -> PageOutcome {
         };
         let images = img_link
             .into_iter()
-            .flat_map(|a| a.select(&sel("img")).collect::<Vec<_>>())
-            .chain(card.select(&sel(".productImg-wrap img")))
-            .find_map(|img| lazy_src(img, &["data-ks-lazyload", "data-src", "src"]))
-            .and_then(|s| image_url(&s, url))
+            .flat_map(|a| select(a, css!("img")).into_iter().collect::<Vec<_>>())
+            .chain(select(card, css!(".productImg-wrap img")).into_iter())
+            .find_map(|img| img_src(img))
+            .and_then(|s| full_size_image(&s, url))
             .into_iter()
             .collect();
         // "月成交 95笔" sits in the first span; the rest are reviews and the
         // chat button.
-        let sales = card
-            .select(&sel(".productStatus span"))
+        let sales = select(card, css!(".productStatus span"))
+            .into_iter()
             .map(|s| collapse_ws(&s.text().collect::<String>()))
             .find(|t| t.contains("成交") || t.contains("销"))
             .and_then(|t| sales_from_text(&t));
@@ -171,7 +173,7 @@ fn parse_list(url: &Url, html: &str) -> PageOutcome {
         if says_no_results(html) {
             return ok_empty(Platform::Tmall);
         }
-        return drift_for(
+        return drift(
             Platform::Tmall,
             url,
             PageKind::Search,
@@ -180,8 +182,8 @@ fn parse_list(url: &Url, html: &str) -> PageOutcome {
         );
     }
     // "共<span>1,234</span>件相关商品"
-    let total = text_in_doc(&doc, ".j_ResultsNumber span")
-        .or_else(|| text_in_doc(&doc, ".j_ResultsNumber"))
+    let total = first_text(doc.root_element(), &[css!(".j_ResultsNumber span")])
+        .or_else(|| first_text(doc.root_element(), &[css!(".j_ResultsNumber")]))
         .and_then(|t| parse_count(&t));
     check_coverage(Platform::Tmall, url, PageKind::Search, listings, total)
 }
@@ -203,16 +205,16 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
         // The promotion price is the one buyers pay; the struck-through
         // list price is the fallback.
         let price = [
-            "#J_PromoPrice .tm-price",
-            "#J_StrPriceModBox .tm-price",
-            ".tm-price",
+            css!("#J_PromoPrice .tm-price"),
+            css!("#J_StrPriceModBox .tm-price"),
+            css!(".tm-price"),
         ]
         .iter()
-        .filter_map(|s| text_in_doc(&doc, s))
+        .filter_map(|s| first_text(doc.root_element(), &[*s]))
         .find_map(|p| cny_price(&p))
         .or_else(|| field(&["reservePrice"]).and_then(|p| cny_price(&p)));
-        let shop = doc.select(&sel(".slogo-shopname")).next();
-        let mut images = item_images(&doc, url, "#J_ImgBooth", "#J_UlThumb img");
+        let shop = select(&doc, css!(".slogo-shopname")).into_iter().next();
+        let mut images = item_images(&doc, url, css!("#J_ImgBooth"), css!("#J_UlThumb img"));
         if let Some(pics) = setup
             .as_ref()
             .and_then(|v| find_key(v, "propertyPics"))
@@ -220,7 +222,7 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
             .and_then(|d| d.as_array())
         {
             for pic in pics.iter().filter_map(|p| p.as_str()) {
-                if let Some(u) = image_url(pic, url) {
+                if let Some(u) = full_size_image(pic, url) {
                     if !images.contains(&u) {
                         images.push(u);
                     }
@@ -229,9 +231,15 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
         }
         ItemParts {
             id: field(&["itemId"]),
-            title: text_in_doc(&doc, ".tb-detail-hd h1")
+            title: first_text(doc.root_element(), &[css!(".tb-detail-hd h1")])
                 .or_else(|| field(&["title"]))
-                .or_else(|| attr_in_doc(&doc, "meta[property='og:title']", "content"))
+                .or_else(|| {
+                    first_attr(
+                        doc.root_element(),
+                        &[css!("meta[property='og:title']")],
+                        "content",
+                    )
+                })
                 .map(|t| strip_markup(&t)),
             price,
             seller: Seller {
@@ -265,7 +273,7 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
             missing.push("TShop.Setup".to_string());
         }
         missing.push(".tb-detail-hd h1".to_string());
-        return drift_for(
+        return drift(
             Platform::Tmall,
             url,
             PageKind::Item,
