@@ -37,12 +37,13 @@
 //! full-size photo URLs.
 
 use super::dom::{
-    css, drift, first_attr, first_text, full_size_image, img_src, missing_fields, select, text_of,
+    css, drift, first_attr, first_text, full_size_image, img_src, item_page, missing_fields,
+    no_results, select, text_of,
 };
 use super::text::{
-    absolute_url, collapse_ws, currency_of, first_number, parse_price, strip_markup,
+    absolute_url, collapse_ws, currency_of, first_number, parse_price, strip_markup, url_under,
 };
-use super::{check_coverage, jsobject, Marketplace, PageKind, PageOutcome};
+use super::{check_coverage, jsobject, read_by_kind, Marketplace, PageKind, PageOutcome};
 use crate::model::listing::{Listing, Moq, Platform, Price, Sales, SalesKind, Seller};
 use scraper::{ElementRef, Html};
 use serde_json::Value;
@@ -86,19 +87,12 @@ impl Marketplace for Alibaba {
     }
 
     fn parse(&self, url: &Url, html: &str) -> PageOutcome {
-        match self.page_kind(url) {
-            PageKind::Search => parse_search(url, html),
-            PageKind::Item => parse_product(url, html),
-        }
+        read_by_kind(self.page_kind(url), url, html, parse_search, parse_product)
     }
 
     /// `{base}/trade/search?SearchText={term}&page={n}`.
     fn search_url(&self, base: &Url, term: &str, page: u32) -> Url {
-        let mut u = base.clone();
-        let prefix = base.path().trim_end_matches('/').to_string();
-        u.set_path(&format!("{prefix}/trade/search"));
-        u.set_query(None);
-        u.set_fragment(None);
+        let mut u = url_under(base, "trade/search");
         u.query_pairs_mut()
             .append_pair("SearchText", term.trim())
             .append_pair("page", &page.max(1).to_string());
@@ -182,12 +176,7 @@ fn parse_search(url: &Url, html: &str) -> PageOutcome {
     super::merge_cards(&mut listings, search_cards(&doc, url));
     if listings.is_empty() {
         if says_no_results(html) || total == Some(0) {
-            return PageOutcome::Ok {
-                platform: Platform::Alibaba,
-                page: PageKind::Search,
-                listings: Vec::new(),
-                total: Some(0),
-            };
+            return no_results(Platform::Alibaba);
         }
         return drift(
             Platform::Alibaba,
@@ -764,12 +753,7 @@ fn parse_product(url: &Url, html: &str) -> PageOutcome {
         source_url: url.to_string(),
         missing: Vec::new(),
     });
-    PageOutcome::Ok {
-        platform: Platform::Alibaba,
-        page: PageKind::Item,
-        listings: vec![listing],
-        total: None,
-    }
+    item_page(Platform::Alibaba, listing)
 }
 
 /// What one source of a product page says (JSON or DOM), merged field by
@@ -1131,9 +1115,6 @@ fn moq_of(text: &str) -> Option<Moq> {
 
 // ------------------------------------------- shared B2B helpers (1688 too)
 
-/// The deepest a page's JSON is searched: real pages nest ~15 levels; the
-/// cap keeps hostile nesting from exhausting the stack.
-pub(crate) const MAX_JSON_DEPTH: usize = 64;
 /// The largest price believed: anything above is a parsing accident or a
 /// hostile page.
 pub(crate) const MAX_PRICE: f64 = 10_000_000.0;
@@ -1206,35 +1187,6 @@ pub(crate) fn range_price(amounts: &[f64], currency: &str) -> Option<Price> {
         amount: min,
         max: (max > min).then_some(max),
         currency: currency.to_string(),
-    })
-}
-
-/// The first value under `key` anywhere in `v`, depth-first, at most
-/// [`MAX_JSON_DEPTH`] levels down; nulls are skipped.
-pub(crate) fn find_key<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
-    fn walk<'a>(v: &'a Value, key: &str, depth: usize) -> Option<&'a Value> {
-        if depth > MAX_JSON_DEPTH {
-            return None;
-        }
-        match v {
-            Value::Object(map) => map
-                .get(key)
-                .filter(|x| !x.is_null())
-                .or_else(|| map.values().find_map(|x| walk(x, key, depth + 1))),
-            Value::Array(items) => items.iter().find_map(|x| walk(x, key, depth + 1)),
-            _ => None,
-        }
-    }
-    walk(v, key, 0)
-}
-
-/// The first of `keys` found anywhere in `v` as a trimmed non-empty string
-/// (numbers formatted).
-pub(crate) fn find_string(v: &Value, keys: &[&str]) -> Option<String> {
-    keys.iter().find_map(|k| match find_key(v, k)? {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
     })
 }
 
@@ -1413,7 +1365,10 @@ mod tests {
             deep.push('}');
         }
         if let Ok(v) = serde_json::from_str::<Value>(&deep) {
-            assert!(find_key(&v, "needle").is_none(), "search stops at depth 64");
+            assert!(
+                jsobject::find_key(&v, "needle").is_none(),
+                "search stops at depth 64"
+            );
         }
     }
 

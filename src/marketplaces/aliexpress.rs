@@ -28,10 +28,10 @@
 //! so that the full-size photo is fetched and hashed.
 
 use super::dom::{
-    css, drift, first_attr, first_text, full_size_image, img_src, missing_fields, select,
+    css, drift, first_attr, first_text, full_size_image, img_src, item_page, missing_fields, select,
 };
-use super::text::{absolute_url, collapse_ws, strip_markup};
-use super::{check_coverage, jsobject, Marketplace, PageKind, PageOutcome};
+use super::text::{absolute_url, collapse_ws, strip_markup, url_under};
+use super::{check_coverage, jsobject, read_by_kind, Marketplace, PageKind, PageOutcome};
 use crate::model::listing::{Listing, Platform, Price, SalesKind, Seller};
 use scraper::{ElementRef, Html};
 use serde_json::{Map, Value};
@@ -89,21 +89,15 @@ impl Marketplace for AliExpress {
     }
 
     fn parse(&self, url: &Url, html: &str) -> PageOutcome {
-        match self.page_kind(url) {
-            PageKind::Search => parse_search(url, html),
-            PageKind::Item => parse_item(url, html),
-        }
+        read_by_kind(self.page_kind(url), url, html, parse_search, parse_item)
     }
 
     /// `{base}/w/wholesale-{slug}.html?page={n}`, as the site's own search
     /// box produces (the slug is the term, lower-cased, words joined by
     /// dashes).
     fn search_url(&self, base: &Url, term: &str, page: u32) -> Url {
-        let mut u = base.clone();
-        let prefix = base.path().trim_end_matches('/').to_string();
-        u.set_path(&format!("{prefix}/w/wholesale-{}.html", slug(term)));
+        let mut u = url_under(base, &format!("w/wholesale-{}.html", slug(term)));
         u.set_query(Some(&format!("page={}", page.max(1))));
-        u.set_fragment(None);
         u
     }
 
@@ -697,12 +691,7 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
     }
     listing.url = AliExpress.item_url(&listing.id);
     let listing = finish(listing);
-    PageOutcome::Ok {
-        platform: Platform::AliExpress,
-        page: PageKind::Item,
-        listings: vec![listing],
-        total: None,
-    }
+    item_page(Platform::AliExpress, listing)
 }
 
 /// `runParams.data` in whichever schema the build used; `None` when it

@@ -17,7 +17,8 @@
 //! - [`full_size_image`]: a photo URL made absolute, without the CDN's
 //!   thumbnail suffixes;
 //! - [`missing_fields`]: the fields a listing lacks, by drift's names;
-//! - [`drift`]: the [`PageOutcome::Drift`] of a page whose data is missing.
+//! - [`drift`]: the [`PageOutcome::Drift`] of a page whose data is missing;
+//!   [`item_page`] and [`no_results`], the two fixed `Ok` outcomes.
 
 use super::text::{absolute_url, collapse_ws};
 use super::{PageKind, PageOutcome};
@@ -217,6 +218,26 @@ pub(crate) fn drift<S: Into<String>>(
         page,
         missing: missing.into_iter().map(Into::into).collect(),
         detail: detail.into(),
+    }
+}
+
+/// The outcome of an item page read in full: its one listing.
+pub(crate) fn item_page(platform: Platform, listing: Listing) -> PageOutcome {
+    PageOutcome::Ok {
+        platform,
+        page: PageKind::Item,
+        listings: vec![listing],
+        total: None,
+    }
+}
+
+/// The outcome of a search page that says it has no results.
+pub(crate) fn no_results(platform: Platform) -> PageOutcome {
+    PageOutcome::Ok {
+        platform,
+        page: PageKind::Search,
+        listings: Vec::new(),
+        total: Some(0),
     }
 }
 

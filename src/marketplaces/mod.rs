@@ -108,6 +108,24 @@ pub trait Marketplace: Send + Sync {
     fn item_url(&self, id: &str) -> String;
 }
 
+/// A page reader: a parser's function for one kind of page.
+pub(crate) type PageReader = fn(&Url, &str) -> PageOutcome;
+
+/// Reads a page with the reader for its kind, `search` or `item`: the body
+/// of every parser's [`Marketplace::parse`].
+pub(crate) fn read_by_kind(
+    kind: PageKind,
+    url: &Url,
+    html: &str,
+    search: PageReader,
+    item: PageReader,
+) -> PageOutcome {
+    match kind {
+        PageKind::Search => search(url, html),
+        PageKind::Item => item(url, html),
+    }
+}
+
 /// The parser for a platform.
 pub fn for_platform(platform: Platform) -> &'static dyn Marketplace {
     match platform {

@@ -29,12 +29,17 @@
 //!
 //! Search keywords are sent GBK-encoded, as the site's own search box does.
 
-use super::alibaba::{find_key, find_string, parse_lenient, price_of, range_price, valid_amount};
+use super::alibaba::{parse_lenient, price_of, range_price, valid_amount};
 use super::dom::{
-    css, drift, first_attr, first_text, full_size_image, img_src, missing_fields, select, text_of,
+    css, drift, first_attr, first_text, full_size_image, img_src, item_page, missing_fields,
+    no_results, select, text_of,
 };
-use super::text::{absolute_url, collapse_ws, first_number, parse_count, strip_markup};
-use super::{check_coverage, jsobject, Marketplace, PageKind, PageOutcome};
+use super::jsobject::{find_key, find_string};
+use super::taobao::{is_click_tracker, says_no_results};
+use super::text::{
+    absolute_url, collapse_ws, first_number, gbk_query_value, parse_count, strip_markup, url_under,
+};
+use super::{check_coverage, jsobject, read_by_kind, Marketplace, PageKind, PageOutcome};
 use crate::model::listing::{Listing, Moq, Platform, Sales, SalesKind, Seller};
 use scraper::{ElementRef, Html};
 use serde_json::Value;
@@ -65,19 +70,12 @@ impl Marketplace for S1688 {
     }
 
     fn parse(&self, url: &Url, html: &str) -> PageOutcome {
-        match self.page_kind(url) {
-            PageKind::Search => parse_search(url, html),
-            PageKind::Item => parse_offer(url, html),
-        }
+        read_by_kind(self.page_kind(url), url, html, parse_search, parse_offer)
     }
 
     fn search_url(&self, base: &Url, term: &str, page: u32) -> Url {
-        let mut u = base.clone();
-        let prefix = base.path().trim_end_matches('/').to_string();
-        u.set_path(&format!("{prefix}/selloffer/offer_search.htm"));
-        u.set_fragment(None);
-        let (gbk, _, _) = encoding_rs::GBK.encode(term.trim());
-        let keywords: String = url::form_urlencoded::byte_serialize(&gbk).collect();
+        let mut u = url_under(base, "selloffer/offer_search.htm");
+        let keywords = gbk_query_value(term);
         let query = if page > 1 {
             format!("keywords={keywords}&beginPage={page}")
         } else {
@@ -107,23 +105,11 @@ fn parse_search(url: &Url, html: &str) -> PageOutcome {
     super::merge_cards(&mut listings, search_cards(&doc, url));
     if listings.is_empty() {
         if says_no_results(html) {
-            return PageOutcome::Ok {
-                platform: Platform::S1688,
-                page: PageKind::Search,
-                listings: Vec::new(),
-                total: Some(0),
-            };
+            return no_results(Platform::S1688);
         }
         return drift(Platform::S1688, url, PageKind::Search, vec!["div.smart_ui_offer.offer_item".to_string()], "a search page with neither offer JSON (pageConfig.listOffer, window.data) nor offer cards (div.smart_ui_offer.offer_item, .search-offer-wrapper, [class*=searchOfferWrapper])".to_string());
     }
     check_coverage(Platform::S1688, url, PageKind::Search, listings, None)
-}
-
-/// The page's own words for "no offers found".
-fn says_no_results(html: &str) -> bool {
-    ["没有找到与", "没找到与", "没有找到相关", "抱歉，没有找到"]
-        .iter()
-        .any(|m| html.contains(m))
 }
 
 /// Offers from the search page's JSON, whichever build assigned it.
@@ -290,12 +276,6 @@ fn id_from_link(href: &str, page: &Url) -> Option<String> {
     let rest = &u.path()[u.path().find("/offer/")? + "/offer/".len()..];
     let id: String = rest.chars().take_while(char::is_ascii_digit).collect();
     (!id.is_empty()).then_some(id)
-}
-
-/// Whether a link is a paid-placement click tracker.
-fn is_click_tracker(href: &str) -> bool {
-    let h = href.to_ascii_lowercase();
-    h.contains("dj.1688.com/ci_bb") || h.contains("click.simba.taobao.com")
 }
 
 /// A URL-encoded login id decoded: UTF-8 on current cards (`%E8%8D%A3…`),
@@ -773,12 +753,7 @@ fn parse_offer(url: &Url, html: &str) -> PageOutcome {
         missing: Vec::new(),
     };
     listing.missing = missing_fields(&listing);
-    PageOutcome::Ok {
-        platform: Platform::S1688,
-        page: PageKind::Item,
-        listings: vec![listing],
-        total: None,
-    }
+    item_page(Platform::S1688, listing)
 }
 
 /// Decodes literal `\uXXXX` sequences left in a string that was escaped

@@ -26,11 +26,12 @@
 //! `click.simba.taobao.com` trackers for paid placements.
 
 use super::dom::{
-    css, drift, first_attr, first_text, full_size_image, img_src, missing_fields, select, text_of,
-    Css,
+    css, drift, first_attr, first_text, full_size_image, img_src, item_page, missing_fields,
+    no_results, select, text_of, Css,
 };
-use super::text::{absolute_url, collapse_ws, parse_price, parse_sales, strip_markup};
-use super::{check_coverage, jsobject, Marketplace, PageKind, PageOutcome};
+use super::jsobject::find_key;
+use super::text::{absolute_url, collapse_ws, parse_price, parse_sales, strip_markup, url_under};
+use super::{check_coverage, jsobject, read_by_kind, Marketplace, PageKind, PageOutcome};
 use crate::model::listing::{Listing, Platform, Price, Sales, SalesKind, Seller};
 use scraper::{ElementRef, Html};
 use serde_json::Value;
@@ -64,10 +65,7 @@ impl Marketplace for Taobao {
     /// page yields no listings, because real data pages mention login
     /// hosts and punish URLs in their scripts.
     fn parse(&self, url: &Url, html: &str) -> PageOutcome {
-        match self.page_kind(url) {
-            PageKind::Search => parse_search(url, html),
-            PageKind::Item => parse_item(url, html),
-        }
+        read_by_kind(self.page_kind(url), url, html, parse_search, parse_item)
     }
 
     fn search_url(&self, base: &Url, term: &str, page: u32) -> Url {
@@ -151,7 +149,7 @@ fn parse_search(url: &Url, html: &str) -> PageOutcome {
         );
     }
     if page_says_empty || says_no_results(html) {
-        return ok_empty(Platform::Taobao);
+        return no_results(Platform::Taobao);
     }
     missing.push("#mainsrp-itemlist .item".to_string());
     missing.push("a[class*=doubleCardWrapper]".to_string());
@@ -548,12 +546,7 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
         );
     };
     let listing = parts.into_listing(Platform::Taobao, Taobao.item_url(&id), id, title, url);
-    PageOutcome::Ok {
-        platform: Platform::Taobao,
-        page: PageKind::Item,
-        listings: vec![listing],
-        total: None,
-    }
+    item_page(Platform::Taobao, listing)
 }
 
 /// What an item page says about its item, gathered from one source (a
@@ -903,17 +896,6 @@ pub(crate) fn id_from_path(path: &str) -> Option<String> {
     })
 }
 
-/// `base` with `path` appended to its path (a path prefix such as a mock
-/// server's `/taobao/` is kept), without query or fragment.
-pub(crate) fn url_under(base: &Url, path: &str) -> Url {
-    let mut u = base.clone();
-    let prefix = base.path().trim_end_matches('/');
-    u.set_path(&format!("{prefix}/{}", path.trim_start_matches('/')));
-    u.set_query(None);
-    u.set_fragment(None);
-    u
-}
-
 /// Percent-encodes an id for use in a query value.
 pub(crate) fn encode_component(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.trim().as_bytes()).collect()
@@ -969,38 +951,6 @@ pub(crate) fn decode_nick(raw: &str) -> String {
             text.into_owned()
         }
     }
-}
-
-/// The first value under `key` anywhere in a JSON tree (depth first).
-/// Blobs nest the same fields at different depths across versions
-/// (`itemDO.itemId`, `item.itemId`, `globalData.tempModel.offerId`).
-pub(crate) fn find_key<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
-    find_key_within(v, key, MAX_JSON_DEPTH)
-}
-
-/// How deep [`find_key`] follows page JSON: real blobs nest a dozen levels;
-/// a hostile one must not cost a stack.
-const MAX_JSON_DEPTH: usize = 64;
-
-fn find_key_within<'a>(v: &'a Value, key: &str, depth: usize) -> Option<&'a Value> {
-    let depth = depth.checked_sub(1)?;
-    match v {
-        Value::Object(map) => map
-            .get(key)
-            .filter(|x| !x.is_null())
-            .or_else(|| map.values().find_map(|x| find_key_within(x, key, depth))),
-        Value::Array(items) => items.iter().find_map(|x| find_key_within(x, key, depth)),
-        _ => None,
-    }
-}
-
-/// The first of `keys` found anywhere in `v`, as a trimmed non-empty string.
-pub(crate) fn find_string(v: &Value, keys: &[&str]) -> Option<String> {
-    keys.iter().find_map(|k| match find_key(v, k)? {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    })
 }
 
 /// Reads one scalar (`key: 'value'`, `"key":"value"`, `key: 123`) from a
@@ -1101,16 +1051,6 @@ pub(crate) fn says_no_results(html: &str) -> bool {
     ["没有找到与", "没找到与", "没有找到相关", "抱歉，没有找到"]
         .iter()
         .any(|m| html.contains(m))
-}
-
-/// A search page that legitimately has no results.
-pub(crate) fn ok_empty(platform: Platform) -> PageOutcome {
-    PageOutcome::Ok {
-        platform,
-        page: PageKind::Search,
-        listings: Vec::new(),
-        total: Some(0),
-    }
 }
 
 #[cfg(test)]

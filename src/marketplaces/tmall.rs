@@ -21,15 +21,18 @@
 //! Helpers shared with Taobao and 1688 live in [`super::taobao`].
 
 use super::dom::{
-    css, drift, first_attr, first_text, full_size_image, img_src, missing_fields, select,
+    css, drift, first_attr, first_text, full_size_image, img_src, item_page, missing_fields,
+    no_results, select,
 };
+use super::jsobject::{find_key, find_string};
 use super::taobao::{
-    cny_price, decode_nick, embedded_item, encode_component, find_key, find_string,
-    is_click_tracker, item_images, js_scalar, ok_empty, query_param, rendered_item,
-    sales_from_text, says_no_results, url_under, ItemParts,
+    cny_price, decode_nick, embedded_item, encode_component, is_click_tracker, item_images,
+    js_scalar, query_param, rendered_item, sales_from_text, says_no_results, ItemParts,
 };
-use super::text::{absolute_url, collapse_ws, parse_count, strip_markup};
-use super::{check_coverage, jsobject, Marketplace, PageKind, PageOutcome};
+use super::text::{
+    absolute_url, collapse_ws, gbk_query_value, parse_count, strip_markup, url_under,
+};
+use super::{check_coverage, jsobject, read_by_kind, Marketplace, PageKind, PageOutcome};
 use crate::model::listing::{Listing, Platform, Seller};
 use scraper::Html;
 use url::Url;
@@ -57,18 +60,14 @@ impl Marketplace for Tmall {
     /// No block detection here: `parse_page` asks `block` only when a
     /// page yields no listings.
     fn parse(&self, url: &Url, html: &str) -> PageOutcome {
-        match self.page_kind(url) {
-            PageKind::Search => parse_list(url, html),
-            PageKind::Item => parse_item(url, html),
-        }
+        read_by_kind(self.page_kind(url), url, html, parse_list, parse_item)
     }
 
     /// The list pages are GBK, so the site's own search form sends the
     /// term GBK-encoded; so do we.
     fn search_url(&self, base: &Url, term: &str, page: u32) -> Url {
         let mut u = url_under(base, "search_product.htm");
-        let (gbk, _, _) = encoding_rs::GBK.encode(term.trim());
-        let q: String = url::form_urlencoded::byte_serialize(&gbk).collect();
+        let q = gbk_query_value(term);
         let query = if page > 1 {
             format!("q={q}&s={}", SEARCH_PAGE_SIZE * (page - 1))
         } else {
@@ -171,7 +170,7 @@ fn parse_list(url: &Url, html: &str) -> PageOutcome {
     }
     if listings.is_empty() {
         if says_no_results(html) {
-            return ok_empty(Platform::Tmall);
+            return no_results(Platform::Tmall);
         }
         return drift(
             Platform::Tmall,
@@ -284,12 +283,7 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
         );
     };
     let listing = parts.into_listing(Platform::Tmall, Tmall.item_url(&id), id, title, url);
-    PageOutcome::Ok {
-        platform: Platform::Tmall,
-        page: PageKind::Item,
-        listings: vec![listing],
-        total: None,
-    }
+    item_page(Platform::Tmall, listing)
 }
 
 #[cfg(test)]
