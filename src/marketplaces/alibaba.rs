@@ -1246,10 +1246,7 @@ pub(crate) fn parse_lenient(text: &str) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn u(s: &str) -> Url {
-        Url::parse(s).unwrap()
-    }
+    use crate::marketplaces::dom::test_url as u;
 
     #[test]
     fn search_url_keeps_prefix_and_encodes_the_term() {

@@ -1399,10 +1399,7 @@ fn store_id_from_url(u: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn u(s: &str) -> Url {
-        Url::parse(s).unwrap()
-    }
+    use crate::marketplaces::dom::test_url as u;
 
     #[test]
     fn page_kind_comes_from_the_path_even_under_a_prefix() {

@@ -241,6 +241,12 @@ pub(crate) fn no_results(platform: Platform) -> PageOutcome {
     }
 }
 
+/// A URL from a literal, for the parsers' tests.
+#[cfg(test)]
+pub(crate) fn test_url(s: &str) -> Url {
+    Url::parse(s).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

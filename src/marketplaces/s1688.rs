@@ -788,10 +788,7 @@ fn unescape_u(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn u(s: &str) -> Url {
-        Url::parse(s).unwrap()
-    }
+    use crate::marketplaces::dom::test_url as u;
 
     #[test]
     fn search_url_is_gbk_encoded() {

@@ -521,12 +521,8 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
             ..ItemParts::default()
         }
     };
-    let parts = embedded_item(html, url)
-        .or(rendered_item(&doc, url))
-        .or(server);
-
-    let id = query_param(url.as_str(), "id")
-        .filter(|v| v.chars().all(|c| c.is_ascii_digit()))
+    let parts = item_parts(html, &doc, url, server);
+    let id = id_param(url)
         .or(parts.id.clone())
         .or_else(|| id_from_path(url.path()));
     let (Some(id), Some(title)) = (id, parts.title.clone()) else {
@@ -719,6 +715,20 @@ fn item_root(v: &Value) -> Option<&Value> {
         .filter(has_item)
         .or_else(|| find_key(v, "res").filter(has_item))
         .or_else(|| Some(v).filter(has_item))
+}
+
+/// An item page's facts, newest build first: the SSR JSON, then the
+/// React DOM, then what the old server-rendered build showed (`server`),
+/// field by field. Shared by Taobao and Tmall (one stack).
+pub(crate) fn item_parts(html: &str, doc: &Html, page: &Url, server: ItemParts) -> ItemParts {
+    embedded_item(html, page)
+        .or(rendered_item(doc, page))
+        .or(server)
+}
+
+/// The numeric `id` parameter of an item URL.
+pub(crate) fn id_param(url: &Url) -> Option<String> {
+    query_param(url.as_str(), "id").filter(|v| v.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// The item as the 2023–2026 React item pages render it, class names
@@ -1056,10 +1066,7 @@ pub(crate) fn says_no_results(html: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn u(s: &str) -> Url {
-        Url::parse(s).unwrap()
-    }
+    use crate::marketplaces::dom::test_url as u;
 
     #[test]
     fn search_url_keeps_prefix_and_pages_by_44() {

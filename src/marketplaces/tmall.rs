@@ -26,8 +26,8 @@ use super::dom::{
 };
 use super::jsobject::{find_key, find_string};
 use super::taobao::{
-    cny_price, decode_nick, embedded_item, encode_component, is_click_tracker, item_images,
-    js_scalar, query_param, rendered_item, sales_from_text, says_no_results, ItemParts,
+    cny_price, decode_nick, encode_component, id_param, is_click_tracker, item_images, item_parts,
+    js_scalar, query_param, sales_from_text, says_no_results, ItemParts,
 };
 use super::text::{
     absolute_url, collapse_ws, gbk_query_value, parse_count, strip_markup, url_under,
@@ -259,13 +259,8 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
     };
     // 2025+ pages are the Taobao SSR build on detail.tmall.com: its JSON
     // first, then its rendered DOM, then the old build.
-    let parts = embedded_item(html, url)
-        .or(rendered_item(&doc, url))
-        .or(server);
-
-    let id = query_param(url.as_str(), "id")
-        .filter(|v| v.chars().all(|c| c.is_ascii_digit()))
-        .or(parts.id.clone());
+    let parts = item_parts(html, &doc, url, server);
+    let id = id_param(url).or(parts.id.clone());
     let (Some(id), Some(title)) = (id, parts.title.clone()) else {
         let mut missing = Vec::new();
         if setup_text.is_none() {
@@ -289,10 +284,7 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn u(s: &str) -> Url {
-        Url::parse(s).unwrap()
-    }
+    use crate::marketplaces::dom::test_url as u;
 
     #[test]
     fn search_url_and_item_url() {
