@@ -236,7 +236,7 @@ fn auction_listing(a: &Value, page: &Url) -> Option<Listing> {
 /// The server-rendered result cards (`#mainsrp-itemlist .items .item`).
 fn dom_cards(doc: &Html, page: &Url) -> Vec<Listing> {
     let mut out: Vec<Listing> = Vec::new();
-    for card in select(doc, css!("#mainsrp-itemlist .items .item")).into_iter() {
+    for card in select(doc, css!("#mainsrp-itemlist .items .item")) {
         if super::budget::spent() {
             break;
         }
@@ -316,7 +316,7 @@ fn dom_cards(doc: &Html, page: &Url) -> Vec<Listing> {
 /// with no id anywhere cannot be given a canonical URL and is skipped.
 fn hashed_cards(doc: &Html, page: &Url) -> Vec<Listing> {
     let mut out: Vec<Listing> = Vec::new();
-    for card in select(doc, css!(r#"[class*="doubleCardWrapper"]"#)).into_iter() {
+    for card in select(doc, css!(r#"[class*="doubleCardWrapper"]"#)) {
         if super::budget::spent() {
             break;
         }
@@ -369,8 +369,8 @@ fn hashed_cards(doc: &Html, page: &Url) -> Vec<Listing> {
             css!(r#"img[class*="ainPic"], img[class*="ainP4pPic"]"#),
         )
         .into_iter()
-        .chain(select(card, css!("img")).into_iter())
-        .find_map(|img| img_src(img))
+        .chain(select(card, css!("img")))
+        .find_map(img_src)
         .and_then(|s| full_size_image(&s, page));
         let sponsored = is_click_tracker(&href)
             || select(card, css!(r#"[class*="P4p"], [class*="p4p"]"#))

@@ -89,7 +89,7 @@ fn parse_list(url: &Url, html: &str) -> PageOutcome {
     let doc = Html::parse_document(html);
     let mut listings: Vec<Listing> = Vec::new();
     // `#J_ItemList` on list pages; shop-search pages reuse the card markup.
-    for card in select(&doc, css!("#J_ItemList .product")).into_iter() {
+    for card in select(&doc, css!("#J_ItemList .product")) {
         if super::budget::spent() {
             break;
         }
@@ -137,9 +137,9 @@ fn parse_list(url: &Url, html: &str) -> PageOutcome {
         };
         let images = img_link
             .into_iter()
-            .flat_map(|a| select(a, css!("img")).into_iter().collect::<Vec<_>>())
-            .chain(select(card, css!(".productImg-wrap img")).into_iter())
-            .find_map(|img| img_src(img))
+            .flat_map(|a| select(a, css!("img")))
+            .chain(select(card, css!(".productImg-wrap img")))
+            .find_map(img_src)
             .and_then(|s| full_size_image(&s, url))
             .into_iter()
             .collect();
