@@ -36,12 +36,16 @@
 //! (the other B2B site): bounded JSON search, prices with currency symbols,
 //! full-size photo URLs.
 
-use super::text::{
-    absolute_url, collapse_ws, currency_of, first_number, parse_price, strip_markup,
+use super::dom::{
+    css, drift, first_attr, first_text, full_size_image, img_src, item_page, missing_fields,
+    no_results, select, text_of,
 };
-use super::{check_coverage, jsobject, Marketplace, PageKind, PageOutcome};
+use super::text::{
+    absolute_url, collapse_ws, currency_of, first_number, parse_price, strip_markup, url_under,
+};
+use super::{check_coverage, jsobject, read_by_kind, Marketplace, PageKind, PageOutcome};
 use crate::model::listing::{Listing, Moq, Platform, Price, Sales, SalesKind, Seller};
-use scraper::{ElementRef, Html, Selector};
+use scraper::{ElementRef, Html};
 use serde_json::Value;
 use std::collections::HashSet;
 use url::Url;
@@ -83,19 +87,12 @@ impl Marketplace for Alibaba {
     }
 
     fn parse(&self, url: &Url, html: &str) -> PageOutcome {
-        match self.page_kind(url) {
-            PageKind::Search => parse_search(url, html),
-            PageKind::Item => parse_product(url, html),
-        }
+        read_by_kind(self.page_kind(url), url, html, parse_search, parse_product)
     }
 
     /// `{base}/trade/search?SearchText={term}&page={n}`.
     fn search_url(&self, base: &Url, term: &str, page: u32) -> Url {
-        let mut u = base.clone();
-        let prefix = base.path().trim_end_matches('/').to_string();
-        u.set_path(&format!("{prefix}/trade/search"));
-        u.set_query(None);
-        u.set_fragment(None);
+        let mut u = url_under(base, "trade/search");
         u.query_pairs_mut()
             .append_pair("SearchText", term.trim())
             .append_pair("page", &page.max(1).to_string());
@@ -179,25 +176,20 @@ fn parse_search(url: &Url, html: &str) -> PageOutcome {
     super::merge_cards(&mut listings, search_cards(&doc, url));
     if listings.is_empty() {
         if says_no_results(html) || total == Some(0) {
-            return PageOutcome::Ok {
-                platform: Platform::Alibaba,
-                page: PageKind::Search,
-                listings: Vec::new(),
-                total: Some(0),
-            };
+            return no_results(Platform::Alibaba);
         }
-        return PageOutcome::Drift {
-            platform: Platform::Alibaba,
-            url: url.to_string(),
-            page: PageKind::Search,
-            missing: vec![
+        return drift(
+            Platform::Alibaba,
+            url,
+            PageKind::Search,
+            vec![
                 "props.offerResultData.offerList (window.__page__data__config)".to_string(),
                 "offerResultData.offers (window.__page__data_sse10._offer_list)".to_string(),
                 "offer cards (.fy23-search-card, .searchx-offer-item, div.J-offer-wrapper)"
                     .to_string(),
             ],
-            detail: "search page has neither offer JSON nor rendered offer cards".to_string(),
-        };
+            "search page has neither offer JSON nor rendered offer cards".to_string(),
+        );
     }
     check_coverage(Platform::Alibaba, url, PageKind::Search, listings, total)
 }
@@ -434,7 +426,7 @@ fn string_list(v: Option<&Value>) -> Vec<String> {
 /// Appends full-size absolute photos, without duplicates.
 fn push_images(images: &mut Vec<String>, raws: impl IntoIterator<Item = String>, base: &Url) {
     for raw in raws {
-        if let Some(u) = photo_url(&raw, base) {
+        if let Some(u) = full_size_image(&raw, base) {
             if !images.contains(&u) {
                 images.push(u);
             }
@@ -449,22 +441,22 @@ fn push_images(images: &mut Vec<String>, raws: impl IntoIterator<Item = String>,
 /// `.fy23-search-card` / `.searchx-offer-item` / `.fy26-product-card-wrapper`.
 fn search_cards(doc: &Html, source: &Url) -> Vec<Listing> {
     let root = doc.root_element();
-    let mut cards = select(root, "[data-content='productItem'][data-pid]");
+    let mut cards = select(root, css!("[data-content='productItem'][data-pid]"));
     if cards.is_empty() {
-        cards = select(root, ".J-offer-wrapper")
+        cards = select(root, css!(".J-offer-wrapper"))
             .into_iter()
-            .filter(|c| select(*c, ".J-offer-wrapper").is_empty())
+            .filter(|c| select(*c, css!(".J-offer-wrapper")).is_empty())
             .collect();
     }
     let modern: Vec<ElementRef<'_>> = select(
         root,
-        ".fy23-search-card, .searchx-offer-item, .fy26-product-card-wrapper",
+        css!(".fy23-search-card, .searchx-offer-item, .fy26-product-card-wrapper"),
     )
     .into_iter()
     .filter(|c| {
         select(
             *c,
-            ".fy23-search-card, .searchx-offer-item, .fy26-product-card-wrapper",
+            css!(".fy23-search-card, .searchx-offer-item, .fy26-product-card-wrapper"),
         )
         .is_empty()
     })
@@ -489,8 +481,8 @@ fn listing_from_card(card: ElementRef<'_>, source: &Url) -> Option<Listing> {
     let link = first_attr(
         card,
         &[
-            "a.elements-title-normal[href]",
-            "a[href*='/product-detail/']",
+            css!("a.elements-title-normal[href]"),
+            css!("a[href*='/product-detail/']"),
         ],
         "href",
     );
@@ -503,31 +495,40 @@ fn listing_from_card(card: ElementRef<'_>, source: &Url) -> Option<Listing> {
         .or_else(|| link.as_deref().and_then(|l| id_from_link(l, source)))?;
     let title = first_attr(
         card,
-        &["a.elements-title-normal[title]", "h2[title]"],
+        &[css!("a.elements-title-normal[title]"), css!("h2[title]")],
         "title",
     )
-    .or_else(|| first_text(card, &[".elements-title-normal", "h2"]))
+    .or_else(|| first_text(card, &[css!(".elements-title-normal"), css!("h2")]))
     .unwrap_or_default();
-    let price = first_attr(card, &[".elements-offer-price-normal[title]"], "title")
-        .or_else(|| {
-            first_text(
-                card,
-                &[".elements-offer-price-normal", "[class*='offer-price']"],
-            )
-        })
-        .and_then(|t| price_of(&t, DEFAULT_CURRENCY));
+    let price = first_attr(
+        card,
+        &[css!(".elements-offer-price-normal[title]")],
+        "title",
+    )
+    .or_else(|| {
+        first_text(
+            card,
+            &[
+                css!(".elements-offer-price-normal"),
+                css!("[class*='offer-price']"),
+            ],
+        )
+    })
+    .and_then(|t| price_of(&t, DEFAULT_CURRENCY));
     let moq = first_text(
         card,
         &[
-            ".element-offer-minorder-normal__value",
-            "[class*='minorder']",
+            css!(".element-offer-minorder-normal__value"),
+            css!("[class*='minorder']"),
         ],
     )
     .and_then(|t| moq_of(&t));
-    let company = select(card, "[class*='seller-company']").into_iter().next();
+    let company = select(card, css!("[class*='seller-company']"))
+        .into_iter()
+        .next();
     let href = company
         .and_then(|c| c.value().attr("href").map(str::to_string))
-        .or_else(|| first_attr(card, &["a[href*='.en.alibaba.com']"], "href"));
+        .or_else(|| first_attr(card, &[css!("a[href*='.en.alibaba.com']")], "href"));
     let seller_url = href.as_deref().and_then(|h| supplier_url(h, source));
     let seller = Seller {
         name: company.and_then(|c| {
@@ -539,9 +540,9 @@ fn listing_from_card(card: ElementRef<'_>, source: &Url) -> Option<Listing> {
         }),
         id: seller_url.as_deref().and_then(supplier_id),
         url: seller_url,
-        country: first_attr(card, &[".seller-tag__country[title]"], "title")
-            .or_else(|| first_text(card, &[".seller-tag__country"])),
-        years: first_text(card, &[".seller-tag__year"]).and_then(|t| years(&t)),
+        country: first_attr(card, &[css!(".seller-tag__country[title]")], "title")
+            .or_else(|| first_text(card, &[css!(".seller-tag__country")])),
+        years: first_text(card, &[css!(".seller-tag__year")]).and_then(|t| years(&t)),
     };
     let images = card_image(card, source).into_iter().collect();
     Some(finish(Listing {
@@ -564,9 +565,9 @@ fn listing_from_card(card: ElementRef<'_>, source: &Url) -> Option<Listing> {
 /// A card's product photo: the first image from the product store
 /// (`/kf/`), lazy attributes included.
 fn card_image(card: ElementRef<'_>, source: &Url) -> Option<String> {
-    select(card, "img")
+    select(card, css!("img"))
         .into_iter()
-        .filter_map(|i| img_src(i).and_then(|s| photo_url(&s, source)))
+        .filter_map(|i| img_src(i).and_then(|s| full_size_image(&s, source)))
         .find(|u| u.contains("/kf/"))
 }
 
@@ -581,8 +582,8 @@ fn listing_from_modern_card(card: ElementRef<'_>, source: &Url) -> Option<Listin
     let link = first_attr(
         card,
         &[
-            "h2 a[href*='/product-detail/']",
-            "a[href*='/product-detail/']",
+            css!("h2 a[href*='/product-detail/']"),
+            css!("a[href*='/product-detail/']"),
         ],
         "href",
     );
@@ -597,44 +598,47 @@ fn listing_from_modern_card(card: ElementRef<'_>, source: &Url) -> Option<Listin
                 .find(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
                 .map(str::to_string)
         })?;
-    let title = first_attr(card, &["h2 a[title]", "h2[title]"], "title")
-        .or_else(|| first_text(card, &["h2", "[class*='e-title']", "[class*='title']"]))
+    let title = first_attr(card, &[css!("h2 a[title]"), css!("h2[title]")], "title")
+        .or_else(|| {
+            first_text(
+                card,
+                &[
+                    css!("h2"),
+                    css!("[class*='e-title']"),
+                    css!("[class*='title']"),
+                ],
+            )
+        })
         .unwrap_or_default();
     let price = first_text(
         card,
         &[
-            ".search-card-e-price-main",
-            ".searchx-product-price-price-main",
-            "[class*='price-main']",
-            "[class*='price']",
+            css!(".search-card-e-price-main"),
+            css!(".searchx-product-price-price-main"),
+            css!("[class*='price-main']"),
+            css!("[class*='price']"),
         ],
     )
     .and_then(|t| price_of(&t, DEFAULT_CURRENCY));
-    let moq = select(
-        card,
-        ".search-card-m-sale-features__item, .searchx-moq, [class*='moq'], [class*='min-order']",
-    )
+    let moq = select(card, css!(".search-card-m-sale-features__item, .searchx-moq, [class*='moq'], [class*='min-order']"))
     .into_iter()
     .map(text_of)
     .find(|t| t.contains("Min") || t.chars().any(|c| c.is_ascii_digit()))
     .and_then(|t| moq_of(&t));
-    let company = select(
-        card,
-        "a.search-card-e-company, [class*='e-company'], [class*='company-name'], [class*='supplier-name']",
-    )
+    let company = select(card, css!("a.search-card-e-company, [class*='e-company'], [class*='company-name'], [class*='supplier-name']"))
     .into_iter()
     .next();
     let seller_url = company
         .and_then(|c| c.value().attr("href"))
         .or_else(|| {
-            select(card, "a[href*='.en.alibaba.com']")
+            select(card, css!("a[href*='.en.alibaba.com']"))
                 .into_iter()
                 .find_map(|a| a.value().attr("href"))
         })
         .and_then(|h| supplier_url(h, source));
     let year_el = select(
         card,
-        ".search-card-e-supplier__year, [class*='supplier__year'], [class*='supplier-year']",
+        css!(".search-card-e-supplier__year, [class*='supplier__year'], [class*='supplier-year']"),
     )
     .into_iter()
     .next();
@@ -655,7 +659,7 @@ fn listing_from_modern_card(card: ElementRef<'_>, source: &Url) -> Option<Listin
     };
     let sponsored = !select(
         card,
-        ".search-card-e-ad, [class*='ad-tag'], [data-ad='true']",
+        css!(".search-card-e-ad, [class*='ad-tag'], [data-ad='true']"),
     )
     .is_empty();
     Some(finish(Listing {
@@ -687,7 +691,7 @@ fn country_code_in(text: &str) -> Option<String> {
 fn parse_product(url: &Url, html: &str) -> PageOutcome {
     let doc = Html::parse_document(html);
     let root = doc.root_element();
-    let canonical = first_attr(root, &["link[rel='canonical']"], "href")
+    let canonical = first_attr(root, &[css!("link[rel='canonical']")], "href")
         .and_then(|h| absolute_url(&h, url))
         .and_then(|h| Url::parse(&h).ok());
     let data = jsobject::value_after(html, "window.detailData");
@@ -701,8 +705,10 @@ fn parse_product(url: &Url, html: &str) -> PageOutcome {
         })
         .or_else(|| from_json.as_ref().and_then(|l| l.id.clone()));
     let Some(id) = id else {
-        return drift_item(
+        return drift(
+            Platform::Alibaba,
             url,
+            PageKind::Item,
             vec!["product id (URL, canonical link, window.detailData)"],
             "no product id",
         );
@@ -713,8 +719,10 @@ fn parse_product(url: &Url, html: &str) -> PageOutcome {
         .and_then(|j| j.title.clone())
         .or(dom.title.clone());
     let Some(title) = title else {
-        return drift_item(
+        return drift(
+            Platform::Alibaba,
             url,
+            PageKind::Item,
             vec![
                 "window.detailData.globalData.product.subject",
                 ".product-title-container h1",
@@ -745,12 +753,7 @@ fn parse_product(url: &Url, html: &str) -> PageOutcome {
         source_url: url.to_string(),
         missing: Vec::new(),
     });
-    PageOutcome::Ok {
-        platform: Platform::Alibaba,
-        page: PageKind::Item,
-        listings: vec![listing],
-        total: None,
-    }
+    item_page(Platform::Alibaba, listing)
 }
 
 /// What one source of a product page says (JSON or DOM), merged field by
@@ -913,20 +916,20 @@ fn product_from_dom(root: ElementRef<'_>, url: &Url) -> ProductParts {
     let title = first_attr(
         root,
         &[
-            ".product-title-container h1[title]",
-            "[data-module-name='module_title'] h1[title]",
+            css!(".product-title-container h1[title]"),
+            css!("[data-module-name='module_title'] h1[title]"),
         ],
         "title",
     )
-    .or_else(|| first_text(root, &[".product-title-container h1", "h1"]))
-    .or_else(|| first_attr(root, &["meta[property='og:title']"], "content"));
+    .or_else(|| first_text(root, &[css!(".product-title-container h1"), css!("h1")]))
+    .or_else(|| first_attr(root, &[css!("meta[property='og:title']")], "content"));
     let (price, moq) = tier_prices(root);
-    let company = select(root, ".company-name").into_iter().next();
-    let company_link = company.and_then(|c| select(c, "a[href]").into_iter().next());
+    let company = select(root, css!(".company-name")).into_iter().next();
+    let company_link = company.and_then(|c| select(c, css!("a[href]")).into_iter().next());
     let seller_url = company_link
         .and_then(|a| a.value().attr("href"))
         .and_then(|h| supplier_url(h, url));
-    let card = select(root, "[data-module-name='module_company']")
+    let card = select(root, css!("[data-module-name='module_company']"))
         .into_iter()
         .next()
         .or(company);
@@ -939,26 +942,26 @@ fn product_from_dom(root: ElementRef<'_>, url: &Url) -> ProductParts {
         id: seller_url.as_deref().and_then(supplier_id),
         url: seller_url,
         country: card.and_then(|c| {
-            first_attr(c, &["[class*='country'][title]"], "title")
-                .or_else(|| first_text(c, &[".register-country", "[class*='country']"]))
+            first_attr(c, &[css!("[class*='country'][title]")], "title")
+                .or_else(|| first_text(c, &[css!(".register-country"), css!("[class*='country']")]))
         }),
         years: card
-            .and_then(|c| first_text(c, &[".company-life", "[class*='year']"]))
+            .and_then(|c| first_text(c, &[css!(".company-life"), css!("[class*='year']")]))
             .and_then(|t| years(&t)),
     };
     let mut images: Vec<String> = Vec::new();
-    let gallery = select(root, "[data-module-name='module_productImage']")
+    let gallery = select(root, css!("[data-module-name='module_productImage']"))
         .into_iter()
         .next();
     match gallery {
         Some(g) => {
             // Thumbnails are CSS backgrounds, the main photo an <img>.
-            let mut raws: Vec<String> = select(g, "[style*='background-image']")
+            let mut raws: Vec<String> = select(g, css!("[style*='background-image']"))
                 .into_iter()
                 .filter_map(|e| css_url(e.value().attr("style")?))
                 .collect();
-            raws.extend(select(g, "img").into_iter().filter_map(img_src));
-            let og = first_attr(root, &["meta[property='og:image']"], "content");
+            raws.extend(select(g, css!("img")).into_iter().filter_map(img_src));
+            let og = first_attr(root, &[css!("meta[property='og:image']")], "content");
             push_images(
                 &mut images,
                 raws.into_iter().chain(og).filter(|s| s.contains("/kf/")),
@@ -966,8 +969,8 @@ fn product_from_dom(root: ElementRef<'_>, url: &Url) -> ProductParts {
             );
         }
         None => {
-            let og = first_attr(root, &["meta[property='og:image']"], "content");
-            let imgs = select(root, "img")
+            let og = first_attr(root, &[css!("meta[property='og:image']")], "content");
+            let imgs = select(root, css!("img"))
                 .into_iter()
                 .filter(|i| !i.value().attr("class").is_some_and(|c| c.contains("logo")))
                 .filter_map(img_src)
@@ -1002,7 +1005,7 @@ fn css_url(style: &str) -> Option<String> {
 /// 2024–2026 builds use utility classes only, so the texts are told apart
 /// by their content. Pages without tiers show one price or range.
 fn tier_prices(root: ElementRef<'_>) -> (Option<Price>, Option<Moq>) {
-    let module = select(root, "[data-module-name='module_price']")
+    let module = select(root, css!("[data-module-name='module_price']"))
         .into_iter()
         .next();
     let Some(module) = module else {
@@ -1011,20 +1014,21 @@ fn tier_prices(root: ElementRef<'_>) -> (Option<Price>, Option<Moq>) {
     let mut amounts = Vec::new();
     let mut currency: Option<&'static str> = None;
     let mut moq: Option<Moq> = None;
-    for item in select(module, ".price-item") {
+    for item in select(module, css!(".price-item")) {
         let texts: Vec<String> = item
             .text()
             .map(collapse_ws)
             .filter(|t| !t.is_empty())
             .collect();
-        let price_text = first_text(item, &[".price"])
+        let price_text = first_text(item, &[css!(".price")])
             .or_else(|| texts.iter().find(|t| currency_in(t).is_some()).cloned());
-        let qty_text = first_text(item, &[".quality", "[class*='quantity']"]).or_else(|| {
-            texts
-                .iter()
-                .find(|t| currency_in(t).is_none() && t.chars().any(|c| c.is_ascii_digit()))
-                .cloned()
-        });
+        let qty_text =
+            first_text(item, &[css!(".quality"), css!("[class*='quantity']")]).or_else(|| {
+                texts
+                    .iter()
+                    .find(|t| currency_in(t).is_none() && t.chars().any(|c| c.is_ascii_digit()))
+                    .cloned()
+            });
         if let Some(p) = price_text
             .as_deref()
             .and_then(|t| price_of(t, DEFAULT_CURRENCY))
@@ -1052,7 +1056,7 @@ fn tier_prices(root: ElementRef<'_>) -> (Option<Price>, Option<Moq>) {
         }
     }
     if amounts.is_empty() {
-        let price = first_text(module, &[".price", "[class*='price']"])
+        let price = first_text(module, &[css!(".price"), css!("[class*='price']")])
             .and_then(|t| price_of(&t, DEFAULT_CURRENCY));
         return (price, moq);
     }
@@ -1060,16 +1064,6 @@ fn tier_prices(root: ElementRef<'_>) -> (Option<Price>, Option<Moq>) {
         range_price(&amounts, currency.unwrap_or(DEFAULT_CURRENCY)),
         moq,
     )
-}
-
-fn drift_item(url: &Url, missing: Vec<&str>, detail: &str) -> PageOutcome {
-    PageOutcome::Drift {
-        platform: Platform::Alibaba,
-        url: url.to_string(),
-        page: PageKind::Item,
-        missing: missing.into_iter().map(str::to_string).collect(),
-        detail: detail.to_string(),
-    }
 }
 
 fn finish(mut l: Listing) -> Listing {
@@ -1121,9 +1115,6 @@ fn moq_of(text: &str) -> Option<Moq> {
 
 // ------------------------------------------- shared B2B helpers (1688 too)
 
-/// The deepest a page's JSON is searched: real pages nest ~15 levels; the
-/// cap keeps hostile nesting from exhausting the stack.
-pub(crate) const MAX_JSON_DEPTH: usize = 64;
 /// The largest price believed: anything above is a parsing accident or a
 /// hostile page.
 pub(crate) const MAX_PRICE: f64 = 10_000_000.0;
@@ -1199,125 +1190,6 @@ pub(crate) fn range_price(amounts: &[f64], currency: &str) -> Option<Price> {
     })
 }
 
-/// An absolute, full-size photo URL. alicdn serves thumbnails by
-/// appending a size after the real extension (`….jpg_300x300.jpg`,
-/// `….jpg_220x220.jpg_.webp`, `….png_.avif`) or, on 1688, before it
-/// (`…-cib.220x220.jpg`, `…-cib.search.jpg`); both are cut so that one
-/// photo has one URL.
-pub(crate) fn photo_url(raw: &str, base: &Url) -> Option<String> {
-    let abs = absolute_url(raw, base)?;
-    let file_start = abs.rfind('/').map_or(0, |i| i + 1);
-    let lower = abs.to_ascii_lowercase();
-    let file = &lower[file_start..];
-    let cut = [
-        ".jpg_", ".jpeg_", ".png_", ".webp_", ".gif_", ".heic_", ".avif_",
-    ]
-    .iter()
-    .filter_map(|ext| file.find(ext).map(|p| file_start + p + ext.len() - 1))
-    .min();
-    let mut url = match cut {
-        Some(c) => abs[..c].to_string(),
-        None => abs,
-    };
-    // `name.220x220.jpg` / `name.search.jpg` / `name.summ.jpg` → `name.jpg`.
-    let file_start = url.rfind('/').map_or(0, |i| i + 1);
-    if let Some(ext_at) = url[file_start..].rfind('.').map(|p| file_start + p) {
-        if let Some(size_at) = url[file_start..ext_at].rfind('.').map(|p| file_start + p) {
-            let size = &url[size_at + 1..ext_at];
-            let is_size = size.split_once('x').is_some_and(|(w, h)| {
-                let h = h.split_once('q').map_or(h, |(h, _)| h);
-                !w.is_empty()
-                    && !h.is_empty()
-                    && w.bytes().all(|b| b.is_ascii_digit())
-                    && h.bytes().all(|b| b.is_ascii_digit())
-            });
-            if is_size || size == "search" || size == "summ" {
-                url.replace_range(size_at..ext_at, "");
-            }
-        }
-    }
-    Some(url)
-}
-
-pub(crate) use super::missing_fields;
-
-/// Elements under `el` matching `css`; an unparsable selector matches
-/// nothing (a parser must not panic).
-pub(crate) fn select<'a>(el: ElementRef<'a>, css: &str) -> Vec<ElementRef<'a>> {
-    match Selector::parse(css) {
-        Ok(s) => el.select(&s).collect(),
-        Err(_) => Vec::new(),
-    }
-}
-
-/// An element's text, whitespace collapsed.
-pub(crate) fn text_of(el: ElementRef<'_>) -> String {
-    collapse_ws(&el.text().collect::<String>())
-}
-
-/// The text of the first element matching one of `css`, non-empty.
-pub(crate) fn first_text(el: ElementRef<'_>, css: &[&str]) -> Option<String> {
-    css.iter()
-        .flat_map(|c| select(el, c))
-        .map(text_of)
-        .find(|t| !t.is_empty())
-}
-
-/// An attribute of the first element matching one of `css`, non-empty.
-pub(crate) fn first_attr(el: ElementRef<'_>, css: &[&str], attr: &str) -> Option<String> {
-    css.iter()
-        .flat_map(|c| select(el, c))
-        .filter_map(|e| e.value().attr(attr))
-        .map(collapse_ws)
-        .find(|t| !t.is_empty())
-}
-
-/// The photo URL of an `img`, lazy-loading attributes first (their `src`
-/// is often a placeholder).
-pub(crate) fn img_src(img: ElementRef<'_>) -> Option<String> {
-    [
-        "data-src",
-        "data-lazy-src",
-        "data-original",
-        "image-src",
-        "src",
-    ]
-    .iter()
-    .filter_map(|a| img.value().attr(a))
-    .map(str::trim)
-    .find(|s| !s.is_empty() && !s.starts_with("data:") && !s.ends_with("/s.gif"))
-    .map(str::to_string)
-}
-
-/// The first value under `key` anywhere in `v`, depth-first, at most
-/// [`MAX_JSON_DEPTH`] levels down; nulls are skipped.
-pub(crate) fn find_key<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
-    fn walk<'a>(v: &'a Value, key: &str, depth: usize) -> Option<&'a Value> {
-        if depth > MAX_JSON_DEPTH {
-            return None;
-        }
-        match v {
-            Value::Object(map) => map
-                .get(key)
-                .filter(|x| !x.is_null())
-                .or_else(|| map.values().find_map(|x| walk(x, key, depth + 1))),
-            Value::Array(items) => items.iter().find_map(|x| walk(x, key, depth + 1)),
-            _ => None,
-        }
-    }
-    walk(v, key, 0)
-}
-
-/// The first of `keys` found anywhere in `v` as a trimmed non-empty string
-/// (numbers formatted).
-pub(crate) fn find_string(v: &Value, keys: &[&str]) -> Option<String> {
-    keys.iter().find_map(|k| match find_key(v, k)? {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    })
-}
-
 /// Parses a JavaScript object literal that JSON and JSON5 both refuse
 /// because of bare numeric keys (`{5931007583129:0.6}`, as 1688 offer pages
 /// write SKU maps): such keys are quoted outside strings, then parsed.
@@ -1374,10 +1246,7 @@ pub(crate) fn parse_lenient(text: &str) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn u(s: &str) -> Url {
-        Url::parse(s).unwrap()
-    }
+    use crate::marketplaces::dom::test_url as u;
 
     #[test]
     fn search_url_keeps_prefix_and_encodes_the_term() {
@@ -1493,7 +1362,10 @@ mod tests {
             deep.push('}');
         }
         if let Ok(v) = serde_json::from_str::<Value>(&deep) {
-            assert!(find_key(&v, "needle").is_none(), "search stops at depth 64");
+            assert!(
+                jsobject::find_key(&v, "needle").is_none(),
+                "search stops at depth 64"
+            );
         }
     }
 
@@ -1504,7 +1376,7 @@ mod tests {
         assert_eq!(v["s"], "{1:2}");
         let base = u("https://s.1688.com/");
         assert_eq!(
-            photo_url(
+            full_size_image(
                 "//cbu01.alicdn.com/img/ibank/O1CN01a_!!22-0-cib.220x220.jpg",
                 &base
             )
@@ -1512,7 +1384,7 @@ mod tests {
             "https://cbu01.alicdn.com/img/ibank/O1CN01a_!!22-0-cib.jpg"
         );
         assert_eq!(
-            photo_url(
+            full_size_image(
                 "https://cbu01.alicdn.com/img/ibank/b.jpg_460x460q100.jpg_.webp",
                 &base
             )
@@ -1520,7 +1392,7 @@ mod tests {
             "https://cbu01.alicdn.com/img/ibank/b.jpg"
         );
         assert_eq!(
-            photo_url("https://cbu01.alicdn.com/img/ibank/c.search.jpg", &base).unwrap(),
+            full_size_image("https://cbu01.alicdn.com/img/ibank/c.search.jpg", &base).unwrap(),
             "https://cbu01.alicdn.com/img/ibank/c.jpg"
         );
         assert_eq!(moq_of("Min. order: 1.000 pieces").unwrap().quantity, 1000);

@@ -27,10 +27,13 @@
 //! Photo URLs lose their size/format suffix (`S….jpg_220x220.jpg_.webp`)
 //! so that the full-size photo is fetched and hashed.
 
-use super::text::{absolute_url, collapse_ws, strip_markup};
-use super::{check_coverage, jsobject, Marketplace, PageKind, PageOutcome};
+use super::dom::{
+    css, drift, first_attr, first_text, full_size_image, img_src, item_page, missing_fields, select,
+};
+use super::text::{absolute_url, collapse_ws, strip_markup, url_under};
+use super::{check_coverage, jsobject, read_by_kind, Marketplace, PageKind, PageOutcome};
 use crate::model::listing::{Listing, Platform, Price, SalesKind, Seller};
-use scraper::{ElementRef, Html, Selector};
+use scraper::{ElementRef, Html};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 use url::Url;
@@ -86,21 +89,15 @@ impl Marketplace for AliExpress {
     }
 
     fn parse(&self, url: &Url, html: &str) -> PageOutcome {
-        match self.page_kind(url) {
-            PageKind::Search => parse_search(url, html),
-            PageKind::Item => parse_item(url, html),
-        }
+        read_by_kind(self.page_kind(url), url, html, parse_search, parse_item)
     }
 
     /// `{base}/w/wholesale-{slug}.html?page={n}`, as the site's own search
     /// box produces (the slug is the term, lower-cased, words joined by
     /// dashes).
     fn search_url(&self, base: &Url, term: &str, page: u32) -> Url {
-        let mut u = base.clone();
-        let prefix = base.path().trim_end_matches('/').to_string();
-        u.set_path(&format!("{prefix}/w/wholesale-{}.html", slug(term)));
+        let mut u = url_under(base, &format!("w/wholesale-{}.html", slug(term)));
         u.set_query(Some(&format!("page={}", page.max(1))));
-        u.set_fragment(None);
         u
     }
 
@@ -179,17 +176,16 @@ fn parse_search(url: &Url, html: &str) -> PageOutcome {
         }
         None if !cards.is_empty() => cards,
         None => {
-            return PageOutcome::Drift {
-                platform: Platform::AliExpress,
-                url: url.to_string(),
-                page: PageKind::Search,
-                missing: vec![
+            return drift(
+                Platform::AliExpress,
+                url,
+                PageKind::Search,
+                vec![
                     "mods.itemList.content (_init_data_ or runParams)".to_string(),
                     "product cards (a[href*=/item/], div[data-product-id])".to_string(),
                 ],
-                detail: "search page has neither the item-list JSON nor rendered product cards"
-                    .to_string(),
-            };
+                "search page has neither the item-list JSON nor rendered product cards".to_string(),
+            );
         }
     };
     check_coverage(Platform::AliExpress, url, PageKind::Search, listings, total)
@@ -348,7 +344,7 @@ fn link_item_id(href: &str, source: &Url) -> Option<String> {
 fn search_cards(doc: &Html, source: &Url) -> Vec<Listing> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
-    for link in select(doc.root_element(), "a[href]") {
+    for link in select(doc.root_element(), css!("a[href]")) {
         if super::budget::spent() {
             break;
         }
@@ -371,7 +367,7 @@ fn search_cards(doc: &Html, source: &Url) -> Vec<Listing> {
 fn card_around<'a>(link: ElementRef<'a>, id: &str, source: &Url) -> ElementRef<'a> {
     let mut card = link;
     for ancestor in link.ancestors().filter_map(ElementRef::wrap) {
-        let ids: HashSet<String> = select(ancestor, "a[href]")
+        let ids: HashSet<String> = select(ancestor, css!("a[href]"))
             .into_iter()
             .filter_map(|a| a.value().attr("href").and_then(|h| link_item_id(h, source)))
             .collect();
@@ -417,22 +413,33 @@ fn listing_from_card(
     id: String,
     source: &Url,
 ) -> Listing {
-    let title = first_text(card, &["[class*='--titleText--']", "h3", "h1", "h2"])
-        .or_else(|| {
-            first_attr(
-                card,
-                &["[class*='--title--'][title]", "[role='heading'][title]"],
-                "title",
-            )
-        })
-        .or_else(|| link.value().attr("title").map(collapse_ws))
-        .or_else(|| first_attr(card, &["img[alt]"], "alt"))
-        .unwrap_or_default();
+    let title = first_text(
+        card,
+        &[
+            css!("[class*='--titleText--']"),
+            css!("h3"),
+            css!("h1"),
+            css!("h2"),
+        ],
+    )
+    .or_else(|| {
+        first_attr(
+            card,
+            &[
+                css!("[class*='--title--'][title]"),
+                css!("[role='heading'][title]"),
+            ],
+            "title",
+        )
+    })
+    .or_else(|| link.value().attr("title").map(collapse_ws))
+    .or_else(|| first_attr(card, &[css!("img[alt]")], "alt"))
+    .unwrap_or_default();
     let price = first_attr(
         card,
         &[
-            "[class*='price-sale'][aria-label]",
-            "[class*='price-current'][aria-label]",
+            css!("[class*='price-sale'][aria-label]"),
+            css!("[class*='price-current'][aria-label]"),
         ],
         "aria-label",
     )
@@ -440,21 +447,21 @@ fn listing_from_card(
         first_text(
             card,
             &[
-                "[class*='price-sale']",
-                "[class*='price-current']",
-                "[class*='--price--']",
+                css!("[class*='price-sale']"),
+                css!("[class*='price-current']"),
+                css!("[class*='--price--']"),
             ],
         )
     })
     .or_else(|| {
         // 2026 builds hash every class name (`lk_gm`): the sale price is
         // the element whose aria-label reads as a price.
-        select(card, "[aria-label]")
+        select(card, css!("[aria-label]"))
             .into_iter()
             .filter_map(|e| e.value().attr("aria-label").map(collapse_ws))
             .find(|t| looks_like_price(t))
     })
-    .or_else(|| first_text(card, &["[class*='price']"]))
+    .or_else(|| first_text(card, &[css!("[class*='price']")]))
     .and_then(|t| parse_local_price(&t, DEFAULT_CURRENCY));
     let seller = seller_from_link(card, source);
     let images = card_images(card, source).into_iter().take(1).collect();
@@ -463,7 +470,7 @@ fn listing_from_card(
         .value()
         .attr("href")
         .is_some_and(|h| h.contains("aem_p4p_click") || h.contains("search_p4p_id"))
-        || !select(card, "[class*='--ad--']").is_empty();
+        || !select(card, css!("[class*='--ad--']")).is_empty();
     finish(Listing {
         platform: Platform::AliExpress,
         url: AliExpress.item_url(&id),
@@ -484,8 +491,8 @@ fn listing_from_card(
 /// The sales text of a card. Spans first: a `div` may hold the rating
 /// and the sales together ("4.9" + "332 sold").
 fn card_sales(card: ElementRef<'_>) -> Option<crate::model::listing::Sales> {
-    ["span", "div"].iter().find_map(|css| {
-        select(card, css)
+    [css!("span"), css!("div")].iter().find_map(|css| {
+        select(card, *css)
             .into_iter()
             .map(|e| collapse_ws(&e.text().collect::<String>()))
             .find(|t| is_sales_text(t))
@@ -496,17 +503,19 @@ fn card_sales(card: ElementRef<'_>) -> Option<crate::model::listing::Sales> {
 /// The first link to an AliExpress store (`/store/<number>`) in `el`
 /// with its absolute URL; app-store links ("Google Play") are not stores.
 fn store_link<'a>(el: ElementRef<'a>, source: &Url) -> Option<(ElementRef<'a>, String)> {
-    select(el, "a[href*='/store/']").into_iter().find_map(|a| {
-        let url = a
-            .value()
-            .attr("href")
-            .and_then(|h| absolute_url(h, source))?;
-        let host = Url::parse(&url).ok()?.host_str()?.to_ascii_lowercase();
-        let ali = ["aliexpress.com", "aliexpress.ru", "aliexpress.us"]
-            .iter()
-            .any(|d| host == *d || host.ends_with(&format!(".{d}")));
-        (ali && store_id_from_url(&url).is_some()).then_some((a, url))
-    })
+    select(el, css!("a[href*='/store/']"))
+        .into_iter()
+        .find_map(|a| {
+            let url = a
+                .value()
+                .attr("href")
+                .and_then(|h| absolute_url(h, source))?;
+            let host = Url::parse(&url).ok()?.host_str()?.to_ascii_lowercase();
+            let ali = ["aliexpress.com", "aliexpress.ru", "aliexpress.us"]
+                .iter()
+                .any(|d| host == *d || host.ends_with(&format!(".{d}")));
+            (ali && store_id_from_url(&url).is_some()).then_some((a, url))
+        })
 }
 
 /// The seller a card or page names through its store link.
@@ -528,7 +537,7 @@ fn seller_from_link(el: ElementRef<'_>, source: &Url) -> Seller {
 /// grid markup; when the page marks any card as a search result
 /// (`search_results`), only those are results.
 fn ru_cards(doc: &Html, source: &Url) -> Vec<Listing> {
-    let cards = select(doc.root_element(), "[data-product-id]");
+    let cards = select(doc.root_element(), css!("[data-product-id]"));
     let area = |c: &ElementRef<'_>| {
         c.value()
             .attr("data-w-spm-c")
@@ -556,18 +565,22 @@ fn ru_cards(doc: &Html, source: &Url) -> Vec<Listing> {
         if out.iter().any(|l| l.id == id) {
             continue;
         }
-        let title = first_attr(card, &["[class*='__title'][title]", "[title]"], "title")
-            .or_else(|| first_text(card, &["[class*='__title']"]))
-            .or_else(|| first_attr(card, &["img[alt]"], "alt"))
-            .unwrap_or_default();
+        let title = first_attr(
+            card,
+            &[css!("[class*='__title'][title]"), css!("[title]")],
+            "title",
+        )
+        .or_else(|| first_text(card, &[css!("[class*='__title']")]))
+        .or_else(|| first_attr(card, &[css!("img[alt]")], "alt"))
+        .unwrap_or_default();
         // The old (struck-through) price comes first in the markup; the
         // current one is `priceNew`.
         let price = first_text(
             card,
             &[
-                "[class*='priceNew']",
-                "[class*='price-new']",
-                "[class*='price']",
+                css!("[class*='priceNew']"),
+                css!("[class*='price-new']"),
+                css!("[class*='price']"),
             ],
         )
         .and_then(|t| parse_local_price(&t, DEFAULT_CURRENCY));
@@ -638,52 +651,47 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
         (Some(j), None) => j,
         (None, Some(d)) => d,
         (None, None) => {
-            return PageOutcome::Drift {
-                platform: Platform::AliExpress,
-                url: url.to_string(),
-                page: PageKind::Item,
-                missing: vec![
+            return drift(
+                Platform::AliExpress,
+                url,
+                PageKind::Item,
+                vec![
                     "runParams.data".to_string(),
                     "og:title".to_string(),
                     "title".to_string(),
                 ],
-                detail: "item page has neither runParams data nor a title".to_string(),
-            };
+                "item page has neither runParams data nor a title".to_string(),
+            );
         }
     };
     if listing.id.is_empty() {
         match url_id {
             Some(id) => listing.id = id,
             None => {
-                return PageOutcome::Drift {
-                    platform: Platform::AliExpress,
-                    url: url.to_string(),
-                    page: PageKind::Item,
-                    missing: vec!["productId".to_string()],
-                    detail: "item page names no product id (URL, canonical link, og:url, \
+                return drift(
+                    Platform::AliExpress,
+                    url,
+                    PageKind::Item,
+                    vec!["productId".to_string()],
+                    "item page names no product id (URL, canonical link, og:url, \
                              app link or JSON)"
                         .to_string(),
-                };
+                );
             }
         }
     }
     if listing.title.trim().is_empty() {
-        return PageOutcome::Drift {
-            platform: Platform::AliExpress,
-            url: url.to_string(),
-            page: PageKind::Item,
-            missing: vec!["title".to_string()],
-            detail: format!("item {} has no title in JSON or markup", listing.id),
-        };
+        return drift(
+            Platform::AliExpress,
+            url,
+            PageKind::Item,
+            vec!["title".to_string()],
+            format!("item {} has no title in JSON or markup", listing.id),
+        );
     }
     listing.url = AliExpress.item_url(&listing.id);
     let listing = finish(listing);
-    PageOutcome::Ok {
-        platform: Platform::AliExpress,
-        page: PageKind::Item,
-        listings: vec![listing],
-        total: None,
-    }
+    item_page(Platform::AliExpress, listing)
 }
 
 /// `runParams.data` in whichever schema the build used; `None` when it
@@ -984,26 +992,29 @@ fn sales_from_text(text: &str) -> Option<crate::model::listing::Sales> {
 /// `og:image`, a rendered price and store, and the gallery.
 fn item_from_dom(doc: &Html, source: &Url) -> Option<Listing> {
     let root = doc.root_element();
-    let og_title = first_attr(root, &["meta[property='og:title']"], "content")
+    let og_title = first_attr(root, &[css!("meta[property='og:title']")], "content")
         .map(|t| clean_og_title(&t))
         .filter(|t| !t.is_empty());
     // A hidden `<h1>Aliexpress</h1>` sits in the header of 2024–26 pages:
     // only a heading that is not the site's name is the product's.
     let heading = || {
-        select(root, "h1")
+        select(root, css!("h1"))
             .into_iter()
             .map(|h| collapse_ws(&h.text().collect::<String>()))
             .find(|t| !t.is_empty() && !t.eq_ignore_ascii_case("aliexpress"))
     };
-    let title = first_text(root, &["[data-pl='product-title']"])
+    let title = first_text(root, &[css!("[data-pl='product-title']")])
         .or(og_title)
         .or_else(heading)?;
-    let id = first_attr(root, &["link[rel='canonical']"], "href")
+    let id = first_attr(root, &[css!("link[rel='canonical']")], "href")
         .and_then(|h| item_id_from_url(&h, source))
         .or_else(|| {
             first_attr(
                 root,
-                &["meta[property='og:url']", "meta[itemprop='url']"],
+                &[
+                    css!("meta[property='og:url']"),
+                    css!("meta[itemprop='url']"),
+                ],
                 "content",
             )
             .and_then(|h| item_id_from_url(&h, source))
@@ -1012,8 +1023,8 @@ fn item_from_dom(doc: &Html, source: &Url) -> Option<Listing> {
             first_attr(
                 root,
                 &[
-                    "meta[property='al:android:url']",
-                    "meta[property='al:iphone:url']",
+                    css!("meta[property='al:android:url']"),
+                    css!("meta[property='al:iphone:url']"),
                 ],
                 "content",
             )
@@ -1021,7 +1032,7 @@ fn item_from_dom(doc: &Html, source: &Url) -> Option<Listing> {
         })
         .or_else(|| item_id_from_path(source.path()))
         .unwrap_or_default();
-    let mut images: Vec<String> = first_attr(root, &["meta[property='og:image']"], "content")
+    let mut images: Vec<String> = first_attr(root, &[css!("meta[property='og:image']")], "content")
         .and_then(|u| full_size_image(&u, source))
         .into_iter()
         .collect();
@@ -1036,10 +1047,10 @@ fn item_from_dom(doc: &Html, source: &Url) -> Option<Listing> {
     listing.price = first_text(
         root,
         &[
-            "[class*='product-price-current']",
-            "[class*='price--current']",
-            ".product-price-value",
-            ".uniform-banner-box-price",
+            css!("[class*='product-price-current']"),
+            css!("[class*='price--current']"),
+            css!(".product-price-value"),
+            css!(".uniform-banner-box-price"),
         ],
     )
     .and_then(|t| parse_local_price(&t, DEFAULT_CURRENCY));
@@ -1071,7 +1082,7 @@ fn product_id_param(raw: &str) -> Option<String> {
 /// excludes logos, flags and icons.
 fn gallery_images(root: ElementRef<'_>, source: &Url) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for img in select(root, "img") {
+    for img in select(root, css!("img")) {
         if let Some(u) = img_src(img).and_then(|s| full_size_image(&s, source)) {
             if u.contains("/kf/") && !out.contains(&u) {
                 out.push(u);
@@ -1085,7 +1096,7 @@ fn card_images(card: ElementRef<'_>, source: &Url) -> Vec<String> {
     let mut out = gallery_images(card, source);
     if out.is_empty() {
         out.extend(
-            select(card, "img")
+            select(card, css!("img"))
                 .into_iter()
                 .find_map(|i| img_src(i).and_then(|s| full_size_image(&s, source))),
         );
@@ -1172,8 +1183,6 @@ fn finish(mut l: Listing) -> Listing {
     l.missing = missing_fields(&l);
     l
 }
-
-pub(crate) use super::missing_fields;
 
 // ---------------------------------------------------------------- prices
 
@@ -1387,81 +1396,10 @@ fn store_id_from_url(u: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// An absolute photo URL without the CDN's resize/format suffix:
-/// `//ae01.alicdn.com/kf/Sab.jpg_220x220.jpg_.webp` →
-/// `https://ae01.alicdn.com/kf/Sab.jpg`. Only `/kf/` paths are rewritten;
-/// other URLs are only made absolute. Shared with the Alibaba.com parser.
-pub(crate) fn full_size_image(raw: &str, base: &Url) -> Option<String> {
-    let abs = absolute_url(raw, base)?;
-    let Some(kf) = abs.find("/kf/") else {
-        return Some(abs);
-    };
-    let tail = &abs[kf..];
-    let lower = tail.to_ascii_lowercase();
-    let cut = [".jpg_", ".jpeg_", ".png_", ".webp_", ".gif_", ".avif_"]
-        .iter()
-        .filter_map(|ext| lower.find(ext).map(|p| p + ext.len() - 1))
-        .min();
-    Some(match cut {
-        Some(c) => abs[..kf + c].to_string(),
-        None => abs,
-    })
-}
-
-/// The photo URL of an `img`, including lazy-loading attributes.
-pub(crate) fn img_src(img: ElementRef<'_>) -> Option<String> {
-    [
-        "src",
-        "data-src",
-        "data-lazy-src",
-        "data-original",
-        "image-src",
-    ]
-    .iter()
-    .filter_map(|a| img.value().attr(a))
-    .map(str::trim)
-    .find(|s| !s.is_empty() && !s.starts_with("data:"))
-    .map(str::to_string)
-}
-
-/// Elements under `el` matching `css`; an unparsable selector matches
-/// nothing (selectors here are literals, so that never happens at run
-/// time, and a parser must not panic).
-pub(crate) fn select<'a>(el: ElementRef<'a>, css: &str) -> Vec<ElementRef<'a>> {
-    match Selector::parse(css) {
-        Ok(s) => el.select(&s).collect(),
-        Err(_) => Vec::new(),
-    }
-}
-
-/// The collapsed text of the first non-empty element matching any of `css`.
-pub(crate) fn first_text(el: ElementRef<'_>, css: &[&str]) -> Option<String> {
-    css.iter().find_map(|c| {
-        select(el, c)
-            .into_iter()
-            .map(|e| collapse_ws(&e.text().collect::<String>()))
-            .find(|t| !t.is_empty())
-    })
-}
-
-/// The first non-empty `attr` of an element matching any of `css`.
-pub(crate) fn first_attr(el: ElementRef<'_>, css: &[&str], attr: &str) -> Option<String> {
-    css.iter().find_map(|c| {
-        select(el, c)
-            .into_iter()
-            .filter_map(|e| e.value().attr(attr))
-            .map(collapse_ws)
-            .find(|t| !t.is_empty())
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn u(s: &str) -> Url {
-        Url::parse(s).unwrap()
-    }
+    use crate::marketplaces::dom::test_url as u;
 
     #[test]
     fn page_kind_comes_from_the_path_even_under_a_prefix() {
@@ -1506,24 +1444,6 @@ mod tests {
             s.as_str(),
             "https://www.aliexpress.com/w/wholesale-%E5%A5%A5%E7%BD%97%E6%8B%89-1-1.html?page=1"
         );
-    }
-
-    #[test]
-    fn photo_urls_lose_size_suffixes() {
-        let base = u("https://www.aliexpress.com/");
-        assert_eq!(
-            full_size_image("//ae01.alicdn.com/kf/Sab12.jpg_220x220.jpg_.webp", &base).unwrap(),
-            "https://ae01.alicdn.com/kf/Sab12.jpg"
-        );
-        assert_eq!(
-            full_size_image("//s.alicdn.com/@sc04/kf/Hx.png_80x80.jpg", &base).unwrap(),
-            "https://s.alicdn.com/@sc04/kf/Hx.png"
-        );
-        assert_eq!(
-            full_size_image("https://ae01.alicdn.com/kf/Sab12.webp", &base).unwrap(),
-            "https://ae01.alicdn.com/kf/Sab12.webp"
-        );
-        assert!(full_size_image("", &base).is_none());
     }
 
     #[test]

@@ -241,6 +241,38 @@ pub fn f64_at(value: &Value, path: &str) -> Option<f64> {
     }
 }
 
+/// The deepest a page's JSON is searched: real pages nest ~15 levels; the
+/// cap keeps hostile nesting from exhausting the stack.
+pub const MAX_JSON_DEPTH: usize = 64;
+/// The first value under `key` anywhere in `v`, depth-first, at most
+/// [`MAX_JSON_DEPTH`] levels down; nulls are skipped.
+pub fn find_key<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    fn walk<'a>(v: &'a Value, key: &str, depth: usize) -> Option<&'a Value> {
+        if depth > MAX_JSON_DEPTH {
+            return None;
+        }
+        match v {
+            Value::Object(map) => map
+                .get(key)
+                .filter(|x| !x.is_null())
+                .or_else(|| map.values().find_map(|x| walk(x, key, depth + 1))),
+            Value::Array(items) => items.iter().find_map(|x| walk(x, key, depth + 1)),
+            _ => None,
+        }
+    }
+    walk(v, key, 0)
+}
+
+/// The first of `keys` found anywhere in `v` as a trimmed non-empty string
+/// (numbers formatted).
+pub fn find_string(v: &Value, keys: &[&str]) -> Option<String> {
+    keys.iter().find_map(|k| match find_key(v, k)? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

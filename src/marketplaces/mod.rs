@@ -9,14 +9,17 @@
 //! [`block`] (login walls, captchas, punish pages), [`gone`] ("item
 //! unavailable" pages: a listing taken down), [`jsobject`] (pull the
 //! JSON a page assigns to a JavaScript variable), [`text`] (numbers,
-//! prices, URLs), [`budget`] (the CPU time one page may cost). Site
-//! quirks stay in the site's module.
+//! prices, URLs), [`budget`] (the CPU time one page may cost), and
+//! [`dom`], the one toolkit every parser reads HTML with (selectors
+//! checked by a test, photo URLs, missing fields, the drift builder).
+//! Site quirks stay in the site's module.
 
 pub mod alibaba;
 pub mod aliexpress;
 pub mod block;
 pub mod budget;
 pub mod charset;
+pub(crate) mod dom;
 pub mod gone;
 pub mod jsobject;
 pub mod s1688;
@@ -105,6 +108,24 @@ pub trait Marketplace: Send + Sync {
     fn item_url(&self, id: &str) -> String;
 }
 
+/// A page reader: a parser's function for one kind of page.
+pub(crate) type PageReader = fn(&Url, &str) -> PageOutcome;
+
+/// Reads a page with the reader for its kind, `search` or `item`: the body
+/// of every parser's [`Marketplace::parse`].
+pub(crate) fn read_by_kind(
+    kind: PageKind,
+    url: &Url,
+    html: &str,
+    search: PageReader,
+    item: PageReader,
+) -> PageOutcome {
+    match kind {
+        PageKind::Search => search(url, html),
+        PageKind::Item => item(url, html),
+    }
+}
+
 /// The parser for a platform.
 pub fn for_platform(platform: Platform) -> &'static dyn Marketplace {
     match platform {
@@ -188,18 +209,18 @@ pub fn parse_response_within(
     let budget = budget::start(limit);
     let outcome = parse_budgeted(platform, url, body, content_type, facts);
     if budget.exceeded() {
-        return PageOutcome::Drift {
+        return dom::drift(
             platform,
-            url: url.to_string(),
-            page: for_platform(platform).page_kind(url),
-            missing: vec!["parsing within its time budget".into()],
-            detail: format!(
+            url,
+            for_platform(platform).page_kind(url),
+            ["parsing within its time budget"],
+            format!(
                 "refused: parsing this page took more than {} ms of CPU time (limit {} ms, \
                  marketplaces::budget::PAGE_CPU_BUDGET); real pages take under 150 ms",
                 budget.limit().as_millis(),
                 budget.limit().as_millis()
             ),
-        };
+        );
     }
     outcome
 }
@@ -221,17 +242,17 @@ fn parse_budgeted(
         };
     }
     if let Some(depth) = too_deep(&decoded.text) {
-        return PageOutcome::Drift {
+        return dom::drift(
             platform,
-            url: url.to_string(),
-            page: for_platform(platform).page_kind(url),
-            missing: vec!["markup within limits".into()],
-            detail: format!(
+            url,
+            for_platform(platform).page_kind(url),
+            ["markup within limits"],
+            format!(
                 "refused: elements nested at least {depth} deep (limit {MAX_MARKUP_DEPTH}); \
                  real pages stay under 100, and an HTML parser's work grows with depth \
                  squared"
             ),
-        };
+        );
     }
     let mut outcome = for_platform(platform).parse(url, &decoded.text);
     if let PageOutcome::Ok { listings, .. } = &mut outcome {
@@ -251,16 +272,16 @@ fn parse_budgeted(
         None => match outcome {
             // A parser's own block guess without the shape of a block page
             // is a page it could not read.
-            PageOutcome::Blocked { marker, reason, .. } => PageOutcome::Drift {
+            PageOutcome::Blocked { marker, reason, .. } => dom::drift(
                 platform,
-                url: url.to_string(),
-                page: for_platform(platform).page_kind(url),
-                missing: vec!["listings".into()],
-                detail: format!(
+                url,
+                for_platform(platform).page_kind(url),
+                ["listings"],
+                format!(
                     "no listing found; the parser suspected {reason} ({marker}), \
                      but the page does not have a block page's shape"
                 ),
-            },
+            ),
             other => other,
         },
     }
@@ -289,25 +310,6 @@ pub(crate) fn merge_cards(listings: &mut Vec<Listing>, cards: impl IntoIterator<
             }
         }
     }
-}
-
-/// The fields a listing lacks, by the names drift reports use: `title`,
-/// `price`, `seller`, `images`. One list for every parser.
-pub(crate) fn missing_fields(l: &Listing) -> Vec<String> {
-    let mut m = Vec::new();
-    if l.title.trim().is_empty() {
-        m.push("title".to_string());
-    }
-    if l.price.is_none() {
-        m.push("price".to_string());
-    }
-    if l.seller.name.is_none() && l.seller.id.is_none() {
-        m.push("seller".to_string());
-    }
-    if l.images.is_empty() {
-        m.push("images".to_string());
-    }
-    m
 }
 
 /// Deepest element nesting a page may have before any HTML parser sees it.
@@ -570,16 +572,11 @@ pub fn check_coverage(
             missing.push("title".to_string());
         }
         if !missing.is_empty() {
-            return PageOutcome::Drift {
-                platform,
-                url: url.to_string(),
-                page,
-                detail: format!(
-                    "most of {n} listings lack {}: the layout has probably changed",
-                    missing.join(", ")
-                ),
-                missing,
-            };
+            let detail = format!(
+                "most of {n} listings lack {}: the layout has probably changed",
+                missing.join(", ")
+            );
+            return dom::drift(platform, url, page, missing, detail);
         }
     }
     PageOutcome::Ok {

@@ -29,12 +29,17 @@
 //!
 //! Search keywords are sent GBK-encoded, as the site's own search box does.
 
-use super::alibaba::{
-    find_key, find_string, first_attr, first_text, img_src, missing_fields, parse_lenient,
-    photo_url, price_of, range_price, select, text_of, valid_amount,
+use super::alibaba::{parse_lenient, price_of, range_price, valid_amount};
+use super::dom::{
+    css, drift, first_attr, first_text, full_size_image, img_src, item_page, missing_fields,
+    no_results, select, text_of,
 };
-use super::text::{absolute_url, collapse_ws, first_number, parse_count, strip_markup};
-use super::{check_coverage, jsobject, Marketplace, PageKind, PageOutcome};
+use super::jsobject::{find_key, find_string};
+use super::taobao::{is_click_tracker, says_no_results};
+use super::text::{
+    absolute_url, collapse_ws, first_number, gbk_query_value, parse_count, strip_markup, url_under,
+};
+use super::{check_coverage, jsobject, read_by_kind, Marketplace, PageKind, PageOutcome};
 use crate::model::listing::{Listing, Moq, Platform, Sales, SalesKind, Seller};
 use scraper::{ElementRef, Html};
 use serde_json::Value;
@@ -65,19 +70,12 @@ impl Marketplace for S1688 {
     }
 
     fn parse(&self, url: &Url, html: &str) -> PageOutcome {
-        match self.page_kind(url) {
-            PageKind::Search => parse_search(url, html),
-            PageKind::Item => parse_offer(url, html),
-        }
+        read_by_kind(self.page_kind(url), url, html, parse_search, parse_offer)
     }
 
     fn search_url(&self, base: &Url, term: &str, page: u32) -> Url {
-        let mut u = base.clone();
-        let prefix = base.path().trim_end_matches('/').to_string();
-        u.set_path(&format!("{prefix}/selloffer/offer_search.htm"));
-        u.set_fragment(None);
-        let (gbk, _, _) = encoding_rs::GBK.encode(term.trim());
-        let keywords: String = url::form_urlencoded::byte_serialize(&gbk).collect();
+        let mut u = url_under(base, "selloffer/offer_search.htm");
+        let keywords = gbk_query_value(term);
         let query = if page > 1 {
             format!("keywords={keywords}&beginPage={page}")
         } else {
@@ -107,29 +105,11 @@ fn parse_search(url: &Url, html: &str) -> PageOutcome {
     super::merge_cards(&mut listings, search_cards(&doc, url));
     if listings.is_empty() {
         if says_no_results(html) {
-            return PageOutcome::Ok {
-                platform: Platform::S1688,
-                page: PageKind::Search,
-                listings: Vec::new(),
-                total: Some(0),
-            };
+            return no_results(Platform::S1688);
         }
-        return PageOutcome::Drift {
-            platform: Platform::S1688,
-            url: url.to_string(),
-            page: PageKind::Search,
-            missing: vec!["div.smart_ui_offer.offer_item".to_string()],
-            detail: "a search page with neither offer JSON (pageConfig.listOffer, window.data) nor offer cards (div.smart_ui_offer.offer_item, .search-offer-wrapper, [class*=searchOfferWrapper])".to_string(),
-        };
+        return drift(Platform::S1688, url, PageKind::Search, vec!["div.smart_ui_offer.offer_item".to_string()], "a search page with neither offer JSON (pageConfig.listOffer, window.data) nor offer cards (div.smart_ui_offer.offer_item, .search-offer-wrapper, [class*=searchOfferWrapper])".to_string());
     }
     check_coverage(Platform::S1688, url, PageKind::Search, listings, None)
-}
-
-/// The page's own words for "no offers found".
-fn says_no_results(html: &str) -> bool {
-    ["没有找到与", "没找到与", "没有找到相关", "抱歉，没有找到"]
-        .iter()
-        .any(|m| html.contains(m))
 }
 
 /// Offers from the search page's JSON, whichever build assigned it.
@@ -198,7 +178,7 @@ fn listing_from_json_offer(o: &Value, page: &Url) -> Option<Listing> {
     ]
     .iter()
     .find_map(|k| s(k))
-    .and_then(|u| photo_url(&u, page));
+    .and_then(|u| full_size_image(&u, page));
     let province = s("attr.company.province").or_else(|| s("province"));
     let city = s("attr.company.city").or_else(|| s("city"));
     let location = match (province, city) {
@@ -251,10 +231,7 @@ fn split_price(v: &Value) -> Option<crate::model::listing::Price> {
 /// Every offer card on the page, of any vintage, first of each id kept.
 fn search_cards(doc: &Html, page: &Url) -> Vec<Listing> {
     let root = doc.root_element();
-    let mut cards: Vec<ElementRef<'_>> = select(
-        root,
-        ".smart_ui_offer, .offer_item, .sm-offer-item, a.ocms-fusion-1688-pc-pc-ad-common-offer-2024, .search-offer-wrapper, .search-offer-item, [class*='searchOfferWrapper']",
-    );
+    let mut cards: Vec<ElementRef<'_>> = select(root, css!(".smart_ui_offer, .offer_item, .sm-offer-item, a.ocms-fusion-1688-pc-pc-ad-common-offer-2024, .search-offer-wrapper, .search-offer-item, [class*='searchOfferWrapper']"));
     // A card nested in another card is the same offer: keep the outer one
     // only where both match (the 2024 anchor wraps `.search-offer-item`).
     let set: HashSet<_> = cards.iter().map(|c| c.id()).collect();
@@ -301,12 +278,6 @@ fn id_from_link(href: &str, page: &Url) -> Option<String> {
     (!id.is_empty()).then_some(id)
 }
 
-/// Whether a link is a paid-placement click tracker.
-fn is_click_tracker(href: &str) -> bool {
-    let h = href.to_ascii_lowercase();
-    h.contains("dj.1688.com/ci_bb") || h.contains("click.simba.taobao.com")
-}
-
 /// A URL-encoded login id decoded: UTF-8 on current cards (`%E8%8D%A3…`),
 /// GBK on older GBK pages (`%B0%C2…`).
 fn decode_nick(raw: &str) -> String {
@@ -347,13 +318,13 @@ fn joined_text(el: ElementRef<'_>) -> String {
 
 fn card_listing(card: ElementRef<'_>, page: &Url) -> Option<Listing> {
     let links: Vec<String> = std::iter::once(card)
-        .chain(select(card, "a[href]"))
+        .chain(select(card, css!("a[href]")))
         .filter_map(|a| a.value().attr("href").map(str::to_string))
         .collect();
     // The report sits on the card, inside it, or (2018–2024 cards) on the
     // `div.offer_exp` that wraps it.
     let reports: Vec<String> = std::iter::once(card)
-        .chain(select(card, "[data-aplus-report]"))
+        .chain(select(card, css!("[data-aplus-report]")))
         .chain(card.ancestors().filter_map(ElementRef::wrap).take(3))
         .filter_map(|e| e.value().attr("data-aplus-report").map(str::to_string))
         .collect();
@@ -376,45 +347,46 @@ fn card_listing(card: ElementRef<'_>, page: &Url) -> Option<Listing> {
                 .map(str::to_string)
         })
         .or_else(|| links.iter().find_map(|h| id_from_link(h, page)))?;
-    let title = first_attr(card, &["span.subject[title]", ".title a[title]"], "title")
-        .or_else(|| {
-            first_text(
-                card,
-                &[
-                    ".subject",
-                    ".title-text",
-                    "[class*='titleText']",
-                    ".title",
-                    "[class*='title']",
-                ],
-            )
-        })
-        .map(|t| strip_markup(&t))
-        .unwrap_or_default();
+    let title = first_attr(
+        card,
+        &[css!("span.subject[title]"), css!(".title a[title]")],
+        "title",
+    )
+    .or_else(|| {
+        first_text(
+            card,
+            &[
+                css!(".subject"),
+                css!(".title-text"),
+                css!("[class*='titleText']"),
+                css!(".title"),
+                css!("[class*='title']"),
+            ],
+        )
+    })
+    .map(|t| strip_markup(&t))
+    .unwrap_or_default();
     let price = select(
         card,
-        "span.price_num, .price_num, .sm-offer-priceNum, .price-item, [class*='priceItem']",
+        css!("span.price_num, .price_num, .sm-offer-priceNum, .price-item, [class*='priceItem']"),
     )
     .into_iter()
     .map(joined_text)
     .find(|t| t.chars().any(|c| c.is_ascii_digit()))
     .and_then(|t| price_of(&t, CNY));
-    let main_img = select(card, ".mainPic img, .img img, img")
+    let main_img = select(card, css!(".mainPic img, .img img, img"))
         .into_iter()
         .find_map(img_src);
-    let nick = select(card, ".J_WangWang[data-nick]")
+    let nick = select(card, css!(".J_WangWang[data-nick]"))
         .into_iter()
         .find_map(|e| e.value().attr("data-nick").map(decode_nick))
         .filter(|n| !n.is_empty());
-    let company = select(
-        card,
-        ".company_name a, a.company_name, .company-name a, .sm-offer-companyName, .offer-shop-row a, .offer-shop-row .desc-text, [class*='shopName']",
-    )
+    let company = select(card, css!(".company_name a, a.company_name, .company-name a, .sm-offer-companyName, .offer-shop-row a, .offer-shop-row .desc-text, [class*='shopName']"))
     .into_iter()
     .find(|c| c.value().attr("title").is_some() || !text_of(*c).is_empty());
     // A shop front link (`http://<shop>.1688.com`), wherever the card's
     // markup put it.
-    let shop = select(card, "a[href]").into_iter().find(|a| {
+    let shop = select(card, css!("a[href]")).into_iter().find(|a| {
         a.value()
             .attr("href")
             .and_then(|h| absolute_url(h, page))
@@ -453,18 +425,18 @@ fn card_listing(card: ElementRef<'_>, page: &Url) -> Option<Listing> {
     // `span.location` is the turnover on 2018–2024 cards; on older ones it
     // was the city. Tell them apart by the digits. Newer cards list
     // "已售500+件" / "2.4万+件" among their description texts.
-    let loc_text = first_text(card, &["span.location"]);
+    let loc_text = first_text(card, &[css!("span.location")]);
     let (mut sales, mut location) = match loc_text {
         Some(t) if first_number(&t).is_some() => (sales_from_text(&t), None),
         Some(t) => (None, Some(t)),
         None => (None, None),
     };
     if location.is_none() {
-        location = first_text(card, &[".sm-offer-location", ".offer_location"]);
+        location = first_text(card, &[css!(".sm-offer-location"), css!(".offer_location")]);
     }
     // Each element's own text (not its descendants'), so that "已售500+件"
     // is not read together with the price beside it.
-    let texts: Vec<String> = select(card, "*")
+    let texts: Vec<String> = select(card, css!("*"))
         .into_iter()
         .map(|e| {
             collapse_ws(
@@ -496,7 +468,7 @@ fn card_listing(card: ElementRef<'_>, page: &Url) -> Option<Listing> {
         price,
         seller,
         images: main_img
-            .and_then(|s| photo_url(&s, page))
+            .and_then(|s| full_size_image(&s, page))
             .into_iter()
             .collect(),
         moq,
@@ -581,7 +553,7 @@ fn parse_offer(url: &Url, html: &str) -> PageOutcome {
             .and_then(|c| paths.iter().find_map(|p| at_str(c, p)))
     };
 
-    let canonical = first_attr(root, &["link[rel='canonical']"], "href");
+    let canonical = first_attr(root, &[css!("link[rel='canonical']")], "href");
     let id = id_from_link(url.as_str(), url)
         .or_else(|| canonical.as_deref().and_then(|c| id_from_link(c, url)))
         .or_else(|| {
@@ -602,24 +574,18 @@ fn parse_offer(url: &Url, html: &str) -> PageOutcome {
         first_text(
             root,
             &[
-                "h1.d-title",
-                ".title-text",
-                ".od-pc-offer-title h1",
-                "#mod-detail-title h1",
+                css!("h1.d-title"),
+                css!(".title-text"),
+                css!(".od-pc-offer-title h1"),
+                css!("#mod-detail-title h1"),
             ],
         )
     })
-    .or_else(|| first_attr(root, &["meta[property='og:title']"], "content"))
+    .or_else(|| first_attr(root, &[css!("meta[property='og:title']")], "content"))
     .map(|t| strip_markup(&t))
     .filter(|t| !t.is_empty());
     let (Some(id), Some(title)) = (id, title) else {
-        return PageOutcome::Drift {
-            platform: Platform::S1688,
-            url: url.to_string(),
-            page: PageKind::Item,
-            missing: vec!["window.runParams".to_string(), "title".to_string()],
-            detail: "an offer page without its data blob (window.context, window.runParams, iDetailConfig) or a title".to_string(),
-        };
+        return drift(Platform::S1688, url, PageKind::Item, vec!["window.runParams".to_string(), "title".to_string()], "an offer page without its data blob (window.context, window.runParams, iDetailConfig) or a title".to_string());
     };
 
     // Tiered prices: [{beginAmount, price}] — the range is their span and
@@ -663,7 +629,8 @@ fn parse_offer(url: &Url, html: &str) -> PageOutcome {
                 .and_then(|p| price_of(&p, CNY))
         })
         .or_else(|| {
-            first_text(root, &[".price-text", ".price-now"]).and_then(|p| price_of(&p, CNY))
+            first_text(root, &[css!(".price-text"), css!(".price-now")])
+                .and_then(|p| price_of(&p, CNY))
         });
     let unit = ctx(&[
         "result.global.globalData.model.tradeModel.unit",
@@ -694,7 +661,7 @@ fn parse_offer(url: &Url, html: &str) -> PageOutcome {
             "result.data.productTitle.fields.shopInfo.companyName",
         ])
         .or_else(|| field(&["companyName"]))
-        .or_else(|| first_text(root, &[".company-name", ".company-name-text"])),
+        .or_else(|| first_text(root, &[css!(".company-name"), css!(".company-name-text")])),
         id: ctx(&["result.global.globalData.model.sellerModel.loginId"])
             .or_else(|| field(&["sellerLoginId", "loginId"]))
             .map(|n| decode_nick(&unescape_u(&n)))
@@ -707,7 +674,7 @@ fn parse_offer(url: &Url, html: &str) -> PageOutcome {
 
     let mut images: Vec<String> = Vec::new();
     let push = |images: &mut Vec<String>, raw: Option<String>| {
-        if let Some(u) = raw.and_then(|r| photo_url(&r, url)) {
+        if let Some(u) = raw.and_then(|r| full_size_image(&r, url)) {
             if !images.contains(&u) {
                 images.push(u);
             }
@@ -740,7 +707,10 @@ fn parse_offer(url: &Url, html: &str) -> PageOutcome {
         );
     }
     if images.is_empty() {
-        let gallery = select(root, ".detail-gallery-img, #dt-tab img, .tab-trigger img");
+        let gallery = select(
+            root,
+            css!(".detail-gallery-img, #dt-tab img, .tab-trigger img"),
+        );
         for img in gallery {
             push(
                 &mut images,
@@ -754,7 +724,7 @@ fn parse_offer(url: &Url, html: &str) -> PageOutcome {
         }
         push(
             &mut images,
-            first_attr(root, &["meta[property='og:image']"], "content"),
+            first_attr(root, &[css!("meta[property='og:image']")], "content"),
         );
     }
 
@@ -783,12 +753,7 @@ fn parse_offer(url: &Url, html: &str) -> PageOutcome {
         missing: Vec::new(),
     };
     listing.missing = missing_fields(&listing);
-    PageOutcome::Ok {
-        platform: Platform::S1688,
-        page: PageKind::Item,
-        listings: vec![listing],
-        total: None,
-    }
+    item_page(Platform::S1688, listing)
 }
 
 /// Decodes literal `\uXXXX` sequences left in a string that was escaped
@@ -823,10 +788,7 @@ fn unescape_u(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn u(s: &str) -> Url {
-        Url::parse(s).unwrap()
-    }
+    use crate::marketplaces::dom::test_url as u;
 
     #[test]
     fn search_url_is_gbk_encoded() {

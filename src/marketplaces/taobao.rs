@@ -25,10 +25,15 @@
 //! Listing URLs are always built from the item id: search results link to
 //! `click.simba.taobao.com` trackers for paid placements.
 
-use super::text::{absolute_url, collapse_ws, parse_price, parse_sales, strip_markup};
-use super::{check_coverage, jsobject, Marketplace, PageKind, PageOutcome};
+use super::dom::{
+    css, drift, first_attr, first_text, full_size_image, img_src, item_page, missing_fields,
+    no_results, select, text_of, Css,
+};
+use super::jsobject::find_key;
+use super::text::{absolute_url, collapse_ws, parse_price, parse_sales, strip_markup, url_under};
+use super::{check_coverage, jsobject, read_by_kind, Marketplace, PageKind, PageOutcome};
 use crate::model::listing::{Listing, Platform, Price, Sales, SalesKind, Seller};
-use scraper::{ElementRef, Html, Selector};
+use scraper::{ElementRef, Html};
 use serde_json::Value;
 use url::Url;
 
@@ -60,10 +65,7 @@ impl Marketplace for Taobao {
     /// page yields no listings, because real data pages mention login
     /// hosts and punish URLs in their scripts.
     fn parse(&self, url: &Url, html: &str) -> PageOutcome {
-        match self.page_kind(url) {
-            PageKind::Search => parse_search(url, html),
-            PageKind::Item => parse_item(url, html),
-        }
+        read_by_kind(self.page_kind(url), url, html, parse_search, parse_item)
     }
 
     fn search_url(&self, base: &Url, term: &str, page: u32) -> Url {
@@ -139,14 +141,15 @@ fn parse_search(url: &Url, html: &str) -> PageOutcome {
     }
     if auctions_seen > 0 {
         return drift(
+            Platform::Taobao,
             url,
             PageKind::Search,
-            vec!["nid".into()],
+            ["nid"],
             format!("{auctions_seen} auctions in g_page_config, none with an item id"),
         );
     }
     if page_says_empty || says_no_results(html) {
-        return ok_empty(Platform::Taobao);
+        return no_results(Platform::Taobao);
     }
     missing.push("#mainsrp-itemlist .item".to_string());
     missing.push("a[class*=doubleCardWrapper]".to_string());
@@ -157,6 +160,7 @@ fn parse_search(url: &Url, html: &str) -> PageOutcome {
         ""
     };
     drift(
+        Platform::Taobao,
         url,
         PageKind::Search,
         missing,
@@ -205,7 +209,7 @@ fn auction_listing(a: &Value, page: &Url) -> Option<Listing> {
         ..Seller::default()
     };
     let images = jsobject::string_at(a, "pic_url")
-        .and_then(|p| image_url(&p, page))
+        .and_then(|p| full_size_image(&p, page))
         .into_iter()
         .collect();
     let detail = jsobject::string_at(a, "detail_url").unwrap_or_default();
@@ -232,14 +236,15 @@ fn auction_listing(a: &Value, page: &Url) -> Option<Listing> {
 /// The server-rendered result cards (`#mainsrp-itemlist .items .item`).
 fn dom_cards(doc: &Html, page: &Url) -> Vec<Listing> {
     let mut out: Vec<Listing> = Vec::new();
-    for card in doc.select(&sel("#mainsrp-itemlist .items .item")) {
+    for card in select(doc, css!("#mainsrp-itemlist .items .item")) {
         if super::budget::spent() {
             break;
         }
-        let Some(id) = attr_in(card, "a[data-nid]", "data-nid")
+        let Some(id) = first_attr(card, &[css!("a[data-nid]")], "data-nid")
             .or_else(|| card.value().attr("data-nid").map(str::to_string))
             .or_else(|| {
-                card.select(&sel("a[href]"))
+                select(card, css!("a[href]"))
+                    .into_iter()
                     .find_map(|a| a.value().attr("href").and_then(|h| query_param(h, "id")))
             })
         else {
@@ -248,14 +253,14 @@ fn dom_cards(doc: &Html, page: &Url) -> Vec<Listing> {
         if out.iter().any(|l| l.id == id) {
             continue;
         }
-        let title = text_in(card, ".row-2.title a")
-            .or_else(|| text_in(card, ".title a"))
-            .or_else(|| attr_in(card, "img", "alt"))
+        let title = first_text(card, &[css!(".row-2.title a")])
+            .or_else(|| first_text(card, &[css!(".title a")]))
+            .or_else(|| first_attr(card, &[css!("img")], "alt"))
             .unwrap_or_default();
-        let price = text_in(card, ".price strong")
-            .or_else(|| text_in(card, ".price"))
+        let price = first_text(card, &[css!(".price strong")])
+            .or_else(|| first_text(card, &[css!(".price")]))
             .and_then(|p| cny_price(&p));
-        let shop = card.select(&sel(".shopname")).next();
+        let shop = select(card, css!(".shopname")).into_iter().next();
         let seller = Seller {
             // The shop link holds icon spans before the name: the last
             // non-empty text node is the name.
@@ -272,15 +277,15 @@ fn dom_cards(doc: &Html, page: &Url) -> Vec<Listing> {
                 .and_then(|h| absolute_url(h, page)),
             ..Seller::default()
         };
-        let images = card
-            .select(&sel("img"))
+        let images = select(card, css!("img"))
+            .into_iter()
             .next()
-            .and_then(|img| lazy_src(img, &["data-src", "data-ks-lazyload", "src"]))
-            .and_then(|s| image_url(&s, page))
+            .and_then(|img| img_src(img))
+            .and_then(|s| full_size_image(&s, page))
             .into_iter()
             .collect();
-        let sponsored = card
-            .select(&sel("a[href]"))
+        let sponsored = select(card, css!("a[href]"))
+            .into_iter()
             .any(|a| a.value().attr("href").is_some_and(is_click_tracker));
         let mut listing = Listing {
             platform: Platform::Taobao,
@@ -291,8 +296,8 @@ fn dom_cards(doc: &Html, page: &Url) -> Vec<Listing> {
             seller,
             images,
             moq: None,
-            sales: text_in(card, ".deal-cnt").and_then(|s| sales_from_text(&s)),
-            location: text_in(card, ".location"),
+            sales: first_text(card, &[css!(".deal-cnt")]).and_then(|s| sales_from_text(&s)),
+            location: first_text(card, &[css!(".location")]),
             sponsored,
             source_url: page.to_string(),
             missing: Vec::new(),
@@ -311,7 +316,7 @@ fn dom_cards(doc: &Html, page: &Url) -> Vec<Listing> {
 /// with no id anywhere cannot be given a canonical URL and is skipped.
 fn hashed_cards(doc: &Html, page: &Url) -> Vec<Listing> {
     let mut out: Vec<Listing> = Vec::new();
-    for card in doc.select(&sel(r#"[class*="doubleCardWrapper"]"#)) {
+    for card in select(doc, css!(r#"[class*="doubleCardWrapper"]"#)) {
         if super::budget::spent() {
             break;
         }
@@ -327,7 +332,7 @@ fn hashed_cards(doc: &Html, page: &Url) -> Vec<Listing> {
             .value()
             .attr("href")
             .map(str::to_string)
-            .or_else(|| attr_in(card, "a[href]", "href"))
+            .or_else(|| first_attr(card, &[css!("a[href]")], "href"))
             .unwrap_or_default();
         let Some(id) = card_id(card, &href) else {
             continue;
@@ -337,36 +342,39 @@ fn hashed_cards(doc: &Html, page: &Url) -> Vec<Listing> {
         // and href) around the rest of its content: one item, several
         // elements, each holding part of the fields, merged below.
         let price = {
-            let int = text_in(card, r#"[class*="priceInt"]"#);
-            let frac = text_in(card, r#"[class*="priceFloat"]"#).unwrap_or_default();
+            let int = first_text(card, &[css!(r#"[class*="priceInt"]"#)]);
+            let frac = first_text(card, &[css!(r#"[class*="priceFloat"]"#)]).unwrap_or_default();
             int.map(|i| format!("{i}{frac}"))
-                .or_else(|| text_in(card, r#"[class*="innerPriceWrapper"]"#))
-                .or_else(|| text_in(card, r#"[class*="priceWrapper"]"#))
+                .or_else(|| first_text(card, &[css!(r#"[class*="innerPriceWrapper"]"#)]))
+                .or_else(|| first_text(card, &[css!(r#"[class*="priceWrapper"]"#)]))
                 .and_then(|p| cny_price(&p))
         };
         let location = {
-            let parts: Vec<String> = card
-                .select(&sel(r#"[class*="procity"]"#))
+            let parts: Vec<String> = select(card, css!(r#"[class*="procity"]"#))
+                .into_iter()
                 .map(|e| collapse_ws(&e.text().collect::<String>()))
                 .filter(|t| !t.is_empty())
                 .collect();
             (!parts.is_empty()).then(|| parts.join(" "))
         };
         let shop = card_shop(card);
-        let title = attr_in(card, r#"[class*="title--"][title]"#, "title")
-            .or_else(|| text_in(card, r#"[class*="Title--title"]"#))
-            .or_else(|| text_in(card, r#"[class*="title--"]"#))
+        let title = first_attr(card, &[css!(r#"[class*="title--"][title]"#)], "title")
+            .or_else(|| first_text(card, &[css!(r#"[class*="Title--title"]"#)]))
+            .or_else(|| first_text(card, &[css!(r#"[class*="title--"]"#)]))
             .or_else(|| card.value().attr("title").map(str::to_string))
             .map(|t| strip_markup(&t))
             .unwrap_or_default();
-        let image = card
-            .select(&sel(r#"img[class*="ainPic"], img[class*="ainP4pPic"]"#))
-            .chain(card.select(&sel("img")))
-            .find_map(|img| lazy_src(img, &["data-src", "src"]))
-            .and_then(|s| image_url(&s, page));
+        let image = select(
+            card,
+            css!(r#"img[class*="ainPic"], img[class*="ainP4pPic"]"#),
+        )
+        .into_iter()
+        .chain(select(card, css!("img")))
+        .find_map(img_src)
+        .and_then(|s| full_size_image(&s, page));
         let sponsored = is_click_tracker(&href)
-            || card
-                .select(&sel(r#"[class*="P4p"], [class*="p4p"]"#))
+            || select(card, css!(r#"[class*="P4p"], [class*="p4p"]"#))
+                .into_iter()
                 .next()
                 .is_some();
         let mut listing = Listing {
@@ -389,14 +397,15 @@ fn hashed_cards(doc: &Html, page: &Url) -> Vec<Listing> {
                         s.value()
                             .attr("href")
                             .map(str::to_string)
-                            .or_else(|| attr_in(s, "a[href]", "href"))
+                            .or_else(|| first_attr(s, &[css!("a[href]")], "href"))
                     })
                     .and_then(|h| absolute_url(&h, page)),
                 ..Seller::default()
             },
             images: image.into_iter().collect(),
             moq: None,
-            sales: text_in(card, r#"[class*="realSales"]"#).and_then(|s| sales_from_text(&s)),
+            sales: first_text(card, &[css!(r#"[class*="realSales"]"#)])
+                .and_then(|s| sales_from_text(&s)),
             location,
             sponsored,
             source_url: page.to_string(),
@@ -429,7 +438,8 @@ fn card_id(card: ElementRef<'_>, href: &str) -> Option<String> {
                 .iter()
                 .find_map(|a| {
                     card.value().attr(a).and_then(digits).or_else(|| {
-                        card.select(&sel(&format!("[{a}]")))
+                        card.descendants()
+                            .filter_map(ElementRef::wrap)
                             .find_map(|e| e.value().attr(a).and_then(digits))
                     })
                 })
@@ -440,9 +450,8 @@ fn card_id(card: ElementRef<'_>, href: &str) -> Option<String> {
 /// HTML parsing closes the card there, so the link may follow the card
 /// as a sibling instead of sitting inside it.
 fn card_shop(card: ElementRef<'_>) -> Option<ElementRef<'_>> {
-    let shop_css =
-        r#"[class*="ShopInfo--shopName"], [class*="shopNameText"], [class*="shopName--"]"#;
-    let shop_sel = sel(shop_css);
+    let shop_sel =
+        css!(r#"[class*="ShopInfo--shopName"], [class*="shopNameText"], [class*="shopName--"]"#);
     let is_shop = |e: &ElementRef<'_>| {
         e.value().attr("class").is_some_and(|c| {
             c.contains("ShopInfo--shopName")
@@ -450,7 +459,7 @@ fn card_shop(card: ElementRef<'_>) -> Option<ElementRef<'_>> {
                 || c.contains("shopName--")
         })
     };
-    card.select(&shop_sel).next().or_else(|| {
+    select(card, shop_sel).into_iter().next().or_else(|| {
         card.next_siblings()
             .filter_map(ElementRef::wrap)
             .take(8)
@@ -463,7 +472,7 @@ fn card_shop(card: ElementRef<'_>) -> Option<ElementRef<'_>> {
                 if is_shop(&e) {
                     Some(e)
                 } else {
-                    e.select(&shop_sel).next()
+                    select(e, shop_sel).into_iter().next()
                 }
             })
     })
@@ -477,17 +486,25 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
     // Embedded JSON (2025+ SSR builds), then the rendered React DOM, then
     // the server DOM of the 2013–2021 build with its `g_config`.
     let server = {
-        let shop_link = doc.select(&sel(".tb-shop-name a")).next();
+        let shop_link = select(&doc, css!(".tb-shop-name a")).into_iter().next();
         ItemParts {
             id: cfg("itemId"),
-            title: attr_in_doc(&doc, ".tb-main-title[data-title]", "data-title")
-                .or_else(|| text_in_doc(&doc, ".tb-main-title"))
-                .or_else(|| cfg("title"))
-                .map(|t| strip_markup(&t)),
-            price: ["#J_PromoPriceNum", "#J_StrPrice .tb-rmb-num", ".tb-rmb-num"]
-                .iter()
-                .filter_map(|s| text_in_doc(&doc, s))
-                .find_map(|p| cny_price(&p)),
+            title: first_attr(
+                doc.root_element(),
+                &[css!(".tb-main-title[data-title]")],
+                "data-title",
+            )
+            .or_else(|| first_text(doc.root_element(), &[css!(".tb-main-title")]))
+            .or_else(|| cfg("title"))
+            .map(|t| strip_markup(&t)),
+            price: [
+                css!("#J_PromoPriceNum"),
+                css!("#J_StrPrice .tb-rmb-num"),
+                css!(".tb-rmb-num"),
+            ]
+            .iter()
+            .filter_map(|s| first_text(doc.root_element(), &[*s]))
+            .find_map(|p| cny_price(&p)),
             seller: Seller {
                 name: shop_link
                     .and_then(|a| a.value().attr("title").map(str::to_string))
@@ -500,16 +517,12 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
                     .and_then(|h| absolute_url(h, url)),
                 ..Seller::default()
             },
-            images: item_images(&doc, url, "#J_ImgBooth", "#J_UlThumb img"),
+            images: item_images(&doc, url, css!("#J_ImgBooth"), css!("#J_UlThumb img")),
             ..ItemParts::default()
         }
     };
-    let parts = embedded_item(html, url)
-        .or(rendered_item(&doc, url))
-        .or(server);
-
-    let id = query_param(url.as_str(), "id")
-        .filter(|v| v.chars().all(|c| c.is_ascii_digit()))
+    let parts = item_parts(html, &doc, url, server);
+    let id = id_param(url)
         .or(parts.id.clone())
         .or_else(|| id_from_path(url.path()));
     let (Some(id), Some(title)) = (id, parts.title.clone()) else {
@@ -519,6 +532,7 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
         }
         missing.push(".tb-main-title".to_string());
         return drift(
+            Platform::Taobao,
             url,
             PageKind::Item,
             missing,
@@ -528,12 +542,7 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
         );
     };
     let listing = parts.into_listing(Platform::Taobao, Taobao.item_url(&id), id, title, url);
-    PageOutcome::Ok {
-        platform: Platform::Taobao,
-        page: PageKind::Item,
-        listings: vec![listing],
-        total: None,
-    }
+    item_page(Platform::Taobao, listing)
 }
 
 /// What an item page says about its item, gathered from one source (a
@@ -628,7 +637,7 @@ pub(crate) fn embedded_item(html: &str, page: &Url) -> ItemParts {
         .filter_map(|p| jsobject::at(&res, p).and_then(Value::as_array))
         .flatten()
         .filter_map(Value::as_str)
-        .filter_map(|u| image_url(u, page))
+        .filter_map(|u| full_size_image(u, page))
         .fold(Vec::new(), |mut acc, u| {
             if !acc.contains(&u) {
                 acc.push(u);
@@ -708,41 +717,67 @@ fn item_root(v: &Value) -> Option<&Value> {
         .or_else(|| Some(v).filter(has_item))
 }
 
+/// An item page's facts, newest build first: the SSR JSON, then the
+/// React DOM, then what the old server-rendered build showed (`server`),
+/// field by field. Shared by Taobao and Tmall (one stack).
+pub(crate) fn item_parts(html: &str, doc: &Html, page: &Url, server: ItemParts) -> ItemParts {
+    embedded_item(html, page)
+        .or(rendered_item(doc, page))
+        .or(server)
+}
+
+/// The numeric `id` parameter of an item URL.
+pub(crate) fn id_param(url: &Url) -> Option<String> {
+    query_param(url.as_str(), "id").filter(|v| v.chars().all(|c| c.is_ascii_digit()))
+}
+
 /// The item as the 2023–2026 React item pages render it, class names
 /// matched by their stable part: `ItemHeader--mainTitle--…` (2023) or
 /// `mainTitle--R75fTcZL` (2025), the highlighted price (`券后`, what a
 /// buyer pays) before the struck one, `ShopHeader--shopName--…` /
 /// `shopName--…`, and the gallery's `thumbnailPic--…` images.
 pub(crate) fn rendered_item(doc: &Html, page: &Url) -> ItemParts {
-    let title = attr_in_doc(doc, r#"[class*="mainTitle--"][title]"#, "title")
-        .or_else(|| text_in_doc(doc, r#"[class*="mainTitle--"]"#))
-        .map(|t| strip_markup(&t));
+    let title = first_attr(
+        doc.root_element(),
+        &[css!(r#"[class*="mainTitle--"][title]"#)],
+        "title",
+    )
+    .or_else(|| first_text(doc.root_element(), &[css!(r#"[class*="mainTitle--"]"#)]))
+    .map(|t| strip_markup(&t));
     let price = [
-        r#"[class*="highlightPrice--"] [class*="text--"]"#,
-        r#"[class*="Price--priceText"]"#,
-        r#"[class*="priceText--"]"#,
-        r#"[class*="subPrice--"] [class*="text--"]"#,
+        css!(r#"[class*="highlightPrice--"] [class*="text--"]"#),
+        css!(r#"[class*="Price--priceText"]"#),
+        css!(r#"[class*="priceText--"]"#),
+        css!(r#"[class*="subPrice--"] [class*="text--"]"#),
     ]
     .iter()
     .filter_map(|css| {
-        doc.select(&sel(css))
-            .map(|e| collapse_ws(&e.text().collect::<String>()))
+        select(doc, *css)
+            .into_iter()
+            .map(text_of)
             .find(|t| t.chars().any(|c| c.is_ascii_digit()))
     })
     .find_map(|t| cny_price(&t));
-    let shop = doc
-        .select(&sel(
-            r#"[class*="shopName--"], [class*="ShopHeader--shopName"]"#,
-        ))
-        .next();
-    let shop_link = doc
-        .select(&sel(r#"a[class*="shopName"], a[class*="ShopHeader--"]"#))
-        .next();
+    let shop = select(
+        doc,
+        css!(r#"[class*="shopName--"], [class*="ShopHeader--shopName"]"#),
+    )
+    .into_iter()
+    .next();
+    let shop_link = select(
+        doc,
+        css!(r#"a[class*="shopName"], a[class*="ShopHeader--"]"#),
+    )
+    .into_iter()
+    .next();
     let mut images: Vec<String> = Vec::new();
-    for img in doc.select(&sel(
-        r#"img[class*="thumbnailPic"], img[class*="mainPic--"], img[class*="PicGallery--mainPic"]"#,
-    )) {
-        if let Some(u) = lazy_src(img, &["data-src", "src"]).and_then(|s| image_url(&s, page)) {
+    for img in select(
+        doc,
+        css!(
+            r#"img[class*="thumbnailPic"], img[class*="mainPic--"], img[class*="PicGallery--mainPic"]"#
+        ),
+    ) {
+        if let Some(u) = img_src(img).and_then(|s| full_size_image(&s, page)) {
             if !images.contains(&u) {
                 images.push(u);
             }
@@ -795,102 +830,25 @@ pub(crate) fn sane_price(mut p: Price) -> Option<Price> {
 // Helpers shared by the Taobao, Tmall and 1688 parsers.
 // ---------------------------------------------------------------------------
 
-/// A selector from a literal in these modules (each is exercised by the
-/// tests, so a typo fails there, never on a page).
-pub(crate) fn sel(css: &str) -> Selector {
-    Selector::parse(css).unwrap_or_else(|e| panic!("bad selector literal {css:?}: {e:?}"))
-}
-
-/// The collapsed text of the first element matching `css` under `el`.
-pub(crate) fn text_in(el: ElementRef<'_>, css: &str) -> Option<String> {
-    el.select(&sel(css))
-        .map(|e| collapse_ws(&e.text().collect::<String>()))
-        .find(|t| !t.is_empty())
-}
-
-/// An attribute of the first element matching `css` under `el` that has it.
-pub(crate) fn attr_in(el: ElementRef<'_>, css: &str, attr: &str) -> Option<String> {
-    el.select(&sel(css))
-        .filter_map(|e| e.value().attr(attr))
-        .map(|a| a.trim().to_string())
-        .find(|a| !a.is_empty())
-}
-
-/// [`text_in`] over a whole document.
-pub(crate) fn text_in_doc(doc: &Html, css: &str) -> Option<String> {
-    text_in(doc.root_element(), css)
-}
-
-/// [`attr_in`] over a whole document.
-pub(crate) fn attr_in_doc(doc: &Html, css: &str, attr: &str) -> Option<String> {
-    attr_in(doc.root_element(), css, attr)
-}
-
-/// The first of `attrs` an `<img>` has that is a real URL: lazy-loading
-/// pages put a 1×1 placeholder (`s.gif`) in `src`.
-pub(crate) fn lazy_src(img: ElementRef<'_>, attrs: &[&str]) -> Option<String> {
-    attrs
-        .iter()
-        .filter_map(|a| img.value().attr(a))
-        .map(str::trim)
-        .find(|v| !v.is_empty() && !v.ends_with("/s.gif") && !v.starts_with("data:"))
-        .map(str::to_string)
-}
-
 /// The main photo and thumbnails of an item page, absolute, full size,
 /// without duplicates.
-pub(crate) fn item_images(doc: &Html, page: &Url, booth: &str, thumbs: &str) -> Vec<String> {
+pub(crate) fn item_images(doc: &Html, page: &Url, booth: Css, thumbs: Css) -> Vec<String> {
     let mut images: Vec<String> = Vec::new();
-    let (booth_sel, thumb_sel) = (sel(booth), sel(thumbs));
-    let booth_imgs = doc.select(&booth_sel).filter_map(|img| {
-        lazy_src(img, &["data-src", "src", "data-ks-lazyload"]).or_else(|| {
+    let booth_imgs = select(doc, booth).into_iter().filter_map(|img| {
+        img_src(img).or_else(|| {
             // `#J_ImgBooth` is sometimes the wrapper, not the <img>.
-            img.select(&sel("img"))
-                .find_map(|i| lazy_src(i, &["data-src", "src"]))
+            select(img, css!("img")).into_iter().find_map(img_src)
         })
     });
-    let thumb_imgs = doc
-        .select(&thumb_sel)
-        .filter_map(|img| lazy_src(img, &["data-src", "src", "data-ks-lazyload"]));
+    let thumb_imgs = select(doc, thumbs).into_iter().filter_map(img_src);
     for raw in booth_imgs.chain(thumb_imgs) {
-        if let Some(u) = image_url(&raw, page) {
+        if let Some(u) = full_size_image(&raw, page) {
             if !images.contains(&u) {
                 images.push(u);
             }
         }
     }
     images
-}
-
-/// An absolute, full-size photo URL: `alicdn` serves thumbnails by
-/// appending a size to the file name (`….jpg_230x230.jpg`,
-/// `….jpg_460x460q90.jpg_.webp`), which is cut off so that the same photo
-/// seen on a search card and an item page has one URL.
-pub(crate) fn image_url(raw: &str, page: &Url) -> Option<String> {
-    let abs = absolute_url(raw, page)?;
-    Some(full_size_image(&abs))
-}
-
-/// Cuts an `alicdn` thumbnail suffix after the real extension.
-pub(crate) fn full_size_image(url: &str) -> String {
-    let lower = url.to_ascii_lowercase();
-    let file_start = lower.rfind('/').map_or(0, |i| i + 1);
-    // The earliest extension wins: `a.png_460x460q90.jpg_.webp` is a PNG.
-    // 2025 galleries serve HEIC originals as `….heic_q50.jpg_.webp`.
-    let cut = [
-        ".jpg_", ".jpeg_", ".png_", ".webp_", ".gif_", ".heic_", ".avif_",
-    ]
-    .iter()
-    .filter_map(|ext| {
-        lower[file_start..]
-            .find(ext)
-            .map(|pos| file_start + pos + ext.len() - 1)
-    })
-    .min();
-    if let Some(cut) = cut {
-        return url[..cut].to_string();
-    }
-    url.to_string()
 }
 
 /// A sales text parsed with the kind its wording names: "7261人付款" are
@@ -911,8 +869,6 @@ pub(crate) fn sales_from_text(text: &str) -> Option<Sales> {
     };
     parse_sales(text, kind)
 }
-
-pub(crate) use super::missing_fields;
 
 /// A click tracker that does not name the item (paid placements).
 pub(crate) fn is_click_tracker(href: &str) -> bool {
@@ -948,17 +904,6 @@ pub(crate) fn id_from_path(path: &str) -> Option<String> {
         let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
         (!digits.is_empty()).then_some(digits)
     })
-}
-
-/// `base` with `path` appended to its path (a path prefix such as a mock
-/// server's `/taobao/` is kept), without query or fragment.
-pub(crate) fn url_under(base: &Url, path: &str) -> Url {
-    let mut u = base.clone();
-    let prefix = base.path().trim_end_matches('/');
-    u.set_path(&format!("{prefix}/{}", path.trim_start_matches('/')));
-    u.set_query(None);
-    u.set_fragment(None);
-    u
 }
 
 /// Percent-encodes an id for use in a query value.
@@ -1016,38 +961,6 @@ pub(crate) fn decode_nick(raw: &str) -> String {
             text.into_owned()
         }
     }
-}
-
-/// The first value under `key` anywhere in a JSON tree (depth first).
-/// Blobs nest the same fields at different depths across versions
-/// (`itemDO.itemId`, `item.itemId`, `globalData.tempModel.offerId`).
-pub(crate) fn find_key<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
-    find_key_within(v, key, MAX_JSON_DEPTH)
-}
-
-/// How deep [`find_key`] follows page JSON: real blobs nest a dozen levels;
-/// a hostile one must not cost a stack.
-const MAX_JSON_DEPTH: usize = 64;
-
-fn find_key_within<'a>(v: &'a Value, key: &str, depth: usize) -> Option<&'a Value> {
-    let depth = depth.checked_sub(1)?;
-    match v {
-        Value::Object(map) => map
-            .get(key)
-            .filter(|x| !x.is_null())
-            .or_else(|| map.values().find_map(|x| find_key_within(x, key, depth))),
-        Value::Array(items) => items.iter().find_map(|x| find_key_within(x, key, depth)),
-        _ => None,
-    }
-}
-
-/// The first of `keys` found anywhere in `v`, as a trimmed non-empty string.
-pub(crate) fn find_string(v: &Value, keys: &[&str]) -> Option<String> {
-    keys.iter().find_map(|k| match find_key(v, k)? {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    })
 }
 
 /// Reads one scalar (`key: 'value'`, `"key":"value"`, `key: 123`) from a
@@ -1150,44 +1063,10 @@ pub(crate) fn says_no_results(html: &str) -> bool {
         .any(|m| html.contains(m))
 }
 
-/// A search page that legitimately has no results.
-pub(crate) fn ok_empty(platform: Platform) -> PageOutcome {
-    PageOutcome::Ok {
-        platform,
-        page: PageKind::Search,
-        listings: Vec::new(),
-        total: Some(0),
-    }
-}
-
-fn drift(url: &Url, page: PageKind, missing: Vec<String>, detail: String) -> PageOutcome {
-    drift_for(Platform::Taobao, url, page, missing, detail)
-}
-
-/// A typed drift outcome.
-pub(crate) fn drift_for(
-    platform: Platform,
-    url: &Url,
-    page: PageKind,
-    missing: Vec<String>,
-    detail: String,
-) -> PageOutcome {
-    PageOutcome::Drift {
-        platform,
-        url: url.to_string(),
-        page,
-        missing,
-        detail,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn u(s: &str) -> Url {
-        Url::parse(s).unwrap()
-    }
+    use crate::marketplaces::dom::test_url as u;
 
     #[test]
     fn search_url_keeps_prefix_and_pages_by_44() {
@@ -1219,22 +1098,6 @@ mod tests {
         assert_eq!(
             t.page_kind(&u("https://world.taobao.com/item/12.htm")),
             PageKind::Item
-        );
-    }
-
-    #[test]
-    fn thumbnail_suffixes_are_cut() {
-        assert_eq!(
-            full_size_image("https://g.search.alicdn.com/img/i4/O1CN01a_!!22.jpg_230x230.jpg"),
-            "https://g.search.alicdn.com/img/i4/O1CN01a_!!22.jpg"
-        );
-        assert_eq!(
-            full_size_image("https://img.alicdn.com/a/O1CN01b.png_460x460q90.jpg_.webp"),
-            "https://img.alicdn.com/a/O1CN01b.png"
-        );
-        assert_eq!(
-            full_size_image("https://x.cn/a_b.jpg"),
-            "https://x.cn/a_b.jpg"
         );
     }
 

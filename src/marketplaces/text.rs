@@ -147,6 +147,24 @@ pub fn parse_sales(text: &str, kind: SalesKind) -> Option<Sales> {
     })
 }
 
+/// `base` with `path` appended to its path (a path prefix such as a mock
+/// server's `/taobao/` is kept), without query or fragment.
+pub fn url_under(base: &Url, path: &str) -> Url {
+    let mut u = base.clone();
+    let prefix = base.path().trim_end_matches('/');
+    u.set_path(&format!("{prefix}/{}", path.trim_start_matches('/')));
+    u.set_query(None);
+    u.set_fragment(None);
+    u
+}
+
+/// A search term percent-encoded as GBK, as the GBK sites' own search
+/// forms send it (Tmall, 1688).
+pub fn gbk_query_value(term: &str) -> String {
+    let (gbk, _, _) = encoding_rs::GBK.encode(term.trim());
+    url::form_urlencoded::byte_serialize(&gbk).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

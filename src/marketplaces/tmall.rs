@@ -20,14 +20,19 @@
 //! one listing key, whichever host showed it).
 //! Helpers shared with Taobao and 1688 live in [`super::taobao`].
 
-use super::taobao::{
-    attr_in, attr_in_doc, cny_price, decode_nick, drift_for, embedded_item, encode_component,
-    find_key, find_string, image_url, is_click_tracker, item_images, js_scalar, lazy_src,
-    missing_fields, ok_empty, query_param, rendered_item, sales_from_text, says_no_results, sel,
-    text_in, text_in_doc, url_under, ItemParts,
+use super::dom::{
+    css, drift, first_attr, first_text, full_size_image, img_src, item_page, missing_fields,
+    no_results, select,
 };
-use super::text::{absolute_url, collapse_ws, parse_count, strip_markup};
-use super::{check_coverage, jsobject, Marketplace, PageKind, PageOutcome};
+use super::jsobject::{find_key, find_string};
+use super::taobao::{
+    cny_price, decode_nick, encode_component, id_param, is_click_tracker, item_images, item_parts,
+    js_scalar, query_param, sales_from_text, says_no_results, ItemParts,
+};
+use super::text::{
+    absolute_url, collapse_ws, gbk_query_value, parse_count, strip_markup, url_under,
+};
+use super::{check_coverage, jsobject, read_by_kind, Marketplace, PageKind, PageOutcome};
 use crate::model::listing::{Listing, Platform, Seller};
 use scraper::Html;
 use url::Url;
@@ -55,18 +60,14 @@ impl Marketplace for Tmall {
     /// No block detection here: `parse_page` asks `block` only when a
     /// page yields no listings.
     fn parse(&self, url: &Url, html: &str) -> PageOutcome {
-        match self.page_kind(url) {
-            PageKind::Search => parse_list(url, html),
-            PageKind::Item => parse_item(url, html),
-        }
+        read_by_kind(self.page_kind(url), url, html, parse_list, parse_item)
     }
 
     /// The list pages are GBK, so the site's own search form sends the
     /// term GBK-encoded; so do we.
     fn search_url(&self, base: &Url, term: &str, page: u32) -> Url {
         let mut u = url_under(base, "search_product.htm");
-        let (gbk, _, _) = encoding_rs::GBK.encode(term.trim());
-        let q: String = url::form_urlencoded::byte_serialize(&gbk).collect();
+        let q = gbk_query_value(term);
         let query = if page > 1 {
             format!("q={q}&s={}", SEARCH_PAGE_SIZE * (page - 1))
         } else {
@@ -88,15 +89,15 @@ fn parse_list(url: &Url, html: &str) -> PageOutcome {
     let doc = Html::parse_document(html);
     let mut listings: Vec<Listing> = Vec::new();
     // `#J_ItemList` on list pages; shop-search pages reuse the card markup.
-    for card in doc.select(&sel("#J_ItemList .product")) {
+    for card in select(&doc, css!("#J_ItemList .product")) {
         if super::budget::spent() {
             break;
         }
-        let img_link = card.select(&sel(".productImg")).next();
+        let img_link = select(card, css!(".productImg")).into_iter().next();
         let img_href = img_link
             .and_then(|a| a.value().attr("href"))
             .unwrap_or_default();
-        let title_href = attr_in(card, ".productTitle a", "href").unwrap_or_default();
+        let title_href = first_attr(card, &[css!(".productTitle a")], "href").unwrap_or_default();
         let Some(id) = card
             .value()
             .attr("data-id")
@@ -110,19 +111,19 @@ fn parse_list(url: &Url, html: &str) -> PageOutcome {
         if listings.iter().any(|l| l.id == id) {
             continue;
         }
-        let title = attr_in(card, ".productTitle a", "title")
-            .or_else(|| text_in(card, ".productTitle"))
+        let title = first_attr(card, &[css!(".productTitle a")], "title")
+            .or_else(|| first_text(card, &[css!(".productTitle")]))
             .map(|t| strip_markup(&t))
             .unwrap_or_default();
-        let price = attr_in(card, ".productPrice em", "title")
-            .or_else(|| text_in(card, ".productPrice em"))
-            .or_else(|| text_in(card, ".productPrice"))
+        let price = first_attr(card, &[css!(".productPrice em")], "title")
+            .or_else(|| first_text(card, &[css!(".productPrice em")]))
+            .or_else(|| first_text(card, &[css!(".productPrice")]))
             .and_then(|p| cny_price(&p));
-        let shop = card.select(&sel(".productShop-name")).next();
+        let shop = select(card, css!(".productShop-name")).into_iter().next();
         let shop_href = shop
             .and_then(|a| a.value().attr("href"))
             .unwrap_or_default();
-        let nick = attr_in(card, "[data-nick]", "data-nick").map(|n| decode_nick(&n));
+        let nick = first_attr(card, &[css!("[data-nick]")], "data-nick").map(|n| decode_nick(&n));
         let seller = Seller {
             name: shop
                 .map(|s| collapse_ws(&s.text().collect::<String>()))
@@ -136,16 +137,16 @@ fn parse_list(url: &Url, html: &str) -> PageOutcome {
         };
         let images = img_link
             .into_iter()
-            .flat_map(|a| a.select(&sel("img")).collect::<Vec<_>>())
-            .chain(card.select(&sel(".productImg-wrap img")))
-            .find_map(|img| lazy_src(img, &["data-ks-lazyload", "data-src", "src"]))
-            .and_then(|s| image_url(&s, url))
+            .flat_map(|a| select(a, css!("img")))
+            .chain(select(card, css!(".productImg-wrap img")))
+            .find_map(img_src)
+            .and_then(|s| full_size_image(&s, url))
             .into_iter()
             .collect();
         // "月成交 95笔" sits in the first span; the rest are reviews and the
         // chat button.
-        let sales = card
-            .select(&sel(".productStatus span"))
+        let sales = select(card, css!(".productStatus span"))
+            .into_iter()
             .map(|s| collapse_ws(&s.text().collect::<String>()))
             .find(|t| t.contains("成交") || t.contains("销"))
             .and_then(|t| sales_from_text(&t));
@@ -169,9 +170,9 @@ fn parse_list(url: &Url, html: &str) -> PageOutcome {
     }
     if listings.is_empty() {
         if says_no_results(html) {
-            return ok_empty(Platform::Tmall);
+            return no_results(Platform::Tmall);
         }
-        return drift_for(
+        return drift(
             Platform::Tmall,
             url,
             PageKind::Search,
@@ -180,8 +181,8 @@ fn parse_list(url: &Url, html: &str) -> PageOutcome {
         );
     }
     // "共<span>1,234</span>件相关商品"
-    let total = text_in_doc(&doc, ".j_ResultsNumber span")
-        .or_else(|| text_in_doc(&doc, ".j_ResultsNumber"))
+    let total = first_text(doc.root_element(), &[css!(".j_ResultsNumber span")])
+        .or_else(|| first_text(doc.root_element(), &[css!(".j_ResultsNumber")]))
         .and_then(|t| parse_count(&t));
     check_coverage(Platform::Tmall, url, PageKind::Search, listings, total)
 }
@@ -203,16 +204,16 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
         // The promotion price is the one buyers pay; the struck-through
         // list price is the fallback.
         let price = [
-            "#J_PromoPrice .tm-price",
-            "#J_StrPriceModBox .tm-price",
-            ".tm-price",
+            css!("#J_PromoPrice .tm-price"),
+            css!("#J_StrPriceModBox .tm-price"),
+            css!(".tm-price"),
         ]
         .iter()
-        .filter_map(|s| text_in_doc(&doc, s))
+        .filter_map(|s| first_text(doc.root_element(), &[*s]))
         .find_map(|p| cny_price(&p))
         .or_else(|| field(&["reservePrice"]).and_then(|p| cny_price(&p)));
-        let shop = doc.select(&sel(".slogo-shopname")).next();
-        let mut images = item_images(&doc, url, "#J_ImgBooth", "#J_UlThumb img");
+        let shop = select(&doc, css!(".slogo-shopname")).into_iter().next();
+        let mut images = item_images(&doc, url, css!("#J_ImgBooth"), css!("#J_UlThumb img"));
         if let Some(pics) = setup
             .as_ref()
             .and_then(|v| find_key(v, "propertyPics"))
@@ -220,7 +221,7 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
             .and_then(|d| d.as_array())
         {
             for pic in pics.iter().filter_map(|p| p.as_str()) {
-                if let Some(u) = image_url(pic, url) {
+                if let Some(u) = full_size_image(pic, url) {
                     if !images.contains(&u) {
                         images.push(u);
                     }
@@ -229,9 +230,15 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
         }
         ItemParts {
             id: field(&["itemId"]),
-            title: text_in_doc(&doc, ".tb-detail-hd h1")
+            title: first_text(doc.root_element(), &[css!(".tb-detail-hd h1")])
                 .or_else(|| field(&["title"]))
-                .or_else(|| attr_in_doc(&doc, "meta[property='og:title']", "content"))
+                .or_else(|| {
+                    first_attr(
+                        doc.root_element(),
+                        &[css!("meta[property='og:title']")],
+                        "content",
+                    )
+                })
                 .map(|t| strip_markup(&t)),
             price,
             seller: Seller {
@@ -252,20 +259,15 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
     };
     // 2025+ pages are the Taobao SSR build on detail.tmall.com: its JSON
     // first, then its rendered DOM, then the old build.
-    let parts = embedded_item(html, url)
-        .or(rendered_item(&doc, url))
-        .or(server);
-
-    let id = query_param(url.as_str(), "id")
-        .filter(|v| v.chars().all(|c| c.is_ascii_digit()))
-        .or(parts.id.clone());
+    let parts = item_parts(html, &doc, url, server);
+    let id = id_param(url).or(parts.id.clone());
     let (Some(id), Some(title)) = (id, parts.title.clone()) else {
         let mut missing = Vec::new();
         if setup_text.is_none() {
             missing.push("TShop.Setup".to_string());
         }
         missing.push(".tb-detail-hd h1".to_string());
-        return drift_for(
+        return drift(
             Platform::Tmall,
             url,
             PageKind::Item,
@@ -276,21 +278,13 @@ fn parse_item(url: &Url, html: &str) -> PageOutcome {
         );
     };
     let listing = parts.into_listing(Platform::Tmall, Tmall.item_url(&id), id, title, url);
-    PageOutcome::Ok {
-        platform: Platform::Tmall,
-        page: PageKind::Item,
-        listings: vec![listing],
-        total: None,
-    }
+    item_page(Platform::Tmall, listing)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn u(s: &str) -> Url {
-        Url::parse(s).unwrap()
-    }
+    use crate::marketplaces::dom::test_url as u;
 
     #[test]
     fn search_url_and_item_url() {
