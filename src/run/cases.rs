@@ -10,6 +10,7 @@ use crate::file::network::{networks, offenders};
 use crate::model::error::Error;
 use crate::run::access;
 use crate::run::exit::{CliError, CliResult, ExitCode};
+use crate::run::ndjson;
 use crate::store::Store;
 use book::{Case, CaseBook, MoveError};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -186,7 +187,7 @@ pub fn run_action(
                 .collect();
             if *json {
                 for c in &cases {
-                    writeln!(out, "{}", to_json(c)?)?;
+                    writeln!(out, "{}", ndjson::line("case", c))?;
                 }
             } else {
                 let decided = crate::file::decisions::Decisions::load(store)?;
@@ -196,7 +197,7 @@ pub fn run_action(
         CasesAction::Show { id, json } => {
             let case = book.get(id)?.ok_or_else(|| not_found(id))?;
             if *json {
-                writeln!(out, "{}", to_json(&case)?)?;
+                writeln!(out, "{}", ndjson::line("case", &case))?;
             } else {
                 print_case(store, &case, cal, now, out)?;
             }
@@ -400,7 +401,7 @@ pub fn run_action(
             };
             let gf = goodfaith::good_faith(&book.all()?, now);
             if *json {
-                writeln!(out, "{}", to_json(&gf)?)?;
+                writeln!(out, "{}", ndjson::line("good_faith", &gf))?;
             } else {
                 print_good_faith(&gf, out)?;
             }
@@ -451,10 +452,6 @@ fn not_found(id: &str) -> CliError {
         message: format!("no case {id} (see `knockoff cases list`)"),
     }
     .into()
-}
-
-fn to_json<T: Serialize>(v: &T) -> Result<String, Error> {
-    serde_json::to_string(v).map_err(|e| Error::Other(e.to_string()))
 }
 
 fn parse_state(s: &str) -> Result<CaseState, Error> {

@@ -17,6 +17,7 @@ pub use crate::run::exit::{
     exit_code_for, CliError, CliResult, ExitCode, DEFAULT_DATA_DIR, DEFAULT_RECORDING,
     DEFAULT_WATCHLIST,
 };
+use crate::run::ndjson;
 use crate::run::scan::ScanReport;
 use crate::store::Store;
 use clap::{Parser, Subcommand};
@@ -399,15 +400,11 @@ async fn scan_command(
         // Every line says what it is (`"type"`): findings, then one line
         // per host of a live crawl.
         for f in &report.scan.findings {
-            let mut v = serde_json::to_value(f).map_err(|e| Error::Other(e.to_string()))?;
-            if let Some(m) = v.as_object_mut() {
-                m.insert("type".into(), "finding".into());
-            }
-            writeln!(out, "{v}")?;
+            writeln!(out, "{}", ndjson::line("finding", f))?;
         }
         for (host, stats) in &report.hosts {
-            let line = serde_json::json!({"type": "host_stats", "host": host, "stats": stats});
-            writeln!(out, "{line}")?;
+            let v = serde_json::json!({"host": host, "stats": stats});
+            writeln!(out, "{}", ndjson::line("host_stats", &v))?;
         }
     } else {
         print_table(&report.scan, all, out)?;
@@ -694,7 +691,6 @@ fn parse_command(
     let (platform, parsed) = marketplaces::platform_for_url(url)?;
     let bytes = std::fs::read(file).map_err(|e| Error::input(file, e))?;
     let outcome = marketplaces::parse_page(platform, &parsed, &bytes, content_type);
-    let json = |v: &dyn erased::Json| v.to_line();
     match &outcome {
         PageOutcome::Ok {
             listings,
@@ -702,20 +698,17 @@ fn parse_command(
             total,
             ..
         } if listings.is_empty() => {
-            writeln!(
-                out,
-                "{}",
-                json(
-                    &serde_json::json!({"status": "empty", "platform": platform, "page": page, "total": total, "url": url})
-                )
-            )?;
+            let v =
+                serde_json::json!({"platform": platform, "page": page, "total": total, "url": url});
+            writeln!(out, "{}", ndjson::line("empty_page", &v))?;
         }
         PageOutcome::Ok { listings, .. } => {
             for l in listings {
-                writeln!(out, "{}", json(l))?;
+                writeln!(out, "{}", ndjson::line("listing", l))?;
             }
         }
-        other => writeln!(out, "{}", json(other))?,
+        other @ PageOutcome::Blocked { .. } => writeln!(out, "{}", ndjson::line("blocked", other))?,
+        other @ PageOutcome::Drift { .. } => writeln!(out, "{}", ndjson::line("drift", other))?,
     }
     Ok(ExitCode::Ok)
 }
@@ -738,28 +731,14 @@ fn search_command(
     let index = ListingIndex::open(data)?;
     if variants {
         for v in index.mark_variants(query)? {
-            writeln!(out, "{}", serde_json::to_string(&v).unwrap_or_default())?;
+            writeln!(out, "{}", ndjson::line("mark_variant", &v))?;
         }
     } else {
         for hit in index.search(query, limit)? {
-            writeln!(out, "{}", serde_json::to_string(&hit).unwrap_or_default())?;
+            writeln!(out, "{}", ndjson::line("search_hit", &hit))?;
         }
     }
     Ok(ExitCode::Ok)
-}
-
-mod erased {
-    /// Serializes anything serializable to one JSON line.
-    pub trait Json {
-        fn to_line(&self) -> String;
-    }
-    impl<T: serde::Serialize> Json for T {
-        fn to_line(&self) -> String {
-            serde_json::to_string(self).unwrap_or_else(|e| {
-                serde_json::json!({"type": "error", "error": e.to_string()}).to_string()
-            })
-        }
-    }
 }
 
 #[cfg(test)]

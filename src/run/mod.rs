@@ -9,4 +9,5 @@ pub mod cycle;
 pub mod daemon;
 pub mod desk;
 pub mod exit;
+pub mod ndjson;
 pub mod scan;

@@ -263,6 +263,7 @@ fn page_that_is_not_html_is_drift_not_listings() {
         let v: serde_json::Value =
             serde_json::from_str(line.trim()).unwrap_or_else(|e| panic!("{url}: {e}: {line}"));
         assert_eq!(v["status"], "drift", "{url}: {line}");
+        assert_eq!(v["type"], "drift", "{url}: {line}");
     }
 }
 
@@ -713,6 +714,35 @@ fn cli_contract_types_env_completions_and_color() {
         assert_eq!(l["type"], "finding", "{l}");
     }
     assert!(data.join("store").is_dir(), "KNOCKOFF_DATA was not used");
+    // The other commands' JSON lines say what they are too.
+    let typed = |args: &[&str], kind: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_knockoff"))
+            .args(args)
+            .env("KNOCKOFF_DATA", &data)
+            .current_dir(repo)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        let text = stdout(&o);
+        assert!(!text.trim().is_empty(), "{args:?}: no output");
+        for l in text.lines() {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            assert_eq!(v["type"], kind, "{args:?}: {l}");
+        }
+    };
+    typed(&["search", "aurora"], "search_hit");
+    typed(&["search", "--variants", "aurora"], "mark_variant");
+    typed(&["cases", "list", "--json"], "case");
+    typed(&["cases", "good-faith", "--json"], "good_faith");
+    typed(
+        &[
+            "parse",
+            "--url",
+            "https://www.aliexpress.com/w/wholesale-aurora.html",
+            "seeds/aliexpress/search-aurora-p1.html",
+        ],
+        "listing",
+    );
 
     for shell in ["bash", "zsh", "fish"] {
         let o = knockoff(&["completions", shell], repo);
