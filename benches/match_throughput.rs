@@ -66,7 +66,8 @@ fn prepare(photos_dir: &Path, out: &Path, n: usize) -> Inputs {
         .map(|f| image::open(f).expect("photo").to_rgb8())
         .collect();
     assert!(photos.len() >= 4, "need at least 4 photos");
-    let (official, other): (Vec<_>, Vec<_>) = photos.iter().enumerate().partition(|(i, _)| i % 2 == 0);
+    let (official, other): (Vec<_>, Vec<_>) =
+        photos.iter().enumerate().partition(|(i, _)| i % 2 == 0);
     let official: Vec<&RgbImage> = official.into_iter().map(|(_, p)| p).collect();
     let other: Vec<&RgbImage> = other.into_iter().map(|(_, p)| p).collect();
     let mut rng = Rng::new(0x7470_7574);
@@ -142,7 +143,12 @@ fn run(bin: &Path, refs: &Path, files: &[&PathBuf]) -> (f64, Vec<serde_json::Val
         .output()
         .expect("run knockoff");
     let secs = t.elapsed().as_secs_f64();
-    assert!(out.status.success(), "{}: {}", bin.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        bin.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines = String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
