@@ -86,6 +86,9 @@ pub struct Score {
     /// Where the alignment started (see [`super::verify::Start`]).
     #[serde(skip)]
     pub start: super::verify::Start,
+    /// Rotation of the aligned view, degrees (see [`super::plausible`]).
+    #[serde(skip)]
+    pub rotation_deg: f32,
 }
 
 impl Score {
@@ -95,6 +98,7 @@ impl Score {
             detail: c.detail.unwrap_or(0.0),
             independent_samples: c.independent_samples.unwrap_or(0.0),
             start: c.start,
+            rotation_deg: c.rotation_deg.unwrap_or(0.0),
         }
     }
 
@@ -107,7 +111,8 @@ impl Score {
             start: self.start,
             view: None,
         };
-        super::scores_match(&a, t.similarity, t.detail)
+        super::plausible(self.independent_samples, self.rotation_deg)
+            && super::scores_match(&a, t.similarity, t.detail)
     }
 }
 
@@ -674,6 +679,7 @@ pub fn evaluate(photos_dir: &Path, config: &EvalConfig) -> Result<EvalReport> {
         detail: MATCH_DETAIL,
         independent_samples: 0.0,
         start: super::verify::Start::Variant,
+        rotation_deg: 0.0,
     };
     let sweep: Vec<ThresholdRow> = (70..=99)
         .map(|pct| {
@@ -700,6 +706,7 @@ pub fn evaluate(photos_dir: &Path, config: &EvalConfig) -> Result<EvalReport> {
                     detail,
                     independent_samples: 0.0,
                     start: super::verify::Start::Variant,
+                    rotation_deg: 0.0,
                 })
             })
         })
@@ -778,6 +785,7 @@ pub fn print_report(r: &EvalReport, out: &mut dyn Write) -> Result<()> {
         detail: r.detail_threshold,
         independent_samples: 0.0,
         start: super::verify::Start::Variant,
+        rotation_deg: 0.0,
     };
     let below: Vec<&TransformRecall> = r
         .transforms

@@ -77,9 +77,10 @@
 //! The numbers come from `knockoff eval-images` ([`run_eval`]) on 22 real
 //! photos; BENCHMARKS.md has the full table and the threshold sweeps.
 //! Every edit alone reaches 100% recall, every pair of edits >= 95%
-//! (padding and a banner together, the hardest, 97.0%); 3 false matches
-//! in 37,422 pairs of tiles of different photos (8.0e-5, under the 1e-4
-//! target).
+//! (padding and a banner together, the hardest, 97.0%); no false match
+//! in 37,422 pairs of tiles of different photos (3 before the rule that
+//! a smooth view aligned past [`MAX_SMOOTH_ROTATION_DEG`] is no match,
+//! [`plausible`]: each was two smooth tiles fitted at +7° or −16.5°).
 
 pub mod cache;
 pub mod decode;
@@ -146,6 +147,10 @@ pub const TEXTURED_SIMILARITY: f32 = 0.80;
 /// similarity ([`TEXTURED_SIMILARITY`]) at the usual detail: a correlation
 /// over many independent samples is strong evidence on its own.
 pub fn scores_match(a: &verify::Alignment, similarity: f32, detail: f32) -> bool {
+    let rotation_deg = a.view.map_or(0.0, |v| v.angle_rad.to_degrees());
+    if !plausible(a.independent_samples, rotation_deg) {
+        return false;
+    }
     match a.start {
         verify::Start::Variant => {}
         verify::Start::Retry => {
@@ -162,6 +167,25 @@ pub fn scores_match(a: &verify::Alignment, similarity: f32, detail: f32) -> bool
         && ((a.similarity >= similarity && a.detail >= detail.min(TEXTURED_DETAIL))
             || (a.similarity >= similarity.min(TEXTURED_SIMILARITY) && a.detail >= detail));
     usual || textured
+}
+
+/// Largest rotation (degrees, as measured: to the half degree) at which
+/// an alignment of a smooth reference view (under [`TEXTURED_SAMPLES`]
+/// independent samples) can be a match. The variants cover ±3° and the
+/// descent reaches a few degrees past them; the copies of the evaluation
+/// (rotated 1-5°) measured at most ±6.0°, smooth or textured. Two smooth
+/// gradients fit each other at any rotation, and that is how every false
+/// match of the evaluation arose: two smooth tiles (1.2-1.4 independent
+/// samples) "mirrored, cropped, rotated −16.5°" or "rotated +7°" to fit.
+/// A texture pins its rotation, so a textured view is not held to this.
+pub const MAX_SMOOTH_ROTATION_DEG: f32 = 6.0;
+
+/// Whether an alignment explains a match by a plausible edit: not a
+/// smooth view rotated past [`MAX_SMOOTH_ROTATION_DEG`] (see there).
+/// [`scores_match`] requires it.
+pub fn plausible(independent_samples: f32, rotation_deg: f32) -> bool {
+    let measured = (rotation_deg * 2.0).round() / 2.0;
+    independent_samples >= TEXTURED_SAMPLES || measured.abs() <= MAX_SMOOTH_ROTATION_DEG
 }
 
 /// Detail correlation an alignment found from a second starting view
@@ -727,6 +751,10 @@ pub struct Candidate {
     /// Where the alignment started (see [`verify::Start`]).
     #[serde(skip)]
     pub start: verify::Start,
+    /// Rotation (degrees) of the aligned reference view, when aligned
+    /// (see [`plausible`]).
+    #[serde(skip)]
+    pub rotation_deg: Option<f32>,
     pub is_match: bool,
     pub transform: Option<String>,
 }
@@ -1059,6 +1087,9 @@ impl ReferenceIndex {
                 detail: alignment.map(|a| a.detail),
                 independent_samples: alignment.map(|a| a.independent_samples),
                 start: alignment.map(|a| a.start).unwrap_or_default(),
+                rotation_deg: alignment
+                    .and_then(|a| a.view)
+                    .map(|v| v.angle_rad.to_degrees()),
                 is_match,
                 transform: kind.describe(query_trimmed),
             };
@@ -1188,6 +1219,7 @@ impl ReferenceIndex {
                 detail: Some(a.detail),
                 independent_samples: Some(a.independent_samples),
                 start: a.start,
+                rotation_deg: a.view.map(|v| v.angle_rad.to_degrees()),
                 is_match: true,
                 transform: Some(transform),
             };
@@ -1426,6 +1458,62 @@ pub fn run_match(reference_dir: &Path, files: &[PathBuf], out: &mut dyn Write) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_smooth_view_rotated_past_what_copies_measure_is_not_a_match() {
+        let aligned = |deg: f32, independent_samples: f32| verify::Alignment {
+            similarity: 0.998,
+            detail: 0.95,
+            independent_samples,
+            start: verify::Start::Variant,
+            view: Some(View {
+                rect: Rect {
+                    left: 4.0,
+                    top: 2.0,
+                    right: 60.0,
+                    bottom: 64.0,
+                },
+                angle_rad: deg.to_radians(),
+                mirrored: true,
+            }),
+        };
+        let ok = |a: verify::Alignment| scores_match(&a, MATCH_SIMILARITY, MATCH_DETAIL);
+        // Smooth copies rotated 1-5° measure up to ±6°: matches.
+        for deg in [0.0, 4.0, -5.0, 6.0, -6.0, -6.2] {
+            assert!(ok(aligned(deg, 1.2)), "{deg}°");
+        }
+        // The evaluation's false matches: smooth tiles fitted at +7° and
+        // −16.5°.
+        for deg in [6.3, 7.0, -7.0, -16.5, 47.0] {
+            assert!(!ok(aligned(deg, 1.3)), "{deg}°");
+            assert!(!plausible(1.3, deg));
+        }
+        // A texture pins its rotation: not held to the smooth bound.
+        assert!(ok(aligned(-16.5, 40.0)));
+        // The evaluation's scores apply the same rule.
+        let score = |rotation_deg: f32| eval::Score {
+            similarity: 0.998,
+            detail: 0.95,
+            independent_samples: 1.3,
+            start: verify::Start::Variant,
+            rotation_deg,
+        };
+        let thresholds = eval::Score {
+            similarity: MATCH_SIMILARITY,
+            detail: MATCH_DETAIL,
+            independent_samples: 0.0,
+            start: verify::Start::Variant,
+            rotation_deg: 0.0,
+        };
+        assert!(score(5.0).passes(thresholds));
+        assert!(!score(7.0).passes(thresholds));
+        // Without a view (hash-only references) nothing is measured.
+        let viewless = verify::Alignment {
+            view: None,
+            ..aligned(0.0, 1.3)
+        };
+        assert!(ok(viewless));
+    }
 
     #[test]
     fn partial_views_name_sides_in_the_copys_frame() {

@@ -298,9 +298,12 @@ impl Plane {
                         // Non-negative after the clamp: truncation is the floor.
                         let (x0, y0) = (xc as usize, yc as usize);
                         let (fx, fy) = (xc - x0 as f32, yc - y0 as f32);
+                        // The four taps from one slice: one bounds check,
+                        // not four (`k + pw + 1` is inside the padded copy).
                         let k = y0 * pw + x0;
-                        let top = padded[k] * (1.0 - fx) + padded[k + 1] * fx;
-                        let bottom = padded[k + pw] * (1.0 - fx) + padded[k + pw + 1] * fx;
+                        let q = &padded[k..k + pw + 2];
+                        let top = q[0] * (1.0 - fx) + q[1] * fx;
+                        let bottom = q[pw] * (1.0 - fx) + q[pw + 1] * fx;
                         sum += top * (1.0 - fy) + bottom * fy;
                     }
                     (*a, *n) = (sum, count);

@@ -240,11 +240,23 @@ fn similarity(t: &[f32], coverage: &[f32], query_thumb: &[f32]) -> f32 {
 /// Refines `start` on `reference` to fit `query_thumb` (32×32): the best
 /// correlation found ([`robust_ncc`]: the worst-fitting [`ROBUST_DROP`] of
 /// the samples left out) and the correlation of fine detail there.
+///
+/// Each point's score is computed once: the descent probes the same
+/// point again when a sweep ends on a move and the next sweep makes
+/// none before it, and a point is known by the bits of its parameters, so
+/// the scores, the path and the result are those of scoring every probe.
 pub fn align(reference: &Plane, start: &View, query_thumb: &[f32]) -> Alignment {
-    let score = |p: &[f32; 5]| {
+    let mut seen: Vec<([u32; 5], f32)> = Vec::with_capacity(256);
+    let mut score = |p: &[f32; 5]| {
+        let key = p.map(f32::to_bits);
+        if let Some(&(_, s)) = seen.iter().find(|(k, _)| *k == key) {
+            return s;
+        }
         let (t, coverage) =
             reference.sample_with_coverage(&nudged(start, p), VERIFY_SIDE, VERIFY_SIDE);
-        similarity(&t, &coverage, query_thumb)
+        let s = similarity(&t, &coverage, query_thumb);
+        seen.push((key, s));
+        s
     };
     let mut p = [0f32; 5];
     let mut best = score(&p);

@@ -1,0 +1,228 @@
+//! Matching throughput on one core: unrelated listing photos and edited
+//! copies per second through `knockoff match --reference`, at 44 and at
+//! 500 official photos, for one or more `knockoff` binaries side by side
+//! (a build before a change and one after, same inputs, same run).
+//!
+//! The inputs are 800×800 JPEGs made from a folder of real photos
+//! (`benches/fetch_eval_photos.sh`): the photos are split in two halves by
+//! name order. Official photos are random crops of the first half (so the
+//! 500 are look-alikes of each other, the hard case of a catalogue of
+//! studio shots); unrelated listing photos are random crops of the other
+//! half; edited copies are official photos put through one random edit
+//! of the evaluation (`imagehash::eval::edits`). Each binary runs under
+//! `taskset -c 0` with `RAYON_NUM_THREADS=1`; a photo's cost is the run's
+//! CPU time (user + system, from `/usr/bin/time`: on a machine shared
+//! with other builds, wall time measures the neighbours) less that of a
+//! run on one photo (loading the references), over the photos less one.
+//!
+//! ```text
+//! KNOCKOFF_EVAL_PHOTOS=/tmp/ko/evalphotos \
+//! KNOCKOFF_BINARIES=/tmp/ko/knockoff-before:target/release/knockoff \
+//!   cargo bench --bench match_throughput
+//! ```
+//!
+//! `KNOCKOFF_BINARIES` defaults to the release binary next to this bench;
+//! `KNOCKOFF_BENCH_DIR` keeps the generated inputs (else a temporary
+//! folder, removed at the end); `KNOCKOFF_BENCH_PHOTOS=N` sets how many
+//! photos of each kind are timed (default 100).
+
+use image::RgbImage;
+use knockoff::imagehash::eval::{edits, encode, photo_files, Encoding, Rng};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Side of every generated photo.
+const SIDE: u32 = 800;
+
+/// A random square-ish crop of `img` covering `lo`–`hi` of its shorter
+/// side, resized to SIDE×SIDE.
+fn crop_800(img: &RgbImage, rng: &mut Rng, lo: f64, hi: f64) -> RgbImage {
+    let (w, h) = (img.width(), img.height());
+    let s = (w.min(h) as f64 * rng.range(lo, hi)).max(16.0) as u32;
+    let cw = s.min(w);
+    let ch = ((s as f64 * rng.range(0.85, 1.15)) as u32).clamp(8, h);
+    let x = rng.below((w - cw + 1) as u64) as u32;
+    let y = rng.below((h - ch + 1) as u64) as u32;
+    let crop = image::imageops::crop_imm(img, x, y, cw, ch).to_image();
+    image::imageops::resize(&crop, SIDE, SIDE, image::imageops::FilterType::Triangle)
+}
+
+fn write(path: &Path, bytes: &[u8]) {
+    std::fs::write(path, bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+}
+
+struct Inputs {
+    refs44: PathBuf,
+    refs500: PathBuf,
+    unrelated: Vec<PathBuf>,
+    /// Edited copies of the first 44 references, with the reference's name.
+    edited: Vec<(PathBuf, String)>,
+}
+
+fn prepare(photos_dir: &Path, out: &Path, n: usize) -> Inputs {
+    let photos: Vec<RgbImage> = photo_files(photos_dir)
+        .expect("photo folder")
+        .iter()
+        .map(|f| image::open(f).expect("photo").to_rgb8())
+        .collect();
+    assert!(photos.len() >= 4, "need at least 4 photos");
+    let (official, other): (Vec<_>, Vec<_>) =
+        photos.iter().enumerate().partition(|(i, _)| i % 2 == 0);
+    let official: Vec<&RgbImage> = official.into_iter().map(|(_, p)| p).collect();
+    let other: Vec<&RgbImage> = other.into_iter().map(|(_, p)| p).collect();
+    let mut rng = Rng::new(0x7470_7574);
+    let refs44 = out.join("refs44");
+    let refs500 = out.join("refs500");
+    let unrelated_dir = out.join("unrelated");
+    let edited_dir = out.join("edited");
+    for d in [&refs44, &refs500, &unrelated_dir, &edited_dir] {
+        std::fs::create_dir_all(d).expect("create input folder");
+    }
+    let mut first44: Vec<(String, RgbImage)> = Vec::new();
+    for i in 0..500 {
+        let p = official[i % official.len()];
+        // The first 44: mostly whole photos (a brand's main shots); the
+        // rest: crops down to a third (detail shots, look-alikes).
+        let img = if i < 44 {
+            crop_800(p, &mut rng, 0.6, 1.0)
+        } else {
+            crop_800(p, &mut rng, 0.3, 1.0)
+        };
+        let name = format!("ref{i:03}.jpg");
+        let bytes = encode(&img, Encoding::Jpeg(90)).expect("encode");
+        write(&refs500.join(&name), &bytes);
+        if i < 44 {
+            write(&refs44.join(&name), &bytes);
+            first44.push((name, img));
+        }
+    }
+    let mut unrelated = Vec::new();
+    for i in 0..n {
+        let p = other[i % other.len()];
+        let img = crop_800(p, &mut rng, 0.4, 1.0);
+        let path = unrelated_dir.join(format!("unrelated{i:03}.jpg"));
+        write(&path, &encode(&img, Encoding::Jpeg(85)).expect("encode"));
+        unrelated.push(path);
+    }
+    let all = edits();
+    let mut edited = Vec::new();
+    for i in 0..n {
+        let (name, img) = &first44[i % first44.len()];
+        let edit = all[rng.below(all.len() as u64) as usize];
+        let copy = (edit.apply)(img.clone(), &mut rng);
+        let enc = (edit.encoding)(&mut rng).unwrap_or(Encoding::Jpeg(85));
+        let ext = match enc {
+            Encoding::Jpeg(_) => "jpg",
+            Encoding::Png => "png",
+            Encoding::WebP => "webp",
+        };
+        let path = edited_dir.join(format!("edited{i:03}.{ext}"));
+        write(&path, &encode(&copy, enc).expect("encode"));
+        edited.push((path, name.clone()));
+    }
+    Inputs {
+        refs44,
+        refs500,
+        unrelated,
+        edited,
+    }
+}
+
+/// Runs `bin match` on one core; CPU seconds (user + system) and the
+/// JSON lines.
+fn run(bin: &Path, refs: &Path, files: &[&PathBuf]) -> (f64, Vec<serde_json::Value>) {
+    let times = std::env::temp_dir().join(format!("knockoff-bench-time-{}", std::process::id()));
+    let out = Command::new("/usr/bin/time")
+        .arg("-f")
+        .arg("%U %S")
+        .arg("-o")
+        .arg(&times)
+        .arg("taskset")
+        .arg("-c")
+        .arg("0")
+        .arg(bin)
+        .arg("match")
+        .arg("--reference")
+        .arg(refs)
+        .args(files)
+        .env("RAYON_NUM_THREADS", "1")
+        .output()
+        .expect("run knockoff under /usr/bin/time");
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        bin.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let secs = std::fs::read_to_string(&times)
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|v| v.parse::<f64>().ok())
+        .sum();
+    let _ = std::fs::remove_file(&times);
+    let lines = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    (secs, lines)
+}
+
+/// Photos per second over `files` (the run's time less a one-photo run's).
+fn per_second(bin: &Path, refs: &Path, files: &[&PathBuf]) -> (f64, Vec<serde_json::Value>) {
+    let (one, _) = run(bin, refs, &files[..1]);
+    let (all, lines) = run(bin, refs, files);
+    let per_photo = ((all - one) / (files.len() - 1) as f64).max(1e-6);
+    (1.0 / per_photo, lines)
+}
+
+fn main() {
+    let photos = std::env::var_os("KNOCKOFF_EVAL_PHOTOS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/photos"));
+    let n: usize = std::env::var("KNOCKOFF_BENCH_PHOTOS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100)
+        .max(2);
+    let default_bin = std::env::current_exe()
+        .ok()
+        .and_then(|p| Some(p.parent()?.parent()?.join("knockoff")))
+        .unwrap_or_else(|| PathBuf::from("target/release/knockoff"));
+    let bins: Vec<PathBuf> = std::env::var("KNOCKOFF_BINARIES")
+        .map(|v| v.split(':').map(PathBuf::from).collect())
+        .unwrap_or_else(|_| vec![default_bin]);
+    let (dir, temporary) = match std::env::var_os("KNOCKOFF_BENCH_DIR") {
+        Some(d) => (PathBuf::from(d), false),
+        None => (
+            std::env::temp_dir().join(format!("knockoff-match-bench-{}", std::process::id())),
+            true,
+        ),
+    };
+    let inputs = prepare(&photos, &dir, n);
+    let unrelated: Vec<&PathBuf> = inputs.unrelated.iter().collect();
+    let edited: Vec<&PathBuf> = inputs.edited.iter().map(|(p, _)| p).collect();
+    println!(
+        "{n} unrelated photos and {n} edited copies, 800x800, one core (taskset -c 0)\n\
+         binary | references | unrelated photos/s | false matches | edited copies/s | copies matched to their original"
+    );
+    for refs in [&inputs.refs44, &inputs.refs500] {
+        for bin in &bins {
+            let count = std::fs::read_dir(refs).map(|d| d.count()).unwrap_or(0);
+            let (u_rate, u_lines) = per_second(bin, refs, &unrelated);
+            let false_matches = u_lines.iter().filter(|l| l["match"] == true).count();
+            let (e_rate, e_lines) = per_second(bin, refs, &edited);
+            let right = e_lines
+                .iter()
+                .zip(&inputs.edited)
+                .filter(|(l, (_, name))| l["match"] == true && l["reference"] == name.as_str())
+                .count();
+            println!(
+                "{} | {count} | {u_rate:.1} | {false_matches}/{n} | {e_rate:.1} | {right}/{n}",
+                bin.display()
+            );
+        }
+    }
+    if temporary {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
