@@ -27,7 +27,7 @@
 //! photos of each kind are timed (default 100).
 
 use image::RgbImage;
-use knockoff::imagehash::eval::{edits, encode, photo_files, Encoding, Rng};
+use knockoff::judge::imagehash::eval::{edits, encode, photo_files, Encoding, Rng};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

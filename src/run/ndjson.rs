@@ -8,7 +8,9 @@
 //! | `search` | `search_hit`; with `--variants`, `mark_variant` |
 //! | `cases list --json`, `cases show --json` | `case` |
 //! | `cases good-faith --json` | `good_faith` |
-//! | any, when a line cannot be written | `error` |
+//! | `hash` | `image_hash` (written by `judge::imagehash::run_hash`) |
+//! | `match` | `image_match` (written by `judge::imagehash::run_match`) |
+//! | any: a line that cannot be written, a file that cannot be read (`hash`, `match`) | `error` |
 //!
 //! An object keeps its own fields beside `type` (a field of its own named
 //! `type` is overwritten); anything else is under `value`.

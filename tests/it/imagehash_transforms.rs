@@ -310,6 +310,8 @@ fn cli_functions_write_json_lines_and_errors() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["type"], "image_hash");
+    assert_eq!(lines[1]["type"], "error");
     assert_eq!(lines[0]["width"], img.width());
     assert_eq!(lines[0]["hashes"]["phash"].as_str().map(str::len), Some(16));
     assert!(lines[1]["error"].as_str().is_some());
@@ -321,6 +323,8 @@ fn cli_functions_write_json_lines_and_errors() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    assert_eq!(lines[0]["type"], "image_match");
+    assert_eq!(lines[1]["type"], "error");
     assert_eq!(lines[0]["reference"], "cup.jpg", "{name}: {}", lines[0]);
     assert_eq!(lines[0]["match"], true);
     assert!(lines[0]["transform"]

@@ -1355,10 +1355,13 @@ pub fn run_hash(files: &[PathBuf], out: &mut dyn Write) -> Result<()> {
                         .map(|(k, v)| (k.clone(), format!("{v:016x}").into()))
                         .collect();
                     serde_json::json!({
-                        "file": name, "width": h.width, "height": h.height, "hashes": hashes,
+                        "type": "image_hash", "file": name, "width": h.width,
+                        "height": h.height, "hashes": hashes,
                     })
                 }
-                Err(e) => serde_json::json!({ "file": name, "error": e.to_string() }),
+                Err(e) => {
+                    serde_json::json!({ "type": "error", "file": name, "error": e.to_string() })
+                }
             }
         })
         .collect();
@@ -1428,6 +1431,7 @@ pub fn run_match(reference_dir: &Path, files: &[PathBuf], out: &mut dyn Write) -
                 .map(|c| c.into_iter().next())
             {
                 Ok(Some(m)) => serde_json::json!({
+                    "type": "image_match",
                     "file": name,
                     "reference": if m.is_match { Some(&m.reference) } else { None },
                     "nearest": m.reference,
@@ -1444,11 +1448,13 @@ pub fn run_match(reference_dir: &Path, files: &[PathBuf], out: &mut dyn Write) -
                     "transform": m.transform,
                 }),
                 Ok(None) => serde_json::json!({
-                    "file": name, "reference": null, "nearest": null, "distance": null,
+                    "type": "image_match", "file": name, "reference": null, "nearest": null, "distance": null,
                     "bits": HashPair::BITS, "threshold": MATCH_THRESHOLD,
                     "match": false, "transform": null,
                 }),
-                Err(e) => serde_json::json!({ "file": name, "error": e.to_string() }),
+                Err(e) => {
+                    serde_json::json!({ "type": "error", "file": name, "error": e.to_string() })
+                }
             }
         })
         .collect();
