@@ -803,3 +803,41 @@ fn scan_outside_a_checkout_says_how_to_start() {
     assert!(err.contains("--watchlist BRAND.toml"), "{err}");
     assert!(!tmp.path().join("knockoff-data").exists());
 }
+
+/// Issue 21: the README documents every flag of every command and
+/// subcommand (read from the clap definition itself, so a new flag without
+/// its line in the README fails here).
+#[test]
+fn the_readme_names_every_flag_of_every_command() {
+    use clap::CommandFactory;
+    fn walk(cmd: &clap::Command, path: String, out: &mut Vec<(String, String)>) {
+        for a in cmd.get_arguments() {
+            if let Some(long) = a.get_long() {
+                if long != "help" && long != "version" {
+                    out.push((path.clone(), format!("--{long}")));
+                }
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            walk(sub, format!("{path} {}", sub.get_name()), out);
+        }
+    }
+    let mut flags = Vec::new();
+    walk(
+        &knockoff::run::cli::Cli::command(),
+        "knockoff".into(),
+        &mut flags,
+    );
+    assert!(flags.len() > 40, "{flags:?}");
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let missing: Vec<String> = flags
+        .iter()
+        .filter(|(_, f)| !readme.contains(f.as_str()))
+        .map(|(c, f)| format!("{c} {f}"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "flags the README does not name: {missing:?}"
+    );
+}

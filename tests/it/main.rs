@@ -13,6 +13,9 @@
 #[path = "../fixtures/daemon/support.rs"]
 mod daemon_support;
 
+#[path = "../fixtures/warc_reader.rs"]
+mod warc_reader;
+
 mod cases_lifecycle;
 mod cli_bad_input;
 mod cli_export;

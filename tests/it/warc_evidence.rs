@@ -6,6 +6,7 @@
 //! own tool, `warcio check` and `warcio index` (Python, from PyPI; `.ci/run`
 //! installs it, and this test fails saying how when it is missing).
 
+use crate::warc_reader::{read_warc, WarcRecord as Record};
 use knockoff::fetch::http::{HttpFetcher, HttpSettings};
 use knockoff::fetch::record::RecordingFetcher;
 use knockoff::fetch::warc::sha1_base32;
@@ -13,7 +14,6 @@ use knockoff::fetch::{sha256_hex, Fetcher, ResourceKind};
 use knockoff::model::config::{BaseUrl, Config, PlatformConfig};
 use knockoff::model::listing::Platform;
 use std::io::{Read, Write};
-use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -83,71 +83,6 @@ async fn server() -> (String, Heads) {
         }
     });
     (format!("http://{addr}"), heads)
-}
-
-/// A WARC record as read back: its WARC headers and block.
-struct Record {
-    headers: Vec<(String, String)>,
-    block: Vec<u8>,
-}
-
-impl Record {
-    fn get(&self, name: &str) -> Option<&str> {
-        self.all(name).into_iter().next()
-    }
-
-    fn all(&self, name: &str) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-
-    /// The HTTP message's body (after the header block).
-    fn payload(&self) -> &[u8] {
-        let end = self
-            .block
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .unwrap();
-        &self.block[end + 4..]
-    }
-}
-
-/// Reads a `.warc.gz`, one gzip member per record, each checked for the
-/// version line, exact `Content-Length` and the closing CRLFs.
-fn read_warc(path: &Path) -> Vec<Record> {
-    let bytes = std::fs::read(path).unwrap();
-    let mut rest = &bytes[..];
-    let mut records = Vec::new();
-    while !rest.is_empty() {
-        let mut d = flate2::bufread::GzDecoder::new(rest);
-        let mut out = Vec::new();
-        d.read_to_end(&mut out).unwrap();
-        rest = d.into_inner();
-        let end = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-        let head = std::str::from_utf8(&out[..end]).unwrap();
-        let mut lines = head.split("\r\n");
-        assert_eq!(lines.next(), Some("WARC/1.1"));
-        let headers: Vec<(String, String)> = lines
-            .map(|l| {
-                let (k, v) = l.split_once(": ").unwrap();
-                (k.to_string(), v.to_string())
-            })
-            .collect();
-        let len: usize = headers
-            .iter()
-            .find(|(k, _)| k == "Content-Length")
-            .unwrap()
-            .1
-            .parse()
-            .unwrap();
-        let block = out[end + 4..end + 4 + len].to_vec();
-        assert_eq!(&out[end + 4 + len..], b"\r\n\r\n", "one record per member");
-        records.push(Record { headers, block });
-    }
-    records
 }
 
 /// Runs warcio's command line (`python3 -c`, so no PATH entry is needed)

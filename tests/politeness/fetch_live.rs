@@ -3,6 +3,7 @@
 //! the server's own arrival log shows the rate and `Retry-After` were kept.
 //! Also: recording what was fetched (manifest + WARC) and replaying it.
 
+use crate::warc_reader::read_warc;
 use knockoff::fetch::http::{HttpFetcher, HttpSettings};
 use knockoff::fetch::mock::{Fault, Faults, MockMarket, RequestLog, RetryAfter};
 use knockoff::fetch::record::RecordingFetcher;
@@ -11,7 +12,6 @@ use knockoff::fetch::{FetchError, Fetcher, ResourceKind};
 use knockoff::model::config::{BaseUrl, Config, PlatformConfig};
 use knockoff::model::listing::Platform;
 use knockoff::model::recording::{write_manifest, Manifest, RecordedPage, Recording};
-use std::io::Read;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -703,63 +703,6 @@ async fn regression_issue19_redirects_and_addresses_outside_the_policy_are_refus
         );
     }
     assert!(internal.requests().is_empty(), "{:?}", internal.requests());
-}
-
-/// A WARC record as read back: headers and block.
-struct WarcRecord {
-    headers: Vec<(String, String)>,
-    block: Vec<u8>,
-}
-
-impl WarcRecord {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Reads a `.warc.gz`: one gzip member per record, each record checked
-/// for the version line, exact Content-Length and the closing CRLFs.
-fn read_warc(path: &Path) -> Vec<WarcRecord> {
-    let bytes = std::fs::read(path).unwrap();
-    let mut members = 0;
-    let mut rest = &bytes[..];
-    let mut records = Vec::new();
-    while !rest.is_empty() {
-        let mut d = flate2::bufread::GzDecoder::new(rest);
-        let mut out = Vec::new();
-        d.read_to_end(&mut out).unwrap();
-        rest = d.into_inner();
-        members += 1;
-        let text_end = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-        let head = std::str::from_utf8(&out[..text_end]).unwrap();
-        let mut lines = head.split("\r\n");
-        assert_eq!(lines.next(), Some("WARC/1.1"));
-        let headers: Vec<(String, String)> = lines
-            .map(|l| {
-                let (k, v) = l.split_once(": ").unwrap();
-                (k.to_string(), v.to_string())
-            })
-            .collect();
-        let len: usize = headers
-            .iter()
-            .find(|(k, _)| k == "Content-Length")
-            .unwrap()
-            .1
-            .parse()
-            .unwrap();
-        let block = out[text_end + 4..text_end + 4 + len].to_vec();
-        assert_eq!(
-            &out[text_end + 4 + len..],
-            b"\r\n\r\n",
-            "one record per member"
-        );
-        records.push(WarcRecord { headers, block });
-    }
-    assert_eq!(members, records.len());
-    records
 }
 
 fn sha256(bytes: &[u8]) -> String {

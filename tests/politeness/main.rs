@@ -13,5 +13,8 @@
 #[allow(dead_code)]
 mod support;
 
+#[path = "../fixtures/warc_reader.rs"]
+mod warc_reader;
+
 mod crawl;
 mod fetch_live;
