@@ -594,8 +594,21 @@ impl Fetcher for Verifier {
     }
 }
 
-/// Runs the daemon until SIGINT/SIGTERM (or `--cycles`).
-pub async fn run(args: DaemonArgs) -> CliResult {
+/// What a daemon starts with, once its arguments and config are checked.
+struct Start {
+    every: Duration,
+    jitter: f64,
+    grace: Duration,
+    listen: std::net::SocketAddr,
+    watchlist: Watchlist,
+    calendar: Calendar,
+    source: PageSource,
+}
+
+/// Reads the config and checks every argument, before anything is
+/// started or locked: a typo stops the start, naming the flag or the
+/// config field.
+fn start(args: &DaemonArgs) -> Result<Start, CliError> {
     let usage = |field: &str, m: String| -> CliError {
         Error::Config {
             path: PathBuf::from(field),
@@ -669,6 +682,28 @@ pub async fn run(args: DaemonArgs) -> CliResult {
             record: None,
         },
     };
+    Ok(Start {
+        every,
+        jitter,
+        grace,
+        listen,
+        watchlist,
+        calendar,
+        source,
+    })
+}
+
+/// Runs the daemon until SIGINT/SIGTERM (or `--cycles`).
+pub async fn run(args: DaemonArgs) -> CliResult {
+    let Start {
+        every,
+        jitter,
+        grace,
+        listen,
+        watchlist,
+        calendar,
+        source,
+    } = start(&args)?;
 
     // Signal handlers are installed before the lock file names the
     // endpoint: whoever sees the endpoint may already stop us with SIGTERM.
