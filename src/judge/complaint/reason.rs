@@ -73,6 +73,29 @@ pub struct ListingFacts {
     pub counterfeit_terms: Vec<String>,
 }
 
+/// One part of a reason (a sentence, a phrase) in both languages. Every
+/// part is made by one call with both texts, so the English and the
+/// Chinese have the same parts in the same order and cannot drift apart.
+#[derive(Debug, Clone, PartialEq)]
+struct Both {
+    en: String,
+    zh: String,
+}
+
+fn both(en: impl Into<String>, zh: impl Into<String>) -> Both {
+    Both {
+        en: en.into(),
+        zh: zh.into(),
+    }
+}
+
+/// Parts joined per language: English with spaces, Chinese without.
+fn join(parts: &[Both], en_sep: &str) -> Both {
+    let en: Vec<&str> = parts.iter().map(|p| p.en.as_str()).collect();
+    let zh: Vec<&str> = parts.iter().map(|p| p.zh.as_str()).collect();
+    both(en.join(en_sep), zh.concat())
+}
+
 fn join_en(a: &str, b: &str) -> String {
     match (a.is_empty(), b.is_empty()) {
         (_, true) => a.to_string(),
@@ -140,7 +163,7 @@ fn quoted(items: &[String], open: &str, close: &str, sep: &str) -> String {
 }
 
 /// The statement of a reason: listing-independent, true of a whole batch.
-fn statement(wl: &Watchlist, right: &Right, reason: ReasonCode) -> (String, String) {
+fn statement(wl: &Watchlist, right: &Right, reason: ReasonCode) -> Both {
     let holder = &wl.brand.rights_holder;
     let holder_zh = wl
         .brand
@@ -152,54 +175,39 @@ fn statement(wl: &Watchlist, right: &Right, reason: ReasonCode) -> (String, Stri
     let jur = &right.jurisdiction;
     let jur_zh = jurisdiction_zh(jur);
     let mark = right.mark.as_deref().unwrap_or(&wl.brand.name);
-    let classes_en = right
-        .classes
-        .iter()
-        .map(|c| c.to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let classes_zh = right
-        .classes
-        .iter()
-        .map(|c| c.to_string())
-        .collect::<Vec<_>>()
-        .join("、");
-    let until_en = right
-        .expires
-        .map(|d| format!(", valid until {d}"))
-        .unwrap_or_default();
-    let until_zh = right
-        .expires
-        .map(|d| format!("，有效期至{d}"))
-        .unwrap_or_default();
-    let classes_part_en = if classes_en.is_empty() {
-        String::new()
+    let classes: Vec<String> = right.classes.iter().map(|c| c.to_string()).collect();
+    let classes = if classes.is_empty() {
+        both("", "")
     } else {
-        format!(", Nice classes {classes_en}")
+        both(
+            format!(", Nice classes {}", classes.join(", ")),
+            format!("，核定使用商品第{}类", classes.join("、")),
+        )
     };
-    let classes_part_zh = if classes_zh.is_empty() {
-        String::new()
-    } else {
-        format!("，核定使用商品第{classes_zh}类")
+    let until = match right.expires {
+        Some(d) => both(format!(", valid until {d}"), format!("，有效期至{d}")),
+        None => both("", ""),
     };
+    let (classes_en, classes_zh, until_en, until_zh) =
+        (&classes.en, &classes.zh, &until.en, &until.zh);
     match reason {
-        ReasonCode::TrademarkCounterfeit => (
+        ReasonCode::TrademarkCounterfeit => both(
             format!(
-                "Each listing below offers counterfeit goods bearing the trademark {mark} registered to {holder} ({jur} registration {reg}{classes_part_en}{until_en}). {holder} has not authorized these sellers, and the goods are not its products."
+                "Each listing below offers counterfeit goods bearing the trademark {mark} registered to {holder} ({jur} registration {reg}{classes_en}{until_en}). {holder} has not authorized these sellers, and the goods are not its products."
             ),
             format!(
-                "下列商品均为假冒{holder_zh}注册商标{mark}（{jur_zh}注册号{reg}{classes_part_zh}{until_zh}）的商品。权利人未授权上述卖家，相关商品并非权利人的产品。"
-            ),
-        ),
-        ReasonCode::TrademarkUnauthorizedUse => (
-            format!(
-                "Each listing below uses the trademark {mark} registered to {holder} ({jur} registration {reg}{classes_part_en}{until_en}) in its product information without authorization."
-            ),
-            format!(
-                "下列商品均在商品信息中未经授权使用{holder_zh}注册商标{mark}（{jur_zh}注册号{reg}{classes_part_zh}{until_zh}）。"
+                "下列商品均为假冒{holder_zh}注册商标{mark}（{jur_zh}注册号{reg}{classes_zh}{until_zh}）的商品。权利人未授权上述卖家，相关商品并非权利人的产品。"
             ),
         ),
-        ReasonCode::CopyrightImageTheft => (
+        ReasonCode::TrademarkUnauthorizedUse => both(
+            format!(
+                "Each listing below uses the trademark {mark} registered to {holder} ({jur} registration {reg}{classes_en}{until_en}) in its product information without authorization."
+            ),
+            format!(
+                "下列商品均在商品信息中未经授权使用{holder_zh}注册商标{mark}（{jur_zh}注册号{reg}{classes_zh}{until_zh}）。"
+            ),
+        ),
+        ReasonCode::CopyrightImageTheft => both(
             format!(
                 "Each listing below uses, without permission, a photograph whose copyright belongs to {holder} ({jur} registration {reg}). For each listing, the attached table names the official photograph copied and the page where {holder} published it."
             ),
@@ -207,7 +215,7 @@ fn statement(wl: &Watchlist, right: &Right, reason: ReasonCode) -> (String, Stri
                 "下列商品均未经许可使用{holder_zh}享有著作权的图片（{jur_zh}登记号{reg}）。附表逐条列明被盗用的官方图片及其发表页面。"
             ),
         ),
-        ReasonCode::DesignPatentInfringement => (
+        ReasonCode::DesignPatentInfringement => both(
             format!(
                 "The product in each listing below is identical or similar to design patent {reg} of {holder} ({jur}{until_en}). Side-by-side images of the patented design and each listing are attached."
             ),
@@ -215,7 +223,7 @@ fn statement(wl: &Watchlist, right: &Right, reason: ReasonCode) -> (String, Stri
                 "下列商品外观均与{holder_zh}的外观设计专利{reg}（{jur_zh}{until_zh}）相同或近似，附专利图片与商品图片对比图。"
             ),
         ),
-        ReasonCode::PatentInfringement => (
+        ReasonCode::PatentInfringement => both(
             format!(
                 "The product in each listing below infringes patent {reg} of {holder} ({jur}{until_en}). The attached infringement analysis report compares it with the claims."
             ),
@@ -227,59 +235,63 @@ fn statement(wl: &Watchlist, right: &Right, reason: ReasonCode) -> (String, Stri
 }
 
 /// What differs from the genuine product: product facts only.
-fn differences(f: &ListingFacts) -> (Vec<String>, Vec<String>) {
-    let mut en = Vec::new();
-    let mut zh = Vec::new();
+fn differences(f: &ListingFacts) -> Vec<Both> {
+    let mut parts = Vec::new();
     if let Some(gap) = &f.price_gap {
-        en.push(format!(
-            "it is priced {:.2} {}, {:.0}% below the retail price of {:.2} {}",
-            gap.price, gap.currency, gap.below_pct, gap.msrp, gap.msrp_currency
-        ));
-        zh.push(format!(
-            "售价{:.2}{}，比正品零售价{:.2}{}低{:.0}%",
-            gap.price,
-            currency_zh(&gap.currency),
-            gap.msrp,
-            currency_zh(&gap.msrp_currency),
-            gap.below_pct
+        parts.push(both(
+            format!(
+                "it is priced {:.2} {}, {:.0}% below the retail price of {:.2} {}",
+                gap.price, gap.currency, gap.below_pct, gap.msrp, gap.msrp_currency
+            ),
+            format!(
+                "售价{:.2}{}，比正品零售价{:.2}{}低{:.0}%",
+                gap.price,
+                currency_zh(&gap.currency),
+                gap.msrp,
+                currency_zh(&gap.msrp_currency),
+                gap.below_pct
+            ),
         ));
     }
     if !f.counterfeit_terms.is_empty() {
-        en.push(format!(
-            "its title calls it {}",
-            quoted(&f.counterfeit_terms, "\"", "\"", ", ")
-        ));
         let han: Vec<String> = f
             .counterfeit_terms
             .iter()
             .filter(|t| has_han(t))
             .cloned()
             .collect();
-        zh.push(if han.is_empty() {
-            "标题自称仿品".to_string()
-        } else {
-            format!("标题自称{}", quoted(&han, "“", "”", "、"))
-        });
+        parts.push(both(
+            format!(
+                "its title calls it {}",
+                quoted(&f.counterfeit_terms, "\"", "\"", ", ")
+            ),
+            if han.is_empty() {
+                "标题自称仿品".to_string()
+            } else {
+                format!("标题自称{}", quoted(&han, "“", "”", "、"))
+            },
+        ));
     }
-    (en, zh)
+    parts
 }
 
-/// The per-URL line of one listing, from its facts.
-pub fn details(reason: ReasonCode, f: &ListingFacts) -> (String, String) {
-    let mut en: Vec<String> = Vec::new();
-    let mut zh: Vec<String> = Vec::new();
+/// The per-URL line of one listing, from its facts, sentence by sentence.
+fn details(reason: ReasonCode, f: &ListingFacts) -> Vec<Both> {
+    let mut parts: Vec<Both> = Vec::new();
     let trademark = matches!(
         reason,
         ReasonCode::TrademarkCounterfeit | ReasonCode::TrademarkUnauthorizedUse
     );
     if trademark && !f.mark_as_written.is_empty() {
-        en.push(format!(
-            "The title uses the mark as {}.",
-            quoted(&f.mark_as_written, "\"", "\"", ", ")
-        ));
-        zh.push(format!(
-            "标题使用商标{}。",
-            quoted(&f.mark_as_written, "“", "”", "、")
+        parts.push(both(
+            format!(
+                "The title uses the mark as {}.",
+                quoted(&f.mark_as_written, "\"", "\"", ", ")
+            ),
+            format!(
+                "标题使用商标{}。",
+                quoted(&f.mark_as_written, "“", "”", "、")
+            ),
         ));
     }
     if let Some(official) = &f.official_photo {
@@ -289,39 +301,35 @@ pub fn details(reason: ReasonCode, f: &ListingFacts) -> (String, String) {
         } else {
             format!(", published at {}", f.published_at.join(", "))
         };
+        // The Chinese text names no URL or file: the table beside it does.
         match reason {
-            ReasonCode::CopyrightImageTheft => {
-                en.push(format!(
-                    "Its photo {photo} copies the official photograph {official}{published}."
-                ));
-                zh.push("商品图片盗用权利人的官方图片（原图及发表页面见附表）。".into());
-            }
-            ReasonCode::DesignPatentInfringement => {
-                en.push(format!(
-                    "Its photo {photo} shows the design of the official photograph {official}."
-                ));
-                zh.push("商品图片与权利人官方产品图片外观一致（见对比图）。".into());
-            }
-            ReasonCode::TrademarkCounterfeit => {
-                en.push(format!(
-                    "Its photo {photo} is the rights holder's official photograph {official}, used to pass the goods off as genuine."
-                ));
-                zh.push("商品图片盗用权利人官方图片，冒充正品。".into());
-            }
-            _ => {}
+            ReasonCode::CopyrightImageTheft => parts.push(both(
+                format!("Its photo {photo} copies the official photograph {official}{published}."),
+                "商品图片盗用权利人的官方图片（原图及发表页面见附表）。",
+            )),
+            ReasonCode::DesignPatentInfringement => parts.push(both(
+                format!("Its photo {photo} shows the design of the official photograph {official}."),
+                "商品图片与权利人官方产品图片外观一致（见对比图）。",
+            )),
+            ReasonCode::TrademarkCounterfeit => parts.push(both(
+                format!("Its photo {photo} is the rights holder's official photograph {official}, used to pass the goods off as genuine."),
+                "商品图片盗用权利人官方图片，冒充正品。",
+            )),
+            ReasonCode::TrademarkUnauthorizedUse | ReasonCode::PatentInfringement => {}
         }
     }
     if trademark {
-        let (de, dz) = differences(f);
-        if !de.is_empty() {
-            en.push(format!(
-                "What differs from the genuine product: {}.",
-                de.join("; ")
+        let diffs = differences(f);
+        if !diffs.is_empty() {
+            let en: Vec<&str> = diffs.iter().map(|d| d.en.as_str()).collect();
+            let zh: Vec<&str> = diffs.iter().map(|d| d.zh.as_str()).collect();
+            parts.push(both(
+                format!("What differs from the genuine product: {}.", en.join("; ")),
+                format!("与正品的差异：{}。", zh.join("；")),
             ));
-            zh.push(format!("与正品的差异：{}。", dz.join("；")));
         }
     }
-    (en.join(" "), zh.join(""))
+    parts
 }
 
 /// The facts of one listing for a complaint on `right`.
@@ -365,14 +373,14 @@ pub fn reason_text(
     reason: ReasonCode,
     g: &Grounds<'_>,
 ) -> ReasonText {
-    let (statement_en, statement_zh) = statement(wl, right, reason);
+    let statement = statement(wl, right, reason);
     let facts = facts(right, reason, g);
-    let (details_en, details_zh) = details(reason, &facts);
+    let details = join(&details(reason, &facts), " ");
     ReasonText {
-        statement_en,
-        statement_zh,
-        details_en,
-        details_zh,
+        statement_en: statement.en,
+        statement_zh: statement.zh,
+        details_en: details.en,
+        details_zh: details.zh,
         facts,
     }
 }
@@ -385,62 +393,70 @@ pub fn batch_reason(drafts: &[&Draft], table: &str) -> (String, String) {
     let Some(first) = drafts.first() else {
         return (String::new(), String::new());
     };
-    let mut en = vec![first.statement_en.clone()];
-    let mut zh = vec![first.statement_zh.clone()];
+    let mut parts = vec![both(first.statement_en.clone(), first.statement_zh.clone())];
     let all = |f: &dyn Fn(&ListingFacts) -> bool| drafts.iter().all(|d| f(&d.facts));
     if all(&|f| f.price_gap.is_some()) {
         let least = drafts
             .iter()
             .filter_map(|d| d.facts.price_gap.as_ref().map(|g| g.below_pct))
             .fold(f64::INFINITY, f64::min);
-        en.push(format!(
-            "Every listing is priced at least {least:.0}% below the rights holder's retail price."
+        parts.push(both(
+            format!(
+                "Every listing is priced at least {least:.0}% below the rights holder's retail price."
+            ),
+            format!("所有商品售价均比正品零售价低{least:.0}%以上。"),
         ));
-        zh.push(format!("所有商品售价均比正品零售价低{least:.0}%以上。"));
     }
     if all(&|f| !f.counterfeit_terms.is_empty()) {
-        en.push("Every listing's title describes the goods as a replica or copy.".into());
-        zh.push("所有商品标题均自称仿品。".into());
+        parts.push(both(
+            "Every listing's title describes the goods as a replica or copy.",
+            "所有商品标题均自称仿品。",
+        ));
     }
     if first.reason_code == ReasonCode::TrademarkCounterfeit && all(&|f| f.official_photo.is_some())
     {
-        en.push("Every listing shows a photograph copied from the rights holder's official product photos.".into());
-        zh.push("所有商品均盗用权利人的官方产品图片。".into());
+        parts.push(both(
+            "Every listing shows a photograph copied from the rights holder's official product photos.",
+            "所有商品均盗用权利人的官方产品图片。",
+        ));
     }
-    let (what_en, what_zh) = match first.reason_code {
-        ReasonCode::TrademarkCounterfeit | ReasonCode::TrademarkUnauthorizedUse => (
+    let what = match first.reason_code {
+        ReasonCode::TrademarkCounterfeit | ReasonCode::TrademarkUnauthorizedUse => both(
             "the mark as written, the photograph copied, the price",
             "商标写法、被盗用的图片、售价",
         ),
-        ReasonCode::CopyrightImageTheft => (
+        ReasonCode::CopyrightImageTheft => both(
             "the listing photograph, the official photograph it copies and where that is published",
             "商品图片、被盗用的官方图片及其发表页面",
         ),
         ReasonCode::DesignPatentInfringement | ReasonCode::PatentInfringement => {
-            ("the listing photograph compared", "用于比对的商品图片")
+            both("the listing photograph compared", "用于比对的商品图片")
         }
     };
-    en.push(format!(
-        "The facts of each listing ({what_en}) are listed in the attached table {table}."
+    parts.push(both(
+        format!(
+            "The facts of each listing ({}) are listed in the attached table {table}.",
+            what.en
+        ),
+        format!("各商品的具体情况（{}）见附表。", what.zh),
     ));
-    zh.push(format!("各商品的具体情况（{what_zh}）见附表。"));
-    (fit(&en, " "), fit(&zh, ""))
+    let text = fit(parts);
+    (text.en, text.zh)
 }
 
-/// Joins sentences, leaving out middle ones that would pass the budget
-/// (the statement, first, and the pointer to the table, last, stay).
-fn fit(sentences: &[String], sep: &str) -> String {
-    let count = |v: &[&String]| {
-        v.iter().map(|s| s.chars().count()).sum::<usize>() + sep.chars().count() * v.len()
+/// Joins sentences, leaving out middle ones while either language would
+/// pass the budget (the statement, first, and the pointer to the table,
+/// last, stay). A sentence is left out of both languages or of neither.
+fn fit(mut parts: Vec<Both>) -> Both {
+    let over = |parts: &[Both]| {
+        let text = join(parts, " ");
+        text.en.chars().count() > BATCH_REASON_BUDGET
+            || text.zh.chars().count() > BATCH_REASON_BUDGET
     };
-    let mut kept: Vec<&String> = sentences.iter().collect();
-    while kept.len() > 2 && count(&kept) > BATCH_REASON_BUDGET {
-        kept.remove(kept.len() - 2);
+    while parts.len() > 2 && over(&parts) {
+        parts.remove(parts.len() - 2);
     }
-    kept.iter()
-        .map(|s| s.as_str())
-        .collect::<Vec<_>>()
-        .join(sep)
+    join(&parts, " ")
 }
 
 #[cfg(test)]
@@ -744,11 +760,81 @@ analysis_report = "reports/fto-2026.pdf"
     }
 
     #[test]
-    fn fit_keeps_statement_and_pointer_within_budget() {
+    fn fit_keeps_statement_and_pointer_within_budget_in_both_languages() {
         let long = "x".repeat(600);
-        let s = vec!["S.".to_string(), long.clone(), long, "P.".to_string()];
-        let out = fit(&s, " ");
-        assert!(out.starts_with("S.") && out.ends_with("P."), "{out}");
-        assert!(out.chars().count() <= BATCH_REASON_BUDGET);
+        let parts = vec![
+            both("S.", "甲。"),
+            both(long.clone(), "长"),
+            both("short.", "很".repeat(999)),
+            both("P.", "乙。"),
+        ];
+        let out = fit(parts);
+        assert!(
+            out.en.starts_with("S.") && out.en.ends_with("P."),
+            "{}",
+            out.en
+        );
+        assert!(out.en.chars().count() <= BATCH_REASON_BUDGET);
+        assert!(out.zh.chars().count() <= BATCH_REASON_BUDGET);
+        // The long Chinese sentence is dropped, and its English with it:
+        // a sentence is in both languages or in neither.
+        assert_eq!(out.en, format!("S. {long} P."));
+        assert_eq!(out.zh, "甲。长乙。");
+    }
+
+    /// Sentences of an English text: a full stop at the end or before a
+    /// space (URLs and file names keep theirs).
+    fn en_sentences(s: &str) -> usize {
+        s.matches(". ").count() + usize::from(s.ends_with('.'))
+    }
+
+    #[test]
+    fn english_and_chinese_say_the_same_sentences_for_every_reason_and_facts() {
+        let reasons = [
+            ReasonCode::TrademarkCounterfeit,
+            ReasonCode::TrademarkUnauthorizedUse,
+            ReasonCode::CopyrightImageTheft,
+            ReasonCode::DesignPatentInfringement,
+            ReasonCode::PatentInfringement,
+        ];
+        let mut checked = 0;
+        for reason in reasons {
+            for bits in 0u32..32 {
+                let on = |i: u32| bits & (1 << i) != 0;
+                let facts = ListingFacts {
+                    mark_as_written: if on(0) { vec!["Auorra".into()] } else { vec![] },
+                    photo_url: on(1).then(|| "https://ae01.alicdn.com/kf/S1.jpg".into()),
+                    official_photo: on(1).then(|| "front.jpg".into()),
+                    published_at: if on(2) && on(1) {
+                        vec!["https://aurora.example/shop".into()]
+                    } else {
+                        vec![]
+                    },
+                    price_gap: on(3).then(|| PriceGap {
+                        price: 9.5,
+                        currency: "USD".into(),
+                        msrp: 89.0,
+                        msrp_currency: "USD".into(),
+                        below_pct: 89.3,
+                    }),
+                    counterfeit_terms: if on(4) {
+                        vec!["replica".into(), "高仿".into()]
+                    } else {
+                        vec![]
+                    },
+                };
+                let text = join(&details(reason, &facts), " ");
+                assert_eq!(
+                    en_sentences(&text.en),
+                    text.zh.matches('。').count(),
+                    "{reason:?} {facts:?}:\n{}\n{}",
+                    text.en,
+                    text.zh
+                );
+                assert_eq!(text.en.is_empty(), text.zh.is_empty());
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 160);
     }
 }
