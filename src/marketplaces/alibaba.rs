@@ -37,13 +37,13 @@
 //! full-size photo URLs.
 
 use super::dom::{
-    css, drift, first_attr, first_text, full_size_image, img_src, item_page, missing_fields,
-    no_results, select, text_of,
+    css, drift, finish, first_attr, first_text, full_size_image, img_src, item_page, no_results,
+    select, text_of,
 };
 use super::text::{
     absolute_url, collapse_ws, currency_of, first_number, parse_price, strip_markup, url_under,
 };
-use super::{check_coverage, jsobject, read_by_kind, Marketplace, PageKind, PageOutcome};
+use super::{check_coverage, jsobject, Marketplace, PageKind, PageOutcome, Readers};
 use crate::model::listing::{Listing, Moq, Platform, Price, Sales, SalesKind, Seller};
 use scraper::{ElementRef, Html};
 use serde_json::Value;
@@ -78,16 +78,15 @@ impl Marketplace for Alibaba {
     /// `/product-detail/…_<id>.html` is a product page; search lives under
     /// `/trade/search` (and `/showroom/…`, `/premium/…`, `/countrysearch/…`,
     /// `/catalog/…`). A path prefix is allowed.
-    fn page_kind(&self, url: &Url) -> PageKind {
-        if url.path().contains("/product-detail/") || url.path().contains("/p-detail/") {
-            PageKind::Item
-        } else {
-            PageKind::Search
-        }
+    fn is_item_page(&self, url: &Url) -> bool {
+        url.path().contains("/product-detail/") || url.path().contains("/p-detail/")
     }
 
-    fn parse(&self, url: &Url, html: &str) -> PageOutcome {
-        read_by_kind(self.page_kind(url), url, html, parse_search, parse_product)
+    fn readers(&self) -> Readers {
+        Readers {
+            search: parse_search,
+            item: parse_product,
+        }
     }
 
     /// `{base}/trade/search?SearchText={term}&page={n}`.
@@ -313,19 +312,12 @@ fn listing_from_offer(o: &Value, source: &Url) -> Option<Listing> {
         .iter()
         .any(|k| jsobject::at(o, k).and_then(Value::as_bool) == Some(true));
     Some(finish(Listing {
-        platform: Platform::Alibaba,
-        url: product_url(link.as_deref(), &id, source),
-        id,
-        title,
         price,
         seller,
         images,
         moq,
-        sales: None,
-        location: None,
         sponsored,
-        source_url: source.to_string(),
-        missing: Vec::new(),
+        ..offer(id, link.as_deref(), title, source)
     }))
 }
 
@@ -386,19 +378,13 @@ fn listing_from_flat_offer(o: &Value, source: &Url) -> Option<Listing> {
         .iter()
         .any(|k| o.get(*k).is_some_and(truthy));
     Some(finish(Listing {
-        platform: Platform::Alibaba,
-        url: product_url(link.as_deref(), &id, source),
-        id,
-        title,
         price,
         seller,
         images,
         moq,
         sales,
-        location: None,
         sponsored,
-        source_url: source.to_string(),
-        missing: Vec::new(),
+        ..offer(id, link.as_deref(), title, source)
     }))
 }
 
@@ -546,19 +532,11 @@ fn listing_from_card(card: ElementRef<'_>, source: &Url) -> Option<Listing> {
     };
     let images = card_image(card, source).into_iter().collect();
     Some(finish(Listing {
-        platform: Platform::Alibaba,
-        url: product_url(link.as_deref(), &id, source),
-        id,
-        title,
         price,
         seller,
         images,
         moq,
-        sales: None,
-        location: None,
-        sponsored: false,
-        source_url: source.to_string(),
-        missing: Vec::new(),
+        ..offer(id, link.as_deref(), title, source)
     }))
 }
 
@@ -663,19 +641,18 @@ fn listing_from_modern_card(card: ElementRef<'_>, source: &Url) -> Option<Listin
     )
     .is_empty();
     Some(finish(Listing {
-        platform: Platform::Alibaba,
-        url: product_url(link.as_deref(), &id, source),
-        id,
-        title: strip_markup(&title),
         price,
         seller,
         images: card_image(card, source).into_iter().collect(),
         moq,
-        sales: None,
-        location: None,
         sponsored,
-        source_url: source.to_string(),
-        missing: Vec::new(),
+        ..Listing::new(
+            Platform::Alibaba,
+            product_url(link.as_deref(), &id, source),
+            id,
+            strip_markup(&title),
+            source,
+        )
     }))
 }
 
@@ -739,19 +716,18 @@ fn parse_product(url: &Url, html: &str) -> PageOutcome {
         .map(|c| c.to_string())
         .unwrap_or_else(|| url.to_string());
     let listing = finish(Listing {
-        platform: Platform::Alibaba,
-        url: product_url(Some(&link), &id, url),
-        id,
-        title: strip_markup(&title),
         price: parts.price,
         seller: parts.seller,
         images: parts.images,
         moq: parts.moq,
         sales: parts.sales,
-        location: None,
-        sponsored: false,
-        source_url: url.to_string(),
-        missing: Vec::new(),
+        ..Listing::new(
+            Platform::Alibaba,
+            product_url(Some(&link), &id, url),
+            id,
+            strip_markup(&title),
+            url,
+        )
     });
     item_page(Platform::Alibaba, listing)
 }
@@ -1066,9 +1042,11 @@ fn tier_prices(root: ElementRef<'_>) -> (Option<Price>, Option<Moq>) {
     )
 }
 
-fn finish(mut l: Listing) -> Listing {
-    l.missing = missing_fields(&l);
-    l
+/// A listing of an offer read from `source`, its URL the offer's link
+/// when that is an Alibaba.com product page.
+fn offer(id: String, link: Option<&str>, title: String, source: &Url) -> Listing {
+    let url = product_url(link, &id, source);
+    Listing::new(Platform::Alibaba, url, id, title, source)
 }
 
 /// A minimum order: "Min. order: 2 pieces", "500 Pieces", "1.000 pieces"

@@ -28,10 +28,10 @@
 //! so that the full-size photo is fetched and hashed.
 
 use super::dom::{
-    css, drift, first_attr, first_text, full_size_image, img_src, item_page, missing_fields, select,
+    css, drift, finish, first_attr, first_text, full_size_image, img_src, item_page, select,
 };
 use super::text::{absolute_url, collapse_ws, strip_markup, url_under};
-use super::{check_coverage, jsobject, read_by_kind, Marketplace, PageKind, PageOutcome};
+use super::{check_coverage, jsobject, Marketplace, PageKind, PageOutcome, Readers};
 use crate::model::listing::{Listing, Platform, Price, SalesKind, Seller};
 use scraper::{ElementRef, Html};
 use serde_json::{Map, Value};
@@ -80,16 +80,15 @@ impl Marketplace for AliExpress {
     /// `/item/<id>.html` (and the mobile `/i/<id>.html`) are item pages;
     /// everything else (`/w/wholesale-…`, `/wholesale?SearchText=`) is a
     /// search. The path may sit under a prefix (a loopback mock).
-    fn page_kind(&self, url: &Url) -> PageKind {
-        if item_id_from_path(url.path()).is_some() {
-            PageKind::Item
-        } else {
-            PageKind::Search
-        }
+    fn is_item_page(&self, url: &Url) -> bool {
+        item_id_from_path(url.path()).is_some()
     }
 
-    fn parse(&self, url: &Url, html: &str) -> PageOutcome {
-        read_by_kind(self.page_kind(url), url, html, parse_search, parse_item)
+    fn readers(&self) -> Readers {
+        Readers {
+            search: parse_search,
+            item: parse_item,
+        }
     }
 
     /// `{base}/w/wholesale-{slug}.html?page={n}`, as the site's own search
@@ -261,19 +260,13 @@ fn listing_from_search_item(item: &Value, source: &Url) -> Option<Listing> {
     let sponsored =
         jsobject::string_at(item, "productType").is_some_and(|t| t.eq_ignore_ascii_case("ad"));
     Some(finish(Listing {
-        platform: Platform::AliExpress,
-        url: AliExpress.item_url(&id),
-        id,
-        title,
         price,
         seller,
         images,
-        moq: None,
         sales,
-        location: None,
         sponsored,
-        source_url: source.to_string(),
-        missing: Vec::new(),
+        title,
+        ..empty_listing(id, source)
     }))
 }
 
@@ -472,19 +465,13 @@ fn listing_from_card(
         .is_some_and(|h| h.contains("aem_p4p_click") || h.contains("search_p4p_id"))
         || !select(card, css!("[class*='--ad--']")).is_empty();
     finish(Listing {
-        platform: Platform::AliExpress,
-        url: AliExpress.item_url(&id),
-        id,
-        title,
         price,
         seller,
         images,
-        moq: None,
         sales,
-        location: None,
         sponsored,
-        source_url: source.to_string(),
-        missing: Vec::new(),
+        title,
+        ..empty_listing(id, source)
     })
 }
 
@@ -586,19 +573,18 @@ fn ru_cards(doc: &Html, source: &Url) -> Vec<Listing> {
         .and_then(|t| parse_local_price(&t, DEFAULT_CURRENCY));
         let seller = seller_from_link(card, source);
         out.push(finish(Listing {
-            platform: Platform::AliExpress,
-            url: AliExpress.item_url(id),
-            id: id.to_string(),
-            title,
             price,
             seller,
             images: card_images(card, source).into_iter().take(1).collect(),
-            moq: None,
             sales: card_sales(card),
-            location: None,
             sponsored: card.value().attr("data-ad") == Some("ad"),
-            source_url: source.to_string(),
-            missing: Vec::new(),
+            ..Listing::new(
+                Platform::AliExpress,
+                AliExpress.item_url(id),
+                id.to_string(),
+                title,
+                source,
+            )
         }));
     }
     out
@@ -1156,32 +1142,14 @@ fn image_list(v: &Value, source: &Url) -> Vec<String> {
     out
 }
 
+/// A listing of an item page with only its id so far.
 fn empty_listing(id: String, source: &Url) -> Listing {
-    Listing {
-        platform: Platform::AliExpress,
-        url: if id.is_empty() {
-            String::new()
-        } else {
-            AliExpress.item_url(&id)
-        },
-        id,
-        title: String::new(),
-        price: None,
-        seller: Seller::default(),
-        images: Vec::new(),
-        moq: None,
-        sales: None,
-        location: None,
-        sponsored: false,
-        source_url: source.to_string(),
-        missing: Vec::new(),
-    }
-}
-
-/// Names the fields this listing's page did not carry.
-fn finish(mut l: Listing) -> Listing {
-    l.missing = missing_fields(&l);
-    l
+    let url = if id.is_empty() {
+        String::new()
+    } else {
+        AliExpress.item_url(&id)
+    };
+    Listing::new(Platform::AliExpress, url, id, String::new(), source)
 }
 
 // ---------------------------------------------------------------- prices

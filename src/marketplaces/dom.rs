@@ -182,6 +182,13 @@ pub(crate) fn full_size_image(raw: &str, base: &Url) -> Option<String> {
     Some(url)
 }
 
+/// A parsed listing with [`Listing::missing`] filled in: the last step of
+/// every parser's reading of a listing.
+pub(crate) fn finish(mut l: Listing) -> Listing {
+    l.missing = missing_fields(&l);
+    l
+}
+
 /// The fields a listing lacks, by the names drift reports use: `title`,
 /// `price`, `seller`, `images`. One list for every parser.
 pub(crate) fn missing_fields(l: &Listing) -> Vec<String> {

@@ -94,11 +94,11 @@ pub trait Marketplace: Send + Sync {
     /// The platform this parser reads.
     fn platform(&self) -> Platform;
 
-    /// Classifies a URL of this platform as a search or an item page.
-    fn page_kind(&self, url: &Url) -> PageKind;
+    /// Whether a URL of this platform is an item page (else a search page).
+    fn is_item_page(&self, url: &Url) -> bool;
 
-    /// Parses a decoded page. Pure: no I/O, no clock.
-    fn parse(&self, url: &Url, html: &str) -> PageOutcome;
+    /// This platform's readers of search pages and of item pages.
+    fn readers(&self) -> Readers;
 
     /// The search URL for a term and 1-based page number, under `base`
     /// (which may carry a path prefix, kept).
@@ -106,24 +106,35 @@ pub trait Marketplace: Send + Sync {
 
     /// The canonical item URL for an id.
     fn item_url(&self, id: &str) -> String;
+
+    /// Classifies a URL of this platform as a search or an item page.
+    fn page_kind(&self, url: &Url) -> PageKind {
+        if self.is_item_page(url) {
+            PageKind::Item
+        } else {
+            PageKind::Search
+        }
+    }
+
+    /// Parses a decoded page with the reader for its kind. Pure: no I/O,
+    /// no clock.
+    fn parse(&self, url: &Url, html: &str) -> PageOutcome {
+        let readers = self.readers();
+        match self.page_kind(url) {
+            PageKind::Search => (readers.search)(url, html),
+            PageKind::Item => (readers.item)(url, html),
+        }
+    }
 }
 
 /// A page reader: a parser's function for one kind of page.
-pub(crate) type PageReader = fn(&Url, &str) -> PageOutcome;
+pub type PageReader = fn(&Url, &str) -> PageOutcome;
 
-/// Reads a page with the reader for its kind, `search` or `item`: the body
-/// of every parser's [`Marketplace::parse`].
-pub(crate) fn read_by_kind(
-    kind: PageKind,
-    url: &Url,
-    html: &str,
-    search: PageReader,
-    item: PageReader,
-) -> PageOutcome {
-    match kind {
-        PageKind::Search => search(url, html),
-        PageKind::Item => item(url, html),
-    }
+/// A parser's page readers, one per kind of page.
+#[derive(Clone, Copy)]
+pub struct Readers {
+    pub search: PageReader,
+    pub item: PageReader,
 }
 
 /// The parser for a platform.
@@ -786,10 +797,6 @@ mod tests {
     #[test]
     fn validate_numbers_keeps_good_prices_and_drops_bad_maxima() {
         let mut l = Listing {
-            platform: Platform::Taobao,
-            id: "1".into(),
-            url: "https://item.taobao.com/item.htm?id=1".into(),
-            title: "t".into(),
             price: Some(crate::model::listing::Price {
                 amount: 5.0,
                 max: Some(f64::NAN),
@@ -797,12 +804,14 @@ mod tests {
             }),
             seller: Default::default(),
             images: vec![],
-            moq: None,
-            sales: None,
-            location: None,
-            sponsored: false,
-            source_url: String::new(),
             missing: vec![],
+            ..Listing::new(
+                Platform::Taobao,
+                "https://item.taobao.com/item.htm?id=1".into(),
+                "1".into(),
+                "t".into(),
+                "",
+            )
         };
         validate_numbers(&mut l);
         let p = l.price.clone().unwrap();

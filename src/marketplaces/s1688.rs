@@ -31,15 +31,15 @@
 
 use super::alibaba::{parse_lenient, price_of, range_price, valid_amount};
 use super::dom::{
-    css, drift, first_attr, first_text, full_size_image, img_src, item_page, missing_fields,
-    no_results, select, text_of,
+    css, drift, finish, first_attr, first_text, full_size_image, img_src, item_page,
+    missing_fields, no_results, select, text_of,
 };
 use super::jsobject::{find_key, find_string};
 use super::taobao::{is_click_tracker, says_no_results};
 use super::text::{
     absolute_url, collapse_ws, first_number, gbk_query_value, parse_count, strip_markup, url_under,
 };
-use super::{check_coverage, jsobject, read_by_kind, Marketplace, PageKind, PageOutcome};
+use super::{check_coverage, jsobject, Marketplace, PageKind, PageOutcome, Readers};
 use crate::model::listing::{Listing, Moq, Platform, Sales, SalesKind, Seller};
 use scraper::{ElementRef, Html};
 use serde_json::Value;
@@ -60,17 +60,16 @@ impl Marketplace for S1688 {
         Platform::S1688
     }
 
-    fn page_kind(&self, url: &Url) -> PageKind {
+    fn is_item_page(&self, url: &Url) -> bool {
         let host = url.host_str().unwrap_or_default();
-        if host.starts_with("detail.") || url.path().contains("/offer/") {
-            PageKind::Item
-        } else {
-            PageKind::Search
-        }
+        host.starts_with("detail.") || url.path().contains("/offer/")
     }
 
-    fn parse(&self, url: &Url, html: &str) -> PageOutcome {
-        read_by_kind(self.page_kind(url), url, html, parse_search, parse_offer)
+    fn readers(&self) -> Readers {
+        Readers {
+            search: parse_search,
+            item: parse_offer,
+        }
     }
 
     fn search_url(&self, base: &Url, term: &str, page: u32) -> Url {
@@ -196,11 +195,7 @@ fn listing_from_json_offer(o: &Value, page: &Url) -> Option<Listing> {
         .iter()
         .any(|k| o.get(*k).and_then(Value::as_bool) == Some(true))
         || s("itemType").as_deref() == Some("p4p");
-    let mut listing = Listing {
-        platform: Platform::S1688,
-        url: S1688.item_url(&id),
-        id,
-        title,
+    let listing = finish(Listing {
         price,
         seller: Seller {
             name: s("attr.company.name")
@@ -211,13 +206,10 @@ fn listing_from_json_offer(o: &Value, page: &Url) -> Option<Listing> {
         },
         images: image.into_iter().collect(),
         moq,
-        sales: None,
         location,
         sponsored,
-        source_url: page.to_string(),
-        missing: Vec::new(),
-    };
-    listing.missing = missing_fields(&listing);
+        ..Listing::new(Platform::S1688, S1688.item_url(&id), id, title, page)
+    });
     Some(listing)
 }
 
@@ -460,11 +452,7 @@ fn card_listing(card: ElementRef<'_>, page: &Url) -> Option<Listing> {
         .and_then(|t| moq_of(t));
     let sponsored = links.iter().any(|h| is_click_tracker(h))
         || reports.iter().any(|r| r.contains("_p_isad@1"));
-    let mut listing = Listing {
-        platform: Platform::S1688,
-        url: S1688.item_url(&id),
-        id,
-        title,
+    let listing = finish(Listing {
         price,
         seller,
         images: main_img
@@ -475,10 +463,8 @@ fn card_listing(card: ElementRef<'_>, page: &Url) -> Option<Listing> {
         sales,
         location,
         sponsored,
-        source_url: page.to_string(),
-        missing: Vec::new(),
-    };
-    listing.missing = missing_fields(&listing);
+        ..Listing::new(Platform::S1688, S1688.item_url(&id), id, title, page)
+    });
     Some(listing)
 }
 
@@ -737,22 +723,15 @@ fn parse_offer(url: &Url, html: &str) -> PageOutcome {
         "result.global.globalData.model.detailDescription.freightInfo.location",
     ])
     .or_else(|| field(&["location", "sendArea"]));
-    let mut listing = Listing {
-        platform: Platform::S1688,
-        url: S1688.item_url(&id),
-        id,
-        title,
+    let listing = finish(Listing {
         price,
         seller,
         images,
         moq,
         sales,
         location,
-        sponsored: false,
-        source_url: url.to_string(),
-        missing: Vec::new(),
-    };
-    listing.missing = missing_fields(&listing);
+        ..Listing::new(Platform::S1688, S1688.item_url(&id), id, title, url)
+    });
     item_page(Platform::S1688, listing)
 }
 

@@ -26,12 +26,12 @@
 //! `click.simba.taobao.com` trackers for paid placements.
 
 use super::dom::{
-    css, drift, first_attr, first_text, full_size_image, img_src, item_page, missing_fields,
-    no_results, select, text_of, Css,
+    css, drift, finish, first_attr, first_text, full_size_image, img_src, item_page,
+    missing_fields, no_results, select, text_of, Css,
 };
 use super::jsobject::find_key;
 use super::text::{absolute_url, collapse_ws, parse_price, parse_sales, strip_markup, url_under};
-use super::{check_coverage, jsobject, read_by_kind, Marketplace, PageKind, PageOutcome};
+use super::{check_coverage, jsobject, Marketplace, PageKind, PageOutcome, Readers};
 use crate::model::listing::{Listing, Platform, Price, Sales, SalesKind, Seller};
 use scraper::{ElementRef, Html};
 use serde_json::Value;
@@ -51,21 +51,20 @@ impl Marketplace for Taobao {
         Platform::Taobao
     }
 
-    fn page_kind(&self, url: &Url) -> PageKind {
+    fn is_item_page(&self, url: &Url) -> bool {
         let host = url.host_str().unwrap_or_default();
         let path = url.path();
-        if host.starts_with("item.") || path.ends_with("/item.htm") || path.starts_with("/item/") {
-            PageKind::Item
-        } else {
-            PageKind::Search
-        }
+        host.starts_with("item.") || path.ends_with("/item.htm") || path.starts_with("/item/")
     }
 
     /// No block detection here: `parse_page` asks `block` only when a
     /// page yields no listings, because real data pages mention login
     /// hosts and punish URLs in their scripts.
-    fn parse(&self, url: &Url, html: &str) -> PageOutcome {
-        read_by_kind(self.page_kind(url), url, html, parse_search, parse_item)
+    fn readers(&self) -> Readers {
+        Readers {
+            search: parse_search,
+            item: parse_item,
+        }
     }
 
     fn search_url(&self, base: &Url, term: &str, page: u32) -> Url {
@@ -214,22 +213,15 @@ fn auction_listing(a: &Value, page: &Url) -> Option<Listing> {
         .collect();
     let detail = jsobject::string_at(a, "detail_url").unwrap_or_default();
     let sponsored = a.get("p4p").is_some_and(truthy) || is_click_tracker(&detail);
-    let mut listing = Listing {
-        platform: Platform::Taobao,
-        url: Taobao.item_url(&id),
-        id,
-        title,
+    let listing = finish(Listing {
         price,
         seller,
         images,
-        moq: None,
         sales: jsobject::string_at(a, "view_sales").and_then(|s| sales_from_text(&s)),
         location: jsobject::string_at(a, "item_loc"),
         sponsored,
-        source_url: page.to_string(),
-        missing: Vec::new(),
-    };
-    listing.missing = missing_fields(&listing);
+        ..Listing::new(Platform::Taobao, Taobao.item_url(&id), id, title, page)
+    });
     Some(listing)
 }
 
@@ -287,22 +279,15 @@ fn dom_cards(doc: &Html, page: &Url) -> Vec<Listing> {
         let sponsored = select(card, css!("a[href]"))
             .into_iter()
             .any(|a| a.value().attr("href").is_some_and(is_click_tracker));
-        let mut listing = Listing {
-            platform: Platform::Taobao,
-            url: Taobao.item_url(&id),
-            id,
-            title,
+        let listing = finish(Listing {
             price,
             seller,
             images,
-            moq: None,
             sales: first_text(card, &[css!(".deal-cnt")]).and_then(|s| sales_from_text(&s)),
             location: first_text(card, &[css!(".location")]),
             sponsored,
-            source_url: page.to_string(),
-            missing: Vec::new(),
-        };
-        listing.missing = missing_fields(&listing);
+            ..Listing::new(Platform::Taobao, Taobao.item_url(&id), id, title, page)
+        });
         out.push(listing);
     }
     out
@@ -377,21 +362,10 @@ fn hashed_cards(doc: &Html, page: &Url) -> Vec<Listing> {
                 .into_iter()
                 .next()
                 .is_some();
-        let mut listing = Listing {
-            platform: Platform::Taobao,
-            url: Taobao.item_url(&id),
-            id,
-            title,
+        let listing = finish(Listing {
             price,
             seller: Seller {
-                name: shop
-                    .map(|s| {
-                        s.value()
-                            .attr("title")
-                            .map(str::to_string)
-                            .unwrap_or_else(|| collapse_ws(&s.text().collect::<String>()))
-                    })
-                    .filter(|s| !s.is_empty()),
+                name: shop.and_then(shop_name),
                 url: shop
                     .and_then(|s| {
                         s.value()
@@ -403,15 +377,12 @@ fn hashed_cards(doc: &Html, page: &Url) -> Vec<Listing> {
                 ..Seller::default()
             },
             images: image.into_iter().collect(),
-            moq: None,
             sales: first_text(card, &[css!(r#"[class*="realSales"]"#)])
                 .and_then(|s| sales_from_text(&s)),
             location,
             sponsored,
-            source_url: page.to_string(),
-            missing: Vec::new(),
-        };
-        listing.missing = missing_fields(&listing);
+            ..Listing::new(Platform::Taobao, Taobao.item_url(&id), id, title, page)
+        });
         merge_into(&mut out, listing);
     }
     out
@@ -587,23 +558,14 @@ impl ItemParts {
         title: String,
         page: &Url,
     ) -> Listing {
-        let mut listing = Listing {
-            platform,
-            url: item_url,
-            id,
-            title,
+        finish(Listing {
             price: self.price,
             seller: self.seller,
             images: self.images,
-            moq: None,
             sales: self.sales,
             location: self.location,
-            sponsored: false,
-            source_url: page.to_string(),
-            missing: Vec::new(),
-        };
-        listing.missing = missing_fields(&listing);
-        listing
+            ..Listing::new(platform, item_url, id, title, page)
+        })
     }
 }
 
@@ -788,14 +750,7 @@ pub(crate) fn rendered_item(doc: &Html, page: &Url) -> ItemParts {
         title,
         price,
         seller: Seller {
-            name: shop
-                .map(|s| {
-                    s.value()
-                        .attr("title")
-                        .map(str::to_string)
-                        .unwrap_or_else(|| collapse_ws(&s.text().collect::<String>()))
-                })
-                .filter(|s| !s.is_empty()),
+            name: shop.and_then(shop_name),
             url: shop_link
                 .and_then(|a| a.value().attr("href"))
                 .and_then(|h| absolute_url(h, page)),
@@ -805,6 +760,16 @@ pub(crate) fn rendered_item(doc: &Html, page: &Url) -> ItemParts {
         sales: None,
         location: None,
     }
+}
+
+/// A shop's name: its element's `title`, else its text.
+fn shop_name(shop: ElementRef<'_>) -> Option<String> {
+    let name = shop
+        .value()
+        .attr("title")
+        .map(str::to_string)
+        .unwrap_or_else(|| collapse_ws(&shop.text().collect::<String>()));
+    (!name.is_empty()).then_some(name)
 }
 
 /// A CNY price from page text, or nothing when the number is not a

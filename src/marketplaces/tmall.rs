@@ -21,8 +21,8 @@
 //! Helpers shared with Taobao and 1688 live in [`super::taobao`].
 
 use super::dom::{
-    css, drift, first_attr, first_text, full_size_image, img_src, item_page, missing_fields,
-    no_results, select,
+    css, drift, finish, first_attr, first_text, full_size_image, img_src, item_page, no_results,
+    select,
 };
 use super::jsobject::{find_key, find_string};
 use super::taobao::{
@@ -32,7 +32,7 @@ use super::taobao::{
 use super::text::{
     absolute_url, collapse_ws, gbk_query_value, parse_count, strip_markup, url_under,
 };
-use super::{check_coverage, jsobject, read_by_kind, Marketplace, PageKind, PageOutcome};
+use super::{check_coverage, jsobject, Marketplace, PageKind, PageOutcome, Readers};
 use crate::model::listing::{Listing, Platform, Seller};
 use scraper::Html;
 use url::Url;
@@ -48,19 +48,18 @@ impl Marketplace for Tmall {
         Platform::Tmall
     }
 
-    fn page_kind(&self, url: &Url) -> PageKind {
+    fn is_item_page(&self, url: &Url) -> bool {
         let host = url.host_str().unwrap_or_default();
-        if host.starts_with("detail.") || url.path().ends_with("/item.htm") {
-            PageKind::Item
-        } else {
-            PageKind::Search
-        }
+        host.starts_with("detail.") || url.path().ends_with("/item.htm")
     }
 
     /// No block detection here: `parse_page` asks `block` only when a
     /// page yields no listings.
-    fn parse(&self, url: &Url, html: &str) -> PageOutcome {
-        read_by_kind(self.page_kind(url), url, html, parse_list, parse_item)
+    fn readers(&self) -> Readers {
+        Readers {
+            search: parse_list,
+            item: parse_item,
+        }
     }
 
     /// The list pages are GBK, so the site's own search form sends the
@@ -150,22 +149,14 @@ fn parse_list(url: &Url, html: &str) -> PageOutcome {
             .map(|s| collapse_ws(&s.text().collect::<String>()))
             .find(|t| t.contains("成交") || t.contains("销"))
             .and_then(|t| sales_from_text(&t));
-        let mut listing = Listing {
-            platform: Platform::Tmall,
-            url: Tmall.item_url(&id),
-            id,
-            title,
+        let listing = finish(Listing {
             price,
             seller,
             images,
-            moq: None,
             sales,
-            location: None,
             sponsored: is_click_tracker(img_href),
-            source_url: url.to_string(),
-            missing: Vec::new(),
-        };
-        listing.missing = missing_fields(&listing);
+            ..Listing::new(Platform::Tmall, Tmall.item_url(&id), id, title, url)
+        });
         listings.push(listing);
     }
     if listings.is_empty() {

@@ -196,6 +196,34 @@ pub struct Listing {
 }
 
 impl Listing {
+    /// A listing with what every page gives: its platform, canonical URL,
+    /// id, title and the page it was read from. Everything else is empty;
+    /// a parser sets what it read with struct update syntax
+    /// (`Listing { price, ..Listing::new(…) }`).
+    pub fn new(
+        platform: Platform,
+        url: String,
+        id: String,
+        title: String,
+        source_url: impl ToString,
+    ) -> Listing {
+        Listing {
+            platform,
+            id,
+            url,
+            title,
+            price: None,
+            seller: Seller::default(),
+            images: Vec::new(),
+            moq: None,
+            sales: None,
+            location: None,
+            sponsored: false,
+            source_url: source_url.to_string(),
+            missing: Vec::new(),
+        }
+    }
+
     /// The store key: `platform/id`, unique per listing.
     pub fn key(&self) -> String {
         listing_key(self.platform, &self.id)
