@@ -693,7 +693,9 @@ fn start(args: &DaemonArgs) -> Result<Start, CliError> {
     })
 }
 
-/// Runs the daemon until SIGINT/SIGTERM (or `--cycles`).
+/// Runs the daemon until SIGINT/SIGTERM (or `--cycles`): checks its
+/// arguments, takes the data folder, opens the endpoint, then runs cycles
+/// on schedule.
 pub async fn run(args: DaemonArgs) -> CliResult {
     let Start {
         every,
@@ -729,6 +731,57 @@ pub async fn run(args: DaemonArgs) -> CliResult {
         },
         clock,
     )?);
+    let server = serve(&daemon, &args, listen, &token, &mut lock, stop_rx.clone()).await?;
+    tracing::info!(data = %args.data.display(), every = ?every, "daemon started");
+
+    let end = run_cycles(
+        &daemon,
+        Schedule {
+            every,
+            jitter,
+            grace,
+            cycles: args.cycles,
+            give_up_after: args.give_up_after,
+        },
+        stop_rx,
+    )
+    .await;
+    tracing::info!("stopping: flushing the store");
+    daemon.store.flush()?;
+    server.abort();
+    drop(lock);
+    eprintln!("knockoff daemon: stopped");
+    // A run that ends on a failed cycle (`--cycles` used up, or
+    // `--give-up-after`) failed: a monitor or cron must see it. A stop by
+    // signal is a clean stop whatever the last cycle did (/healthz told).
+    if (end.ran_out || end.gave_up) && end.failed_in_a_row > 0 {
+        eprintln!(
+            "error: the daemon's last {} cycle(s) failed; the last error: {}",
+            end.failed_in_a_row,
+            end.last_error.as_deref().unwrap_or("(unknown)")
+        );
+        return Ok(ExitCode::Failure);
+    }
+    if end.abandoned {
+        // The abandoned cycle may be inside CPU-bound work that does not
+        // yield, and the runtime would wait for it on the way out. Nothing
+        // it writes from now on matters: the checkpoint still says
+        // `running`, so the next start runs that cycle again.
+        std::process::exit(ExitCode::Ok as i32);
+    }
+    Ok(ExitCode::Ok)
+}
+
+/// Binds the endpoint (API, desk, metrics), names it in the lock file,
+/// says where it is, and serves it until a stop.
+async fn serve(
+    daemon: &Arc<Daemon>,
+    args: &DaemonArgs,
+    listen: std::net::SocketAddr,
+    token: &str,
+    lock: &mut lock::DataLock,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<tokio::task::JoinHandle<()>, CliError> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| Error::Other(format!("--listen {listen}: {e}")))?;
@@ -736,7 +789,7 @@ pub async fn run(args: DaemonArgs) -> CliResult {
         .local_addr()
         .map_err(|e| Error::Other(format!("--listen {listen}: {e}")))?;
     lock.set_listen(&bound.to_string())?;
-    tracing::info!(data = %args.data.display(), endpoint = %bound, every = ?every, "daemon started");
+    tracing::info!(endpoint = %bound, "endpoint open");
     let token_file = access::token_path(&args.data);
     // The token itself only on a terminal: logs (journald, files) are
     // read by more people than the data folder's owner.
@@ -750,27 +803,54 @@ pub async fn run(args: DaemonArgs) -> CliResult {
         daemon.settings.watchlist.brand.name,
         args.data.display()
     );
+    let app = daemon.router(access::Access::new(token, bound, &args.listen));
+    Ok(tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .await;
+    }))
+}
 
-    let server = {
-        let mut stop = stop_rx.clone();
-        let app = daemon.router(access::Access::new(&token, bound, &args.listen));
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stop.wait_for(|s| *s).await;
-                })
-                .await;
-        })
-    };
+/// When cycles run and when the daemon stops running them.
+struct Schedule {
+    every: Duration,
+    jitter: f64,
+    /// How long a stop waits for the cycle in flight.
+    grace: Duration,
+    /// `--cycles`: stop after this many.
+    cycles: Option<u64>,
+    /// `--give-up-after`: stop after this many failed cycles in a row.
+    give_up_after: Option<u64>,
+}
 
+/// How the cycles ended.
+#[derive(Debug, Default)]
+struct CyclesEnd {
+    failed_in_a_row: u64,
+    last_error: Option<String>,
+    /// `--cycles` were all run.
+    ran_out: bool,
+    /// `--give-up-after` failed cycles in a row.
+    gave_up: bool,
+    /// A stop came and the cycle in flight passed the grace limit.
+    abandoned: bool,
+}
+
+/// Runs a cycle, waits the jittered interval, and again, until a stop,
+/// `--cycles` or `--give-up-after`. A stop lets the cycle in flight
+/// finish within the grace limit.
+async fn run_cycles(
+    daemon: &Arc<Daemon>,
+    schedule: Schedule,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> CyclesEnd {
+    let mut end = CyclesEnd::default();
     let mut done_cycles = 0u64;
-    let mut failed_in_a_row = 0u64;
-    let mut last_error: Option<String> = None;
-    let mut gave_up = false;
-    let mut stop = stop_rx.clone();
-    let mut abandoned = false;
+    let all_done = |done: u64| schedule.cycles.is_some_and(|n| done >= n);
     loop {
-        if args.cycles.is_some_and(|n| done_cycles >= n) || *stop.borrow() {
+        if all_done(done_cycles) || *stop.borrow() {
             break;
         }
         // The cycle runs as its own task: much of it is CPU-bound (photo
@@ -778,49 +858,49 @@ pub async fn run(args: DaemonArgs) -> CliResult {
         let d = daemon.clone();
         let mut cycle = tokio::spawn(async move { d.cycle().await });
         let finished = tokio::select! {
-            r = &mut cycle => Some(r),
-            _ = stop.wait_for(|s| *s) => None,
+            r = &mut cycle => r,
+            _ = stop.wait_for(|s| *s) => {
+                tracing::info!(grace = ?schedule.grace, "stop asked: letting the cycle in flight finish");
+                if tokio::time::timeout(schedule.grace, &mut cycle).await.is_err() {
+                    tracing::warn!(
+                        "cycle abandoned at the grace limit; it runs again at the next start"
+                    );
+                    cycle.abort();
+                    end.abandoned = true;
+                }
+                break;
+            }
         };
-        let stopping = finished.is_none();
         match finished {
-            Some(Ok(Ok(_))) => {
-                failed_in_a_row = 0;
-                last_error = None;
+            Ok(Ok(_)) => {
+                end.failed_in_a_row = 0;
+                end.last_error = None;
             }
-            Some(Ok(Err(e))) => {
-                failed_in_a_row += 1;
-                last_error = Some(e.to_string());
+            Ok(Err(e)) => {
+                end.failed_in_a_row += 1;
+                end.last_error = Some(e.to_string());
             }
-            Some(Err(e)) => {
-                failed_in_a_row += 1;
-                last_error = Some(format!("the cycle task ended abnormally: {e}"));
+            Err(e) => {
+                end.failed_in_a_row += 1;
+                end.last_error = Some(format!("the cycle task ended abnormally: {e}"));
             }
-            None => {}
-        }
-        if stopping {
-            tracing::info!(grace = ?grace, "stop asked: letting the cycle in flight finish");
-            if tokio::time::timeout(grace, &mut cycle).await.is_err() {
-                tracing::warn!(
-                    "cycle abandoned at the grace limit; it runs again at the next start"
-                );
-                cycle.abort();
-                abandoned = true;
-            }
-            break;
         }
         done_cycles += 1;
-        if args.cycles.is_some_and(|n| done_cycles >= n) {
+        if all_done(done_cycles) {
             break;
         }
-        if args.give_up_after.is_some_and(|n| failed_in_a_row >= n) {
+        if schedule
+            .give_up_after
+            .is_some_and(|n| end.failed_in_a_row >= n)
+        {
             tracing::error!(
-                failed = failed_in_a_row,
+                failed = end.failed_in_a_row,
                 "giving up: every one of the last cycles failed"
             );
-            gave_up = true;
+            end.gave_up = true;
             break;
         }
-        let wait = schedule::jittered(every, jitter, rand::random::<f64>());
+        let wait = schedule::jittered(schedule.every, schedule.jitter, rand::random::<f64>());
         tracing::info!(wait = ?wait, "next cycle scheduled");
         let stopped = tokio::select! {
             _ = tokio::time::sleep(wait) => false,
@@ -830,30 +910,8 @@ pub async fn run(args: DaemonArgs) -> CliResult {
             break;
         }
     }
-    tracing::info!("stopping: flushing the store");
-    daemon.store.flush()?;
-    server.abort();
-    drop(lock);
-    eprintln!("knockoff daemon: stopped");
-    // A run that ends on a failed cycle (`--cycles` used up, or
-    // `--give-up-after`) failed: a monitor or cron must see it. A stop by
-    // signal is a clean stop whatever the last cycle did (/healthz told).
-    let ran_out = args.cycles.is_some_and(|n| done_cycles >= n);
-    if (ran_out || gave_up) && failed_in_a_row > 0 {
-        eprintln!(
-            "error: the daemon's last {failed_in_a_row} cycle(s) failed; the last error: {}",
-            last_error.as_deref().unwrap_or("(unknown)")
-        );
-        return Ok(ExitCode::Failure);
-    }
-    if abandoned {
-        // The abandoned cycle may be inside CPU-bound work that does not
-        // yield, and the runtime would wait for it on the way out. Nothing
-        // it writes from now on matters: the checkpoint still says
-        // `running`, so the next start runs that cycle again.
-        std::process::exit(ExitCode::Ok as i32);
-    }
-    Ok(ExitCode::Ok)
+    end.ran_out = all_done(done_cycles);
+    end
 }
 
 /// Installs the SIGINT/SIGTERM handlers now (not at the first poll) and
