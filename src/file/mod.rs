@@ -6,4 +6,5 @@ pub mod cases;
 pub mod decisions;
 pub mod export;
 pub mod network;
+pub mod retention;
 pub mod tracking;

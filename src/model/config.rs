@@ -118,6 +118,10 @@ pub struct DaemonConfig {
     /// Share of the interval each wait varies by, either way (0 to 0.9).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jitter: Option<f64>,
+    /// Retention: drop the stored bytes of captures older than this
+    /// (`90d`), except evidence; unset keeps everything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_pages: Option<String>,
 }
 
 /// `[crawl]`: limits for the whole live crawl.
@@ -315,6 +319,9 @@ impl Config {
                     format!("{d:?} is too short (at least {:?})", MIN_EVERY),
                 ));
             }
+        }
+        if let Some(keep) = &self.daemon.keep_pages {
+            parse_duration(keep).map_err(|m| ("daemon.keep_pages".to_string(), m))?;
         }
         if let Some(j) = self.daemon.jitter {
             if !(0.0..=0.9).contains(&j) {
@@ -616,6 +623,7 @@ mod tests {
         assert_eq!(c.requests_per_second(Platform::Alibaba), 0.5);
         assert_eq!(c.daemon.every.as_deref(), Some("6h"));
         assert_eq!(c.daemon.jitter, Some(0.1));
+        assert_eq!(c.daemon.keep_pages.as_deref(), Some("180d"));
     }
 
     #[test]
@@ -627,6 +635,7 @@ mod tests {
             "[daemon]\nevery = \"soon\"\n",
             "[daemon]\nevery = \"1ms\"\n",
             "[daemon]\njitter = 2.0\n",
+            "[daemon]\nkeep_pages = \"forever\"\n",
             "[daemon]\nevry = \"1h\"\n",
         ] {
             let err = Config::from_toml(path, bad).unwrap_err().to_string();

@@ -178,6 +178,23 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Drop the stored bytes of captured pages and photos older than a
+    /// limit, keeping every capture that is evidence of a case or of a
+    /// listing flagged or in review (the daemon does it after each cycle
+    /// with `[daemon] keep_pages`).
+    Prune {
+        #[arg(long, env = "KNOCKOFF_DATA", default_value = DEFAULT_DATA_DIR)]
+        data: PathBuf,
+        /// Keep captures younger than this: `90d`, `26w`, `4320h`.
+        #[arg(long)]
+        older_than: String,
+        /// Count what would be dropped; drop nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// One JSON line (`type` `retention`) instead of the sentence.
+        #[arg(long)]
+        json: bool,
+    },
     /// Evaluate image matching on a folder of photos: recall per transform, false-match rate.
     EvalImages {
         /// Folder of original photos.
@@ -317,6 +334,12 @@ pub async fn run(cli: Cli) -> ExitCode {
             variants,
             query,
         } => search_command(&data, &query, limit, variants, &mut out),
+        Command::Prune {
+            data,
+            older_than,
+            dry_run,
+            json,
+        } => prune_command(&data, &older_than, dry_run, json, &mut out),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "knockoff", &mut out);
@@ -709,6 +732,45 @@ fn parse_command(
         }
         other @ PageOutcome::Blocked { .. } => writeln!(out, "{}", ndjson::line("blocked", other))?,
         other @ PageOutcome::Drift { .. } => writeln!(out, "{}", ndjson::line("drift", other))?,
+    }
+    Ok(ExitCode::Ok)
+}
+
+fn prune_command(
+    data: &Path,
+    older_than: &str,
+    dry_run: bool,
+    json: bool,
+    out: &mut dyn Write,
+) -> CliResult {
+    let older =
+        crate::run::daemon::schedule::parse_duration(older_than).map_err(|m| Error::Config {
+            path: PathBuf::from("--older-than"),
+            message: m,
+        })?;
+    if !data.join("store").is_dir() {
+        return Err(Error::Other(format!(
+            "{}: no store here (run `knockoff scan --data {}` first)",
+            data.display(),
+            data.display()
+        ))
+        .into());
+    }
+    let store = Store::open(data)?;
+    let r = crate::file::retention::prune(&store, older, chrono::Utc::now(), dry_run)?;
+    if json {
+        writeln!(out, "{}", ndjson::line("retention", &r))?;
+    } else {
+        writeln!(
+            out,
+            "{} {} captures ({:.1} MB) older than {older_than}; kept {} as evidence, {} younger; {} examined",
+            if dry_run { "would drop" } else { "dropped" },
+            r.dropped,
+            r.bytes_dropped as f64 / 1e6,
+            r.kept_as_evidence,
+            r.kept_young,
+            r.examined
+        )?;
     }
     Ok(ExitCode::Ok)
 }

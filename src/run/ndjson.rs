@@ -10,6 +10,7 @@
 //! | `cases good-faith --json` | `good_faith` |
 //! | `hash` | `image_hash` (written by `judge::imagehash::run_hash`) |
 //! | `match` | `image_match` (written by `judge::imagehash::run_match`) |
+//! | `prune --json` | `retention` |
 //! | any: a line that cannot be written, a file that cannot be read (`hash`, `match`) | `error` |
 //!
 //! An object keeps its own fields beside `type` (a field of its own named

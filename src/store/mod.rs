@@ -113,6 +113,10 @@ pub struct PageRecord {
     pub content_type: Option<String>,
     pub captured_at: DateTime<Utc>,
     pub sha256: String,
+    /// When retention dropped the bytes (`file::retention`); the record
+    /// stays, so the capture is still named and its digest still known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes_dropped_at: Option<DateTime<Utc>>,
 }
 
 /// An official photo as the last scan knew it.
@@ -295,6 +299,7 @@ impl Store {
             content_type: capture.content_type.clone(),
             captured_at: capture.captured_at,
             sha256: capture.sha256.clone(),
+            bytes_dropped_at: None,
         };
         let json = self.checked_json("page", &capture.sha256, &record)?;
         self.blobs
@@ -412,6 +417,46 @@ impl Store {
     /// The metadata of a captured page.
     pub fn page(&self, sha256: &str) -> Result<Option<PageRecord>> {
         self.get_json(&self.pages, sha256)
+    }
+
+    /// Every captured page's metadata (one per SHA-256), in key order;
+    /// records that do not read back are left out.
+    pub fn pages(&self) -> Result<Vec<PageRecord>> {
+        let mut out = Vec::new();
+        for item in self.pages.iter() {
+            let (_, v) = item.map_err(|e| self.err(e))?;
+            if let Ok(rec) = serde_json::from_slice::<PageRecord>(&v) {
+                out.push(rec);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The size of stored bytes, 0 when there are none.
+    pub fn blob_size(&self, sha256: &str) -> Result<u64> {
+        Ok(self
+            .blobs
+            .get(sha256.as_bytes())
+            .map_err(|e| self.err(e))?
+            .map_or(0, |v| v.len() as u64))
+    }
+
+    /// Drops a captured page's bytes and notes when in its record (see
+    /// `file::retention`); returns the bytes freed.
+    pub fn drop_page_bytes(&self, sha256: &str, at: DateTime<Utc>) -> Result<u64> {
+        let Some(mut rec) = self.page(sha256)? else {
+            return Ok(0);
+        };
+        let size = self.blob_size(sha256)?;
+        rec.bytes_dropped_at = Some(at);
+        let json = self.checked_json("page", sha256, &rec)?;
+        self.pages
+            .insert(sha256.as_bytes(), json)
+            .map_err(|e| self.err(e))?;
+        self.blobs
+            .remove(sha256.as_bytes())
+            .map_err(|e| self.err(e))?;
+        Ok(size)
     }
 
     /// Records a sighting of a listing and its finding in one transaction,

@@ -368,6 +368,20 @@ fn bad_daemon_input_is_a_clear_usage_error() {
     let out = knockoff(&[
         "daemon",
         "--watchlist",
+        wl.to_str().unwrap(),
+        "--data",
+        d.to_str().unwrap(),
+        "--replay",
+        root().join("seeds").to_str().unwrap(),
+        "--keep-pages",
+        "a while",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--keep-pages"), "{err}");
+    let out = knockoff(&[
+        "daemon",
+        "--watchlist",
         tmp.path().join("missing.toml").to_str().unwrap(),
         "--data",
         d.to_str().unwrap(),

@@ -35,6 +35,7 @@ mod live_scan;
 mod parse_aliexpress_alibaba;
 mod parse_china_platforms;
 mod real_pages;
+mod retention;
 mod scan_seeds;
 mod screenshots;
 mod warc_evidence;

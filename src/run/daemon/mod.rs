@@ -56,6 +56,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracker::{after_cycle, AfterCycle, AfterCycleInput, Checkpoint, Tracker};
 
+/// How often the daemon applies retention (`--keep-pages`): it reads every
+/// page record and case, so not at every cycle.
+pub const PRUNE_EVERY: Duration = Duration::from_secs(24 * 3600);
+
 /// How long a stop waits for the cycle in flight before abandoning it.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -82,6 +86,11 @@ pub struct DaemonArgs {
     /// default 0.1).
     #[arg(long)]
     pub jitter: Option<f64>,
+    /// Retention: once a day, drop the stored bytes of captures older
+    /// than this (`90d`), except evidence (`[daemon] keep_pages`; default:
+    /// keep everything). See `knockoff prune`.
+    #[arg(long)]
+    pub keep_pages: Option<String>,
     /// Cycles a listing may be missing from its results before it counts
     /// as gone.
     #[arg(long, default_value_t = tracker::DEFAULT_GONE_AFTER_CYCLES)]
@@ -172,6 +181,27 @@ impl Daemon {
 
     pub fn settings(&self) -> &DaemonSettings {
         &self.settings
+    }
+
+    /// Applies retention: drops the bytes of captures older than `keep`
+    /// that are not evidence. A failure is logged; the daemon goes on.
+    pub async fn prune(self: &Arc<Self>, keep: Duration) {
+        let d = self.clone();
+        let now = self.clock.now();
+        let r = tokio::task::spawn_blocking(move || {
+            crate::file::retention::prune(&d.store, keep, now, false)
+        })
+        .await;
+        match r {
+            Ok(Ok(r)) => tracing::info!(
+                dropped = r.dropped,
+                bytes = r.bytes_dropped,
+                kept_as_evidence = r.kept_as_evidence,
+                "retention: dropped the bytes of old captures"
+            ),
+            Ok(Err(e)) => tracing::error!(error = %e, "retention failed"),
+            Err(e) => tracing::error!(error = %e, "retention task ended abnormally"),
+        }
     }
 
     /// Changes where the next cycles' pages come from.
@@ -598,6 +628,7 @@ impl Fetcher for Verifier {
 struct Start {
     every: Duration,
     jitter: f64,
+    keep_pages: Option<Duration>,
     grace: Duration,
     listen: std::net::SocketAddr,
     watchlist: Watchlist,
@@ -633,6 +664,13 @@ fn start(args: &DaemonArgs) -> Result<Start, CliError> {
         .jitter
         .or(config.daemon.jitter)
         .unwrap_or(schedule::DEFAULT_JITTER_FRACTION);
+    let keep_pages = match (&args.keep_pages, &config.daemon.keep_pages) {
+        (Some(t), _) => Some(schedule::parse_duration(t).map_err(|m| usage("--keep-pages", m))?),
+        (None, Some(t)) => {
+            Some(schedule::parse_duration(t).map_err(|m| usage("[daemon] keep_pages", m))?)
+        }
+        (None, None) => None,
+    };
     if every < schedule::MIN_EVERY {
         return Err(usage(
             "--every",
@@ -685,6 +723,7 @@ fn start(args: &DaemonArgs) -> Result<Start, CliError> {
     Ok(Start {
         every,
         jitter,
+        keep_pages,
         grace,
         listen,
         watchlist,
@@ -700,6 +739,7 @@ pub async fn run(args: DaemonArgs) -> CliResult {
     let Start {
         every,
         jitter,
+        keep_pages,
         grace,
         listen,
         watchlist,
@@ -739,6 +779,7 @@ pub async fn run(args: DaemonArgs) -> CliResult {
         Schedule {
             every,
             jitter,
+            keep_pages,
             grace,
             cycles: args.cycles,
             give_up_after: args.give_up_after,
@@ -817,6 +858,8 @@ async fn serve(
 struct Schedule {
     every: Duration,
     jitter: f64,
+    /// Retention: captures older than this lose their bytes (not evidence).
+    keep_pages: Option<Duration>,
     /// How long a stop waits for the cycle in flight.
     grace: Duration,
     /// `--cycles`: stop after this many.
@@ -848,6 +891,7 @@ async fn run_cycles(
 ) -> CyclesEnd {
     let mut end = CyclesEnd::default();
     let mut done_cycles = 0u64;
+    let mut pruned_at: Option<Instant> = None;
     let all_done = |done: u64| schedule.cycles.is_some_and(|n| done >= n);
     loop {
         if all_done(done_cycles) || *stop.borrow() {
@@ -875,6 +919,12 @@ async fn run_cycles(
             Ok(Ok(_)) => {
                 end.failed_in_a_row = 0;
                 end.last_error = None;
+                if let Some(keep) = schedule.keep_pages {
+                    if pruned_at.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+                        pruned_at = Some(Instant::now());
+                        daemon.prune(keep).await;
+                    }
+                }
             }
             Ok(Err(e)) => {
                 end.failed_in_a_row += 1;
