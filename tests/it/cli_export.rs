@@ -96,6 +96,43 @@ fn export_then_verify_through_the_binary() {
     );
 }
 
+/// Nothing on stderr a terminal would draw: no escape sequence, no
+/// carriage return, no bar.
+fn assert_no_progress_drawn(what: &str, stderr: &[u8]) {
+    let text = String::from_utf8_lossy(stderr);
+    assert!(
+        !text.contains("\x1b[") && !text.contains('\r'),
+        "{what}: escape codes on a piped stderr: {text:?}"
+    );
+    assert!(
+        !text.contains("=>") && !text.contains("pages parsed") && !text.contains("bundles"),
+        "{what}: a progress bar on a piped stderr: {text:?}"
+    );
+}
+
+// Regression test for issue #21: the progress bars (indicatif) are drawn
+// only on a terminal. Tests pipe stderr, as a script or a log file would.
+#[test]
+fn progress_bars_stay_off_a_piped_stderr() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let d = data.to_str().unwrap();
+    // Not `--json`: the human output, which draws bars on a terminal.
+    let scan = knockoff(&["scan", "--data", d]);
+    assert_eq!(scan.status.code(), Some(0), "{scan:?}");
+    assert!(String::from_utf8_lossy(&scan.stdout).contains("flag"));
+    assert_no_progress_drawn("scan", &scan.stderr);
+    let json = knockoff(&["scan", "--data", d, "--json"]);
+    assert_eq!(json.status.code(), Some(0), "{json:?}");
+    assert_no_progress_drawn("scan --json", &json.stderr);
+
+    let out = tmp.path().join("export");
+    let export = knockoff(&["export", "--data", d, "--out", out.to_str().unwrap()]);
+    assert_eq!(export.status.code(), Some(0), "{export:?}");
+    assert!(out.join("manifest.json").is_file());
+    assert_no_progress_drawn("export", &export.stderr);
+}
+
 #[test]
 fn export_of_a_folder_without_a_store_is_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
