@@ -151,7 +151,7 @@ impl Bar {
         self.0.is_hidden()
     }
 
-    /// Stops the bar and leaves its last state on screen.
+    /// Stops the bar, counted as all done, and leaves it on screen.
     pub fn finish(&self) {
         self.0.finish();
     }
@@ -169,9 +169,11 @@ mod tests {
         bar.inc(3);
         bar.inc_length(5);
         bar.set_message("ignored");
-        bar.finish();
         assert!(bar.is_hidden());
         assert_eq!((bar.position(), bar.length()), (3, Some(15)));
+        // Finished is all done, as on screen.
+        bar.finish();
+        assert_eq!(bar.position(), 15);
         let spinner = bars.spinner("crawl");
         spinner.inc(2);
         assert!(spinner.is_hidden());

@@ -11,7 +11,7 @@
 //! The same code serves replay (pages from a recording, see
 //! [`recorded_pages`]) and live crawling (pages from the crawler).
 
-use crate::fetch::progress::Bars;
+use crate::fetch::progress::{Bar, Bars};
 use crate::fetch::{Capture, Fetcher, ResourceKind};
 use crate::judge::brand::{find_phrases, MarkMatcher};
 use crate::judge::complaint::{self, Grounds};
@@ -414,8 +414,7 @@ impl<'a> Scanner<'a> {
                     (*url, self.fetch_photo(url, *platform, store).await)
                 }))
                 .await;
-            photo_cache.extend(self.match_photos(fetched, store));
-            bar.inc(batch.len() as u64);
+            photo_cache.extend(self.match_photos(fetched, store, &bar));
         }
         bar.finish();
         photo_cache
@@ -565,6 +564,7 @@ impl<'a> Scanner<'a> {
         &self,
         fetched: Vec<(&String, std::result::Result<Capture, String>)>,
         store: Option<&Store>,
+        bar: &Bar,
     ) -> Vec<(String, PhotoResult)> {
         use rayon::prelude::*;
         let names: Vec<&str> = self.references.names().iter().map(String::as_str).collect();
@@ -592,9 +592,16 @@ impl<'a> Scanner<'a> {
                 }
             }
         }
+        // Failed and cached photos are done; each other one counts when
+        // it is matched.
+        bar.inc(done.len() as u64);
         let run = || {
             todo.into_par_iter()
-                .map(|(url, capture)| (url.clone(), self.match_photo(url, &capture, store)))
+                .map(|(url, capture)| {
+                    let result = self.match_photo(url, &capture, store);
+                    bar.inc(1);
+                    (url.clone(), result)
+                })
                 .collect::<Vec<_>>()
         };
         let matched = match tokio::runtime::Handle::try_current() {
