@@ -8,7 +8,9 @@ fn main() {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/photos"));
     let mut out = std::io::stdout();
-    if let Err(e) = knockoff::judge::imagehash::run_eval(&dir, &mut out) {
+    // Silent: a bench prints its tables only.
+    let bars = knockoff::fetch::progress::Bars::hidden();
+    if let Err(e) = knockoff::judge::imagehash::run_eval(&dir, bars, &mut out) {
         eprintln!("eval-images: {e}");
         std::process::exit(2);
     }

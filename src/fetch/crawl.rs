@@ -14,6 +14,7 @@
 //! photos are left to the scan, through the same fetcher
 //! ([`CrawlResult::image_urls`] maps them onto the configured bases).
 
+use crate::fetch::progress::{Bar, Bars};
 use crate::fetch::{Capture, FetchError, Fetcher, ResourceKind};
 use crate::marketplaces::{self, PageKind, PageOutcome};
 use crate::model::config::{BaseUrl, Config};
@@ -21,10 +22,8 @@ use crate::model::listing::{Listing, Platform};
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::IsTerminal;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use url::Url;
 
 /// Requests the crawl keeps in flight or waiting at the fetcher; the
@@ -154,11 +153,15 @@ impl CrawlResult {
     }
 }
 
-/// Live progress counters, printed as one line on stderr when enabled.
+/// Live progress counters of a crawl, by host. When drawn
+/// ([`Progress::for_stderr`]), [`Progress::line`] is the message of a
+/// spinner on stderr ([`crate::fetch::progress`]), kept on screen when the
+/// crawl ends; otherwise they only count ([`Progress::snapshot`]).
 #[derive(Debug, Default)]
 pub struct Progress {
-    enabled: bool,
-    done: AtomicBool,
+    bars: Bars,
+    /// The crawl's spinner while [`crawl`] runs (hidden when not drawn).
+    bar: Mutex<Option<Bar>>,
     hosts: Mutex<BTreeMap<String, HostProgress>>,
 }
 
@@ -171,18 +174,24 @@ pub struct HostProgress {
 }
 
 impl Progress {
-    /// Progress that prints only when stderr is a terminal and the output
-    /// is not JSON.
+    /// Progress that draws only when stderr is a terminal and the output
+    /// is not JSON ([`Bars::for_stderr`]).
     pub fn for_stderr(json: bool) -> Arc<Progress> {
         Arc::new(Progress {
-            enabled: !json && std::io::stderr().is_terminal(),
+            bars: Bars::for_stderr(json),
             ..Default::default()
         })
     }
 
-    /// Progress that counts but never prints (tests, benches).
+    /// Progress that counts but never draws (tests, benches, the daemon).
     pub fn silent() -> Arc<Progress> {
         Arc::new(Progress::default())
+    }
+
+    /// Whether this progress is drawn: what the scan after the crawl draws
+    /// its own bars with.
+    pub fn bars(&self) -> Bars {
+        self.bars
     }
 
     /// Counters so far, by host.
@@ -191,8 +200,19 @@ impl Progress {
     }
 
     fn update(&self, host: &str, f: impl FnOnce(&mut HostProgress)) {
-        let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
-        f(hosts.entry(host.to_string()).or_default());
+        {
+            let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
+            f(hosts.entry(host.to_string()).or_default());
+        }
+        if self.bars.is_drawn() {
+            if let Some(bar) = self.bar() {
+                bar.set_message(self.line());
+            }
+        }
+    }
+
+    fn bar(&self) -> Option<Bar> {
+        self.bar.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// The line shown: `fetched 12 queued 3 errors 1 | aliexpress 8/2/0 ...`.
@@ -218,24 +238,17 @@ impl Progress {
         )
     }
 
-    /// Redraws the line until [`Progress::finish`]; a no-op when disabled.
-    fn spawn_printer(self: &Arc<Self>) -> Option<tokio::task::JoinHandle<()>> {
-        if !self.enabled {
-            return None;
-        }
-        let me = self.clone();
-        Some(tokio::spawn(async move {
-            while !me.done.load(Ordering::SeqCst) {
-                eprint!("\r\x1b[2K{}", me.line());
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        }))
+    /// Shows the spinner until [`Progress::finish`] (hidden when not drawn).
+    fn start(&self) {
+        let bar = self.bars.spinner(self.line());
+        *self.bar.lock().unwrap_or_else(|e| e.into_inner()) = Some(bar);
     }
 
+    /// Stops the spinner, leaving the final line on screen.
     fn finish(&self) {
-        self.done.store(true, Ordering::SeqCst);
-        if self.enabled {
-            eprintln!("\r\x1b[2K{}", self.line());
+        if let Some(bar) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            bar.set_message(self.line());
+            bar.finish();
         }
     }
 }
@@ -258,7 +271,7 @@ pub async fn crawl(
     fetcher: &dyn Fetcher,
     progress: &Arc<Progress>,
 ) -> CrawlResult {
-    let printer = progress.spawn_printer();
+    progress.start();
     let ctx = Ctx {
         plan,
         fetcher,
@@ -283,9 +296,6 @@ pub async fn crawl(
         .for_each_concurrent(tasks, |(base, term)| crawl_term(&ctx, base, term))
         .await;
     progress.finish();
-    if let Some(p) = printer {
-        let _ = p.await;
-    }
     tracing::info!(
         fetches = ctx.fetch_count.load(Ordering::SeqCst),
         "crawl done"
@@ -480,8 +490,22 @@ mod tests {
             status: 503,
             calls: AtomicU64::new(0),
         };
-        let r = crawl(&plan, &f, &Progress::silent()).await;
+        let progress = Progress::silent();
+        let r = crawl(&plan, &f, &progress).await;
         assert_eq!(f.calls.load(Ordering::SeqCst), 1);
+        // Silent progress still counts (the daemon reads it), and its
+        // spinner was hidden and is gone.
+        let counted = progress.snapshot();
+        assert_eq!(
+            counted.get("aliexpress").copied(),
+            Some(HostProgress {
+                fetched: 1,
+                queued: 0,
+                errors: 0
+            })
+        );
+        assert!(!progress.bars().is_drawn());
+        assert!(progress.bar().is_none());
         assert_eq!(r.pages.len(), 1);
         assert_eq!(r.errors.len(), 1);
         assert!(r.errors[0].message.contains("503"));

@@ -8,6 +8,7 @@
 pub mod crawl;
 pub mod http;
 pub mod mock;
+pub mod progress;
 pub mod record;
 pub mod replay;
 pub mod warc;

@@ -244,9 +244,15 @@ fn init_tracing(json: bool, daemon: bool, color: ColorChoice) {
     let default = if daemon { "warn,knockoff=info" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // Through the progress bars' writer: a line logged while bars are
+    // drawn prints above them, not through them (a plain write to stderr
+    // when none are).
+    let writer = tracing_indicatif::IndicatifWriter::<tracing_indicatif::writer::Stderr>::new(
+        crate::fetch::progress::multi(),
+    );
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     let _ = if json {
         builder.json().flatten_event(true).try_init()
     } else {
@@ -306,6 +312,8 @@ pub async fn run(cli: Cli) -> ExitCode {
                 warc_dirs: warc,
                 include_filed,
                 screenshots,
+                // `export` has no JSON output: drawn on a terminal.
+                progress: crate::fetch::progress::Bars::for_stderr(false),
             },
             &mut out,
         ),
@@ -358,7 +366,8 @@ pub async fn run(cli: Cli) -> ExitCode {
                 .map_err(CliError::from)
         }
         Command::EvalImages { photos } => {
-            crate::judge::imagehash::eval::run_eval(&photos, &mut out)
+            let bars = crate::fetch::progress::Bars::for_stderr(false);
+            crate::judge::imagehash::eval::run_eval(&photos, bars, &mut out)
                 .map(|_| ExitCode::Ok)
                 .map_err(CliError::from)
         }

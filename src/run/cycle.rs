@@ -10,6 +10,7 @@
 
 use crate::fetch::crawl::{crawl, CrawlPlan, Progress};
 use crate::fetch::http::{is_platform_or_cdn_host, HostStats, HttpFetcher};
+use crate::fetch::progress::Bars;
 use crate::fetch::record::{RecordSummary, RecordingFetcher};
 use crate::fetch::replay::ReplayFetcher;
 use crate::fetch::{Capture, FetchError, Fetcher, ResourceKind};
@@ -88,7 +89,9 @@ pub async fn run_cycle(
 ) -> Result<CycleReport> {
     let before = crate::judge::imagehash::hashing_work();
     let mut report = match source {
-        PageSource::Replay(dir) => replay_cycle(wl, dir, store, index, filing_date).await,
+        PageSource::Replay(dir) => {
+            replay_cycle(wl, dir, store, index, filing_date, progress.bars()).await
+        }
         PageSource::Live { config, record } => {
             live_cycle(
                 wl,
@@ -117,11 +120,12 @@ async fn replay_cycle(
     store: Option<&Store>,
     index: Option<&ListingIndex>,
     filing_date: NaiveDate,
+    bars: Bars,
 ) -> Result<CycleReport> {
     let recording = Recording::open(dir)?;
     let fetcher = ReplayFetcher::new(recording.clone());
-    let scanner = Scanner::with_store(wl, &fetcher, filing_date, store)?;
-    let (pages, fetch_problems) = recorded_pages(&recording, &fetcher).await;
+    let scanner = Scanner::with_store(wl, &fetcher, filing_date, store)?.with_progress(bars);
+    let (pages, fetch_problems) = recorded_pages(&recording, &fetcher, bars).await;
     let fetched = pages.len();
     let mut scan = scanner.scan_pages(pages, store, index).await?;
     scan.problems.splice(0..0, fetch_problems);
@@ -185,7 +189,8 @@ async fn crawl_and_scan(
     };
     // Official photos are hashed before anything is fetched: a broken
     // watchlist fails fast, not after a long crawl.
-    let scanner = Scanner::with_store(wl, &mapped, filing_date, store)?;
+    let scanner =
+        Scanner::with_store(wl, &mapped, filing_date, store)?.with_progress(progress.bars());
     let result = crawl(plan, fetcher, progress).await;
     let fetched = result.pages.len();
     let page_urls: std::collections::HashSet<&str> =

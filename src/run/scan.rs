@@ -11,6 +11,7 @@
 //! The same code serves replay (pages from a recording, see
 //! [`recorded_pages`]) and live crawling (pages from the crawler).
 
+use crate::fetch::progress::{Bar, Bars};
 use crate::fetch::{Capture, Fetcher, ResourceKind};
 use crate::judge::brand::{find_phrases, MarkMatcher};
 use crate::judge::complaint::{self, Grounds};
@@ -144,6 +145,8 @@ pub struct Scanner<'a> {
     /// The analyst's decisions (the desk's), read from the store at the
     /// start of every scan that has one, applied to every finding.
     decisions: std::sync::RwLock<crate::file::decisions::Decisions>,
+    /// Progress of the scan's stages (hidden unless the CLI asks).
+    bars: Bars,
 }
 
 impl<'a> Scanner<'a> {
@@ -234,7 +237,15 @@ impl<'a> Scanner<'a> {
             negative: wl.negative_context(),
             filing_date,
             decisions: Default::default(),
+            bars: Bars::hidden(),
         })
+    }
+
+    /// Draws the scan's progress (pages loaded and parsed, photos matched,
+    /// listings judged) with these bars; hidden by default.
+    pub fn with_progress(mut self, bars: Bars) -> Self {
+        self.bars = bars;
+        self
     }
 
     /// Parses, examines, scores and records every page: pages → merged
@@ -276,7 +287,9 @@ impl<'a> Scanner<'a> {
         report: &mut ScanReport,
     ) -> Result<BTreeMap<String, (Listing, Vec<Source>)>> {
         let mut merged: BTreeMap<String, (Listing, Vec<Source>)> = BTreeMap::new();
+        let bar = self.bars.counter("scan: pages parsed", pages.len() as u64);
         for page in pages {
+            bar.inc(1);
             report.pages_read += 1;
             if let Some(store) = store {
                 store.put_page(page)?;
@@ -367,7 +380,7 @@ impl<'a> Scanner<'a> {
                 }
             }
         }
-
+        bar.finish();
         Ok(merged)
     }
 
@@ -388,6 +401,9 @@ impl<'a> Scanner<'a> {
             }
         }
         let mut photo_cache: HashMap<String, PhotoResult> = HashMap::new();
+        let bar = self
+            .bars
+            .counter("scan: photos matched", photo_urls.len() as u64);
         for batch in photo_urls.chunks(PHOTO_BATCH) {
             // A batch's photos are asked for together: the fetcher holds
             // each host to its own rate (photo CDN hosts are hosts of their
@@ -398,8 +414,9 @@ impl<'a> Scanner<'a> {
                     (*url, self.fetch_photo(url, *platform, store).await)
                 }))
                 .await;
-            photo_cache.extend(self.match_photos(fetched, store));
+            photo_cache.extend(self.match_photos(fetched, store, &bar));
         }
+        bar.finish();
         photo_cache
     }
 
@@ -417,7 +434,11 @@ impl<'a> Scanner<'a> {
         let book = store
             .map(crate::file::cases::book::CaseBook::open)
             .transpose()?;
+        let bar = self
+            .bars
+            .counter("scan: listings judged", merged.len() as u64);
         for (listing, sources) in merged.values() {
+            bar.inc(1);
             let stats = report.per_platform.entry(listing.platform).or_default();
             stats.listings += 1;
             stats.with_title += u32::from(!listing.title.trim().is_empty());
@@ -470,6 +491,7 @@ impl<'a> Scanner<'a> {
         if let Some(store) = store {
             store.flush()?;
         }
+        bar.finish();
         Ok(())
     }
 
@@ -542,6 +564,7 @@ impl<'a> Scanner<'a> {
         &self,
         fetched: Vec<(&String, std::result::Result<Capture, String>)>,
         store: Option<&Store>,
+        bar: &Bar,
     ) -> Vec<(String, PhotoResult)> {
         use rayon::prelude::*;
         let names: Vec<&str> = self.references.names().iter().map(String::as_str).collect();
@@ -569,9 +592,16 @@ impl<'a> Scanner<'a> {
                 }
             }
         }
+        // Failed and cached photos are done; each other one counts when
+        // it is matched.
+        bar.inc(done.len() as u64);
         let run = || {
             todo.into_par_iter()
-                .map(|(url, capture)| (url.clone(), self.match_photo(url, &capture, store)))
+                .map(|(url, capture)| {
+                    let result = self.match_photo(url, &capture, store);
+                    bar.inc(1);
+                    (url.clone(), result)
+                })
                 .collect::<Vec<_>>()
         };
         let matched = match tokio::runtime::Handle::try_current() {
@@ -855,22 +885,32 @@ pub fn reference_name(path: &std::path::Path) -> String {
 }
 
 /// The pages of a recording (everything that is not an image), fetched
-/// through the given fetcher in manifest order.
+/// through the given fetcher in manifest order, counted on a bar of
+/// `bars`.
 pub async fn recorded_pages(
     recording: &Recording,
     fetcher: &dyn Fetcher,
+    bars: Bars,
 ) -> (Vec<Capture>, Vec<Problem>) {
     let mut pages = Vec::new();
     let mut problems = Vec::new();
-    for page in recording.pages() {
-        if page
-            .content_type
+    let is_page = |content_type: &str| {
+        !content_type
             .trim()
             .to_ascii_lowercase()
             .starts_with("image/")
-        {
+    };
+    let wanted = recording
+        .pages()
+        .iter()
+        .filter(|p| is_page(&p.content_type))
+        .count();
+    let bar = bars.counter("scan: pages loaded", wanted as u64);
+    for page in recording.pages() {
+        if !is_page(&page.content_type) {
             continue;
         }
+        bar.inc(1);
         match fetcher.fetch(&page.url, ResourceKind::Page).await {
             Ok(c) => pages.push(c),
             Err(e) => problems.push(Problem {
@@ -880,6 +920,7 @@ pub async fn recorded_pages(
             }),
         }
     }
+    bar.finish();
     (pages, problems)
 }
 

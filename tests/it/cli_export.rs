@@ -96,6 +96,132 @@ fn export_then_verify_through_the_binary() {
     );
 }
 
+/// Nothing on stderr a terminal would draw: no escape sequence, no
+/// carriage return, no bar.
+fn assert_no_progress_drawn(what: &str, stderr: &[u8]) {
+    let text = String::from_utf8_lossy(stderr);
+    assert!(
+        !text.contains("\x1b[") && !text.contains('\r'),
+        "{what}: escape codes on a piped stderr: {text:?}"
+    );
+    assert!(
+        !text.contains("=>") && !text.contains("pages parsed") && !text.contains("bundles"),
+        "{what}: a progress bar on a piped stderr: {text:?}"
+    );
+}
+
+// Regression test for issue #21: the progress bars (indicatif) are drawn
+// only on a terminal. Tests pipe stderr, as a script or a log file would.
+#[test]
+fn progress_bars_stay_off_a_piped_stderr() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let d = data.to_str().unwrap();
+    // Not `--json`: the human output, which draws bars on a terminal.
+    let scan = knockoff(&["scan", "--data", d]);
+    assert_eq!(scan.status.code(), Some(0), "{scan:?}");
+    assert!(String::from_utf8_lossy(&scan.stdout).contains("flag"));
+    assert_no_progress_drawn("scan", &scan.stderr);
+    let json = knockoff(&["scan", "--data", d, "--json"]);
+    assert_eq!(json.status.code(), Some(0), "{json:?}");
+    assert_no_progress_drawn("scan --json", &json.stderr);
+
+    let out = tmp.path().join("export");
+    let export = knockoff(&["export", "--data", d, "--out", out.to_str().unwrap()]);
+    assert_eq!(export.status.code(), Some(0), "{export:?}");
+    assert!(out.join("manifest.json").is_file());
+    assert_no_progress_drawn("export", &export.stderr);
+}
+
+/// Runs the binary with stderr on a pseudo-terminal (120 columns) and
+/// stdout piped; returns what the terminal received.
+#[cfg(target_os = "linux")]
+fn knockoff_on_a_terminal(args: &[&str]) -> (Option<i32>, Vec<u8>) {
+    use std::io::Read;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let (mut master, mut slave) = (0, 0);
+    let size = libc::winsize {
+        ws_row: 40,
+        ws_col: 120,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: openpty writes two descriptors we then own; the other
+    // pointers may be null.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            &size,
+        )
+    };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just opened and are owned here only.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_knockoff"))
+        .args(args)
+        .current_dir(root())
+        .env("TERM", "xterm")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::from(slave))
+        .spawn()
+        .unwrap();
+    // Read the terminal while the child writes (a full pty would block it).
+    let reader = std::thread::spawn(move || {
+        let mut file = std::fs::File::from(master);
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        // Linux answers EIO once the child's end is closed.
+        while let Ok(n @ 1..) = file.read(&mut buf) {
+            seen.extend_from_slice(&buf[..n]);
+        }
+        seen
+    });
+    let mut stdout = Vec::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_end(&mut stdout)
+        .unwrap();
+    let status = child.wait().unwrap();
+    (status.code(), reader.join().unwrap())
+}
+
+// The other side of the test above: on a terminal the bars are drawn, so
+// their absence from a piped stderr means something.
+#[cfg(target_os = "linux")]
+#[test]
+fn progress_bars_are_drawn_on_a_terminal_but_not_with_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let d = data.to_str().unwrap();
+    let (code, tty) = knockoff_on_a_terminal(&["scan", "--data", d]);
+    assert_eq!(code, Some(0));
+    let text = String::from_utf8_lossy(&tty);
+    for bar in [
+        "scan: pages loaded",
+        "scan: pages parsed",
+        "scan: photos matched",
+        "scan: listings judged",
+    ] {
+        assert!(text.contains(bar), "{bar} not drawn: {text:?}");
+    }
+
+    let (code, tty) = knockoff_on_a_terminal(&["scan", "--data", d, "--json"]);
+    assert_eq!(code, Some(0));
+    assert!(tty.is_empty(), "{:?}", String::from_utf8_lossy(&tty));
+
+    let out = tmp.path().join("export");
+    let (code, tty) =
+        knockoff_on_a_terminal(&["export", "--data", d, "--out", out.to_str().unwrap()]);
+    assert_eq!(code, Some(0));
+    let text = String::from_utf8_lossy(&tty);
+    assert!(text.contains("export: evidence bundles"), "{text:?}");
+}
+
 #[test]
 fn export_of_a_folder_without_a_store_is_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();

@@ -17,6 +17,7 @@ fn evaluate_seeds(draws: usize, pairs: bool) -> EvalReport {
         pairs,
         tiles_per_side: 2,
         max_side_px: 320,
+        ..EvalConfig::default()
     };
     let r = evaluate(&dir, &config).expect("evaluation runs");
     let mut table = Vec::new();

@@ -34,6 +34,7 @@ pub mod warcfind;
 
 pub use manifest::{verify, VerifyReport};
 
+use crate::fetch::progress::Bars;
 use crate::judge::complaint::Draft;
 use crate::judge::score::{Finding, Verdict};
 use crate::model::error::{Error, Result};
@@ -78,6 +79,9 @@ pub struct ExportOptions {
     /// Render each captured page to a dated PNG with Chromium (scripts and
     /// network off), when one is on the machine.
     pub screenshots: bool,
+    /// Progress of the batches and evidence bundles written (hidden by
+    /// default; the CLI draws it on a terminal).
+    pub progress: Bars,
 }
 
 /// One complaint as exported.
@@ -478,11 +482,16 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
         })
         .collect();
 
+    let bar = opts
+        .progress
+        .counter("export: batches written", batch_files.len() as u64);
     for ((_, members), b) in batch_files.iter().zip(&summary.batches) {
         let members: Vec<&Complaint> = members.iter().map(|&i| &complaints[i]).collect();
         write(out_dir, &b.file, batch_text(b, &members).as_bytes())?;
         write(out_dir, &b.table, report::batch_table(&members).as_bytes())?;
+        bar.inc(1);
     }
+    bar.finish();
 
     // Evidence.
     let pages_by_url = pages_by_url(&store)?;
@@ -519,6 +528,9 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
         documents: &documents,
     };
     let mut comparisons: Vec<Vec<(String, compare::Comparison)>> = Vec::new();
+    let bar = opts
+        .progress
+        .counter("export: evidence bundles", complaints.len() as u64);
     for (c, (_, f, _)) in complaints.iter().zip(&items) {
         let rec = store.listing(&f.key())?;
         let out = write_bundle(&ctx, out_dir, c, f, rec.as_ref())?;
@@ -526,7 +538,9 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
         summary.problems.extend(out.problems);
         comparisons.push(out.comparisons);
         summary.bundles += 1;
+        bar.inc(1);
     }
+    bar.finish();
 
     let needs_right: Vec<NeedsRight> = findings
         .iter()

@@ -24,6 +24,7 @@ use image::{Rgb, RgbImage};
 use rayon::prelude::*;
 
 use super::{decode, ReferenceIndex, MATCH_DETAIL, MATCH_SIMILARITY};
+use crate::fetch::progress::Bars;
 use crate::model::error::{Error, Result};
 
 /// Recall target per edit and false-match ceiling from the issue.
@@ -42,6 +43,8 @@ pub struct EvalConfig {
     /// Longest side photos are scaled to before editing (keeps runs fast;
     /// marketplace photos are 800–1000 px).
     pub max_side_px: u32,
+    /// Progress of the trials and tile comparisons (hidden by default).
+    pub progress: Bars,
 }
 
 impl Default for EvalConfig {
@@ -51,6 +54,7 @@ impl Default for EvalConfig {
             pairs: true,
             tiles_per_side: 3,
             max_side_px: 800,
+            progress: Bars::hidden(),
         }
     }
 }
@@ -500,9 +504,14 @@ fn load_rgb(path: &Path, max_side: u32) -> Result<RgbImage> {
 }
 
 /// Runs the evaluation on every photo in `photos_dir` with the default
-/// (full) configuration and prints the tables.
-pub fn run_eval(photos_dir: &Path, out: &mut dyn Write) -> Result<EvalReport> {
-    let report = evaluate(photos_dir, &EvalConfig::default())?;
+/// (full) configuration, its progress on `progress`, and prints the
+/// tables.
+pub fn run_eval(photos_dir: &Path, progress: Bars, out: &mut dyn Write) -> Result<EvalReport> {
+    let config = EvalConfig {
+        progress,
+        ..EvalConfig::default()
+    };
+    let report = evaluate(photos_dir, &config)?;
     print_report(&report, out)?;
     Ok(report)
 }
@@ -544,6 +553,10 @@ pub fn evaluate(photos_dir: &Path, config: &EvalConfig) -> Result<EvalReport> {
             }
         }
     }
+    let trials = chains.len() * photos.len() * config.draws;
+    let bar = config
+        .progress
+        .counter("eval-images: trials", trials as u64);
     let mut transforms: Vec<TransformRecall> = chains
         .par_iter()
         .enumerate()
@@ -564,6 +577,7 @@ pub fn evaluate(photos_dir: &Path, config: &EvalConfig) -> Result<EvalReport> {
                         .collect();
                     scores.push((right, others));
                     trial_photos.push(pname.clone());
+                    bar.inc(1);
                 }
             }
             Ok(TransformRecall {
@@ -576,6 +590,7 @@ pub fn evaluate(photos_dir: &Path, config: &EvalConfig) -> Result<EvalReport> {
             })
         })
         .collect::<Result<_>>()?;
+    bar.finish();
 
     // Unrelated set: non-overlapping tiles.
     let mut tiles: Vec<(String, RgbImage)> = Vec::new();
@@ -602,11 +617,15 @@ pub fn evaluate(photos_dir: &Path, config: &EvalConfig) -> Result<EvalReport> {
     }
     // (both tiles from one photo, score, "tile ~ reference") of every pair
     // that reached the second stage.
+    let bar = config
+        .progress
+        .counter("eval-images: tiles compared", tiles.len() as u64);
     let near: Vec<(bool, Score, String)> = tiles
         .par_iter()
         .zip(tile_bytes.par_iter())
         .map(|((name, _), bytes)| {
             let photo = photo_of(name);
+            bar.inc(1);
             Ok(tile_index
                 .all_candidates_bytes_except(bytes, name, name)?
                 .iter()
@@ -624,6 +643,7 @@ pub fn evaluate(photos_dir: &Path, config: &EvalConfig) -> Result<EvalReport> {
         .into_iter()
         .flatten()
         .collect();
+    bar.finish();
     // Ordered pairs of tiles of different photos; pairs of tiles of one
     // photo (the same wall, the same sky) are counted apart.
     let mut per_photo: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
