@@ -122,11 +122,15 @@ pub fn suspect_listings(store: &crate::store::Store) -> crate::Result<Vec<Listin
         .filter(|f| f.verdict != crate::judge::score::Verdict::Clear)
         .map(|f| f.key())
         .collect();
-    Ok(store
-        .listings()?
-        .into_iter()
-        .filter(|r| suspect.contains(&r.listing.key()))
-        .collect())
+    // Read by key: a store's cleared listings (most of its history) are
+    // not read at all.
+    let mut out = Vec::new();
+    for key in &suspect {
+        if let Some(rec) = store.listing(key)? {
+            out.push(rec);
+        }
+    }
+    Ok(out)
 }
 
 /// Seller networks of two or more sellers, largest first. `pages` maps
