@@ -133,6 +133,24 @@ pub fn suspect_listings(store: &crate::store::Store) -> crate::Result<Vec<Listin
     Ok(out)
 }
 
+/// The latest captures of `listings`' photo URLs, looked up by URL: all
+/// [`networks`] reads of the store's pages, without loading every page
+/// record.
+pub fn photo_pages(
+    store: &crate::store::Store,
+    listings: &[ListingRecord],
+) -> crate::Result<HashMap<String, PageRecord>> {
+    let mut out = HashMap::new();
+    for url in listings.iter().flat_map(|r| &r.listing.images) {
+        if !out.contains_key(url) {
+            if let Some(p) = store.page_for_url(url)? {
+                out.insert(url.clone(), p);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Seller networks of two or more sellers, largest first. `pages` maps
 /// photo URLs to their captures (for photo hashes).
 pub fn networks(listings: &[ListingRecord], pages: &HashMap<String, PageRecord>) -> Vec<Network> {

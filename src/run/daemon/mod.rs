@@ -356,9 +356,9 @@ impl Daemon {
         let findings = self.store.findings()?;
         let cases = CaseBook::open(&self.store)?.all()?;
         let tracking = self.tracker.all()?;
-        let pages = tracker::pages_by_url(&self.store)?;
         let listings_stored = self.store.listing_count();
         let suspects = network::suspect_listings(&self.store)?;
+        let pages = network::photo_pages(&self.store, &suspects)?;
         let gf = crate::file::cases::goodfaith::good_faith(&cases, now);
         let cp = self.tracker.checkpoint()?;
         let today = crate::file::cases::deadline::china_date(now);
