@@ -891,3 +891,88 @@ fn damage_caches(data: &std::path::Path) {
     }
     db.flush().unwrap();
 }
+
+/// A daemon on the demo recording after one cycle, in `dir`.
+async fn demo_daemon_after_one_cycle(dir: &std::path::Path) -> Daemon {
+    let daemon = Daemon::open(
+        &dir.join("data"),
+        DaemonSettings {
+            watchlist: Watchlist::load(root().join("watchlists/demo.toml")).unwrap(),
+            source: PageSource::Replay(root().join("seeds")),
+            gone_after: 3,
+            calendar: Calendar::default(),
+        },
+        Arc::new(FakeClock::new(t("2026-12-03T09:00:00Z"))),
+    )
+    .unwrap();
+    daemon.cycle().await.unwrap();
+    daemon
+}
+
+/// Issue 20: a cycle reads the listings it concerns, not every listing
+/// ever stored. Two data folders after the same first cycle; one also
+/// holds 2,000 old listings (cleared, read from a results page that is no
+/// longer fetched) never seen again. The second cycle reads exactly as
+/// many listing records in both, and does the same. Counted, not timed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cycle_reads_no_listing_it_does_not_concern() {
+    const OLD_LISTINGS: usize = 2_000;
+    let _counting = HASHING.read().await;
+    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let plain = demo_daemon_after_one_cycle(a_dir.path()).await;
+    let grown = demo_daemon_after_one_cycle(b_dir.path()).await;
+
+    let store = grown.store();
+    let model = store
+        .findings()
+        .unwrap()
+        .into_iter()
+        .next()
+        .expect("the demo has findings");
+    let rec = store.listing(&model.key()).unwrap().unwrap();
+    let old_page = "https://www.aliexpress.com/w/wholesale-aurora-2025.html?page=1";
+    let before = store.listing_count();
+    for i in 0..OLD_LISTINGS {
+        let mut listing = rec.listing.clone();
+        listing.id = format!("9{i:015}");
+        listing.url = format!("https://www.aliexpress.com/item/{}.html", listing.id);
+        listing.source_url = old_page.to_string();
+        let mut finding = model.clone();
+        finding.listing_id = listing.id.clone();
+        finding.url = listing.url.clone();
+        finding.verdict = knockoff::judge::score::Verdict::Clear;
+        finding.drafts.clear();
+        let source = knockoff::store::Source {
+            url: old_page.to_string(),
+            sha256: "0".repeat(64),
+            captured_at: t("2025-06-01T09:00:00Z"),
+        };
+        store
+            .record(&listing, &[source], t("2025-06-01T09:00:00Z"), &finding)
+            .unwrap();
+    }
+    assert_eq!(store.listing_count(), before + OLD_LISTINGS);
+
+    let counted = |d: &Daemon| d.store().listing_reads();
+    let (a0, b0) = (counted(&plain), counted(&grown));
+    let a = plain.cycle().await.unwrap();
+    let b = grown.cycle().await.unwrap();
+    let (a_reads, b_reads) = (counted(&plain) - a0, counted(&grown) - b0);
+    assert!(a_reads > 0, "the cycle read the listings it saw");
+    assert_eq!(
+        b_reads, a_reads,
+        "{OLD_LISTINGS} old listings changed how many listing records a cycle reads"
+    );
+    assert!(
+        a_reads <= 4 * a.report.scan.findings.len() as u64,
+        "{a_reads} reads for {} listings seen",
+        a.report.scan.findings.len()
+    );
+    assert_eq!(b.after, a.after);
+    assert_eq!(b.report.scan.findings, a.report.scan.findings);
+    // The old listings were left as they were: not tracked, not gone.
+    let tracker = Tracker::open(store).unwrap();
+    let first_old = format!("{}/9{:015}", rec.listing.platform.as_str(), 0);
+    assert!(store.listing(&first_old).unwrap().is_some());
+    assert!(tracker.get(&first_old).unwrap().is_none());
+}

@@ -122,11 +122,33 @@ pub fn suspect_listings(store: &crate::store::Store) -> crate::Result<Vec<Listin
         .filter(|f| f.verdict != crate::judge::score::Verdict::Clear)
         .map(|f| f.key())
         .collect();
-    Ok(store
-        .listings()?
-        .into_iter()
-        .filter(|r| suspect.contains(&r.listing.key()))
-        .collect())
+    // Read by key: a store's cleared listings (most of its history) are
+    // not read at all.
+    let mut out = Vec::new();
+    for key in &suspect {
+        if let Some(rec) = store.listing(key)? {
+            out.push(rec);
+        }
+    }
+    Ok(out)
+}
+
+/// The latest captures of `listings`' photo URLs, looked up by URL: all
+/// [`networks`] reads of the store's pages, without loading every page
+/// record.
+pub fn photo_pages(
+    store: &crate::store::Store,
+    listings: &[ListingRecord],
+) -> crate::Result<HashMap<String, PageRecord>> {
+    let mut out = HashMap::new();
+    for url in listings.iter().flat_map(|r| &r.listing.images) {
+        if !out.contains_key(url) {
+            if let Some(p) = store.page_for_url(url)? {
+                out.insert(url.clone(), p);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Seller networks of two or more sellers, largest first. `pages` maps

@@ -10,8 +10,9 @@
 //! | `pages` | SHA-256 of the body (hex) | [`PageRecord`]: URL, capture time, status, content type |
 //! | `blobs` | SHA-256 of the body (hex) | raw body bytes as fetched (not JSON) |
 //! | `page_urls` | URL | [`PageRecord`] of the URL's latest capture (`pages` is keyed by body, so URLs with the same bytes share an entry there) |
+//! | `listing_pages` | URL `\0` `platform/id` | empty: the listing was read from that page, or that URL is (or was) its item page ([`Store::listing_keys_on_page`]) |
 //! | `official` | official photo name | [`OfficialPhoto`]: product, SHA-256 (bytes in `blobs`) |
-//! | `meta` | `schema`, `watchlist` | schema version; the watchlist text of the last scan |
+//! | `meta` | `schema`, `watchlist`, `listing_pages` | schema version; the watchlist text of the last scan; `1` once `listing_pages` (and `page_urls`) cover every stored listing and page |
 //! | `hash_references` | hashing code version `/` SHA-256 of an official photo | its hashed variants (bytes, [`crate::judge::imagehash::PreparedReference`]) |
 //! | `hash_matches` | fingerprint of the official photos `/` SHA-256 of a listing photo | what matching it against them found ([`crate::store::hashcache`]) |
 //! | `hash_photos` | hashing code version `/` SHA-256 of a photo | its hashes, for relisting checks ([`crate::store::hashcache`]) |
@@ -35,6 +36,13 @@
 //! nothing. A listing and its finding are written in one transaction, and
 //! the store is flushed at the end of a scan, so a crash loses at most the
 //! listing being written.
+//!
+//! `listing_pages` lets the daemon's after-cycle step load only the
+//! listings a cycle's pages concern instead of every listing ever seen. It
+//! is written with the listing in the same transaction; a store written
+//! before it existed gets it built on first open ([`Store::open`]), from
+//! `listings` (and `page_urls` from `pages`), before `meta/listing_pages`
+//! says it is complete.
 
 pub mod hashcache;
 pub mod lock;
@@ -55,6 +63,12 @@ pub const SCHEMA_VERSION: &str = "1";
 
 /// Schema versions this build reads (all older ones it can upgrade).
 pub const KNOWN_SCHEMA_VERSIONS: &[&str] = &["1"];
+
+/// The tree of page URL → listing keys ([`Store::listing_keys_on_page`]).
+pub const LISTING_PAGES_TREE: &str = "listing_pages";
+/// Set in the default tree once [`LISTING_PAGES_TREE`] and `page_urls`
+/// cover every stored listing and page.
+const LISTING_PAGES_BUILT_KEY: &str = "meta/listing_pages";
 
 /// A stored value that could not be read back, skipped.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,6 +163,10 @@ pub struct Store {
     findings: sled::Tree,
     pages: sled::Tree,
     blobs: sled::Tree,
+    page_urls: sled::Tree,
+    listing_pages: sled::Tree,
+    /// Listing records read since the store was opened (all handles).
+    listing_reads: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Records skipped as unreadable since the store was opened.
     skipped: std::sync::Arc<std::sync::Mutex<Vec<SkippedRecord>>>,
 }
@@ -216,11 +234,108 @@ impl Store {
             findings: db.open_tree("findings").map_err(err)?,
             pages: db.open_tree("pages").map_err(err)?,
             blobs: db.open_tree("blobs").map_err(err)?,
+            page_urls: db.open_tree("page_urls").map_err(err)?,
+            listing_pages: db.open_tree(LISTING_PAGES_TREE).map_err(err)?,
             path: path.clone(),
             db,
+            listing_reads: Default::default(),
             skipped: Default::default(),
         };
+        store.build_listing_pages_if_missing()?;
         Ok(store)
+    }
+
+    /// Builds `listing_pages` from every listing, and fills `page_urls`
+    /// for pages stored before it existed, once per store (a store written
+    /// by an older knockoff). A run interrupted here builds it again.
+    fn build_listing_pages_if_missing(&self) -> Result<()> {
+        if self
+            .db
+            .get(LISTING_PAGES_BUILT_KEY)
+            .map_err(|e| self.err(e))?
+            .is_some()
+        {
+            return Ok(());
+        }
+        let mut listings = 0usize;
+        for item in self.listings.iter() {
+            let (_, v) = item.map_err(|e| self.err(e))?;
+            // An unreadable record has no pages to index; it is indexed
+            // when written again.
+            let Ok(rec) = serde_json::from_slice::<ListingRecord>(&v) else {
+                continue;
+            };
+            for k in listing_page_keys(&rec) {
+                self.listing_pages
+                    .insert(k, &[][..])
+                    .map_err(|e| self.err(e))?;
+            }
+            listings += 1;
+        }
+        // The capture `pages_by_url` used for a URL missing from
+        // `page_urls`: the first of `pages` in key order.
+        let mut filled = std::collections::HashSet::new();
+        for item in self.pages.iter() {
+            let (_, v) = item.map_err(|e| self.err(e))?;
+            let Ok(rec) = serde_json::from_slice::<PageRecord>(&v) else {
+                continue;
+            };
+            let known = self
+                .page_urls
+                .get(rec.url.as_bytes())
+                .map_err(|e| self.err(e))?
+                .is_some_and(|v| serde_json::from_slice::<PageRecord>(&v).is_ok());
+            if !known && !filled.contains(&rec.url) {
+                self.page_urls
+                    .insert(rec.url.as_bytes(), v)
+                    .map_err(|e| self.err(e))?;
+            }
+            filled.insert(rec.url);
+        }
+        self.db
+            .insert(LISTING_PAGES_BUILT_KEY, "1")
+            .map_err(|e| self.err(e))?;
+        self.flush()?;
+        if listings > 0 {
+            tracing::info!(store = %self.path.display(), listings, "built the index of listings by page");
+        }
+        Ok(())
+    }
+
+    /// Keys of the listings read from the page at `url`, or whose item
+    /// page it is or was: every listing a cycle's answer from that URL can
+    /// concern (a superset: check the record).
+    pub fn listing_keys_on_page(&self, url: &str) -> Result<Vec<String>> {
+        let mut prefix = url.as_bytes().to_vec();
+        prefix.push(0);
+        let mut out = Vec::new();
+        for k in self.listing_pages.scan_prefix(&prefix).keys() {
+            let k = k.map_err(|e| self.err(e))?;
+            out.push(String::from_utf8_lossy(&k[prefix.len()..]).into_owned());
+        }
+        Ok(out)
+    }
+
+    /// The latest capture of a URL (as [`Store::pages_by_url`] has it).
+    pub fn page_for_url(&self, url: &str) -> Result<Option<PageRecord>> {
+        Ok(self
+            .page_urls
+            .get(url.as_bytes())
+            .map_err(|e| self.err(e))?
+            .and_then(|v| serde_json::from_slice(&v).ok()))
+    }
+
+    /// Listing records read from this store since it was opened (every
+    /// clone of the handle counts): how the tests see that a daemon cycle
+    /// reads what it concerns, not every listing ever stored.
+    pub fn listing_reads(&self) -> u64 {
+        self.listing_reads
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn count_listing_reads(&self, n: usize) {
+        self.listing_reads
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Records skipped as unreadable since this store was opened (each
@@ -308,7 +423,7 @@ impl Store {
         self.pages
             .insert(capture.sha256.as_bytes(), json.as_slice())
             .map_err(|e| self.err(e))?;
-        let urls = self.db.open_tree("page_urls").map_err(|e| self.err(e))?;
+        let urls = &self.page_urls;
         let older = match urls.get(capture.url.as_bytes()).map_err(|e| self.err(e))? {
             None => true,
             Some(v) => serde_json::from_slice::<PageRecord>(&v)
@@ -327,9 +442,9 @@ impl Store {
     pub fn pages_by_url(&self) -> Result<std::collections::HashMap<String, PageRecord>> {
         let mut out: std::collections::HashMap<String, PageRecord> =
             std::collections::HashMap::new();
-        let urls = self.db.open_tree("page_urls").map_err(|e| self.err(e))?;
-        for tree in [&urls, &self.pages] {
-            let from_urls = std::ptr::eq(tree, &urls);
+        let urls = &self.page_urls;
+        for tree in [urls, &self.pages] {
+            let from_urls = std::ptr::eq(tree, urls);
             for item in tree.iter() {
                 let (_, v) = item.map_err(|e| self.err(e))?;
                 let Ok(rec) = serde_json::from_slice::<PageRecord>(&v) else {
@@ -469,6 +584,7 @@ impl Store {
         finding: &Finding,
     ) -> Result<ListingRecord> {
         let key = listing.key();
+        self.count_listing_reads(1);
         let previous: Option<ListingRecord> = self.get_json(&self.listings, &key)?;
         if previous.is_none() {
             // An unreadable record under the key is kept aside, not lost.
@@ -501,10 +617,14 @@ impl Store {
         };
         let listing_json = self.checked_json("listing", &key, &record)?;
         let finding_json = self.checked_json("finding", &key, finding)?;
-        (&self.listings, &self.findings)
-            .transaction(|(l, f)| {
+        let page_keys = listing_page_keys(&record);
+        (&self.listings, &self.findings, &self.listing_pages)
+            .transaction(|(l, f, p)| {
                 l.insert(key.as_bytes(), listing_json.as_slice())?;
                 f.insert(key.as_bytes(), finding_json.as_slice())?;
+                for k in &page_keys {
+                    p.insert(k.as_slice(), &[][..])?;
+                }
                 Ok::<(), ConflictableTransactionError<()>>(())
             })
             .map_err(|e: TransactionError<()>| self.err(format!("{e:?}")))?;
@@ -513,6 +633,7 @@ impl Store {
 
     /// A listing's record.
     pub fn listing(&self, key: &str) -> Result<Option<ListingRecord>> {
+        self.count_listing_reads(1);
         self.get_json(&self.listings, key)
     }
 
@@ -528,6 +649,7 @@ impl Store {
 
     /// All listing records, in key order.
     pub fn listings(&self) -> Result<Vec<ListingRecord>> {
+        self.count_listing_reads(self.listings.len());
         self.all_json(&self.listings)
     }
 
@@ -680,6 +802,18 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// The `listing_pages` keys of a record: `url \0 key` for each page it
+/// was read from and its item page.
+fn listing_page_keys(rec: &ListingRecord) -> std::collections::BTreeSet<Vec<u8>> {
+    let key = rec.listing.key();
+    rec.sources
+        .iter()
+        .map(|s| s.url.as_str())
+        .chain([rec.listing.url.as_str()])
+        .map(|url| [url.as_bytes(), b"\0", key.as_bytes()].concat())
+        .collect()
 }
 
 /// Two JSON values equal but for the last bits of floating-point numbers
@@ -899,5 +1033,116 @@ mod tests {
         assert!(msg.contains("in use by another knockoff process"), "{msg}");
         assert!(msg.contains("store"), "{msg}");
         drop(second);
+    }
+
+    fn capture(url: &str, body: &str, at: &str) -> Capture {
+        use sha2::Digest;
+        Capture {
+            url: url.into(),
+            final_url: url.into(),
+            redirects: vec![],
+            status: 200,
+            content_type: Some("text/html".into()),
+            captured_at: at.parse().unwrap(),
+            sha256: hex::encode(sha2::Sha256::digest(body.as_bytes())),
+            headers: vec![],
+            body: body.as_bytes().to_vec(),
+            exchanges: vec![],
+        }
+    }
+
+    fn source(url: &str) -> Source {
+        use sha2::Digest;
+        Source {
+            url: url.into(),
+            sha256: hex::encode(sha2::Sha256::digest(url.as_bytes())),
+            captured_at: now(),
+        }
+    }
+
+    /// Issue 20: every listing is found by the pages it was read from and
+    /// its item page, and only by those.
+    #[test]
+    fn listings_are_found_by_their_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (p1, p2) = (
+            "https://www.aliexpress.com/w/a.html?page=1",
+            "https://www.aliexpress.com/w/a.html?page=10",
+        );
+        let one = listing("1", 2.0);
+        store
+            .record(&one, &[source(p1)], now(), &finding(&one))
+            .unwrap();
+        let two = listing("2", 2.0);
+        store
+            .record(&two, &[source(p2)], now(), &finding(&two))
+            .unwrap();
+        // Seen again on another page: both pages find it.
+        store
+            .record(&one, &[source(p2)], now(), &finding(&one))
+            .unwrap();
+        assert_eq!(store.listing_keys_on_page(p1).unwrap(), ["aliexpress/1"]);
+        assert_eq!(
+            store.listing_keys_on_page(p2).unwrap(),
+            ["aliexpress/1", "aliexpress/2"]
+        );
+        assert_eq!(
+            store.listing_keys_on_page(&two.url).unwrap(),
+            ["aliexpress/2"]
+        );
+        assert!(store
+            .listing_keys_on_page("https://www.aliexpress.com/w/a.html")
+            .unwrap()
+            .is_empty());
+    }
+
+    /// Issue 20: a store written before `listing_pages` (and `page_urls`)
+    /// existed gets them on first open, and then answers as a new one.
+    #[test]
+    fn an_older_store_gets_its_page_index_on_first_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let page = "https://www.aliexpress.com/w/a.html?page=1";
+        let (old, new) = (
+            capture(page, "old", "2026-11-01T09:00:00Z"),
+            capture(page, "new", "2026-11-02T09:00:00Z"),
+        );
+        let before = {
+            let store = Store::open(dir.path()).unwrap();
+            for id in ["1", "2", "3"] {
+                let l = listing(id, 2.0);
+                store
+                    .record(&l, &[source(page)], now(), &finding(&l))
+                    .unwrap();
+            }
+            store.put_page(&old).unwrap();
+            store.put_page(&new).unwrap();
+            // What an older knockoff left: no index, no `page_urls`.
+            store.listing_pages.clear().unwrap();
+            store.page_urls.clear().unwrap();
+            store.db.remove(LISTING_PAGES_BUILT_KEY).unwrap();
+            store.flush().unwrap();
+            // Its pages by URL, read from `pages` alone.
+            let before = store.pages_by_url().unwrap();
+            assert!(store.listing_keys_on_page(page).unwrap().is_empty());
+            assert_eq!(store.page_for_url(page).unwrap(), None);
+            before
+        };
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(
+            store.listing_keys_on_page(page).unwrap(),
+            ["aliexpress/1", "aliexpress/2", "aliexpress/3"]
+        );
+        assert_eq!(
+            store
+                .listing_keys_on_page("https://www.aliexpress.com/item/2.html")
+                .unwrap(),
+            ["aliexpress/2"]
+        );
+        // The page the older store answered for each URL, now by URL too.
+        let after = store.pages_by_url().unwrap();
+        assert_eq!(after, before);
+        assert_eq!(store.page_for_url(page).unwrap().as_ref(), after.get(page));
+        assert!(store.db.get(LISTING_PAGES_BUILT_KEY).unwrap().is_some());
     }
 }

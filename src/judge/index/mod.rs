@@ -22,7 +22,7 @@ use crate::model::listing::Listing;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use tantivy::collector::TopDocs;
-use tantivy::query::QueryParser;
+use tantivy::query::{FuzzyTermQuery, QueryParser};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING,
 };
@@ -269,48 +269,68 @@ impl ListingIndex {
     }
 
     /// Every spelling of `mark` in the title term dictionary: exact, or
-    /// within the edit distance allowed for the mark's length. Chinese
+    /// within the edit distance allowed for the mark's length (optimal
+    /// string alignment: an adjacent transposition is one edit). Chinese
     /// marks are looked up by their bigrams.
+    ///
+    /// The dictionary is not scanned: Latin marks walk it with a
+    /// Levenshtein automaton (tantivy's FST), Chinese marks look up each
+    /// bigram, so the cost follows the terms near the mark, not the
+    /// number of terms ever indexed.
     pub fn mark_variants(&self, mark: &str) -> Result<Vec<TermVariant>> {
         let reader = self.index.reader().map_err(|e| self.err(e))?;
         let searcher = reader.searcher();
         let wanted = tokenize(mark);
         let compact: String = wanted.concat();
         let cjk = compact.chars().any(is_cjk);
-        let allowed = if cjk {
-            0
-        } else {
-            max_edits(compact.chars().count())
-        };
         let mut found: std::collections::BTreeMap<String, TermVariant> = Default::default();
+        let mut add = |term: &str, edits: u32, doc_freq: u32| {
+            let entry = found.entry(term.to_string()).or_insert(TermVariant {
+                term: term.to_string(),
+                edits,
+                listings: 0,
+            });
+            entry.listings += u64::from(doc_freq);
+        };
         for segment in searcher.segment_readers() {
             let inverted = segment
                 .inverted_index(self.title)
                 .map_err(|e| self.err(e))?;
-            let mut stream = inverted.terms().stream().map_err(|e| self.err(e))?;
+            let terms = inverted.terms();
+            if cjk {
+                let unique: std::collections::BTreeSet<&String> = wanted.iter().collect();
+                for w in unique {
+                    if let Some(info) = terms.get(w.as_bytes()).map_err(|e| self.err(e))? {
+                        add(w, 0, info.doc_freq);
+                    }
+                }
+                continue;
+            }
+            let allowed = max_edits(compact.chars().count());
+            // The automaton counts a transposition as one edit, so it
+            // accepts every term within `allowed` edits by optimal string
+            // alignment (and, past one edit, a few more that only an
+            // unrestricted transposition reaches); each candidate's edits
+            // are counted again so the answer is the alignment's exactly.
+            let automaton = FuzzyTermQuery::new(
+                Term::from_field_text(self.title, &compact),
+                u8::try_from(allowed).unwrap_or(u8::MAX),
+                true,
+            )
+            .automaton()
+            .map_err(|e| self.err(e))?;
+            let mut stream = terms
+                .search(automaton)
+                .into_stream()
+                .map_err(|e| self.err(e))?;
             while stream.advance() {
                 let Ok(term) = std::str::from_utf8(stream.key()) else {
                     continue;
                 };
-                let edits = if cjk {
-                    if wanted.iter().any(|w| w == term) {
-                        0
-                    } else {
-                        continue;
-                    }
-                } else {
-                    let d = strsim::osa_distance(term, &compact) as u32;
-                    if d > allowed {
-                        continue;
-                    }
-                    d
-                };
-                let entry = found.entry(term.to_string()).or_insert(TermVariant {
-                    term: term.to_string(),
-                    edits,
-                    listings: 0,
-                });
-                entry.listings += u64::from(stream.value().doc_freq);
+                let edits = strsim::osa_distance(term, &compact) as u32;
+                if edits <= allowed {
+                    add(term, edits, stream.value().doc_freq);
+                }
             }
         }
         let mut out: Vec<TermVariant> = found.into_values().collect();
@@ -385,5 +405,160 @@ mod tests {
         assert_eq!(idx.len().unwrap(), 2);
         let hits = idx.search("auorra", 10).unwrap();
         assert_eq!(hits.len(), 2, "fuzzy search finds both spellings");
+    }
+
+    /// The scan `mark_variants` did before the automaton: every title term
+    /// of every segment against the mark. Kept as the oracle.
+    fn variants_by_scan(idx: &ListingIndex, mark: &str) -> Vec<TermVariant> {
+        let searcher = idx.index.reader().unwrap().searcher();
+        let wanted = tokenize(mark);
+        let compact: String = wanted.concat();
+        let cjk = compact.chars().any(is_cjk);
+        let allowed = if cjk {
+            0
+        } else {
+            max_edits(compact.chars().count())
+        };
+        let mut found: std::collections::BTreeMap<String, TermVariant> = Default::default();
+        for segment in searcher.segment_readers() {
+            let inverted = segment.inverted_index(idx.title).unwrap();
+            let mut stream = inverted.terms().stream().unwrap();
+            while stream.advance() {
+                let Ok(term) = std::str::from_utf8(stream.key()) else {
+                    continue;
+                };
+                let edits = if cjk {
+                    if wanted.iter().any(|w| w == term) {
+                        0
+                    } else {
+                        continue;
+                    }
+                } else {
+                    let d = strsim::osa_distance(term, &compact) as u32;
+                    if d > allowed {
+                        continue;
+                    }
+                    d
+                };
+                let entry = found.entry(term.to_string()).or_insert(TermVariant {
+                    term: term.to_string(),
+                    edits,
+                    listings: 0,
+                });
+                entry.listings += u64::from(stream.value().doc_freq);
+            }
+        }
+        let mut out: Vec<TermVariant> = found.into_values().collect();
+        out.sort_by(|a, b| a.edits.cmp(&b.edits).then(b.listings.cmp(&a.listings)));
+        out
+    }
+
+    /// Spellings within two edits of `word`: one and two deletions,
+    /// insertions, substitutions (with letters of several scripts) and
+    /// adjacent transpositions, chosen by a fixed pseudo-random sequence.
+    fn misspellings(word: &str, seed: &mut u64, out: &mut Vec<String>) {
+        const LETTERS: &[char] = &['a', 'e', 'o', 'r', 'x', 'ж', 'ø', 'ł', 'ß', 'ğ', 'z'];
+        let mut next = |n: usize| {
+            *seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((*seed >> 33) as usize) % n.max(1)
+        };
+        let edit = |w: &[char], next: &mut dyn FnMut(usize) -> usize| -> Vec<char> {
+            let mut w = w.to_vec();
+            let at = next(w.len() + 1);
+            match next(4) {
+                0 if !w.is_empty() => {
+                    w.remove(at.min(w.len() - 1));
+                }
+                1 => w.insert(at, LETTERS[next(LETTERS.len())]),
+                2 if at + 1 < w.len() => w.swap(at, at + 1),
+                _ if !w.is_empty() => {
+                    let i = at.min(w.len() - 1);
+                    w[i] = LETTERS[next(LETTERS.len())];
+                }
+                _ => {}
+            }
+            w
+        };
+        let chars: Vec<char> = word.chars().collect();
+        for _ in 0..12 {
+            let once = edit(&chars, &mut next);
+            out.push(once.iter().collect());
+            let twice = edit(&once, &mut next);
+            out.push(twice.iter().collect());
+            out.push(edit(&twice, &mut next).iter().collect());
+        }
+    }
+
+    #[test]
+    fn automaton_finds_what_the_term_scan_found() {
+        let marks = [
+            "AURORA",
+            "auorra",
+            "Lumenar",
+            "borealis",
+            "nightingale",
+            "abcdefca",
+            "Żubrówka",
+            "straße",
+            "ox",
+            "cup",
+            "",
+            "奥罗拉",
+            "Aurora 奥罗拉",
+            "极光",
+        ];
+        // A fixed pseudo-random vocabulary of filler words and misspellings
+        // of every mark, plus the pairs where optimal string alignment and
+        // unrestricted Damerau-Levenshtein disagree ("ca" → "abc").
+        let mut seed = 7u64;
+        let mut words: Vec<String> = Vec::new();
+        for m in &marks {
+            words.push(m.to_string());
+            for t in tokenize(m) {
+                misspellings(&t, &mut seed, &mut words);
+            }
+        }
+        words.extend(
+            [
+                "abcdefabc",
+                "abcdeacb",
+                "bcdefacb",
+                "nightingael",
+                "nihgtignale",
+            ]
+            .map(String::from),
+        );
+        for i in 0..3000u64 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(i);
+            words.push(format!("w{:x}", seed >> 40));
+        }
+        words.extend(["新款奥罗拉咖啡杯", "极光投影灯", "奥罗", "罗拉灯"].map(String::from));
+        let dir = tempfile::tempdir().unwrap();
+        let idx = ListingIndex::open(dir.path()).unwrap();
+        // Several upserts: several segments, and one listing replaced.
+        for (n, chunk) in words.chunks(400).enumerate() {
+            let listings: Vec<Listing> = chunk
+                .chunks(3)
+                .enumerate()
+                .map(|(i, w)| listing(&format!("{n}-{i}"), &w.join(" ")))
+                .collect();
+            idx.upsert(&listings).unwrap();
+        }
+        idx.upsert(&[listing("0-0", "Aurora auorra")]).unwrap();
+        let searcher = idx.index.reader().unwrap().searcher();
+        assert!(searcher.segment_readers().len() > 1, "several segments");
+        let mut non_ascii = 0;
+        let mut fuzzy = 0;
+        for mark in marks {
+            let want = variants_by_scan(&idx, mark);
+            let got = idx.mark_variants(mark).unwrap();
+            assert_eq!(got, want, "variants of {mark:?}");
+            non_ascii += got.iter().filter(|v| !v.term.is_ascii()).count();
+            fuzzy += got.iter().filter(|v| v.edits > 0).count();
+        }
+        assert!(non_ascii > 5, "non-ASCII variants compared: {non_ascii}");
+        assert!(fuzzy > 30, "variants with edits compared: {fuzzy}");
     }
 }

@@ -386,9 +386,9 @@ impl Daemon {
         let findings = self.store.findings()?;
         let cases = CaseBook::open(&self.store)?.all()?;
         let tracking = self.tracker.all()?;
-        let pages = tracker::pages_by_url(&self.store)?;
-        let listings = self.store.listings()?;
+        let listings_stored = self.store.listing_count();
         let suspects = network::suspect_listings(&self.store)?;
+        let pages = network::photo_pages(&self.store, &suspects)?;
         let gf = crate::file::cases::goodfaith::good_faith(&cases, now);
         let cp = self.tracker.checkpoint()?;
         let today = crate::file::cases::deadline::china_date(now);
@@ -405,7 +405,7 @@ impl Daemon {
                 .map(|e| (e.what.clone(), e.days_left))
                 .collect();
             m.cycle = cp.cycle;
-            m.listings_seen = listings.len() as u64;
+            m.listings_seen = listings_stored as u64;
             m.listings_gone = tracking.values().filter(|t| t.gone.is_some()).count() as u64;
             m.relistings = tracking
                 .values()

@@ -11,6 +11,14 @@
 //! and only when a page the listing was read from before answered with
 //! listings in that cycle: a blocked or failed page makes nothing look
 //! gone. Times written are capture times (data).
+//!
+//! A cycle costs what it concerns, not the store's history: it loads the
+//! listings seen in it, those read before from a page that answered in it
+//! or whose item page answered 404/410 (found through the store's
+//! `listing_pages` index, [`Store::listing_keys_on_page`]), and, only when
+//! a new listing needs a relisting check, the taken-down listings of the
+//! case book, each by key. Page records are looked up by URL. Listings of
+//! none of these would be left as they are, so they are not read.
 
 use crate::fetch::{Capture, Fetcher, ResourceKind};
 use crate::file::cases::book::{CaseBook, Proof, RelistingLink};
@@ -74,8 +82,13 @@ struct Cycle<'a> {
     verifier: &'a dyn Fetcher,
     tracker: Tracker,
     book: CaseBook,
+    /// The listings this cycle concerns (seen, or read before from a page
+    /// that answered, or whose item page answered 404/410), by key.
     listings: BTreeMap<String, ListingRecord>,
-    pages: HashMap<String, PageRecord>,
+    /// The latest capture of the pages that answered 404/410 this cycle.
+    dead_pages: HashMap<String, PageRecord>,
+    /// Pages that answered with listings this cycle.
+    answered: BTreeSet<String>,
     /// Listings the scan saw this cycle.
     seen: BTreeSet<String>,
     /// When nothing of a listing says when: the latest capture of the cycle.
@@ -92,12 +105,35 @@ impl<'a> Cycle<'a> {
             verifier,
             now,
         } = input;
-        let listings: BTreeMap<String, ListingRecord> = store
-            .listings()?
-            .into_iter()
-            .map(|r| (r.listing.key(), r))
-            .collect();
         let seen: BTreeSet<String> = report.findings.iter().map(|f| f.key()).collect();
+        // Pages that answered with listings this cycle: a listing missing
+        // from one of the pages it was read from before is missing from
+        // its results; one whose pages were blocked, failed or not fetched
+        // is not.
+        let answered: BTreeSet<String> = report
+            .findings
+            .iter()
+            .flat_map(|f| f.source_urls.iter().cloned())
+            .collect();
+        // Item pages that answered 404/410 this cycle: the listing is gone.
+        let mut dead_pages: HashMap<String, PageRecord> = HashMap::new();
+        for p in &report.problems {
+            if p.kind == "http" && (p.message == "HTTP 404" || p.message == "HTTP 410") {
+                if let Some(rec) = store.page_for_url(&p.url)? {
+                    dead_pages.insert(p.url.clone(), rec);
+                }
+            }
+        }
+        let mut keys = seen.clone();
+        for url in answered.iter().chain(dead_pages.keys()) {
+            keys.extend(store.listing_keys_on_page(url)?);
+        }
+        let mut listings = BTreeMap::new();
+        for key in keys {
+            if let Some(rec) = store.listing(&key)? {
+                listings.insert(key, rec);
+            }
+        }
         let cycle_at = seen
             .iter()
             .filter_map(|k| listings.get(k).map(|r| r.last_seen))
@@ -112,7 +148,8 @@ impl<'a> Cycle<'a> {
             tracker: Tracker::open(store)?,
             book: CaseBook::open(store)?,
             listings,
-            pages: pages_by_url(store)?,
+            dead_pages,
+            answered,
             seen,
             cycle_at,
         })
@@ -122,26 +159,8 @@ impl<'a> Cycle<'a> {
     /// answered 404/410), or missed from results that answered (gone after
     /// `gone_after` cycles).
     fn track_listings(&self, out: &mut AfterCycle) -> Result<()> {
-        let (report, pages, cycle) = (self.report, &self.pages, self.cycle);
+        let (answered, dead_urls, cycle) = (&self.answered, &self.dead_pages, self.cycle);
         let (seen, cycle_at, gone_after) = (&self.seen, self.cycle_at, self.gone_after);
-        // Pages that answered with listings this cycle: a listing missing
-        // from one of the pages it was read from before is missing from
-        // its results; one whose pages were blocked, failed or not fetched
-        // is not.
-        let answered: BTreeSet<&str> = report
-            .findings
-            .iter()
-            .flat_map(|f| f.source_urls.iter().map(String::as_str))
-            .collect();
-        // Item pages that answered 404/410 this cycle: the listing is gone.
-        let mut dead_urls: HashMap<&str, &PageRecord> = HashMap::new();
-        for p in &report.problems {
-            if p.kind == "http" && (p.message == "HTTP 404" || p.message == "HTTP 410") {
-                if let Some(rec) = pages.get(&p.url) {
-                    dead_urls.insert(p.url.as_str(), rec);
-                }
-            }
-        }
 
         for (key, rec) in &self.listings {
             let mut t = self.tracker.get(key)?.unwrap_or_else(|| Tracking {
@@ -181,10 +200,7 @@ impl<'a> Cycle<'a> {
                     });
                     out.gone.push(key.clone());
                 }
-            } else if rec
-                .sources
-                .iter()
-                .any(|s| answered.contains(s.url.as_str()))
+            } else if rec.sources.iter().any(|s| answered.contains(&s.url))
                 && t.missed_through_cycle < cycle
             {
                 t.missed += 1;
@@ -286,8 +302,7 @@ impl<'a> Cycle<'a> {
     /// Relistings: listings seen for the first time, against every listing
     /// taken down so far.
     fn find_relistings(&self, out: &mut AfterCycle) -> Result<()> {
-        let (store, tracker, listings, pages) =
-            (self.store, &self.tracker, &self.listings, &self.pages);
+        let (store, tracker, listings) = (self.store, &self.tracker, &self.listings);
         let unchecked: Vec<String> = self
             .seen
             .iter()
@@ -301,13 +316,13 @@ impl<'a> Cycle<'a> {
             .cloned()
             .collect();
         if !unchecked.is_empty() {
-            let takedowns = Takedowns::build(store, &self.book, listings, pages)?;
+            let takedowns = Takedowns::build(store, &self.book)?;
             for key in unchecked {
                 let Some(mut t) = tracker.get(&key)? else {
                     continue;
                 };
                 if let Some(rec) = listings.get(&key) {
-                    if let Some(link) = takedowns.find(store, rec, pages) {
+                    if let Some(link) = takedowns.find(store, rec) {
                         t.events.push(ListingEvent {
                             at: rec.first_seen,
                             cycle: self.cycle,
@@ -429,12 +444,8 @@ struct Takedowns {
 }
 
 impl Takedowns {
-    fn build(
-        store: &Store,
-        book: &CaseBook,
-        listings: &BTreeMap<String, ListingRecord>,
-        pages: &HashMap<String, PageRecord>,
-    ) -> Result<Takedowns> {
+    /// The taken-down listings of the case book, each read by key.
+    fn build(store: &Store, book: &CaseBook) -> Result<Takedowns> {
         let mut items = Vec::new();
         let mut photos = Vec::new();
         let mut done = BTreeSet::new();
@@ -446,7 +457,7 @@ impl Takedowns {
             if !done.insert(key.clone()) {
                 continue;
             }
-            let Some(rec) = listings.get(&key) else {
+            let Some(rec) = store.listing(&key)? else {
                 continue;
             };
             let mut shas = Vec::new();
@@ -456,7 +467,10 @@ impl Takedowns {
                 .iter()
                 .take(crate::run::scan::MAX_PHOTOS_PER_LISTING)
             {
-                let Some(page) = pages.get(url).filter(|p| (200..300).contains(&p.status)) else {
+                let Some(page) = store
+                    .page_for_url(url)?
+                    .filter(|p| (200..300).contains(&p.status))
+                else {
                     continue;
                 };
                 shas.push(page.sha256.clone());
@@ -478,12 +492,7 @@ impl Takedowns {
         Ok(Takedowns { items, photos })
     }
 
-    fn find(
-        &self,
-        store: &Store,
-        rec: &ListingRecord,
-        pages: &HashMap<String, PageRecord>,
-    ) -> Option<RelistingLink> {
+    fn find(&self, store: &Store, rec: &ListingRecord) -> Option<RelistingLink> {
         let key = rec.listing.key();
         let link = |i: usize, by: &str, detail: String| {
             let (listing, case_id, _, _) = &self.items[i];
@@ -500,7 +509,12 @@ impl Takedowns {
             .iter()
             .take(crate::run::scan::MAX_PHOTOS_PER_LISTING)
         {
-            let Some(page) = pages.get(url).filter(|p| (200..300).contains(&p.status)) else {
+            let Some(page) = store
+                .page_for_url(url)
+                .ok()
+                .flatten()
+                .filter(|p| (200..300).contains(&p.status))
+            else {
                 continue;
             };
             if let Some(i) = self
