@@ -359,7 +359,7 @@ impl Default for HttpSettings {
 }
 
 /// What happened on one host during the run: for the summary and metrics.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct HostStats {
     /// Responses received (any status), after retries.
     pub fetched: u64,

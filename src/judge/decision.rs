@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 pub const MAX_NOTE_CHARS: usize = 2_000;
 
 /// What the analyst decided about a listing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     Confirmed,
@@ -20,7 +20,7 @@ pub enum Action {
 }
 
 /// Why a listing was dismissed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DismissReason {
     FalsePositive,
@@ -63,7 +63,7 @@ impl DismissReason {
 
 /// What a decision was made on: a change to any of these puts the listing
 /// back in the queue.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Fingerprint {
     pub title: String,
     /// Photo URLs, sorted.
@@ -114,7 +114,7 @@ impl Fingerprint {
 }
 
 /// One decision on a listing.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Decision {
     pub key: String,
     pub action: Action,

@@ -65,7 +65,7 @@ pub const REVIEW_AT: u32 = 30;
 pub const SALES_PRIORITY_MAX: u32 = 40;
 
 /// Everything the scan concluded about one listing.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Finding {
     pub platform: Platform,
     pub listing_id: String,

@@ -6,7 +6,19 @@
 use serde::{Deserialize, Serialize};
 
 /// What a finding concludes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Flag,
@@ -25,7 +37,7 @@ impl Verdict {
 }
 
 /// The kind of a signal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SignalKind {
     Mark,
@@ -38,7 +50,7 @@ pub enum SignalKind {
 }
 
 /// One signal that fired, with its points and evidence.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Signal {
     pub kind: SignalKind,
     pub points: i32,
@@ -49,7 +61,7 @@ pub struct Signal {
 }
 
 /// A photo of the listing that matched an official photo.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PhotoEvidence {
     /// The listing photo's URL.
     pub url: String,

@@ -29,7 +29,7 @@ use serde::Serialize;
 use url::Url;
 
 /// Where the evidence of a block was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Evidence {
     /// The URL the page came from (after redirects) is a login host or a

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 /// What kind of page a URL is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PageKind {
     Search,

@@ -9,7 +9,19 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The five marketplaces of Alibaba Group's IP Protection Platform.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Platform {
     #[serde(rename = "aliexpress")]
@@ -86,7 +98,7 @@ impl fmt::Display for Platform {
 }
 
 /// A price or a price range in one currency.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Price {
     /// The lowest price shown.
     pub amount: f64,
@@ -109,7 +121,7 @@ impl fmt::Display for Price {
 }
 
 /// The seller (store, shop, supplier) behind a listing.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Seller {
     /// Display name of the store or shop.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -129,14 +141,14 @@ pub struct Seller {
 }
 
 /// Minimum order quantity ("50 Pieces").
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Moq {
     pub quantity: u64,
     pub unit: String,
 }
 
 /// Sales figures as the page states them, parsed to a number.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Sales {
     /// The number: units sold, buyers, monthly sales, or yuan traded.
     pub count: u64,
@@ -147,7 +159,7 @@ pub struct Sales {
 }
 
 /// What a sales figure counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SalesKind {
     /// Units sold ("4000+ sold").
@@ -161,7 +173,7 @@ pub enum SalesKind {
 }
 
 /// One listing as a parser saw it on one page.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Listing {
     pub platform: Platform,
     /// The platform's item id (`productId`, `nid`, offer id).

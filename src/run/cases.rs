@@ -10,7 +10,7 @@ use crate::file::network::{networks, offenders};
 use crate::model::error::Error;
 use crate::run::access;
 use crate::run::exit::{CliError, CliResult, ExitCode};
-use crate::run::ndjson;
+use crate::run::ndjson::Line;
 use crate::store::Store;
 use book::{Case, CaseBook, MoveError};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -187,7 +187,7 @@ pub fn run_action(
                 .collect();
             if *json {
                 for c in &cases {
-                    writeln!(out, "{}", ndjson::line("case", c))?;
+                    writeln!(out, "{}", Line::Case(c).to_json())?;
                 }
             } else {
                 let decided = crate::file::decisions::Decisions::load(store)?;
@@ -197,7 +197,7 @@ pub fn run_action(
         CasesAction::Show { id, json } => {
             let case = book.get(id)?.ok_or_else(|| not_found(id))?;
             if *json {
-                writeln!(out, "{}", ndjson::line("case", &case))?;
+                writeln!(out, "{}", Line::Case(&case).to_json())?;
             } else {
                 print_case(store, &case, cal, now, out)?;
             }
@@ -401,7 +401,7 @@ pub fn run_action(
             };
             let gf = goodfaith::good_faith(&book.all()?, now);
             if *json {
-                writeln!(out, "{}", ndjson::line("good_faith", &gf))?;
+                writeln!(out, "{}", Line::GoodFaith(&gf).to_json())?;
             } else {
                 print_good_faith(&gf, out)?;
             }

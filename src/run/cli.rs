@@ -17,7 +17,7 @@ pub use crate::run::exit::{
     exit_code_for, CliError, CliResult, ExitCode, DEFAULT_DATA_DIR, DEFAULT_RECORDING,
     DEFAULT_WATCHLIST,
 };
-use crate::run::ndjson;
+use crate::run::ndjson::{self, EmptyPage, HostStatsLine, Line};
 use crate::run::scan::ScanReport;
 use crate::store::Store;
 use clap::{Parser, Subcommand};
@@ -153,6 +153,9 @@ pub enum Command {
     /// Print the manual page (roff) to standard output: `knockoff man |
     /// man -l -`.
     Man,
+    /// Print the JSON Schema of knockoff's JSON lines (every `type`, as
+    /// `docs/ndjson.schema.json` holds it).
+    Schema,
     /// Search the listings of a data folder (titles and sellers, fuzzy).
     Search {
         #[arg(long, env = "KNOCKOFF_DATA", default_value = DEFAULT_DATA_DIR)]
@@ -353,18 +356,20 @@ pub async fn run(cli: Cli) -> ExitCode {
             clap_complete::generate(shell, &mut cmd, "knockoff", &mut out);
             Ok(ExitCode::Ok)
         }
+        Command::Schema => out
+            .write_all(ndjson::schema().as_bytes())
+            .map(|_| ExitCode::Ok)
+            .map_err(CliError::from),
         Command::Man => clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
             .render(&mut out)
             .map(|_| ExitCode::Ok)
             .map_err(|e| Error::Other(format!("man page: {e}")).into()),
-        Command::Hash { files } => crate::judge::imagehash::run_hash(&files, &mut out)
+        Command::Hash { files } => ndjson::run_hash(&files, &mut out)
             .map(|_| ExitCode::Ok)
             .map_err(CliError::from),
-        Command::Match { reference, files } => {
-            crate::judge::imagehash::run_match(&reference, &files, &mut out)
-                .map(|_| ExitCode::Ok)
-                .map_err(CliError::from)
-        }
+        Command::Match { reference, files } => ndjson::run_match(&reference, &files, &mut out)
+            .map(|_| ExitCode::Ok)
+            .map_err(CliError::from),
         Command::EvalImages { photos } => {
             let bars = crate::fetch::progress::Bars::for_stderr(false);
             crate::judge::imagehash::eval::run_eval(&photos, bars, &mut out)
@@ -432,11 +437,11 @@ async fn scan_command(
         // Every line says what it is (`"type"`): findings, then one line
         // per host of a live crawl.
         for f in &report.scan.findings {
-            writeln!(out, "{}", ndjson::line("finding", f))?;
+            writeln!(out, "{}", Line::Finding(f).to_json())?;
         }
         for (host, stats) in &report.hosts {
-            let v = serde_json::json!({"host": host, "stats": stats});
-            writeln!(out, "{}", ndjson::line("host_stats", &v))?;
+            let l = Line::HostStats(HostStatsLine { host, stats });
+            writeln!(out, "{}", l.to_json())?;
         }
     } else {
         print_table(&report.scan, all, out)?;
@@ -730,17 +735,24 @@ fn parse_command(
             total,
             ..
         } if listings.is_empty() => {
-            let v =
-                serde_json::json!({"platform": platform, "page": page, "total": total, "url": url});
-            writeln!(out, "{}", ndjson::line("empty_page", &v))?;
+            let l = Line::EmptyPage(EmptyPage {
+                platform,
+                page: *page,
+                total: *total,
+                url,
+            });
+            writeln!(out, "{}", l.to_json())?;
         }
         PageOutcome::Ok { listings, .. } => {
             for l in listings {
-                writeln!(out, "{}", ndjson::line("listing", l))?;
+                writeln!(out, "{}", Line::Listing(l).to_json())?;
             }
         }
-        other @ PageOutcome::Blocked { .. } => writeln!(out, "{}", ndjson::line("blocked", other))?,
-        other @ PageOutcome::Drift { .. } => writeln!(out, "{}", ndjson::line("drift", other))?,
+        other => {
+            if let Some(l) = Line::of_page(other) {
+                writeln!(out, "{}", l.to_json())?;
+            }
+        }
     }
     Ok(ExitCode::Ok)
 }
@@ -768,7 +780,7 @@ fn prune_command(
     let store = Store::open(data)?;
     let r = crate::file::retention::prune(&store, older, chrono::Utc::now(), dry_run)?;
     if json {
-        writeln!(out, "{}", ndjson::line("retention", &r))?;
+        writeln!(out, "{}", ndjson::Line::Retention(&r).to_json())?;
     } else {
         writeln!(
             out,
@@ -802,11 +814,11 @@ fn search_command(
     let index = ListingIndex::open(data)?;
     if variants {
         for v in index.mark_variants(query)? {
-            writeln!(out, "{}", ndjson::line("mark_variant", &v))?;
+            writeln!(out, "{}", Line::MarkVariant(&v).to_json())?;
         }
     } else {
         for hit in index.search(query, limit)? {
-            writeln!(out, "{}", ndjson::line("search_hit", &hit))?;
+            writeln!(out, "{}", Line::SearchHit(&hit).to_json())?;
         }
     }
     Ok(ExitCode::Ok)

@@ -303,7 +303,7 @@ fn cli_functions_write_json_lines_and_errors() {
     let files: Vec<PathBuf> = vec![copy.clone(), bad.clone()];
 
     let mut out = Vec::new();
-    imagehash::run_hash(&files, &mut out).expect("hash runs");
+    knockoff::run::ndjson::run_hash(&files, &mut out).expect("hash runs");
     let lines: Vec<serde_json::Value> = String::from_utf8(out)
         .unwrap()
         .lines()
@@ -317,7 +317,7 @@ fn cli_functions_write_json_lines_and_errors() {
     assert!(lines[1]["error"].as_str().is_some());
 
     let mut out = Vec::new();
-    imagehash::run_match(&refs, &files, &mut out).expect("match runs");
+    knockoff::run::ndjson::run_match(&refs, &files, &mut out).expect("match runs");
     let lines: Vec<serde_json::Value> = String::from_utf8(out)
         .unwrap()
         .lines()
@@ -335,8 +335,11 @@ fn cli_functions_write_json_lines_and_errors() {
 
     let empty = dir.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
-    assert!(imagehash::run_match(&empty, &files, &mut Vec::new()).is_err());
-    assert!(imagehash::run_match(&dir.path().join("missing"), &files, &mut Vec::new()).is_err());
+    assert!(knockoff::run::ndjson::run_match(&empty, &files, &mut Vec::new()).is_err());
+    assert!(
+        knockoff::run::ndjson::run_match(&dir.path().join("missing"), &files, &mut Vec::new())
+            .is_err()
+    );
 }
 
 #[test]

@@ -32,6 +32,7 @@ mod imagehash_transforms;
 mod jpeg_dc;
 mod layout;
 mod live_scan;
+mod ndjson_schema;
 mod parse_aliexpress_alibaba;
 mod parse_china_platforms;
 mod real_pages;

@@ -33,7 +33,7 @@ use sled::Transactional;
 pub const CASES_TREE: &str = "cases";
 
 /// A captured page that proves something (a removal).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Proof {
     pub url: String,
     pub status: u16,
@@ -53,7 +53,7 @@ pub struct Proof {
 }
 
 /// One move in a case's life.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Transition {
     pub at: DateTime<Utc>,
     /// `None` for the creation.
@@ -71,7 +71,7 @@ pub struct Transition {
 }
 
 /// Links a case to the case of a listing taken down earlier.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RelistingLink {
     /// The earlier case.
     pub case_id: String,
@@ -83,7 +83,7 @@ pub struct RelistingLink {
 }
 
 /// One complaint followed through its life.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Case {
     pub id: String,
     pub number: u64,
@@ -126,7 +126,7 @@ pub struct Case {
 }
 
 /// A file added to a case by hand (`cases refile --evidence FILE`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AddedEvidence {
     /// The file's name (no folders).
     pub name: String,

@@ -46,7 +46,7 @@ pub enum Standing {
 }
 
 /// The figures for one reason code (or all together).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Figures {
     pub notices: u32,
     pub decided: u32,
@@ -107,7 +107,7 @@ impl Figures {
 }
 
 /// The monitor's report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct GoodFaith {
     pub window_start: DateTime<Utc>,
     pub window_end: DateTime<Utc>,

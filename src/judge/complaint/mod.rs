@@ -28,7 +28,19 @@ pub use reason::{batch_reason, reason_text, ListingFacts, ReasonText};
 pub use rules::check;
 
 /// A check a complaint must pass.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     /// Taobao, Tmall and 1688 accept only rights valid in China.
@@ -67,7 +79,7 @@ impl Rule {
 }
 
 /// Why a right cannot carry a complaint for a finding.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RuleFailure {
     /// The right that failed (empty for [`Rule::NoApplicableRight`]).
     pub right_id: String,
@@ -76,7 +88,19 @@ pub struct RuleFailure {
 }
 
 /// The reason code of a complaint; the IPP lists reasons per right type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ReasonCode {
     /// Trademark: the listing uses the mark without authorization.
@@ -150,7 +174,7 @@ impl ReasonCode {
 }
 
 /// A draft complaint for one listing on one right.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Draft {
     pub platform: Platform,
     /// Product listing (not store front).
@@ -195,7 +219,7 @@ pub struct Draft {
 }
 
 /// A right that would also carry a complaint, named with the one filed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Alternative {
     pub right_id: String,
     pub right_kind: RightKind,
@@ -271,7 +295,7 @@ pub fn best(drafts: &[Draft]) -> Option<&Draft> {
 }
 
 /// A listing's price set against the product's MSRP.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PriceGap {
     pub price: f64,
     pub currency: String,

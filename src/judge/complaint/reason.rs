@@ -51,7 +51,7 @@ impl ReasonText {
 }
 
 /// One listing's own facts, as data: what its per-URL line says.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ListingFacts {
     /// The mark as the title writes it ("Auorra"), one per hit.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

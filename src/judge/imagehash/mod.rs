@@ -91,7 +91,6 @@ pub mod mih;
 pub mod plane;
 pub mod verify;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -1337,47 +1336,41 @@ impl ReferenceIndex {
     }
 }
 
-/// `knockoff hash FILE...`: one JSON line per file with its hashes (hex),
-/// width and height, or its error.
-pub fn run_hash(files: &[PathBuf], out: &mut dyn Write) -> Result<()> {
-    let results: Vec<serde_json::Value> = files
+/// One file's hashes (`knockoff hash`): hashes as 16 hex digits by kind
+/// (`phash`, `dhash`, and the `_trimmed` pair when a border was trimmed).
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct FileHashes {
+    pub file: String,
+    pub width: u32,
+    pub height: u32,
+    pub hashes: std::collections::BTreeMap<String, String>,
+}
+
+/// One file and what became of it: its result, or the error that stopped it.
+pub type FileResult<T> = (String, Result<T>);
+
+/// `knockoff hash FILE...`: each file's hashes, or its error, in order.
+pub fn hash_files(files: &[PathBuf]) -> Vec<FileResult<FileHashes>> {
+    files
         .par_iter()
         .map(|f| {
             let name = f.display().to_string();
-            match std::fs::read(f)
+            let hashed = std::fs::read(f)
                 .map_err(|e| Error::io(f, e))
                 .and_then(|b| hash_image(&b, &name))
-            {
-                Ok(h) => {
-                    let hashes: serde_json::Map<String, serde_json::Value> = h
+                .map(|h| FileHashes {
+                    file: name.clone(),
+                    width: h.width,
+                    height: h.height,
+                    hashes: h
                         .hashes
                         .iter()
-                        .map(|(k, v)| (k.clone(), format!("{v:016x}").into()))
-                        .collect();
-                    serde_json::json!({
-                        "type": "image_hash", "file": name, "width": h.width,
-                        "height": h.height, "hashes": hashes,
-                    })
-                }
-                Err(e) => {
-                    serde_json::json!({ "type": "error", "file": name, "error": e.to_string() })
-                }
-            }
+                        .map(|(k, v)| (k.clone(), format!("{v:016x}")))
+                        .collect(),
+                });
+            (name, hashed)
         })
-        .collect();
-    write_lines(&results, out)
-}
-
-fn write_lines(lines: &[serde_json::Value], out: &mut dyn Write) -> Result<()> {
-    for l in lines {
-        match writeln!(out, "{l}") {
-            Ok(()) => {}
-            // A closed pipe (`| head`) ends the output, not the program.
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
-            Err(e) => return Err(Error::io("<stdout>", e)),
-        }
-    }
-    Ok(())
+        .collect()
 }
 
 /// Builds a reference index from every file in a directory (sorted by
@@ -1415,50 +1408,78 @@ pub fn load_reference_dir(dir: &Path) -> Result<ReferenceIndex> {
     Ok(index)
 }
 
-/// `knockoff match --reference DIR FILE...`: one JSON line per file with
-/// the best reference (or null), distance, the second stage's similarity
-/// and detail correlations, match and transform; a bad file is a line with
-/// its error.
-pub fn run_match(reference_dir: &Path, files: &[PathBuf], out: &mut dyn Write) -> Result<()> {
+/// One file's nearest official photo (`knockoff match`). With no
+/// reference within the search radius, `nearest` and everything measured
+/// of it are null.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct FileMatch {
+    pub file: String,
+    /// The nearest reference if it matches.
+    pub reference: Option<String>,
+    /// The nearest reference within the search radius, match or not.
+    pub nearest: Option<String>,
+    /// Hash distance of the nearest, of `bits`.
+    pub distance: Option<u32>,
+    pub bits: u32,
+    /// Hash distance at or below which a photo can match.
+    pub threshold: u32,
+    /// Correlation after alignment, when aligned.
+    pub similarity: Option<f32>,
+    /// Correlation of fine detail at that alignment.
+    pub detail: Option<f32>,
+    pub similarity_threshold: f32,
+    pub detail_threshold: f32,
+    /// Independent samples of the aligned reference view.
+    pub independent_samples: Option<f32>,
+    /// Whether the textured rule applies (`independent_samples` ≥ its floor).
+    pub textured: Option<bool>,
+    #[serde(rename = "match")]
+    pub is_match: bool,
+    /// The transform the alignment found (mirrored, rotated, cropped…).
+    pub transform: Option<String>,
+}
+
+/// `knockoff match --reference DIR FILE...`: each file's best reference
+/// (or none within the radius), distance, the second stage's similarity and
+/// detail correlations, match and transform, or the file's error. A
+/// reference directory that cannot be loaded is the error of the whole run.
+pub fn match_files(reference_dir: &Path, files: &[PathBuf]) -> Result<Vec<FileResult<FileMatch>>> {
     let index = load_reference_dir(reference_dir)?;
-    let results: Vec<serde_json::Value> = files
+    Ok(files
         .par_iter()
         .map(|f| {
             let name = f.display().to_string();
-            match std::fs::read(f)
+            let matched = std::fs::read(f)
                 .map_err(|e| Error::io(f, e))
                 .and_then(|b| index.candidates_bytes(&b, &name))
-                .map(|c| c.into_iter().next())
-            {
-                Ok(Some(m)) => serde_json::json!({
-                    "type": "image_match",
-                    "file": name,
-                    "reference": if m.is_match { Some(&m.reference) } else { None },
-                    "nearest": m.reference,
-                    "distance": m.distance,
-                    "bits": HashPair::BITS,
-                    "threshold": MATCH_THRESHOLD,
-                    "similarity": m.similarity,
-                    "detail": m.detail,
-                    "similarity_threshold": MATCH_SIMILARITY,
-                    "detail_threshold": MATCH_DETAIL,
-                    "independent_samples": m.independent_samples,
-                    "textured": m.independent_samples.map(|t| t >= TEXTURED_SAMPLES),
-                    "match": m.is_match,
-                    "transform": m.transform,
-                }),
-                Ok(None) => serde_json::json!({
-                    "type": "image_match", "file": name, "reference": null, "nearest": null, "distance": null,
-                    "bits": HashPair::BITS, "threshold": MATCH_THRESHOLD,
-                    "match": false, "transform": null,
-                }),
-                Err(e) => {
-                    serde_json::json!({ "type": "error", "file": name, "error": e.to_string() })
-                }
-            }
+                .map(|c| {
+                    let m = c.into_iter().next();
+                    FileMatch {
+                        file: name.clone(),
+                        reference: m
+                            .as_ref()
+                            .filter(|m| m.is_match)
+                            .map(|m| m.reference.clone()),
+                        nearest: m.as_ref().map(|m| m.reference.clone()),
+                        distance: m.as_ref().map(|m| m.distance),
+                        bits: HashPair::BITS,
+                        threshold: MATCH_THRESHOLD,
+                        similarity: m.as_ref().and_then(|m| m.similarity),
+                        detail: m.as_ref().and_then(|m| m.detail),
+                        similarity_threshold: MATCH_SIMILARITY,
+                        detail_threshold: MATCH_DETAIL,
+                        independent_samples: m.as_ref().and_then(|m| m.independent_samples),
+                        textured: m
+                            .as_ref()
+                            .and_then(|m| m.independent_samples)
+                            .map(|t| t >= TEXTURED_SAMPLES),
+                        is_match: m.as_ref().is_some_and(|m| m.is_match),
+                        transform: m.and_then(|m| m.transform),
+                    }
+                });
+            (name, matched)
         })
-        .collect();
-    write_lines(&results, out)
+        .collect())
 }
 
 #[cfg(test)]

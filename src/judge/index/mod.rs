@@ -114,7 +114,7 @@ pub fn tokenize(text: &str) -> Vec<String> {
 }
 
 /// One search result.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct SearchHit {
     pub key: String,
     pub platform: String,
@@ -124,7 +124,7 @@ pub struct SearchHit {
 }
 
 /// A spelling of a mark found in the term dictionary.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct TermVariant {
     pub term: String,
     pub edits: u32,
