@@ -23,7 +23,9 @@
 //! 300 drafted complaints.
 //!
 //! `cargo bench --bench scale`. Environment:
-//! - `KNOCKOFF_SCALE_SIZES=10000,100000` (default `10000,100000,1000000`)
+//! - `KNOCKOFF_SCALE_SIZES=10000,100000` (default `10000,100000,1000000`;
+//!   at commit 9f7617a the daemon's cycle needs ~29 KiB of RAM per listing
+//!   of history, so 1M needs ~28 GiB, and ~10 GiB of disk)
 //! - `KNOCKOFF_SCALE_REFS=N` official photos (default 10: the cup and
 //!   N−1 generated ones; the 500 would make the cold cycle a
 //!   matching benchmark, ~1 s per unrelated photo, whatever the history)
