@@ -112,7 +112,9 @@ impl Tracker {
         }
     }
 
-    pub(crate) fn put(&self, key: &str, t: &Tracking) -> Result<()> {
+    /// Writes a listing's tracking record (the daemon's after-cycle step;
+    /// public so a benchmark can lay down a year of history the same way).
+    pub fn put(&self, key: &str, t: &Tracking) -> Result<()> {
         let bytes = serde_json::to_vec(t).map_err(|e| self.err(e))?;
         self.tree
             .insert(key.as_bytes(), bytes)
