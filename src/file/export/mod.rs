@@ -35,6 +35,7 @@ pub mod warcfind;
 pub use manifest::{verify, VerifyReport};
 
 use crate::fetch::progress::Bars;
+use crate::file::cases::book::{Case, CaseBook};
 use crate::judge::complaint::Draft;
 use crate::judge::score::{Finding, Verdict};
 use crate::model::error::{Error, Result};
@@ -256,7 +257,9 @@ pub fn export(data_dir: &Path, out_dir: &Path) -> Result<ExportSummary> {
     export_with(data_dir, out_dir, &ExportOptions::default())
 }
 
-/// [`export`] with options.
+/// [`export`] with options: cases chosen, complaints numbered and batched,
+/// then batches, evidence bundles and reports written, each by its own
+/// function below.
 pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Result<ExportSummary> {
     if !data_dir.join("store").is_dir() {
         return Err(Error::Other(format!(
@@ -266,7 +269,7 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
         )));
     }
     let store = Store::open(data_dir)?;
-    let (findings, reviews): (Vec<Finding>, Vec<Finding>) = store
+    let (flagged, reviews): (Vec<Finding>, Vec<Finding>) = store
         .findings()?
         .into_iter()
         .filter(|f| f.verdict != Verdict::Clear)
@@ -274,31 +277,101 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
     let watchlist: Option<WatchlistFile> = store
         .watchlist_text()?
         .and_then(|t| toml::from_str(&t).ok());
+    let book = CaseBook::open(&store)?;
+    let cases = choose_cases(&store, &book, flagged, opts.include_filed)?;
+    let (findings, held) = hold_unapproved(cases.findings, watchlist.as_ref(), &cases.current);
+    let records = assign_ids(&store, &findings)?;
+    prepare_out(out_dir)?;
+    let mut already_filed = cases.already_filed;
+    already_filed.sort();
+    let mut summary = ExportSummary {
+        out_dir: out_dir.to_path_buf(),
+        // Numbered now: by the cases opened here, or by the ids given.
+        new_complaints: records.new + cases.opened,
+        already_filed,
+        cases_opened: cases.opened,
+        expiring: expiring_rights(watchlist.as_ref()),
+        held: held.len(),
+        ..ExportSummary::default()
+    };
+    let items = complaint_items(&findings, &records, &cases.current);
+    let batches = plan_batches(&items, &book)?;
+    let complaints = complaints_of(&store, &items, &cases.current, &batches.batch_of);
+    write_batches(out_dir, &batches, &complaints, opts)?;
+    summary.batches = batches.summaries;
+    let pages_by_url = pages_by_url(&store)?;
+    let to = Target {
+        store: &store,
+        data_dir,
+        out_dir,
+        opts,
+    };
+    let comparisons = write_bundles(&to, &pages_by_url, &complaints, &items, &mut summary)?;
+    write_reports(
+        &to,
+        &book,
+        Reports {
+            watchlist: watchlist.as_ref(),
+            findings: &findings,
+            reviews,
+            complaints: &complaints,
+            comparisons: &comparisons,
+            held: &held,
+            pages_by_url: &pages_by_url,
+        },
+        &mut summary,
+    )?;
+    summary.problems.extend(
+        store
+            .skipped()
+            .iter()
+            .map(|s| format!("store record skipped (unreadable, left as it is): {s}")),
+    );
+    let m = manifest::write_manifest(out_dir)?;
+    summary.files = m.files.len();
+    Ok(summary)
+}
 
-    // Every flagged listing with a complaint has its case (a scan opens
-    // them; data from before that gets them here). Only cases not yet
-    // filed are batched.
-    let book = crate::file::cases::book::CaseBook::open(&store)?;
-    let mut cases_opened = 0;
+/// The flagged findings to export, with their cases.
+struct Chosen {
+    /// Flagged findings whose complaint is not filed yet (or all, with
+    /// `--include-filed`), and those with no complaint.
+    findings: Vec<Finding>,
+    /// Each complaint key's current case (a refile's, after a rejection).
+    current: BTreeMap<String, Case>,
+    /// Cases left out as filed already: (id, state).
+    already_filed: Vec<(String, String)>,
+    /// Cases opened here.
+    opened: usize,
+}
+
+/// Every flagged listing with a complaint has its case (a scan opens
+/// them; data from before that gets them here). Only cases not yet filed
+/// are kept, unless `include_filed`.
+fn choose_cases(
+    store: &Store,
+    book: &CaseBook,
+    flagged: Vec<Finding>,
+    include_filed: bool,
+) -> Result<Chosen> {
+    let mut opened = 0;
     let mut already_filed: Vec<(String, String)> = Vec::new();
     let mut filed_keys: BTreeSet<String> = BTreeSet::new();
-    // Each complaint key's current case (a refile's, after a rejection),
-    // read once.
-    let mut current: BTreeMap<String, crate::file::cases::book::Case> = BTreeMap::new();
-    for f in &findings {
+    let mut current: BTreeMap<String, Case> = BTreeMap::new();
+    for f in &flagged {
         let Some(d) = f.filing_draft() else { continue };
-        let at = store_seen_at(&store, f);
-        cases_opened += book.open_cases(f, at, None, "export")?.len();
+        let at = store_seen_at(store, f);
+        opened += book.open_cases(f, at, None, "export")?.len();
         let key = complaint_key(f.platform, &d.right_id, &f.listing_id);
         if let Some(case) = book.current_by_key(&key)? {
-            if !opts.include_filed && !case.state.is_unfiled() {
+            if !include_filed && !case.state.is_unfiled() {
                 already_filed.push((case.id.clone(), case.state.as_str().to_string()));
                 filed_keys.insert(key.clone());
             }
             current.insert(key, case);
         }
     }
-    let findings: Vec<Finding> = findings
+    let findings = flagged
         .into_iter()
         .filter(|f| {
             f.filing_draft().is_none_or(|d| {
@@ -306,39 +379,53 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
             })
         })
         .collect();
-    // Complaints on a right IPP has not approved are held, not batched: by
-    // the right's state in the watchlist now (it may have been approved
-    // since the scan), else as the scan found it.
+    Ok(Chosen {
+        findings,
+        current,
+        already_filed,
+        opened,
+    })
+}
+
+/// Complaints on a right IPP has not approved are held, not batched: by
+/// the right's state in the watchlist now (it may have been approved
+/// since the scan), else as the scan found it. Returns the findings to
+/// batch and the held complaints.
+fn hold_unapproved(
+    findings: Vec<Finding>,
+    watchlist: Option<&WatchlistFile>,
+    current: &BTreeMap<String, Case>,
+) -> (Vec<Finding>, Vec<Held>) {
     let held_reason = |d: &Draft| -> Option<String> {
-        match watchlist
-            .as_ref()
-            .and_then(|w| w.rights.iter().find(|r| r.id == d.right_id))
-        {
+        match watchlist.and_then(|w| w.rights.iter().find(|r| r.id == d.right_id)) {
             Some(r) => r.held_reason(),
             None => d.held.clone(),
         }
     };
-    let mut held: Vec<Held> = Vec::new();
     let (findings, on_hold): (Vec<Finding>, Vec<Finding>) = findings
         .into_iter()
         .partition(|f| f.filing_draft().and_then(held_reason).is_none());
-    for f in &on_hold {
-        if let Some(d) = f.filing_draft() {
+    let held = on_hold
+        .iter()
+        .filter_map(|f| {
+            let d = f.filing_draft()?;
             let key = complaint_key(f.platform, &d.right_id, &f.listing_id);
-            held.push(Held {
+            Some(Held {
                 case_id: current.get(&key).map(|c| c.id.clone()),
                 platform: f.platform,
                 listing_id: f.listing_id.clone(),
                 url: f.url.clone(),
                 right_id: d.right_id.clone(),
                 reason: held_reason(d).unwrap_or_default(),
-            });
-        }
-    }
+            })
+        })
+        .collect();
+    (findings, held)
+}
 
-    let records = assign_ids(&store, &findings)?;
-    let expiring: Vec<String> = watchlist
-        .as_ref()
+/// Rights and authorizations ending soon (or ended), as warnings.
+fn expiring_rights(watchlist: Option<&WatchlistFile>) -> Vec<String> {
+    watchlist
         .map(|w| {
             w.expiring(
                 crate::file::cases::deadline::china_date(chrono::Utc::now()),
@@ -348,45 +435,51 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
         .unwrap_or_default()
         .iter()
         .map(|e| e.to_string())
-        .collect();
-    prepare_out(out_dir)?;
-    already_filed.sort();
-    let mut summary = ExportSummary {
-        out_dir: out_dir.to_path_buf(),
-        // Numbered now: by the cases opened here, or by the ids given.
-        new_complaints: records.new + cases_opened,
-        already_filed,
-        cases_opened,
-        expiring,
-        ..ExportSummary::default()
-    };
+        .collect()
+}
 
-    // Complaints in id order, with their finding and draft.
-    let mut items: Vec<(ComplaintRecord, &Finding, &Draft)> = Vec::new();
-    for f in &findings {
-        if let Some(d) = f.filing_draft() {
-            if let Some(rec) =
-                records
-                    .by_key
-                    .get(&complaint_key(f.platform, &d.right_id, &f.listing_id))
-            {
-                items.push((rec.clone(), f, d));
-            }
-        }
-    }
-    // A rejected complaint refiled is filed under its refile's id.
-    for (rec, f, d) in items.iter_mut() {
+/// A complaint to write: its id, finding and draft.
+type Item<'a> = (ComplaintRecord, &'a Finding, &'a Draft);
+
+/// Complaints in id order, with their finding and draft; a rejected
+/// complaint refiled is filed under its refile's id.
+fn complaint_items<'a>(
+    findings: &'a [Finding],
+    records: &Assigned,
+    current: &BTreeMap<String, Case>,
+) -> Vec<Item<'a>> {
+    let mut items: Vec<Item<'a>> = Vec::new();
+    for f in findings {
+        let Some(d) = f.filing_draft() else { continue };
         let key = complaint_key(f.platform, &d.right_id, &f.listing_id);
+        let Some(rec) = records.by_key.get(&key) else {
+            continue;
+        };
+        let mut rec = rec.clone();
         if let Some(case) = current.get(&key) {
             if case.id != rec.id {
                 rec.id = case.id.clone();
                 rec.number = case.number;
             }
         }
+        items.push((rec, f, d));
     }
     items.sort_by_key(|(r, _, _)| r.number);
+    items
+}
 
-    // Batches: never across platforms, rights or reasons.
+/// The batches of an export.
+struct Batches {
+    summaries: Vec<BatchSummary>,
+    /// Each batch's file and its members (indexes into the items).
+    members: Vec<Vec<usize>>,
+    /// Each item's batch file.
+    batch_of: Vec<String>,
+}
+
+/// Batches never mix platforms, rights or reasons, and hold at most
+/// [`MAX_URLS_PER_BATCH`] URLs; each case records its batch.
+fn plan_batches(items: &[Item<'_>], book: &CaseBook) -> Result<Batches> {
     let mut groups: BTreeMap<(Platform, String, crate::judge::complaint::ReasonCode), Vec<usize>> =
         BTreeMap::new();
     for (i, (_, _, d)) in items.iter().enumerate() {
@@ -395,8 +488,11 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
             .or_default()
             .push(i);
     }
-    let mut batch_of: Vec<String> = vec![String::new(); items.len()];
-    let mut batch_files: Vec<(String, Vec<usize>)> = Vec::new();
+    let mut out = Batches {
+        summaries: Vec::new(),
+        members: Vec::new(),
+        batch_of: vec![String::new(); items.len()],
+    };
     for ((platform, right, reason), members) in &groups {
         for (n, chunk) in members.chunks(MAX_URLS_PER_BATCH).enumerate() {
             let file = format!(
@@ -407,7 +503,7 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
                 n + 1
             );
             for &i in chunk {
-                batch_of[i] = file.clone();
+                out.batch_of[i] = file.clone();
             }
             let table = format!("{}.csv", file.trim_end_matches(".txt"));
             let drafts: Vec<&Draft> = chunk.iter().map(|&i| items[i].2).collect();
@@ -419,9 +515,9 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
             for &i in chunk {
                 book.record_batch(&items[i].0.id, &id)?;
             }
-            summary.batches.push(BatchSummary {
+            out.summaries.push(BatchSummary {
                 id,
-                file: file.clone(),
+                file,
                 table,
                 platform: *platform,
                 right_id: right.clone(),
@@ -431,70 +527,107 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
                 reason_zh,
                 urls: chunk.len(),
             });
-            batch_files.push((file, chunk.to_vec()));
+            out.members.push(chunk.to_vec());
         }
     }
+    Ok(out)
+}
 
-    let cases_of: Vec<Option<&crate::file::cases::book::Case>> = items
+/// The complaints as exported, one per item.
+fn complaints_of(
+    store: &Store,
+    items: &[Item<'_>],
+    current: &BTreeMap<String, Case>,
+    batch_of: &[String],
+) -> Vec<Complaint> {
+    items
         .iter()
-        .map(|(_, f, d)| current.get(&complaint_key(f.platform, &d.right_id, &f.listing_id)))
-        .collect();
-    let complaints: Vec<Complaint> = items
-        .iter()
-        .enumerate()
-        .map(|(i, (rec, f, d))| Complaint {
-            case_state: cases_of[i]
-                .map(|c| c.state.as_str().to_string())
-                .unwrap_or_default(),
-            refile_of: cases_of[i].and_then(|c| c.refile_of.clone()),
-            added_evidence: cases_of[i]
-                .map(|c| c.added_evidence.clone())
-                .unwrap_or_default(),
-            captured_at: utc(store_seen_at(&store, f)),
-            id: rec.id.clone(),
-            number: rec.number,
-            platform: f.platform,
-            listing_id: f.listing_id.clone(),
-            listing_url: d.listing_url.clone(),
-            title: f.title.clone(),
-            seller: f.seller.clone(),
-            price: f.price.as_ref().map(|p| p.to_string()),
-            score: f.score,
-            right_id: d.right_id.clone(),
-            right_kind: d.right_kind,
-            jurisdiction: d.jurisdiction.clone(),
-            registration_number: d.registration_number.clone(),
-            complaint_type: d.complaint_type.clone(),
-            reason_code: d.reason_code,
-            reason_label: d.reason_code.label().0.to_string(),
-            details_en: d.details_en.clone(),
-            details_zh: d.details_zh.clone(),
-            facts: d.facts.clone(),
-            alternatives: d.alternatives.clone(),
-            attachments: d.attachments.clone(),
-            batch: batch_of[i].clone(),
-            evidence_dir: format!(
-                "evidence/{}_{}_{}",
-                rec.id,
-                f.platform.as_str(),
-                safe_component(&f.listing_id, 40)
-            ),
+        .zip(batch_of)
+        .map(|((rec, f, d), batch)| {
+            let case = current.get(&complaint_key(f.platform, &d.right_id, &f.listing_id));
+            Complaint {
+                case_state: case
+                    .map(|c| c.state.as_str().to_string())
+                    .unwrap_or_default(),
+                refile_of: case.and_then(|c| c.refile_of.clone()),
+                added_evidence: case.map(|c| c.added_evidence.clone()).unwrap_or_default(),
+                captured_at: utc(store_seen_at(store, f)),
+                id: rec.id.clone(),
+                number: rec.number,
+                platform: f.platform,
+                listing_id: f.listing_id.clone(),
+                listing_url: d.listing_url.clone(),
+                title: f.title.clone(),
+                seller: f.seller.clone(),
+                price: f.price.as_ref().map(|p| p.to_string()),
+                score: f.score,
+                right_id: d.right_id.clone(),
+                right_kind: d.right_kind,
+                jurisdiction: d.jurisdiction.clone(),
+                registration_number: d.registration_number.clone(),
+                complaint_type: d.complaint_type.clone(),
+                reason_code: d.reason_code,
+                reason_label: d.reason_code.label().0.to_string(),
+                details_en: d.details_en.clone(),
+                details_zh: d.details_zh.clone(),
+                facts: d.facts.clone(),
+                alternatives: d.alternatives.clone(),
+                attachments: d.attachments.clone(),
+                batch: batch.clone(),
+                evidence_dir: format!(
+                    "evidence/{}_{}_{}",
+                    rec.id,
+                    f.platform.as_str(),
+                    safe_component(&f.listing_id, 40)
+                ),
+            }
         })
-        .collect();
+        .collect()
+}
 
+/// Each batch's text (what IPP's form takes) and its per-URL table.
+fn write_batches(
+    out_dir: &Path,
+    batches: &Batches,
+    complaints: &[Complaint],
+    opts: &ExportOptions,
+) -> Result<()> {
     let bar = opts
         .progress
-        .counter("export: batches written", batch_files.len() as u64);
-    for ((_, members), b) in batch_files.iter().zip(&summary.batches) {
+        .counter("export: batches written", batches.summaries.len() as u64);
+    for (members, b) in batches.members.iter().zip(&batches.summaries) {
         let members: Vec<&Complaint> = members.iter().map(|&i| &complaints[i]).collect();
         write(out_dir, &b.file, batch_text(b, &members).as_bytes())?;
         write(out_dir, &b.table, report::batch_table(&members).as_bytes())?;
         bar.inc(1);
     }
     bar.finish();
+    Ok(())
+}
 
-    // Evidence.
-    let pages_by_url = pages_by_url(&store)?;
+/// Where an export reads from and writes to.
+struct Target<'a> {
+    store: &'a Store,
+    data_dir: &'a Path,
+    out_dir: &'a Path,
+    opts: &'a ExportOptions,
+}
+
+/// One evidence bundle per complaint; returns each complaint's photo
+/// comparisons (for the report).
+fn write_bundles(
+    to: &Target<'_>,
+    pages_by_url: &BTreeMap<String, PageRecord>,
+    complaints: &[Complaint],
+    items: &[Item<'_>],
+    summary: &mut ExportSummary,
+) -> Result<Vec<Vec<(String, compare::Comparison)>>> {
+    let Target {
+        store,
+        data_dir,
+        out_dir,
+        opts,
+    } = *to;
     let officials: BTreeMap<String, OfficialPhoto> = store
         .officials()?
         .into_iter()
@@ -521,8 +654,8 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
     let ctx = BundleContext {
         chromium: chromium.as_deref(),
         work: &work,
-        store: &store,
-        pages_by_url: &pages_by_url,
+        store,
+        pages_by_url,
         officials: &officials,
         warcs: &warcs,
         documents: &documents,
@@ -531,7 +664,7 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
     let bar = opts
         .progress
         .counter("export: evidence bundles", complaints.len() as u64);
-    for (c, (_, f, _)) in complaints.iter().zip(&items) {
+    for (c, (_, f, _)) in complaints.iter().zip(items) {
         let rec = store.listing(&f.key())?;
         let out = write_bundle(&ctx, out_dir, c, f, rec.as_ref())?;
         summary.warc_captures += out.warc_captures;
@@ -541,8 +674,36 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
         bar.inc(1);
     }
     bar.finish();
+    if work.exists() {
+        let _ = std::fs::remove_dir_all(&work);
+    }
+    Ok(comparisons)
+}
 
-    let needs_right: Vec<NeedsRight> = findings
+/// What the export's reports are made of.
+struct Reports<'a> {
+    watchlist: Option<&'a WatchlistFile>,
+    /// Flagged findings batched (or needing a right).
+    findings: &'a [Finding],
+    reviews: Vec<Finding>,
+    complaints: &'a [Complaint],
+    comparisons: &'a [Vec<(String, compare::Comparison)>],
+    held: &'a [Held],
+    pages_by_url: &'a BTreeMap<String, PageRecord>,
+}
+
+/// The files beside the batches: complaints (JSON, CSV), what needs a
+/// right, held complaints, keyword blocking, store-front drafts, the
+/// review queue, and the HTML report.
+fn write_reports(
+    to: &Target<'_>,
+    book: &CaseBook,
+    r: Reports<'_>,
+    summary: &mut ExportSummary,
+) -> Result<()> {
+    let (store, out_dir) = (to.store, to.out_dir);
+    let needs_right: Vec<NeedsRight> = r
+        .findings
         .iter()
         .filter(|f| f.drafts.is_empty())
         .map(|f| NeedsRight {
@@ -555,21 +716,19 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
         })
         .collect();
     summary.needs_right = needs_right.len();
-    summary.complaints = complaints.len();
-
-    write(out_dir, "complaints.json", &json(&complaints)?)?;
+    summary.complaints = r.complaints.len();
+    write(out_dir, "complaints.json", &json(&r.complaints)?)?;
     write(out_dir, "needs_right.json", &json(&needs_right)?)?;
-    summary.held = held.len();
-    write(out_dir, "held.json", &json(&held)?)?;
+    write(out_dir, "held.json", &json(&r.held)?)?;
     write(
         out_dir,
         "keyword_blocking.csv",
-        report::keyword_csv(&keyword_variants(&findings, &reviews)).as_bytes(),
+        report::keyword_csv(&keyword_variants(r.findings, &r.reviews)).as_bytes(),
     )?;
-    let storefront = storefront_drafts(&book.all()?, watchlist.as_ref());
+    let storefront = storefront_drafts(&book.all()?, r.watchlist);
     summary.storefront = storefront.len();
     write(out_dir, "storefront.json", &json(&storefront)?)?;
-    let review_items = review_items(&store, &pages_by_url, out_dir, reviews)?;
+    let review_items = review_items(store, r.pages_by_url, out_dir, r.reviews)?;
     summary.needs_review = review_items.len();
     write(
         out_dir,
@@ -579,36 +738,25 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
     write(
         out_dir,
         "complaints.csv",
-        report::csv(&complaints).as_bytes(),
+        report::csv(r.complaints).as_bytes(),
     )?;
     let decisions: Vec<crate::file::decisions::Decision> =
-        crate::file::decisions::Decisions::load(&store)?
+        crate::file::decisions::Decisions::load(store)?
             .listings
             .into_values()
             .collect();
     let html = report::html(&report::ReportInput {
-        watchlist: watchlist.as_ref(),
-        complaints: &complaints,
-        comparisons: &comparisons,
+        watchlist: r.watchlist,
+        complaints: r.complaints,
+        comparisons: r.comparisons,
         batches: &summary.batches,
         needs_right: &needs_right,
         needs_review: &review_items,
-        flagged: findings.len(),
+        flagged: r.findings.len(),
         decisions: &decisions,
     });
     write(out_dir, "report.html", html.as_bytes())?;
-    if work.exists() {
-        let _ = std::fs::remove_dir_all(&work);
-    }
-    summary.problems.extend(
-        store
-            .skipped()
-            .iter()
-            .map(|s| format!("store record skipped (unreadable, left as it is): {s}")),
-    );
-    let m = manifest::write_manifest(out_dir)?;
-    summary.files = m.files.len();
-    Ok(summary)
+    Ok(())
 }
 
 /// One spelling of a mark found in listing titles, for a keyword-blocking
@@ -1084,6 +1232,327 @@ struct ScoreBreakdown<'a> {
     errors: &'a [String],
 }
 
+impl CaptureEntry {
+    /// A capture of `role` known by `url` and `sha256`, written to `file`;
+    /// the other fields are set by struct update where known.
+    fn new(role: &'static str, url: &str, sha256: &str, file: Option<String>) -> CaptureEntry {
+        CaptureEntry {
+            role,
+            url: url.to_string(),
+            final_url: None,
+            status: None,
+            content_type: None,
+            captured_at: None,
+            sha256: sha256.to_string(),
+            file,
+            warc: Vec::new(),
+            published_at: Vec::new(),
+            note: None,
+        }
+    }
+}
+
+/// A bundle being written: its folder, the captures listed so far, and
+/// what could not be included.
+struct Bundle<'a> {
+    ctx: &'a BundleContext<'a>,
+    c: &'a Complaint,
+    dir: PathBuf,
+    captures: Vec<CaptureEntry>,
+    out: BundleOut,
+    warc_n: usize,
+}
+
+impl<'a> Bundle<'a> {
+    fn put(&self, rel: &str, bytes: &[u8]) -> Result<()> {
+        write(&self.dir, rel, bytes)
+    }
+
+    fn problem(&mut self, what: String) {
+        self.out.problems.push(format!("{}: {what}", self.c.id));
+    }
+
+    /// Copies the WARC records of a capture; returns their files.
+    fn warc(&mut self, sha: &str) -> Result<Vec<String>> {
+        let mut files = Vec::new();
+        for w in self.ctx.warcs.captures(sha) {
+            self.warc_n += 1;
+            let rel = format!(
+                "warc/{:02}-{}.warc.gz",
+                self.warc_n,
+                &sha[..sha.len().min(12)]
+            );
+            self.put(&rel, &w.bytes)?;
+            self.out.warc_captures += 1;
+            files.push(rel);
+        }
+        Ok(files)
+    }
+
+    /// The pages the listing was read from, raw bytes as fetched (and
+    /// their screenshots, when asked for).
+    fn pages(&mut self, rec: Option<&ListingRecord>) -> Result<()> {
+        let ctx = self.ctx;
+        let mut screenshots: Vec<CaptureEntry> = Vec::new();
+        let mut sources: Vec<crate::store::Source> =
+            rec.map(|r| r.sources.clone()).unwrap_or_default();
+        sources.sort_by(|a, b| {
+            (a.captured_at, &a.url, &a.sha256).cmp(&(b.captured_at, &b.url, &b.sha256))
+        });
+        sources.dedup_by(|a, b| a.sha256 == b.sha256);
+        for (i, s) in sources.iter().enumerate() {
+            let page = ctx.store.page(&s.sha256)?;
+            let ct = page.as_ref().and_then(|p| p.content_type.clone());
+            let rel = format!(
+                "pages/{:02}-{}.{}",
+                i + 1,
+                url_stem(&s.url),
+                extension(ct.as_deref(), &s.url)
+            );
+            let (file, note) = match ctx.store.blob(&s.sha256)? {
+                Some(bytes) => {
+                    self.put(&rel, &bytes)?;
+                    if let Some(chromium) = ctx.chromium {
+                        let shot = format!("screenshots/{:02}-{}.png", i + 1, url_stem(&s.url));
+                        match screenshot::render(
+                            chromium,
+                            ctx.work,
+                            &bytes,
+                            ct.as_deref(),
+                            &s.url,
+                            Some(s.captured_at),
+                        ) {
+                            Ok(png) => {
+                                self.put(&shot, &png)?;
+                                let sha = crate::fetch::sha256_hex(&png);
+                                screenshots.push(CaptureEntry {
+                                    content_type: Some("image/png".into()),
+                                    captured_at: Some(utc(s.captured_at)),
+                                    note: Some(format!(
+                                        "rendered from {rel} with scripts and network off"
+                                    )),
+                                    ..CaptureEntry::new("screenshot", &s.url, &sha, Some(shot))
+                                });
+                            }
+                            Err(e) => self.problem(format!("no screenshot: {e}")),
+                        }
+                    }
+                    (Some(rel), None)
+                }
+                None => {
+                    let msg = match page.as_ref().and_then(|p| p.bytes_dropped_at) {
+                        Some(at) => format!(
+                            "page {} ({}): its bytes were dropped by retention on {}",
+                            s.url,
+                            s.sha256,
+                            utc(at)
+                        ),
+                        None => format!("page {} ({}) is not in the store", s.url, s.sha256),
+                    };
+                    self.problem(msg.clone());
+                    (None, Some(format!("{}: {msg}", self.c.id)))
+                }
+            };
+            let warc = self.warc(&s.sha256)?;
+            self.captures.push(CaptureEntry {
+                final_url: page.as_ref().map(|p| p.final_url.clone()),
+                status: page.as_ref().map(|p| p.status),
+                content_type: ct,
+                captured_at: Some(utc(s.captured_at)),
+                warc,
+                note,
+                ..CaptureEntry::new("page", &s.url, &s.sha256, file)
+            });
+        }
+        self.captures.append(&mut screenshots);
+        Ok(())
+    }
+
+    /// The listing's photos as fetched (matched ones by their hash; others
+    /// by their URL's latest capture): photo URL → (file, bytes).
+    fn photos(
+        &mut self,
+        f: &Finding,
+        rec: Option<&ListingRecord>,
+    ) -> Result<BTreeMap<String, (String, Vec<u8>)>> {
+        let ctx = self.ctx;
+        let mut photo_files: BTreeMap<String, (String, Vec<u8>)> = BTreeMap::new();
+        let mut photo_urls: Vec<String> = rec.map(|r| r.listing.images.clone()).unwrap_or_default();
+        for p in &f.photos {
+            if !photo_urls.contains(&p.url) {
+                photo_urls.push(p.url.clone());
+            }
+        }
+        for (i, url) in photo_urls.iter().enumerate() {
+            let matched = f.photos.iter().find(|p| &p.url == url);
+            let page = ctx.pages_by_url.get(url);
+            let sha = matched
+                .map(|p| p.sha256.clone())
+                .or_else(|| page.map(|p| p.sha256.clone()));
+            let Some(sha) = sha else { continue };
+            let Some(bytes) = ctx.store.blob(&sha)? else {
+                if matched.is_some() {
+                    self.problem(format!("matched photo {url} ({sha}) is not in the store"));
+                }
+                continue;
+            };
+            let meta = ctx.store.page(&sha)?;
+            let ct = meta.as_ref().and_then(|p| p.content_type.clone());
+            let rel = format!(
+                "photos/{:02}-{}.{}",
+                i + 1,
+                url_stem(url),
+                extension(ct.as_deref(), url)
+            );
+            self.put(&rel, &bytes)?;
+            let role = if matched.is_some() {
+                "photo (matches an official photo)"
+            } else {
+                "photo"
+            };
+            let warc = self.warc(&sha)?;
+            self.captures.push(CaptureEntry {
+                final_url: meta.as_ref().map(|p| p.final_url.clone()),
+                status: meta.as_ref().map(|p| p.status),
+                content_type: ct,
+                captured_at: meta.as_ref().map(|p| utc(p.captured_at)),
+                warc,
+                ..CaptureEntry::new(role, url, &sha, Some(rel.clone()))
+            });
+            photo_files.insert(url.clone(), (rel, bytes));
+        }
+        Ok(photo_files)
+    }
+
+    /// The official photos the listing's photos match, and the
+    /// side-by-side comparisons.
+    fn officials(
+        &mut self,
+        f: &Finding,
+        photo_files: &BTreeMap<String, (String, Vec<u8>)>,
+    ) -> Result<()> {
+        let ctx = self.ctx;
+        let mut official_files: BTreeMap<String, (String, Vec<u8>)> = BTreeMap::new();
+        for p in &f.photos {
+            if official_files.contains_key(&p.reference) {
+                continue;
+            }
+            let Some(o) = ctx.officials.get(&p.reference) else {
+                self.problem(format!(
+                    "official photo {} is not in the store (rescan with the watchlist)",
+                    p.reference
+                ));
+                continue;
+            };
+            let Some(bytes) = ctx.store.blob(&o.sha256)? else {
+                self.problem(format!(
+                    "bytes of official photo {} are not in the store",
+                    p.reference
+                ));
+                continue;
+            };
+            let rel = format!(
+                "official/{}",
+                safe_component(&o.name, names::MAX_COMPONENT_BYTES)
+            );
+            self.put(&rel, &bytes)?;
+            self.captures.push(CaptureEntry {
+                published_at: o.published_at.clone(),
+                note: Some(format!("official photo of {}", o.product)),
+                ..CaptureEntry::new("official photo", &o.name, &o.sha256, Some(rel.clone()))
+            });
+            official_files.insert(p.reference.clone(), (rel, bytes));
+        }
+        for (i, p) in f.photos.iter().enumerate() {
+            let (Some((_, obytes)), Some((_, lbytes))) =
+                (official_files.get(&p.reference), photo_files.get(&p.url))
+            else {
+                continue;
+            };
+            let captured_at = ctx.store.page(&p.sha256)?.map(|m| m.captured_at);
+            match compare::side_by_side(obytes, lbytes, p, captured_at) {
+                Ok((png, info)) => {
+                    let rel = format!("comparison-{:02}.png", i + 1);
+                    self.put(&rel, &png)?;
+                    self.out
+                        .comparisons
+                        .push((format!("{}/{rel}", self.c.evidence_dir), info));
+                }
+                Err(e) => self.problem(format!("no comparison image: {e}")),
+            }
+        }
+        Ok(())
+    }
+
+    /// Files added to the case for a refile.
+    fn added(&mut self) -> Result<()> {
+        let c = self.c;
+        for (n, a) in c.added_evidence.iter().enumerate() {
+            let Some(bytes) = self.ctx.store.blob(&a.sha256)? else {
+                self.problem(format!(
+                    "added file {} ({}) is not in the store",
+                    a.name, a.sha256
+                ));
+                continue;
+            };
+            let rel = format!(
+                "added/{:02}-{}",
+                n + 1,
+                safe_component(&a.name, names::MAX_COMPONENT_BYTES)
+            );
+            self.put(&rel, &bytes)?;
+            self.captures.push(CaptureEntry {
+                captured_at: Some(utc(a.added_at)),
+                note: c.refile_of.as_ref().map(|o| format!("added to refile {o}")),
+                ..CaptureEntry::new("added evidence", &a.name, &a.sha256, Some(rel))
+            });
+        }
+        Ok(())
+    }
+
+    /// The documents of the register this complaint is filed with.
+    fn documents(&mut self) -> Result<()> {
+        let c = self.c;
+        for (n, a) in c.attachments.iter().enumerate() {
+            let Some((role, path)) = a.split_once(": ") else {
+                continue;
+            };
+            let Some(d) = self.ctx.documents.iter().find(|d| {
+                d.doc.role == role
+                    && d.doc.path == path
+                    && d.doc.right_id.as_deref().is_none_or(|r| r == c.right_id)
+            }) else {
+                if role != "side-by-side comparison image (evidence bundle)" {
+                    self.problem(format!(
+                        "{role} {path} is not in the store (scan again with the watchlist)"
+                    ));
+                }
+                continue;
+            };
+            let Some(bytes) = self.ctx.store.blob(&d.sha256)? else {
+                self.problem(format!("bytes of {role} {path} are not in the store"));
+                continue;
+            };
+            let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+            let rel = format!(
+                "documents/{:02}-{}",
+                n + 1,
+                safe_component(name, names::MAX_COMPONENT_BYTES)
+            );
+            self.put(&rel, &bytes)?;
+            self.captures.push(CaptureEntry {
+                note: Some(role.to_string()),
+                ..CaptureEntry::new("document", path, &d.sha256, Some(rel))
+            });
+        }
+        Ok(())
+    }
+}
+
+/// One complaint's evidence bundle: the complaint, listing and score as
+/// JSON, then pages, photos, official photos with comparisons, added
+/// files and documents, each listed in `captures.json`, and the bundle's
+/// manifest.
 fn write_bundle(
     ctx: &BundleContext<'_>,
     out_dir: &Path,
@@ -1091,30 +1560,21 @@ fn write_bundle(
     f: &Finding,
     rec: Option<&ListingRecord>,
 ) -> Result<BundleOut> {
-    let dir = safe_join(out_dir, &c.evidence_dir)?;
-    let put = |rel: &str, bytes: &[u8]| write(&dir, rel, bytes);
-    let mut result = BundleOut {
-        comparisons: Vec::new(),
-        warc_captures: 0,
-        problems: Vec::new(),
+    let mut b = Bundle {
+        ctx,
+        c,
+        dir: safe_join(out_dir, &c.evidence_dir)?,
+        captures: Vec::new(),
+        out: BundleOut {
+            comparisons: Vec::new(),
+            warc_captures: 0,
+            problems: Vec::new(),
+        },
+        warc_n: 0,
     };
-    let mut captures = Vec::new();
-    let mut warc_n = 0;
-    let mut add_warc = |sha: &str, result: &mut BundleOut| -> Result<Vec<String>> {
-        let mut files = Vec::new();
-        for w in ctx.warcs.captures(sha) {
-            warc_n += 1;
-            let rel = format!("warc/{warc_n:02}-{}.warc.gz", &sha[..sha.len().min(12)]);
-            write(&dir, &rel, &w.bytes)?;
-            result.warc_captures += 1;
-            files.push(rel);
-        }
-        Ok(files)
-    };
-
-    put("complaint.json", &json(c)?)?;
-    put("listing.json", &json(&rec)?)?;
-    put(
+    b.put("complaint.json", &json(c)?)?;
+    b.put("listing.json", &json(&rec)?)?;
+    b.put(
         "score.json",
         &json(&ScoreBreakdown {
             score: f.score,
@@ -1126,281 +1586,16 @@ fn write_bundle(
             errors: &f.errors,
         })?,
     )?;
-
-    let mut screenshots: Vec<CaptureEntry> = Vec::new();
-    // Pages the listing was read from, raw bytes as fetched.
-    let mut sources: Vec<crate::store::Source> = rec.map(|r| r.sources.clone()).unwrap_or_default();
-    sources.sort_by(|a, b| {
-        (a.captured_at, &a.url, &a.sha256).cmp(&(b.captured_at, &b.url, &b.sha256))
-    });
-    sources.dedup_by(|a, b| a.sha256 == b.sha256);
-    for (i, s) in sources.iter().enumerate() {
-        let page = ctx.store.page(&s.sha256)?;
-        let ct = page.as_ref().and_then(|p| p.content_type.clone());
-        let rel = format!(
-            "pages/{:02}-{}.{}",
-            i + 1,
-            url_stem(&s.url),
-            extension(ct.as_deref(), &s.url)
-        );
-        let (file, note) = match ctx.store.blob(&s.sha256)? {
-            Some(bytes) => {
-                put(&rel, &bytes)?;
-                if let Some(chromium) = ctx.chromium {
-                    let shot = format!("screenshots/{:02}-{}.png", i + 1, url_stem(&s.url));
-                    match screenshot::render(
-                        chromium,
-                        ctx.work,
-                        &bytes,
-                        ct.as_deref(),
-                        &s.url,
-                        Some(s.captured_at),
-                    ) {
-                        Ok(png) => {
-                            put(&shot, &png)?;
-                            screenshots.push(CaptureEntry {
-                                role: "screenshot",
-                                url: s.url.clone(),
-                                final_url: None,
-                                status: None,
-                                content_type: Some("image/png".into()),
-                                captured_at: Some(utc(s.captured_at)),
-                                sha256: crate::fetch::sha256_hex(&png),
-                                file: Some(shot),
-                                warc: Vec::new(),
-                                published_at: Vec::new(),
-                                note: Some(format!(
-                                    "rendered from {rel} with scripts and network off"
-                                )),
-                            });
-                        }
-                        Err(e) => result
-                            .problems
-                            .push(format!("{}: no screenshot: {e}", c.id)),
-                    }
-                }
-                (Some(rel), None)
-            }
-            None => {
-                let msg = format!(
-                    "{}: page {} ({}) is not in the store",
-                    c.id, s.url, s.sha256
-                );
-                result.problems.push(msg.clone());
-                (None, Some(msg))
-            }
-        };
-        captures.push(CaptureEntry {
-            role: "page",
-            url: s.url.clone(),
-            final_url: page.as_ref().map(|p| p.final_url.clone()),
-            status: page.as_ref().map(|p| p.status),
-            content_type: ct,
-            captured_at: Some(utc(s.captured_at)),
-            sha256: s.sha256.clone(),
-            file,
-            warc: add_warc(&s.sha256, &mut result)?,
-            published_at: Vec::new(),
-            note,
-        });
-    }
-
-    captures.append(&mut screenshots);
-    // The listing's photos as fetched (matched ones by their hash; others
-    // by their URL's latest capture).
-    let mut photo_files: BTreeMap<String, (String, Vec<u8>)> = BTreeMap::new();
-    let mut photo_urls: Vec<String> = rec.map(|r| r.listing.images.clone()).unwrap_or_default();
-    for p in &f.photos {
-        if !photo_urls.contains(&p.url) {
-            photo_urls.push(p.url.clone());
-        }
-    }
-    for (i, url) in photo_urls.iter().enumerate() {
-        let matched = f.photos.iter().find(|p| &p.url == url);
-        let page = ctx.pages_by_url.get(url);
-        let sha = matched
-            .map(|p| p.sha256.clone())
-            .or_else(|| page.map(|p| p.sha256.clone()));
-        let Some(sha) = sha else { continue };
-        let Some(bytes) = ctx.store.blob(&sha)? else {
-            if matched.is_some() {
-                result.problems.push(format!(
-                    "{}: matched photo {url} ({sha}) is not in the store",
-                    c.id
-                ));
-            }
-            continue;
-        };
-        let meta = ctx.store.page(&sha)?;
-        let ct = meta.as_ref().and_then(|p| p.content_type.clone());
-        let rel = format!(
-            "photos/{:02}-{}.{}",
-            i + 1,
-            url_stem(url),
-            extension(ct.as_deref(), url)
-        );
-        put(&rel, &bytes)?;
-        captures.push(CaptureEntry {
-            role: if matched.is_some() {
-                "photo (matches an official photo)"
-            } else {
-                "photo"
-            },
-            url: url.clone(),
-            final_url: meta.as_ref().map(|p| p.final_url.clone()),
-            status: meta.as_ref().map(|p| p.status),
-            content_type: ct,
-            captured_at: meta.as_ref().map(|p| utc(p.captured_at)),
-            sha256: sha.clone(),
-            file: Some(rel.clone()),
-            warc: add_warc(&sha, &mut result)?,
-            published_at: Vec::new(),
-            note: None,
-        });
-        photo_files.insert(url.clone(), (rel, bytes));
-    }
-
-    // The official photos they match, and the comparisons.
-    let mut official_files: BTreeMap<String, (String, Vec<u8>)> = BTreeMap::new();
-    for p in &f.photos {
-        if official_files.contains_key(&p.reference) {
-            continue;
-        }
-        let Some(o) = ctx.officials.get(&p.reference) else {
-            result.problems.push(format!(
-                "{}: official photo {} is not in the store (rescan with the watchlist)",
-                c.id, p.reference
-            ));
-            continue;
-        };
-        let Some(bytes) = ctx.store.blob(&o.sha256)? else {
-            result.problems.push(format!(
-                "{}: bytes of official photo {} are not in the store",
-                c.id, p.reference
-            ));
-            continue;
-        };
-        let rel = format!(
-            "official/{}",
-            safe_component(&o.name, names::MAX_COMPONENT_BYTES)
-        );
-        put(&rel, &bytes)?;
-        captures.push(CaptureEntry {
-            role: "official photo",
-            url: o.name.clone(),
-            final_url: None,
-            status: None,
-            content_type: None,
-            captured_at: None,
-            sha256: o.sha256.clone(),
-            file: Some(rel.clone()),
-            warc: Vec::new(),
-            published_at: o.published_at.clone(),
-            note: Some(format!("official photo of {}", o.product)),
-        });
-        official_files.insert(p.reference.clone(), (rel, bytes));
-    }
-    for (i, p) in f.photos.iter().enumerate() {
-        let (Some((_, obytes)), Some((_, lbytes))) =
-            (official_files.get(&p.reference), photo_files.get(&p.url))
-        else {
-            continue;
-        };
-        let captured_at = ctx.store.page(&p.sha256)?.map(|m| m.captured_at);
-        match compare::side_by_side(obytes, lbytes, p, captured_at) {
-            Ok((png, info)) => {
-                let rel = format!("comparison-{:02}.png", i + 1);
-                put(&rel, &png)?;
-                result
-                    .comparisons
-                    .push((format!("{}/{rel}", c.evidence_dir), info));
-            }
-            Err(e) => result
-                .problems
-                .push(format!("{}: no comparison image: {e}", c.id)),
-        }
-    }
-    // Files added to the case for a refile.
-    for (n, a) in c.added_evidence.iter().enumerate() {
-        let Some(bytes) = ctx.store.blob(&a.sha256)? else {
-            result.problems.push(format!(
-                "{}: added file {} ({}) is not in the store",
-                c.id, a.name, a.sha256
-            ));
-            continue;
-        };
-        let rel = format!(
-            "added/{:02}-{}",
-            n + 1,
-            safe_component(&a.name, names::MAX_COMPONENT_BYTES)
-        );
-        put(&rel, &bytes)?;
-        captures.push(CaptureEntry {
-            role: "added evidence",
-            url: a.name.clone(),
-            final_url: None,
-            status: None,
-            content_type: None,
-            captured_at: Some(utc(a.added_at)),
-            sha256: a.sha256.clone(),
-            file: Some(rel),
-            warc: Vec::new(),
-            published_at: Vec::new(),
-            note: c.refile_of.as_ref().map(|o| format!("added to refile {o}")),
-        });
-    }
-    // The documents of the register this complaint is filed with.
-    for (n, a) in c.attachments.iter().enumerate() {
-        let Some((role, path)) = a.split_once(": ") else {
-            continue;
-        };
-        let Some(d) = ctx.documents.iter().find(|d| {
-            d.doc.role == role
-                && d.doc.path == path
-                && d.doc.right_id.as_deref().is_none_or(|r| r == c.right_id)
-        }) else {
-            if role != "side-by-side comparison image (evidence bundle)" {
-                result.problems.push(format!(
-                    "{}: {role} {path} is not in the store (scan again with the watchlist)",
-                    c.id
-                ));
-            }
-            continue;
-        };
-        let Some(bytes) = ctx.store.blob(&d.sha256)? else {
-            result.problems.push(format!(
-                "{}: bytes of {role} {path} are not in the store",
-                c.id
-            ));
-            continue;
-        };
-        let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
-        let rel = format!(
-            "documents/{:02}-{}",
-            n + 1,
-            safe_component(name, names::MAX_COMPONENT_BYTES)
-        );
-        put(&rel, &bytes)?;
-        captures.push(CaptureEntry {
-            role: "document",
-            url: path.to_string(),
-            final_url: None,
-            status: None,
-            content_type: None,
-            captured_at: None,
-            sha256: d.sha256.clone(),
-            file: Some(rel),
-            warc: Vec::new(),
-            published_at: Vec::new(),
-            note: Some(role.to_string()),
-        });
-    }
-    let comparisons: Vec<&compare::Comparison> =
-        result.comparisons.iter().map(|(_, c)| c).collect();
-    put("comparisons.json", &json(&comparisons)?)?;
-    put("captures.json", &json(&captures)?)?;
-    manifest::write_manifest(&dir)?;
-    Ok(result)
+    b.pages(rec)?;
+    let photo_files = b.photos(f, rec)?;
+    b.officials(f, &photo_files)?;
+    b.added()?;
+    b.documents()?;
+    let comparisons: Vec<&compare::Comparison> = b.out.comparisons.iter().map(|(_, c)| c).collect();
+    b.put("comparisons.json", &json(&comparisons)?)?;
+    b.put("captures.json", &json(&b.captures)?)?;
+    manifest::write_manifest(&b.dir)?;
+    Ok(b.out)
 }
 
 fn utc(t: chrono::DateTime<chrono::Utc>) -> String {
