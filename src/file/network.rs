@@ -116,12 +116,12 @@ impl UnionFind {
 /// goods) would join counterfeiters to the brand's own stores through the
 /// official photos both show.
 pub fn suspect_listings(store: &crate::store::Store) -> crate::Result<Vec<ListingRecord>> {
-    let suspect: BTreeSet<String> = store
-        .findings()?
-        .into_iter()
-        .filter(|f| f.verdict != crate::judge::score::Verdict::Clear)
-        .map(|f| f.key())
-        .collect();
+    let mut suspect: BTreeSet<String> = BTreeSet::new();
+    store.for_each_verdict(|key, verdict| {
+        if verdict != crate::judge::score::Verdict::Clear {
+            suspect.insert(key.to_string());
+        }
+    })?;
     // Read by key: a store's cleared listings (most of its history) are
     // not read at all.
     let mut out = Vec::new();

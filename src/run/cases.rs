@@ -139,16 +139,8 @@ pub fn run(args: CasesArgs, out: &mut dyn Write) -> CliResult {
             .into()),
         };
     }
-    if !args.data.join("store").is_dir() {
-        return Err(Error::Other(format!(
-            "{}: no store here (run `knockoff daemon --data {}` or `knockoff scan` first)",
-            args.data.display(),
-            args.data.display()
-        ))
-        .into());
-    }
     let cal = load_calendar(args.holidays.as_deref())?;
-    let store = Store::open(&args.data)?;
+    let store = Store::open_existing(&args.data)?;
     run_action(&store, &args.action, &cal, Utc::now(), out)
 }
 

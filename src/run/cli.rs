@@ -512,14 +512,6 @@ pub fn print_hosts(
 }
 
 fn export_command(data: &Path, dir: &Path, opts: ExportOptions, out: &mut dyn Write) -> CliResult {
-    if !data.join("store").is_dir() {
-        return Err(Error::Other(format!(
-            "{}: no store here (run `knockoff scan --data {}` first)",
-            data.display(),
-            data.display()
-        ))
-        .into());
-    }
     let summary = crate::file::export::export_with(data, dir, &opts)?;
     write_block(out, &summary.to_string())?;
     Ok(ExitCode::Ok)
@@ -769,15 +761,7 @@ fn prune_command(
             path: PathBuf::from("--older-than"),
             message: m,
         })?;
-    if !data.join("store").is_dir() {
-        return Err(Error::Other(format!(
-            "{}: no store here (run `knockoff scan --data {}` first)",
-            data.display(),
-            data.display()
-        ))
-        .into());
-    }
-    let store = Store::open(data)?;
+    let store = Store::open_existing(data)?;
     let r = crate::file::retention::prune(&store, older, chrono::Utc::now(), dry_run)?;
     if json {
         writeln!(out, "{}", ndjson::Line::Retention(&r).to_json())?;

@@ -177,10 +177,27 @@ pub struct Store {
 /// that just ended, then an export) can still be locked for an instant.
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
+/// The error for a data folder without a store.
+pub fn no_store(data_dir: &Path) -> Error {
+    Error::Other(format!(
+        "{}: no store here (run `knockoff scan --data {}` or `knockoff daemon --data {}` first)",
+        data_dir.display(),
+        data_dir.display(),
+        data_dir.display()
+    ))
+}
+
+/// sled's page cache. Its default is 1 GiB, which a year of a big brand's
+/// history fills: the daemon's resident memory grew with history (2.9 GiB
+/// at 100k listings, BENCHMARKS.md "Scale"). Reads beyond it come from the
+/// operating system's file cache.
+pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
 fn open_waiting_for_lock(path: &Path) -> std::result::Result<sled::Db, sled::Error> {
     let deadline = std::time::Instant::now() + LOCK_WAIT;
+    let config = sled::Config::new().path(path).cache_capacity(CACHE_BYTES);
     loop {
-        match sled::open(path) {
+        match config.open() {
             Err(e) if is_lock_error(&e) && std::time::Instant::now() < deadline => {
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
@@ -195,6 +212,16 @@ fn is_lock_error(e: &sled::Error) -> bool {
 }
 
 impl Store {
+    /// Opens the store of a data folder that has one. A folder without a
+    /// store is an error naming the commands that make one; nothing is
+    /// created (for commands that only read or prune).
+    pub fn open_existing(data_dir: &Path) -> Result<Store> {
+        if !data_dir.join("store").is_dir() {
+            return Err(no_store(data_dir));
+        }
+        Store::open(data_dir)
+    }
+
     /// Opens (or creates) the store at `DIR/store`.
     pub fn open(data_dir: &Path) -> Result<Store> {
         let path = data_dir.join("store");
@@ -645,6 +672,28 @@ impl Store {
     /// All findings, in key order.
     pub fn findings(&self) -> Result<Vec<Finding>> {
         self.all_json(&self.findings)
+    }
+
+    /// Each finding's key and verdict, in key order, read without the rest
+    /// of the finding and without keeping any: what the daemon's gauges
+    /// and the suspect listings need, in memory that does not grow with
+    /// history.
+    pub fn for_each_verdict(
+        &self,
+        mut f: impl FnMut(&str, crate::judge::signal::Verdict),
+    ) -> Result<()> {
+        #[derive(serde::Deserialize)]
+        struct VerdictOnly {
+            verdict: crate::judge::signal::Verdict,
+        }
+        for item in self.findings.iter() {
+            let (key, value) = item.map_err(|e| self.err(e))?;
+            match serde_json::from_slice::<VerdictOnly>(&value) {
+                Ok(v) => f(&String::from_utf8_lossy(&key), v.verdict),
+                Err(e) => self.skip(&self.findings, &key, e.to_string()),
+            }
+        }
+        Ok(())
     }
 
     /// All listing records, in key order.

@@ -261,14 +261,7 @@ pub fn export(data_dir: &Path, out_dir: &Path) -> Result<ExportSummary> {
 /// then batches, evidence bundles and reports written, each by its own
 /// function below.
 pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Result<ExportSummary> {
-    if !data_dir.join("store").is_dir() {
-        return Err(Error::Other(format!(
-            "{}: no store here (run `knockoff scan --data {}` first)",
-            data_dir.display(),
-            data_dir.display()
-        )));
-    }
-    let store = Store::open(data_dir)?;
+    let store = Store::open_existing(data_dir)?;
     let (flagged, reviews): (Vec<Finding>, Vec<Finding>) = store
         .findings()?
         .into_iter()

@@ -383,7 +383,14 @@ impl Daemon {
     /// Recomputes the gauges read from the store.
     pub fn refresh_gauges(&self) -> Result<()> {
         let now = self.clock.now();
-        let findings = self.store.findings()?;
+        let mut verdicts: std::collections::BTreeMap<String, u64> =
+            [Verdict::Flag, Verdict::Review, Verdict::Clear]
+                .iter()
+                .map(|v| (v.as_str().to_string(), 0))
+                .collect();
+        self.store.for_each_verdict(|_, v| {
+            *verdicts.entry(v.as_str().to_string()).or_default() += 1;
+        })?;
         let cases = CaseBook::open(&self.store)?.all()?;
         let tracking = self.tracker.all()?;
         let listings_stored = self.store.listing_count();
@@ -411,15 +418,7 @@ impl Daemon {
                 .values()
                 .filter(|t| t.relisting_of.is_some())
                 .count() as u64;
-            m.findings.clear();
-            for v in [Verdict::Flag, Verdict::Review, Verdict::Clear] {
-                m.findings.insert(v.as_str().to_string(), 0);
-            }
-            for f in &findings {
-                *m.findings
-                    .entry(f.verdict.as_str().to_string())
-                    .or_default() += 1;
-            }
+            m.findings = verdicts;
             m.cases.clear();
             for s in crate::file::cases::state::CaseState::ALL {
                 m.cases.insert(s.as_str().to_string(), 0);

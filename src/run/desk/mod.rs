@@ -636,11 +636,7 @@ pub async fn run(args: UiArgs) -> CliResult {
     if !args.data.join("store").is_dir() {
         return Err(usage(
             "--data",
-            format!(
-                "{}: no store here (run `knockoff scan --data {}` first)",
-                args.data.display(),
-                args.data.display()
-            ),
+            crate::store::no_store(&args.data).to_string(),
         ));
     }
     if let Some(holder) = crate::store::lock::live_holder(&args.data)? {
