@@ -382,6 +382,18 @@ fn build_history(data: &Path, wl: &Watchlist, recording: &Path, n: usize) -> Bui
     let cup_capture = capture(CUP_IMG, cup_bytes, "image/jpeg", year_start());
     store.put_page(&cup_capture).unwrap();
     let cup_ref = officials[0].0.clone();
+    // The cup photo's match, as the scanner records it for a flagged card.
+    let cup_evidence = PhotoEvidence {
+        url: CUP_IMG.into(),
+        sha256: cup_capture.sha256.clone(),
+        reference: cup_ref.clone(),
+        distance: 6,
+        bits: 128,
+        transform: None,
+        similarity: Some(0.97),
+        detail: Some(0.93),
+        independent_samples: Some(40.0),
+    };
 
     let mut rng = Rng::new(n as u64);
     let year = cycle_at() - year_start() - Days::hours(8);
@@ -416,17 +428,7 @@ fn build_history(data: &Path, wl: &Watchlist, recording: &Path, n: usize) -> Bui
         for (&i, listing) in group.iter().zip(&listings) {
             let first_seen = page_at + Days::minutes(rng.below(60) as i64);
             let photos = if listing.images[0] == CUP_IMG {
-                vec![PhotoEvidence {
-                    url: CUP_IMG.into(),
-                    sha256: cup_capture.sha256.clone(),
-                    reference: cup_ref.clone(),
-                    distance: 6,
-                    bits: 128,
-                    transform: None,
-                    similarity: Some(0.97),
-                    detail: Some(0.93),
-                    independent_samples: Some(40.0),
-                }]
+                vec![cup_evidence.clone()]
             } else {
                 let sha = sha256_hex(listing.images[0].as_bytes());
                 hashcache::keep_photo_hashes(
@@ -532,17 +534,7 @@ fn build_history(data: &Path, wl: &Watchlist, recording: &Path, n: usize) -> Bui
             sha256: page.sha256.clone(),
             captured_at: at,
         }];
-        let photos = vec![PhotoEvidence {
-            url: CUP_IMG.into(),
-            sha256: cup_capture.sha256.clone(),
-            reference: cup_ref.clone(),
-            distance: 6,
-            bits: 128,
-            transform: None,
-            similarity: Some(0.97),
-            detail: Some(0.93),
-            independent_samples: Some(40.0),
-        }];
+        let photos = vec![cup_evidence.clone()];
         let finding = scanner.evaluate(&listing, photos, &sources);
         assert_eq!(finding.verdict, Verdict::Flag, "a replica of the cup");
         store.record(&listing, &sources, at, &finding).unwrap();
