@@ -135,6 +135,28 @@ impl Tracker {
         Ok(out)
     }
 
+    /// How many tracked listings are gone, and how many relist a listing
+    /// taken down: read record by record without their events, in memory
+    /// that does not grow with history (the daemon's gauges).
+    pub fn gone_and_relisting_counts(&self) -> Result<(u64, u64)> {
+        #[derive(Deserialize)]
+        struct Flags {
+            #[serde(default)]
+            gone: Option<serde::de::IgnoredAny>,
+            #[serde(default)]
+            relisting_of: Option<serde::de::IgnoredAny>,
+        }
+        let (mut gone, mut relistings) = (0, 0);
+        for item in self.tree.iter() {
+            let (k, v) = item.map_err(|e| self.err(e))?;
+            let f: Flags = serde_json::from_slice(&v)
+                .map_err(|e| self.err(format!("record {}: {e}", String::from_utf8_lossy(&k))))?;
+            gone += u64::from(f.gone.is_some());
+            relistings += u64::from(f.relisting_of.is_some());
+        }
+        Ok((gone, relistings))
+    }
+
     /// The checkpoint (default when the daemon never ran here).
     pub fn checkpoint(&self) -> Result<Checkpoint> {
         match self.store.db.get(CHECKPOINT_KEY).map_err(|e| self.err(e))? {

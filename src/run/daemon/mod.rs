@@ -392,7 +392,7 @@ impl Daemon {
             *verdicts.entry(v.as_str().to_string()).or_default() += 1;
         })?;
         let cases = CaseBook::open(&self.store)?.all()?;
-        let tracking = self.tracker.all()?;
+        let (gone, relistings) = self.tracker.gone_and_relisting_counts()?;
         let listings_stored = self.store.listing_count();
         let suspects = network::suspect_listings(&self.store)?;
         let pages = network::photo_pages(&self.store, &suspects)?;
@@ -413,11 +413,8 @@ impl Daemon {
                 .collect();
             m.cycle = cp.cycle;
             m.listings_seen = listings_stored as u64;
-            m.listings_gone = tracking.values().filter(|t| t.gone.is_some()).count() as u64;
-            m.relistings = tracking
-                .values()
-                .filter(|t| t.relisting_of.is_some())
-                .count() as u64;
+            m.listings_gone = gone;
+            m.relistings = relistings;
             m.findings = verdicts;
             m.cases.clear();
             for s in crate::file::cases::state::CaseState::ALL {
