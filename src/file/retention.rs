@@ -52,11 +52,11 @@ pub fn evidence(store: &Store) -> Result<HashSet<String>> {
         }
         keep.extend(case.added_evidence.iter().map(|a| a.sha256.clone()));
     }
-    for f in store.findings()? {
-        if f.verdict != Verdict::Clear {
-            listings.insert(f.key());
+    store.for_each_verdict(|key, verdict| {
+        if verdict != Verdict::Clear {
+            listings.insert(key.to_string());
         }
-    }
+    })?;
     for key in &listings {
         keep_listing(store, key, &pages, &mut keep)?;
     }
