@@ -11,8 +11,9 @@
 //! | `blobs` | SHA-256 of the body (hex) | raw body bytes as fetched (not JSON) |
 //! | `page_urls` | URL | [`PageRecord`] of the URL's latest capture (`pages` is keyed by body, so URLs with the same bytes share an entry there) |
 //! | `listing_pages` | URL `\0` `platform/id` | empty: the listing was read from that page, or that URL is (or was) its item page ([`Store::listing_keys_on_page`]) |
+//! | `finding_verdicts` | `platform/id` | the verdict of the listing's latest finding (JSON string: `"flag"`, `"review"`, `"clear"`; [`Store::for_each_verdict`]) |
 //! | `official` | official photo name | [`OfficialPhoto`]: product, SHA-256 (bytes in `blobs`) |
-//! | `meta` | `schema`, `watchlist`, `listing_pages` | schema version; the watchlist text of the last scan; `1` once `listing_pages` (and `page_urls`) cover every stored listing and page |
+//! | `meta` | `schema`, `watchlist`, `listing_pages`, `finding_verdicts`, `complaint_number` | schema version; the watchlist text of the last scan; `1` once `listing_pages` (and `page_urls`) cover every stored listing and page; `1` once `finding_verdicts` covers every finding; the highest complaint number given (see [`crate::file::cases::ids::LAST_NUMBER_KEY`]) |
 //! | `hash_references` | hashing code version `/` SHA-256 of an official photo | its hashed variants (bytes, [`crate::judge::imagehash::PreparedReference`]) |
 //! | `hash_matches` | fingerprint of the official photos `/` SHA-256 of a listing photo | what matching it against them found ([`crate::store::hashcache`]) |
 //! | `hash_photos` | hashing code version `/` SHA-256 of a photo | its hashes, for relisting checks ([`crate::store::hashcache`]) |
@@ -43,6 +44,12 @@
 //! before it existed gets it built on first open ([`Store::open`]), from
 //! `listings` (and `page_urls` from `pages`), before `meta/listing_pages`
 //! says it is complete.
+//!
+//! `finding_verdicts` lets the daemon's gauges and the suspect listings
+//! read every finding's verdict without reading the findings (a few bytes
+//! a listing instead of kilobytes). It is written with the finding in the
+//! same transaction, and built on first open for a store written before
+//! it, as `listing_pages` is.
 
 pub mod hashcache;
 pub mod lock;
@@ -69,6 +76,12 @@ pub const LISTING_PAGES_TREE: &str = "listing_pages";
 /// Set in the default tree once [`LISTING_PAGES_TREE`] and `page_urls`
 /// cover every stored listing and page.
 const LISTING_PAGES_BUILT_KEY: &str = "meta/listing_pages";
+
+/// The tree of listing key → its finding's verdict ([`Store::for_each_verdict`]).
+pub const FINDING_VERDICTS_TREE: &str = "finding_verdicts";
+/// Set in the default tree once [`FINDING_VERDICTS_TREE`] covers every
+/// stored finding.
+const FINDING_VERDICTS_BUILT_KEY: &str = "meta/finding_verdicts";
 
 /// A stored value that could not be read back, skipped.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,8 +178,11 @@ pub struct Store {
     blobs: sled::Tree,
     page_urls: sled::Tree,
     listing_pages: sled::Tree,
+    finding_verdicts: sled::Tree,
     /// Listing records read since the store was opened (all handles).
     listing_reads: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Complaint records read since the store was opened (all handles).
+    complaint_reads: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Records skipped as unreadable since the store was opened.
     skipped: std::sync::Arc<std::sync::Mutex<Vec<SkippedRecord>>>,
 }
@@ -263,13 +279,54 @@ impl Store {
             blobs: db.open_tree("blobs").map_err(err)?,
             page_urls: db.open_tree("page_urls").map_err(err)?,
             listing_pages: db.open_tree(LISTING_PAGES_TREE).map_err(err)?,
+            finding_verdicts: db.open_tree(FINDING_VERDICTS_TREE).map_err(err)?,
             path: path.clone(),
             db,
             listing_reads: Default::default(),
+            complaint_reads: Default::default(),
             skipped: Default::default(),
         };
         store.build_listing_pages_if_missing()?;
+        store.build_finding_verdicts_if_missing()?;
         Ok(store)
+    }
+
+    /// Builds `finding_verdicts` from every finding, once per store (a
+    /// store written by an older knockoff). A run interrupted here builds
+    /// it again. An unreadable finding gets no entry (it is reported where
+    /// it is read, and gets one when written again).
+    fn build_finding_verdicts_if_missing(&self) -> Result<()> {
+        if self
+            .db
+            .get(FINDING_VERDICTS_BUILT_KEY)
+            .map_err(|e| self.err(e))?
+            .is_some()
+        {
+            return Ok(());
+        }
+        #[derive(serde::Deserialize)]
+        struct VerdictOnly {
+            verdict: crate::judge::signal::Verdict,
+        }
+        let mut findings = 0usize;
+        for item in self.findings.iter() {
+            let (key, value) = item.map_err(|e| self.err(e))?;
+            let Ok(v) = serde_json::from_slice::<VerdictOnly>(&value) else {
+                continue;
+            };
+            self.finding_verdicts
+                .insert(key, verdict_json(v.verdict))
+                .map_err(|e| self.err(e))?;
+            findings += 1;
+        }
+        self.db
+            .insert(FINDING_VERDICTS_BUILT_KEY, "1")
+            .map_err(|e| self.err(e))?;
+        self.flush()?;
+        if findings > 0 {
+            tracing::info!(store = %self.path.display(), findings, "built the index of verdicts");
+        }
+        Ok(())
     }
 
     /// Builds `listing_pages` from every listing, and fills `page_urls`
@@ -363,6 +420,20 @@ impl Store {
     fn count_listing_reads(&self, n: usize) {
         self.listing_reads
             .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Complaint records (the `complaints` tree) read by the case book and
+    /// the export since this store was opened (any clone of the handle
+    /// counts): how the tests see that numbering a complaint does not read
+    /// every complaint.
+    pub fn complaint_reads(&self) -> u64 {
+        self.complaint_reads
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_complaint_reads(&self, n: u64) {
+        self.complaint_reads
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Records skipped as unreadable since this store was opened (each
@@ -645,10 +716,17 @@ impl Store {
         let listing_json = self.checked_json("listing", &key, &record)?;
         let finding_json = self.checked_json("finding", &key, finding)?;
         let page_keys = listing_page_keys(&record);
-        (&self.listings, &self.findings, &self.listing_pages)
-            .transaction(|(l, f, p)| {
+        let verdict = verdict_json(finding.verdict);
+        (
+            &self.listings,
+            &self.findings,
+            &self.listing_pages,
+            &self.finding_verdicts,
+        )
+            .transaction(|(l, f, p, v)| {
                 l.insert(key.as_bytes(), listing_json.as_slice())?;
                 f.insert(key.as_bytes(), finding_json.as_slice())?;
+                v.insert(key.as_bytes(), verdict.as_slice())?;
                 for k in &page_keys {
                     p.insert(k.as_slice(), &[][..])?;
                 }
@@ -674,23 +752,20 @@ impl Store {
         self.all_json(&self.findings)
     }
 
-    /// Each finding's key and verdict, in key order, read without the rest
-    /// of the finding and without keeping any: what the daemon's gauges
-    /// and the suspect listings need, in memory that does not grow with
-    /// history.
+    /// Each finding's key and verdict, in key order, read from
+    /// `finding_verdicts` without reading the findings and without keeping
+    /// any: what the daemon's gauges and the suspect listings need, in
+    /// memory that does not grow with history and a few bytes read per
+    /// listing.
     pub fn for_each_verdict(
         &self,
         mut f: impl FnMut(&str, crate::judge::signal::Verdict),
     ) -> Result<()> {
-        #[derive(serde::Deserialize)]
-        struct VerdictOnly {
-            verdict: crate::judge::signal::Verdict,
-        }
-        for item in self.findings.iter() {
+        for item in self.finding_verdicts.iter() {
             let (key, value) = item.map_err(|e| self.err(e))?;
-            match serde_json::from_slice::<VerdictOnly>(&value) {
-                Ok(v) => f(&String::from_utf8_lossy(&key), v.verdict),
-                Err(e) => self.skip(&self.findings, &key, e.to_string()),
+            match serde_json::from_slice::<crate::judge::signal::Verdict>(&value) {
+                Ok(v) => f(&String::from_utf8_lossy(&key), v),
+                Err(e) => self.skip(&self.finding_verdicts, &key, e.to_string()),
             }
         }
         Ok(())
@@ -832,9 +907,14 @@ impl Store {
     pub fn put_finding(&self, finding: &Finding) -> Result<()> {
         let key = finding.key();
         let json = self.checked_json("finding", &key, finding)?;
-        self.findings
-            .insert(key.as_bytes(), json)
-            .map_err(|e| self.err(e))?;
+        let verdict = verdict_json(finding.verdict);
+        (&self.findings, &self.finding_verdicts)
+            .transaction(|(f, v)| {
+                f.insert(key.as_bytes(), json.as_slice())?;
+                v.insert(key.as_bytes(), verdict.as_slice())?;
+                Ok::<(), ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e: TransactionError<()>| self.err(format!("{e:?}")))?;
         Ok(())
     }
 
@@ -851,6 +931,11 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// A verdict as stored in `finding_verdicts`: its JSON string.
+fn verdict_json(v: crate::judge::signal::Verdict) -> Vec<u8> {
+    format!("\"{}\"", v.as_str()).into_bytes()
 }
 
 /// The `listing_pages` keys of a record: `url \0 key` for each page it
@@ -1193,5 +1278,59 @@ mod tests {
         assert_eq!(after, before);
         assert_eq!(store.page_for_url(page).unwrap().as_ref(), after.get(page));
         assert!(store.db.get(LISTING_PAGES_BUILT_KEY).unwrap().is_some());
+    }
+
+    fn verdicts(store: &Store) -> Vec<(String, &'static str)> {
+        let mut out = Vec::new();
+        store
+            .for_each_verdict(|k, v| out.push((k.to_string(), v.as_str())))
+            .unwrap();
+        out
+    }
+
+    /// Issue 20: the verdicts are kept beside the findings, written with
+    /// them (by a scan and by an analyst's decision), and built on first
+    /// open for a store written before they were; they answer as the
+    /// findings do.
+    #[test]
+    fn verdicts_follow_the_findings_and_an_older_store_gets_them_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let expected = [
+            ("aliexpress/1".to_string(), "clear"),
+            ("aliexpress/2".to_string(), "flag"),
+            ("aliexpress/3".to_string(), "review"),
+        ];
+        {
+            let store = Store::open(dir.path()).unwrap();
+            for id in ["1", "2", "3"] {
+                let l = listing(id, 2.0);
+                store.record(&l, &[], now(), &finding(&l)).unwrap();
+            }
+            assert!(verdicts(&store).iter().all(|(_, v)| *v == "clear"));
+            // A rescan flags 2; a decision puts 3 in review.
+            let l = listing("2", 1.0);
+            let mut f = finding(&l);
+            f.verdict = crate::judge::signal::Verdict::Flag;
+            store.record(&l, &[], now(), &f).unwrap();
+            let mut f = store.finding("aliexpress/3").unwrap().unwrap();
+            f.verdict = crate::judge::signal::Verdict::Review;
+            store.put_finding(&f).unwrap();
+            assert_eq!(verdicts(&store), expected);
+            // What an older knockoff left: no verdicts beside the findings.
+            store.finding_verdicts.clear().unwrap();
+            store.db.remove(FINDING_VERDICTS_BUILT_KEY).unwrap();
+            store.flush().unwrap();
+            assert!(verdicts(&store).is_empty());
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(verdicts(&store), expected);
+        assert!(store.db.get(FINDING_VERDICTS_BUILT_KEY).unwrap().is_some());
+        let from_findings: Vec<(String, &str)> = store
+            .findings()
+            .unwrap()
+            .iter()
+            .map(|f| (f.key(), f.verdict.as_str()))
+            .collect();
+        assert_eq!(from_findings, expected);
     }
 }

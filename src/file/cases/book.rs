@@ -8,6 +8,10 @@
 //! | `complaints` | `platform/right/listing` | [`ComplaintRecord`]: the id export uses too |
 //! | `cases` | case id (`C-000001`) | [`Case`] with its history |
 //!
+//! The highest complaint number given is kept under
+//! [`LAST_NUMBER_KEY`], written in the same transaction as the complaint
+//! that takes it: numbering a case reads that key, not every complaint.
+//!
 //! A case has the id of its complaint, so the daemon, `knockoff cases`
 //! and `knockoff export` name the same complaint the same way. Creating a
 //! case is keyed by its complaint key and done in one transaction over both
@@ -17,7 +21,10 @@
 //! where a person does.
 
 use crate::file::cases::deadline::{deadline_for, Calendar, Deadline};
-use crate::file::cases::ids::{complaint_id, complaint_key, ComplaintRecord, COMPLAINTS_TREE};
+use crate::file::cases::ids::{
+    complaint_id, complaint_key, last_number, last_number_value, ComplaintRecord, COMPLAINTS_TREE,
+    LAST_NUMBER_KEY,
+};
 use crate::file::cases::state::{check_transition, CaseState, TransitionError};
 use crate::judge::complaint::{Draft, ReasonCode};
 use crate::judge::score::Finding;
@@ -199,6 +206,8 @@ pub struct CaseBook {
     store: Store,
     cases: sled::Tree,
     complaints: sled::Tree,
+    /// The store's default tree, where [`LAST_NUMBER_KEY`] is.
+    meta: sled::Tree,
 }
 
 impl CaseBook {
@@ -208,6 +217,7 @@ impl CaseBook {
             store: store.clone(),
             cases: store.db.open_tree(CASES_TREE).map_err(err)?,
             complaints: store.db.open_tree(COMPLAINTS_TREE).map_err(err)?,
+            meta: (*store.db).clone(),
         })
     }
 
@@ -282,6 +292,7 @@ impl CaseBook {
         by: &str,
     ) -> Result<Option<Case>> {
         let key = complaint_key(f.platform, &d.right_id, &f.listing_id);
+        self.store.count_complaint_reads(1);
         if let Some(v) = self
             .complaints
             .get(key.as_bytes())
@@ -297,9 +308,8 @@ impl CaseBook {
             }
         }
         // Numbers follow the highest given so far (export numbers the same
-        // way); one writer per data folder, so no race between scan and
-        // insert.
-        let max = self.max_number()?;
+        // way), read again inside the transaction that takes the next one.
+        let max = self.last_number()?;
         let case_for = |number: u64, id: String| Case {
             id,
             number,
@@ -330,15 +340,16 @@ impl CaseBook {
             refiled_as: None,
             added_evidence: Vec::new(),
         };
-        let result = (&self.complaints, &self.cases)
-            .transaction(|(complaints, cases)| {
+        let result = (&self.complaints, &self.cases, &self.meta)
+            .transaction(|(complaints, cases, meta)| {
                 let rec = match complaints.get(key.as_bytes())? {
                     Some(v) => serde_json::from_slice::<ComplaintRecord>(&v)
                         .map_err(|e| ConflictableTransactionError::Abort(e.to_string()))?,
                     None => {
+                        let number = next_number(meta, max)?;
                         let rec = ComplaintRecord {
-                            id: complaint_id(max + 1),
-                            number: max + 1,
+                            id: complaint_id(number),
+                            number,
                             platform: f.platform,
                             right_id: d.right_id.clone(),
                             listing_id: f.listing_id.clone(),
@@ -362,15 +373,12 @@ impl CaseBook {
         Ok(result)
     }
 
-    fn max_number(&self) -> Result<u64> {
-        let mut max = 0;
-        for item in self.complaints.iter() {
-            let (_, v) = item.map_err(|e| self.err(e))?;
-            if let Ok(rec) = serde_json::from_slice::<ComplaintRecord>(&v) {
-                max = max.max(rec.number);
-            }
-        }
-        Ok(max)
+    /// The highest complaint number given so far (see [`last_number`]).
+    fn last_number(&self) -> Result<u64> {
+        last_number(&self.meta, &self.complaints, &|n| {
+            self.store.count_complaint_reads(n)
+        })
+        .map_err(|e| self.err(e))
     }
 
     /// Moves a case, checking the lifecycle, in one compare-and-swap: a
@@ -561,19 +569,20 @@ impl CaseBook {
             "{}#refile{depth}",
             old.key.split('#').next().unwrap_or(&old.key)
         );
-        let max = self.max_number()?;
+        let max = self.last_number()?;
         let old_bytes = serde_json::to_vec(&old).map_err(|e| self.err(e))?;
-        let result = (&self.complaints, &self.cases)
-            .transaction(|(complaints, cases)| {
+        let result = (&self.complaints, &self.cases, &self.meta)
+            .transaction(|(complaints, cases, meta)| {
                 if cases.get(old.id.as_bytes())?.as_deref() != Some(old_bytes.as_slice()) {
                     return Err(ConflictableTransactionError::Abort(format!(
                         "case {} changed while being refiled; try again",
                         old.id
                     )));
                 }
+                let number = next_number(meta, max)?;
                 let rec = ComplaintRecord {
-                    id: complaint_id(max + 1),
-                    number: max + 1,
+                    id: complaint_id(number),
+                    number,
                     platform: old.platform,
                     right_id: old.right_id.clone(),
                     listing_id: old.listing_id.clone(),
@@ -669,6 +678,22 @@ impl CaseBook {
     }
 }
 
+/// Takes the next complaint number inside a transaction: one past the
+/// highest of `last` (read before it, by [`last_number`]) and the stored
+/// counter as the transaction sees it, which it then sets.
+pub(crate) fn next_number(
+    meta: &sled::transaction::TransactionalTree,
+    last: u64,
+) -> std::result::Result<u64, ConflictableTransactionError<String>> {
+    let stored = meta
+        .get(LAST_NUMBER_KEY)?
+        .and_then(|v| std::str::from_utf8(&v).ok()?.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    let number = last.max(stored) + 1;
+    meta.insert(LAST_NUMBER_KEY, last_number_value(number))?;
+    Ok(number)
+}
+
 /// `1`, `C-1`, `c-000001` → `C-000001`.
 pub fn normalize_id(id: &str) -> String {
     let t = id.trim();
@@ -679,5 +704,174 @@ pub fn normalize_id(id: &str) -> String {
     match digits.parse::<u64>() {
         Ok(n) => complaint_id(n),
         Err(_) => t.to_string(),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    /// A flagged finding of listing `n` with one trademark draft.
+    pub(crate) fn flagged(n: u64) -> Finding {
+        let url = format!("https://item.taobao.com/item.htm?id={n}");
+        serde_json::from_value(serde_json::json!({
+            "platform": "taobao", "listing_id": n.to_string(), "url": url,
+            "title": format!("AURORA cup {n}"), "seller": "Shop", "price": null,
+            "score": 90, "verdict": "flag", "reasons": [], "signals": [],
+            "drafts": [{
+                "platform": "taobao", "complaint_type": "product listing",
+                "right_id": "cn-tm", "right_kind": "trademark",
+                "registration_number": "1", "jurisdiction": "CN",
+                "reason_code": "trademark_counterfeit", "listing_url": url,
+                "reason_en": "r", "reason_zh": "r"
+            }],
+            "source_urls": []
+        }))
+        .unwrap()
+    }
+
+    pub(crate) fn at() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 30, 8, 0, 0).unwrap()
+    }
+
+    fn open(book: &CaseBook, n: u64) -> Case {
+        let mut opened = book.open_cases(&flagged(n), at(), None, "test").unwrap();
+        assert_eq!(opened.len(), 1, "listing {n}");
+        opened.remove(0)
+    }
+
+    /// Complaint records read while opening the case of listing `n`.
+    fn reads_to_open(store: &Store, n: u64) -> (Case, u64) {
+        let book = CaseBook::open(store).unwrap();
+        let before = store.complaint_reads();
+        let case = open(&book, n);
+        (case, store.complaint_reads() - before)
+    }
+
+    /// Issue 20: numbering a case reads the stored counter, not every
+    /// complaint: opening one reads one complaint record (its own key)
+    /// with 10 complaints or 400 in the store.
+    #[test]
+    fn opening_a_case_reads_one_complaint_record_however_many_exist() {
+        for existing in [10u64, 400] {
+            let tmp = tempfile::tempdir().unwrap();
+            {
+                let store = Store::open(tmp.path()).unwrap();
+                let book = CaseBook::open(&store).unwrap();
+                for n in 1..=existing {
+                    assert_eq!(open(&book, n).number, n);
+                }
+            }
+            let store = Store::open(tmp.path()).unwrap();
+            let (case, reads) = reads_to_open(&store, existing + 1);
+            assert_eq!(case.number, existing + 1);
+            assert_eq!(case.id, complaint_id(existing + 1));
+            assert_eq!(reads, 1, "with {existing} complaints");
+            // Opening it again adds nothing and reads no more.
+            let book = CaseBook::open(&store).unwrap();
+            let before = store.complaint_reads();
+            assert!(book
+                .open_cases(&flagged(existing + 1), at(), None, "test")
+                .unwrap()
+                .is_empty());
+            assert_eq!(store.complaint_reads() - before, 1);
+        }
+    }
+
+    /// A store written before the counter existed (complaint records, no
+    /// `meta/complaint_number`), with a number given that no case has (an
+    /// export's): the first case opened scans the complaints once and takes
+    /// the number after the highest, the next ones read the counter; no
+    /// number is given twice, refiles included.
+    #[test]
+    fn a_store_without_the_counter_is_scanned_once_and_no_number_is_reused() {
+        let tmp = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(tmp.path()).unwrap();
+            let book = CaseBook::open(&store).unwrap();
+            for n in 1..=30 {
+                open(&book, n);
+            }
+            // An export's complaint without a case, numbered 45.
+            let rec = ComplaintRecord {
+                id: complaint_id(45),
+                number: 45,
+                platform: Platform::Taobao,
+                right_id: "cn-tm".into(),
+                listing_id: "9999".into(),
+            };
+            book.complaints
+                .insert(
+                    complaint_key(Platform::Taobao, "cn-tm", "9999"),
+                    serde_json::to_vec(&rec).unwrap(),
+                )
+                .unwrap();
+            // As an older knockoff left it: no counter.
+            store.db.remove(LAST_NUMBER_KEY).unwrap();
+            store.flush().unwrap();
+        }
+        let store = Store::open(tmp.path()).unwrap();
+        let (case, reads) = reads_to_open(&store, 100);
+        assert_eq!(case.number, 46);
+        assert_eq!(reads, 1 + 31, "its own key, then every complaint once");
+        let (case, reads) = reads_to_open(&store, 101);
+        assert_eq!(case.number, 47);
+        assert_eq!(reads, 1);
+        assert_eq!(
+            store.db.get(LAST_NUMBER_KEY).unwrap().as_deref(),
+            Some(&b"47"[..])
+        );
+
+        // A refile takes the next number too.
+        let book = CaseBook::open(&store).unwrap();
+        for to in [CaseState::Approved, CaseState::Submitted] {
+            book.move_case("C-000046", to, at(), None, "test", None)
+                .unwrap();
+        }
+        book.move_case(
+            "C-000046",
+            CaseState::Rejected,
+            at(),
+            Some("no proof"),
+            "test",
+            None,
+        )
+        .unwrap();
+        let refiled = book.refile("C-000046", at(), "photo added", &[]).unwrap();
+        assert_eq!(refiled.number, 48);
+        assert_eq!(open(&book, 102).number, 49);
+
+        // Every number given once.
+        let mut numbers: Vec<u64> = book
+            .complaints
+            .iter()
+            .values()
+            .map(|v| {
+                serde_json::from_slice::<ComplaintRecord>(&v.unwrap())
+                    .unwrap()
+                    .number
+            })
+            .collect();
+        numbers.sort_unstable();
+        let before = numbers.len();
+        numbers.dedup();
+        assert_eq!(numbers.len(), before, "{numbers:?}");
+        assert_eq!(numbers.last(), Some(&49));
+    }
+
+    /// A counter that does not read as a number is not trusted: the
+    /// complaints are scanned, as for a store without one.
+    #[test]
+    fn an_unreadable_counter_falls_back_to_the_scan() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(tmp.path()).unwrap();
+        let book = CaseBook::open(&store).unwrap();
+        for n in 1..=5 {
+            open(&book, n);
+        }
+        store.db.insert(LAST_NUMBER_KEY, "not a number").unwrap();
+        assert_eq!(open(&book, 6).number, 6);
+        assert_eq!(open(&book, 7).number, 7);
     }
 }

@@ -44,6 +44,8 @@ use crate::model::watchlist::{RightKind, WatchlistFile};
 use crate::store::{ListingRecord, OfficialPhoto, PageRecord, Store};
 use names::{extension, safe_component, safe_join, url_stem};
 use serde::Serialize;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -1011,19 +1013,13 @@ struct Assigned {
     new: usize,
 }
 
-/// Gives every draft a complaint id, keeping the ids already given.
+/// Gives every draft a complaint id, keeping the ids already given. Reads
+/// the complaint record of each draft by key, and numbers new ones after
+/// the highest number given (the case book's counter, see
+/// [`crate::file::cases::ids::last_number`]), in one transaction with it.
 fn assign_ids(store: &Store, findings: &[Finding]) -> Result<Assigned> {
     let err = |e: &dyn fmt::Display| Error::Other(format!("store tree {COMPLAINTS_TREE}: {e}"));
     let tree = store.db.open_tree(COMPLAINTS_TREE).map_err(|e| err(&e))?;
-    let mut known: BTreeMap<String, ComplaintRecord> = BTreeMap::new();
-    let mut max = 0;
-    for item in tree.iter() {
-        let (k, v) = item.map_err(|e| err(&e))?;
-        let rec: ComplaintRecord = serde_json::from_slice(&v)
-            .map_err(|e| err(&format!("record {}: {e}", String::from_utf8_lossy(&k))))?;
-        max = max.max(rec.number);
-        known.insert(String::from_utf8_lossy(&k).into_owned(), rec);
-    }
     let mut wanted: BTreeSet<(String, Platform, String, String)> = BTreeSet::new();
     for f in findings {
         if let Some(d) = f.filing_draft() {
@@ -1036,26 +1032,47 @@ fn assign_ids(store: &Store, findings: &[Finding]) -> Result<Assigned> {
         }
     }
     let mut out = BTreeMap::new();
-    let mut new = 0;
+    let mut missing = Vec::new();
     for (key, platform, right_id, listing_id) in wanted {
-        let rec = match known.get(&key) {
-            Some(r) => r.clone(),
-            None => {
-                max += 1;
-                new += 1;
-                let rec = ComplaintRecord {
-                    id: complaint_id(max),
-                    number: max,
-                    platform,
-                    right_id,
-                    listing_id,
-                };
-                let bytes = serde_json::to_vec(&rec).map_err(|e| err(&e))?;
-                tree.insert(key.as_bytes(), bytes).map_err(|e| err(&e))?;
-                rec
+        store.count_complaint_reads(1);
+        match tree.get(key.as_bytes()).map_err(|e| err(&e))? {
+            Some(v) => {
+                let rec: ComplaintRecord =
+                    serde_json::from_slice(&v).map_err(|e| err(&format!("record {key}: {e}")))?;
+                out.insert(key, rec);
             }
-        };
-        out.insert(key, rec);
+            None => missing.push((key, platform, right_id, listing_id)),
+        }
+    }
+    let new = missing.len();
+    if !missing.is_empty() {
+        let meta: &sled::Tree = &store.db;
+        let last =
+            crate::file::cases::ids::last_number(meta, &tree, &|n| store.count_complaint_reads(n))
+                .map_err(|e| err(&e))?;
+        let given = (&tree, meta)
+            .transaction(|(complaints, meta)| {
+                let mut given = Vec::new();
+                let mut last = last;
+                for (key, platform, right_id, listing_id) in &missing {
+                    let number = crate::file::cases::book::next_number(meta, last)?;
+                    last = number;
+                    let rec = ComplaintRecord {
+                        id: complaint_id(number),
+                        number,
+                        platform: *platform,
+                        right_id: right_id.clone(),
+                        listing_id: listing_id.clone(),
+                    };
+                    let bytes = serde_json::to_vec(&rec)
+                        .map_err(|e| ConflictableTransactionError::Abort(e.to_string()))?;
+                    complaints.insert(key.as_bytes(), bytes)?;
+                    given.push((key.clone(), rec));
+                }
+                Ok(given)
+            })
+            .map_err(|e: TransactionError<String>| err(&format!("{e:?}")))?;
+        out.extend(given);
     }
     tree.flush().map_err(|e| err(&e))?;
     Ok(Assigned { by_key: out, new })
@@ -1647,5 +1664,53 @@ mod storefront_tests {
             d.reason_en
         );
         assert!(d.reason_zh.contains("权利人"), "{}", d.reason_zh);
+    }
+}
+
+#[cfg(test)]
+mod numbering_tests {
+    use super::*;
+    use crate::file::cases::book::tests::{at, flagged};
+    use crate::file::cases::ids::LAST_NUMBER_KEY;
+
+    /// The export numbers complaints the way the case book does, from the
+    /// same counter: an export after cases, a case after an export, and an
+    /// export on a store written before the counter existed never give a
+    /// number twice; the export reads the records of its drafts, not every
+    /// complaint.
+    #[test]
+    fn export_and_case_book_share_the_numbering() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(tmp.path()).unwrap();
+        let book = CaseBook::open(&store).unwrap();
+        for n in 1..=20 {
+            book.open_cases(&flagged(n), at(), None, "test").unwrap();
+        }
+        let before = store.complaint_reads();
+        let assigned = assign_ids(&store, &[flagged(3), flagged(200), flagged(201)]).unwrap();
+        assert_eq!(assigned.new, 2);
+        assert_eq!(store.complaint_reads() - before, 3, "one read per draft");
+        let number = |n: u64| {
+            assigned.by_key[&complaint_key(Platform::Taobao, "cn-tm", &n.to_string())].number
+        };
+        assert_eq!((number(3), number(200), number(201)), (3, 21, 22));
+        // The book goes on after the export's numbers, and a case for a
+        // complaint the export numbered keeps its number.
+        let c = book.open_cases(&flagged(21), at(), None, "test").unwrap();
+        assert_eq!(c[0].number, 23);
+        let c = book.open_cases(&flagged(200), at(), None, "test").unwrap();
+        assert_eq!(c[0].number, 21);
+
+        // Without the counter (an older store), the export scans once.
+        store.db.remove(LAST_NUMBER_KEY).unwrap();
+        let assigned = assign_ids(&store, &[flagged(300)]).unwrap();
+        assert_eq!(
+            assigned.by_key[&complaint_key(Platform::Taobao, "cn-tm", "300")].number,
+            24
+        );
+        assert_eq!(
+            store.db.get(LAST_NUMBER_KEY).unwrap().as_deref(),
+            Some(&b"24"[..])
+        );
     }
 }
