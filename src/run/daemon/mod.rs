@@ -251,9 +251,10 @@ impl Daemon {
                     m.last_success_unix = Some(done.timestamp_millis() as f64 / 1000.0);
                     m.last_error = None;
                 });
-                self.refresh_gauges()?;
-                let cases = CaseBook::open(&self.store)?.all()?;
-                for w in crate::file::cases::goodfaith::good_faith(&cases, done).warnings() {
+                // The gauges' good-faith figures, as of the cycle's end,
+                // are the ones warned about: the cases are read once.
+                let gf = self.refresh_gauges_at(done)?;
+                for w in gf.warnings() {
                     tracing::warn!(warning = %w, "good-faith standing");
                 }
                 tracing::info!(
@@ -382,7 +383,15 @@ impl Daemon {
 
     /// Recomputes the gauges read from the store.
     pub fn refresh_gauges(&self) -> Result<()> {
-        let now = self.clock.now();
+        self.refresh_gauges_at(self.clock.now()).map(|_| ())
+    }
+
+    /// Recomputes the gauges as of `now`; returns the good-faith figures
+    /// they were taken from.
+    fn refresh_gauges_at(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::file::cases::goodfaith::GoodFaith> {
         let mut verdicts: std::collections::BTreeMap<String, u64> =
             [Verdict::Flag, Verdict::Review, Verdict::Clear]
                 .iter()
@@ -436,7 +445,7 @@ impl Daemon {
             m.good_faith_takedown_rate = gf.overall.takedown_rate;
             m.good_faith_counter_success_share = gf.overall.counter_success_share;
         });
-        Ok(())
+        Ok(gf)
     }
 
     /// The HTTP endpoint: `/metrics`, `/healthz`, `/cases`, behind
