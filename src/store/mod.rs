@@ -296,14 +296,16 @@ impl Store {
     /// it again. An unreadable finding gets no entry (it is reported where
     /// it is read, and gets one when written again).
     fn build_finding_verdicts_if_missing(&self) -> Result<()> {
-        if self
-            .db
-            .get(FINDING_VERDICTS_BUILT_KEY)
-            .map_err(|e| self.err(e))?
-            .is_some()
-        {
-            return Ok(());
-        }
+        self.build_once(
+            FINDING_VERDICTS_BUILT_KEY,
+            "findings",
+            "built the index of verdicts",
+            || self.fill_finding_verdicts(),
+        )
+    }
+
+    /// Fills `finding_verdicts` from every finding; how many it read.
+    fn fill_finding_verdicts(&self) -> Result<usize> {
         #[derive(serde::Deserialize)]
         struct VerdictOnly {
             verdict: crate::judge::signal::Verdict,
@@ -319,12 +321,29 @@ impl Store {
                 .map_err(|e| self.err(e))?;
             findings += 1;
         }
-        self.db
-            .insert(FINDING_VERDICTS_BUILT_KEY, "1")
-            .map_err(|e| self.err(e))?;
+        Ok(findings)
+    }
+
+    /// Runs a one-time build of a derived tree (`fill`, which says how
+    /// many records it read) unless the store's `built_key` says it was
+    /// done, then marks it done: a store written by an older knockoff gets
+    /// the tree on first open, and a run interrupted before the mark
+    /// builds it again.
+    fn build_once(
+        &self,
+        built_key: &str,
+        what: &str,
+        message: &str,
+        fill: impl FnOnce() -> Result<usize>,
+    ) -> Result<()> {
+        if self.db.get(built_key).map_err(|e| self.err(e))?.is_some() {
+            return Ok(());
+        }
+        let read = fill()?;
+        self.db.insert(built_key, "1").map_err(|e| self.err(e))?;
         self.flush()?;
-        if findings > 0 {
-            tracing::info!(store = %self.path.display(), findings, "built the index of verdicts");
+        if read > 0 {
+            tracing::info!(store = %self.path.display(), what, read, "{message}");
         }
         Ok(())
     }
@@ -333,14 +352,17 @@ impl Store {
     /// for pages stored before it existed, once per store (a store written
     /// by an older knockoff). A run interrupted here builds it again.
     fn build_listing_pages_if_missing(&self) -> Result<()> {
-        if self
-            .db
-            .get(LISTING_PAGES_BUILT_KEY)
-            .map_err(|e| self.err(e))?
-            .is_some()
-        {
-            return Ok(());
-        }
+        self.build_once(
+            LISTING_PAGES_BUILT_KEY,
+            "listings",
+            "built the index of listings by page",
+            || self.fill_listing_pages(),
+        )
+    }
+
+    /// Fills `listing_pages` (and `page_urls` where missing); how many
+    /// listings it read.
+    fn fill_listing_pages(&self) -> Result<usize> {
         let mut listings = 0usize;
         for item in self.listings.iter() {
             let (_, v) = item.map_err(|e| self.err(e))?;
@@ -376,14 +398,7 @@ impl Store {
             }
             filled.insert(rec.url);
         }
-        self.db
-            .insert(LISTING_PAGES_BUILT_KEY, "1")
-            .map_err(|e| self.err(e))?;
-        self.flush()?;
-        if listings > 0 {
-            tracing::info!(store = %self.path.display(), listings, "built the index of listings by page");
-        }
-        Ok(())
+        Ok(listings)
     }
 
     /// Keys of the listings read from the page at `url`, or whose item
