@@ -113,7 +113,7 @@ impl Score {
             detail: self.detail,
             independent_samples: self.independent_samples,
             start: self.start,
-            view: None,
+            ..Default::default()
         };
         super::plausible(self.independent_samples, self.rotation_deg)
             && super::scores_match(&a, t.similarity, t.detail)

@@ -316,8 +316,10 @@ fn align_with_retries(
     start: &View,
     kind: &VariantKind,
     thumb: &[f32],
+    trace: &dyn Fn(&verify::Alignment),
 ) -> (verify::Alignment, bool) {
     let first = verify::align(reference, start, thumb);
+    trace(&first);
     if scores_match(&first, MATCH_SIMILARITY, MATCH_DETAIL) {
         return (first, kind.trimmed);
     }
@@ -328,6 +330,7 @@ fn align_with_retries(
             start: verify::Start::Retry,
             ..verify::align(reference, &view, thumb)
         };
+        trace(&a);
         if scores_match(&a, MATCH_SIMILARITY, MATCH_DETAIL) {
             return (a, trimmed);
         }
@@ -336,6 +339,32 @@ fn align_with_retries(
         }
     }
     best
+}
+
+/// Logs one alignment of the second stage at trace level (target
+/// `knockoff::align`) with how its descent went ([`verify::Descent`]):
+/// the data a cheap stage is calibrated on. With
+/// `RUST_LOG=knockoff::align=trace knockoff eval-images`, every
+/// alignment of the evaluation, matched or not, is on stderr.
+fn trace_alignment(source: &str, reference: &str, distance: u32, a: &verify::Alignment) {
+    let d = &a.descent;
+    tracing::trace!(
+        target: "knockoff::align",
+        source,
+        reference,
+        distance,
+        start = ?a.start,
+        matched = scores_match(a, MATCH_SIMILARITY, MATCH_DETAIL),
+        similarity = a.similarity,
+        detail = a.detail,
+        samples = a.independent_samples,
+        rotation_deg = a.view.map_or(0.0, |v| v.angle_rad.to_degrees()),
+        probes = d.probes,
+        sweeps = ?d.sweeps,
+        start_similarity = d.start_similarity,
+        round_best = ?d.round_best,
+        "aligned"
+    );
 }
 
 /// Other starting views for [`align_with_retries`], mirrored as the
@@ -786,6 +815,8 @@ impl Candidate {
 /// The query side of a lookup: the photo's hashes and, when it was decoded
 /// here, its plane (which enables the second stage).
 struct Query<'a> {
+    /// The photo's name, for the logs.
+    source: &'a str,
     hashes: &'a ImageHashes,
     plane: Option<&'a Plane>,
     /// A reference left out of the lookup (the evaluation looks each tile
@@ -1052,16 +1083,15 @@ impl ReferenceIndex {
                         verified_refs.push(reference);
                     }
                     if verify::contrast(thumb) < verify::MIN_CONTRAST {
-                        Some(verify::Alignment {
-                            similarity: 0.0,
-                            detail: 0.0,
-                            independent_samples: 0.0,
-                            start: verify::Start::Variant,
-                            view: None,
-                        })
+                        Some(verify::Alignment::default())
                     } else {
                         let plane = stored.plane();
-                        let (a, trimmed) = align_with_retries(&plane, &view, &entry.kind, thumb);
+                        let name = &self.names[reference as usize];
+                        let trace = |a: &verify::Alignment| {
+                            trace_alignment(q.source, name, distance, a);
+                        };
+                        let (a, trimmed) =
+                            align_with_retries(&plane, &view, &entry.kind, thumb, &trace);
                         // The edits the copy went through, as the
                         // alignment measured them (a variant, or a retry's
                         // start, is only where the search began).
@@ -1189,6 +1219,7 @@ impl ReferenceIndex {
                 start: verify::Start::Partial,
                 ..verify::align(&plane, &entry.view, thumb)
             };
+            trace_alignment(q.source, &self.names[reference as usize], distance, &a);
             if !scores_match(&a, MATCH_SIMILARITY, MATCH_DETAIL) {
                 // A near miss on part of the photo says less than the
                 // whole photo's: it is not reported.
@@ -1234,6 +1265,7 @@ impl ReferenceIndex {
     pub fn matches_within(&self, hashes: &ImageHashes, radius: u32) -> Vec<ImageMatch> {
         self.candidates(
             &Query {
+                source: "",
                 hashes,
                 plane: None,
                 exclude: None,
@@ -1297,6 +1329,7 @@ impl ReferenceIndex {
         let exclude = exclude.and_then(|n| self.names.iter().position(|m| m == n));
         let candidates = self.candidates(
             &Query {
+                source: source_name,
                 hashes: &hashes,
                 plane: Some(&d.plane),
                 exclude: exclude.map(|i| i as u32),
@@ -1503,6 +1536,7 @@ mod tests {
                 angle_rad: deg.to_radians(),
                 mirrored: true,
             }),
+            ..verify::Alignment::default()
         };
         let ok = |a: verify::Alignment| scores_match(&a, MATCH_SIMILARITY, MATCH_DETAIL);
         // Smooth copies rotated 1-5° measure up to ±6°: matches.

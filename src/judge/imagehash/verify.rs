@@ -175,8 +175,24 @@ pub fn independent_samples(t: &[f32], side: usize) -> f32 {
     n as f32 * share(cx) * share(cy)
 }
 
+/// How the coordinate descent of [`align`] went: what calibrating a
+/// cheap stage against the full alignment needs (logged per alignment at
+/// trace level, target `knockoff::align`: see `imagehash::trace_alignment`).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Descent {
+    /// Points scored (each probe samples the reference view once).
+    pub probes: u32,
+    /// Sweeps over the five parameters in each of the three rounds.
+    pub sweeps: [u32; 3],
+    /// Correlation at the start view, before any step.
+    pub start_similarity: f32,
+    /// Best correlation at the end of each round; the last is the
+    /// alignment's similarity.
+    pub round_best: [f32; 3],
+}
+
 /// How well a reference, aligned, explains a listing photo.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Alignment {
     /// Robust correlation of grey levels (1.0: identical up to brightness
     /// and contrast).
@@ -197,6 +213,8 @@ pub struct Alignment {
     /// pixels): what the copy's edits measure as, see
     /// `VariantKind::measured`. `None` when nothing was aligned.
     pub view: Option<View>,
+    /// How the descent went (all zero when nothing was aligned).
+    pub descent: Descent,
 }
 
 /// Where an alignment started (see `ReferenceIndex` lookups).
@@ -247,6 +265,7 @@ fn similarity(t: &[f32], coverage: &[f32], query_thumb: &[f32]) -> f32 {
 /// the scores, the path and the result are those of scoring every probe.
 pub fn align(reference: &Plane, start: &View, query_thumb: &[f32]) -> Alignment {
     let mut seen: Vec<([u32; 5], f32)> = Vec::with_capacity(256);
+    let mut descent = Descent::default();
     let mut score = |p: &[f32; 5]| {
         let key = p.map(f32::to_bits);
         if let Some(&(_, s)) = seen.iter().find(|(k, _)| *k == key) {
@@ -260,16 +279,18 @@ pub fn align(reference: &Plane, start: &View, query_thumb: &[f32]) -> Alignment 
     };
     let mut p = [0f32; 5];
     let mut best = score(&p);
+    descent.start_similarity = best;
     // Start at half the variant grid's spacing (5% crops → 2.5% shift and
     // scale, 3° rotations → 1.5°), halve twice.
     let mut steps = [0.025f32, 0.025, 0.03, 0.03, 1.5f32.to_radians()];
-    for _round in 0..3 {
+    for round in 0..3 {
         // The last step taken (parameter, sign): stepping straight back
         // would return to the point it left, which scored lower.
         let mut last: Option<(usize, f32)> = None;
         let mut improved = true;
         while improved {
             improved = false;
+            descent.sweeps[round] += 1;
             for k in 0..5 {
                 for sign in [-1.0f32, 1.0] {
                     if last == Some((k, -sign)) {
@@ -287,10 +308,13 @@ pub fn align(reference: &Plane, start: &View, query_thumb: &[f32]) -> Alignment 
                 }
             }
         }
+        descent.round_best[round] = best;
         for s in &mut steps {
             *s /= 2.0;
         }
     }
+    drop(score);
+    descent.probes = seen.len() as u32;
     let (t, coverage) =
         reference.sample_with_coverage(&nudged(start, &p), VERIFY_SIDE, VERIFY_SIDE);
     let (a, b) = detail_pairs(&t, &coverage, query_thumb, VERIFY_SIDE);
@@ -300,6 +324,7 @@ pub fn align(reference: &Plane, start: &View, query_thumb: &[f32]) -> Alignment 
         independent_samples: independent_samples(&t, VERIFY_SIDE),
         start: Start::Variant,
         view: Some(nudged(start, &p)),
+        descent,
     }
 }
 
@@ -379,6 +404,17 @@ mod tests {
             .collect();
         let a = align(&photo, &view, &copy);
         assert!(a.similarity > 0.99 && a.detail > 0.95, "{a:?}");
+        // The descent's record: every round swept at least once, the best
+        // never falls, and the last round's best is the similarity.
+        let d = a.descent;
+        assert!(d.sweeps.iter().all(|&n| n >= 1), "{d:?}");
+        assert!(
+            d.probes as usize >= 1 + 9 * d.sweeps[0] as usize / 2,
+            "{d:?}"
+        );
+        assert!(d.start_similarity <= d.round_best[0], "{d:?}");
+        assert!(d.round_best[0] <= d.round_best[1] && d.round_best[1] <= d.round_best[2]);
+        assert_eq!(d.round_best[2], a.similarity);
     }
 
     #[test]
@@ -403,8 +439,7 @@ mod tests {
             similarity,
             detail,
             independent_samples,
-            start: Start::Variant,
-            view: None,
+            ..Alignment::default()
         };
         let ok = |a: Alignment| super::super::scores_match(&a, 0.93, 0.85);
         assert!(ok(scores(0.95, 0.9, smooth)));
