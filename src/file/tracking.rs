@@ -124,10 +124,11 @@ impl Tracker {
         if !noted {
             // The flags before the first write of the window: one read of
             // a record the caller has just read (so from sled's cache).
-            let before = match self.tree.get(key.as_bytes()).map_err(|e| self.err(e))? {
-                None => None,
-                Some(v) => Some(flags(&v).unwrap_or_default()),
-            };
+            let before = self
+                .tree
+                .get(key.as_bytes())
+                .map_err(|e| self.err(e))?
+                .map(|v| flags(&v).unwrap_or_default());
             journal.note(|c| {
                 c.tracking.entry(key.to_string()).or_insert(before);
             });

@@ -301,7 +301,10 @@ mod tests {
         assert_eq!(s.listing_key(), c.listing_key());
         assert_eq!(s.history.len(), 5);
         let now = "2026-02-01T00:00:00Z".parse().unwrap();
-        assert_eq!(good_faith(&[s.clone()], now), good_faith(&[c.clone()], now));
+        assert_eq!(
+            good_faith(std::slice::from_ref(&s), now),
+            good_faith(std::slice::from_ref(&c), now)
+        );
         assert_eq!(network::offenders(&[s]), network::offenders(&[c]));
     }
 }
