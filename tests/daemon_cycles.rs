@@ -1080,7 +1080,8 @@ fn add_old_suspects(data: &std::path::Path, n: usize) {
 /// with 2,000 old suspect listings (tracked, gone, some relisting, some
 /// with cases taken down) added; the next cycle's gauge refresh reads as
 /// many records in both, and every gauge equals a full recount of the
-/// store, after the cycle and after a case is moved by hand. Counted,
+/// store, after the cycle and after a case is moved by hand; the cycle
+/// reads as many cases in both (not the old ones taken down). Counted,
 /// not timed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cycles_gauges_read_only_what_it_wrote() {
@@ -1110,6 +1111,7 @@ async fn a_cycles_gauges_read_only_what_it_wrote() {
 
     let (a0, b0) = (plain.gauge_reads(), grown.gauge_reads());
     let (al0, bl0) = (plain.store().listing_reads(), grown.store().listing_reads());
+    let (ac0, bc0) = (plain.store().case_reads(), grown.store().case_reads());
     let a = plain.cycle().await.unwrap();
     let b = grown.cycle().await.unwrap();
     assert_eq!(b.after, a.after);
@@ -1127,6 +1129,14 @@ async fn a_cycles_gauges_read_only_what_it_wrote() {
     assert_eq!(
         grown.store().listing_reads() - bl0,
         plain.store().listing_reads() - al0
+    );
+    // Nor the cases it reads: the submitted ones it verifies, and those the
+    // cycle wrote (the old cases taken down are not read).
+    assert_eq!(
+        grown.store().case_reads() - bc0,
+        plain.store().case_reads() - ac0,
+        "{} cases taken down changed how many cases a cycle reads",
+        OLD_LISTINGS / 5
     );
     for d in [&plain, &grown] {
         assert_eq!(

@@ -184,6 +184,8 @@ pub struct Store {
     listing_reads: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Complaint records read since the store was opened (all handles).
     complaint_reads: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Case records read since the store was opened (all handles).
+    case_reads: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Records skipped as unreadable since the store was opened.
     skipped: std::sync::Arc<std::sync::Mutex<Vec<SkippedRecord>>>,
     /// What was written since last asked ([`Store::keep_changes`]).
@@ -287,6 +289,7 @@ impl Store {
             db,
             listing_reads: Default::default(),
             complaint_reads: Default::default(),
+            case_reads: Default::default(),
             skipped: Default::default(),
             journal: Default::default(),
         };
@@ -452,6 +455,18 @@ impl Store {
 
     pub(crate) fn count_complaint_reads(&self, n: u64) {
         self.complaint_reads
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Case records (the `cases` tree) read by the case book since this
+    /// store was opened (any clone of the handle counts): how the tests
+    /// see that a daemon cycle reads the cases it works on, not the book.
+    pub fn case_reads(&self) -> u64 {
+        self.case_reads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_case_reads(&self, n: u64) {
+        self.case_reads
             .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
     }
 

@@ -237,6 +237,7 @@ impl CaseBook {
     pub fn for_each(&self, mut f: impl FnMut(Case)) -> Result<()> {
         for item in self.cases.iter() {
             let (k, v) = item.map_err(|e| self.err(e))?;
+            self.store.count_case_reads(1);
             f(serde_json::from_slice::<Case>(&v)
                 .map_err(|e| self.err(format!("record {}: {e}", String::from_utf8_lossy(&k))))?);
         }
@@ -246,6 +247,7 @@ impl CaseBook {
     /// One case by id (`C-000001`, or just the number `1`).
     pub fn get(&self, id: &str) -> Result<Option<Case>> {
         let id = normalize_id(id);
+        self.store.count_case_reads(1);
         match self.cases.get(id.as_bytes()).map_err(|e| self.err(e))? {
             None => Ok(None),
             Some(v) => serde_json::from_slice(&v)

@@ -175,6 +175,26 @@ impl HistoryGauges {
         }
     }
 
+    /// The cases a cycle's bookkeeping works on, from the states kept.
+    pub fn cases_at_work(&self) -> crate::run::daemon::tracker::CasesAtWork {
+        let mut submitted = Vec::new();
+        let mut taken_down = Vec::new();
+        let mut by_number: Vec<&Case> = self.cases.iter().collect();
+        by_number.sort_by_key(|c| c.number);
+        for c in by_number {
+            if c.state == CaseState::Submitted {
+                submitted.push(c.id.clone());
+            }
+            if c.was_taken_down() && c.state != CaseState::Reinstated {
+                taken_down.push(c.id.clone());
+            }
+        }
+        crate::run::daemon::tracker::CasesAtWork {
+            submitted,
+            taken_down,
+        }
+    }
+
     /// The gauges' figures as of `now`.
     pub fn figures(&self, now: DateTime<Utc>, calendar: &Calendar) -> Figures {
         let today = crate::file::cases::deadline::china_date(now);

@@ -316,6 +316,10 @@ impl Daemon {
         )
         .await?;
         let verifier = Verifier::for_source(&self.settings.source)?;
+        // The cases to verify and to check relistings against, from the
+        // states the gauges keep: the case book is not read whole.
+        self.update_gauges()?;
+        let cases = self.lock_gauges().cases_at_work();
         let after = after_cycle(AfterCycleInput {
             store: &self.store,
             report: &report.scan,
@@ -323,6 +327,7 @@ impl Daemon {
             gone_after: self.settings.gone_after,
             verifier: &verifier,
             now: started,
+            cases: Some(&cases),
         })
         .await?;
         Ok((report, after))
