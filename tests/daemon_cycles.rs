@@ -976,3 +976,205 @@ async fn a_cycle_reads_no_listing_it_does_not_concern() {
     assert!(store.listing(&first_old).unwrap().is_some());
     assert!(tracker.get(&first_old).unwrap().is_none());
 }
+
+/// Opens the daemon of a folder [`demo_daemon_after_one_cycle`] made.
+fn reopen_demo_daemon(dir: &std::path::Path) -> Daemon {
+    Daemon::open(
+        &dir.join("data"),
+        DaemonSettings {
+            watchlist: Watchlist::load(root().join("watchlists/demo.toml")).unwrap(),
+            source: PageSource::Replay(root().join("seeds")),
+            gone_after: 3,
+            calendar: Calendar::default(),
+        },
+        Arc::new(FakeClock::new(t("2026-12-03T15:00:00Z"))),
+    )
+    .unwrap()
+}
+
+/// Writes `n` old listings into a closed data folder: suspects (review)
+/// from sellers fifteen of whom share a store id, each tracked and
+/// gone, a third relisting another, and every fifth with a case taken
+/// down (three a seller). None is on a page the demo's cycles read.
+fn add_old_suspects(data: &std::path::Path, n: usize) {
+    use knockoff::run::daemon::tracker::{Gone, Tracking};
+    let store = knockoff::store::Store::open(data).unwrap();
+    let model = store
+        .findings()
+        .unwrap()
+        .into_iter()
+        .find(|f| f.filing_draft().is_some())
+        .expect("the demo flags a listing");
+    let rec = store.listing(&model.key()).unwrap().unwrap();
+    let tracker = Tracker::open(&store).unwrap();
+    let book = CaseBook::open(&store).unwrap();
+    let old_page = "https://www.aliexpress.com/w/wholesale-gadget-2025.html?page=1";
+    let at = t("2025-06-01T09:00:00Z");
+    for i in 0..n {
+        let mut listing = rec.listing.clone();
+        listing.id = format!("9{i:015}");
+        listing.url = format!("https://www.aliexpress.com/item/{}.html", listing.id);
+        listing.source_url = old_page.to_string();
+        listing.title = format!("old gadget number {i} of a kind");
+        listing.seller.name = Some(format!("Old Shop {i}"));
+        listing.seller.id = Some(format!("{}", 700_000 + i / 15));
+        listing.images = vec![format!("https://ae01.example.com/old/{i}.jpg")];
+        let mut finding = model.clone();
+        finding.listing_id = listing.id.clone();
+        finding.url = listing.url.clone();
+        finding.title = listing.title.clone();
+        finding.seller = listing.seller.name.clone();
+        finding.seller_id = listing.seller.id.clone();
+        let taken_down = i % 5 == 0;
+        if taken_down {
+            // Three takedowns a seller: repeat offenders.
+            listing.seller.name = Some(format!("Old Offender {}", i / 15));
+            finding.seller = listing.seller.name.clone();
+        } else {
+            finding.verdict = knockoff::judge::score::Verdict::Review;
+            finding.drafts.clear();
+        }
+        let source = knockoff::store::Source {
+            url: old_page.to_string(),
+            sha256: "0".repeat(64),
+            captured_at: at,
+        };
+        store.record(&listing, &[source], at, &finding).unwrap();
+        let key = listing.key();
+        let tracking = Tracking {
+            first_cycle: 1,
+            last_seen_cycle: 1,
+            gone: Some(Gone {
+                at,
+                why: "missing".into(),
+                proof: None,
+            }),
+            relisting_of: (i % 3 == 1).then(|| knockoff::file::cases::book::RelistingLink {
+                case_id: "C-000001".into(),
+                listing: "aliexpress/1".into(),
+                by: "title".into(),
+                detail: "old".into(),
+            }),
+            ..Default::default()
+        };
+        tracker.put(&key, &tracking).unwrap();
+        if taken_down {
+            let case = book
+                .open_cases(&finding, at, None, "daemon")
+                .unwrap()
+                .remove(0);
+            for to in [
+                CaseState::Approved,
+                CaseState::Submitted,
+                CaseState::Removed,
+            ] {
+                book.move_case(&case.id, to, at, None, "cli", None).unwrap();
+            }
+        }
+    }
+    store.flush().unwrap();
+}
+
+/// Issue 20: after a cycle, the daemon's gauges read the records the cycle
+/// wrote, not the history: two folders after the same first cycle, one
+/// with 2,000 old suspect listings (tracked, gone, some relisting, some
+/// with cases taken down) added; the next cycle's gauge refresh reads as
+/// many records in both, and every gauge equals a full recount of the
+/// store, after the cycle and after a case is moved by hand; the cycle
+/// reads as many cases in both (not the old ones taken down). Counted,
+/// not timed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cycles_gauges_read_only_what_it_wrote() {
+    const OLD_LISTINGS: usize = 2_000;
+    let _counting = HASHING.read().await;
+    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    drop(demo_daemon_after_one_cycle(a_dir.path()).await);
+    drop(demo_daemon_after_one_cycle(b_dir.path()).await);
+    add_old_suspects(&b_dir.path().join("data"), OLD_LISTINGS);
+    let plain = reopen_demo_daemon(a_dir.path());
+    let grown = reopen_demo_daemon(b_dir.path());
+
+    let before = grown.gauge_figures().unwrap();
+    assert_eq!(before, grown.recount_gauge_figures().unwrap());
+    // The count of networks is that of the networks the desk lists.
+    let suspects = knockoff::file::network::suspect_listings(grown.store()).unwrap();
+    let pages = knockoff::file::network::photo_pages(grown.store(), &suspects).unwrap();
+    assert_eq!(
+        before.seller_networks,
+        knockoff::file::network::networks(&suspects, &pages).len() as u64
+    );
+    let plain_before = plain.gauge_figures().unwrap();
+    assert_eq!(before.listings, plain_before.listings + OLD_LISTINGS as u64);
+    assert_eq!(before.gone, plain_before.gone + OLD_LISTINGS as u64);
+    assert!(before.seller_networks >= plain_before.seller_networks + 100);
+    assert!(before.repeat_offenders > plain_before.repeat_offenders);
+
+    let (a0, b0) = (plain.gauge_reads(), grown.gauge_reads());
+    let (al0, bl0) = (plain.store().listing_reads(), grown.store().listing_reads());
+    let (ac0, bc0) = (plain.store().case_reads(), grown.store().case_reads());
+    let a = plain.cycle().await.unwrap();
+    let b = grown.cycle().await.unwrap();
+    assert_eq!(b.after, a.after);
+    let (a_reads, b_reads) = (plain.gauge_reads() - a0, grown.gauge_reads() - b0);
+    assert!(a_reads > 0, "the gauges read what the cycle wrote");
+    assert_eq!(
+        b_reads, a_reads,
+        "{OLD_LISTINGS} old listings changed how many records the gauges read"
+    );
+    assert!(
+        a_reads <= 8 * a.report.scan.findings.len() as u64 + 8,
+        "{a_reads} gauge reads for {} listings seen",
+        a.report.scan.findings.len()
+    );
+    assert_eq!(
+        grown.store().listing_reads() - bl0,
+        plain.store().listing_reads() - al0
+    );
+    // Nor the cases it reads: the submitted ones it verifies, and those the
+    // cycle wrote (the old cases taken down are not read).
+    assert_eq!(
+        grown.store().case_reads() - bc0,
+        plain.store().case_reads() - ac0,
+        "{} cases taken down changed how many cases a cycle reads",
+        OLD_LISTINGS / 5
+    );
+    for d in [&plain, &grown] {
+        assert_eq!(
+            d.gauge_figures().unwrap(),
+            d.recount_gauge_figures().unwrap()
+        );
+    }
+
+    // A case moved by hand, and a finding decided, between cycles.
+    let book = CaseBook::open(grown.store()).unwrap();
+    let drafted = book
+        .all()
+        .unwrap()
+        .into_iter()
+        .find(|c| c.state == CaseState::Drafted)
+        .expect("a drafted case");
+    book.move_case(
+        &drafted.id,
+        CaseState::Withdrawn,
+        t("2026-12-03T16:00:00Z"),
+        Some("authorized reseller"),
+        "cli",
+        None,
+    )
+    .unwrap();
+    let mut f = grown
+        .store()
+        .finding(&drafted.listing_key())
+        .unwrap()
+        .unwrap();
+    f.verdict = knockoff::judge::score::Verdict::Clear;
+    grown.store().put_finding(&f).unwrap();
+    let after = grown.gauge_figures().unwrap();
+    assert_eq!(after, grown.recount_gauge_figures().unwrap());
+    assert_ne!(after.cases, before.cases);
+    grown.cycle().await.unwrap();
+    assert_eq!(
+        grown.gauge_figures().unwrap(),
+        grown.recount_gauge_figures().unwrap()
+    );
+}

@@ -157,27 +157,12 @@ pub fn networks(listings: &[ListingRecord], pages: &HashMap<String, PageRecord>)
     // Shared value → sellers using it.
     let mut shared: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
     for rec in listings {
-        let l = &rec.listing;
-        let node = seller_node(l.platform, l.seller.name.as_deref(), l.seller.id.as_deref());
-        if let Some(id) = l.seller.id.as_deref().filter(|s| !s.trim().is_empty()) {
+        let links = SellerLinks::of(&rec.listing);
+        for (kind, value) in links.values(|url| photo_sha(pages.get(url))) {
             shared
-                .entry(("store_id".into(), format!("{}:{}", l.platform, id.trim())))
+                .entry((kind.into(), value.into()))
                 .or_default()
-                .insert(node.clone());
-        }
-        for c in contacts(&l.title) {
-            shared
-                .entry(("contact".into(), c))
-                .or_default()
-                .insert(node.clone());
-        }
-        for url in &l.images {
-            if let Some(p) = pages.get(url).filter(|p| (200..300).contains(&p.status)) {
-                shared
-                    .entry(("photo".into(), p.sha256.clone()))
-                    .or_default()
-                    .insert(node.clone());
-            }
+                .insert(links.node.clone());
         }
     }
     let nodes: Vec<String> = shared
@@ -240,6 +225,88 @@ pub fn networks(listings: &[ListingRecord], pages: &HashMap<String, PageRecord>)
             .then(a.sellers.cmp(&b.sellers))
     });
     out
+}
+
+/// The SHA-256 a photo URL's capture links sellers by: that of a capture
+/// that answered 2xx.
+pub fn photo_sha(page: Option<&PageRecord>) -> Option<&str> {
+    page.filter(|p| (200..300).contains(&p.status))
+        .map(|p| p.sha256.as_str())
+}
+
+/// What can link one listing's seller to others ([`networks`]): its
+/// seller node, its store id and the contacts in its title, and its photo
+/// URLs (whose captures' hashes link it). Small enough to keep for every
+/// suspect listing in memory (the daemon's seller-network gauge).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SellerLinks {
+    pub node: String,
+    /// `(kind, value)`: `store_id` and `contact` values.
+    pub fixed: Vec<(&'static str, String)>,
+    pub photos: Vec<String>,
+}
+
+impl SellerLinks {
+    pub fn of(l: &crate::model::listing::Listing) -> SellerLinks {
+        let node = seller_node(l.platform, l.seller.name.as_deref(), l.seller.id.as_deref());
+        let mut fixed = Vec::new();
+        if let Some(id) = l.seller.id.as_deref().filter(|s| !s.trim().is_empty()) {
+            fixed.push(("store_id", format!("{}:{}", l.platform, id.trim())));
+        }
+        for c in contacts(&l.title) {
+            fixed.push(("contact", c));
+        }
+        SellerLinks {
+            node,
+            fixed,
+            photos: l.images.clone(),
+        }
+    }
+
+    /// Every `(kind, value)` this listing shares, photos by the hash
+    /// `photo_sha` gives their URL (none: not linked by that photo).
+    pub fn values<'a>(
+        &'a self,
+        photo_sha: impl Fn(&str) -> Option<&'a str> + 'a,
+    ) -> impl Iterator<Item = (&'static str, &'a str)> + 'a {
+        self.fixed.iter().map(|(k, v)| (*k, v.as_str())).chain(
+            self.photos
+                .iter()
+                .filter_map(move |u| photo_sha(u).map(|sha| ("photo", sha))),
+        )
+    }
+}
+
+/// How many [`networks`] the listings with these links form (the same
+/// count, without building the networks' seller lists and edges).
+pub fn network_count<'a>(
+    links: impl Iterator<Item = &'a SellerLinks>,
+    photo_sha: impl Fn(&str) -> Option<&'a str> + Copy + 'a,
+) -> usize {
+    let mut nodes: HashMap<&str, usize> = HashMap::new();
+    let mut first: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut uf = UnionFind::new(0);
+    for l in links {
+        let next = nodes.len();
+        let n = *nodes.entry(l.node.as_str()).or_insert(next);
+        if n == uf.parent.len() {
+            uf.parent.push(n);
+            uf.size.push(1);
+        }
+        for kv in l.values(photo_sha) {
+            match first.get(&kv) {
+                Some(&m) => uf.union(m, n),
+                None => {
+                    first.insert(kv, n);
+                }
+            }
+        }
+    }
+    let mut roots: HashMap<usize, usize> = HashMap::new();
+    for i in 0..uf.parent.len() {
+        *roots.entry(uf.find(i)).or_default() += 1;
+    }
+    roots.values().filter(|&&n| n > 1).count()
 }
 
 /// Contacts a title gives away: e-mail addresses, WeChat/WhatsApp ids

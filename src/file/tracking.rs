@@ -10,6 +10,7 @@
 
 use crate::file::cases::book::{Proof, RelistingLink};
 use crate::model::error::{Error, Result};
+use crate::store::changes::TrackingBefore;
 use crate::store::{PageRecord, Store};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -116,6 +117,22 @@ impl Tracker {
     /// public so a benchmark can lay down a year of history the same way).
     pub fn put(&self, key: &str, t: &Tracking) -> Result<()> {
         let bytes = serde_json::to_vec(t).map_err(|e| self.err(e))?;
+        let journal = self.store.journal();
+        let _writing = journal.writing();
+        let mut noted = true;
+        journal.note(|c| noted = c.tracking.contains_key(key));
+        if !noted {
+            // The flags before the first write of the window: one read of
+            // a record the caller has just read (so from sled's cache).
+            let before = self
+                .tree
+                .get(key.as_bytes())
+                .map_err(|e| self.err(e))?
+                .map(|v| flags(&v).unwrap_or_default());
+            journal.note(|c| {
+                c.tracking.entry(key.to_string()).or_insert(before);
+            });
+        }
         self.tree
             .insert(key.as_bytes(), bytes)
             .map_err(|e| self.err(e))?;
@@ -139,22 +156,26 @@ impl Tracker {
     /// taken down: read record by record without their events, in memory
     /// that does not grow with history (the daemon's gauges).
     pub fn gone_and_relisting_counts(&self) -> Result<(u64, u64)> {
-        #[derive(Deserialize)]
-        struct Flags {
-            #[serde(default)]
-            gone: Option<serde::de::IgnoredAny>,
-            #[serde(default)]
-            relisting_of: Option<serde::de::IgnoredAny>,
-        }
         let (mut gone, mut relistings) = (0, 0);
         for item in self.tree.iter() {
             let (k, v) = item.map_err(|e| self.err(e))?;
-            let f: Flags = serde_json::from_slice(&v)
+            let f = flags(&v)
                 .map_err(|e| self.err(format!("record {}: {e}", String::from_utf8_lossy(&k))))?;
-            gone += u64::from(f.gone.is_some());
-            relistings += u64::from(f.relisting_of.is_some());
+            gone += u64::from(f.gone);
+            relistings += u64::from(f.relisting);
         }
         Ok((gone, relistings))
+    }
+
+    /// A listing's gone and relisting flags, read without its events
+    /// (`None` when it has no tracking record).
+    pub fn flags(&self, key: &str) -> Result<Option<TrackingBefore>> {
+        match self.tree.get(key.as_bytes()).map_err(|e| self.err(e))? {
+            None => Ok(None),
+            Some(v) => flags(&v)
+                .map(Some)
+                .map_err(|e| self.err(format!("record {key}: {e}"))),
+        }
     }
 
     /// The checkpoint (default when the daemon never ran here).
@@ -174,6 +195,23 @@ impl Tracker {
             .map_err(|e| self.err(e))?;
         self.store.flush()
     }
+}
+
+/// The gone and relisting flags of a stored tracking record, without its
+/// events.
+fn flags(bytes: &[u8]) -> serde_json::Result<TrackingBefore> {
+    #[derive(Deserialize)]
+    struct Flags {
+        #[serde(default)]
+        gone: Option<serde::de::IgnoredAny>,
+        #[serde(default)]
+        relisting_of: Option<serde::de::IgnoredAny>,
+    }
+    let f: Flags = serde_json::from_slice(bytes)?;
+    Ok(TrackingBefore {
+        gone: f.gone.is_some(),
+        relisting: f.relisting_of.is_some(),
+    })
 }
 
 /// The newest capture of every URL in the store.

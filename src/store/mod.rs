@@ -51,6 +51,7 @@
 //! same transaction, and built on first open for a store written before
 //! it, as `listing_pages` is.
 
+pub mod changes;
 pub mod hashcache;
 pub mod lock;
 
@@ -183,8 +184,12 @@ pub struct Store {
     listing_reads: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Complaint records read since the store was opened (all handles).
     complaint_reads: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Case records read since the store was opened (all handles).
+    case_reads: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Records skipped as unreadable since the store was opened.
     skipped: std::sync::Arc<std::sync::Mutex<Vec<SkippedRecord>>>,
+    /// What was written since last asked ([`Store::keep_changes`]).
+    journal: std::sync::Arc<changes::Journal>,
 }
 
 /// How long [`Store::open`] waits for another handle to let go of the
@@ -284,7 +289,9 @@ impl Store {
             db,
             listing_reads: Default::default(),
             complaint_reads: Default::default(),
+            case_reads: Default::default(),
             skipped: Default::default(),
+            journal: Default::default(),
         };
         store.build_listing_pages_if_missing()?;
         store.build_finding_verdicts_if_missing()?;
@@ -451,6 +458,53 @@ impl Store {
             .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// Case records (the `cases` tree) read by the case book since this
+    /// store was opened (any clone of the handle counts): how the tests
+    /// see that a daemon cycle reads the cases it works on, not the book.
+    pub fn case_reads(&self) -> u64 {
+        self.case_reads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_case_reads(&self, n: u64) {
+        self.case_reads
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// From now on, keeps what is written through this store (any clone
+    /// of the handle) until [`Store::take_changes`] asks: see
+    /// [`changes`]. Off by default.
+    pub fn keep_changes(&self) {
+        self.journal.enable();
+    }
+
+    /// The changes written since changes were kept or last taken, given to
+    /// `read` while no write can happen (so what `read` reads is what those
+    /// changes left); `None` when changes are not kept.
+    pub fn take_changes<T>(&self, read: impl FnOnce(changes::Changes) -> T) -> Option<T> {
+        self.journal.take(read)
+    }
+
+    /// The journal, for the file layer's writers (tracking, cases).
+    pub(crate) fn journal(&self) -> &changes::Journal {
+        &self.journal
+    }
+
+    /// A listing's stored verdict (from `finding_verdicts`), if readable.
+    pub fn verdict(&self, key: &str) -> Result<Option<crate::judge::signal::Verdict>> {
+        Ok(self
+            .finding_verdicts
+            .get(key.as_bytes())
+            .map_err(|e| self.err(e))?
+            .and_then(|v| serde_json::from_slice(&v).ok()))
+    }
+
+    /// True when a listing record (readable or not) is stored under `key`.
+    pub fn has_listing(&self, key: &str) -> Result<bool> {
+        self.listings
+            .contains_key(key.as_bytes())
+            .map_err(|e| self.err(e))
+    }
+
     /// Records skipped as unreadable since this store was opened (each
     /// also logged as an error naming it).
     pub fn skipped(&self) -> Vec<SkippedRecord> {
@@ -530,6 +584,10 @@ impl Store {
             bytes_dropped_at: None,
         };
         let json = self.checked_json("page", &capture.sha256, &record)?;
+        let _writing = self.journal.writing();
+        self.journal.note(|c| {
+            c.page_urls.insert(capture.url.clone());
+        });
         self.blobs
             .insert(capture.sha256.as_bytes(), capture.body.as_slice())
             .map_err(|e| self.err(e))?;
@@ -697,15 +755,25 @@ impl Store {
         finding: &Finding,
     ) -> Result<ListingRecord> {
         let key = listing.key();
+        let _writing = self.journal.writing();
         self.count_listing_reads(1);
         let previous: Option<ListingRecord> = self.get_json(&self.listings, &key)?;
+        let existed = previous.is_some() || self.has_listing(&key)?;
         if previous.is_none() {
             // An unreadable record under the key is kept aside, not lost.
             self.quarantine(&self.listings, &key)?;
         }
-        if self.get_json::<Finding>(&self.findings, &key)?.is_none() {
+        let previous_finding = self.get_json::<Finding>(&self.findings, &key)?;
+        if previous_finding.is_none() {
             self.quarantine(&self.findings, &key)?;
         }
+        let before = changes::ListingBefore {
+            existed,
+            verdict: previous_finding.map(|f| f.verdict),
+        };
+        self.journal.note(|c| {
+            c.listings.entry(key.clone()).or_insert(before);
+        });
         let record = match previous {
             None => ListingRecord {
                 listing: listing.clone(),
@@ -923,6 +991,16 @@ impl Store {
         let key = finding.key();
         let json = self.checked_json("finding", &key, finding)?;
         let verdict = verdict_json(finding.verdict);
+        let _writing = self.journal.writing();
+        if self.journal.enabled() {
+            let before = changes::ListingBefore {
+                existed: self.has_listing(&key)?,
+                verdict: self.verdict(&key)?,
+            };
+            self.journal.note(|c| {
+                c.listings.entry(key.clone()).or_insert(before);
+            });
+        }
         (&self.findings, &self.finding_verdicts)
             .transaction(|(f, v)| {
                 f.insert(key.as_bytes(), json.as_slice())?;

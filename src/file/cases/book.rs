@@ -228,21 +228,26 @@ impl CaseBook {
     /// Every case, by number.
     pub fn all(&self) -> Result<Vec<Case>> {
         let mut out = Vec::new();
-        for item in self.cases.iter() {
-            let (k, v) = item.map_err(|e| self.err(e))?;
-            out.push(
-                serde_json::from_slice::<Case>(&v).map_err(|e| {
-                    self.err(format!("record {}: {e}", String::from_utf8_lossy(&k)))
-                })?,
-            );
-        }
+        self.for_each(|c| out.push(c))?;
         out.sort_by_key(|c| c.number);
         Ok(out)
+    }
+
+    /// Every case, one at a time, in id order, without keeping them.
+    pub fn for_each(&self, mut f: impl FnMut(Case)) -> Result<()> {
+        for item in self.cases.iter() {
+            let (k, v) = item.map_err(|e| self.err(e))?;
+            self.store.count_case_reads(1);
+            f(serde_json::from_slice::<Case>(&v)
+                .map_err(|e| self.err(format!("record {}: {e}", String::from_utf8_lossy(&k))))?);
+        }
+        Ok(())
     }
 
     /// One case by id (`C-000001`, or just the number `1`).
     pub fn get(&self, id: &str) -> Result<Option<Case>> {
         let id = normalize_id(id);
+        self.store.count_case_reads(1);
         match self.cases.get(id.as_bytes()).map_err(|e| self.err(e))? {
             None => Ok(None),
             Some(v) => serde_json::from_slice(&v)
@@ -340,6 +345,8 @@ impl CaseBook {
             refiled_as: None,
             added_evidence: Vec::new(),
         };
+        let journal = self.store.journal();
+        let _writing = journal.writing();
         let result = (&self.complaints, &self.cases, &self.meta)
             .transaction(|(complaints, cases, meta)| {
                 let rec = match complaints.get(key.as_bytes())? {
@@ -370,6 +377,11 @@ impl CaseBook {
                 Ok(Some(case))
             })
             .map_err(|e: TransactionError<String>| self.err(format!("{e:?}")))?;
+        if let Some(case) = &result {
+            journal.note(|c| {
+                c.cases.insert(case.id.clone());
+            });
+        }
         Ok(result)
     }
 
@@ -480,6 +492,11 @@ impl CaseBook {
         }
         case.state = to;
         let new_bytes = serde_json::to_vec(&case).map_err(|e| self.err(e))?;
+        let journal = self.store.journal();
+        let _writing = journal.writing();
+        journal.note(|c| {
+            c.cases.insert(id.clone());
+        });
         self.cases
             .compare_and_swap(id.as_bytes(), Some(old_bytes), Some(new_bytes))
             .map_err(|e| self.err(e))?
@@ -571,6 +588,8 @@ impl CaseBook {
         );
         let max = self.last_number()?;
         let old_bytes = serde_json::to_vec(&old).map_err(|e| self.err(e))?;
+        let journal = self.store.journal();
+        let writing = journal.writing();
         let result = (&self.complaints, &self.cases, &self.meta)
             .transaction(|(complaints, cases, meta)| {
                 if cases.get(old.id.as_bytes())?.as_deref() != Some(old_bytes.as_slice()) {
@@ -628,8 +647,27 @@ impl CaseBook {
                 Ok(new)
             })
             .map_err(|e: TransactionError<String>| self.err(format!("{e:?}")))?;
+        journal.note(|c| {
+            c.cases.insert(result.id.clone());
+            c.cases.insert(old.id.clone());
+        });
+        drop(writing);
         self.store.flush()?;
         Ok(result)
+    }
+
+    /// Writes a case as it is (noted in the store's changes).
+    fn put_case(&self, case: &Case) -> Result<()> {
+        let bytes = serde_json::to_vec(case).map_err(|e| self.err(e))?;
+        let journal = self.store.journal();
+        let _writing = journal.writing();
+        journal.note(|c| {
+            c.cases.insert(case.id.clone());
+        });
+        self.cases
+            .insert(case.id.as_bytes(), bytes)
+            .map_err(|e| self.err(e))?;
+        Ok(())
     }
 
     /// Records that a case went into an export batch (idempotent).
@@ -641,11 +679,7 @@ impl CaseBook {
             return Ok(());
         }
         case.batches.push(batch.to_string());
-        let bytes = serde_json::to_vec(&case).map_err(|e| self.err(e))?;
-        self.cases
-            .insert(case.id.as_bytes(), bytes)
-            .map_err(|e| self.err(e))?;
-        Ok(())
+        self.put_case(&case)
     }
 
     /// The cases that went into a batch, by number.
@@ -670,11 +704,7 @@ impl CaseBook {
             return Ok(());
         }
         case.relisting_of = Some(link.clone());
-        let bytes = serde_json::to_vec(&case).map_err(|e| self.err(e))?;
-        self.cases
-            .insert(case.id.as_bytes(), bytes)
-            .map_err(|e| self.err(e))?;
-        Ok(())
+        self.put_case(&case)
     }
 }
 

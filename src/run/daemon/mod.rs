@@ -25,6 +25,7 @@
 //! duplicates nothing.
 
 pub mod clock;
+pub mod gauges;
 pub mod metrics;
 pub mod schedule;
 pub mod tracker;
@@ -33,9 +34,7 @@ use crate::fetch::crawl::Progress;
 use crate::fetch::http::HttpFetcher;
 use crate::fetch::replay::ReplayFetcher;
 use crate::fetch::{Capture, FetchError, Fetcher, ResourceKind};
-use crate::file::cases::book::CaseBook;
 use crate::file::cases::deadline::Calendar;
-use crate::file::network;
 use crate::judge::index::ListingIndex;
 use crate::judge::score::Verdict;
 use crate::model::config::Config;
@@ -150,6 +149,9 @@ pub struct Daemon {
     tracker: Tracker,
     clock: Arc<dyn Clock>,
     metrics: Metrics,
+    /// The gauges of history, counted at open and kept from the store's
+    /// changes since ([`gauges`]).
+    gauges: std::sync::Mutex<gauges::HistoryGauges>,
 }
 
 impl Daemon {
@@ -159,6 +161,12 @@ impl Daemon {
         let store = Store::open(data)?;
         let index = ListingIndex::open(data)?;
         let tracker = Tracker::open(&store)?;
+        // Counted with no write in between, and every write after it kept
+        // for the next refresh.
+        store.keep_changes();
+        let counted = store
+            .take_changes(|_| gauges::HistoryGauges::count(&store))
+            .unwrap_or_else(|| gauges::HistoryGauges::count(&store))?;
         let daemon = Daemon {
             settings,
             store,
@@ -166,6 +174,7 @@ impl Daemon {
             tracker,
             clock,
             metrics: Metrics::default(),
+            gauges: std::sync::Mutex::new(counted),
         };
         daemon.refresh_gauges()?;
         Ok(daemon)
@@ -307,6 +316,10 @@ impl Daemon {
         )
         .await?;
         let verifier = Verifier::for_source(&self.settings.source)?;
+        // The cases to verify and to check relistings against, from the
+        // states the gauges keep: the case book is not read whole.
+        self.update_gauges()?;
+        let cases = self.lock_gauges().cases_at_work();
         let after = after_cycle(AfterCycleInput {
             store: &self.store,
             report: &report.scan,
@@ -314,6 +327,7 @@ impl Daemon {
             gone_after: self.settings.gone_after,
             verifier: &verifier,
             now: started,
+            cases: Some(&cases),
         })
         .await?;
         Ok((report, after))
@@ -381,31 +395,66 @@ impl Daemon {
         });
     }
 
-    /// Recomputes the gauges read from the store.
+    /// Brings the gauges read from the store up to date: from what was
+    /// written since the last refresh, not from all history.
     pub fn refresh_gauges(&self) -> Result<()> {
         self.refresh_gauges_at(self.clock.now()).map(|_| ())
     }
 
-    /// Recomputes the gauges as of `now`; returns the good-faith figures
-    /// they were taken from.
+    /// Records the gauges have read to stay up to date since the daemon
+    /// opened its folder (not counting the count at open): how the tests
+    /// see that a cycle's gauges read what the cycle wrote.
+    pub fn gauge_reads(&self) -> u64 {
+        self.lock_gauges().reads()
+    }
+
+    /// The gauges' figures as the daemon keeps them, brought up to date.
+    pub fn gauge_figures(&self) -> Result<gauges::Figures> {
+        self.update_gauges()?;
+        Ok(self
+            .lock_gauges()
+            .figures(self.clock.now(), &self.settings.calendar))
+    }
+
+    /// The same figures from a full count of the store (for tests).
+    pub fn recount_gauge_figures(&self) -> Result<gauges::Figures> {
+        Ok(gauges::HistoryGauges::count(&self.store)?
+            .figures(self.clock.now(), &self.settings.calendar))
+    }
+
+    fn lock_gauges(&self) -> std::sync::MutexGuard<'_, gauges::HistoryGauges> {
+        self.gauges.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Applies the store's changes since the last update to the gauges; a
+    /// failure counts everything again.
+    fn update_gauges(&self) -> Result<()> {
+        let mut g = self.lock_gauges();
+        let applied = self
+            .store
+            .take_changes(|changes| g.apply(&self.store, &changes));
+        match applied {
+            Some(Ok(())) => Ok(()),
+            Some(Err(e)) => {
+                tracing::warn!(error = %e, "gauges: counting the store again");
+                *g = gauges::HistoryGauges::count(&self.store)?;
+                Ok(())
+            }
+            None => {
+                *g = gauges::HistoryGauges::count(&self.store)?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Brings the gauges up to date as of `now`; returns the good-faith
+    /// figures they were taken from.
     fn refresh_gauges_at(
         &self,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<crate::file::cases::goodfaith::GoodFaith> {
-        let mut verdicts: std::collections::BTreeMap<String, u64> =
-            [Verdict::Flag, Verdict::Review, Verdict::Clear]
-                .iter()
-                .map(|v| (v.as_str().to_string(), 0))
-                .collect();
-        self.store.for_each_verdict(|_, v| {
-            *verdicts.entry(v.as_str().to_string()).or_default() += 1;
-        })?;
-        let cases = CaseBook::open(&self.store)?.all()?;
-        let (gone, relistings) = self.tracker.gone_and_relisting_counts()?;
-        let listings_stored = self.store.listing_count();
-        let suspects = network::suspect_listings(&self.store)?;
-        let pages = network::photo_pages(&self.store, &suspects)?;
-        let gf = crate::file::cases::goodfaith::good_faith(&cases, now);
+        self.update_gauges()?;
+        let f = self.lock_gauges().figures(now, &self.settings.calendar);
         let cp = self.tracker.checkpoint()?;
         let today = crate::file::cases::deadline::china_date(now);
         let expiring = self
@@ -421,31 +470,18 @@ impl Daemon {
                 .map(|e| (e.what.clone(), e.days_left))
                 .collect();
             m.cycle = cp.cycle;
-            m.listings_seen = listings_stored as u64;
-            m.listings_gone = gone;
-            m.relistings = relistings;
-            m.findings = verdicts;
-            m.cases.clear();
-            for s in crate::file::cases::state::CaseState::ALL {
-                m.cases.insert(s.as_str().to_string(), 0);
-            }
-            for c in &cases {
-                *m.cases.entry(c.state.as_str().to_string()).or_default() += 1;
-            }
-            m.cases_overdue = cases
-                .iter()
-                .filter_map(|c| c.deadline(&self.settings.calendar))
-                .filter(|d| d.is_overdue(today))
-                .count() as u64;
-            m.repeat_offenders = network::offenders(&cases)
-                .iter()
-                .filter(|o| o.repeat)
-                .count() as u64;
-            m.seller_networks = network::networks(&suspects, &pages).len() as u64;
-            m.good_faith_takedown_rate = gf.overall.takedown_rate;
-            m.good_faith_counter_success_share = gf.overall.counter_success_share;
+            m.listings_seen = f.listings;
+            m.listings_gone = f.gone;
+            m.relistings = f.relistings;
+            m.findings = f.verdicts.clone();
+            m.cases = f.cases.clone();
+            m.cases_overdue = f.cases_overdue;
+            m.repeat_offenders = f.repeat_offenders;
+            m.seller_networks = f.seller_networks;
+            m.good_faith_takedown_rate = f.good_faith.overall.takedown_rate;
+            m.good_faith_counter_success_share = f.good_faith.overall.counter_success_share;
         });
-        Ok(gf)
+        Ok(f.good_faith)
     }
 
     /// The HTTP endpoint: `/metrics`, `/healthz`, `/cases`, behind

@@ -21,7 +21,7 @@
 //! none of these would be left as they are, so they are not read.
 
 use crate::fetch::{Capture, Fetcher, ResourceKind};
-use crate::file::cases::book::{CaseBook, Proof, RelistingLink};
+use crate::file::cases::book::{Case, CaseBook, Proof, RelistingLink};
 use crate::file::cases::state::CaseState;
 pub use crate::file::tracking::{
     pages_by_url, Checkpoint, Gone, ListingEvent, Tracker, Tracking, CHECKPOINT_KEY,
@@ -57,6 +57,19 @@ pub struct AfterCycleInput<'a> {
     pub verifier: &'a dyn Fetcher,
     /// Used only when no capture time is at hand.
     pub now: DateTime<Utc>,
+    /// The cases the bookkeeping works on, when the caller knows them
+    /// (the daemon's gauges keep every case's state): then only these are
+    /// read, not the whole case book.
+    pub cases: Option<&'a CasesAtWork>,
+}
+
+/// Case ids by number: those submitted (their removals are verified) and
+/// those taken down and not reinstated (new listings are checked against
+/// them for relistings).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CasesAtWork {
+    pub submitted: Vec<String>,
+    pub taken_down: Vec<String>,
 }
 
 /// Runs the daemon's bookkeeping for one finished scan, job by job:
@@ -82,6 +95,7 @@ struct Cycle<'a> {
     verifier: &'a dyn Fetcher,
     tracker: Tracker,
     book: CaseBook,
+    cases: Option<&'a CasesAtWork>,
     /// The listings this cycle concerns (seen, or read before from a page
     /// that answered, or whose item page answered 404/410), by key.
     listings: BTreeMap<String, ListingRecord>,
@@ -104,6 +118,7 @@ impl<'a> Cycle<'a> {
             gone_after,
             verifier,
             now,
+            cases,
         } = input;
         let seen: BTreeSet<String> = report.findings.iter().map(|f| f.key()).collect();
         // Pages that answered with listings this cycle: a listing missing
@@ -147,6 +162,7 @@ impl<'a> Cycle<'a> {
             verifier,
             tracker: Tracker::open(store)?,
             book: CaseBook::open(store)?,
+            cases,
             listings,
             dead_pages,
             answered,
@@ -233,7 +249,11 @@ impl<'a> Cycle<'a> {
     /// platform's "item unavailable" page, is the proof.
     async fn verify_removals(&self, out: &mut AfterCycle) -> Result<()> {
         let (store, book, verifier) = (self.store, &self.book, self.verifier);
-        for case in book.all()? {
+        let cases = match self.cases {
+            Some(at_work) => cases_by_id(book, &at_work.submitted)?,
+            None => book.all()?,
+        };
+        for case in cases {
             if case.state != CaseState::Submitted {
                 continue;
             }
@@ -316,7 +336,11 @@ impl<'a> Cycle<'a> {
             .cloned()
             .collect();
         if !unchecked.is_empty() {
-            let takedowns = Takedowns::build(store, &self.book)?;
+            let cases = match self.cases {
+                Some(at_work) => cases_by_id(&self.book, &at_work.taken_down)?,
+                None => self.book.all()?,
+            };
+            let takedowns = Takedowns::build(store, &cases)?;
             for key in unchecked {
                 let Some(mut t) = tracker.get(&key)? else {
                     continue;
@@ -378,6 +402,15 @@ impl<'a> Cycle<'a> {
         }
         Ok(())
     }
+}
+
+/// The cases of `ids`, each read by id (those gone from the book skipped).
+fn cases_by_id(book: &CaseBook, ids: &[String]) -> Result<Vec<Case>> {
+    let mut out = Vec::new();
+    for id in ids {
+        out.extend(book.get(id)?);
+    }
+    Ok(out)
 }
 
 fn proof_of(p: &PageRecord) -> Proof {
@@ -444,12 +477,12 @@ struct Takedowns {
 }
 
 impl Takedowns {
-    /// The taken-down listings of the case book, each read by key.
-    fn build(store: &Store, book: &CaseBook) -> Result<Takedowns> {
+    /// The taken-down listings of `cases`, each read by key.
+    fn build(store: &Store, cases: &[Case]) -> Result<Takedowns> {
         let mut items = Vec::new();
         let mut photos = Vec::new();
         let mut done = BTreeSet::new();
-        for case in book.all()? {
+        for case in cases {
             if !case.was_taken_down() || case.state == CaseState::Reinstated {
                 continue;
             }

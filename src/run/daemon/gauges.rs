@@ -1,0 +1,330 @@
+//! The daemon's gauges of history (listings, verdicts, gone listings,
+//! relistings, cases, repeat offenders, seller networks, good faith),
+//! counted once when the daemon opens its folder and then kept from what
+//! was written since ([`crate::store::changes`]): a cycle's gauges read
+//! the records the cycle wrote, not the history.
+//!
+//! What the count keeps in memory grows with the suspect listings and the
+//! cases, not with all listings: for each suspect listing what links its
+//! seller to others ([`SellerLinks`]), the hashes of their photos, and
+//! each case cut down to what the gauges read ([`slim`]).
+
+use crate::file::cases::book::{Case, CaseBook};
+use crate::file::cases::deadline::Calendar;
+use crate::file::cases::goodfaith::{good_faith, GoodFaith};
+use crate::file::cases::state::CaseState;
+use crate::file::network::{self, SellerLinks};
+use crate::file::tracking::Tracker;
+use crate::judge::score::Verdict;
+use crate::model::error::Result;
+use crate::store::changes::{Changes, TrackingBefore};
+use crate::store::Store;
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, HashMap};
+
+/// The figures kept between cycles.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryGauges {
+    listings: u64,
+    verdicts: BTreeMap<&'static str, u64>,
+    gone: u64,
+    relistings: u64,
+    /// Suspect listings (latest verdict flag or review) by key.
+    suspects: HashMap<String, SellerLinks>,
+    /// Photo URL → SHA-256 of its latest 2xx capture, for suspects' photos.
+    photos: HashMap<String, Option<String>>,
+    /// Every case, cut down ([`slim`]), and its place by id.
+    cases: Vec<Case>,
+    case_at: HashMap<String, usize>,
+    /// Records read to keep the figures up to date since the count
+    /// (verdicts, listings, pages, tracking records, cases).
+    reads: u64,
+}
+
+/// What the gauges show: compared against a full count in the tests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figures {
+    pub listings: u64,
+    pub verdicts: BTreeMap<String, u64>,
+    pub gone: u64,
+    pub relistings: u64,
+    pub cases: BTreeMap<String, u64>,
+    pub cases_overdue: u64,
+    pub repeat_offenders: u64,
+    pub seller_networks: u64,
+    pub good_faith: GoodFaith,
+}
+
+impl HistoryGauges {
+    /// Counts everything, streaming: one pass over the verdicts, the
+    /// tracking records and the cases, and a read by key of each suspect
+    /// listing and of its photos' latest captures.
+    pub fn count(store: &Store) -> Result<HistoryGauges> {
+        let mut g = HistoryGauges {
+            listings: store.listing_count() as u64,
+            verdicts: [Verdict::Flag, Verdict::Review, Verdict::Clear]
+                .iter()
+                .map(|v| (v.as_str(), 0))
+                .collect(),
+            ..Default::default()
+        };
+        let mut suspects = Vec::new();
+        store.for_each_verdict(|key, v| {
+            *g.verdicts.entry(v.as_str()).or_default() += 1;
+            if v != Verdict::Clear {
+                suspects.push(key.to_string());
+            }
+        })?;
+        for key in suspects {
+            g.read_suspect(store, &key)?;
+        }
+        let (gone, relistings) = Tracker::open(store)?.gone_and_relisting_counts()?;
+        (g.gone, g.relistings) = (gone, relistings);
+        CaseBook::open(store)?.for_each(|c| g.put_case(c))?;
+        g.reads = 0;
+        Ok(g)
+    }
+
+    /// Brings the figures up to date with `changes`, reading only the
+    /// records they name. Call it inside [`Store::take_changes`], so what
+    /// it reads is what those changes left.
+    pub fn apply(&mut self, store: &Store, changes: &Changes) -> Result<()> {
+        for (key, before) in &changes.listings {
+            self.reads += 2;
+            if !before.existed && store.has_listing(key)? {
+                self.listings += 1;
+            }
+            let now = store.verdict(key)?;
+            if now != before.verdict {
+                if let Some(v) = before.verdict {
+                    let n = self.verdicts.entry(v.as_str()).or_default();
+                    *n = n.saturating_sub(1);
+                }
+                if let Some(v) = now {
+                    *self.verdicts.entry(v.as_str()).or_default() += 1;
+                }
+            }
+            match now {
+                Some(v) if v != Verdict::Clear => self.read_suspect(store, key)?,
+                _ => {
+                    self.suspects.remove(key);
+                }
+            }
+        }
+        for url in &changes.page_urls {
+            if let Some(sha) = self.photos.get_mut(url) {
+                self.reads += 1;
+                *sha = network::photo_sha(store.page_for_url(url)?.as_ref()).map(str::to_string);
+            }
+        }
+        if !changes.tracking.is_empty() {
+            let tracker = Tracker::open(store)?;
+            for (key, before) in &changes.tracking {
+                self.reads += 1;
+                let before = before.unwrap_or_default();
+                let now = tracker.flags(key)?.unwrap_or_default();
+                let TrackingBefore { gone, relisting } = now;
+                self.gone = (self.gone + u64::from(gone)).saturating_sub(u64::from(before.gone));
+                self.relistings = (self.relistings + u64::from(relisting))
+                    .saturating_sub(u64::from(before.relisting));
+            }
+        }
+        if !changes.cases.is_empty() {
+            let book = CaseBook::open(store)?;
+            for id in &changes.cases {
+                self.reads += 1;
+                if let Some(c) = book.get(id)? {
+                    self.put_case(c);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Records read by [`HistoryGauges::apply`] since the count.
+    pub fn reads(&self) -> u64 {
+        self.reads
+    }
+
+    fn read_suspect(&mut self, store: &Store, key: &str) -> Result<()> {
+        self.reads += 1;
+        let Some(rec) = store.listing(key)? else {
+            self.suspects.remove(key);
+            return Ok(());
+        };
+        let links = SellerLinks::of(&rec.listing);
+        for url in &links.photos {
+            if !self.photos.contains_key(url) {
+                self.reads += 1;
+                let sha = network::photo_sha(store.page_for_url(url)?.as_ref()).map(str::to_string);
+                self.photos.insert(url.clone(), sha);
+            }
+        }
+        self.suspects.insert(key.to_string(), links);
+        Ok(())
+    }
+
+    fn put_case(&mut self, c: Case) {
+        let c = slim(c);
+        match self.case_at.get(&c.id) {
+            Some(&i) => self.cases[i] = c,
+            None => {
+                self.case_at.insert(c.id.clone(), self.cases.len());
+                self.cases.push(c);
+            }
+        }
+    }
+
+    /// The cases a cycle's bookkeeping works on, from the states kept.
+    pub fn cases_at_work(&self) -> crate::run::daemon::tracker::CasesAtWork {
+        let mut submitted = Vec::new();
+        let mut taken_down = Vec::new();
+        let mut by_number: Vec<&Case> = self.cases.iter().collect();
+        by_number.sort_by_key(|c| c.number);
+        for c in by_number {
+            if c.state == CaseState::Submitted {
+                submitted.push(c.id.clone());
+            }
+            if c.was_taken_down() && c.state != CaseState::Reinstated {
+                taken_down.push(c.id.clone());
+            }
+        }
+        crate::run::daemon::tracker::CasesAtWork {
+            submitted,
+            taken_down,
+        }
+    }
+
+    /// The gauges' figures as of `now`.
+    pub fn figures(&self, now: DateTime<Utc>, calendar: &Calendar) -> Figures {
+        let today = crate::file::cases::deadline::china_date(now);
+        let mut cases: BTreeMap<String, u64> = CaseState::ALL
+            .iter()
+            .map(|s| (s.as_str().to_string(), 0))
+            .collect();
+        for c in &self.cases {
+            *cases.entry(c.state.as_str().to_string()).or_default() += 1;
+        }
+        let photos = &self.photos;
+        Figures {
+            listings: self.listings,
+            verdicts: self
+                .verdicts
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
+            gone: self.gone,
+            relistings: self.relistings,
+            cases,
+            cases_overdue: self
+                .cases
+                .iter()
+                .filter_map(|c| c.deadline(calendar))
+                .filter(|d| d.is_overdue(today))
+                .count() as u64,
+            repeat_offenders: network::offenders(&self.cases)
+                .iter()
+                .filter(|o| o.repeat)
+                .count() as u64,
+            seller_networks: network::network_count(self.suspects.values(), |url| {
+                photos.get(url).and_then(|s| s.as_deref())
+            }) as u64,
+            good_faith: good_faith(&self.cases, now),
+        }
+    }
+}
+
+/// A case cut down to what the gauges read: its state, number, listing
+/// and seller, reason, and of its history the first submission, every
+/// removal, counter-notice and reinstatement, and the last move (without
+/// reasons, proofs or references). Deadlines, repeat offenders and the
+/// good-faith figures come out as from the whole case.
+pub fn slim(mut c: Case) -> Case {
+    let last = c.history.len().saturating_sub(1);
+    let mut submitted = false;
+    c.history = std::mem::take(&mut c.history)
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, mut t)| {
+            let first_submission = t.to == CaseState::Submitted && !submitted;
+            submitted |= t.to == CaseState::Submitted;
+            let keep = i == last
+                || first_submission
+                || matches!(
+                    t.to,
+                    CaseState::Removed | CaseState::CounterNoticed | CaseState::Reinstated
+                );
+            keep.then(|| {
+                t.reason = None;
+                t.proof = None;
+                t.reference = None;
+                t
+            })
+        })
+        .collect();
+    c.title = String::new();
+    c.listing_url = String::new();
+    c.rejected_reason = None;
+    c.relisting_of = None;
+    c.batches = Vec::new();
+    c.ipp_ref = None;
+    c.added_evidence = Vec::new();
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::file::cases::book::Transition;
+
+    fn t(to: CaseState, day: u32) -> Transition {
+        Transition {
+            at: format!("2026-01-{day:02}T00:00:00Z").parse().unwrap(),
+            from: None,
+            to,
+            reason: Some("why".into()),
+            by: "daemon".into(),
+            proof: None,
+            reference: None,
+        }
+    }
+
+    #[test]
+    fn a_slim_case_keeps_what_the_gauges_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let book = CaseBook::open(&store).unwrap();
+        let at = "2026-01-01T00:00:00Z".parse().unwrap();
+        let flagged = crate::file::cases::book::tests::flagged(1);
+        let mut c = book
+            .open_cases(&flagged, at, None, "daemon")
+            .unwrap()
+            .remove(0);
+        c.history = vec![
+            t(CaseState::Drafted, 1),
+            t(CaseState::Approved, 2),
+            t(CaseState::Submitted, 3),
+            t(CaseState::Rejected, 4),
+            t(CaseState::Submitted, 5),
+            t(CaseState::Removed, 6),
+            t(CaseState::CounterNoticed, 7),
+            t(CaseState::Reinstated, 8),
+            t(CaseState::Withdrawn, 9),
+        ];
+        c.state = CaseState::Withdrawn;
+        let s = slim(c.clone());
+        let cal = Calendar::default();
+        assert_eq!(s.since(), c.since());
+        assert_eq!(s.submitted_at(), c.submitted_at());
+        assert_eq!(s.was_taken_down(), c.was_taken_down());
+        assert_eq!(s.deadline(&cal), c.deadline(&cal));
+        assert_eq!(s.listing_key(), c.listing_key());
+        assert_eq!(s.history.len(), 5);
+        let now = "2026-02-01T00:00:00Z".parse().unwrap();
+        assert_eq!(
+            good_faith(std::slice::from_ref(&s), now),
+            good_faith(std::slice::from_ref(&c), now)
+        );
+        assert_eq!(network::offenders(&[s]), network::offenders(&[c]));
+    }
+}
