@@ -313,7 +313,6 @@ pub fn align(reference: &Plane, start: &View, query_thumb: &[f32]) -> Alignment 
             *s /= 2.0;
         }
     }
-    drop(score);
     descent.probes = seen.len() as u32;
     let (t, coverage) =
         reference.sample_with_coverage(&nudged(start, &p), VERIFY_SIDE, VERIFY_SIDE);
@@ -408,10 +407,7 @@ mod tests {
         // never falls, and the last round's best is the similarity.
         let d = a.descent;
         assert!(d.sweeps.iter().all(|&n| n >= 1), "{d:?}");
-        assert!(
-            d.probes as usize >= 1 + 9 * d.sweeps[0] as usize / 2,
-            "{d:?}"
-        );
+        assert!(d.probes as usize > 9 * d.sweeps[0] as usize / 2, "{d:?}");
         assert!(d.start_similarity <= d.round_best[0], "{d:?}");
         assert!(d.round_best[0] <= d.round_best[1] && d.round_best[1] <= d.round_best[2]);
         assert_eq!(d.round_best[2], a.similarity);
