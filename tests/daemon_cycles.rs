@@ -892,9 +892,10 @@ fn damage_caches(data: &std::path::Path) {
     db.flush().unwrap();
 }
 
-/// A daemon on the demo recording after one cycle, in `dir`.
-async fn demo_daemon_after_one_cycle(dir: &std::path::Path) -> Daemon {
-    let daemon = Daemon::open(
+/// Opens the demo watchlist's daemon on `dir`'s data folder over the
+/// recorded seeds, its clock at `now`.
+fn open_demo_daemon(dir: &std::path::Path, now: &str) -> Daemon {
+    Daemon::open(
         &dir.join("data"),
         DaemonSettings {
             watchlist: Watchlist::load(root().join("watchlists/demo.toml")).unwrap(),
@@ -902,9 +903,14 @@ async fn demo_daemon_after_one_cycle(dir: &std::path::Path) -> Daemon {
             gone_after: 3,
             calendar: Calendar::default(),
         },
-        Arc::new(FakeClock::new(t("2026-12-03T09:00:00Z"))),
+        Arc::new(FakeClock::new(t(now))),
     )
-    .unwrap();
+    .unwrap()
+}
+
+/// A daemon on the demo recording after one cycle, in `dir`.
+async fn demo_daemon_after_one_cycle(dir: &std::path::Path) -> Daemon {
+    let daemon = open_demo_daemon(dir, "2026-12-03T09:00:00Z");
     daemon.cycle().await.unwrap();
     daemon
 }
@@ -979,17 +985,7 @@ async fn a_cycle_reads_no_listing_it_does_not_concern() {
 
 /// Opens the daemon of a folder [`demo_daemon_after_one_cycle`] made.
 fn reopen_demo_daemon(dir: &std::path::Path) -> Daemon {
-    Daemon::open(
-        &dir.join("data"),
-        DaemonSettings {
-            watchlist: Watchlist::load(root().join("watchlists/demo.toml")).unwrap(),
-            source: PageSource::Replay(root().join("seeds")),
-            gone_after: 3,
-            calendar: Calendar::default(),
-        },
-        Arc::new(FakeClock::new(t("2026-12-03T15:00:00Z"))),
-    )
-    .unwrap()
+    open_demo_daemon(dir, "2026-12-03T15:00:00Z")
 }
 
 /// Writes `n` old listings into a closed data folder: suspects (review)
