@@ -445,7 +445,7 @@ fn build_history(data: &Path, wl: &Watchlist, recording: &Path, n: usize) -> Bui
                 Vec::new()
             };
             let finding: Finding = scanner.evaluate(listing, photos.clone(), &sources);
-            store
+            let mut record = store
                 .record(listing, &sources, first_seen, &finding)
                 .unwrap();
             let mut last_seen = first_seen + Days::hours(6 * rng.below(120) as i64);
@@ -467,7 +467,7 @@ fn build_history(data: &Path, wl: &Watchlist, recording: &Path, n: usize) -> Bui
             last_seen = last_seen.min(cycle_at() - Days::hours(6));
             let finding = if last_seen > first_seen {
                 let f = scanner.evaluate(&latest, photos, &sources);
-                store.record(&latest, &sources, last_seen, &f).unwrap();
+                record = store.record(&latest, &sources, last_seen, &f).unwrap();
                 f
             } else {
                 finding
@@ -492,6 +492,10 @@ fn build_history(data: &Path, wl: &Watchlist, recording: &Path, n: usize) -> Bui
                     },
                 )
                 .unwrap();
+            if gone {
+                // What the daemon's cycle does when it finds a listing gone.
+                store.settle_listing(&record).unwrap();
+            }
             if finding.verdict == Verdict::Flag {
                 flagged_keys.push((listing.key(), first_seen));
                 book.open_cases(&finding, first_seen, None, "bench")

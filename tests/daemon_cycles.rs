@@ -983,6 +983,96 @@ async fn a_cycle_reads_no_listing_it_does_not_concern() {
     assert!(tracker.get(&first_old).unwrap().is_none());
 }
 
+/// Issue 20: over a year a results page lists far more listings than it
+/// shows in any one cycle. Those missing from it are counted missed, found
+/// gone, and then not read again: after that, a cycle reads as many
+/// listing records as in a folder that never had them. Two folders after
+/// the same first cycle; one also holds 500 listings read long ago from a
+/// results page the demo's cycles still fetch. Counted, not timed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listings_found_gone_are_not_read_again() {
+    const OLD_LISTINGS: usize = 500;
+    let _counting = HASHING.read().await;
+    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let plain = demo_daemon_after_one_cycle(a_dir.path()).await;
+    let grown = demo_daemon_after_one_cycle(b_dir.path()).await;
+
+    let store = grown.store();
+    let model = store
+        .findings()
+        .unwrap()
+        .into_iter()
+        .next()
+        .expect("the demo has findings");
+    let page = model.source_urls[0].clone();
+    let rec = store.listing(&model.key()).unwrap().unwrap();
+    let old_key = |i: usize| format!("{}/8{i:015}", rec.listing.platform.as_str());
+    for i in 0..OLD_LISTINGS {
+        let mut listing = rec.listing.clone();
+        listing.id = format!("8{i:015}");
+        listing.url = format!("https://www.aliexpress.com/item/{}.html", listing.id);
+        let mut finding = model.clone();
+        finding.listing_id = listing.id.clone();
+        finding.url = listing.url.clone();
+        finding.verdict = knockoff::judge::score::Verdict::Clear;
+        finding.drafts.clear();
+        let source = knockoff::store::Source {
+            url: page.clone(),
+            sha256: "0".repeat(64),
+            captured_at: t("2025-06-01T09:00:00Z"),
+        };
+        store
+            .record(&listing, &[source], t("2025-06-01T09:00:00Z"), &finding)
+            .unwrap();
+    }
+
+    let counted = |d: &Daemon| d.store().listing_reads();
+    let cycle_pair = || async {
+        let (a0, b0) = (counted(&plain), counted(&grown));
+        let a = plain.cycle().await.unwrap();
+        let b = grown.cycle().await.unwrap();
+        let (a_reads, b_reads) = (counted(&plain) - a0, counted(&grown) - b0);
+        (a, b, a_reads, b_reads)
+    };
+    // Three cycles miss them (the page answers without them): each reads
+    // them, and the third finds them gone.
+    for missed in 1..=3u32 {
+        let (a, b, a_reads, b_reads) = cycle_pair().await;
+        assert!(
+            b_reads >= a_reads + OLD_LISTINGS as u64,
+            "cycle {missed} of missing them read {b_reads} listings, {a_reads} without them"
+        );
+        let t0 = Tracker::open(store)
+            .unwrap()
+            .get(&old_key(0))
+            .unwrap()
+            .unwrap();
+        assert_eq!(t0.missed, missed);
+        let newly_gone = b.after.gone.len() - a.after.gone.len();
+        assert_eq!(newly_gone, if missed == 3 { OLD_LISTINGS } else { 0 });
+    }
+    // Found gone: later cycles read what the plain folder's do, and leave
+    // the gone listings as they are.
+    let tracker = Tracker::open(store).unwrap();
+    let gone_before = tracker.get(&old_key(7)).unwrap().unwrap();
+    assert!(gone_before.gone.is_some());
+    for _ in 0..2 {
+        let (a, b, a_reads, b_reads) = cycle_pair().await;
+        assert_eq!(
+            b_reads, a_reads,
+            "{OLD_LISTINGS} listings found gone changed how many listing records a cycle reads"
+        );
+        assert_eq!(b.after, a.after);
+    }
+    assert_eq!(tracker.get(&old_key(7)).unwrap().unwrap(), gone_before);
+    let live = store.live_keys_on_page(&page).unwrap();
+    assert!((0..OLD_LISTINGS).all(|i| !live.contains(&old_key(i))));
+    assert_eq!(
+        store.listing_keys_on_page(&page).unwrap().len(),
+        plain.store().listing_keys_on_page(&page).unwrap().len() + OLD_LISTINGS
+    );
+}
+
 /// Opens the daemon of a folder [`demo_daemon_after_one_cycle`] made.
 fn reopen_demo_daemon(dir: &std::path::Path) -> Daemon {
     open_demo_daemon(dir, "2026-12-03T15:00:00Z")

@@ -70,7 +70,8 @@ pub struct ListingEvent {
 pub struct Tracking {
     pub first_cycle: u64,
     pub last_seen_cycle: u64,
-    /// Cycles in a row its platform answered without it.
+    /// Cycles in a row its platform answered without it, up to the cycle
+    /// it was found gone (a gone listing is not counted further).
     pub missed: u32,
     pub missed_through_cycle: u64,
     #[serde(default)]

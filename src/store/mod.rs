@@ -11,9 +11,10 @@
 //! | `blobs` | SHA-256 of the body (hex) | raw body bytes as fetched (not JSON) |
 //! | `page_urls` | URL | [`PageRecord`] of the URL's latest capture (`pages` is keyed by body, so URLs with the same bytes share an entry there) |
 //! | `listing_pages` | URL `\0` `platform/id` | empty: the listing was read from that page, or that URL is (or was) its item page ([`Store::listing_keys_on_page`]) |
+//! | `live_on_page` | URL `\0` `platform/id` | empty: as `listing_pages`, but only listings not found gone since they were last read ([`Store::live_keys_on_page`], [`Store::settle_listing`]) |
 //! | `finding_verdicts` | `platform/id` | the verdict of the listing's latest finding (JSON string: `"flag"`, `"review"`, `"clear"`; [`Store::for_each_verdict`]) |
 //! | `official` | official photo name | [`OfficialPhoto`]: product, SHA-256 (bytes in `blobs`) |
-//! | `meta` | `schema`, `watchlist`, `listing_pages`, `finding_verdicts`, `complaint_number` | schema version; the watchlist text of the last scan; `1` once `listing_pages` (and `page_urls`) cover every stored listing and page; `1` once `finding_verdicts` covers every finding; the highest complaint number given (see [`crate::file::cases::ids::LAST_NUMBER_KEY`]) |
+//! | `meta` | `schema`, `watchlist`, `listing_pages`, `live_on_page`, `finding_verdicts`, `complaint_number` | schema version; the watchlist text of the last scan; `1` once `listing_pages` (and `page_urls`) cover every stored listing and page; `1` once `live_on_page` was filled from `listing_pages`; `1` once `finding_verdicts` covers every finding; the highest complaint number given (see [`crate::file::cases::ids::LAST_NUMBER_KEY`]) |
 //! | `hash_references` | hashing code version `/` SHA-256 of an official photo | its hashed variants (bytes, [`crate::judge::imagehash::PreparedReference`]) |
 //! | `hash_matches` | fingerprint of the official photos `/` SHA-256 of a listing photo | what matching it against them found ([`crate::store::hashcache`]) |
 //! | `hash_photos` | hashing code version `/` SHA-256 of a photo | its hashes, for relisting checks ([`crate::store::hashcache`]) |
@@ -44,6 +45,14 @@
 //! before it existed gets it built on first open ([`Store::open`]), from
 //! `listings` (and `page_urls` from `pages`), before `meta/listing_pages`
 //! says it is complete.
+//!
+//! `live_on_page` is the part of `listing_pages` a cycle's missed counts
+//! concern: a listing enters it when it is recorded (read from a page) and
+//! leaves it when the daemon finds it gone ([`Store::settle_listing`]), so
+//! over a year a search page's entries there are the listings it showed
+//! lately, not every listing it ever showed. A store written before it
+//! existed gets a copy of `listing_pages` on first open (everything
+//! counts as live until the daemon's next cycle settles what is gone).
 //!
 //! `finding_verdicts` lets the daemon's gauges and the suspect listings
 //! read every finding's verdict without reading the findings (a few bytes
@@ -77,6 +86,11 @@ pub const LISTING_PAGES_TREE: &str = "listing_pages";
 /// Set in the default tree once [`LISTING_PAGES_TREE`] and `page_urls`
 /// cover every stored listing and page.
 const LISTING_PAGES_BUILT_KEY: &str = "meta/listing_pages";
+/// The tree of page URL → listing keys not found gone
+/// ([`Store::live_keys_on_page`]).
+pub const LIVE_ON_PAGE_TREE: &str = "live_on_page";
+/// Set in the default tree once [`LIVE_ON_PAGE_TREE`] was filled.
+const LIVE_ON_PAGE_BUILT_KEY: &str = "meta/live_on_page";
 
 /// The tree of listing key → its finding's verdict ([`Store::for_each_verdict`]).
 pub const FINDING_VERDICTS_TREE: &str = "finding_verdicts";
@@ -179,6 +193,7 @@ pub struct Store {
     blobs: sled::Tree,
     page_urls: sled::Tree,
     listing_pages: sled::Tree,
+    live_on_page: sled::Tree,
     finding_verdicts: sled::Tree,
     /// Listing records read since the store was opened (all handles).
     listing_reads: std::sync::Arc<std::sync::atomic::AtomicU64>,
@@ -284,6 +299,7 @@ impl Store {
             blobs: db.open_tree("blobs").map_err(err)?,
             page_urls: db.open_tree("page_urls").map_err(err)?,
             listing_pages: db.open_tree(LISTING_PAGES_TREE).map_err(err)?,
+            live_on_page: db.open_tree(LIVE_ON_PAGE_TREE).map_err(err)?,
             finding_verdicts: db.open_tree(FINDING_VERDICTS_TREE).map_err(err)?,
             path: path.clone(),
             db,
@@ -294,6 +310,7 @@ impl Store {
             journal: Default::default(),
         };
         store.build_listing_pages_if_missing()?;
+        store.build_live_on_page_if_missing()?;
         store.build_finding_verdicts_if_missing()?;
         Ok(store)
     }
@@ -408,18 +425,55 @@ impl Store {
         Ok(listings)
     }
 
+    /// Fills `live_on_page` from `listing_pages`, once per store (a store
+    /// written by an older knockoff): every listing counts as live until
+    /// the daemon's next cycle settles those found gone.
+    fn build_live_on_page_if_missing(&self) -> Result<()> {
+        self.build_once(
+            LIVE_ON_PAGE_BUILT_KEY,
+            "listing pages",
+            "built the index of live listings by page",
+            || {
+                let mut n = 0usize;
+                for k in self.listing_pages.iter().keys() {
+                    let k = k.map_err(|e| self.err(e))?;
+                    self.live_on_page
+                        .insert(k, &[][..])
+                        .map_err(|e| self.err(e))?;
+                    n += 1;
+                }
+                Ok(n)
+            },
+        )
+    }
+
+    /// Keys of the listings read from the page at `url` (or whose item
+    /// page it is) that were not found gone since they were last read:
+    /// the listings whose missed count an answer from that URL concerns
+    /// (a superset: check the record). Unlike
+    /// [`Store::listing_keys_on_page`], this does not grow with history.
+    pub fn live_keys_on_page(&self, url: &str) -> Result<Vec<String>> {
+        keys_on_page(&self.live_on_page, url).map_err(|e| self.err(e))
+    }
+
+    /// Takes a listing found gone out of `live_on_page`: answers from its
+    /// pages no longer concern it, until it is read again
+    /// ([`Store::record`] puts it back).
+    pub fn settle_listing(&self, rec: &ListingRecord) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for k in listing_page_keys(rec) {
+            batch.remove(k);
+        }
+        self.live_on_page
+            .apply_batch(batch)
+            .map_err(|e| self.err(e))
+    }
+
     /// Keys of the listings read from the page at `url`, or whose item
     /// page it is or was: every listing a cycle's answer from that URL can
     /// concern (a superset: check the record).
     pub fn listing_keys_on_page(&self, url: &str) -> Result<Vec<String>> {
-        let mut prefix = url.as_bytes().to_vec();
-        prefix.push(0);
-        let mut out = Vec::new();
-        for k in self.listing_pages.scan_prefix(&prefix).keys() {
-            let k = k.map_err(|e| self.err(e))?;
-            out.push(String::from_utf8_lossy(&k[prefix.len()..]).into_owned());
-        }
-        Ok(out)
+        keys_on_page(&self.listing_pages, url).map_err(|e| self.err(e))
     }
 
     /// The latest capture of a URL (as [`Store::pages_by_url`] has it).
@@ -804,14 +858,16 @@ impl Store {
             &self.listings,
             &self.findings,
             &self.listing_pages,
+            &self.live_on_page,
             &self.finding_verdicts,
         )
-            .transaction(|(l, f, p, v)| {
+            .transaction(|(l, f, p, live, v)| {
                 l.insert(key.as_bytes(), listing_json.as_slice())?;
                 f.insert(key.as_bytes(), finding_json.as_slice())?;
                 v.insert(key.as_bytes(), verdict.as_slice())?;
                 for k in &page_keys {
                     p.insert(k.as_slice(), &[][..])?;
+                    live.insert(k.as_slice(), &[][..])?;
                 }
                 Ok::<(), ConflictableTransactionError<()>>(())
             })
@@ -1029,6 +1085,17 @@ impl Store {
 /// A verdict as stored in `finding_verdicts`: its JSON string.
 fn verdict_json(v: crate::judge::signal::Verdict) -> Vec<u8> {
     format!("\"{}\"", v.as_str()).into_bytes()
+}
+
+/// The listing keys under `url` in a `url \0 key` tree.
+fn keys_on_page(tree: &sled::Tree, url: &str) -> sled::Result<Vec<String>> {
+    let mut prefix = url.as_bytes().to_vec();
+    prefix.push(0);
+    let mut out = Vec::new();
+    for k in tree.scan_prefix(&prefix).keys() {
+        out.push(String::from_utf8_lossy(&k?[prefix.len()..]).into_owned());
+    }
+    Ok(out)
 }
 
 /// The `listing_pages` keys of a record: `url \0 key` for each page it
@@ -1322,6 +1389,68 @@ mod tests {
             .listing_keys_on_page("https://www.aliexpress.com/w/a.html")
             .unwrap()
             .is_empty());
+    }
+
+    /// Issue 20: a listing is live on its pages from when it is recorded
+    /// until it is settled (found gone), and live again when it is read
+    /// again; `listing_pages` keeps it throughout. A store written before
+    /// `live_on_page` existed gets it from `listing_pages` on first open.
+    #[test]
+    fn live_listings_leave_their_pages_when_settled_and_come_back_when_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let (p1, p2) = (
+            "https://www.aliexpress.com/w/a.html?page=1",
+            "https://www.aliexpress.com/w/a.html?page=2",
+        );
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let (one, two) = (listing("1", 2.0), listing("2", 2.0));
+            store
+                .record(&one, &[source(p1)], now(), &finding(&one))
+                .unwrap();
+            let rec = store
+                .record(&one, &[source(p2)], now(), &finding(&one))
+                .unwrap();
+            assert_eq!(rec.sources.len(), 2);
+            store
+                .record(&two, &[source(p1)], now(), &finding(&two))
+                .unwrap();
+            assert_eq!(
+                store.live_keys_on_page(p1).unwrap(),
+                ["aliexpress/1", "aliexpress/2"]
+            );
+            store.settle_listing(&rec).unwrap();
+            // Gone from every page it was read from, and its item page.
+            assert_eq!(store.live_keys_on_page(p1).unwrap(), ["aliexpress/2"]);
+            assert!(store.live_keys_on_page(p2).unwrap().is_empty());
+            assert!(store.live_keys_on_page(&one.url).unwrap().is_empty());
+            assert_eq!(
+                store.listing_keys_on_page(p1).unwrap(),
+                ["aliexpress/1", "aliexpress/2"]
+            );
+            // Settling twice is harmless; reading it again makes it live
+            // on all its pages.
+            store.settle_listing(&rec).unwrap();
+            store
+                .record(&one, &[source(p2)], now(), &finding(&one))
+                .unwrap();
+            assert_eq!(
+                store.live_keys_on_page(p1).unwrap(),
+                ["aliexpress/1", "aliexpress/2"]
+            );
+            assert_eq!(store.live_keys_on_page(p2).unwrap(), ["aliexpress/1"]);
+            // What an older knockoff left: no `live_on_page`.
+            store.live_on_page.clear().unwrap();
+            store.db.remove(LIVE_ON_PAGE_BUILT_KEY).unwrap();
+            store.flush().unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(
+            store.live_keys_on_page(p1).unwrap(),
+            ["aliexpress/1", "aliexpress/2"]
+        );
+        assert_eq!(store.live_keys_on_page(p2).unwrap(), ["aliexpress/1"]);
+        assert!(store.db.get(LIVE_ON_PAGE_BUILT_KEY).unwrap().is_some());
     }
 
     /// Issue 20: a store written before `listing_pages` (and `page_urls`)

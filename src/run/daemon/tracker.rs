@@ -14,8 +14,10 @@
 //!
 //! A cycle costs what it concerns, not the store's history: it loads the
 //! listings seen in it, those read before from a page that answered in it
-//! or whose item page answered 404/410 (found through the store's
-//! `listing_pages` index, [`Store::listing_keys_on_page`]), and, only when
+//! and not found gone since (the store's `live_on_page` index,
+//! [`Store::live_keys_on_page`]; a gone listing's missed count no longer
+//! matters), those whose item page answered 404/410 (`listing_pages`,
+//! [`Store::listing_keys_on_page`]), and, only when
 //! a new listing needs a relisting check, the taken-down listings of the
 //! case book, each by key. Page records are looked up by URL. Listings of
 //! none of these would be left as they are, so they are not read.
@@ -139,8 +141,16 @@ impl<'a> Cycle<'a> {
                 }
             }
         }
+        // A listing found gone needs no missed count, so a page that
+        // answered concerns only the listings on it not found gone
+        // (`live_on_page`): a year of a search page's history is not read
+        // again every cycle. An item page that answered 404/410 concerns
+        // every listing it was ever the page of.
         let mut keys = seen.clone();
-        for url in answered.iter().chain(dead_pages.keys()) {
+        for url in &answered {
+            keys.extend(store.live_keys_on_page(url)?);
+        }
+        for url in dead_pages.keys() {
             keys.extend(store.listing_keys_on_page(url)?);
         }
         let mut listings = BTreeMap::new();
@@ -216,12 +226,13 @@ impl<'a> Cycle<'a> {
                     });
                     out.gone.push(key.clone());
                 }
-            } else if rec.sources.iter().any(|s| answered.contains(&s.url))
+            } else if t.gone.is_none()
+                && rec.sources.iter().any(|s| answered.contains(&s.url))
                 && t.missed_through_cycle < cycle
             {
                 t.missed += 1;
                 t.missed_through_cycle = cycle;
-                if t.missed >= gone_after && t.gone.is_none() {
+                if t.missed >= gone_after {
                     t.gone = Some(Gone {
                         at: cycle_at,
                         why: format!("missing from its results for {} cycles", t.missed),
@@ -238,6 +249,12 @@ impl<'a> Cycle<'a> {
             }
             if t != before {
                 self.tracker.put(key, &t)?;
+            }
+            if t.gone.is_some() && !seen.contains(key) {
+                // Answers from its pages no longer concern it (until it
+                // is read again); also settles a store whose index was
+                // built before anything was found gone.
+                self.store.settle_listing(rec)?;
             }
         }
 
