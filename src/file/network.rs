@@ -277,23 +277,28 @@ impl SellerLinks {
     }
 }
 
-/// How many [`networks`] the listings with these links form (the same
-/// count, without building the networks' seller lists and edges).
-pub fn network_count<'a>(
-    links: impl Iterator<Item = &'a SellerLinks>,
-    photo_sha: impl Fn(&str) -> Option<&'a str> + Copy + 'a,
-) -> usize {
-    let mut nodes: HashMap<&str, usize> = HashMap::new();
-    let mut first: HashMap<(&str, &str), usize> = HashMap::new();
+/// How many [`networks`] listings form, each given as its seller node and
+/// the values it shares (`(kind, value)` pairs, or any stand-in for them
+/// that is equal exactly when they are, such as the digests of
+/// [`SellerDigests`]): the same count as [`networks`], without building
+/// the networks' seller lists and edges.
+pub fn network_count<N, V, I>(listings: impl Iterator<Item = (N, I)>) -> usize
+where
+    N: std::hash::Hash + Eq,
+    V: std::hash::Hash + Eq,
+    I: IntoIterator<Item = V>,
+{
+    let mut nodes: HashMap<N, usize> = HashMap::new();
+    let mut first: HashMap<V, usize> = HashMap::new();
     let mut uf = UnionFind::new(0);
-    for l in links {
+    for (node, values) in listings {
         let next = nodes.len();
-        let n = *nodes.entry(l.node.as_str()).or_insert(next);
+        let n = *nodes.entry(node).or_insert(next);
         if n == uf.parent.len() {
             uf.parent.push(n);
             uf.size.push(1);
         }
-        for kv in l.values(photo_sha) {
+        for kv in values {
             match first.get(&kv) {
                 Some(&m) => uf.union(m, n),
                 None => {
@@ -307,6 +312,52 @@ pub fn network_count<'a>(
         *roots.entry(uf.find(i)).or_default() += 1;
     }
     roots.values().filter(|&&n| n > 1).count()
+}
+
+/// [`SellerLinks`] as 64-bit digests, for keeping every suspect listing's
+/// links in memory at a fixed small size (the daemon's seller-network
+/// gauge): the node, each `(kind, value)` it shares, and its photo URLs
+/// (whose hashes are looked up by URL digest). Two different strings
+/// share a digest with probability about 2⁻⁶⁴ per pair; for a gauge over
+/// millions of values that is a miscount once in billions of brands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SellerDigests {
+    pub node: u64,
+    pub fixed: Box<[u64]>,
+    pub photos: Box<[u64]>,
+}
+
+impl SellerDigests {
+    pub fn of(links: &SellerLinks) -> SellerDigests {
+        SellerDigests {
+            node: digest("node", &links.node),
+            fixed: links.fixed.iter().map(|(k, v)| digest(k, v)).collect(),
+            photos: links.photos.iter().map(|u| digest("url", u)).collect(),
+        }
+    }
+
+    /// The digests of every `(kind, value)` this listing shares, photos
+    /// by the digest of their hash that `photo` gives for a URL digest.
+    pub fn values<'a>(
+        &'a self,
+        photo: impl Fn(u64) -> Option<u64> + 'a,
+    ) -> impl Iterator<Item = u64> + 'a {
+        self.fixed
+            .iter()
+            .copied()
+            .chain(self.photos.iter().filter_map(move |&u| photo(u)))
+    }
+}
+
+/// A stable 64-bit digest of a `(kind, value)` pair (SipHash with fixed
+/// keys: the same in every run of a build).
+pub fn digest(kind: &str, value: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    #[allow(deprecated)]
+    let mut h = std::hash::SipHasher::new();
+    kind.hash(&mut h);
+    value.hash(&mut h);
+    h.finish()
 }
 
 /// Contacts a title gives away: e-mail addresses, WeChat/WhatsApp ids

@@ -5,15 +5,16 @@
 //! the records the cycle wrote, not the history.
 //!
 //! What the count keeps in memory grows with the suspect listings and the
-//! cases, not with all listings: for each suspect listing what links its
-//! seller to others ([`SellerLinks`]), the hashes of their photos, and
-//! each case cut down to what the gauges read ([`slim`]).
+//! cases, not with all listings: for each suspect listing the 64-bit
+//! digests of what links its seller to others ([`SellerDigests`]: a few
+//! dozen bytes, not its strings), the digests of their photos' hashes,
+//! and each case cut down to what the gauges read ([`slim`]).
 
 use crate::file::cases::book::{Case, CaseBook};
 use crate::file::cases::deadline::Calendar;
 use crate::file::cases::goodfaith::{good_faith, GoodFaith};
 use crate::file::cases::state::CaseState;
-use crate::file::network::{self, SellerLinks};
+use crate::file::network::{self, digest, SellerDigests, SellerLinks};
 use crate::file::tracking::Tracker;
 use crate::judge::score::Verdict;
 use crate::model::error::Result;
@@ -29,10 +30,12 @@ pub struct HistoryGauges {
     verdicts: BTreeMap<&'static str, u64>,
     gone: u64,
     relistings: u64,
-    /// Suspect listings (latest verdict flag or review) by key.
-    suspects: HashMap<String, SellerLinks>,
-    /// Photo URL → SHA-256 of its latest 2xx capture, for suspects' photos.
-    photos: HashMap<String, Option<String>>,
+    /// Suspect listings (latest verdict flag or review) by the digest of
+    /// their key.
+    suspects: HashMap<u64, SellerDigests>,
+    /// Photo URL digest → digest of the SHA-256 of its latest 2xx
+    /// capture, for suspects' photos.
+    photos: HashMap<u64, Option<u64>>,
     /// Every case, cut down ([`slim`]), and its place by id.
     cases: Vec<Case>,
     case_at: HashMap<String, usize>,
@@ -107,14 +110,14 @@ impl HistoryGauges {
             match now {
                 Some(v) if v != Verdict::Clear => self.read_suspect(store, key)?,
                 _ => {
-                    self.suspects.remove(key);
+                    self.suspects.remove(&digest("key", key));
                 }
             }
         }
         for url in &changes.page_urls {
-            if let Some(sha) = self.photos.get_mut(url) {
+            if let Some(sha) = self.photos.get_mut(&digest("url", url)) {
                 self.reads += 1;
-                *sha = network::photo_sha(store.page_for_url(url)?.as_ref()).map(str::to_string);
+                *sha = photo_digest(store, url)?;
             }
         }
         if !changes.tracking.is_empty() {
@@ -149,18 +152,18 @@ impl HistoryGauges {
     fn read_suspect(&mut self, store: &Store, key: &str) -> Result<()> {
         self.reads += 1;
         let Some(rec) = store.listing(key)? else {
-            self.suspects.remove(key);
+            self.suspects.remove(&digest("key", key));
             return Ok(());
         };
         let links = SellerLinks::of(&rec.listing);
-        for url in &links.photos {
-            if !self.photos.contains_key(url) {
+        let digests = SellerDigests::of(&links);
+        for (url, &d) in links.photos.iter().zip(digests.photos.iter()) {
+            if !self.photos.contains_key(&d) {
                 self.reads += 1;
-                let sha = network::photo_sha(store.page_for_url(url)?.as_ref()).map(str::to_string);
-                self.photos.insert(url.clone(), sha);
+                self.photos.insert(d, photo_digest(store, url)?);
             }
         }
-        self.suspects.insert(key.to_string(), links);
+        self.suspects.insert(digest("key", key), digests);
         Ok(())
     }
 
@@ -226,12 +229,20 @@ impl HistoryGauges {
                 .iter()
                 .filter(|o| o.repeat)
                 .count() as u64,
-            seller_networks: network::network_count(self.suspects.values(), |url| {
-                photos.get(url).and_then(|s| s.as_deref())
-            }) as u64,
+            seller_networks: network::network_count(
+                self.suspects
+                    .values()
+                    .map(|l| (l.node, l.values(|u| photos.get(&u).copied().flatten()))),
+            ) as u64,
             good_faith: good_faith(&self.cases, now),
         }
     }
+}
+
+/// The digest of the SHA-256 a photo URL's capture links sellers by
+/// ([`network::photo_sha`]).
+fn photo_digest(store: &Store, url: &str) -> Result<Option<u64>> {
+    Ok(network::photo_sha(store.page_for_url(url)?.as_ref()).map(|sha| digest("photo", sha)))
 }
 
 /// A case cut down to what the gauges read: its state, number, listing
