@@ -201,6 +201,8 @@ pub struct Store {
     complaint_reads: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Case records read since the store was opened (all handles).
     case_reads: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Finding records read since the store was opened (all handles).
+    finding_reads: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Records skipped as unreadable since the store was opened.
     skipped: std::sync::Arc<std::sync::Mutex<Vec<SkippedRecord>>>,
     /// What was written since last asked ([`Store::keep_changes`]).
@@ -306,6 +308,7 @@ impl Store {
             listing_reads: Default::default(),
             complaint_reads: Default::default(),
             case_reads: Default::default(),
+            finding_reads: Default::default(),
             skipped: Default::default(),
             journal: Default::default(),
         };
@@ -517,6 +520,14 @@ impl Store {
     /// see that a daemon cycle reads the cases it works on, not the book.
     pub fn case_reads(&self) -> u64 {
         self.case_reads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Finding records (the `findings` tree) read since this store was
+    /// opened (any clone of the handle counts): how the tests see that an
+    /// export reads the findings it files, not every finding of history.
+    pub fn finding_reads(&self) -> u64 {
+        self.finding_reads
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub(crate) fn count_case_reads(&self, n: u64) {
@@ -883,11 +894,17 @@ impl Store {
 
     /// A listing's latest finding.
     pub fn finding(&self, key: &str) -> Result<Option<Finding>> {
+        self.finding_reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.get_json(&self.findings, key)
     }
 
     /// All findings, in key order.
     pub fn findings(&self) -> Result<Vec<Finding>> {
+        self.finding_reads.fetch_add(
+            self.findings.len() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         self.all_json(&self.findings)
     }
 

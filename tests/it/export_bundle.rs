@@ -776,3 +776,83 @@ fn export_refuses_a_folder_it_did_not_write_and_a_missing_store() {
         .to_string();
     assert!(err.contains("no store here"), "{err}");
 }
+
+/// One export over an open store, and what it read: finding, listing and
+/// case records.
+fn export_reads(data: &Path, out: &Path) -> (export::ExportSummary, [u64; 3]) {
+    let store = Store::open_existing(data).unwrap();
+    let counts = |s: &Store| [s.finding_reads(), s.listing_reads(), s.case_reads()];
+    let before = counts(&store);
+    let summary = export::export_store(&store, data, out, &ExportOptions::default()).unwrap();
+    let after = counts(&store);
+    (summary, [0, 1, 2].map(|i| after[i] - before[i]))
+}
+
+#[test]
+fn export_reads_what_it_files_not_the_history() {
+    use knockoff::file::cases::book::CaseBook;
+    use knockoff::file::cases::state::CaseState;
+    const OLD: u64 = 12;
+    let run = |history: bool| {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("data");
+        let fx = Fixture::new(&data);
+        if history {
+            let book = CaseBook::open(&fx.store).unwrap();
+            for i in 0..OLD as i64 {
+                // Flagged once, cleared by an analyst since.
+                let mut f = fx.add(
+                    Platform::AliExpress,
+                    &format!("{}", 3_000_000 + i),
+                    false,
+                    i,
+                );
+                f.verdict = Verdict::Clear;
+                f.drafts.clear();
+                fx.store.put_finding(&f).unwrap();
+                // Filed long ago and taken down.
+                let f = fx.add(
+                    Platform::AliExpress,
+                    &format!("{}", 4_000_000 + i),
+                    false,
+                    i,
+                );
+                let case = book.open_cases(&f, at(i), None, "scan").unwrap().remove(0);
+                for to in [
+                    CaseState::Approved,
+                    CaseState::Submitted,
+                    CaseState::Removed,
+                ] {
+                    book.move_case(&case.id, to, at(100 + i), None, "test", None)
+                        .unwrap();
+                }
+            }
+        }
+        for i in 0..3 {
+            fx.add(
+                Platform::Alibaba,
+                &format!("{}", 1_700_000 + i),
+                true,
+                1000 + i,
+            );
+        }
+        drop(fx);
+        export_reads(&data, &tmp.path().join("out"))
+    };
+    let (alone, alone_reads) = run(false);
+    let (with, with_reads) = run(true);
+    assert_eq!((alone.complaints, with.complaints), (3, 3));
+    assert_eq!(with.already_filed.len() as u64, OLD);
+    assert_eq!(
+        with.storefront, 1,
+        "the takedowns' seller is a repeat offender"
+    );
+    let [findings, listings, cases] = alone_reads;
+    assert_eq!(findings, 3, "the findings it files, each read once");
+    assert_eq!(
+        with_reads,
+        [findings + OLD, listings, cases + 2 * OLD],
+        "a cleared listing costs no read; a filed one its finding (dropped at \
+         once) and its case twice (its state, and the store-front scan)"
+    );
+}

@@ -41,7 +41,7 @@ use crate::judge::score::{Finding, Verdict};
 use crate::model::error::{Error, Result};
 use crate::model::listing::Platform;
 use crate::model::watchlist::{RightKind, WatchlistFile};
-use crate::store::{ListingRecord, OfficialPhoto, PageRecord, Store};
+use crate::store::{ListingRecord, OfficialPhoto, Store};
 use names::{extension, safe_component, safe_join, url_stem};
 use serde::Serialize;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
@@ -264,11 +264,29 @@ pub fn export(data_dir: &Path, out_dir: &Path) -> Result<ExportSummary> {
 /// function below.
 pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Result<ExportSummary> {
     let store = Store::open_existing(data_dir)?;
-    let (flagged, reviews): (Vec<Finding>, Vec<Finding>) = store
-        .findings()?
-        .into_iter()
-        .filter(|f| f.verdict != Verdict::Clear)
-        .partition(|f| f.verdict == Verdict::Flag);
+    export_store(&store, data_dir, out_dir, opts)
+}
+
+/// [`export_with`] over a store already open (`data_dir` is its data
+/// folder, searched for WARC files): what it reads shows in the store's
+/// read counters ([`Store::finding_reads`], [`Store::listing_reads`],
+/// [`Store::case_reads`]).
+///
+/// It reads what it files, not the history: the verdict of every listing
+/// (a few bytes each, from `finding_verdicts`; clear findings are never
+/// read), then the finding, complaint record and current case of each
+/// flagged listing (one at a time; a finding whose case is filed already
+/// is dropped at once), each review finding once, and the case book one
+/// case at a time for `storefront.json` (keeping only the cases taken
+/// down, cut down). Pages are looked up by URL.
+pub fn export_store(
+    store: &Store,
+    data_dir: &Path,
+    out_dir: &Path,
+    opts: &ExportOptions,
+) -> Result<ExportSummary> {
+    let store = store.clone();
+    let (flagged, reviews) = suspect_keys(&store)?;
     let watchlist: Option<WatchlistFile> = store
         .watchlist_text()?
         .and_then(|t| toml::from_str(&t).ok());
@@ -294,14 +312,13 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
     let complaints = complaints_of(&store, &items, &cases.current, &batches.batch_of);
     write_batches(out_dir, &batches, &complaints, opts)?;
     summary.batches = batches.summaries;
-    let pages_by_url = pages_by_url(&store)?;
     let to = Target {
         store: &store,
         data_dir,
         out_dir,
         opts,
     };
-    let comparisons = write_bundles(&to, &pages_by_url, &complaints, &items, &mut summary)?;
+    let comparisons = write_bundles(&to, &complaints, &items, &mut summary)?;
     write_reports(
         &to,
         &book,
@@ -312,7 +329,6 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
             complaints: &complaints,
             comparisons: &comparisons,
             held: &held,
-            pages_by_url: &pages_by_url,
         },
         &mut summary,
     )?;
@@ -340,40 +356,66 @@ struct Chosen {
     opened: usize,
 }
 
+/// The keys of the flagged and of the review listings, in key order, from
+/// the store's `finding_verdicts` (a few bytes per listing of history; no
+/// finding is read here, and clear ones are never read).
+fn suspect_keys(store: &Store) -> Result<(Vec<String>, Vec<String>)> {
+    let (mut flagged, mut reviews) = (Vec::new(), Vec::new());
+    store.for_each_verdict(|key, v| match v {
+        Verdict::Flag => flagged.push(key.to_string()),
+        Verdict::Review => reviews.push(key.to_string()),
+        Verdict::Clear => {}
+    })?;
+    Ok((flagged, reviews))
+}
+
 /// Every flagged listing with a complaint has its case (a scan opens
 /// them; data from before that gets them here). Only cases not yet filed
 /// are kept, unless `include_filed`.
+///
+/// One flagged listing at a time, in key order: its finding is read, its
+/// complaint's current case looked up by key (a case is opened, as of the
+/// listing's last sighting, only when it has none), and the finding is
+/// dropped at once when that case is filed already: memory holds the
+/// findings exported, not the history's.
 fn choose_cases(
     store: &Store,
     book: &CaseBook,
-    flagged: Vec<Finding>,
+    flagged: Vec<String>,
     include_filed: bool,
 ) -> Result<Chosen> {
     let mut opened = 0;
     let mut already_filed: Vec<(String, String)> = Vec::new();
-    let mut filed_keys: BTreeSet<String> = BTreeSet::new();
     let mut current: BTreeMap<String, Case> = BTreeMap::new();
-    for f in &flagged {
-        let Some(d) = f.filing_draft() else { continue };
-        let at = store_seen_at(store, f);
-        opened += book.open_cases(f, at, None, "export")?.len();
+    let mut findings = Vec::new();
+    for listing in flagged {
+        let Some(f) = store.finding(&listing)? else {
+            continue;
+        };
+        if f.verdict != Verdict::Flag {
+            continue;
+        }
+        let Some(d) = f.filing_draft() else {
+            findings.push(f);
+            continue;
+        };
         let key = complaint_key(f.platform, &d.right_id, &f.listing_id);
-        if let Some(case) = book.current_by_key(&key)? {
+        // Opening is idempotent: a complaint key with a case opens none.
+        let mut case = book.current_by_key(&key)?;
+        if case.is_none() {
+            let at = store_seen_at(store, &f);
+            opened += book.open_cases(&f, at, None, "export")?.len();
+            case = book.current_by_key(&key)?;
+        }
+        if let Some(case) = case {
             if !include_filed && !case.state.is_unfiled() {
                 already_filed.push((case.id.clone(), case.state.as_str().to_string()));
-                filed_keys.insert(key.clone());
+                continue;
             }
             current.insert(key, case);
         }
+        findings.push(f);
     }
-    let findings = flagged
-        .into_iter()
-        .filter(|f| {
-            f.filing_draft().is_none_or(|d| {
-                !filed_keys.contains(&complaint_key(f.platform, &d.right_id, &f.listing_id))
-            })
-        })
-        .collect();
     Ok(Chosen {
         findings,
         current,
@@ -612,7 +654,6 @@ struct Target<'a> {
 /// comparisons (for the report).
 fn write_bundles(
     to: &Target<'_>,
-    pages_by_url: &BTreeMap<String, PageRecord>,
     complaints: &[Complaint],
     items: &[Item<'_>],
     summary: &mut ExportSummary,
@@ -650,7 +691,6 @@ fn write_bundles(
         chromium: chromium.as_deref(),
         work: &work,
         store,
-        pages_by_url,
         officials: &officials,
         warcs: &warcs,
         documents: &documents,
@@ -680,11 +720,11 @@ struct Reports<'a> {
     watchlist: Option<&'a WatchlistFile>,
     /// Flagged findings batched (or needing a right).
     findings: &'a [Finding],
-    reviews: Vec<Finding>,
+    /// Keys of the review listings, in key order.
+    reviews: Vec<String>,
     complaints: &'a [Complaint],
     comparisons: &'a [Vec<(String, compare::Comparison)>],
     held: &'a [Held],
-    pages_by_url: &'a BTreeMap<String, PageRecord>,
 }
 
 /// The files beside the batches: complaints (JSON, CSV), what needs a
@@ -715,15 +755,19 @@ fn write_reports(
     write(out_dir, "complaints.json", &json(&r.complaints)?)?;
     write(out_dir, "needs_right.json", &json(&needs_right)?)?;
     write(out_dir, "held.json", &json(&r.held)?)?;
+    let mut keywords = KeywordCount::default();
+    for f in r.findings {
+        keywords.add(f);
+    }
+    let review_items = review_items(store, out_dir, r.reviews, &mut keywords)?;
     write(
         out_dir,
         "keyword_blocking.csv",
-        report::keyword_csv(&keyword_variants(r.findings, &r.reviews)).as_bytes(),
+        report::keyword_csv(&keywords.variants()).as_bytes(),
     )?;
-    let storefront = storefront_drafts(&book.all()?, r.watchlist);
+    let storefront = storefront_drafts(&taken_down_cases(book)?, r.watchlist);
     summary.storefront = storefront.len();
     write(out_dir, "storefront.json", &json(&storefront)?)?;
-    let review_items = review_items(store, r.pages_by_url, out_dir, r.reviews)?;
     summary.needs_review = review_items.len();
     write(
         out_dir,
@@ -770,11 +814,17 @@ pub struct KeywordVariant {
     pub examples: Vec<String>,
 }
 
-/// The mark's spellings in the titles of flagged and review listings, most
-/// used first.
-fn keyword_variants(flagged: &[Finding], reviews: &[Finding]) -> Vec<KeywordVariant> {
-    let mut by: BTreeMap<(String, String), KeywordVariant> = BTreeMap::new();
-    for f in flagged.iter().chain(reviews) {
+/// The mark's spellings in the titles of flagged and review listings
+/// (flagged first, then review, each in key order), counted one finding at
+/// a time: memory holds the spellings, not the findings.
+#[derive(Default)]
+struct KeywordCount {
+    by: BTreeMap<(String, String), KeywordVariant>,
+}
+
+impl KeywordCount {
+    fn add(&mut self, f: &Finding) {
+        let by = &mut self.by;
         let mut seen = BTreeSet::new();
         for s in &f.signals {
             if s.kind != crate::judge::score::SignalKind::Mark {
@@ -805,9 +855,13 @@ fn keyword_variants(flagged: &[Finding], reviews: &[Finding]) -> Vec<KeywordVari
             }
         }
     }
-    let mut out: Vec<KeywordVariant> = by.into_values().collect();
-    out.sort_by(|a, b| b.listings.cmp(&a.listings).then(a.variant.cmp(&b.variant)));
-    out
+
+    /// The spellings, most used first.
+    fn variants(self) -> Vec<KeywordVariant> {
+        let mut out: Vec<KeywordVariant> = self.by.into_values().collect();
+        out.sort_by(|a, b| b.listings.cmp(&a.listings).then(a.variant.cmp(&b.variant)));
+        out
+    }
 }
 
 /// A store-front complaint draft (IPP's "Store front" complaint type)
@@ -824,6 +878,38 @@ pub struct StorefrontDraft {
     pub right_id: String,
     pub reason_en: String,
     pub reason_zh: String,
+}
+
+/// The cases whose listing was taken down, by number, cut down to what
+/// [`storefront_drafts`] reads (id, number, listing, seller, right and the
+/// removals of their history): the case book is read one case at a time
+/// and the others are not kept.
+fn taken_down_cases(book: &CaseBook) -> Result<Vec<Case>> {
+    let mut out = Vec::new();
+    book.for_each(|mut c| {
+        if !c.was_taken_down() {
+            return;
+        }
+        c.history
+            .retain(|t| t.to == crate::file::cases::state::CaseState::Removed);
+        for t in &mut c.history {
+            t.reason = None;
+            t.proof = None;
+            t.reference = None;
+        }
+        c.title = String::new();
+        c.listing_url = String::new();
+        c.rejected_reason = None;
+        c.relisting_of = None;
+        c.batches = Vec::new();
+        c.ipp_ref = None;
+        c.added_evidence = Vec::new();
+        out.push(c);
+    })?;
+    // As `CaseBook::all` orders them (ids are not in number order past
+    // six digits).
+    out.sort_by_key(|c| c.number);
+    Ok(out)
 }
 
 /// Store-front drafts for repeat offenders, from the case book.
@@ -914,57 +1000,73 @@ pub struct ReviewItem {
     pub matched_official: Option<String>,
 }
 
-/// The review listings, by priority, with their first photo copied.
+/// The review listings, by priority, with their first photo copied. Each
+/// review finding is read once, in key order (its mark spellings counted
+/// into `keywords`), and kept only as its row; the listing record is read
+/// only for a finding with no matched photo.
 fn review_items(
     store: &Store,
-    pages_by_url: &BTreeMap<String, PageRecord>,
     out_dir: &Path,
-    mut reviews: Vec<Finding>,
+    reviews: Vec<String>,
+    keywords: &mut KeywordCount,
 ) -> Result<Vec<ReviewItem>> {
-    reviews.sort_by(|a, b| {
+    let mut rows: Vec<(String, ReviewItem)> = Vec::new();
+    for key in reviews {
+        let Some(f) = store.finding(&key)? else {
+            continue;
+        };
+        if f.verdict != Verdict::Review {
+            continue;
+        }
+        keywords.add(&f);
+        let photo_url = match f.photos.first() {
+            Some(p) => Some(p.url.clone()),
+            None => store
+                .listing(&f.key())?
+                .and_then(|r| r.listing.images.first().cloned()),
+        };
+        rows.push((
+            f.key(),
+            ReviewItem {
+                platform: f.platform,
+                listing_id: f.listing_id.clone(),
+                url: f.url.clone(),
+                title: f.title.clone(),
+                seller: f.seller.clone(),
+                price: f.price.as_ref().map(|p| p.to_string()),
+                score: f.score,
+                priority: f.priority,
+                reasons: f.reasons.clone(),
+                photo: None,
+                photo_url,
+                matched_official: f.photos.first().map(|p| p.reference.clone()),
+            },
+        ));
+    }
+    rows.sort_by(|(ka, a), (kb, b)| {
         b.priority
             .cmp(&a.priority)
             .then(b.score.cmp(&a.score))
-            .then(a.key().cmp(&b.key()))
+            .then(ka.cmp(kb))
     });
-    let mut out = Vec::new();
-    for (i, f) in reviews.iter().enumerate() {
-        let rec = store.listing(&f.key())?;
-        let photo_url = f
-            .photos
-            .first()
-            .map(|p| p.url.clone())
-            .or_else(|| rec.as_ref().and_then(|r| r.listing.images.first().cloned()));
-        let mut photo = None;
-        if let Some(url) = &photo_url {
-            if let Some(page) = pages_by_url.get(url) {
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, (_, mut item)) in rows.into_iter().enumerate() {
+        if let Some(url) = &item.photo_url {
+            if let Some(page) = store.page_for_url(url)? {
                 if let Some(bytes) = store.blob(&page.sha256)? {
                     let rel = format!(
                         "review/{:02}-{}-{}.{}",
                         i + 1,
-                        f.platform.as_str(),
-                        safe_component(&f.listing_id, 40),
+                        item.platform.as_str(),
+                        safe_component(&item.listing_id, 40),
                         extension(page.content_type.as_deref(), url)
                     );
                     write(out_dir, &rel, &bytes)?;
-                    photo = Some(rel);
+                    item.photo = Some(rel);
                 }
             }
         }
-        out.push(ReviewItem {
-            platform: f.platform,
-            listing_id: f.listing_id.clone(),
-            url: f.url.clone(),
-            title: f.title.clone(),
-            seller: f.seller.clone(),
-            price: f.price.as_ref().map(|p| p.to_string()),
-            score: f.score,
-            priority: f.priority,
-            reasons: f.reasons.clone(),
-            photo,
-            photo_url,
-            matched_official: f.photos.first().map(|p| p.reference.clone()),
-        });
+        out.push(item);
     }
     Ok(out)
 }
@@ -1172,30 +1274,8 @@ fn batch_text(b: &BatchSummary, members: &[&Complaint]) -> String {
     out
 }
 
-/// The latest capture of every URL (pages and photos), from the store's
-/// `pages` tree.
-fn pages_by_url(store: &Store) -> Result<BTreeMap<String, PageRecord>> {
-    let err = |e: &dyn fmt::Display| Error::Other(format!("store tree pages: {e}"));
-    let tree = store.db.open_tree("pages").map_err(|e| err(&e))?;
-    let mut out: BTreeMap<String, PageRecord> = BTreeMap::new();
-    for item in tree.iter() {
-        let (_, v) = item.map_err(|e| err(&e))?;
-        let Ok(rec) = serde_json::from_slice::<PageRecord>(&v) else {
-            continue;
-        };
-        let newer = out
-            .get(&rec.url)
-            .is_none_or(|o| (rec.captured_at, &rec.sha256) > (o.captured_at, &o.sha256));
-        if newer {
-            out.insert(rec.url.clone(), rec);
-        }
-    }
-    Ok(out)
-}
-
 struct BundleContext<'a> {
     store: &'a Store,
-    pages_by_url: &'a BTreeMap<String, PageRecord>,
     officials: &'a BTreeMap<String, OfficialPhoto>,
     warcs: &'a WarcIndex,
     documents: &'a [crate::store::StoredDocument],
@@ -1395,10 +1475,10 @@ impl<'a> Bundle<'a> {
         }
         for (i, url) in photo_urls.iter().enumerate() {
             let matched = f.photos.iter().find(|p| &p.url == url);
-            let page = ctx.pages_by_url.get(url);
-            let sha = matched
-                .map(|p| p.sha256.clone())
-                .or_else(|| page.map(|p| p.sha256.clone()));
+            let sha = match matched {
+                Some(p) => Some(p.sha256.clone()),
+                None => ctx.store.page_for_url(url)?.map(|p| p.sha256),
+            };
             let Some(sha) = sha else { continue };
             let Some(bytes) = ctx.store.blob(&sha)? else {
                 if matched.is_some() {
