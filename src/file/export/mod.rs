@@ -53,6 +53,12 @@ use warcfind::WarcIndex;
 
 pub use crate::file::cases::ids::{complaint_id, complaint_key, ComplaintRecord, COMPLAINTS_TREE};
 
+/// Most rows of `needs_review.csv` (and of the report's review section):
+/// the review listings of highest priority. A big brand's history holds
+/// hundreds of thousands of review listings, more than a file (or an
+/// analyst) takes at once; the desk has them all.
+pub const MAX_REVIEW_ROWS: usize = 5_000;
+
 /// Most listing URLs one IPP complaint takes.
 pub const MAX_URLS_PER_BATCH: usize = 300;
 
@@ -164,6 +170,9 @@ pub struct ExportSummary {
     pub needs_right: usize,
     /// Listings whose score asks for an analyst's decision.
     pub needs_review: usize,
+    /// Of those, the ones left out of `needs_review.csv` and the report
+    /// (past the first [`MAX_REVIEW_ROWS`] by priority).
+    pub needs_review_left_out: usize,
     /// Complaints held because their right is not approved by IPP yet.
     pub held: usize,
     /// Store-front complaint drafts (sellers with 3 or more takedowns).
@@ -229,6 +238,14 @@ impl fmt::Display for ExportSummary {
                 f,
                 "not batched, filed already: {} (--include-filed batches them again)",
                 ids.join(", ")
+            )?;
+        }
+        if self.needs_review_left_out > 0 {
+            writeln!(
+                f,
+                "needs_review.csv lists the {} review listings of highest priority; {} more are in the desk (`knockoff desk`)",
+                self.needs_review - self.needs_review_left_out,
+                self.needs_review_left_out
             )?;
         }
         write!(
@@ -759,7 +776,8 @@ fn write_reports(
     for f in r.findings {
         keywords.add(f);
     }
-    let review_items = review_items(store, out_dir, r.reviews, &mut keywords)?;
+    let (review_items, reviews_total) =
+        review_items(store, out_dir, r.reviews, &mut keywords, MAX_REVIEW_ROWS)?;
     write(
         out_dir,
         "keyword_blocking.csv",
@@ -768,7 +786,8 @@ fn write_reports(
     let storefront = storefront_drafts(&taken_down_cases(book)?, r.watchlist);
     summary.storefront = storefront.len();
     write(out_dir, "storefront.json", &json(&storefront)?)?;
-    summary.needs_review = review_items.len();
+    summary.needs_review = reviews_total;
+    summary.needs_review_left_out = reviews_total - review_items.len();
     write(
         out_dir,
         "needs_review.csv",
@@ -1000,7 +1019,8 @@ pub struct ReviewItem {
     pub matched_official: Option<String>,
 }
 
-/// The review listings, by priority, with their first photo copied. Each
+/// The review listings, by priority, the first [`MAX_REVIEW_ROWS`] of
+/// them with their first photo copied, and how many there are. Each
 /// review finding is read once, in key order (its mark spellings counted
 /// into `keywords`), and kept only as its row; the listing record is read
 /// only for a finding with no matched photo.
@@ -1009,8 +1029,16 @@ fn review_items(
     out_dir: &Path,
     reviews: Vec<String>,
     keywords: &mut KeywordCount,
-) -> Result<Vec<ReviewItem>> {
+    max_rows: usize,
+) -> Result<(Vec<ReviewItem>, usize)> {
     let mut rows: Vec<(String, ReviewItem)> = Vec::new();
+    let mut total = 0usize;
+    let order = |(ka, a): &(String, ReviewItem), (kb, b): &(String, ReviewItem)| {
+        b.priority
+            .cmp(&a.priority)
+            .then(b.score.cmp(&a.score))
+            .then(ka.cmp(kb))
+    };
     for key in reviews {
         let Some(f) = store.finding(&key)? else {
             continue;
@@ -1019,6 +1047,12 @@ fn review_items(
             continue;
         }
         keywords.add(&f);
+        total += 1;
+        if rows.len() >= 2 * max_rows.max(1) {
+            // Memory bounded by the rows listed, not the history.
+            rows.sort_by(order);
+            rows.truncate(max_rows);
+        }
         let photo_url = match f.photos.first() {
             Some(p) => Some(p.url.clone()),
             None => store
@@ -1043,12 +1077,8 @@ fn review_items(
             },
         ));
     }
-    rows.sort_by(|(ka, a), (kb, b)| {
-        b.priority
-            .cmp(&a.priority)
-            .then(b.score.cmp(&a.score))
-            .then(ka.cmp(kb))
-    });
+    rows.sort_by(order);
+    rows.truncate(max_rows);
     let mut out = Vec::with_capacity(rows.len());
     for (i, (_, mut item)) in rows.into_iter().enumerate() {
         if let Some(url) = &item.photo_url {
@@ -1068,7 +1098,7 @@ fn review_items(
         }
         out.push(item);
     }
-    Ok(out)
+    Ok((out, total))
 }
 
 /// A flagged finding that no right can carry.
@@ -1792,5 +1822,64 @@ mod numbering_tests {
             store.db.get(LAST_NUMBER_KEY).unwrap().as_deref(),
             Some(&b"24"[..])
         );
+    }
+}
+
+#[cfg(test)]
+mod review_tests {
+    use super::*;
+
+    /// Issue 20: the review list is the listings of highest priority, at
+    /// most `max_rows` of them, kept in bounded memory while every review
+    /// finding is counted (and its mark spellings with it); the rest are
+    /// counted, not listed.
+    #[test]
+    fn the_review_list_keeps_the_highest_priorities_and_counts_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut keys = Vec::new();
+        for i in 0..25u32 {
+            let id = format!("{i:03}");
+            let listing: crate::model::listing::Listing =
+                serde_json::from_value(serde_json::json!({
+                    "platform": "aliexpress",
+                    "id": id,
+                    "url": format!("https://www.aliexpress.com/item/{id}.html"),
+                    "title": format!("Aurora cup {id}"),
+                    "source_url": "https://www.aliexpress.com/w/x.html",
+                }))
+                .unwrap();
+            let mut f: Finding = serde_json::from_value(serde_json::json!({
+                "platform": "aliexpress",
+                "listing_id": id,
+                "url": listing.url,
+                "title": listing.title,
+                "seller": null,
+                "price": null,
+                "score": 40 + i,
+                "verdict": "review",
+                "reasons": [],
+                "signals": [],
+                "drafts": [],
+                "source_urls": [],
+            }))
+            .unwrap();
+            // Priorities 0..4 in turn: the top four are 4, 9, 14, 19, 24.
+            f.priority = i % 5;
+            let at = "2026-11-03T09:00:00Z".parse().unwrap();
+            store.record(&listing, &[], at, &f).unwrap();
+            keys.push(f.key());
+        }
+        let mut keywords = KeywordCount::default();
+        let (rows, total) = review_items(&store, out.path(), keys, &mut keywords, 4).unwrap();
+        assert_eq!(total, 25);
+        let ids: Vec<&str> = rows.iter().map(|r| r.listing_id.as_str()).collect();
+        assert_eq!(ids, ["024", "019", "014", "009"]);
+        let mut keywords = KeywordCount::default();
+        let keys: Vec<String> = (0..25).map(|i| format!("aliexpress/{i:03}")).collect();
+        let (all, total) = review_items(&store, out.path(), keys, &mut keywords, 100).unwrap();
+        assert_eq!((all.len(), total), (25, 25));
+        assert_eq!(all[..4], rows[..]);
     }
 }
