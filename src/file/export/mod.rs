@@ -229,11 +229,21 @@ impl fmt::Display for ExportSummary {
             )?;
         }
         if !self.already_filed.is_empty() {
-            let ids: Vec<String> = self
+            // Named up to a screenful: a big brand's history has tens of
+            // thousands of filed cases (`knockoff cases list` has them).
+            const NAMED: usize = 20;
+            let mut ids: Vec<String> = self
                 .already_filed
                 .iter()
+                .take(NAMED)
                 .map(|(id, state)| format!("{id} ({state})"))
                 .collect();
+            if self.already_filed.len() > NAMED {
+                ids.push(format!(
+                    "and {} more (knockoff cases list)",
+                    self.already_filed.len() - NAMED
+                ));
+            }
             writeln!(
                 f,
                 "not batched, filed already: {} (--include-filed batches them again)",
