@@ -915,6 +915,25 @@ async fn demo_daemon_after_one_cycle(dir: &std::path::Path) -> Daemon {
     daemon
 }
 
+/// Two demo daemons after the same first cycle (in `a` and `b`), and the
+/// first finding of the second: the model of the old listings a test adds
+/// to the "grown" folder.
+async fn plain_and_grown(
+    a: &std::path::Path,
+    b: &std::path::Path,
+) -> (Daemon, Daemon, knockoff::judge::score::Finding) {
+    let plain = demo_daemon_after_one_cycle(a).await;
+    let grown = demo_daemon_after_one_cycle(b).await;
+    let model = grown
+        .store()
+        .findings()
+        .unwrap()
+        .into_iter()
+        .next()
+        .expect("the demo has findings");
+    (plain, grown, model)
+}
+
 /// Issue 20: a cycle reads the listings it concerns, not every listing
 /// ever stored. Two data folders after the same first cycle; one also
 /// holds 2,000 old listings (cleared, read from a results page that is no
@@ -925,16 +944,8 @@ async fn a_cycle_reads_no_listing_it_does_not_concern() {
     const OLD_LISTINGS: usize = 2_000;
     let _counting = HASHING.read().await;
     let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let plain = demo_daemon_after_one_cycle(a_dir.path()).await;
-    let grown = demo_daemon_after_one_cycle(b_dir.path()).await;
-
+    let (plain, grown, model) = plain_and_grown(a_dir.path(), b_dir.path()).await;
     let store = grown.store();
-    let model = store
-        .findings()
-        .unwrap()
-        .into_iter()
-        .next()
-        .expect("the demo has findings");
     let rec = store.listing(&model.key()).unwrap().unwrap();
     let old_page = "https://www.aliexpress.com/w/wholesale-aurora-2025.html?page=1";
     let before = store.listing_count();
@@ -994,16 +1005,8 @@ async fn listings_found_gone_are_not_read_again() {
     const OLD_LISTINGS: usize = 500;
     let _counting = HASHING.read().await;
     let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let plain = demo_daemon_after_one_cycle(a_dir.path()).await;
-    let grown = demo_daemon_after_one_cycle(b_dir.path()).await;
-
+    let (plain, grown, model) = plain_and_grown(a_dir.path(), b_dir.path()).await;
     let store = grown.store();
-    let model = store
-        .findings()
-        .unwrap()
-        .into_iter()
-        .next()
-        .expect("the demo has findings");
     let page = model.source_urls[0].clone();
     let rec = store.listing(&model.key()).unwrap().unwrap();
     let old_key = |i: usize| format!("{}/8{i:015}", rec.listing.platform.as_str());

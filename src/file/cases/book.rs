@@ -172,6 +172,33 @@ impl Case {
             .map(|t| t.at)
     }
 
+    /// The case cut down to its figures: of its history only the
+    /// transitions `keep` (by index and transition) keeps, each without
+    /// reason, proof or reference, and none of its texts, batches or
+    /// evidence. What the daemon's gauges and the export's store-front
+    /// drafts keep of every case, in memory that stays small.
+    pub fn cut_down(mut self, mut keep: impl FnMut(usize, &Transition) -> bool) -> Case {
+        self.history = std::mem::take(&mut self.history)
+            .into_iter()
+            .enumerate()
+            .filter(|(i, t)| keep(*i, t))
+            .map(|(_, mut t)| {
+                t.reason = None;
+                t.proof = None;
+                t.reference = None;
+                t
+            })
+            .collect();
+        self.title = String::new();
+        self.listing_url = String::new();
+        self.rejected_reason = None;
+        self.relisting_of = None;
+        self.batches = Vec::new();
+        self.ipp_ref = None;
+        self.added_evidence = Vec::new();
+        self
+    }
+
     /// True when the platform took the listing down at some point.
     pub fn was_taken_down(&self) -> bool {
         self.history.iter().any(|t| t.to == CaseState::Removed)

@@ -915,24 +915,11 @@ pub struct StorefrontDraft {
 /// and the others are not kept.
 fn taken_down_cases(book: &CaseBook) -> Result<Vec<Case>> {
     let mut out = Vec::new();
-    book.for_each(|mut c| {
+    book.for_each(|c| {
         if !c.was_taken_down() {
             return;
         }
-        c.history
-            .retain(|t| t.to == crate::file::cases::state::CaseState::Removed);
-        for t in &mut c.history {
-            t.reason = None;
-            t.proof = None;
-            t.reference = None;
-        }
-        c.title = String::new();
-        c.listing_url = String::new();
-        c.rejected_reason = None;
-        c.relisting_of = None;
-        c.batches = Vec::new();
-        c.ipp_ref = None;
-        c.added_evidence = Vec::new();
+        let c = c.cut_down(|_, t| t.to == crate::file::cases::state::CaseState::Removed);
         out.push(c);
     })?;
     // As `CaseBook::all` orders them (ids are not in number order past

@@ -250,37 +250,19 @@ fn photo_digest(store: &Store, url: &str) -> Result<Option<u64>> {
 /// removal, counter-notice and reinstatement, and the last move (without
 /// reasons, proofs or references). Deadlines, repeat offenders and the
 /// good-faith figures come out as from the whole case.
-pub fn slim(mut c: Case) -> Case {
+pub fn slim(c: Case) -> Case {
     let last = c.history.len().saturating_sub(1);
     let mut submitted = false;
-    c.history = std::mem::take(&mut c.history)
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, mut t)| {
-            let first_submission = t.to == CaseState::Submitted && !submitted;
-            submitted |= t.to == CaseState::Submitted;
-            let keep = i == last
-                || first_submission
-                || matches!(
-                    t.to,
-                    CaseState::Removed | CaseState::CounterNoticed | CaseState::Reinstated
-                );
-            keep.then(|| {
-                t.reason = None;
-                t.proof = None;
-                t.reference = None;
-                t
-            })
-        })
-        .collect();
-    c.title = String::new();
-    c.listing_url = String::new();
-    c.rejected_reason = None;
-    c.relisting_of = None;
-    c.batches = Vec::new();
-    c.ipp_ref = None;
-    c.added_evidence = Vec::new();
-    c
+    c.cut_down(|i, t| {
+        let first_submission = t.to == CaseState::Submitted && !submitted;
+        submitted |= t.to == CaseState::Submitted;
+        i == last
+            || first_submission
+            || matches!(
+                t.to,
+                CaseState::Removed | CaseState::CounterNoticed | CaseState::Reinstated
+            )
+    })
 }
 
 #[cfg(test)]
