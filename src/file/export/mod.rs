@@ -41,12 +41,13 @@ use crate::judge::score::{Finding, Verdict};
 use crate::model::error::{Error, Result};
 use crate::model::listing::Platform;
 use crate::model::watchlist::{RightKind, WatchlistFile};
+use crate::store::briefs::{mark_spellings, MarkSpelling, ReviewBrief};
 use crate::store::{ListingRecord, OfficialPhoto, Store};
 use names::{extension, safe_component, safe_join, url_stem};
 use serde::Serialize;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use warcfind::WarcIndex;
@@ -303,7 +304,9 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
 /// (a few bytes each, from `finding_verdicts`; clear findings are never
 /// read), then the finding, complaint record and current case of each
 /// flagged listing (one at a time; a finding whose case is filed already
-/// is dropped at once), each review finding once, and the case book one
+/// is dropped at once), the brief of every review listing (a few dozen
+/// bytes each, `review_briefs`) and the findings of the review listings it
+/// lists, and the case book one
 /// case at a time for `storefront.json` (keeping only the cases taken
 /// down, cut down). Pages are looked up by URL.
 pub fn export_store(
@@ -313,7 +316,7 @@ pub fn export_store(
     opts: &ExportOptions,
 ) -> Result<ExportSummary> {
     let store = store.clone();
-    let (flagged, reviews) = suspect_keys(&store)?;
+    let flagged = flagged_keys(&store)?;
     let watchlist: Option<WatchlistFile> = store
         .watchlist_text()?
         .and_then(|t| toml::from_str(&t).ok());
@@ -352,7 +355,6 @@ pub fn export_store(
         Reports {
             watchlist: watchlist.as_ref(),
             findings: &findings,
-            reviews,
             complaints: &complaints,
             comparisons: &comparisons,
             held: &held,
@@ -383,17 +385,17 @@ struct Chosen {
     opened: usize,
 }
 
-/// The keys of the flagged and of the review listings, in key order, from
-/// the store's `finding_verdicts` (a few bytes per listing of history; no
-/// finding is read here, and clear ones are never read).
-fn suspect_keys(store: &Store) -> Result<(Vec<String>, Vec<String>)> {
-    let (mut flagged, mut reviews) = (Vec::new(), Vec::new());
-    store.for_each_verdict(|key, v| match v {
-        Verdict::Flag => flagged.push(key.to_string()),
-        Verdict::Review => reviews.push(key.to_string()),
-        Verdict::Clear => {}
+/// The keys of the flagged listings, in key order, from the store's
+/// `finding_verdicts` (a few bytes per listing of history; no finding is
+/// read here, and clear ones are never read).
+fn flagged_keys(store: &Store) -> Result<Vec<String>> {
+    let mut flagged = Vec::new();
+    store.for_each_verdict(|key, v| {
+        if v == Verdict::Flag {
+            flagged.push(key.to_string());
+        }
     })?;
-    Ok((flagged, reviews))
+    Ok(flagged)
 }
 
 /// Every flagged listing with a complaint has its case (a scan opens
@@ -747,8 +749,6 @@ struct Reports<'a> {
     watchlist: Option<&'a WatchlistFile>,
     /// Flagged findings batched (or needing a right).
     findings: &'a [Finding],
-    /// Keys of the review listings, in key order.
-    reviews: Vec<String>,
     complaints: &'a [Complaint],
     comparisons: &'a [Vec<(String, compare::Comparison)>],
     held: &'a [Held],
@@ -787,11 +787,11 @@ fn write_reports(
         keywords.add(f);
     }
     let (review_items, reviews_total) =
-        review_items(store, out_dir, r.reviews, &mut keywords, MAX_REVIEW_ROWS)?;
+        review_items(store, out_dir, &mut keywords, MAX_REVIEW_ROWS)?;
     write(
         out_dir,
         "keyword_blocking.csv",
-        report::keyword_csv(&keywords.variants()).as_bytes(),
+        report::keyword_csv(&keywords.variants(store)?).as_bytes(),
     )?;
     let storefront = storefront_drafts(&taken_down_cases(book)?, r.watchlist);
     summary.storefront = storefront.len();
@@ -844,52 +844,91 @@ pub struct KeywordVariant {
 }
 
 /// The mark's spellings in the titles of flagged and review listings
-/// (flagged first, then review, each in key order), counted one finding at
-/// a time: memory holds the spellings, not the findings.
+/// (flagged first, then review, each in key order), counted one listing at
+/// a time: memory holds the spellings, not the findings. Review listings
+/// are counted from their briefs ([`ReviewBrief`]), so an example of one
+/// is its key until [`KeywordCount::variants`] reads its URL.
 #[derive(Default)]
 struct KeywordCount {
-    by: BTreeMap<(String, String), KeywordVariant>,
+    by: BTreeMap<(String, String), (KeywordVariant, Vec<Example>)>,
+}
+
+/// An example listing of a spelling: its URL, or its key (a review
+/// listing counted from its brief).
+enum Example {
+    Url(String),
+    Key(String),
 }
 
 impl KeywordCount {
+    /// Counts a flagged finding's spellings.
     fn add(&mut self, f: &Finding) {
-        let by = &mut self.by;
+        self.add_spellings(f.platform.as_str(), mark_spellings(f), || {
+            Example::Url(f.url.clone())
+        });
+    }
+
+    /// Counts a review listing's spellings from its brief.
+    fn add_brief(&mut self, key: &str, brief: ReviewBrief) {
+        // Keys are `platform/id` (`listing_key`).
+        let platform = key.split_once('/').map_or(key, |(p, _)| p);
+        self.add_spellings(platform, brief.marks, || Example::Key(key.to_string()));
+    }
+
+    fn add_spellings(
+        &mut self,
+        platform: &str,
+        marks: Vec<MarkSpelling>,
+        example: impl Fn() -> Example,
+    ) {
         let mut seen = BTreeSet::new();
-        for s in &f.signals {
-            if s.kind != crate::judge::score::SignalKind::Mark {
+        for m in marks {
+            let lower = m.variant.to_lowercase();
+            if m.variant.is_empty() || !seen.insert(lower.clone()) {
                 continue;
             }
-            let text = |k: &str| s.evidence.get(k).and_then(|v| v.as_str()).unwrap_or("");
-            let (mark, variant, rule) = (text("mark"), text("variant"), text("rule"));
-            if variant.is_empty() || !seen.insert(variant.to_lowercase()) {
-                continue;
-            }
-            let e = by
-                .entry((mark.to_string(), variant.to_lowercase()))
-                .or_insert_with(|| KeywordVariant {
-                    mark: mark.to_string(),
-                    variant: variant.to_string(),
-                    rule: rule.to_string(),
-                    listings: 0,
-                    platforms: Vec::new(),
-                    examples: Vec::new(),
-                });
+            let (e, examples) = self.by.entry((m.mark.clone(), lower)).or_insert_with(|| {
+                (
+                    KeywordVariant {
+                        mark: m.mark,
+                        variant: m.variant,
+                        rule: m.rule,
+                        listings: 0,
+                        platforms: Vec::new(),
+                        examples: Vec::new(),
+                    },
+                    Vec::new(),
+                )
+            });
             e.listings += 1;
-            let p = f.platform.as_str().to_string();
-            if !e.platforms.contains(&p) {
-                e.platforms.push(p);
+            if !e.platforms.iter().any(|p| p == platform) {
+                e.platforms.push(platform.to_string());
             }
-            if e.examples.len() < 3 {
-                e.examples.push(f.url.clone());
+            if examples.len() < 3 {
+                examples.push(example());
             }
         }
     }
 
-    /// The spellings, most used first.
-    fn variants(self) -> Vec<KeywordVariant> {
-        let mut out: Vec<KeywordVariant> = self.by.into_values().collect();
+    /// The spellings, most used first, their examples' URLs read (at most
+    /// three findings a spelling).
+    fn variants(self, store: &Store) -> Result<Vec<KeywordVariant>> {
+        let mut out = Vec::with_capacity(self.by.len());
+        for (mut v, examples) in self.by.into_values() {
+            for e in examples {
+                match e {
+                    Example::Url(url) => v.examples.push(url),
+                    Example::Key(key) => {
+                        if let Some(f) = store.finding(&key)? {
+                            v.examples.push(f.url);
+                        }
+                    }
+                }
+            }
+            out.push(v);
+        }
         out.sort_by(|a, b| b.listings.cmp(&a.listings).then(a.variant.cmp(&b.variant)));
-        out
+        Ok(out)
     }
 }
 
@@ -939,13 +978,22 @@ fn storefront_drafts(
     let holder_zh = watchlist
         .and_then(|w| w.brand.rights_holder_zh.clone())
         .unwrap_or_else(|| "权利人".into());
+    // Cases by id: a big brand's book holds tens of thousands of
+    // takedowns, and an offender's cases are looked up, not searched for.
+    let by_id: HashMap<&str, &crate::file::cases::book::Case> =
+        cases.iter().map(|c| (c.id.as_str(), c)).collect();
     let mut out = Vec::new();
     for o in crate::file::network::offenders(cases) {
         if !o.repeat {
             continue;
         }
-        let theirs: Vec<&crate::file::cases::book::Case> =
-            cases.iter().filter(|c| o.cases.contains(&c.id)).collect();
+        // In the book's (number) order, as before.
+        let mut theirs: Vec<&crate::file::cases::book::Case> = o
+            .cases
+            .iter()
+            .filter_map(|id| by_id.get(id.as_str()).copied())
+            .collect();
+        theirs.sort_by_key(|c| c.number);
         let Some(first) = theirs.first() else {
             continue;
         };
@@ -1016,40 +1064,46 @@ pub struct ReviewItem {
     pub matched_official: Option<String>,
 }
 
-/// The review listings, by priority, the first [`MAX_REVIEW_ROWS`] of
-/// them with their first photo copied, and how many there are. Each
-/// review finding is read once, in key order (its mark spellings counted
-/// into `keywords`), and kept only as its row; the listing record is read
-/// only for a finding with no matched photo.
+/// The review listings, by priority, the first `max_rows` of them (at
+/// most [`MAX_REVIEW_ROWS`]) with their first photo copied, and how many
+/// there are. The listings are ranked and their mark spellings counted
+/// into `keywords` from their briefs (`review_briefs`, a few dozen bytes
+/// each, in key order); only the findings listed are read, and the listing
+/// record only for one with no matched photo. Memory holds the rows
+/// listed, not the history.
 fn review_items(
     store: &Store,
     out_dir: &Path,
-    reviews: Vec<String>,
     keywords: &mut KeywordCount,
     max_rows: usize,
 ) -> Result<(Vec<ReviewItem>, usize)> {
-    let mut rows: Vec<(String, ReviewItem)> = Vec::new();
+    use std::cmp::Reverse;
+    // Highest priority, then score, then the first key: the greatest rank.
+    type Rank = (u32, u32, Reverse<String>);
+    let mut top: std::collections::BinaryHeap<Reverse<Rank>> = Default::default();
     let mut total = 0usize;
-    let order = |(ka, a): &(String, ReviewItem), (kb, b): &(String, ReviewItem)| {
-        b.priority
-            .cmp(&a.priority)
-            .then(b.score.cmp(&a.score))
-            .then(ka.cmp(kb))
-    };
-    for key in reviews {
+    store.for_each_review_brief(|key, brief| {
+        total += 1;
+        let rank = (brief.priority, brief.score, Reverse(key.to_string()));
+        keywords.add_brief(key, brief);
+        if max_rows == 0 {
+            return;
+        }
+        if top.len() < max_rows {
+            top.push(Reverse(rank));
+        } else if top.peek().is_some_and(|Reverse(worst)| rank > *worst) {
+            top.pop();
+            top.push(Reverse(rank));
+        }
+    })?;
+    // Best first.
+    let mut ranked: Vec<Rank> = top.into_iter().map(|Reverse(r)| r).collect();
+    ranked.sort_by(|a, b| b.cmp(a));
+    let mut rows: Vec<(String, ReviewItem)> = Vec::with_capacity(ranked.len());
+    for (_, _, Reverse(key)) in ranked {
         let Some(f) = store.finding(&key)? else {
             continue;
         };
-        if f.verdict != Verdict::Review {
-            continue;
-        }
-        keywords.add(&f);
-        total += 1;
-        if rows.len() >= 2 * max_rows.max(1) {
-            // Memory bounded by the rows listed, not the history.
-            rows.sort_by(order);
-            rows.truncate(max_rows);
-        }
         let photo_url = match f.photos.first() {
             Some(p) => Some(p.url.clone()),
             None => store
@@ -1057,7 +1111,7 @@ fn review_items(
                 .and_then(|r| r.listing.images.first().cloned()),
         };
         rows.push((
-            f.key(),
+            key,
             ReviewItem {
                 platform: f.platform,
                 listing_id: f.listing_id.clone(),
@@ -1074,8 +1128,6 @@ fn review_items(
             },
         ));
     }
-    rows.sort_by(order);
-    rows.truncate(max_rows);
     let mut out = Vec::with_capacity(rows.len());
     for (i, (_, mut item)) in rows.into_iter().enumerate() {
         if let Some(url) = &item.photo_url {
@@ -1826,16 +1878,16 @@ mod numbering_tests {
 mod review_tests {
     use super::*;
 
-    /// Issue 20: the review list is the listings of highest priority, at
-    /// most `max_rows` of them, kept in bounded memory while every review
-    /// finding is counted (and its mark spellings with it); the rest are
-    /// counted, not listed.
+    /// Issue 20: the review list is the listings of highest priority
+    /// (then score, then key), at most `max_rows` of them, ranked from the
+    /// review briefs: every review listing is counted (its mark spellings
+    /// with it) and only the findings listed are read; a finding that is
+    /// no longer a review leaves the list.
     #[test]
     fn the_review_list_keeps_the_highest_priorities_and_counts_the_rest() {
         let dir = tempfile::tempdir().unwrap();
         let out = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let mut keys = Vec::new();
         for i in 0..25u32 {
             let id = format!("{i:03}");
             let listing: crate::model::listing::Listing =
@@ -1843,10 +1895,21 @@ mod review_tests {
                     "platform": "aliexpress",
                     "id": id,
                     "url": format!("https://www.aliexpress.com/item/{id}.html"),
-                    "title": format!("Aurora cup {id}"),
+                    "title": format!("Aur0ra cup {id}"),
                     "source_url": "https://www.aliexpress.com/w/x.html",
                 }))
                 .unwrap();
+            // Every third title spells the mark "Aur0ra" (twice: counted
+            // once a listing).
+            let mark = serde_json::json!({
+                "kind": "mark", "points": 30, "reason": "mark",
+                "evidence": {"mark": "Aurora", "variant": "Aur0ra", "rule": "leetspeak"},
+            });
+            let signals = if i % 3 == 0 {
+                vec![mark.clone(), mark]
+            } else {
+                vec![]
+            };
             let mut f: Finding = serde_json::from_value(serde_json::json!({
                 "platform": "aliexpress",
                 "listing_id": id,
@@ -1854,29 +1917,56 @@ mod review_tests {
                 "title": listing.title,
                 "seller": null,
                 "price": null,
-                "score": 40 + i,
+                // Scores 40 (0..9), 41 (10..19), 42 (20..24): with the
+                // priorities below, pairs tie on both (000 and 005...).
+                "score": 40 + i / 10,
                 "verdict": "review",
                 "reasons": [],
-                "signals": [],
+                "signals": signals,
                 "drafts": [],
                 "source_urls": [],
             }))
             .unwrap();
-            // Priorities 0..4 in turn: the top four are 4, 9, 14, 19, 24.
+            // Priorities 0..4 in turn.
             f.priority = i % 5;
             let at = "2026-11-03T09:00:00Z".parse().unwrap();
             store.record(&listing, &[], at, &f).unwrap();
-            keys.push(f.key());
         }
+        let reads = store.finding_reads();
         let mut keywords = KeywordCount::default();
-        let (rows, total) = review_items(&store, out.path(), keys, &mut keywords, 4).unwrap();
+        let (rows, total) = review_items(&store, out.path(), &mut keywords, 4).unwrap();
         assert_eq!(total, 25);
         let ids: Vec<&str> = rows.iter().map(|r| r.listing_id.as_str()).collect();
-        assert_eq!(ids, ["024", "019", "014", "009"]);
-        let mut keywords = KeywordCount::default();
-        let keys: Vec<String> = (0..25).map(|i| format!("aliexpress/{i:03}")).collect();
-        let (all, total) = review_items(&store, out.path(), keys, &mut keywords, 100).unwrap();
+        assert_eq!(ids, ["024", "014", "019", "004"]);
+        assert_eq!(store.finding_reads() - reads, 4, "only the rows are read");
+        let spellings = keywords.variants(&store).unwrap();
+        assert_eq!(spellings.len(), 1);
+        assert_eq!(
+            (spellings[0].variant.as_str(), spellings[0].listings),
+            ("Aur0ra", 9)
+        );
+        assert_eq!(
+            spellings[0].examples,
+            [
+                "https://www.aliexpress.com/item/000.html",
+                "https://www.aliexpress.com/item/003.html",
+                "https://www.aliexpress.com/item/006.html"
+            ]
+        );
+        let (all, total) =
+            review_items(&store, out.path(), &mut KeywordCount::default(), 100).unwrap();
         assert_eq!((all.len(), total), (25, 25));
         assert_eq!(all[..4], rows[..]);
+        // Equal priority and score: the first key first.
+        let last: Vec<&str> = all[20..].iter().map(|r| r.listing_id.as_str()).collect();
+        assert_eq!(last, ["020", "010", "015", "000", "005"]);
+        // 024 flagged now: no longer a review.
+        let mut f = store.finding("aliexpress/024").unwrap().unwrap();
+        f.verdict = Verdict::Flag;
+        store.put_finding(&f).unwrap();
+        let (rows, total) =
+            review_items(&store, out.path(), &mut KeywordCount::default(), 4).unwrap();
+        let ids: Vec<&str> = rows.iter().map(|r| r.listing_id.as_str()).collect();
+        assert_eq!((ids, total), (vec!["014", "019", "004", "009"], 24));
     }
 }
