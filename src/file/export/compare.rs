@@ -169,7 +169,7 @@ pub fn side_by_side(
     let mut png = Vec::new();
     let encoder = image::codecs::png::PngEncoder::new_with_quality(
         &mut png,
-        image::codecs::png::CompressionType::Default,
+        image::codecs::png::CompressionType::Fast,
         image::codecs::png::FilterType::Adaptive,
     );
     DynamicImage::ImageRgb8(canvas)
