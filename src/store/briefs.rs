@@ -1,12 +1,13 @@
-//! Review briefs: what an export needs of each review finding (its
-//! priority, score and the mark spellings of its title), kept beside the
-//! finding so that ranking and counting hundreds of thousands of review
-//! listings reads a few dozen bytes each instead of every finding.
+//! Suspect briefs: what an export needs of each flagged or review finding
+//! (its verdict, priority, score and the mark spellings of its title),
+//! kept beside the finding so that finding the flagged listings, and
+//! ranking and counting hundreds of thousands of review listings, reads a
+//! few dozen bytes a suspect instead of every finding or every verdict.
 //!
-//! The `review_briefs` tree holds one [`ReviewBrief`] per listing whose
-//! latest finding is a review, written (or removed) in the transaction
-//! that writes the finding, and built once on first open for a store
-//! written before it existed, as `finding_verdicts` is.
+//! The `suspect_briefs` tree holds one [`SuspectBrief`] per listing whose
+//! latest finding is flagged or in review, written (or removed) in the
+//! transaction that writes the finding, and built once on first open for
+//! a store written before it existed, as `finding_verdicts` is.
 
 use super::Store;
 use crate::judge::score::{Finding, SignalKind};
@@ -14,11 +15,12 @@ use crate::judge::signal::Verdict;
 use crate::model::error::Result;
 use serde::{Deserialize, Serialize};
 
-/// The tree of listing key → [`ReviewBrief`] (review findings only).
-pub const REVIEW_BRIEFS_TREE: &str = "review_briefs";
-/// Set in the default tree once [`REVIEW_BRIEFS_TREE`] covers every
-/// stored review finding.
-pub(super) const REVIEW_BRIEFS_BUILT_KEY: &str = "meta/review_briefs";
+/// The tree of listing key → [`SuspectBrief`] (flagged and review
+/// findings only).
+pub const SUSPECT_BRIEFS_TREE: &str = "suspect_briefs";
+/// Set in the default tree once [`SUSPECT_BRIEFS_TREE`] covers every
+/// stored flagged or review finding.
+pub(super) const SUSPECT_BRIEFS_BUILT_KEY: &str = "meta/suspect_briefs";
 
 /// One spelling of a mark in a listing's title, as its finding's `mark`
 /// signal gives it.
@@ -32,10 +34,12 @@ pub struct MarkSpelling {
     pub rule: String,
 }
 
-/// What an export ranks and counts a review listing by, without its
-/// finding.
+/// What an export finds, ranks and counts a suspect listing by, without
+/// its finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReviewBrief {
+pub struct SuspectBrief {
+    /// `flag` or `review`.
+    pub verdict: Verdict,
     pub priority: u32,
     pub score: u32,
     /// The mark spellings of its title, in signal order.
@@ -43,10 +47,11 @@ pub struct ReviewBrief {
     pub marks: Vec<MarkSpelling>,
 }
 
-impl ReviewBrief {
-    /// The brief of a review finding; `None` for any other verdict.
-    pub fn of(f: &Finding) -> Option<ReviewBrief> {
-        (f.verdict == Verdict::Review).then(|| ReviewBrief {
+impl SuspectBrief {
+    /// The brief of a flagged or review finding; `None` for a clear one.
+    pub fn of(f: &Finding) -> Option<SuspectBrief> {
+        matches!(f.verdict, Verdict::Flag | Verdict::Review).then(|| SuspectBrief {
+            verdict: f.verdict,
             priority: f.priority,
             score: f.score,
             marks: mark_spellings(f),
@@ -78,35 +83,37 @@ pub fn mark_spellings(f: &Finding) -> Vec<MarkSpelling> {
         .collect()
 }
 
-/// The `review_briefs` value to write with a finding: `Some(json)` to
-/// insert for a review, `None` to remove for any other verdict.
+/// The `suspect_briefs` value to write with a finding: `Some(json)` to
+/// insert for a flagged or review finding, `None` to remove for a clear
+/// one.
 pub(super) fn brief_json(f: &Finding) -> Option<Vec<u8>> {
-    ReviewBrief::of(f).and_then(|b| serde_json::to_vec(&b).ok())
+    SuspectBrief::of(f).and_then(|b| serde_json::to_vec(&b).ok())
 }
 
 impl Store {
-    /// Each review listing's key and brief, in key order, from
-    /// `review_briefs` (no finding is read). An unreadable brief is
-    /// skipped (logged and listed by [`Store::skipped`]).
-    pub fn for_each_review_brief(&self, mut f: impl FnMut(&str, ReviewBrief)) -> Result<()> {
-        for item in self.review_briefs.iter() {
+    /// Each flagged or review listing's key and brief, in key order, from
+    /// `suspect_briefs` (no finding is read, and clear listings are never
+    /// visited). An unreadable brief is skipped (logged and listed by
+    /// [`Store::skipped`]).
+    pub fn for_each_suspect_brief(&self, mut f: impl FnMut(&str, SuspectBrief)) -> Result<()> {
+        for item in self.suspect_briefs.iter() {
             let (key, value) = item.map_err(|e| self.err(e))?;
-            match serde_json::from_slice::<ReviewBrief>(&value) {
+            match serde_json::from_slice::<SuspectBrief>(&value) {
                 Ok(b) => f(&String::from_utf8_lossy(&key), b),
-                Err(e) => self.skip(&self.review_briefs, &key, e.to_string()),
+                Err(e) => self.skip(&self.suspect_briefs, &key, e.to_string()),
             }
         }
         Ok(())
     }
 
-    /// Builds `review_briefs` from every finding, once per store (a store
+    /// Builds `suspect_briefs` from every finding, once per store (a store
     /// written by an older knockoff); a run interrupted here builds it
     /// again.
-    pub(super) fn build_review_briefs_if_missing(&self) -> Result<()> {
+    pub(super) fn build_suspect_briefs_if_missing(&self) -> Result<()> {
         self.build_once(
-            REVIEW_BRIEFS_BUILT_KEY,
+            SUSPECT_BRIEFS_BUILT_KEY,
             "findings",
-            "built the briefs of review listings",
+            "built the briefs of flagged and review listings",
             || {
                 let mut read = 0usize;
                 for item in self.findings.iter() {
@@ -117,7 +124,7 @@ impl Store {
                         continue;
                     };
                     if let Some(json) = brief_json(&f) {
-                        self.review_briefs
+                        self.suspect_briefs
                             .insert(key, json)
                             .map_err(|e| self.err(e))?;
                     }

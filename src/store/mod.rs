@@ -13,9 +13,9 @@
 //! | `listing_pages` | URL `\0` `platform/id` | empty: the listing was read from that page, or that URL is (or was) its item page ([`Store::listing_keys_on_page`]) |
 //! | `live_on_page` | URL `\0` `platform/id` | empty: as `listing_pages`, but only listings not found gone since they were last read ([`Store::live_keys_on_page`], [`Store::settle_listing`]) |
 //! | `finding_verdicts` | `platform/id` | the verdict of the listing's latest finding (JSON string: `"flag"`, `"review"`, `"clear"`; [`Store::for_each_verdict`]) |
-//! | `review_briefs` | `platform/id` | review findings only: their priority, score and mark spellings ([`briefs::ReviewBrief`], [`Store::for_each_review_brief`]) |
+//! | `suspect_briefs` | `platform/id` | flagged and review findings only: their verdict, priority, score and mark spellings ([`briefs::SuspectBrief`], [`Store::for_each_suspect_brief`]) |
 //! | `official` | official photo name | [`OfficialPhoto`]: product, SHA-256 (bytes in `blobs`) |
-//! | `meta` | `schema`, `watchlist`, `listing_pages`, `live_on_page`, `finding_verdicts`, `review_briefs`, `complaint_number` | schema version; the watchlist text of the last scan; `1` once `listing_pages` (and `page_urls`) cover every stored listing and page; `1` once `live_on_page` was filled from `listing_pages`; `1` once `finding_verdicts` covers every finding; `1` once `review_briefs` covers every review finding; the highest complaint number given (see [`crate::file::cases::ids::LAST_NUMBER_KEY`]) |
+//! | `meta` | `schema`, `watchlist`, `listing_pages`, `live_on_page`, `finding_verdicts`, `suspect_briefs`, `complaint_number` | schema version; the watchlist text of the last scan; `1` once `listing_pages` (and `page_urls`) cover every stored listing and page; `1` once `live_on_page` was filled from `listing_pages`; `1` once `finding_verdicts` covers every finding; `1` once `suspect_briefs` covers every flagged and review finding; the highest complaint number given (see [`crate::file::cases::ids::LAST_NUMBER_KEY`]) |
 //! | `hash_references` | hashing code version `/` SHA-256 of an official photo | its hashed variants (bytes, [`crate::judge::imagehash::PreparedReference`]) |
 //! | `hash_matches` | fingerprint of the official photos `/` SHA-256 of a listing photo | what matching it against them found ([`crate::store::hashcache`]) |
 //! | `hash_photos` | hashing code version `/` SHA-256 of a photo | its hashes, for relisting checks ([`crate::store::hashcache`]) |
@@ -59,8 +59,9 @@
 //! read every finding's verdict without reading the findings (a few bytes
 //! a listing instead of kilobytes). It is written with the finding in the
 //! same transaction, and built on first open for a store written before
-//! it, as `listing_pages` is. `review_briefs` does the same for what an
-//! export ranks and counts review listings by ([`briefs`]).
+//! it, as `listing_pages` is. `suspect_briefs` does the same for what an
+//! export finds flagged listings and ranks and counts review listings by
+//! ([`briefs`]).
 
 pub mod briefs;
 pub mod changes;
@@ -198,7 +199,7 @@ pub struct Store {
     listing_pages: sled::Tree,
     live_on_page: sled::Tree,
     finding_verdicts: sled::Tree,
-    review_briefs: sled::Tree,
+    suspect_briefs: sled::Tree,
     /// Listing records read since the store was opened (all handles).
     listing_reads: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Complaint records read since the store was opened (all handles).
@@ -307,7 +308,7 @@ impl Store {
             listing_pages: db.open_tree(LISTING_PAGES_TREE).map_err(err)?,
             live_on_page: db.open_tree(LIVE_ON_PAGE_TREE).map_err(err)?,
             finding_verdicts: db.open_tree(FINDING_VERDICTS_TREE).map_err(err)?,
-            review_briefs: db.open_tree(briefs::REVIEW_BRIEFS_TREE).map_err(err)?,
+            suspect_briefs: db.open_tree(briefs::SUSPECT_BRIEFS_TREE).map_err(err)?,
             path: path.clone(),
             db,
             listing_reads: Default::default(),
@@ -320,7 +321,7 @@ impl Store {
         store.build_listing_pages_if_missing()?;
         store.build_live_on_page_if_missing()?;
         store.build_finding_verdicts_if_missing()?;
-        store.build_review_briefs_if_missing()?;
+        store.build_suspect_briefs_if_missing()?;
         Ok(store)
     }
 
@@ -878,7 +879,7 @@ impl Store {
             &self.listing_pages,
             &self.live_on_page,
             &self.finding_verdicts,
-            &self.review_briefs,
+            &self.suspect_briefs,
         )
             .transaction(|(l, f, p, live, v, b)| {
                 l.insert(key.as_bytes(), listing_json.as_slice())?;
@@ -1087,7 +1088,7 @@ impl Store {
                 c.listings.entry(key.clone()).or_insert(before);
             });
         }
-        (&self.findings, &self.finding_verdicts, &self.review_briefs)
+        (&self.findings, &self.finding_verdicts, &self.suspect_briefs)
             .transaction(|(f, v, b)| {
                 f.insert(key.as_bytes(), json.as_slice())?;
                 v.insert(key.as_bytes(), verdict.as_slice())?;
@@ -1589,16 +1590,16 @@ mod tests {
             .collect();
         assert_eq!(from_findings, expected);
     }
-    /// The review briefs follow the findings (a review gets one, a finding
-    /// no longer in review loses it), and a store written before them gets
-    /// them built on open, the same as those written.
+    /// The suspect briefs follow the findings (a flagged or review finding
+    /// gets one, a cleared one loses it), and a store written before them
+    /// gets them built on open, the same as those written.
     #[test]
-    fn review_briefs_follow_the_findings_and_an_older_store_gets_them_on_open() {
+    fn suspect_briefs_follow_the_findings_and_an_older_store_gets_them_on_open() {
         use crate::judge::signal::Verdict;
-        fn briefs(store: &Store) -> Vec<(String, briefs::ReviewBrief)> {
+        fn briefs(store: &Store) -> Vec<(String, briefs::SuspectBrief)> {
             let mut out = Vec::new();
             store
-                .for_each_review_brief(|k, b| out.push((k.to_string(), b)))
+                .for_each_suspect_brief(|k, b| out.push((k.to_string(), b)))
                 .unwrap();
             out
         }
@@ -1623,23 +1624,35 @@ mod tests {
                 });
                 store.record(&l, &[], now(), &f).unwrap();
             }
-            // A rescan flags 2; a decision puts 3 in review.
+            assert_eq!(briefs(&store).len(), 2);
+            // A rescan flags 2 and clears 1; a decision puts 3 in review.
             let l = listing("2", 1.0);
             let mut f = finding(&l);
             f.verdict = Verdict::Flag;
             store.record(&l, &[], now(), &f).unwrap();
+            let l = listing("1", 1.0);
+            store.record(&l, &[], now(), &finding(&l)).unwrap();
             let mut f = store.finding("aliexpress/3").unwrap().unwrap();
             f.verdict = Verdict::Review;
             store.put_finding(&f).unwrap();
             expected = briefs(&store);
-            let keys: Vec<&str> = expected.iter().map(|(k, _)| k.as_str()).collect();
-            assert_eq!(keys, ["aliexpress/1", "aliexpress/3"]);
-            let one = &expected[0].1;
-            assert_eq!((one.priority, one.marks.len()), (7, 1));
-            assert_eq!(one.marks[0].variant, "AURORA");
+            let got: Vec<(&str, Verdict)> = expected
+                .iter()
+                .map(|(k, b)| (k.as_str(), b.verdict))
+                .collect();
+            assert_eq!(
+                got,
+                [
+                    ("aliexpress/2", Verdict::Flag),
+                    ("aliexpress/3", Verdict::Review)
+                ]
+            );
+            let three = &expected[1].1;
+            assert_eq!((three.priority, three.marks.len()), (7, 1));
+            assert_eq!(three.marks[0].variant, "AURORA");
             // What an older knockoff left: no briefs beside the findings.
-            store.review_briefs.clear().unwrap();
-            store.db.remove(briefs::REVIEW_BRIEFS_BUILT_KEY).unwrap();
+            store.suspect_briefs.clear().unwrap();
+            store.db.remove(briefs::SUSPECT_BRIEFS_BUILT_KEY).unwrap();
             store.flush().unwrap();
             assert!(briefs(&store).is_empty());
         }
@@ -1647,7 +1660,7 @@ mod tests {
         assert_eq!(briefs(&store), expected);
         assert!(store
             .db
-            .get(briefs::REVIEW_BRIEFS_BUILT_KEY)
+            .get(briefs::SUSPECT_BRIEFS_BUILT_KEY)
             .unwrap()
             .is_some());
     }

@@ -41,7 +41,7 @@ use crate::judge::score::{Finding, Verdict};
 use crate::model::error::{Error, Result};
 use crate::model::listing::Platform;
 use crate::model::watchlist::{RightKind, WatchlistFile};
-use crate::store::briefs::{mark_spellings, MarkSpelling, ReviewBrief};
+use crate::store::briefs::{mark_spellings, MarkSpelling, SuspectBrief};
 use crate::store::{ListingRecord, OfficialPhoto, Store};
 use names::{extension, safe_component, safe_join, url_stem};
 use serde::Serialize;
@@ -300,15 +300,14 @@ pub fn export_with(data_dir: &Path, out_dir: &Path, opts: &ExportOptions) -> Res
 /// read counters ([`Store::finding_reads`], [`Store::listing_reads`],
 /// [`Store::case_reads`]).
 ///
-/// It reads what it files, not the history: the verdict of every listing
-/// (a few bytes each, from `finding_verdicts`; clear findings are never
-/// read), then the finding, complaint record and current case of each
-/// flagged listing (one at a time; a finding whose case is filed already
-/// is dropped at once), the brief of every review listing (a few dozen
-/// bytes each, `review_briefs`) and the findings of the review listings it
-/// lists, and the case book one
-/// case at a time for `storefront.json` (keeping only the cases taken
-/// down, cut down). Pages are looked up by URL.
+/// It reads what it files, not the history: the brief of every flagged
+/// and review listing (a few dozen bytes each, from `suspect_briefs`;
+/// clear listings are never visited), then the finding, complaint record
+/// and current case of each flagged listing (one at a time; a finding
+/// whose case is filed already is dropped at once), the findings of the
+/// review listings it lists, and the case book one case at a time for
+/// `storefront.json` (keeping only the cases taken down, cut down). Pages
+/// are looked up by URL.
 pub fn export_store(
     store: &Store,
     data_dir: &Path,
@@ -316,12 +315,12 @@ pub fn export_store(
     opts: &ExportOptions,
 ) -> Result<ExportSummary> {
     let store = store.clone();
-    let flagged = flagged_keys(&store)?;
+    let suspects = suspects(&store, MAX_REVIEW_ROWS)?;
     let watchlist: Option<WatchlistFile> = store
         .watchlist_text()?
         .and_then(|t| toml::from_str(&t).ok());
     let book = CaseBook::open(&store)?;
-    let cases = choose_cases(&store, &book, flagged, opts.include_filed)?;
+    let cases = choose_cases(&store, &book, suspects.flagged, opts.include_filed)?;
     let (findings, held) = hold_unapproved(cases.findings, watchlist.as_ref(), &cases.current);
     let records = assign_ids(&store, &findings)?;
     prepare_out(out_dir)?;
@@ -355,6 +354,7 @@ pub fn export_store(
         Reports {
             watchlist: watchlist.as_ref(),
             findings: &findings,
+            reviews: suspects.reviews,
             complaints: &complaints,
             comparisons: &comparisons,
             held: &held,
@@ -385,17 +385,67 @@ struct Chosen {
     opened: usize,
 }
 
-/// The keys of the flagged listings, in key order, from the store's
-/// `finding_verdicts` (a few bytes per listing of history; no finding is
-/// read here, and clear ones are never read).
-fn flagged_keys(store: &Store) -> Result<Vec<String>> {
+/// The flagged and review listings, from one pass over the store's
+/// suspect briefs (`suspect_briefs`: a few dozen bytes a suspect; no
+/// finding is read here, and clear listings are never visited).
+struct Suspects {
+    /// Keys of the flagged listings, in key order.
+    flagged: Vec<String>,
+    reviews: Reviews,
+}
+
+/// The review listings, ranked and counted from their briefs.
+struct Reviews {
+    /// Keys of the review listings of highest priority (then score, then
+    /// the first key), best first: at most the rows listed.
+    top: Vec<String>,
+    /// How many review listings there are.
+    total: usize,
+    /// Their mark spellings, in key order.
+    keywords: KeywordCount,
+}
+
+/// Reads the suspect briefs once: the flagged keys, and the review
+/// listings ranked (the best `max_rows` kept, in memory bounded by them)
+/// and counted with their mark spellings.
+fn suspects(store: &Store, max_rows: usize) -> Result<Suspects> {
+    use std::cmp::Reverse;
+    // Highest priority, then score, then the first key: the greatest rank.
+    type Rank = (u32, u32, Reverse<String>);
+    let mut top: std::collections::BinaryHeap<Reverse<Rank>> = Default::default();
     let mut flagged = Vec::new();
-    store.for_each_verdict(|key, v| {
-        if v == Verdict::Flag {
+    let (mut total, mut keywords) = (0usize, KeywordCount::default());
+    store.for_each_suspect_brief(|key, brief| {
+        if brief.verdict == Verdict::Flag {
             flagged.push(key.to_string());
+            return;
+        }
+        if brief.verdict != Verdict::Review {
+            return;
+        }
+        total += 1;
+        let rank = (brief.priority, brief.score, Reverse(key.to_string()));
+        keywords.add_brief(key, brief);
+        if max_rows == 0 {
+            return;
+        }
+        if top.len() < max_rows {
+            top.push(Reverse(rank));
+        } else if top.peek().is_some_and(|Reverse(worst)| rank > *worst) {
+            top.pop();
+            top.push(Reverse(rank));
         }
     })?;
-    Ok(flagged)
+    let mut ranked: Vec<Rank> = top.into_iter().map(|Reverse(r)| r).collect();
+    ranked.sort_by(|a, b| b.cmp(a));
+    Ok(Suspects {
+        flagged,
+        reviews: Reviews {
+            top: ranked.into_iter().map(|(_, _, Reverse(k))| k).collect(),
+            total,
+            keywords,
+        },
+    })
 }
 
 /// Every flagged listing with a complaint has its case (a scan opens
@@ -749,6 +799,7 @@ struct Reports<'a> {
     watchlist: Option<&'a WatchlistFile>,
     /// Flagged findings batched (or needing a right).
     findings: &'a [Finding],
+    reviews: Reviews,
     complaints: &'a [Complaint],
     comparisons: &'a [Vec<(String, compare::Comparison)>],
     held: &'a [Held],
@@ -786,8 +837,9 @@ fn write_reports(
     for f in r.findings {
         keywords.add(f);
     }
-    let (review_items, reviews_total) =
-        review_items(store, out_dir, &mut keywords, MAX_REVIEW_ROWS)?;
+    keywords.extend(r.reviews.keywords);
+    let reviews_total = r.reviews.total;
+    let review_items = review_items(store, out_dir, r.reviews.top)?;
     write(
         out_dir,
         "keyword_blocking.csv",
@@ -846,7 +898,7 @@ pub struct KeywordVariant {
 /// The mark's spellings in the titles of flagged and review listings
 /// (flagged first, then review, each in key order), counted one listing at
 /// a time: memory holds the spellings, not the findings. Review listings
-/// are counted from their briefs ([`ReviewBrief`]), so an example of one
+/// are counted from their briefs ([`SuspectBrief`]), so an example of one
 /// is its key until [`KeywordCount::variants`] reads its URL.
 #[derive(Default)]
 struct KeywordCount {
@@ -869,7 +921,7 @@ impl KeywordCount {
     }
 
     /// Counts a review listing's spellings from its brief.
-    fn add_brief(&mut self, key: &str, brief: ReviewBrief) {
+    fn add_brief(&mut self, key: &str, brief: SuspectBrief) {
         // Keys are `platform/id` (`listing_key`).
         let platform = key.split_once('/').map_or(key, |(p, _)| p);
         self.add_spellings(platform, brief.marks, || Example::Key(key.to_string()));
@@ -906,6 +958,29 @@ impl KeywordCount {
             }
             if examples.len() < 3 {
                 examples.push(example());
+            }
+        }
+    }
+
+    /// Adds what `other` counted after what this one did, as if its
+    /// listings had been added here in turn.
+    fn extend(&mut self, other: KeywordCount) {
+        for (k, (v, examples)) in other.by {
+            match self.by.entry(k) {
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert((v, examples));
+                }
+                std::collections::btree_map::Entry::Occupied(mut e) => {
+                    let (mine, my_examples) = e.get_mut();
+                    mine.listings += v.listings;
+                    for p in v.platforms {
+                        if !mine.platforms.contains(&p) {
+                            mine.platforms.push(p);
+                        }
+                    }
+                    let room = 3usize.saturating_sub(my_examples.len());
+                    my_examples.extend(examples.into_iter().take(room));
+                }
             }
         }
     }
@@ -1064,43 +1139,13 @@ pub struct ReviewItem {
     pub matched_official: Option<String>,
 }
 
-/// The review listings, by priority, the first `max_rows` of them (at
-/// most [`MAX_REVIEW_ROWS`]) with their first photo copied, and how many
-/// there are. The listings are ranked and their mark spellings counted
-/// into `keywords` from their briefs (`review_briefs`, a few dozen bytes
-/// each, in key order); only the findings listed are read, and the listing
-/// record only for one with no matched photo. Memory holds the rows
-/// listed, not the history.
-fn review_items(
-    store: &Store,
-    out_dir: &Path,
-    keywords: &mut KeywordCount,
-    max_rows: usize,
-) -> Result<(Vec<ReviewItem>, usize)> {
-    use std::cmp::Reverse;
-    // Highest priority, then score, then the first key: the greatest rank.
-    type Rank = (u32, u32, Reverse<String>);
-    let mut top: std::collections::BinaryHeap<Reverse<Rank>> = Default::default();
-    let mut total = 0usize;
-    store.for_each_review_brief(|key, brief| {
-        total += 1;
-        let rank = (brief.priority, brief.score, Reverse(key.to_string()));
-        keywords.add_brief(key, brief);
-        if max_rows == 0 {
-            return;
-        }
-        if top.len() < max_rows {
-            top.push(Reverse(rank));
-        } else if top.peek().is_some_and(|Reverse(worst)| rank > *worst) {
-            top.pop();
-            top.push(Reverse(rank));
-        }
-    })?;
-    // Best first.
-    let mut ranked: Vec<Rank> = top.into_iter().map(|Reverse(r)| r).collect();
-    ranked.sort_by(|a, b| b.cmp(a));
-    let mut rows: Vec<(String, ReviewItem)> = Vec::with_capacity(ranked.len());
-    for (_, _, Reverse(key)) in ranked {
+/// The rows of `needs_review.csv` and the report: the review listings
+/// ranked by [`suspects`] (`top`, best first), each finding read, its
+/// first photo copied into `review/` (the listing record read only for a
+/// finding with no matched photo).
+fn review_items(store: &Store, out_dir: &Path, top: Vec<String>) -> Result<Vec<ReviewItem>> {
+    let mut rows: Vec<(String, ReviewItem)> = Vec::with_capacity(top.len());
+    for key in top {
         let Some(f) = store.finding(&key)? else {
             continue;
         };
@@ -1147,7 +1192,7 @@ fn review_items(
         }
         out.push(item);
     }
-    Ok((out, total))
+    Ok(out)
 }
 
 /// A flagged finding that no right can carry.
@@ -1932,9 +1977,13 @@ mod review_tests {
             let at = "2026-11-03T09:00:00Z".parse().unwrap();
             store.record(&listing, &[], at, &f).unwrap();
         }
+        let list = |max_rows| {
+            let s = suspects(&store, max_rows).unwrap();
+            let rows = review_items(&store, out.path(), s.reviews.top).unwrap();
+            (rows, s.reviews.total, s.reviews.keywords)
+        };
         let reads = store.finding_reads();
-        let mut keywords = KeywordCount::default();
-        let (rows, total) = review_items(&store, out.path(), &mut keywords, 4).unwrap();
+        let (rows, total, keywords) = list(4);
         assert_eq!(total, 25);
         let ids: Vec<&str> = rows.iter().map(|r| r.listing_id.as_str()).collect();
         assert_eq!(ids, ["024", "014", "019", "004"]);
@@ -1953,8 +2002,7 @@ mod review_tests {
                 "https://www.aliexpress.com/item/006.html"
             ]
         );
-        let (all, total) =
-            review_items(&store, out.path(), &mut KeywordCount::default(), 100).unwrap();
+        let (all, total, _) = list(100);
         assert_eq!((all.len(), total), (25, 25));
         assert_eq!(all[..4], rows[..]);
         // Equal priority and score: the first key first.
@@ -1964,9 +2012,78 @@ mod review_tests {
         let mut f = store.finding("aliexpress/024").unwrap().unwrap();
         f.verdict = Verdict::Flag;
         store.put_finding(&f).unwrap();
-        let (rows, total) =
-            review_items(&store, out.path(), &mut KeywordCount::default(), 4).unwrap();
+        let (rows, total, _) = list(4);
         let ids: Vec<&str> = rows.iter().map(|r| r.listing_id.as_str()).collect();
         assert_eq!((ids, total), (vec!["014", "019", "004", "009"], 24));
+        assert_eq!(suspects(&store, 4).unwrap().flagged, ["aliexpress/024"]);
+    }
+    /// The flagged listings' spellings come first, the review listings'
+    /// after them, as if added in turn: counts add up, platforms and
+    /// examples keep their order, three examples at most.
+    #[test]
+    fn review_spellings_count_after_the_flagged_ones() {
+        let spelling = |variant: &str| MarkSpelling {
+            mark: "Aurora".into(),
+            variant: variant.into(),
+            rule: "leetspeak".into(),
+        };
+        let brief = |variant: &str| SuspectBrief {
+            verdict: Verdict::Review,
+            priority: 0,
+            score: 50,
+            marks: vec![spelling(variant)],
+        };
+        let mut flagged = KeywordCount::default();
+        flagged.add_spellings("taobao", vec![spelling("AUR0RA")], || {
+            Example::Url("https://item.taobao.com/item.htm?id=1".into())
+        });
+        flagged.add_spellings("taobao", vec![spelling("AUR0RA")], || {
+            Example::Url("https://item.taobao.com/item.htm?id=2".into())
+        });
+        let mut reviews = KeywordCount::default();
+        for key in ["aliexpress/7", "aliexpress/8", "tmall/9"] {
+            reviews.add_brief(key, brief("aur0ra"));
+        }
+        reviews.add_brief("tmall/10", brief("4urora"));
+        flagged.extend(reviews);
+        let by: Vec<(String, usize, Vec<String>, Vec<String>)> = flagged
+            .by
+            .into_values()
+            .map(|(v, ex)| {
+                let ex = ex
+                    .into_iter()
+                    .map(|e| match e {
+                        Example::Key(k) => format!("key {k}"),
+                        Example::Url(u) => u,
+                    })
+                    .collect();
+                (v.variant, v.listings, v.platforms, ex)
+            })
+            .collect();
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            by[0],
+            (
+                "4urora".to_string(),
+                1,
+                strings(&["tmall"]),
+                strings(&["key tmall/10"])
+            )
+        );
+        // Spelled as the flagged listing first wrote it; two flagged
+        // examples, then the first review one.
+        assert_eq!(
+            by[1],
+            (
+                "AUR0RA".to_string(),
+                5,
+                strings(&["taobao", "aliexpress", "tmall"]),
+                strings(&[
+                    "https://item.taobao.com/item.htm?id=1",
+                    "https://item.taobao.com/item.htm?id=2",
+                    "key aliexpress/7"
+                ])
+            )
+        );
     }
 }
