@@ -233,8 +233,10 @@ pub fn no_store(data_dir: &Path) -> Error {
 /// sled's page cache. Its default is 1 GiB, which a year of a big brand's
 /// history fills: the daemon's resident memory grew with history (2.9 GiB
 /// at 100k listings, BENCHMARKS.md "Scale"). Reads beyond it come from the
-/// operating system's file cache.
-pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// operating system's file cache. 16 MiB rather than 64: the same cycle
+/// and export times at 100k and 1M listings, 56–150 MiB less resident
+/// (BENCHMARKS.md, "Stop 30").
+pub const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
 fn open_waiting_for_lock(path: &Path) -> std::result::Result<sled::Db, sled::Error> {
     let deadline = std::time::Instant::now() + LOCK_WAIT;
