@@ -89,7 +89,6 @@ pub mod hash;
 pub mod jpeg_dc;
 pub mod mih;
 pub mod plane;
-pub mod register;
 pub mod verify;
 
 use std::path::{Path, PathBuf};
