@@ -1666,4 +1666,42 @@ mod tests {
             .unwrap()
             .is_some());
     }
+    /// A damaged brief is skipped with an error naming its tree and key
+    /// (an export lists it among its problems); the other briefs are read,
+    /// and writing the finding again writes a good brief over it.
+    #[test]
+    fn a_damaged_suspect_brief_is_skipped_named_and_mended_on_the_next_write() {
+        use crate::judge::signal::Verdict;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for id in ["1", "2"] {
+            let l = listing(id, 2.0);
+            let mut f = finding(&l);
+            f.verdict = Verdict::Flag;
+            store.record(&l, &[], now(), &f).unwrap();
+        }
+        store
+            .suspect_briefs
+            .insert("aliexpress/1", &b"{\"verdict\": 7"[..])
+            .unwrap();
+        let keys = |store: &Store| {
+            let mut out = Vec::new();
+            store
+                .for_each_suspect_brief(|k, _| out.push(k.to_string()))
+                .unwrap();
+            out
+        };
+        assert_eq!(keys(&store), ["aliexpress/2"]);
+        let skipped = store.skipped();
+        assert_eq!(skipped.len(), 1);
+        assert_eq!(
+            (skipped[0].tree.as_str(), skipped[0].key.as_str()),
+            ("suspect_briefs", "aliexpress/1")
+        );
+        let l = listing("1", 2.0);
+        let mut f = finding(&l);
+        f.verdict = Verdict::Flag;
+        store.record(&l, &[], now(), &f).unwrap();
+        assert_eq!(keys(&store), ["aliexpress/1", "aliexpress/2"]);
+    }
 }

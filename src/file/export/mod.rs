@@ -416,12 +416,11 @@ fn suspects(store: &Store, max_rows: usize) -> Result<Suspects> {
     let mut flagged = Vec::new();
     let (mut total, mut keywords) = (0usize, KeywordCount::default());
     store.for_each_suspect_brief(|key, brief| {
-        if brief.verdict == Verdict::Flag {
-            flagged.push(key.to_string());
-            return;
-        }
-        if brief.verdict != Verdict::Review {
-            return;
+        match brief.verdict {
+            Verdict::Flag => return flagged.push(key.to_string()),
+            Verdict::Review => {}
+            // Briefs are kept for flagged and review findings only.
+            Verdict::Clear => return,
         }
         total += 1;
         let rank = (brief.priority, brief.score, Reverse(key.to_string()));
@@ -1144,7 +1143,7 @@ pub struct ReviewItem {
 /// first photo copied into `review/` (the listing record read only for a
 /// finding with no matched photo).
 fn review_items(store: &Store, out_dir: &Path, top: Vec<String>) -> Result<Vec<ReviewItem>> {
-    let mut rows: Vec<(String, ReviewItem)> = Vec::with_capacity(top.len());
+    let mut out = Vec::with_capacity(top.len());
     for key in top {
         let Some(f) = store.finding(&key)? else {
             continue;
@@ -1152,35 +1151,29 @@ fn review_items(store: &Store, out_dir: &Path, top: Vec<String>) -> Result<Vec<R
         let photo_url = match f.photos.first() {
             Some(p) => Some(p.url.clone()),
             None => store
-                .listing(&f.key())?
+                .listing(&key)?
                 .and_then(|r| r.listing.images.first().cloned()),
         };
-        rows.push((
-            key,
-            ReviewItem {
-                platform: f.platform,
-                listing_id: f.listing_id.clone(),
-                url: f.url.clone(),
-                title: f.title.clone(),
-                seller: f.seller.clone(),
-                price: f.price.as_ref().map(|p| p.to_string()),
-                score: f.score,
-                priority: f.priority,
-                reasons: f.reasons.clone(),
-                photo: None,
-                photo_url,
-                matched_official: f.photos.first().map(|p| p.reference.clone()),
-            },
-        ));
-    }
-    let mut out = Vec::with_capacity(rows.len());
-    for (i, (_, mut item)) in rows.into_iter().enumerate() {
+        let mut item = ReviewItem {
+            platform: f.platform,
+            listing_id: f.listing_id.clone(),
+            url: f.url.clone(),
+            title: f.title.clone(),
+            seller: f.seller.clone(),
+            price: f.price.as_ref().map(|p| p.to_string()),
+            score: f.score,
+            priority: f.priority,
+            reasons: f.reasons.clone(),
+            photo: None,
+            photo_url,
+            matched_official: f.photos.first().map(|p| p.reference.clone()),
+        };
         if let Some(url) = &item.photo_url {
             if let Some(page) = store.page_for_url(url)? {
                 if let Some(bytes) = store.blob(&page.sha256)? {
                     let rel = format!(
                         "review/{:02}-{}-{}.{}",
-                        i + 1,
+                        out.len() + 1,
                         item.platform.as_str(),
                         safe_component(&item.listing_id, 40),
                         extension(page.content_type.as_deref(), url)
