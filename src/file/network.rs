@@ -7,7 +7,7 @@
 //! join it, so an analyst can judge each link (a photo every counterfeiter
 //! steals from the brand links sellers that may not know each other).
 
-use crate::file::cases::book::Case;
+use crate::file::cases::book::{Case, CaseFacts};
 use crate::model::listing::Platform;
 use crate::store::{ListingRecord, PageRecord};
 use serde::Serialize;
@@ -28,25 +28,53 @@ pub struct Offender {
 
 /// Sellers by number of listings taken down (distinct listings), most first.
 pub fn offenders(cases: &[Case]) -> Vec<Offender> {
-    let mut by: BTreeMap<String, (BTreeSet<String>, Vec<String>)> = BTreeMap::new();
-    for c in cases.iter().filter(|c| c.was_taken_down()) {
+    let by = takedowns_by_seller(cases.iter().filter(|c| c.was_taken_down()).map(|c| {
         let seller = seller_node(c.platform, c.seller.as_deref(), c.seller_id.as_deref());
-        let e = by.entry(seller).or_default();
-        if e.0.insert(c.listing_key()) {
-            e.1.push(c.id.clone());
-        }
-    }
+        (seller, c.listing_key(), c.id.clone())
+    }));
     let mut out: Vec<Offender> = by
         .into_iter()
         .map(|(seller, (listings, cases))| Offender {
             seller,
-            takedowns: listings.len(),
+            takedowns: listings,
             cases,
-            repeat: listings.len() >= REPEAT_OFFENDER_TAKEDOWNS,
+            repeat: listings >= REPEAT_OFFENDER_TAKEDOWNS,
         })
         .collect();
     out.sort_by(|a, b| b.takedowns.cmp(&a.takedowns).then(a.seller.cmp(&b.seller)));
     out
+}
+
+/// How many sellers are repeat offenders, from cases reduced to their
+/// facts (the daemon's gauge; the same count as [`offenders`]).
+pub fn repeat_offender_count<'a>(cases: impl IntoIterator<Item = &'a CaseFacts>) -> usize {
+    takedowns_by_seller(
+        cases
+            .into_iter()
+            .filter(|c| c.taken_down)
+            .map(|c| (c.seller, c.listing, ())),
+    )
+    .values()
+    .filter(|(listings, _)| *listings >= REPEAT_OFFENDER_TAKEDOWNS)
+    .count()
+}
+
+/// Taken-down cases `(seller, listing, id)` grouped by seller: the number
+/// of distinct listings taken down, and the ids of the cases that first
+/// took each down, in the order given.
+fn takedowns_by_seller<S: Ord, L: Ord, I>(
+    taken_down: impl Iterator<Item = (S, L, I)>,
+) -> BTreeMap<S, (usize, Vec<I>)> {
+    let mut by: BTreeMap<S, (BTreeSet<L>, Vec<I>)> = BTreeMap::new();
+    for (seller, listing, id) in taken_down {
+        let e = by.entry(seller).or_default();
+        if e.0.insert(listing) {
+            e.1.push(id);
+        }
+    }
+    by.into_iter()
+        .map(|(s, (listings, ids))| (s, (listings.len(), ids)))
+        .collect()
 }
 
 /// The name a seller goes by in reports: `platform:name` (or the store id).
@@ -320,20 +348,45 @@ where
 /// (whose hashes are looked up by URL digest). Two different strings
 /// share a digest with probability about 2⁻⁶⁴ per pair; for a gauge over
 /// millions of values that is a miscount once in billions of brands.
+///
+/// Kept in one allocation (the node, the number of shared values, their
+/// digests, then the photo URLs' digests): a suspect costs the daemon
+/// about 80 bytes, and a big brand has hundreds of thousands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SellerDigests {
-    pub node: u64,
-    pub fixed: Box<[u64]>,
-    pub photos: Box<[u64]>,
+    all: Box<[u64]>,
 }
 
 impl SellerDigests {
     pub fn of(links: &SellerLinks) -> SellerDigests {
+        let mut all = Vec::with_capacity(2 + links.fixed.len() + links.photos.len());
+        all.push(digest("node", &links.node));
+        all.push(links.fixed.len() as u64);
+        all.extend(links.fixed.iter().map(|(k, v)| digest(k, v)));
+        all.extend(links.photos.iter().map(|u| digest("url", u)));
         SellerDigests {
-            node: digest("node", &links.node),
-            fixed: links.fixed.iter().map(|(k, v)| digest(k, v)).collect(),
-            photos: links.photos.iter().map(|u| digest("url", u)).collect(),
+            all: all.into_boxed_slice(),
         }
+    }
+
+    /// The digest of the seller's node.
+    pub fn node(&self) -> u64 {
+        self.all[0]
+    }
+
+    /// The digests of the `(kind, value)` pairs other than photos.
+    fn fixed(&self) -> &[u64] {
+        &self.all[2..2 + self.fixed_len()]
+    }
+
+    /// The digests of the photo URLs, in the order of [`SellerLinks::photos`].
+    pub fn photos(&self) -> &[u64] {
+        &self.all[2 + self.fixed_len()..]
+    }
+
+    fn fixed_len(&self) -> usize {
+        // `of` wrote it, so it is within the slice.
+        self.all[1] as usize
     }
 
     /// The digests of every `(kind, value)` this listing shares, photos
@@ -342,10 +395,10 @@ impl SellerDigests {
         &'a self,
         photo: impl Fn(u64) -> Option<u64> + 'a,
     ) -> impl Iterator<Item = u64> + 'a {
-        self.fixed
+        self.fixed()
             .iter()
             .copied()
-            .chain(self.photos.iter().filter_map(move |&u| photo(u)))
+            .chain(self.photos().iter().filter_map(move |&u| photo(u)))
     }
 }
 

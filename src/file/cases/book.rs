@@ -157,11 +157,7 @@ impl Case {
 
     /// The deadline the case runs under now, if any.
     pub fn deadline(&self, cal: &Calendar) -> Option<Deadline> {
-        deadline_for(
-            self.state,
-            crate::file::cases::deadline::china_date(self.since()),
-            cal,
-        )
+        deadline_since(self.state, self.since(), cal)
     }
 
     /// When the case was first submitted.
@@ -212,6 +208,66 @@ impl Case {
             .find(|t| t.to == CaseState::Removed)
             .and_then(|t| t.proof.as_ref())
     }
+
+    /// What the daemon's gauges count of this case ([`CaseFacts`]).
+    pub fn facts(&self) -> CaseFacts {
+        let seller = crate::file::network::seller_node(
+            self.platform,
+            self.seller.as_deref(),
+            self.seller_id.as_deref(),
+        );
+        let reached = |s: CaseState| self.history.iter().any(|t| t.to == s);
+        CaseFacts {
+            id: self.id.as_str().into(),
+            number: self.number,
+            state: self.state,
+            reason_code: self.reason_code,
+            since: self.since(),
+            submitted_at: self.submitted_at(),
+            taken_down: self.was_taken_down(),
+            counter_noticed: reached(CaseState::CounterNoticed),
+            reinstated: reached(CaseState::Reinstated),
+            seller: crate::file::network::digest("seller", &seller),
+            listing: crate::file::network::digest("listing", &self.listing_key()),
+        }
+    }
+}
+
+/// A case reduced to the few figures the daemon's gauges and the
+/// good-faith report count (state, deadline, first submission, takedown,
+/// counter-notice, reinstatement, and digests of its seller and listing):
+/// about a hundred bytes, against a whole case's kilobytes, so a daemon
+/// keeps every case of a big brand's year in a few megabytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseFacts {
+    pub id: Box<str>,
+    pub number: u64,
+    pub state: CaseState,
+    pub reason_code: ReasonCode,
+    /// When the case entered its current state ([`Case::since`]).
+    pub since: DateTime<Utc>,
+    /// [`Case::submitted_at`].
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// [`Case::was_taken_down`].
+    pub taken_down: bool,
+    pub counter_noticed: bool,
+    pub reinstated: bool,
+    /// Digest of the seller's node name ([`crate::file::network::seller_node`]).
+    pub seller: u64,
+    /// Digest of the listing's store key.
+    pub listing: u64,
+}
+
+impl CaseFacts {
+    /// The deadline the case runs under now, if any ([`Case::deadline`]).
+    pub fn deadline(&self, cal: &Calendar) -> Option<Deadline> {
+        deadline_since(self.state, self.since, cal)
+    }
+}
+
+/// The deadline of a case in `state` since `since` (China's date).
+fn deadline_since(state: CaseState, since: DateTime<Utc>, cal: &Calendar) -> Option<Deadline> {
+    deadline_for(state, crate::file::cases::deadline::china_date(since), cal)
 }
 
 /// Why a case could not be moved.

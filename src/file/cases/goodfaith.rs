@@ -14,7 +14,7 @@
 //!   reinstated after a counter-notice; their share is of the takedowns.
 //!   The share of counter-notices that succeeded is shown beside it.
 
-use crate::file::cases::book::Case;
+use crate::file::cases::book::{Case, CaseFacts};
 use crate::file::cases::state::CaseState;
 use crate::judge::complaint::ReasonCode;
 use chrono::{DateTime, Months, Utc};
@@ -63,19 +63,17 @@ pub struct Figures {
 }
 
 impl Figures {
-    fn add(&mut self, c: &Case) {
+    fn add(&mut self, c: &CaseFacts) {
         self.notices += 1;
-        let down = c.was_taken_down();
+        let down = c.taken_down;
         let rejected = c.state == CaseState::Rejected;
         if down || rejected {
             self.decided += 1;
         }
         self.taken_down += u32::from(down);
         self.rejected += u32::from(rejected);
-        let countered = c.history.iter().any(|t| t.to == CaseState::CounterNoticed);
-        self.counter_noticed += u32::from(countered);
-        self.counter_succeeded +=
-            u32::from(c.history.iter().any(|t| t.to == CaseState::Reinstated));
+        self.counter_noticed += u32::from(c.counter_noticed);
+        self.counter_succeeded += u32::from(c.reinstated);
     }
 
     fn finish(&mut self) {
@@ -155,13 +153,23 @@ impl GoodFaith {
 /// Computes the figures over cases first submitted in the 3 months up to
 /// `now`.
 pub fn good_faith(cases: &[Case], now: DateTime<Utc>) -> GoodFaith {
+    good_faith_of(cases.iter().map(Case::facts), now)
+}
+
+/// [`good_faith`] over cases reduced to their facts (what the daemon's
+/// gauges keep of every case).
+pub fn good_faith_of<F: std::borrow::Borrow<CaseFacts>>(
+    cases: impl IntoIterator<Item = F>,
+    now: DateTime<Utc>,
+) -> GoodFaith {
     let start = now
         .checked_sub_months(Months::new(WINDOW_MONTHS))
         .unwrap_or(DateTime::<Utc>::MIN_UTC);
     let mut overall = Figures::default();
     let mut by_reason: BTreeMap<String, Figures> = BTreeMap::new();
     for c in cases {
-        let Some(at) = c.submitted_at() else {
+        let c = c.borrow();
+        let Some(at) = c.submitted_at else {
             continue;
         };
         if at < start || at > now {

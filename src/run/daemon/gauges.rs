@@ -8,11 +8,11 @@
 //! cases, not with all listings: for each suspect listing the 64-bit
 //! digests of what links its seller to others ([`SellerDigests`]: a few
 //! dozen bytes, not its strings), the digests of their photos' hashes,
-//! and each case cut down to what the gauges read ([`slim`]).
+//! and each case's facts ([`CaseFacts`]: about a hundred bytes).
 
-use crate::file::cases::book::{Case, CaseBook};
+use crate::file::cases::book::{Case, CaseBook, CaseFacts};
 use crate::file::cases::deadline::Calendar;
-use crate::file::cases::goodfaith::{good_faith, GoodFaith};
+use crate::file::cases::goodfaith::{good_faith_of, GoodFaith};
 use crate::file::cases::state::CaseState;
 use crate::file::network::{self, digest, SellerDigests, SellerLinks};
 use crate::file::tracking::Tracker;
@@ -36,9 +36,9 @@ pub struct HistoryGauges {
     /// Photo URL digest → digest of the SHA-256 of its latest 2xx
     /// capture, for suspects' photos.
     photos: HashMap<u64, Option<u64>>,
-    /// Every case, cut down ([`slim`]), and its place by id.
-    cases: Vec<Case>,
-    case_at: HashMap<String, usize>,
+    /// Every case's facts, and its place by the digest of its id.
+    cases: Vec<CaseFacts>,
+    case_at: HashMap<u64, usize>,
     /// Records read to keep the figures up to date since the count
     /// (verdicts, listings, pages, tracking records, cases).
     reads: u64,
@@ -157,7 +157,7 @@ impl HistoryGauges {
         };
         let links = SellerLinks::of(&rec.listing);
         let digests = SellerDigests::of(&links);
-        for (url, &d) in links.photos.iter().zip(digests.photos.iter()) {
+        for (url, &d) in links.photos.iter().zip(digests.photos().iter()) {
             if !self.photos.contains_key(&d) {
                 self.reads += 1;
                 self.photos.insert(d, photo_digest(store, url)?);
@@ -168,11 +168,11 @@ impl HistoryGauges {
     }
 
     fn put_case(&mut self, c: Case) {
-        let c = slim(c);
-        match self.case_at.get(&c.id) {
+        let c = c.facts();
+        match self.case_at.get(&digest("case", &c.id)) {
             Some(&i) => self.cases[i] = c,
             None => {
-                self.case_at.insert(c.id.clone(), self.cases.len());
+                self.case_at.insert(digest("case", &c.id), self.cases.len());
                 self.cases.push(c);
             }
         }
@@ -182,14 +182,14 @@ impl HistoryGauges {
     pub fn cases_at_work(&self) -> crate::run::daemon::tracker::CasesAtWork {
         let mut submitted = Vec::new();
         let mut taken_down = Vec::new();
-        let mut by_number: Vec<&Case> = self.cases.iter().collect();
+        let mut by_number: Vec<&CaseFacts> = self.cases.iter().collect();
         by_number.sort_by_key(|c| c.number);
         for c in by_number {
             if c.state == CaseState::Submitted {
-                submitted.push(c.id.clone());
+                submitted.push(c.id.to_string());
             }
-            if c.was_taken_down() && c.state != CaseState::Reinstated {
-                taken_down.push(c.id.clone());
+            if c.taken_down && c.state != CaseState::Reinstated {
+                taken_down.push(c.id.to_string());
             }
         }
         crate::run::daemon::tracker::CasesAtWork {
@@ -225,16 +225,13 @@ impl HistoryGauges {
                 .filter_map(|c| c.deadline(calendar))
                 .filter(|d| d.is_overdue(today))
                 .count() as u64,
-            repeat_offenders: network::offenders(&self.cases)
-                .iter()
-                .filter(|o| o.repeat)
-                .count() as u64,
+            repeat_offenders: network::repeat_offender_count(&self.cases) as u64,
             seller_networks: network::network_count(
                 self.suspects
                     .values()
-                    .map(|l| (l.node, l.values(|u| photos.get(&u).copied().flatten()))),
+                    .map(|l| (l.node(), l.values(|u| photos.get(&u).copied().flatten()))),
             ) as u64,
-            good_faith: good_faith(&self.cases, now),
+            good_faith: good_faith_of(&self.cases, now),
         }
     }
 }
@@ -243,26 +240,6 @@ impl HistoryGauges {
 /// ([`network::photo_sha`]).
 fn photo_digest(store: &Store, url: &str) -> Result<Option<u64>> {
     Ok(network::photo_sha(store.page_for_url(url)?.as_ref()).map(|sha| digest("photo", sha)))
-}
-
-/// A case cut down to what the gauges read: its state, number, listing
-/// and seller, reason, and of its history the first submission, every
-/// removal, counter-notice and reinstatement, and the last move (without
-/// reasons, proofs or references). Deadlines, repeat offenders and the
-/// good-faith figures come out as from the whole case.
-pub fn slim(c: Case) -> Case {
-    let last = c.history.len().saturating_sub(1);
-    let mut submitted = false;
-    c.cut_down(|i, t| {
-        let first_submission = t.to == CaseState::Submitted && !submitted;
-        submitted |= t.to == CaseState::Submitted;
-        i == last
-            || first_submission
-            || matches!(
-                t.to,
-                CaseState::Removed | CaseState::CounterNoticed | CaseState::Reinstated
-            )
-    })
 }
 
 #[cfg(test)]
@@ -283,7 +260,7 @@ mod tests {
     }
 
     #[test]
-    fn a_slim_case_keeps_what_the_gauges_read() {
+    fn a_cases_facts_count_as_the_whole_case() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let book = CaseBook::open(&store).unwrap();
@@ -305,19 +282,58 @@ mod tests {
             t(CaseState::Withdrawn, 9),
         ];
         c.state = CaseState::Withdrawn;
-        let s = slim(c.clone());
+        let f = c.facts();
         let cal = Calendar::default();
-        assert_eq!(s.since(), c.since());
-        assert_eq!(s.submitted_at(), c.submitted_at());
-        assert_eq!(s.was_taken_down(), c.was_taken_down());
-        assert_eq!(s.deadline(&cal), c.deadline(&cal));
-        assert_eq!(s.listing_key(), c.listing_key());
-        assert_eq!(s.history.len(), 5);
+        assert_eq!(f.since, c.since());
+        assert_eq!(f.submitted_at, Some(c.history[2].at));
+        assert!(f.taken_down && f.counter_noticed && f.reinstated);
+        assert_eq!(f.deadline(&cal), c.deadline(&cal));
         let now = "2026-02-01T00:00:00Z".parse().unwrap();
+        let gf = good_faith_of([&f], now).overall;
         assert_eq!(
-            good_faith(std::slice::from_ref(&s), now),
-            good_faith(std::slice::from_ref(&c), now)
+            (gf.notices, gf.decided, gf.taken_down, gf.rejected),
+            (1, 1, 1, 0)
         );
-        assert_eq!(network::offenders(&[s]), network::offenders(&[c]));
+        assert_eq!((gf.counter_noticed, gf.counter_succeeded), (1, 1));
+
+        // Repeat offenders: distinct listings taken down per seller, as
+        // `network::offenders` counts them from whole cases.
+        let mut cases = Vec::new();
+        for (i, (seller, listing)) in [
+            ("a", "1"),
+            ("a", "2"),
+            ("a", "2"),
+            ("a", "3"),
+            ("b", "4"),
+            ("b", "5"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut k = c.clone();
+            k.id = format!("C-{i}");
+            k.seller = Some(seller.into());
+            k.listing_id = listing.into();
+            cases.push(k);
+        }
+        let mut not_down = cases[4].clone();
+        not_down.history.retain(|t| t.to != CaseState::Removed);
+        not_down.listing_id = "6".into();
+        cases.push(not_down);
+        let whole = network::offenders(&cases);
+        assert_eq!(whole.iter().filter(|o| o.repeat).count(), 1);
+        let facts: Vec<CaseFacts> = cases.iter().map(Case::facts).collect();
+        assert_eq!(network::repeat_offender_count(&facts), 1);
+        // Seller b reaches three listings only with the one not taken down.
+        cases[6].history.push(t(CaseState::Removed, 10));
+        let facts: Vec<CaseFacts> = cases.iter().map(Case::facts).collect();
+        assert_eq!(network::repeat_offender_count(&facts), 2);
+        assert_eq!(
+            network::offenders(&cases)
+                .iter()
+                .filter(|o| o.repeat)
+                .count(),
+            2
+        );
     }
 }
