@@ -1182,6 +1182,9 @@ async fn a_cycles_gauges_read_only_what_it_wrote() {
     add_old_suspects(&b_dir.path().join("data"), OLD_LISTINGS);
     let plain = reopen_demo_daemon(a_dir.path());
     let grown = reopen_demo_daemon(b_dir.path());
+    // The count at open takes each suspect's seller links from its brief:
+    // no listing record is read.
+    assert_eq!(grown.store().listing_reads(), 0);
 
     let before = grown.gauge_figures().unwrap();
     assert_eq!(before, grown.recount_gauge_figures().unwrap());
@@ -1258,8 +1261,29 @@ async fn a_cycles_gauges_read_only_what_it_wrote() {
         .unwrap();
     f.verdict = knockoff::judge::score::Verdict::Clear;
     grown.store().put_finding(&f).unwrap();
+    // A clear finding put in review by a decision: its brief has no
+    // seller links (its listing is not written then), so a count reads
+    // that listing, and no other.
+    let mut clear = None;
+    grown
+        .store()
+        .for_each_verdict(|k, v| {
+            if v == knockoff::judge::score::Verdict::Clear && clear.is_none() {
+                clear = Some(k.to_string());
+            }
+        })
+        .unwrap();
+    let mut f = grown
+        .store()
+        .finding(&clear.expect("a clear finding"))
+        .unwrap()
+        .unwrap();
+    f.verdict = knockoff::judge::score::Verdict::Review;
+    grown.store().put_finding(&f).unwrap();
     let after = grown.gauge_figures().unwrap();
+    let reads = grown.store().listing_reads();
     assert_eq!(after, grown.recount_gauge_figures().unwrap());
+    assert_eq!(grown.store().listing_reads() - reads, 1);
     assert_ne!(after.cases, before.cases);
     grown.cycle().await.unwrap();
     assert_eq!(

@@ -275,6 +275,10 @@ pub struct SellerLinks {
 }
 
 impl SellerLinks {
+    /// The links of a listing. Suspect briefs keep their digests in the
+    /// store (`crate::store::briefs`): a change to what they hold needs a
+    /// new `crate::store::briefs::LINKS_VERSION`, so stored ones are
+    /// rebuilt.
     pub fn of(l: &crate::model::listing::Listing) -> SellerLinks {
         let node = seller_node(l.platform, l.seller.name.as_deref(), l.seller.id.as_deref());
         let mut fixed = Vec::new();
@@ -367,6 +371,21 @@ impl SellerDigests {
         SellerDigests {
             all: all.into_boxed_slice(),
         }
+    }
+
+    /// The digests as one sequence (what [`SellerDigests::from_raw`]
+    /// reads back), for keeping them in the store.
+    pub fn raw(&self) -> &[u64] {
+        &self.all
+    }
+
+    /// Digests kept by [`SellerDigests::raw`]; `None` when the sequence is
+    /// not one (too short, or a count past its end: a damaged record).
+    pub fn from_raw(all: Vec<u64>) -> Option<SellerDigests> {
+        let fixed = usize::try_from(*all.get(1)?).ok()?;
+        (fixed <= all.len() - 2).then(|| SellerDigests {
+            all: all.into_boxed_slice(),
+        })
     }
 
     /// The digest of the seller's node.

@@ -8,11 +8,22 @@
 //! latest finding is flagged or in review, written (or removed) in the
 //! transaction that writes the finding, and built once on first open for
 //! a store written before it existed, as `finding_verdicts` is.
+//!
+//! A brief also carries the digests of what links the listing's seller to
+//! others ([`SellerDigests`]), written with the listing, so the daemon
+//! counts its seller networks at open from the briefs instead of reading
+//! every suspect listing (600,000 records in a big brand's year). Briefs
+//! written before they carried them get them on first open
+//! ([`LINKS_VERSION`]); one without them (a finding moved to flag or
+//! review by a decision, whose listing was not at hand) makes the daemon
+//! read that listing.
 
 use super::Store;
+use crate::file::network::{SellerDigests, SellerLinks};
 use crate::judge::score::{Finding, SignalKind};
 use crate::judge::signal::Verdict;
 use crate::model::error::Result;
+use crate::model::listing::Listing;
 use serde::{Deserialize, Serialize};
 
 /// The tree of listing key → [`SuspectBrief`] (flagged and review
@@ -21,6 +32,13 @@ pub const SUSPECT_BRIEFS_TREE: &str = "suspect_briefs";
 /// Set in the default tree once [`SUSPECT_BRIEFS_TREE`] covers every
 /// stored flagged or review finding.
 pub(super) const SUSPECT_BRIEFS_BUILT_KEY: &str = "meta/suspect_briefs";
+/// Holds [`LINKS_VERSION`] in the default tree once every brief whose
+/// listing reads carries its seller links of that version.
+pub(super) const BRIEF_LINKS_KEY: &str = "meta/suspect_brief_links";
+/// The version of what [`SuspectBrief::links`] holds
+/// ([`SellerLinks::of`]); a store whose briefs hold another gets them
+/// written again on open.
+pub const LINKS_VERSION: &str = "1";
 
 /// One spelling of a mark in a listing's title, as its finding's `mark`
 /// signal gives it.
@@ -45,17 +63,27 @@ pub struct SuspectBrief {
     /// The mark spellings of its title, in signal order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub marks: Vec<MarkSpelling>,
+    /// The listing's seller links as digests ([`SellerDigests::raw`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<Vec<u64>>,
 }
 
 impl SuspectBrief {
-    /// The brief of a flagged or review finding; `None` for a clear one.
-    pub fn of(f: &Finding) -> Option<SuspectBrief> {
+    /// The brief of a flagged or review finding, with its listing's seller
+    /// links when the listing is given; `None` for a clear finding.
+    pub fn of(f: &Finding, listing: Option<&Listing>) -> Option<SuspectBrief> {
         matches!(f.verdict, Verdict::Flag | Verdict::Review).then(|| SuspectBrief {
             verdict: f.verdict,
             priority: f.priority,
             score: f.score,
             marks: mark_spellings(f),
+            links: listing.map(|l| SellerDigests::of(&SellerLinks::of(l)).raw().to_vec()),
         })
+    }
+
+    /// Its seller links, if it carries readable ones.
+    pub fn seller_digests(&self) -> Option<SellerDigests> {
+        self.links.clone().and_then(SellerDigests::from_raw)
     }
 }
 
@@ -85,9 +113,18 @@ pub fn mark_spellings(f: &Finding) -> Vec<MarkSpelling> {
 
 /// The `suspect_briefs` value to write with a finding: `Some(json)` to
 /// insert for a flagged or review finding, `None` to remove for a clear
-/// one.
-pub(super) fn brief_json(f: &Finding) -> Option<Vec<u8>> {
-    SuspectBrief::of(f).and_then(|b| serde_json::to_vec(&b).ok())
+/// one. `links`: the brief's seller links when its listing is not given
+/// (those of the brief it replaces).
+pub(super) fn brief_json(
+    f: &Finding,
+    listing: Option<&Listing>,
+    links: Option<Vec<u64>>,
+) -> Option<Vec<u8>> {
+    let mut b = SuspectBrief::of(f, listing)?;
+    if b.links.is_none() {
+        b.links = links;
+    }
+    serde_json::to_vec(&b).ok()
 }
 
 impl Store {
@@ -123,7 +160,11 @@ impl Store {
                     let Ok(f) = serde_json::from_slice::<Finding>(&value) else {
                         continue;
                     };
-                    if let Some(json) = brief_json(&f) {
+                    let listing = match f.verdict {
+                        Verdict::Clear => None,
+                        _ => self.listing_at_open(&key)?,
+                    };
+                    if let Some(json) = brief_json(&f, listing.as_ref(), None) {
                         self.suspect_briefs
                             .insert(key, json)
                             .map_err(|e| self.err(e))?;
@@ -133,5 +174,52 @@ impl Store {
                 Ok(read)
             },
         )
+    }
+
+    /// Writes every brief again with its listing's seller links, once per
+    /// store whose briefs were written without them (or with another
+    /// [`LINKS_VERSION`]); a run interrupted here does it again.
+    pub(super) fn build_brief_links_if_missing(&self) -> Result<()> {
+        let done = self.db.get(BRIEF_LINKS_KEY).map_err(|e| self.err(e))?;
+        if done.as_deref() == Some(LINKS_VERSION.as_bytes()) {
+            return Ok(());
+        }
+        let mut read = 0usize;
+        for item in self.suspect_briefs.iter() {
+            let (key, value) = item.map_err(|e| self.err(e))?;
+            // An unreadable brief is reported where it is read, and
+            // written again with its finding.
+            let Ok(mut b) = serde_json::from_slice::<SuspectBrief>(&value) else {
+                continue;
+            };
+            b.links = self
+                .listing_at_open(&key)?
+                .map(|l| SellerDigests::of(&SellerLinks::of(&l)).raw().to_vec());
+            let json = serde_json::to_vec(&b).map_err(|e| self.err(e))?;
+            self.suspect_briefs
+                .insert(key, json)
+                .map_err(|e| self.err(e))?;
+            read += 1;
+        }
+        self.db
+            .insert(BRIEF_LINKS_KEY, LINKS_VERSION)
+            .map_err(|e| self.err(e))?;
+        self.flush()?;
+        if read > 0 {
+            tracing::info!(store = %self.path.display(), read, "wrote the seller links of every suspect brief");
+        }
+        Ok(())
+    }
+
+    /// A listing read while its store is opened (not counted among the
+    /// reads the tests count): `None` when missing or unreadable (reported
+    /// where it is read later).
+    fn listing_at_open(&self, key: &[u8]) -> Result<Option<Listing>> {
+        let Some(v) = self.listings.get(key).map_err(|e| self.err(e))? else {
+            return Ok(None);
+        };
+        Ok(serde_json::from_slice::<super::ListingRecord>(&v)
+            .ok()
+            .map(|r| r.listing))
     }
 }

@@ -13,9 +13,9 @@
 //! | `listing_pages` | URL `\0` `platform/id` | empty: the listing was read from that page, or that URL is (or was) its item page ([`Store::listing_keys_on_page`]) |
 //! | `live_on_page` | URL `\0` `platform/id` | empty: as `listing_pages`, but only listings not found gone since they were last read ([`Store::live_keys_on_page`], [`Store::settle_listing`]) |
 //! | `finding_verdicts` | `platform/id` | the verdict of the listing's latest finding (JSON string: `"flag"`, `"review"`, `"clear"`; [`Store::for_each_verdict`]) |
-//! | `suspect_briefs` | `platform/id` | flagged and review findings only: their verdict, priority, score and mark spellings ([`briefs::SuspectBrief`], [`Store::for_each_suspect_brief`]) |
+//! | `suspect_briefs` | `platform/id` | flagged and review findings only: their verdict, priority, score, mark spellings and the digests of their seller links ([`briefs::SuspectBrief`], [`Store::for_each_suspect_brief`]) |
 //! | `official` | official photo name | [`OfficialPhoto`]: product, SHA-256 (bytes in `blobs`) |
-//! | `meta` | `schema`, `watchlist`, `listing_pages`, `live_on_page`, `finding_verdicts`, `suspect_briefs`, `complaint_number` | schema version; the watchlist text of the last scan; `1` once `listing_pages` (and `page_urls`) cover every stored listing and page; `1` once `live_on_page` was filled from `listing_pages`; `1` once `finding_verdicts` covers every finding; `1` once `suspect_briefs` covers every flagged and review finding; the highest complaint number given (see [`crate::file::cases::ids::LAST_NUMBER_KEY`]) |
+//! | `meta` | `schema`, `watchlist`, `listing_pages`, `live_on_page`, `finding_verdicts`, `suspect_briefs`, `suspect_brief_links`, `complaint_number` | schema version; the watchlist text of the last scan; `1` once `listing_pages` (and `page_urls`) cover every stored listing and page; `1` once `live_on_page` was filled from `listing_pages`; `1` once `finding_verdicts` covers every finding; `1` once `suspect_briefs` covers every flagged and review finding; the version of the seller links the briefs carry ([`briefs::LINKS_VERSION`]); the highest complaint number given (see [`crate::file::cases::ids::LAST_NUMBER_KEY`]) |
 //! | `hash_references` | hashing code version `/` SHA-256 of an official photo | its hashed variants (bytes, [`crate::judge::imagehash::PreparedReference`]) |
 //! | `hash_matches` | fingerprint of the official photos `/` SHA-256 of a listing photo | what matching it against them found ([`crate::store::hashcache`]) |
 //! | `hash_photos` | hashing code version `/` SHA-256 of a photo | its hashes, for relisting checks ([`crate::store::hashcache`]) |
@@ -324,6 +324,7 @@ impl Store {
         store.build_live_on_page_if_missing()?;
         store.build_finding_verdicts_if_missing()?;
         store.build_suspect_briefs_if_missing()?;
+        store.build_brief_links_if_missing()?;
         Ok(store)
     }
 
@@ -495,6 +496,23 @@ impl Store {
             .get(url.as_bytes())
             .map_err(|e| self.err(e))?
             .and_then(|v| serde_json::from_slice(&v).ok()))
+    }
+
+    /// Every URL with its latest capture, from `page_urls`, in key order:
+    /// `f` gets the URL and a reader of its record, to call for the URLs it
+    /// wants (it gives `None` for a record that does not read, as
+    /// [`Store::page_for_url`] does); records not read are not parsed.
+    pub fn for_each_latest_capture(
+        &self,
+        mut f: impl FnMut(&str, &dyn Fn() -> Option<PageRecord>),
+    ) -> Result<()> {
+        for item in self.page_urls.iter() {
+            let (url, value) = item.map_err(|e| self.err(e))?;
+            f(&String::from_utf8_lossy(&url), &|| {
+                serde_json::from_slice(&value).ok()
+            });
+        }
+        Ok(())
     }
 
     /// Listing records read from this store since it was opened (every
@@ -874,7 +892,7 @@ impl Store {
         let finding_json = self.checked_json("finding", &key, finding)?;
         let page_keys = listing_page_keys(&record);
         let verdict = verdict_json(finding.verdict);
-        let brief = briefs::brief_json(finding);
+        let brief = briefs::brief_json(finding, Some(listing), None);
         (
             &self.listings,
             &self.findings,
@@ -1079,7 +1097,16 @@ impl Store {
         let key = finding.key();
         let json = self.checked_json("finding", &key, finding)?;
         let verdict = verdict_json(finding.verdict);
-        let brief = briefs::brief_json(finding);
+        // The listing is not written here: its seller links are those of
+        // the brief this one replaces (none for a finding that was clear:
+        // the daemon then reads the listing).
+        let links = self
+            .suspect_briefs
+            .get(key.as_bytes())
+            .map_err(|e| self.err(e))?
+            .and_then(|v| serde_json::from_slice::<briefs::SuspectBrief>(&v).ok())
+            .and_then(|b| b.links);
+        let brief = briefs::brief_json(finding, None, links);
         let _writing = self.journal.writing();
         if self.journal.enabled() {
             let before = changes::ListingBefore {
@@ -1652,19 +1679,60 @@ mod tests {
             let three = &expected[1].1;
             assert_eq!((three.priority, three.marks.len()), (7, 1));
             assert_eq!(three.marks[0].variant, "AURORA");
+            // Seller links: those of the listing written with the finding;
+            // none from a decision on a finding that was clear (its
+            // listing is not at hand there).
+            assert_eq!(expected[0].1.links.as_deref(), Some(links_of("2")));
+            assert_eq!(three.links, None);
+            // A decision on a suspect keeps the links of its brief.
+            let mut f = store.finding("aliexpress/2").unwrap().unwrap();
+            f.verdict = Verdict::Review;
+            store.put_finding(&f).unwrap();
+            let two = &briefs(&store)[0].1;
+            assert_eq!(
+                (two.verdict, two.links.as_deref()),
+                (Verdict::Review, Some(links_of("2")))
+            );
+            f.verdict = Verdict::Flag;
+            store.put_finding(&f).unwrap();
+            assert_eq!(briefs(&store), expected);
             // What an older knockoff left: no briefs beside the findings.
             store.suspect_briefs.clear().unwrap();
             store.db.remove(briefs::SUSPECT_BRIEFS_BUILT_KEY).unwrap();
             store.flush().unwrap();
             assert!(briefs(&store).is_empty());
         }
+        let with_links = |mut b: Vec<(String, briefs::SuspectBrief)>| {
+            b[1].1.links = Some(links_of("3").to_vec());
+            b
+        };
+        {
+            let store = Store::open(dir.path()).unwrap();
+            assert_eq!(briefs(&store), with_links(expected.clone()));
+            assert!(store
+                .db
+                .get(briefs::SUSPECT_BRIEFS_BUILT_KEY)
+                .unwrap()
+                .is_some());
+            // What the knockoff before links left: briefs without them.
+            for (k, mut b) in briefs(&store) {
+                b.links = None;
+                let json = serde_json::to_vec(&b).unwrap();
+                store.suspect_briefs.insert(k.as_bytes(), json).unwrap();
+            }
+            store.db.remove(briefs::BRIEF_LINKS_KEY).unwrap();
+            store.flush().unwrap();
+        }
         let store = Store::open(dir.path()).unwrap();
-        assert_eq!(briefs(&store), expected);
-        assert!(store
-            .db
-            .get(briefs::SUSPECT_BRIEFS_BUILT_KEY)
-            .unwrap()
-            .is_some());
+        assert_eq!(briefs(&store), with_links(expected));
+        assert_eq!(store.listing_reads(), 0);
+    }
+
+    /// The seller links a brief of `listing(id, _)` carries.
+    fn links_of(id: &str) -> &'static [u64] {
+        let l = listing(id, 1.0);
+        let d = crate::file::network::SellerDigests::of(&crate::file::network::SellerLinks::of(&l));
+        Box::leak(d.raw().to_vec().into_boxed_slice())
     }
     /// A damaged brief is skipped with an error naming its tree and key
     /// (an export lists it among its problems); the other briefs are read,

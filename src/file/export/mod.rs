@@ -2025,6 +2025,7 @@ mod review_tests {
             priority: 0,
             score: 50,
             marks: vec![spelling(variant)],
+            links: None,
         };
         let mut flagged = KeywordCount::default();
         flagged.add_spellings("taobao", vec![spelling("AUR0RA")], || {

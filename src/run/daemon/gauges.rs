@@ -59,9 +59,11 @@ pub struct Figures {
 }
 
 impl HistoryGauges {
-    /// Counts everything, streaming: one pass over the verdicts, the
-    /// tracking records and the cases, and a read by key of each suspect
-    /// listing and of its photos' latest captures.
+    /// Counts everything, streaming: one pass over the suspect briefs
+    /// (each suspect's seller links), the verdicts, the latest captures of
+    /// URLs (for the suspects' photos), the tracking records and the
+    /// cases. A suspect whose brief carries no links (or does not read) is
+    /// read by key.
     pub fn count(store: &Store) -> Result<HistoryGauges> {
         let mut g = HistoryGauges {
             listings: store.listing_count() as u64,
@@ -71,14 +73,35 @@ impl HistoryGauges {
                 .collect(),
             ..Default::default()
         };
-        let mut suspects = Vec::new();
-        store.for_each_verdict(|key, v| {
-            *g.verdicts.entry(v.as_str()).or_default() += 1;
-            if v != Verdict::Clear {
-                suspects.push(key.to_string());
+        store.for_each_suspect_brief(|key, brief| {
+            if let Some(d) = brief.seller_digests() {
+                g.suspects.insert(digest("key", key), d);
             }
         })?;
-        for key in suspects {
+        let mut unlinked = Vec::new();
+        store.for_each_verdict(|key, v| {
+            *g.verdicts.entry(v.as_str()).or_default() += 1;
+            let known = g.suspects.contains_key(&digest("key", key));
+            match v {
+                Verdict::Clear if known => {
+                    g.suspects.remove(&digest("key", key));
+                }
+                Verdict::Clear => {}
+                _ if !known => unlinked.push(key.to_string()),
+                _ => {}
+            }
+        })?;
+        for d in g.suspects.values() {
+            for &u in d.photos() {
+                g.photos.insert(u, None);
+            }
+        }
+        store.for_each_latest_capture(|url, page| {
+            if let Some(sha) = g.photos.get_mut(&digest("url", url)) {
+                *sha = photo_sha_digest(page().as_ref());
+            }
+        })?;
+        for key in unlinked {
             g.read_suspect(store, &key)?;
         }
         let (gone, relistings) = Tracker::open(store)?.gone_and_relisting_counts()?;
@@ -239,7 +262,12 @@ impl HistoryGauges {
 /// The digest of the SHA-256 a photo URL's capture links sellers by
 /// ([`network::photo_sha`]).
 fn photo_digest(store: &Store, url: &str) -> Result<Option<u64>> {
-    Ok(network::photo_sha(store.page_for_url(url)?.as_ref()).map(|sha| digest("photo", sha)))
+    Ok(photo_sha_digest(store.page_for_url(url)?.as_ref()))
+}
+
+/// The digest of the SHA-256 a capture links sellers by.
+fn photo_sha_digest(page: Option<&crate::store::PageRecord>) -> Option<u64> {
+    network::photo_sha(page).map(|sha| digest("photo", sha))
 }
 
 #[cfg(test)]
