@@ -339,11 +339,10 @@ where
             }
         }
     }
-    let mut roots: HashMap<usize, usize> = HashMap::new();
-    for i in 0..uf.parent.len() {
-        *roots.entry(uf.find(i)).or_default() += 1;
-    }
-    roots.values().filter(|&&n| n > 1).count()
+    // Union by size keeps each group's size at its root.
+    (0..uf.parent.len())
+        .filter(|&i| uf.find(i) == i && uf.size[i] > 1)
+        .count()
 }
 
 /// [`SellerLinks`] as 64-bit digests, for keeping every suspect listing's
