@@ -1,5 +1,6 @@
 //! The sled store: every listing, its history, every finding, and the raw
-//! bytes of every page captured, kept across runs.
+//! bytes of every page captured (as files beside it, [`blobfiles`]), kept
+//! across runs.
 //!
 //! Key scheme (one sled tree each; values are JSON unless noted):
 //!
@@ -8,13 +9,13 @@
 //! | `listings` | `platform/id` | [`ListingRecord`]: latest listing, first/last seen, history of changes, sources |
 //! | `findings` | `platform/id` | the latest [`crate::judge::score::Finding`] for the listing |
 //! | `pages` | SHA-256 of the body (hex) | [`PageRecord`]: URL, capture time, status, content type |
-//! | `blobs` | SHA-256 of the body (hex) | raw body bytes as fetched (not JSON) |
+//! | `blobs` | SHA-256 of the body (hex) | raw body bytes, in stores written before blob files: bytes are now kept as files, `DATA/blobs/<2 hex>/<sha256>` ([`blobfiles`]) |
 //! | `page_urls` | URL | [`PageRecord`] of the URL's latest capture (`pages` is keyed by body, so URLs with the same bytes share an entry there) |
 //! | `listing_pages` | URL `\0` `platform/id` | empty: the listing was read from that page, or that URL is (or was) its item page ([`Store::listing_keys_on_page`]) |
 //! | `live_on_page` | URL `\0` `platform/id` | empty: as `listing_pages`, but only listings not found gone since they were last read ([`Store::live_keys_on_page`], [`Store::settle_listing`]) |
 //! | `finding_verdicts` | `platform/id` | the verdict of the listing's latest finding (JSON string: `"flag"`, `"review"`, `"clear"`; [`Store::for_each_verdict`]) |
 //! | `suspect_briefs` | `platform/id` | flagged and review findings only: their verdict, priority, score, mark spellings and the digests of their seller links ([`briefs::SuspectBrief`], [`Store::for_each_suspect_brief`]) |
-//! | `official` | official photo name | [`OfficialPhoto`]: product, SHA-256 (bytes in `blobs`) |
+//! | `official` | official photo name | [`OfficialPhoto`]: product, SHA-256 (bytes in a blob file) |
 //! | `meta` | `schema`, `watchlist`, `listing_pages`, `live_on_page`, `finding_verdicts`, `suspect_briefs`, `suspect_brief_links`, `complaint_number` | schema version; the watchlist text of the last scan; `1` once `listing_pages` (and `page_urls`) cover every stored listing and page; `1` once `live_on_page` was filled from `listing_pages`; `1` once `finding_verdicts` covers every finding; `1` once `suspect_briefs` covers every flagged and review finding; the version of the seller links the briefs carry ([`briefs::LINKS_VERSION`]); the highest complaint number given (see [`crate::file::cases::ids::LAST_NUMBER_KEY`]) |
 //! | `hash_references` | hashing code version `/` SHA-256 of an official photo | its hashed variants (bytes, [`crate::judge::imagehash::PreparedReference`]) |
 //! | `hash_matches` | fingerprint of the official photos `/` SHA-256 of a listing photo | what matching it against them found ([`crate::store::hashcache`]) |
@@ -63,6 +64,7 @@
 //! export finds flagged listings and ranks and counts review listings by
 //! ([`briefs`]).
 
+pub mod blobfiles;
 pub mod briefs;
 pub mod changes;
 pub mod hashcache;
@@ -150,7 +152,7 @@ pub struct ListingRecord {
     pub sources: Vec<Source>,
 }
 
-/// Metadata of a captured page; the bytes are in `blobs`.
+/// Metadata of a captured page; the bytes are in a blob file ([`blobfiles`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PageRecord {
     pub url: String,
@@ -194,7 +196,9 @@ pub struct Store {
     listings: sled::Tree,
     findings: sled::Tree,
     pages: sled::Tree,
+    /// Raw bytes written before [`blobfiles`]: read when there is no file.
     blobs: sled::Tree,
+    blob_files: blobfiles::BlobFiles,
     page_urls: sled::Tree,
     listing_pages: sled::Tree,
     live_on_page: sled::Tree,
@@ -306,6 +310,7 @@ impl Store {
             findings: db.open_tree("findings").map_err(err)?,
             pages: db.open_tree("pages").map_err(err)?,
             blobs: db.open_tree("blobs").map_err(err)?,
+            blob_files: blobfiles::BlobFiles::new(data_dir),
             page_urls: db.open_tree("page_urls").map_err(err)?,
             listing_pages: db.open_tree(LISTING_PAGES_TREE).map_err(err)?,
             live_on_page: db.open_tree(LIVE_ON_PAGE_TREE).map_err(err)?,
@@ -676,13 +681,11 @@ impl Store {
             bytes_dropped_at: None,
         };
         let json = self.checked_json("page", &capture.sha256, &record)?;
+        self.blob_files.put(&capture.sha256, &capture.body)?;
         let _writing = self.journal.writing();
         self.journal.note(|c| {
             c.page_urls.insert(capture.url.clone());
         });
-        self.blobs
-            .insert(capture.sha256.as_bytes(), capture.body.as_slice())
-            .map_err(|e| self.err(e))?;
         self.pages
             .insert(capture.sha256.as_bytes(), json.as_slice())
             .map_err(|e| self.err(e))?;
@@ -721,26 +724,22 @@ impl Store {
         Ok(out)
     }
 
-    /// Keeps an official photo (bytes in `blobs`) under its name.
+    /// Keeps an official photo (bytes in a blob file) under its name.
     pub fn put_official(&self, photo: &OfficialPhoto, bytes: &[u8]) -> Result<()> {
         let tree = self.db.open_tree("official").map_err(|e| self.err(e))?;
         let json = self.checked_json("official photo", &photo.name, photo)?;
-        self.blobs
-            .insert(photo.sha256.as_bytes(), bytes)
-            .map_err(|e| self.err(e))?;
+        self.blob_files.put(&photo.sha256, bytes)?;
         tree.insert(photo.name.as_bytes(), json)
             .map_err(|e| self.err(e))?;
         Ok(())
     }
 
-    /// Keeps a document of the watchlist's documents register (bytes in
-    /// `blobs`), keyed by the watchlist field that names it.
+    /// Keeps a document of the watchlist's documents register (bytes in a
+    /// blob file), keyed by the watchlist field that names it.
     pub fn put_document(&self, doc: &StoredDocument, bytes: &[u8]) -> Result<()> {
         let tree = self.db.open_tree("documents").map_err(|e| self.err(e))?;
         let json = self.checked_json("document", &doc.doc.field, doc)?;
-        self.blobs
-            .insert(doc.sha256.as_bytes(), bytes)
-            .map_err(|e| self.err(e))?;
+        self.blob_files.put(&doc.sha256, bytes)?;
         tree.insert(doc.doc.field.as_bytes(), json)
             .map_err(|e| self.err(e))?;
         Ok(())
@@ -748,10 +747,7 @@ impl Store {
 
     /// Keeps bytes addressed by their SHA-256 (a file added to a case).
     pub fn put_blob(&self, sha256: &str, bytes: &[u8]) -> Result<()> {
-        self.blobs
-            .insert(sha256.as_bytes(), bytes)
-            .map_err(|e| self.err(e))?;
-        Ok(())
+        self.blob_files.put(sha256, bytes)
     }
 
     /// The documents of the register as the last scan kept them.
@@ -783,8 +779,13 @@ impl Store {
             .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
-    /// The raw bytes of a captured page.
+    /// The raw bytes kept under a SHA-256 (a captured page, a photo, a
+    /// document), checked against it: from its file, or for a store
+    /// written before blob files, from the `blobs` tree.
     pub fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        if let Some(bytes) = self.blob_files.get(sha256)? {
+            return Ok(Some(bytes));
+        }
         Ok(self
             .blobs
             .get(sha256.as_bytes())
@@ -812,6 +813,9 @@ impl Store {
 
     /// The size of stored bytes, 0 when there are none.
     pub fn blob_size(&self, sha256: &str) -> Result<u64> {
+        if let Some(size) = self.blob_files.size(sha256)? {
+            return Ok(size);
+        }
         Ok(self
             .blobs
             .get(sha256.as_bytes())
@@ -831,6 +835,7 @@ impl Store {
         self.pages
             .insert(sha256.as_bytes(), json)
             .map_err(|e| self.err(e))?;
+        self.blob_files.remove(sha256)?;
         self.blobs
             .remove(sha256.as_bytes())
             .map_err(|e| self.err(e))?;
@@ -993,6 +998,7 @@ impl Store {
 
     /// Writes everything to disk.
     pub fn flush(&self) -> Result<()> {
+        self.blob_files.sync()?;
         self.db.flush().map_err(|e| self.err(e))?;
         Ok(())
     }
@@ -1407,6 +1413,62 @@ mod tests {
             body: body.as_bytes().to_vec(),
             exchanges: vec![],
         }
+    }
+
+    /// A page's bytes are kept as a file, not in sled; a store written
+    /// before keeps its bytes in the `blobs` tree, read when there is no
+    /// file; dropping a page's bytes removes them from both; a file
+    /// damaged on disk is an error naming it.
+    #[test]
+    fn page_bytes_are_files_and_an_older_stores_tree_is_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let new = capture(
+            "https://www.aliexpress.com/w/a.html",
+            "<html>new</html>",
+            "2026-01-01T00:00:00Z",
+        );
+        let old = capture(
+            "https://www.aliexpress.com/w/b.html",
+            "<html>old</html>",
+            "2025-01-01T00:00:00Z",
+        );
+        store.put_page(&new).unwrap();
+        store.flush().unwrap();
+        let file = dir
+            .path()
+            .join("blobs")
+            .join(&new.sha256[..2])
+            .join(&new.sha256);
+        assert_eq!(std::fs::read(&file).unwrap(), new.body);
+        assert!(store.blobs.is_empty());
+        // What an older knockoff wrote: the bytes in the tree.
+        store.put_page(&old).unwrap();
+        store.blob_files.remove(&old.sha256).unwrap();
+        store
+            .blobs
+            .insert(old.sha256.as_bytes(), old.body.as_slice())
+            .unwrap();
+        for c in [&new, &old] {
+            assert_eq!(store.blob(&c.sha256).unwrap(), Some(c.body.clone()));
+            assert_eq!(store.blob_size(&c.sha256).unwrap(), c.body.len() as u64);
+        }
+        let at = "2026-06-01T00:00:00Z".parse().unwrap();
+        for c in [&new, &old] {
+            assert_eq!(
+                store.drop_page_bytes(&c.sha256, at).unwrap(),
+                c.body.len() as u64
+            );
+            assert_eq!(store.blob(&c.sha256).unwrap(), None);
+        }
+        assert!(!file.exists() && store.blobs.is_empty());
+        store.put_page(&new).unwrap();
+        std::fs::write(&file, "<html>NEW</html>").unwrap();
+        let e = store.blob(&new.sha256).unwrap_err().to_string();
+        assert!(
+            e.contains(&file.display().to_string()) && e.contains("damaged"),
+            "{e}"
+        );
     }
 
     fn source(url: &str) -> Source {

@@ -344,7 +344,11 @@ async fn regression_issue19_redirect_to_internal_service_is_refused() {
         }
     }
     drop(store);
-    let mut files = vec![rec.clone(), out_dir.clone()];
+    // The raw bytes kept (blob files) are searched with the recording and
+    // the export.
+    let blobs = data.join(knockoff::store::blobfiles::BLOBS_DIR);
+    assert!(blobs.is_dir(), "the scan kept the pages' bytes as files");
+    let mut files = vec![rec.clone(), out_dir.clone(), blobs];
     let mut seen = 0;
     while let Some(p) = files.pop() {
         if p.is_dir() {
