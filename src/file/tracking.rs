@@ -7,6 +7,12 @@
 //! |---|---|---|
 //! | tree `daemon_listings` | `platform/id` | [`Tracking`]: cycles seen and missed, gone/back events, relisting link |
 //! | default tree | `daemon/checkpoint` | [`Checkpoint`]: cycle number, running or done, last success |
+//! | default tree | `daemon/tracking_counts` | [`Counts`]: how many tracked listings are gone and relisting, kept with each record written |
+//!
+//! The counts are written in the transaction that writes a record whose
+//! flags change, so the daemon's gauges read two numbers at open instead of
+//! a million records. A store written before them gets them from one pass
+//! over the records, the first time they are asked for.
 
 use crate::file::cases::book::{Proof, RelistingLink};
 use crate::model::error::{Error, Result};
@@ -14,12 +20,16 @@ use crate::store::changes::TrackingBefore;
 use crate::store::{PageRecord, Store};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional;
 use std::collections::{BTreeMap, HashMap};
 
 /// The tree of per-listing tracking records.
 pub const TRACKING_TREE: &str = "daemon_listings";
 /// The checkpoint's key in the default tree.
 pub const CHECKPOINT_KEY: &str = "daemon/checkpoint";
+/// The key of the [`Counts`] in the default tree.
+pub const COUNTS_KEY: &str = "daemon/tracking_counts";
 /// Cycles a listing may be missing from its results before it counts as gone.
 pub const DEFAULT_GONE_AFTER_CYCLES: u32 = 3;
 /// Largest distance (pHash + dHash, of 128 bits) at which two listing
@@ -84,6 +94,25 @@ pub struct Tracking {
     pub relisting_of: Option<RelistingLink>,
 }
 
+/// How many tracked listings are gone, and how many relist a listing
+/// taken down.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub gone: u64,
+    pub relisting: u64,
+}
+
+impl Counts {
+    /// The counts after a record's flags went from `before` to `now`.
+    fn moved(self, before: TrackingBefore, now: TrackingBefore) -> Counts {
+        let step = |n: u64, was: bool, is: bool| (n + u64::from(is)).saturating_sub(u64::from(was));
+        Counts {
+            gone: step(self.gone, before.gone, now.gone),
+            relisting: step(self.relisting, before.relisting, now.relisting),
+        }
+    }
+}
+
 /// The tracking tree.
 pub struct Tracker {
     store: Store,
@@ -116,27 +145,39 @@ impl Tracker {
 
     /// Writes a listing's tracking record (the daemon's after-cycle step;
     /// public so a benchmark can lay down a year of history the same way).
+    /// The [`Counts`] follow in the same transaction (once they exist).
     pub fn put(&self, key: &str, t: &Tracking) -> Result<()> {
         let bytes = serde_json::to_vec(t).map_err(|e| self.err(e))?;
+        let now = TrackingBefore {
+            gone: t.gone.is_some(),
+            relisting: t.relisting_of.is_some(),
+        };
         let journal = self.store.journal();
         let _writing = journal.writing();
-        let mut noted = true;
-        journal.note(|c| noted = c.tracking.contains_key(key));
-        if !noted {
-            // The flags before the first write of the window: one read of
-            // a record the caller has just read (so from sled's cache).
-            let before = self
-                .tree
-                .get(key.as_bytes())
-                .map_err(|e| self.err(e))?
-                .map(|v| flags(&v).unwrap_or_default());
-            journal.note(|c| {
-                c.tracking.entry(key.to_string()).or_insert(before);
-            });
-        }
-        self.tree
-            .insert(key.as_bytes(), bytes)
-            .map_err(|e| self.err(e))?;
+        let meta: &sled::Tree = &self.store.db;
+        // The flags before: one read of a record the caller has just read
+        // (so from sled's cache).
+        let before = (&self.tree, meta)
+            .transaction(|(tree, meta)| {
+                let before = tree
+                    .insert(key.as_bytes(), bytes.as_slice())?
+                    .map(|v| flags(&v).unwrap_or_default());
+                if before.unwrap_or_default() != now {
+                    let counts = meta
+                        .get(COUNTS_KEY)?
+                        .and_then(|v| serde_json::from_slice::<Counts>(&v).ok());
+                    if let Some(c) = counts {
+                        let c = c.moved(before.unwrap_or_default(), now);
+                        let json = serde_json::to_vec(&c).unwrap_or_default();
+                        meta.insert(COUNTS_KEY, json)?;
+                    }
+                }
+                Ok::<_, ConflictableTransactionError<()>>(before)
+            })
+            .map_err(|e: TransactionError<()>| self.err(format!("{e:?}")))?;
+        journal.note(|c| {
+            c.tracking.entry(key.to_string()).or_insert(before);
+        });
         Ok(())
     }
 
@@ -154,18 +195,29 @@ impl Tracker {
     }
 
     /// How many tracked listings are gone, and how many relist a listing
-    /// taken down: read record by record without their events, in memory
-    /// that does not grow with history (the daemon's gauges).
+    /// taken down (the daemon's gauges): the [`Counts`] kept with the
+    /// records, or for a store written before them, a pass over the
+    /// records (without their events) that then keeps them.
     pub fn gone_and_relisting_counts(&self) -> Result<(u64, u64)> {
-        let (mut gone, mut relistings) = (0, 0);
+        let kept = self.store.db.get(COUNTS_KEY).map_err(|e| self.err(e))?;
+        if let Some(c) = kept.and_then(|v| serde_json::from_slice::<Counts>(&v).ok()) {
+            return Ok((c.gone, c.relisting));
+        }
+        // The daemon asks at open, inside `Store::take_changes`, so no
+        // write falls between this pass and the counts it keeps.
+        let mut c = Counts::default();
         for item in self.tree.iter() {
             let (k, v) = item.map_err(|e| self.err(e))?;
             let f = flags(&v)
                 .map_err(|e| self.err(format!("record {}: {e}", String::from_utf8_lossy(&k))))?;
-            gone += u64::from(f.gone);
-            relistings += u64::from(f.relisting);
+            c = c.moved(TrackingBefore::default(), f);
         }
-        Ok((gone, relistings))
+        let json = serde_json::to_vec(&c).map_err(|e| self.err(e))?;
+        self.store
+            .db
+            .insert(COUNTS_KEY, json)
+            .map_err(|e| self.err(e))?;
+        Ok((c.gone, c.relisting))
     }
 
     /// A listing's gone and relisting flags, read without its events
@@ -218,4 +270,84 @@ fn flags(bytes: &[u8]) -> serde_json::Result<TrackingBefore> {
 /// The newest capture of every URL in the store.
 pub fn pages_by_url(store: &Store) -> Result<HashMap<String, PageRecord>> {
     store.pages_by_url()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gone(at: &str) -> Option<Gone> {
+        Some(Gone {
+            at: at.parse().unwrap(),
+            why: "missing from 3 cycles".into(),
+            proof: None,
+        })
+    }
+
+    fn relisting() -> Option<RelistingLink> {
+        Some(RelistingLink {
+            case_id: "C-000001".into(),
+            listing: "aliexpress/1".into(),
+            by: "photo".into(),
+            detail: "same photo".into(),
+        })
+    }
+
+    /// The gone and relisting counts are kept with the records: they
+    /// follow every write, a store written before them gets them from one
+    /// pass the first time, and after that no record is read (a damaged
+    /// record laid down behind the tracker's back is not noticed by the
+    /// counts, where a pass would fail on it).
+    #[test]
+    fn gone_and_relisting_counts_follow_the_records_without_reading_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let tracker = Tracker::open(&store).unwrap();
+        let put = |key: &str, g: Option<Gone>, r: Option<RelistingLink>| {
+            let t = Tracking {
+                gone: g,
+                relisting_of: r,
+                ..Tracking::default()
+            };
+            tracker.put(key, &t).unwrap();
+        };
+        // Written before the counts existed.
+        put("aliexpress/1", gone("2026-01-01T00:00:00Z"), None);
+        put("aliexpress/2", None, relisting());
+        put("aliexpress/3", None, None);
+        assert_eq!(store.db.get(COUNTS_KEY).unwrap(), None);
+        assert_eq!(tracker.gone_and_relisting_counts().unwrap(), (1, 1));
+        assert!(store.db.get(COUNTS_KEY).unwrap().is_some());
+
+        let pass = |t: &Tracker| {
+            let (mut g, mut r) = (0, 0);
+            for (_, t) in t.all().unwrap() {
+                g += u64::from(t.gone.is_some());
+                r += u64::from(t.relisting_of.is_some());
+            }
+            (g, r)
+        };
+        // Back from gone, gone, relisting and gone, new, written again
+        // unchanged.
+        put("aliexpress/1", None, None);
+        put("aliexpress/3", gone("2026-02-01T00:00:00Z"), None);
+        put("aliexpress/4", gone("2026-02-01T00:00:00Z"), relisting());
+        put("aliexpress/5", None, None);
+        put("aliexpress/4", gone("2026-02-02T00:00:00Z"), relisting());
+        assert_eq!(tracker.gone_and_relisting_counts().unwrap(), (2, 2));
+        assert_eq!(pass(&tracker), (2, 2));
+        put("aliexpress/2", None, None);
+        assert_eq!(tracker.gone_and_relisting_counts().unwrap(), (2, 1));
+        assert_eq!(pass(&tracker), (2, 1));
+
+        tracker
+            .tree
+            .insert("aliexpress/9", &b"{not json"[..])
+            .unwrap();
+        assert_eq!(tracker.gone_and_relisting_counts().unwrap(), (2, 1));
+        // Without the counts, the pass names the damaged record.
+        store.db.remove(COUNTS_KEY).unwrap();
+        let e = tracker.gone_and_relisting_counts().unwrap_err().to_string();
+        assert!(e.contains("aliexpress/9"), "{e}");
+    }
 }

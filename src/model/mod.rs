@@ -6,4 +6,5 @@ pub mod config;
 pub mod error;
 pub mod listing;
 pub mod recording;
+pub mod seller;
 pub mod watchlist;

@@ -19,11 +19,11 @@
 //! read that listing.
 
 use super::Store;
-use crate::file::network::{SellerDigests, SellerLinks};
 use crate::judge::score::{Finding, SignalKind};
 use crate::judge::signal::Verdict;
 use crate::model::error::Result;
 use crate::model::listing::Listing;
+use crate::model::seller::{SellerDigests, SellerLinks};
 use serde::{Deserialize, Serialize};
 
 /// The tree of listing key → [`SuspectBrief`] (flagged and review

@@ -211,7 +211,7 @@ impl Case {
 
     /// What the daemon's gauges count of this case ([`CaseFacts`]).
     pub fn facts(&self) -> CaseFacts {
-        let seller = crate::file::network::seller_node(
+        let seller = crate::model::seller::seller_node(
             self.platform,
             self.seller.as_deref(),
             self.seller_id.as_deref(),
@@ -227,8 +227,8 @@ impl Case {
             taken_down: self.was_taken_down(),
             counter_noticed: reached(CaseState::CounterNoticed),
             reinstated: reached(CaseState::Reinstated),
-            seller: crate::file::network::digest("seller", &seller),
-            listing: crate::file::network::digest("listing", &self.listing_key()),
+            seller: crate::model::seller::digest("seller", &seller),
+            listing: crate::model::seller::digest("listing", &self.listing_key()),
         }
     }
 }
@@ -252,7 +252,7 @@ pub struct CaseFacts {
     pub taken_down: bool,
     pub counter_noticed: bool,
     pub reinstated: bool,
-    /// Digest of the seller's node name ([`crate::file::network::seller_node`]).
+    /// Digest of the seller's node name ([`crate::model::seller::seller_node`]).
     pub seller: u64,
     /// Digest of the listing's store key.
     pub listing: u64,
