@@ -100,38 +100,60 @@ impl SellerDigests {
     /// Digests kept by [`SellerDigests::raw`]; `None` when the sequence is
     /// not one (too short, or a count past its end: a damaged record).
     pub fn from_raw(all: Vec<u64>) -> Option<SellerDigests> {
-        let fixed = usize::try_from(*all.get(1)?).ok()?;
-        (fixed <= all.len() - 2).then(|| SellerDigests {
+        DigestsView::of_raw(&all)?;
+        Some(SellerDigests {
             all: all.into_boxed_slice(),
         })
     }
 
+    /// The digests, borrowed.
+    pub fn view(&self) -> DigestsView<'_> {
+        DigestsView { all: &self.all }
+    }
+}
+
+/// [`SellerDigests`] borrowed, or kept in a larger sequence (the daemon
+/// keeps every suspect's in one arena).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DigestsView<'a> {
+    all: &'a [u64],
+}
+
+impl<'a> DigestsView<'a> {
+    /// The view of a sequence [`SellerDigests::raw`] gave.
+    pub fn of_raw(all: &'a [u64]) -> Option<DigestsView<'a>> {
+        let fixed = usize::try_from(*all.get(1)?).ok()?;
+        (fixed <= all.len() - 2).then_some(DigestsView { all })
+    }
+
+    /// The digests as one sequence ([`SellerDigests::raw`]).
+    pub fn raw(self) -> &'a [u64] {
+        self.all
+    }
+
     /// The digest of the seller's node.
-    pub fn node(&self) -> u64 {
+    pub fn node(self) -> u64 {
         self.all[0]
     }
 
     /// The digests of the `(kind, value)` pairs other than photos.
-    fn fixed(&self) -> &[u64] {
+    fn fixed(self) -> &'a [u64] {
         &self.all[2..2 + self.fixed_len()]
     }
 
     /// The digests of the photo URLs, in the order of [`SellerLinks::photos`].
-    pub fn photos(&self) -> &[u64] {
+    pub fn photos(self) -> &'a [u64] {
         &self.all[2 + self.fixed_len()..]
     }
 
-    fn fixed_len(&self) -> usize {
-        // `of` wrote it, so it is within the slice.
+    fn fixed_len(self) -> usize {
+        // `of_raw` checked it is within the slice.
         self.all[1] as usize
     }
 
     /// The digests of every `(kind, value)` this listing shares, photos
     /// by the digest of their hash that `photo` gives for a URL digest.
-    pub fn values<'a>(
-        &'a self,
-        photo: impl Fn(u64) -> Option<u64> + 'a,
-    ) -> impl Iterator<Item = u64> + 'a {
+    pub fn values(self, photo: impl Fn(u64) -> Option<u64> + 'a) -> impl Iterator<Item = u64> + 'a {
         self.fixed()
             .iter()
             .copied()

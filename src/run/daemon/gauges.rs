@@ -18,10 +18,61 @@ use crate::file::network::{self, digest, SellerDigests, SellerLinks};
 use crate::file::tracking::Tracker;
 use crate::judge::score::Verdict;
 use crate::model::error::Result;
+use crate::model::seller::DigestsView;
 use crate::store::changes::{Changes, TrackingBefore};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
+
+/// Every suspect's seller digests, in one arena: a few dozen bytes a
+/// suspect and two allocations in all, where a map of boxed digests cost
+/// ~145 bytes a suspect (heaptrack at 1M listings, BENCHMARKS.md "Stop 31").
+#[derive(Debug, Clone, Default)]
+struct SuspectLinks {
+    /// Key digest → where its digests are in `arena` (start, length).
+    at: HashMap<u64, (usize, u32)>,
+    arena: Vec<u64>,
+    /// Digests in `arena` no entry points at any more.
+    dead: usize,
+}
+
+impl SuspectLinks {
+    fn insert(&mut self, key: u64, d: DigestsView<'_>) {
+        let raw = d.raw();
+        let Ok(len) = u32::try_from(raw.len()) else {
+            return;
+        };
+        self.remove(key);
+        self.at.insert(key, (self.arena.len(), len));
+        self.arena.extend_from_slice(raw);
+        // Replaced and removed digests are dropped once they are half.
+        if self.dead > 1024 && self.dead * 2 > self.arena.len() {
+            let mut arena = Vec::with_capacity(self.arena.len() - self.dead);
+            for (start, len) in self.at.values_mut() {
+                let at = arena.len();
+                arena.extend_from_slice(&self.arena[*start..*start + *len as usize]);
+                *start = at;
+            }
+            (self.arena, self.dead) = (arena, 0);
+        }
+    }
+
+    fn remove(&mut self, key: u64) {
+        if let Some((_, len)) = self.at.remove(&key) {
+            self.dead += len as usize;
+        }
+    }
+
+    fn contains(&self, key: u64) -> bool {
+        self.at.contains_key(&key)
+    }
+
+    fn views(&self) -> impl Iterator<Item = DigestsView<'_>> {
+        self.at.values().filter_map(|&(start, len)| {
+            DigestsView::of_raw(&self.arena[start..start + len as usize])
+        })
+    }
+}
 
 /// The figures kept between cycles.
 #[derive(Debug, Clone, Default)]
@@ -31,8 +82,8 @@ pub struct HistoryGauges {
     gone: u64,
     relistings: u64,
     /// Suspect listings (latest verdict flag or review) by the digest of
-    /// their key.
-    suspects: HashMap<u64, SellerDigests>,
+    /// their key, with their seller digests.
+    suspects: SuspectLinks,
     /// Photo URL digest → digest of the SHA-256 of its latest 2xx
     /// capture, for suspects' photos.
     photos: HashMap<u64, Option<u64>>,
@@ -77,24 +128,24 @@ impl HistoryGauges {
         };
         store.for_each_suspect_brief(|key, brief| {
             if let Some(d) = brief.seller_digests() {
-                g.suspects.insert(digest("key", key), d);
+                g.suspects.insert(digest("key", key), d.view());
             }
         })?;
         let mut unlinked = Vec::new();
         store.for_each_verdict(|key, v| {
             *g.verdicts.entry(v.as_str()).or_default() += 1;
             g.listings += 1;
-            let known = g.suspects.contains_key(&digest("key", key));
+            let known = g.suspects.contains(digest("key", key));
             match v {
                 Verdict::Clear if known => {
-                    g.suspects.remove(&digest("key", key));
+                    g.suspects.remove(digest("key", key));
                 }
                 Verdict::Clear => {}
                 _ if !known => unlinked.push(key.to_string()),
                 _ => {}
             }
         })?;
-        for d in g.suspects.values() {
+        for d in g.suspects.views() {
             for &u in d.photos() {
                 g.photos.insert(u, None);
             }
@@ -136,7 +187,7 @@ impl HistoryGauges {
             match now {
                 Some(v) if v != Verdict::Clear => self.read_suspect(store, key)?,
                 _ => {
-                    self.suspects.remove(&digest("key", key));
+                    self.suspects.remove(digest("key", key));
                 }
             }
         }
@@ -178,18 +229,18 @@ impl HistoryGauges {
     fn read_suspect(&mut self, store: &Store, key: &str) -> Result<()> {
         self.reads += 1;
         let Some(rec) = store.listing(key)? else {
-            self.suspects.remove(&digest("key", key));
+            self.suspects.remove(digest("key", key));
             return Ok(());
         };
         let links = SellerLinks::of(&rec.listing);
         let digests = SellerDigests::of(&links);
-        for (url, &d) in links.photos.iter().zip(digests.photos().iter()) {
+        for (url, &d) in links.photos.iter().zip(digests.view().photos().iter()) {
             if !self.photos.contains_key(&d) {
                 self.reads += 1;
                 self.photos.insert(d, photo_digest(store, url)?);
             }
         }
-        self.suspects.insert(digest("key", key), digests);
+        self.suspects.insert(digest("key", key), digests.view());
         Ok(())
     }
 
@@ -254,7 +305,7 @@ impl HistoryGauges {
             repeat_offenders: network::repeat_offender_count(&self.cases) as u64,
             seller_networks: network::network_count(
                 self.suspects
-                    .values()
+                    .views()
                     .map(|l| (l.node(), l.values(|u| photos.get(&u).copied().flatten()))),
             ) as u64,
             good_faith: good_faith_of(&self.cases, now),
@@ -288,6 +339,37 @@ mod tests {
             proof: None,
             reference: None,
         }
+    }
+
+    /// The arena of suspects' digests gives what was last put for each
+    /// key, across replacements, removals and the compactions they cause.
+    #[test]
+    fn suspect_links_keep_the_last_digests_of_each_key_through_compaction() {
+        let raw = |k: u64, round: u64| vec![k * 10 + round, 1, k, round, k + round];
+        let mut links = SuspectLinks::default();
+        let mut expected = std::collections::BTreeMap::new();
+        for round in 0..5u64 {
+            for k in 0..2_000u64 {
+                match (k + round) % 4 {
+                    0 => {
+                        links.remove(k);
+                        expected.remove(&k);
+                    }
+                    _ => {
+                        let d = raw(k, round);
+                        links.insert(k, DigestsView::of_raw(&d).unwrap());
+                        expected.insert(k, d);
+                    }
+                }
+            }
+        }
+        assert!(links.arena.len() < 2 * 5 * 2_000 + 2048, "compacted");
+        let mut got: Vec<Vec<u64>> = links.views().map(|v| v.raw().to_vec()).collect();
+        got.sort();
+        let mut want: Vec<Vec<u64>> = expected.into_values().collect();
+        want.sort();
+        assert_eq!(got, want);
+        assert!(links.contains(1) && !links.contains(4));
     }
 
     #[test]
