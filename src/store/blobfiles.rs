@@ -41,7 +41,41 @@ pub const BLOBS_DIR: &str = "blobs";
 pub struct BlobFiles {
     root: PathBuf,
     /// Files written since the last sync.
-    unsynced: Arc<Mutex<BTreeSet<PathBuf>>>,
+    unsynced: Arc<Unsynced>,
+}
+
+/// Files written and not yet synced; synced (as well as can be) when the
+/// last handle goes, for a command that never flushes.
+#[derive(Default)]
+struct Unsynced(Mutex<BTreeSet<PathBuf>>);
+
+impl Unsynced {
+    fn take(&self) -> BTreeSet<PathBuf> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+impl Drop for Unsynced {
+    fn drop(&mut self) {
+        if let Err(e) = sync_files(self.take(), None) {
+            tracing::warn!(error = %e, "syncing the blob files written");
+        }
+    }
+}
+
+/// Syncs `files`, then their folders and `root`; files gone since (bytes
+/// dropped) are passed over.
+fn sync_files(files: BTreeSet<PathBuf>, root: Option<&Path>) -> Result<()> {
+    let dirs: BTreeSet<&Path> = files.iter().filter_map(|f| f.parent()).collect();
+    let paths = files.iter().map(PathBuf::as_path);
+    for p in paths.chain(dirs).chain(root) {
+        match std::fs::File::open(p).and_then(|f| f.sync_all()) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(p, e)),
+        }
+    }
+    Ok(())
 }
 
 /// True for a SHA-256 written as 64 lowercase hex digits.
@@ -99,6 +133,7 @@ impl BlobFiles {
         tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
         tmp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
         self.unsynced
+            .0
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(path);
@@ -152,21 +187,7 @@ impl BlobFiles {
     /// Syncs the files written since the last sync, then their folders,
     /// so files and names survive a crash as the store's records do.
     pub fn sync(&self) -> Result<()> {
-        let files = std::mem::take(&mut *self.unsynced.lock().unwrap_or_else(|p| p.into_inner()));
-        let dirs: BTreeSet<&Path> = files.iter().filter_map(|f| f.parent()).collect();
-        let paths = files.iter().map(PathBuf::as_path);
-        for p in paths
-            .chain(dirs)
-            .chain(std::iter::once(self.root.as_path()))
-        {
-            match std::fs::File::open(p).and_then(|f| f.sync_all()) {
-                Ok(()) => {}
-                // Removed since (dropped bytes), or no blob yet.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(Error::io(p, e)),
-            }
-        }
-        Ok(())
+        sync_files(self.unsynced.take(), Some(&self.root))
     }
 }
 
