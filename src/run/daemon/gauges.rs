@@ -30,7 +30,7 @@ use std::collections::{BTreeMap, HashMap};
 #[derive(Debug, Clone, Default)]
 struct SuspectLinks {
     /// Key digest → where its digests are in `arena` (start, length).
-    at: HashMap<u64, (usize, u32)>,
+    at: HashMap<u64, (u32, u32)>,
     arena: Vec<u64>,
     /// Digests in `arena` no entry points at any more.
     dead: usize,
@@ -39,22 +39,32 @@ struct SuspectLinks {
 impl SuspectLinks {
     fn insert(&mut self, key: u64, d: DigestsView<'_>) {
         let raw = d.raw();
-        let Ok(len) = u32::try_from(raw.len()) else {
+        self.remove(key);
+        // Replaced and removed digests are dropped once they are half, or
+        // when the arena outgrows 32-bit offsets.
+        let full = self.arena.len() + raw.len() > u32::MAX as usize;
+        if full || (self.dead > 1024 && self.dead * 2 > self.arena.len()) {
+            self.compact();
+        }
+        let (Ok(start), Ok(len)) = (u32::try_from(self.arena.len()), u32::try_from(raw.len()))
+        else {
+            // Four billion digests of live suspects: not a real brand.
             return;
         };
-        self.remove(key);
-        self.at.insert(key, (self.arena.len(), len));
+        self.at.insert(key, (start, len));
         self.arena.extend_from_slice(raw);
-        // Replaced and removed digests are dropped once they are half.
-        if self.dead > 1024 && self.dead * 2 > self.arena.len() {
-            let mut arena = Vec::with_capacity(self.arena.len() - self.dead);
-            for (start, len) in self.at.values_mut() {
-                let at = arena.len();
-                arena.extend_from_slice(&self.arena[*start..*start + *len as usize]);
-                *start = at;
-            }
-            (self.arena, self.dead) = (arena, 0);
+    }
+
+    /// Drops the digests no entry points at, and the arena's spare room.
+    fn compact(&mut self) {
+        let mut arena = Vec::with_capacity(self.arena.len() - self.dead);
+        for (start, len) in self.at.values_mut() {
+            let at = arena.len() as u32;
+            let from = *start as usize;
+            arena.extend_from_slice(&self.arena[from..from + *len as usize]);
+            *start = at;
         }
+        (self.arena, self.dead) = (arena, 0);
     }
 
     fn remove(&mut self, key: u64) {
@@ -69,6 +79,7 @@ impl SuspectLinks {
 
     fn views(&self) -> impl Iterator<Item = DigestsView<'_>> {
         self.at.values().filter_map(|&(start, len)| {
+            let start = start as usize;
             DigestsView::of_raw(&self.arena[start..start + len as usize])
         })
     }
@@ -145,6 +156,8 @@ impl HistoryGauges {
                 _ => {}
             }
         })?;
+        // The arena grew by doubling: its spare room goes before the cycle.
+        g.suspects.compact();
         for d in g.suspects.views() {
             for &u in d.photos() {
                 g.photos.insert(u, None);
