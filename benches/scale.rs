@@ -12,10 +12,11 @@
 //! the case book: a case for every listing the scanner flags (about 5%:
 //! the replicas, 1 in 100, and some cheap cups; at least 400), the newest
 //! 300 still drafted (what an export files), the rest approved, submitted
-//! and all but 20 removed. Then the built `knockoff` binary runs,
-//! each in a child process whose wall time, CPU time and peak RSS are
-//! read with `wait4`: a daemon cycle over a replay recording of 34
-//! AliExpress search pages × 60 cards (half of them listings of the
+//! and all but 20 removed. Then the built `knockoff` binary runs, each
+//! in a child process whose wall and CPU time are read with `wait4` and
+//! peak RSS from its `VmHWM` (polled every 10 ms; `wait4`'s figure is at
+//! least this process's RSS at the spawn): a daemon cycle over a replay
+//! recording of 34 AliExpress search pages × 60 cards (half of them listings of the
 //! history, half new; 200 distinct real JPEGs plus the official cup photo
 //! on flagged cards, so the cycle really decodes, hashes and matches), a
 //! second cycle over the same pages (warm hash caches: the steady state),
@@ -609,7 +610,17 @@ fn capture(url: &str, body: Vec<u8>, ct: &str, at: DateTime<Utc>) -> Capture {
     }
 }
 
-/// A child process's cost, from `wait4`.
+/// The `VmHWM` (peak resident set) of a `/proc/PID/status`, in KiB; `None`
+/// once the process has exited (a zombie has no memory).
+fn vm_hwm_kib(status: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// A child process's cost: wall and CPU time from `wait4`, peak RSS from
+/// its `VmHWM` while it ran.
 struct Run {
     wall: Duration,
     cpu: Duration,
@@ -644,18 +655,43 @@ fn run(args: &[&str]) -> Run {
         std::io::Read::read_to_string(&mut err, &mut s).ok();
         s
     });
+    // The child's own peak RSS, from /proc while it runs: `wait4`'s
+    // `ru_maxrss` is at least the RSS of this process when it spawned the
+    // child (Linux keeps the larger of the old and new memory's high-water
+    // marks across exec), and this process holds the history it built.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let hwm = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut peak_kib = 0u64;
+            while !done.load(std::sync::atomic::Ordering::Acquire) {
+                let status = std::fs::read_to_string(format!("/proc/{pid}/status"));
+                if let Some(kib) = status.ok().as_deref().and_then(vm_hwm_kib) {
+                    peak_kib = peak_kib.max(kib);
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            peak_kib
+        })
+    };
     let mut status = 0;
     // SAFETY: a zeroed rusage is a valid value for wait4 to fill in.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: pid is our child, not yet waited for; both pointers are valid.
     let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     let wall = started.elapsed();
+    done.store(true, std::sync::atomic::Ordering::Release);
+    let hwm_kib = hwm.join().unwrap_or(0);
     assert_eq!(waited, pid, "wait4");
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     Run {
         wall,
         cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
-        peak_rss_mib: usage.ru_maxrss as f64 / 1024.0,
+        peak_rss_mib: if hwm_kib > 0 {
+            hwm_kib as f64 / 1024.0
+        } else {
+            usage.ru_maxrss as f64 / 1024.0
+        },
         stdout: out.join().unwrap(),
         stderr: err.join().unwrap(),
         ok: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
