@@ -104,7 +104,7 @@ pub struct Counts {
 
 impl Counts {
     /// The counts after a record's flags went from `before` to `now`.
-    fn moved(self, before: TrackingBefore, now: TrackingBefore) -> Counts {
+    pub fn moved(self, before: TrackingBefore, now: TrackingBefore) -> Counts {
         let step = |n: u64, was: bool, is: bool| (n + u64::from(is)).saturating_sub(u64::from(was));
         Counts {
             gone: step(self.gone, before.gone, now.gone),

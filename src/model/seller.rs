@@ -91,19 +91,10 @@ impl SellerDigests {
         }
     }
 
-    /// The digests as one sequence (what [`SellerDigests::from_raw`]
-    /// reads back), for keeping them in the store.
+    /// The digests as one sequence (what [`DigestsView::of_raw`] reads
+    /// back), for keeping them in the store.
     pub fn raw(&self) -> &[u64] {
         &self.all
-    }
-
-    /// Digests kept by [`SellerDigests::raw`]; `None` when the sequence is
-    /// not one (too short, or a count past its end: a damaged record).
-    pub fn from_raw(all: Vec<u64>) -> Option<SellerDigests> {
-        DigestsView::of_raw(&all)?;
-        Some(SellerDigests {
-            all: all.into_boxed_slice(),
-        })
     }
 
     /// The digests, borrowed.
@@ -120,7 +111,9 @@ pub struct DigestsView<'a> {
 }
 
 impl<'a> DigestsView<'a> {
-    /// The view of a sequence [`SellerDigests::raw`] gave.
+    /// The view of a sequence [`SellerDigests::raw`] gave; `None` when the
+    /// sequence is not one (too short, or a count past its end: a damaged
+    /// record).
     pub fn of_raw(all: &'a [u64]) -> Option<DigestsView<'a>> {
         let fixed = usize::try_from(*all.get(1)?).ok()?;
         (fixed <= all.len() - 2).then_some(DigestsView { all })

@@ -63,7 +63,8 @@ pub struct SuspectBrief {
     /// The mark spellings of its title, in signal order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub marks: Vec<MarkSpelling>,
-    /// The listing's seller links as digests ([`SellerDigests::raw`]).
+    /// The listing's seller links as digests ([`SellerDigests::raw`]; read
+    /// back with [`crate::model::seller::DigestsView::of_raw`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<u64>>,
 }
@@ -77,14 +78,14 @@ impl SuspectBrief {
             priority: f.priority,
             score: f.score,
             marks: mark_spellings(f),
-            links: listing.map(|l| SellerDigests::of(&SellerLinks::of(l)).raw().to_vec()),
+            links: listing.map(links_of),
         })
     }
+}
 
-    /// Its seller links, if it carries readable ones.
-    pub fn seller_digests(&self) -> Option<SellerDigests> {
-        self.links.clone().and_then(SellerDigests::from_raw)
-    }
+/// What a brief keeps of a listing's seller links ([`SuspectBrief::links`]).
+pub fn links_of(l: &Listing) -> Vec<u64> {
+    SellerDigests::of(&SellerLinks::of(l)).raw().to_vec()
 }
 
 /// The mark spellings of a finding: each `mark` signal that names a
@@ -192,9 +193,7 @@ impl Store {
             let Ok(mut b) = serde_json::from_slice::<SuspectBrief>(&value) else {
                 continue;
             };
-            b.links = self
-                .listing_at_open(&key)?
-                .map(|l| SellerDigests::of(&SellerLinks::of(&l)).raw().to_vec());
+            b.links = self.listing_at_open(&key)?.map(|l| links_of(&l));
             let json = serde_json::to_vec(&b).map_err(|e| self.err(e))?;
             self.suspect_briefs
                 .insert(key, json)

@@ -1792,9 +1792,7 @@ mod tests {
 
     /// The seller links a brief of `listing(id, _)` carries.
     fn links_of(id: &str) -> &'static [u64] {
-        let l = listing(id, 1.0);
-        let d = crate::model::seller::SellerDigests::of(&crate::model::seller::SellerLinks::of(&l));
-        Box::leak(d.raw().to_vec().into_boxed_slice())
+        Box::leak(briefs::links_of(&listing(id, 1.0)).into_boxed_slice())
     }
     /// A damaged brief is skipped with an error naming its tree and key
     /// (an export lists it among its problems); the other briefs are read,

@@ -15,11 +15,11 @@ use crate::file::cases::deadline::Calendar;
 use crate::file::cases::goodfaith::{good_faith_of, GoodFaith};
 use crate::file::cases::state::CaseState;
 use crate::file::network::{self, digest, SellerDigests, SellerLinks};
-use crate::file::tracking::Tracker;
+use crate::file::tracking::{Counts, Tracker};
 use crate::judge::score::Verdict;
 use crate::model::error::Result;
 use crate::model::seller::DigestsView;
-use crate::store::changes::{Changes, TrackingBefore};
+use crate::store::changes::Changes;
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
@@ -90,8 +90,8 @@ impl SuspectLinks {
 pub struct HistoryGauges {
     listings: u64,
     verdicts: BTreeMap<&'static str, u64>,
-    gone: u64,
-    relistings: u64,
+    /// Gone and relisting tracked listings.
+    tracking: Counts,
     /// Suspect listings (latest verdict flag or review) by the digest of
     /// their key, with their seller digests.
     suspects: SuspectLinks,
@@ -138,8 +138,8 @@ impl HistoryGauges {
             ..Default::default()
         };
         store.for_each_suspect_brief(|key, brief| {
-            if let Some(d) = brief.seller_digests() {
-                g.suspects.insert(digest("key", key), d.view());
+            if let Some(d) = brief.links.as_deref().and_then(DigestsView::of_raw) {
+                g.suspects.insert(digest("key", key), d);
             }
         })?;
         let mut unlinked = Vec::new();
@@ -171,8 +171,8 @@ impl HistoryGauges {
         for key in unlinked {
             g.read_suspect(store, &key)?;
         }
-        let (gone, relistings) = Tracker::open(store)?.gone_and_relisting_counts()?;
-        (g.gone, g.relistings) = (gone, relistings);
+        let (gone, relisting) = Tracker::open(store)?.gone_and_relisting_counts()?;
+        g.tracking = Counts { gone, relisting };
         CaseBook::open(store)?.for_each(|c| g.put_case(c))?;
         g.reads = 0;
         Ok(g)
@@ -216,10 +216,7 @@ impl HistoryGauges {
                 self.reads += 1;
                 let before = before.unwrap_or_default();
                 let now = tracker.flags(key)?.unwrap_or_default();
-                let TrackingBefore { gone, relisting } = now;
-                self.gone = (self.gone + u64::from(gone)).saturating_sub(u64::from(before.gone));
-                self.relistings = (self.relistings + u64::from(relisting))
-                    .saturating_sub(u64::from(before.relisting));
+                self.tracking = self.tracking.moved(before, now);
             }
         }
         if !changes.cases.is_empty() {
@@ -306,8 +303,8 @@ impl HistoryGauges {
                 .iter()
                 .map(|(k, v)| (k.to_string(), *v))
                 .collect(),
-            gone: self.gone,
-            relistings: self.relistings,
+            gone: self.tracking.gone,
+            relistings: self.tracking.relisting,
             cases,
             cases_overdue: self
                 .cases
