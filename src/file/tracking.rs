@@ -340,11 +340,18 @@ mod tests {
         assert_eq!(tracker.gone_and_relisting_counts().unwrap(), (2, 1));
         assert_eq!(pass(&tracker), (2, 1));
 
+        // Damaged counts are counted again by a pass, and kept again.
+        store.db.insert(COUNTS_KEY, &b"{\"gone\":"[..]).unwrap();
+        assert_eq!(tracker.gone_and_relisting_counts().unwrap(), (2, 1));
+        put("aliexpress/5", gone("2026-03-01T00:00:00Z"), None);
+        assert_eq!(tracker.gone_and_relisting_counts().unwrap(), (3, 1));
+        assert_eq!(pass(&tracker), (3, 1));
+
         tracker
             .tree
             .insert("aliexpress/9", &b"{not json"[..])
             .unwrap();
-        assert_eq!(tracker.gone_and_relisting_counts().unwrap(), (2, 1));
+        assert_eq!(tracker.gone_and_relisting_counts().unwrap(), (3, 1));
         // Without the counts, the pass names the damaged record.
         store.db.remove(COUNTS_KEY).unwrap();
         let e = tracker.gone_and_relisting_counts().unwrap_err().to_string();

@@ -218,6 +218,18 @@ pub fn contacts(text: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
+    /// Digests read back from the store are checked: a damaged sequence
+    /// is none (the daemon then reads the listing), never a panic.
+    #[test]
+    fn damaged_digest_sequences_are_refused() {
+        for bad in [&[][..], &[7], &[7, 2, 1], &[7, u64::MAX, 1, 2]] {
+            assert_eq!(DigestsView::of_raw(bad), None, "{bad:?}");
+        }
+        let v = DigestsView::of_raw(&[7, 1, 11, 21, 22]).unwrap();
+        assert_eq!((v.node(), v.photos()), (7, &[21, 22][..]));
+        assert_eq!(v.values(|u| Some(u + 1)).collect::<Vec<_>>(), [11, 22, 23]);
+    }
+
     #[test]
     fn contacts_are_found_in_titles() {
         assert_eq!(
