@@ -373,3 +373,55 @@ fn degenerate_photos_go_through_every_lookup_without_a_match() {
     let m = idx.best_match_bytes(&bytes, "thin strip").expect("decodes");
     assert!(!m.is_some_and(|m| m.is_match));
 }
+
+/// Retries go to the nearest references of a photo only
+/// ([`imagehash::RETRIED_REFERENCES`]): tiles of the seed photos, each
+/// looked up among all the others (as the evaluation counts false
+/// matches, every candidate aligned), get the variant's alignment alone
+/// from every reference aligned after the nearest two. Counted, not timed.
+#[test]
+fn only_the_nearest_references_of_a_photo_get_retries() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/photos");
+    let mut tiles: Vec<(String, Vec<u8>)> = Vec::new();
+    for path in eval::photo_files(&dir).expect("seed photos") {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let img = image::open(&path).expect("seed photo").to_rgb8();
+        let img = image::imageops::thumbnail(&img, 320, 320);
+        let (w, h) = (img.width() / 2, img.height() / 2);
+        for (tx, ty) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+            let tile = image::imageops::crop_imm(&img, tx * w, ty * h, w, h).to_image();
+            let bytes = eval::encode(&tile, eval::Encoding::Jpeg(85)).expect("encode");
+            tiles.push((format!("{name}#{tx},{ty}"), bytes));
+        }
+    }
+    let mut idx = ReferenceIndex::new();
+    for (name, bytes) in &tiles {
+        idx.add_bytes(name, bytes).expect("tile as reference");
+    }
+    let (mut beyond, mut retried) = (0, 0);
+    for (name, bytes) in &tiles {
+        let cands = idx
+            .all_candidates_bytes_except(bytes, name, name)
+            .expect("lookup");
+        for c in cands.iter().filter(|c| c.similarity.is_some()) {
+            let Some(at) = c.aligned_as else { continue };
+            if at >= imagehash::RETRIED_REFERENCES {
+                beyond += 1;
+                assert!(
+                    c.alignments <= 1,
+                    "{name} ~ {}: aligned {} times as reference #{at}",
+                    c.reference,
+                    c.alignments
+                );
+            } else if c.alignments > 1 {
+                retried += 1;
+            }
+        }
+    }
+    // The lookups reached past the bound, and the nearest were retried:
+    // the test sees both sides of the rule.
+    assert!(
+        beyond > 0 && retried > 0,
+        "beyond {beyond}, retried {retried}"
+    );
+}

@@ -50,7 +50,8 @@
 //! view does not lead to a match, the alignment is retried from the whole
 //! reference at each rotation of the grid, widened as on a padded
 //! canvas and, for a textured reference, cropped 5% a side
-//! (`align_with_retries`); a match found so needs detail
+//! (`align_with_retries`), for the photo's nearest
+//! [`RETRIED_REFERENCES`] references only; a match found so needs detail
 //! [`RETRY_DETAIL`] (0.95), since each extra start is another chance
 //! for a chance fit. The transform reported is what the final alignment
 //! measured (rotation, crop or padding, mirror), not the variant's
@@ -199,6 +200,19 @@ pub const RETRY_DETAIL: f32 = 0.95;
 /// At most this many references per photo get the (costlier) second stage.
 pub const MAX_VERIFIED_REFERENCES: usize = 8;
 
+/// Only the nearest this many of the references aligned for a photo (in
+/// the order they are aligned: hash distance, then edits) get the retries
+/// of [`align_with_retries`]; the others get the variant's alignment
+/// alone. Retries were two thirds of the second stage's work and most of
+/// an unrelated photo's cost. In the evaluation (`RUST_LOG=knockoff::align=trace
+/// knockoff eval-images`, each alignment logged with its `rank`), of the
+/// 106 retries that matched a copy to its original, 104 were for the
+/// nearest reference and 2 for the second, none further; the evaluation's
+/// recall table and false matches are unchanged with this bound, and the
+/// unrelated tiles' alignments take 57% fewer probes (BENCHMARKS.md,
+/// "Matching throughput, fifth step").
+pub const RETRIED_REFERENCES: usize = 2;
+
 /// Share cut from each side of a listing photo for its extra "centre"
 /// lookup (see `ReferenceIndex::candidates`).
 pub const CENTRE_CROP: f32 = 0.10;
@@ -316,21 +330,25 @@ fn align_with_retries(
     start: &View,
     kind: &VariantKind,
     thumb: &[f32],
-    trace: &dyn Fn(&verify::Alignment),
+    trace: &dyn Fn(&verify::Alignment, usize),
+    retry: bool,
 ) -> (verify::Alignment, bool) {
     let first = verify::align(reference, start, thumb);
-    trace(&first);
-    if scores_match(&first, MATCH_SIMILARITY, MATCH_DETAIL) {
+    trace(&first, 0);
+    if !retry || scores_match(&first, MATCH_SIMILARITY, MATCH_DETAIL) {
         return (first, kind.trimmed);
     }
     let textured = first.independent_samples >= TEXTURED_SAMPLES;
     let mut best = (first, kind.trimmed);
-    for (trimmed, view) in retry_starts(reference, start, kind, textured) {
+    for (attempt, (trimmed, view)) in retry_starts(reference, start, kind, textured)
+        .into_iter()
+        .enumerate()
+    {
         let a = verify::Alignment {
             start: verify::Start::Retry,
             ..verify::align(reference, &view, thumb)
         };
-        trace(&a);
+        trace(&a, attempt + 1);
         if scores_match(&a, MATCH_SIMILARITY, MATCH_DETAIL) {
             return (a, trimmed);
         }
@@ -343,16 +361,27 @@ fn align_with_retries(
 
 /// Logs one alignment of the second stage at trace level (target
 /// `knockoff::align`) with how its descent went ([`verify::Descent`]):
-/// the data a cheap stage is calibrated on. With
+/// the data a cheap stage is calibrated on, with the reference's `rank`
+/// in the photo's order of alignment ([`Candidate::aligned_as`]) and the
+/// `attempt` (0: the variant's start, then each retry's). With
 /// `RUST_LOG=knockoff::align=trace knockoff eval-images`, every
 /// alignment of the evaluation, matched or not, is on stderr.
-fn trace_alignment(source: &str, reference: &str, distance: u32, a: &verify::Alignment) {
+fn trace_alignment(
+    source: &str,
+    reference: &str,
+    distance: u32,
+    rank: usize,
+    attempt: usize,
+    a: &verify::Alignment,
+) {
     let d = &a.descent;
     tracing::trace!(
         target: "knockoff::align",
         source,
         reference,
         distance,
+        rank,
+        attempt,
         start = ?a.start,
         matched = scores_match(a, MATCH_SIMILARITY, MATCH_DETAIL),
         similarity = a.similarity,
@@ -783,6 +812,14 @@ pub struct Candidate {
     /// (see [`plausible`]).
     #[serde(skip)]
     pub rotation_deg: Option<f32>,
+    /// Where the reference came in the photo's order of alignment (0: the
+    /// first aligned; see [`RETRIED_REFERENCES`]); `None` when it was not
+    /// aligned, or found by a partial lookup.
+    #[serde(skip)]
+    pub aligned_as: Option<usize>,
+    /// Alignments run for this candidate: the variant's and any retries.
+    #[serde(skip)]
+    pub alignments: u32,
     pub is_match: bool,
     pub transform: Option<String>,
 }
@@ -1066,6 +1103,10 @@ impl ReferenceIndex {
                 .iter()
                 .find(|(t, _)| *t == query_trimmed)
                 .map(|(_, t)| t);
+            // Where the reference is in the order of alignment, and how
+            // many alignments it took (the cost the bounds above keep).
+            let mut rank = None;
+            let alignments = std::cell::Cell::new(0u32);
             let alignment = match (&self.planes[reference as usize], start, thumb) {
                 (Some(stored), Some(view), Some(thumb)) => {
                     // Once a reference is confirmed, the others (no nearer
@@ -1082,16 +1123,23 @@ impl ReferenceIndex {
                     if !verified_refs.contains(&reference) {
                         verified_refs.push(reference);
                     }
+                    let at = verified_refs
+                        .iter()
+                        .position(|&r| r == reference)
+                        .unwrap_or_default();
+                    rank = Some(at);
                     if verify::contrast(thumb) < verify::MIN_CONTRAST {
                         Some(verify::Alignment::default())
                     } else {
                         let plane = stored.plane();
                         let name = &self.names[reference as usize];
-                        let trace = |a: &verify::Alignment| {
-                            trace_alignment(q.source, name, distance, a);
+                        let trace = |a: &verify::Alignment, attempt: usize| {
+                            alignments.set(alignments.get() + 1);
+                            trace_alignment(q.source, name, distance, at, attempt, a);
                         };
+                        let retry = at < RETRIED_REFERENCES;
                         let (a, trimmed) =
-                            align_with_retries(&plane, &view, &entry.kind, thumb, &trace);
+                            align_with_retries(&plane, &view, &entry.kind, thumb, &trace, retry);
                         // The edits the copy went through, as the
                         // alignment measured them (a variant, or a retry's
                         // start, is only where the search began).
@@ -1119,6 +1167,8 @@ impl ReferenceIndex {
                 rotation_deg: alignment
                     .and_then(|a| a.view)
                     .map(|v| v.angle_rad.to_degrees()),
+                aligned_as: rank,
+                alignments: alignments.get(),
                 is_match,
                 transform: kind.describe(query_trimmed),
             };
@@ -1194,7 +1244,8 @@ impl ReferenceIndex {
         found.sort_by_key(|&(r, (d, e, s, _))| (d, e, r, s));
         let query_trimmed = loose.is_some();
         let mut thumbs: Vec<Option<Vec<f32>>> = vec![None; parts.len()];
-        for (reference, (distance, _, part, id)) in found.into_iter().take(MAX_VERIFIED_REFERENCES)
+        for (rank, (reference, (distance, _, part, id))) in
+            found.into_iter().take(MAX_VERIFIED_REFERENCES).enumerate()
         {
             let (side, part_rect) = parts[part];
             if best.get(&reference).is_some_and(|c| c.is_match) {
@@ -1219,7 +1270,14 @@ impl ReferenceIndex {
                 start: verify::Start::Partial,
                 ..verify::align(&plane, &entry.view, thumb)
             };
-            trace_alignment(q.source, &self.names[reference as usize], distance, &a);
+            trace_alignment(
+                q.source,
+                &self.names[reference as usize],
+                distance,
+                rank,
+                0,
+                &a,
+            );
             if !scores_match(&a, MATCH_SIMILARITY, MATCH_DETAIL) {
                 // A near miss on part of the photo says less than the
                 // whole photo's: it is not reported.
@@ -1250,6 +1308,8 @@ impl ReferenceIndex {
                 independent_samples: Some(a.independent_samples),
                 start: a.start,
                 rotation_deg: a.view.map(|v| v.angle_rad.to_degrees()),
+                aligned_as: None,
+                alignments: 1,
                 is_match: true,
                 transform: Some(transform),
             };
