@@ -210,7 +210,7 @@ pub const MAX_VERIFIED_REFERENCES: usize = 8;
 /// nearest reference and 2 for the second, none further; the evaluation's
 /// recall table and false matches are unchanged with this bound, and the
 /// unrelated tiles' alignments take 57% fewer probes (BENCHMARKS.md,
-/// "Matching throughput, fifth step").
+/// "Fifth step (stop 32)").
 pub const RETRIED_REFERENCES: usize = 2;
 
 /// Share cut from each side of a listing photo for its extra "centre"
