@@ -28,8 +28,11 @@
 //!   at commit 9f7617a the daemon's cycle needs ~29 KiB of RAM per listing
 //!   of history, so 1M needs ~28 GiB, and ~10 GiB of disk)
 //! - `KNOCKOFF_SCALE_REFS=N` official photos (default 10: the cup and
-//!   N−1 generated ones; the 500 would make the cold cycle a
-//!   matching benchmark, ~1 s per unrelated photo, whatever the history)
+//!   N−1 generated ones; the 500 make the cold cycle mostly a
+//!   matching benchmark, whatever the history: 29 s at 10k listings,
+//!   BENCHMARKS.md "Fifth step (stop 32)")
+//! - `KNOCKOFF_SCALE_BIN` the `knockoff` binary measured (default the one
+//!   built with this bench), to compare two builds on the same history
 //! - `KNOCKOFF_SCALE_DIR` work folder (default `$TMPDIR/knockoff-scale`),
 //!   each size's folder deleted after its row unless `KNOCKOFF_SCALE_KEEP`
 //!   is set.
@@ -632,7 +635,9 @@ struct Run {
 
 fn run(args: &[&str]) -> Run {
     let started = Instant::now();
-    let child = Command::new(env!("CARGO_BIN_EXE_knockoff"))
+    let bin = std::env::var_os("KNOCKOFF_SCALE_BIN")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_knockoff").into());
+    let child = Command::new(bin)
         .args(args)
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
