@@ -31,8 +31,11 @@ use tantivy::{doc, Index, IndexWriter, TantivyDocument, Term};
 
 /// Name the analyzer is registered under.
 pub const TOKENIZER_NAME: &str = "knockoff";
-/// Memory budget of the index writer.
-pub const WRITER_HEAP_BYTES: usize = 50_000_000;
+/// Memory budget of the index writer, on one indexing thread: tantivy's
+/// minimum. A cycle upserts a few thousand listings; the default two
+/// threads at 25 MB each held ~6 MiB more at the daemon's peak
+/// (100k listings: 163 -> 158 MiB, BENCHMARKS.md "Stop 32").
+pub const WRITER_HEAP_BYTES: usize = 15_000_000;
 
 /// Folding tokenizer: Latin words and CJK bigrams.
 #[derive(Clone, Default)]
@@ -200,7 +203,7 @@ impl ListingIndex {
     pub fn upsert(&self, listings: &[Listing]) -> Result<()> {
         let mut writer: IndexWriter = self
             .index
-            .writer(WRITER_HEAP_BYTES)
+            .writer_with_num_threads(1, WRITER_HEAP_BYTES)
             .map_err(|e| self.err(e))?;
         // A writer killed mid-commit (`kill -9`) can leave a delete file the
         // last commit does not name; the same commit run again would write
