@@ -34,7 +34,7 @@ pub const TOKENIZER_NAME: &str = "knockoff";
 /// Memory budget of the index writer, on one indexing thread: tantivy's
 /// minimum. A cycle upserts a few thousand listings; the default two
 /// threads at 25 MB each held ~6 MiB more at the daemon's peak
-/// (100k listings: 163 -> 158 MiB, BENCHMARKS.md "Stop 32").
+/// (100k listings: 159-160 -> 154-156 MiB, BENCHMARKS.md "Stop 32").
 pub const WRITER_HEAP_BYTES: usize = 15_000_000;
 
 /// Folding tokenizer: Latin words and CJK bigrams.
