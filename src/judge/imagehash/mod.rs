@@ -1114,19 +1114,16 @@ impl ReferenceIndex {
                     // look-alike studio shots that is most of the cost of a
                     // lookup (BENCHMARKS.md), and the closest confirmed
                     // reference is the answer.
-                    let may_verify = verified_refs.contains(&reference)
-                        || ((q.exhaustive || !confirmed)
-                            && verified_refs.len() < MAX_VERIFIED_REFERENCES);
-                    if !may_verify {
-                        continue;
-                    }
-                    if !verified_refs.contains(&reference) {
-                        verified_refs.push(reference);
-                    }
-                    let at = verified_refs
-                        .iter()
-                        .position(|&r| r == reference)
-                        .unwrap_or_default();
+                    let at = match verified_refs.iter().position(|&r| r == reference) {
+                        Some(at) => at,
+                        None if (q.exhaustive || !confirmed)
+                            && verified_refs.len() < MAX_VERIFIED_REFERENCES =>
+                        {
+                            verified_refs.push(reference);
+                            verified_refs.len() - 1
+                        }
+                        None => continue,
+                    };
                     rank = Some(at);
                     if verify::contrast(thumb) < verify::MIN_CONTRAST {
                         Some(verify::Alignment::default())
