@@ -406,8 +406,12 @@ fn fill_rotated(rows: &RotatedRows, out: &mut Vec<f32>, coverage: &mut Vec<f32>)
     // sampler (row of sub-samples by row, left to right), but the
     // loops run across the row's cells innermost, one sub-sample
     // position at a time: the cells are independent, so the position,
-    // clamp and interpolation arithmetic runs on several cells at once
-    // (the compiler vectorises it), and every sum is the same to the bit.
+    // clamp, floor and interpolation arithmetic runs on several cells at
+    // once (the compiler vectorises it), and every sum is the same to the
+    // bit. Only the fetch of each sub-sample's four pixels is scalar: it
+    // reads precomputed offsets and nothing else (the float-to-integer
+    // conversions it did before were most of the sampler's time, perf at
+    // 44 references: BENCHMARKS.md "Stop 33").
     let (out_w, out_h, pw, padded) = (rows.out_w, rows.out_h, rows.pw, rows.padded);
     let ((maxx, maxy), (lastx, lasty)) = (rows.max, rows.last);
     let inv = 1.0 / (SUB * SUB) as f32;
@@ -415,7 +419,12 @@ fn fill_rotated(rows: &RotatedRows, out: &mut Vec<f32>, coverage: &mut Vec<f32>)
     let mut inside = vec![0u32; out_w];
     let mut xs = vec![0f32; out_w];
     let mut ys = vec![0f32; out_w];
+    let mut at = vec![0u32; out_w];
     let mut taps = vec![[0f32; 4]; out_w];
+    // The largest offset a clamped position gives, plus its lower right
+    // neighbour: inside the padded copy, so a fetch past it is a bug.
+    let last_offset = (lasty as usize) * pw + lastx as usize;
+    debug_assert!(last_offset + pw + 1 < padded.len());
     for j in 0..out_h {
         acc.iter_mut().for_each(|a| *a = 0.0);
         inside.iter_mut().for_each(|n| *n = 0);
@@ -427,24 +436,35 @@ fn fill_rotated(rows: &RotatedRows, out: &mut Vec<f32>, coverage: &mut Vec<f32>)
             );
             for si in 0..SUB {
                 // Computed afresh, not stepped: no rounding drift.
-                for (i, ((x, y), n)) in xs.iter_mut().zip(&mut ys).zip(&mut inside).enumerate() {
+                for (i, (((x, y), n), k)) in xs
+                    .iter_mut()
+                    .zip(&mut ys)
+                    .zip(&mut inside)
+                    .zip(&mut at)
+                    .enumerate()
+                {
                     let gx = (i * SUB + si) as i32 as f32;
                     (*x, *y) = (rx + gx * rows.grid.step_u.0, ry + gx * rows.grid.step_u.1);
                     *n += u32::from((-0.5..=maxx).contains(x) && (-0.5..=maxy).contains(y));
-                    (*x, *y) = (x.clamp(0.0, lastx), y.clamp(0.0, lasty));
+                    let (cx, cy) = (x.clamp(0.0, lastx), y.clamp(0.0, lasty));
+                    // Non-negative after the clamp, so the floor is the
+                    // truncation the plain sampler's `as usize` does. The
+                    // floor's integer is read off its bits (exact below
+                    // 2^23, and a plane is a few hundred pixels at most):
+                    // a float-to-integer cast does not vectorise.
+                    let (fx, fy) = (cx.floor(), cy.floor());
+                    *k = int_bits(fy) * pw as u32 + int_bits(fx);
+                    // From here on only the fractions are needed.
+                    (*x, *y) = (cx - fx, cy - fy);
                 }
                 // The four taps from one slice: one bounds check, not
                 // four (`k + pw + 1` is inside the padded copy).
-                for ((t, &x), &y) in taps.iter_mut().zip(&xs).zip(&ys) {
-                    // Non-negative after the clamp: truncation is the
-                    // floor (through i32, which vectorises; the clamp
-                    // keeps it far inside i32).
-                    let k = (y as i32 as usize) * pw + x as i32 as usize;
+                for (t, &k) in taps.iter_mut().zip(&at) {
+                    let k = (k as usize).min(last_offset);
                     let q = &padded[k..k + pw + 2];
                     *t = [q[0], q[1], q[pw], q[pw + 1]];
                 }
-                for (((a, t), &x), &y) in acc.iter_mut().zip(&taps).zip(&xs).zip(&ys) {
-                    let (fx, fy) = (x - (x as i32) as f32, y - (y as i32) as f32);
+                for (((a, &fx), &fy), t) in acc.iter_mut().zip(&xs).zip(&ys).zip(&taps) {
                     let top = t[0] * (1.0 - fx) + t[1] * fx;
                     let bottom = t[2] * (1.0 - fx) + t[3] * fx;
                     *a += top * (1.0 - fy) + bottom * fy;
@@ -454,6 +474,16 @@ fn fill_rotated(rows: &RotatedRows, out: &mut Vec<f32>, coverage: &mut Vec<f32>)
         out.extend(acc.iter().map(|a| a * inv));
         coverage.extend(inside.iter().map(|&n| n as f32 * inv));
     }
+}
+
+/// The integer of a whole, non-negative float below 2^23, from its bits:
+/// adding 2^23 puts it in the mantissa's low bits (no rounding: it is
+/// whole). A bit cast vectorises where a float-to-integer cast does not.
+/// Anything else (NaN) gives some integer below 2^23, which the caller
+/// bounds.
+#[inline(always)]
+fn int_bits(whole: f32) -> u32 {
+    (whole + 8_388_608.0).to_bits() & 0x007f_ffff
 }
 
 /// Bilinear sub-samples per thumbnail cell, along each axis.
