@@ -25,8 +25,23 @@ pub fn ncc(a: &[f32], b: &[f32]) -> f32 {
     if n == 0.0 {
         return 0.0;
     }
-    let ma = a.iter().sum::<f32>() / n;
-    let mb = b.iter().sum::<f32>() / n;
+    // Both sums in one loop: each is still added in order (the same
+    // bits), but the two chains of additions overlap.
+    let (mut sa, mut sb) = (0f32, 0f32);
+    for (x, y) in a.iter().zip(b) {
+        sa += x;
+        sb += y;
+    }
+    // The longer slice's tail, in order: the sums run over each whole
+    // slice, as they always did.
+    let m = a.len().min(b.len());
+    for x in &a[m..] {
+        sa += x;
+    }
+    for y in &b[m..] {
+        sb += y;
+    }
+    let (ma, mb) = (sa / n, sb / n);
     let (mut sab, mut saa, mut sbb) = (0f32, 0f32, 0f32);
     for (x, y) in a.iter().zip(b) {
         let (dx, dy) = (x - ma, y - mb);
@@ -60,25 +75,40 @@ pub fn robust_ncc(a: &[f32], b: &[f32], drop: f32) -> f32 {
     // far; the samples that fit worst are left out and the fit is redone
     // on the rest, a few times (a banner first inflates the fit's spread,
     // so one pass over-keeps it).
+    // The buffers are reused across passes (this runs for every probe of
+    // an alignment), and each pair of sums runs in one loop: the two
+    // chains of additions overlap, each still in order (the same bits).
     let mut kept: Vec<usize> = (0..n).collect();
+    let mut order: Vec<(f32, usize)> = Vec::with_capacity(n);
+    let (mut ka, mut kb) = (Vec::with_capacity(keep), Vec::with_capacity(keep));
     let mut best = full;
     for _ in 0..ROBUST_PASSES {
         let k = kept.len() as f32;
-        let ma = kept.iter().map(|&i| a[i]).sum::<f32>() / k;
-        let mb = kept.iter().map(|&i| b[i]).sum::<f32>() / k;
-        let sa = (kept.iter().map(|&i| (a[i] - ma).powi(2)).sum::<f32>() / k)
-            .sqrt()
-            .max(1e-3);
-        let sb = (kept.iter().map(|&i| (b[i] - mb).powi(2)).sum::<f32>() / k)
-            .sqrt()
-            .max(1e-3);
-        let mut order: Vec<(f32, usize)> = (0..n)
-            .map(|i| ((((a[i] - ma) / sa) - ((b[i] - mb) / sb)).abs(), i))
-            .collect();
+        let (mut sum_a, mut sum_b) = (0f32, 0f32);
+        for &i in &kept {
+            sum_a += a[i];
+            sum_b += b[i];
+        }
+        let (ma, mb) = (sum_a / k, sum_b / k);
+        let (mut var_a, mut var_b) = (0f32, 0f32);
+        for &i in &kept {
+            var_a += (a[i] - ma).powi(2);
+            var_b += (b[i] - mb).powi(2);
+        }
+        let sa = (var_a / k).sqrt().max(1e-3);
+        let sb = (var_b / k).sqrt().max(1e-3);
+        order.clear();
+        order.extend((0..n).map(|i| ((((a[i] - ma) / sa) - ((b[i] - mb) / sb)).abs(), i)));
         // Only which samples are the `keep` best matters, not their order.
         order.select_nth_unstable_by(keep - 1, |p, q| p.0.total_cmp(&q.0));
-        kept = order[..keep].iter().map(|&(_, i)| i).collect();
-        let (ka, kb): (Vec<f32>, Vec<f32>) = kept.iter().map(|&i| (a[i], b[i])).unzip();
+        kept.clear();
+        kept.extend(order[..keep].iter().map(|&(_, i)| i));
+        ka.clear();
+        kb.clear();
+        for &i in &kept {
+            ka.push(a[i]);
+            kb.push(b[i]);
+        }
         best = best.max(ncc(&ka, &kb));
     }
     best
