@@ -29,8 +29,8 @@
 //!   of history, so 1M needs ~28 GiB, and ~10 GiB of disk)
 //! - `KNOCKOFF_SCALE_REFS=N` official photos (default 10: the cup and
 //!   N−1 generated ones; the 500 make the cold cycle mostly a
-//!   matching benchmark, whatever the history: 29–40 s at 10k listings,
-//!   BENCHMARKS.md "Fifth step (stop 32)")
+//!   matching benchmark, whatever the history: ~14 s at 10k listings,
+//!   BENCHMARKS.md "Sixth step (stop 33)")
 //! - `KNOCKOFF_SCALE_BIN` the `knockoff` binary measured (default the one
 //!   built with this bench), to compare two builds on the same history
 //! - `KNOCKOFF_SCALE_DIR` work folder (default `$TMPDIR/knockoff-scale`),
