@@ -411,7 +411,7 @@ fn fill_rotated(rows: &RotatedRows, out: &mut Vec<f32>, coverage: &mut Vec<f32>)
     // bit. Only the fetch of each sub-sample's four pixels is scalar: it
     // reads precomputed offsets and nothing else (the float-to-integer
     // conversions it did before were most of the sampler's time, perf at
-    // 44 references: BENCHMARKS.md "Stop 33").
+    // 44 references: BENCHMARKS.md "Sixth step (stop 33)").
     let (out_w, out_h, pw, padded) = (rows.out_w, rows.out_h, rows.pw, rows.padded);
     let ((maxx, maxy), (lastx, lasty)) = (rows.max, rows.last);
     let inv = 1.0 / (SUB * SUB) as f32;
@@ -453,7 +453,11 @@ fn fill_rotated(rows: &RotatedRows, out: &mut Vec<f32>, coverage: &mut Vec<f32>)
                     // 2^23, and a plane is a few hundred pixels at most):
                     // a float-to-integer cast does not vectorise.
                     let (fx, fy) = (cx.floor(), cy.floor());
-                    *k = int_bits(fy) * pw as u32 + int_bits(fx);
+                    // Wrapping: a NaN position (a degenerate view) must
+                    // not overflow; its offset is bounded below.
+                    *k = int_bits(fy)
+                        .wrapping_mul(pw as u32)
+                        .wrapping_add(int_bits(fx));
                     // From here on only the fractions are needed.
                     (*x, *y) = (cx - fx, cy - fy);
                 }
@@ -684,6 +688,28 @@ mod tests {
             out.extend(acc.iter().map(|a| a / (SUB * SUB) as f32));
         }
         out
+    }
+
+    /// A degenerate view (NaN corners, as arithmetic on a broken rectangle
+    /// would give) on a plane wider than any decoded one: the rotated
+    /// sampler's pixel offsets stay inside the plane, nothing overflows or
+    /// panics, and every cell counts as outside it.
+    #[test]
+    fn a_nan_view_samples_without_panicking_and_covers_nothing() {
+        let p = scrambled_plane(1500, 3, 7);
+        let view = View {
+            rect: Rect {
+                left: f32::NAN,
+                top: 0.0,
+                right: f32::NAN,
+                bottom: 3.0,
+            },
+            angle_rad: 0.3,
+            mirrored: false,
+        };
+        let (samples, coverage) = p.sample_with_coverage(&view, 32, 32);
+        assert_eq!((samples.len(), coverage.len()), (32 * 32, 32 * 32));
+        assert!(coverage.iter().all(|&c| c == 0.0));
     }
 
     proptest! {
