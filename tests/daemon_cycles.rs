@@ -1188,6 +1188,13 @@ async fn a_cycles_gauges_read_only_what_it_wrote() {
 
     let before = grown.gauge_figures().unwrap();
     assert_eq!(before, grown.recount_gauge_figures().unwrap());
+    // The verdicts are the counts kept with the findings (no pass at
+    // open): they equal a pass over every finding's verdict.
+    assert_eq!(before.verdicts, verdicts_by_pass(grown.store()));
+    assert_eq!(
+        before.listings,
+        verdicts_by_pass(grown.store()).values().sum::<u64>()
+    );
     // The count of networks is that of the networks the desk lists.
     let suspects = knockoff::file::network::suspect_listings(grown.store()).unwrap();
     let pages = knockoff::file::network::photo_pages(grown.store(), &suspects).unwrap();
@@ -1285,9 +1292,26 @@ async fn a_cycles_gauges_read_only_what_it_wrote() {
     assert_eq!(after, grown.recount_gauge_figures().unwrap());
     assert_eq!(grown.store().listing_reads() - reads, 1);
     assert_ne!(after.cases, before.cases);
+    assert_eq!(after.verdicts, verdicts_by_pass(grown.store()));
     grown.cycle().await.unwrap();
     assert_eq!(
         grown.gauge_figures().unwrap(),
         grown.recount_gauge_figures().unwrap()
     );
+    assert_eq!(
+        grown.gauge_figures().unwrap().verdicts,
+        verdicts_by_pass(grown.store())
+    );
+}
+
+/// Findings by verdict, from a pass over every finding's verdict.
+fn verdicts_by_pass(store: &knockoff::store::Store) -> std::collections::BTreeMap<String, u64> {
+    let mut out: std::collections::BTreeMap<String, u64> = ["flag", "review", "clear"]
+        .iter()
+        .map(|v| (v.to_string(), 0))
+        .collect();
+    store
+        .for_each_verdict(|_, v| *out.entry(v.as_str().to_string()).or_default() += 1)
+        .unwrap();
+    out
 }

@@ -134,12 +134,24 @@ impl Store {
     /// visited). An unreadable brief is skipped (logged and listed by
     /// [`Store::skipped`]).
     pub fn for_each_suspect_brief(&self, mut f: impl FnMut(&str, SuspectBrief)) -> Result<()> {
+        self.for_each_suspect(|key, brief| {
+            if let Some(b) = brief {
+                f(key, b)
+            }
+        })
+    }
+
+    /// Each flagged or review listing's key and its brief, `None` where the
+    /// brief does not read (skipped as [`Store::for_each_suspect_brief`]
+    /// skips it, but the listing is still named: the daemon's count then
+    /// reads the listing itself).
+    pub fn for_each_suspect(&self, mut f: impl FnMut(&str, Option<SuspectBrief>)) -> Result<()> {
         for item in self.suspect_briefs.iter() {
             let (key, value) = item.map_err(|e| self.err(e))?;
-            match serde_json::from_slice::<SuspectBrief>(&value) {
-                Ok(b) => f(&String::from_utf8_lossy(&key), b),
-                Err(e) => self.skip(&self.suspect_briefs, &key, e.to_string()),
-            }
+            let brief = serde_json::from_slice::<SuspectBrief>(&value)
+                .map_err(|e| self.skip(&self.suspect_briefs, &key, e.to_string()))
+                .ok();
+            f(&String::from_utf8_lossy(&key), brief);
         }
         Ok(())
     }

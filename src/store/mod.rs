@@ -16,7 +16,7 @@
 //! | `finding_verdicts` | `platform/id` | the verdict of the listing's latest finding (JSON string: `"flag"`, `"review"`, `"clear"`; [`Store::for_each_verdict`]) |
 //! | `suspect_briefs` | `platform/id` | flagged and review findings only: their verdict, priority, score, mark spellings and the digests of their seller links ([`briefs::SuspectBrief`], [`Store::for_each_suspect_brief`]) |
 //! | `official` | official photo name | [`OfficialPhoto`]: product, SHA-256 (bytes in a blob file) |
-//! | `meta` | `schema`, `watchlist`, `listing_pages`, `live_on_page`, `finding_verdicts`, `suspect_briefs`, `suspect_brief_links`, `complaint_number` | schema version; the watchlist text of the last scan; `1` once `listing_pages` (and `page_urls`) cover every stored listing and page; `1` once `live_on_page` was filled from `listing_pages`; `1` once `finding_verdicts` covers every finding; `1` once `suspect_briefs` covers every flagged and review finding; the version of the seller links the briefs carry ([`briefs::LINKS_VERSION`]); the highest complaint number given (see [`crate::file::cases::ids::LAST_NUMBER_KEY`]) |
+//! | `meta` | `schema`, `watchlist`, `listing_pages`, `live_on_page`, `finding_verdicts`, `suspect_briefs`, `suspect_brief_links`, `verdict_counts`, `complaint_number` | schema version; the watchlist text of the last scan; `1` once `listing_pages` (and `page_urls`) cover every stored listing and page; `1` once `live_on_page` was filled from `listing_pages`; `1` once `finding_verdicts` covers every finding; `1` once `suspect_briefs` covers every flagged and review finding; the version of the seller links the briefs carry ([`briefs::LINKS_VERSION`]); how many findings are flagged, in review and clear ([`verdicts::VerdictCounts`], kept with the findings); the highest complaint number given (see [`crate::file::cases::ids::LAST_NUMBER_KEY`]) |
 //! | `hash_references` | hashing code version `/` SHA-256 of an official photo | its hashed variants (bytes, [`crate::judge::imagehash::PreparedReference`]) |
 //! | `hash_matches` | fingerprint of the official photos `/` SHA-256 of a listing photo | what matching it against them found ([`crate::store::hashcache`]) |
 //! | `hash_photos` | hashing code version `/` SHA-256 of a photo | its hashes, for relisting checks ([`crate::store::hashcache`]) |
@@ -56,9 +56,10 @@
 //! existed gets a copy of `listing_pages` on first open (everything
 //! counts as live until the daemon's next cycle settles what is gone).
 //!
-//! `finding_verdicts` lets the daemon's gauges and the suspect listings
-//! read every finding's verdict without reading the findings (a few bytes
-//! a listing instead of kilobytes). It is written with the finding in the
+//! `finding_verdicts` lets the suspect listings and retention read every
+//! finding's verdict without reading the findings (a few bytes a listing
+//! instead of kilobytes); the daemon's gauges read only how many there are
+//! of each, kept with them ([`verdicts`]). It is written with the finding in the
 //! same transaction, and built on first open for a store written before
 //! it, as `listing_pages` is. `suspect_briefs` does the same for what an
 //! export finds flagged listings and ranks and counts review listings by
@@ -69,6 +70,7 @@ pub mod briefs;
 pub mod changes;
 pub mod hashcache;
 pub mod lock;
+pub mod verdicts;
 
 use crate::fetch::Capture;
 use crate::judge::score::Finding;
@@ -898,6 +900,7 @@ impl Store {
         let page_keys = listing_page_keys(&record);
         let verdict = verdict_json(finding.verdict);
         let brief = briefs::brief_json(finding, Some(listing), None);
+        let meta: &sled::Tree = &self.db;
         (
             &self.listings,
             &self.findings,
@@ -905,11 +908,13 @@ impl Store {
             &self.live_on_page,
             &self.finding_verdicts,
             &self.suspect_briefs,
+            meta,
         )
-            .transaction(|(l, f, p, live, v, b)| {
+            .transaction(|(l, f, p, live, v, b, meta)| {
                 l.insert(key.as_bytes(), listing_json.as_slice())?;
                 f.insert(key.as_bytes(), finding_json.as_slice())?;
-                v.insert(key.as_bytes(), verdict.as_slice())?;
+                let before = v.insert(key.as_bytes(), verdict.as_slice())?;
+                verdicts::keep_count(meta, before, finding.verdict)?;
                 match &brief {
                     Some(json) => b.insert(key.as_bytes(), json.as_slice())?,
                     None => b.remove(key.as_bytes())?,
@@ -1123,10 +1128,17 @@ impl Store {
                 c.listings.entry(key.clone()).or_insert(before);
             });
         }
-        (&self.findings, &self.finding_verdicts, &self.suspect_briefs)
-            .transaction(|(f, v, b)| {
+        let meta: &sled::Tree = &self.db;
+        (
+            &self.findings,
+            &self.finding_verdicts,
+            &self.suspect_briefs,
+            meta,
+        )
+            .transaction(|(f, v, b, meta)| {
                 f.insert(key.as_bytes(), json.as_slice())?;
-                v.insert(key.as_bytes(), verdict.as_slice())?;
+                let before = v.insert(key.as_bytes(), verdict.as_slice())?;
+                verdicts::keep_count(meta, before, finding.verdict)?;
                 match &brief {
                     Some(json) => b.insert(key.as_bytes(), json.as_slice())?,
                     None => b.remove(key.as_bytes())?,
@@ -1227,8 +1239,21 @@ fn diff(old: &Listing, new: &Listing, at: DateTime<Utc>) -> Vec<Change> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// Records listings `0..n` (clear findings, a scan's writes) and
+    /// returns their findings as stored.
+    pub(crate) fn recorded_findings(store: &Store, n: usize) -> Vec<Finding> {
+        (0..n)
+            .map(|i| {
+                let l = listing(&i.to_string(), 2.0);
+                let f = finding(&l);
+                store.record(&l, &[], now(), &f).unwrap();
+                store.finding(&l.key()).unwrap().unwrap()
+            })
+            .collect()
+    }
 
     fn listing(id: &str, amount: f64) -> Listing {
         serde_json::from_value(serde_json::json!({
