@@ -25,8 +25,9 @@
 //!
 //! `cargo bench --bench scale`. Environment:
 //! - `KNOCKOFF_SCALE_SIZES=10000,100000` (default `10000,100000,1000000`;
-//!   at commit 9f7617a the daemon's cycle needs ~29 KiB of RAM per listing
-//!   of history, so 1M needs ~28 GiB, and ~10 GiB of disk)
+//!   1M takes ~11 GiB of disk and about an hour to build on 2 cores, and
+//!   this process holds hundreds of MiB while it builds; the
+//!   daemon's own peak is in BENCHMARKS.md, "Scale")
 //! - `KNOCKOFF_SCALE_REFS=N` official photos (default 10: the cup and
 //!   N−1 generated ones; the 500 make the cold cycle mostly a
 //!   matching benchmark, whatever the history: ~14 s at 10k listings,
