@@ -136,10 +136,9 @@ impl UnionFind {
 /// official photos both show.
 pub fn suspect_listings(store: &crate::store::Store) -> crate::Result<Vec<ListingRecord>> {
     let mut suspect: BTreeSet<String> = BTreeSet::new();
-    store.for_each_verdict(|key, verdict| {
-        if verdict != crate::judge::score::Verdict::Clear {
-            suspect.insert(key.to_string());
-        }
+    // The briefs are exactly the flagged and review findings.
+    store.for_each_suspect(|key, _| {
+        suspect.insert(key.to_string());
     })?;
     // Read by key: a store's cleared listings (most of its history) are
     // not read at all.

@@ -15,7 +15,6 @@
 
 use crate::file::cases::book::CaseBook;
 use crate::judge::score::Finding;
-use crate::judge::signal::Verdict;
 use crate::model::error::Result;
 use crate::store::{PageRecord, Store};
 use chrono::{DateTime, Utc};
@@ -52,10 +51,9 @@ pub fn evidence(store: &Store) -> Result<HashSet<String>> {
         }
         keep.extend(case.added_evidence.iter().map(|a| a.sha256.clone()));
     }
-    store.for_each_verdict(|key, verdict| {
-        if verdict != Verdict::Clear {
-            listings.insert(key.to_string());
-        }
+    // Flagged and review listings: exactly those with a brief.
+    store.for_each_suspect(|key, _| {
+        listings.insert(key.to_string());
     })?;
     for key in &listings {
         keep_listing(store, key, &pages, &mut keep)?;

@@ -13,10 +13,9 @@
 //! | `page_urls` | URL | [`PageRecord`] of the URL's latest capture (`pages` is keyed by body, so URLs with the same bytes share an entry there) |
 //! | `listing_pages` | URL `\0` `platform/id` | empty: the listing was read from that page, or that URL is (or was) its item page ([`Store::listing_keys_on_page`]) |
 //! | `live_on_page` | URL `\0` `platform/id` | empty: as `listing_pages`, but only listings not found gone since they were last read ([`Store::live_keys_on_page`], [`Store::settle_listing`]) |
-//! | `finding_verdicts` | `platform/id` | the verdict of the listing's latest finding (JSON string: `"flag"`, `"review"`, `"clear"`; [`Store::for_each_verdict`]) |
 //! | `suspect_briefs` | `platform/id` | flagged and review findings only: their verdict, priority, score, mark spellings and the digests of their seller links ([`briefs::SuspectBrief`], [`Store::for_each_suspect_brief`]) |
 //! | `official` | official photo name | [`OfficialPhoto`]: product, SHA-256 (bytes in a blob file) |
-//! | `meta` | `schema`, `watchlist`, `listing_pages`, `live_on_page`, `finding_verdicts`, `suspect_briefs`, `suspect_brief_links`, `verdict_counts`, `complaint_number` | schema version; the watchlist text of the last scan; `1` once `listing_pages` (and `page_urls`) cover every stored listing and page; `1` once `live_on_page` was filled from `listing_pages`; `1` once `finding_verdicts` covers every finding; `1` once `suspect_briefs` covers every flagged and review finding; the version of the seller links the briefs carry ([`briefs::LINKS_VERSION`]); how many findings are flagged, in review and clear ([`verdicts::VerdictCounts`], kept with the findings); the highest complaint number given (see [`crate::file::cases::ids::LAST_NUMBER_KEY`]) |
+//! | `meta` | `schema`, `watchlist`, `listing_pages`, `live_on_page`, `suspect_briefs`, `suspect_brief_links`, `verdict_counts`, `complaint_number` | schema version; the watchlist text of the last scan; `1` once `listing_pages` (and `page_urls`) cover every stored listing and page; `1` once `live_on_page` was filled from `listing_pages`; `1` once `suspect_briefs` covers every flagged and review finding; the version of the seller links the briefs carry ([`briefs::LINKS_VERSION`]); how many findings are flagged, in review and clear ([`verdicts::VerdictCounts`], kept with the findings); the highest complaint number given (see [`crate::file::cases::ids::LAST_NUMBER_KEY`]) |
 //! | `hash_references` | hashing code version `/` SHA-256 of an official photo | its hashed variants (bytes, [`crate::judge::imagehash::PreparedReference`]) |
 //! | `hash_matches` | fingerprint of the official photos `/` SHA-256 of a listing photo | what matching it against them found ([`crate::store::hashcache`]) |
 //! | `hash_photos` | hashing code version `/` SHA-256 of a photo | its hashes, for relisting checks ([`crate::store::hashcache`]) |
@@ -56,14 +55,16 @@
 //! existed gets a copy of `listing_pages` on first open (everything
 //! counts as live until the daemon's next cycle settles what is gone).
 //!
-//! `finding_verdicts` lets the suspect listings and retention read every
-//! finding's verdict without reading the findings (a few bytes a listing
-//! instead of kilobytes); the daemon's gauges read only how many there are
-//! of each, kept with them ([`verdicts`]). It is written with the finding in the
-//! same transaction, and built on first open for a store written before
-//! it, as `listing_pages` is. `suspect_briefs` does the same for what an
-//! export finds flagged listings and ranks and counts review listings by
-//! ([`briefs`]).
+//! `suspect_briefs` holds what an export finds flagged listings and
+//! ranks and counts review listings by, and what the suspect listings,
+//! seller networks and retention need ([`briefs`]): written with the
+//! finding in the same transaction, and built on first open for a store
+//! written before it, as `listing_pages` is. How many findings there are
+//! of each verdict is kept with them ([`verdicts`]). A store written
+//! before those counts also kept a verdict per listing
+//! (`finding_verdicts`, a million keys in a big brand's year, each one an
+//! entry of sled's resident page table); its counts are taken from that
+//! tree on first open, and the tree is dropped.
 
 pub mod blobfiles;
 pub mod briefs;
@@ -100,10 +101,11 @@ pub const LIVE_ON_PAGE_TREE: &str = "live_on_page";
 /// Set in the default tree once [`LIVE_ON_PAGE_TREE`] was filled.
 const LIVE_ON_PAGE_BUILT_KEY: &str = "meta/live_on_page";
 
-/// The tree of listing key → its finding's verdict ([`Store::for_each_verdict`]).
+/// The tree of listing key → its finding's verdict that stores written
+/// before [`verdicts`] kept; dropped on open.
 pub const FINDING_VERDICTS_TREE: &str = "finding_verdicts";
-/// Set in the default tree once [`FINDING_VERDICTS_TREE`] covers every
-/// stored finding.
+/// Set in the default tree of those stores once [`FINDING_VERDICTS_TREE`]
+/// covered every stored finding.
 const FINDING_VERDICTS_BUILT_KEY: &str = "meta/finding_verdicts";
 
 /// A stored value that could not be read back, skipped.
@@ -204,7 +206,6 @@ pub struct Store {
     page_urls: sled::Tree,
     listing_pages: sled::Tree,
     live_on_page: sled::Tree,
-    finding_verdicts: sled::Tree,
     suspect_briefs: sled::Tree,
     /// Listing records read since the store was opened (all handles).
     listing_reads: std::sync::Arc<std::sync::atomic::AtomicU64>,
@@ -316,7 +317,6 @@ impl Store {
             page_urls: db.open_tree("page_urls").map_err(err)?,
             listing_pages: db.open_tree(LISTING_PAGES_TREE).map_err(err)?,
             live_on_page: db.open_tree(LIVE_ON_PAGE_TREE).map_err(err)?,
-            finding_verdicts: db.open_tree(FINDING_VERDICTS_TREE).map_err(err)?,
             suspect_briefs: db.open_tree(briefs::SUSPECT_BRIEFS_TREE).map_err(err)?,
             path: path.clone(),
             db,
@@ -329,43 +329,68 @@ impl Store {
         };
         store.build_listing_pages_if_missing()?;
         store.build_live_on_page_if_missing()?;
-        store.build_finding_verdicts_if_missing()?;
+        store.drop_finding_verdicts_if_present()?;
         store.build_suspect_briefs_if_missing()?;
         store.build_brief_links_if_missing()?;
         Ok(store)
     }
 
-    /// Builds `finding_verdicts` from every finding, once per store (a
-    /// store written by an older knockoff). A run interrupted here builds
-    /// it again. An unreadable finding gets no entry (it is reported where
-    /// it is read, and gets one when written again).
-    fn build_finding_verdicts_if_missing(&self) -> Result<()> {
-        self.build_once(
-            FINDING_VERDICTS_BUILT_KEY,
-            "findings",
-            "built the index of verdicts",
-            || self.fill_finding_verdicts(),
-        )
-    }
-
-    /// Fills `finding_verdicts` from every finding; how many it read.
-    fn fill_finding_verdicts(&self) -> Result<usize> {
-        #[derive(serde::Deserialize)]
-        struct VerdictOnly {
-            verdict: crate::judge::signal::Verdict,
+    /// A store written before the verdict counts ([`verdicts`]) kept a
+    /// verdict per listing in [`FINDING_VERDICTS_TREE`]: its counts are
+    /// taken from that tree (unless kept already), then the tree is
+    /// dropped, with its keys in sled's page table. A run interrupted
+    /// before the drop does it again.
+    fn drop_finding_verdicts_if_present(&self) -> Result<()> {
+        let present = self
+            .db
+            .tree_names()
+            .iter()
+            .any(|n| n.as_ref() == FINDING_VERDICTS_TREE.as_bytes());
+        if !present {
+            return Ok(());
         }
-        let mut findings = 0usize;
-        for item in self.findings.iter() {
-            let (key, value) = item.map_err(|e| self.err(e))?;
-            let Ok(v) = serde_json::from_slice::<VerdictOnly>(&value) else {
-                continue;
-            };
-            self.finding_verdicts
-                .insert(key, verdict_json(v.verdict))
+        let old = self
+            .db
+            .open_tree(FINDING_VERDICTS_TREE)
+            .map_err(|e| self.err(e))?;
+        let complete = self
+            .db
+            .get(FINDING_VERDICTS_BUILT_KEY)
+            .map_err(|e| self.err(e))?
+            .is_some();
+        let kept = self
+            .db
+            .get(verdicts::VERDICT_COUNTS_KEY)
+            .map_err(|e| self.err(e))?
+            .is_some_and(|v| serde_json::from_slice::<verdicts::VerdictCounts>(&v).is_ok());
+        let entries = old.len();
+        if complete && !kept {
+            let mut c = verdicts::VerdictCounts::default();
+            for item in old.iter() {
+                let (_, v) = item.map_err(|e| self.err(e))?;
+                if let Ok(v) = serde_json::from_slice::<crate::judge::signal::Verdict>(&v) {
+                    c = c.moved(None, v);
+                }
+            }
+            let json = serde_json::to_vec(&c).map_err(|e| self.err(e))?;
+            self.db
+                .insert(verdicts::VERDICT_COUNTS_KEY, json)
                 .map_err(|e| self.err(e))?;
-            findings += 1;
         }
-        Ok(findings)
+        drop(old);
+        self.db
+            .drop_tree(FINDING_VERDICTS_TREE)
+            .map_err(|e| self.err(e))?;
+        self.db
+            .remove(FINDING_VERDICTS_BUILT_KEY)
+            .map_err(|e| self.err(e))?;
+        self.flush()?;
+        tracing::info!(
+            store = %self.path.display(),
+            entries,
+            "dropped the verdict kept per listing (counts are kept instead)"
+        );
+        Ok(())
     }
 
     /// Runs a one-time build of a derived tree (`fill`, which says how
@@ -588,13 +613,14 @@ impl Store {
         &self.journal
     }
 
-    /// A listing's stored verdict (from `finding_verdicts`), if readable.
+    /// A listing's stored verdict (its finding's, read without the rest
+    /// of it), if readable.
     pub fn verdict(&self, key: &str) -> Result<Option<crate::judge::signal::Verdict>> {
         Ok(self
-            .finding_verdicts
+            .findings
             .get(key.as_bytes())
             .map_err(|e| self.err(e))?
-            .and_then(|v| serde_json::from_slice(&v).ok()))
+            .and_then(|v| verdict_of_finding(&v)))
     }
 
     /// True when a listing record (readable or not) is stored under `key`.
@@ -898,7 +924,6 @@ impl Store {
         let listing_json = self.checked_json("listing", &key, &record)?;
         let finding_json = self.checked_json("finding", &key, finding)?;
         let page_keys = listing_page_keys(&record);
-        let verdict = verdict_json(finding.verdict);
         let brief = briefs::brief_json(finding, Some(listing), None);
         let meta: &sled::Tree = &self.db;
         (
@@ -906,15 +931,13 @@ impl Store {
             &self.findings,
             &self.listing_pages,
             &self.live_on_page,
-            &self.finding_verdicts,
             &self.suspect_briefs,
             meta,
         )
-            .transaction(|(l, f, p, live, v, b, meta)| {
+            .transaction(|(l, f, p, live, b, meta)| {
                 l.insert(key.as_bytes(), listing_json.as_slice())?;
-                f.insert(key.as_bytes(), finding_json.as_slice())?;
-                let before = v.insert(key.as_bytes(), verdict.as_slice())?;
-                verdicts::keep_count(meta, before, finding.verdict)?;
+                let before = f.insert(key.as_bytes(), finding_json.as_slice())?;
+                verdicts::keep_count(meta, before.as_deref(), finding.verdict)?;
                 match &brief {
                     Some(json) => b.insert(key.as_bytes(), json.as_slice())?,
                     None => b.remove(key.as_bytes())?,
@@ -951,20 +974,25 @@ impl Store {
         self.all_json(&self.findings)
     }
 
-    /// Each finding's key and verdict, in key order, read from
-    /// `finding_verdicts` without reading the findings and without keeping
-    /// any: what the daemon's gauges and the suspect listings need, in
-    /// memory that does not grow with history and a few bytes read per
-    /// listing.
+    /// Each finding's key and verdict, in key order: a pass over every
+    /// finding (kilobytes each, parsed only for the verdict). For a count
+    /// of a store that kept none ([`Store::verdict_counts`]) and for
+    /// checks; the flagged and review listings are in the briefs
+    /// ([`Store::for_each_suspect_brief`]), and how many of each verdict
+    /// is kept ([`Store::verdict_counts`]).
     pub fn for_each_verdict(
         &self,
         mut f: impl FnMut(&str, crate::judge::signal::Verdict),
     ) -> Result<()> {
-        for item in self.finding_verdicts.iter() {
+        self.finding_reads.fetch_add(
+            self.findings.len() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        for item in self.findings.iter() {
             let (key, value) = item.map_err(|e| self.err(e))?;
-            match serde_json::from_slice::<crate::judge::signal::Verdict>(&value) {
-                Ok(v) => f(&String::from_utf8_lossy(&key), v),
-                Err(e) => self.skip(&self.finding_verdicts, &key, e.to_string()),
+            match verdict_of_finding(&value) {
+                Some(v) => f(&String::from_utf8_lossy(&key), v),
+                None => self.skip(&self.findings, &key, "no readable verdict".into()),
             }
         }
         Ok(())
@@ -1107,7 +1135,6 @@ impl Store {
     pub fn put_finding(&self, finding: &Finding) -> Result<()> {
         let key = finding.key();
         let json = self.checked_json("finding", &key, finding)?;
-        let verdict = verdict_json(finding.verdict);
         // The listing is not written here: its seller links are those of
         // the brief this one replaces (none for a finding that was clear:
         // the daemon then reads the listing).
@@ -1129,16 +1156,10 @@ impl Store {
             });
         }
         let meta: &sled::Tree = &self.db;
-        (
-            &self.findings,
-            &self.finding_verdicts,
-            &self.suspect_briefs,
-            meta,
-        )
-            .transaction(|(f, v, b, meta)| {
-                f.insert(key.as_bytes(), json.as_slice())?;
-                let before = v.insert(key.as_bytes(), verdict.as_slice())?;
-                verdicts::keep_count(meta, before, finding.verdict)?;
+        (&self.findings, &self.suspect_briefs, meta)
+            .transaction(|(f, b, meta)| {
+                let before = f.insert(key.as_bytes(), json.as_slice())?;
+                verdicts::keep_count(meta, before.as_deref(), finding.verdict)?;
                 match &brief {
                     Some(json) => b.insert(key.as_bytes(), json.as_slice())?,
                     None => b.remove(key.as_bytes())?,
@@ -1164,9 +1185,16 @@ impl Store {
     }
 }
 
-/// A verdict as stored in `finding_verdicts`: its JSON string.
-fn verdict_json(v: crate::judge::signal::Verdict) -> Vec<u8> {
-    format!("\"{}\"", v.as_str()).into_bytes()
+/// The verdict of a stored finding, parsed without the rest of it; `None`
+/// when it does not read.
+fn verdict_of_finding(json: &[u8]) -> Option<crate::judge::signal::Verdict> {
+    #[derive(serde::Deserialize)]
+    struct VerdictOnly {
+        verdict: crate::judge::signal::Verdict,
+    }
+    serde_json::from_slice::<VerdictOnly>(json)
+        .ok()
+        .map(|v| v.verdict)
 }
 
 /// The listing keys under `url` in a `url \0 key` tree.
@@ -1661,12 +1689,12 @@ pub(crate) mod tests {
         out
     }
 
-    /// Issue 20: the verdicts are kept beside the findings, written with
-    /// them (by a scan and by an analyst's decision), and built on first
-    /// open for a store written before they were; they answer as the
-    /// findings do.
+    /// Issue 20: a listing's verdict answers as its finding does (written
+    /// by a scan and by an analyst's decision). A store written before the
+    /// verdict counts kept a verdict per listing in `finding_verdicts`: on
+    /// open, its counts are taken from that tree and the tree is dropped.
     #[test]
-    fn verdicts_follow_the_findings_and_an_older_store_gets_them_on_open() {
+    fn verdicts_answer_from_the_findings_and_an_older_stores_verdict_tree_is_dropped() {
         let dir = tempfile::tempdir().unwrap();
         let expected = [
             ("aliexpress/1".to_string(), "clear"),
@@ -1689,23 +1717,37 @@ pub(crate) mod tests {
             f.verdict = crate::judge::signal::Verdict::Review;
             store.put_finding(&f).unwrap();
             assert_eq!(verdicts(&store), expected);
-            // What an older knockoff left: no verdicts beside the findings.
-            store.finding_verdicts.clear().unwrap();
-            store.db.remove(FINDING_VERDICTS_BUILT_KEY).unwrap();
+            for (k, v) in &expected {
+                assert_eq!(store.verdict(k).unwrap().map(|v| v.as_str()), Some(*v));
+            }
+            assert_eq!(store.verdict("aliexpress/9").unwrap(), None);
+            // What an older knockoff left: a verdict per listing, marked
+            // complete, and no counts. Its tree says 2 flags (the
+            // findings say 1), so the counts show where they came from.
+            let old = store.db.open_tree(FINDING_VERDICTS_TREE).unwrap();
+            for (k, v) in [("1", "clear"), ("2", "flag"), ("3", "flag")] {
+                old.insert(format!("aliexpress/{k}"), format!("\"{v}\"").as_bytes())
+                    .unwrap();
+            }
+            store.db.insert(FINDING_VERDICTS_BUILT_KEY, "1").unwrap();
+            store.db.remove(verdicts::VERDICT_COUNTS_KEY).unwrap();
             store.flush().unwrap();
-            assert!(verdicts(&store).is_empty());
         }
         let store = Store::open(dir.path()).unwrap();
-        assert_eq!(verdicts(&store), expected);
-        assert!(store.db.get(FINDING_VERDICTS_BUILT_KEY).unwrap().is_some());
-        let from_findings: Vec<(String, &str)> = store
-            .findings()
-            .unwrap()
+        let names = store.db.tree_names();
+        assert!(!names
             .iter()
-            .map(|f| (f.key(), f.verdict.as_str()))
-            .collect();
-        assert_eq!(from_findings, expected);
+            .any(|n| n.as_ref() == FINDING_VERDICTS_TREE.as_bytes()));
+        assert!(store.db.get(FINDING_VERDICTS_BUILT_KEY).unwrap().is_none());
+        let c = store.verdict_counts().unwrap();
+        assert_eq!((c.flag, c.review, c.clear), (2, 0, 1));
+        assert_eq!(verdicts(&store), expected);
+        drop(store);
+        // Opened again: nothing left to drop, the counts stay.
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.verdict_counts().unwrap(), c);
     }
+
     /// The suspect briefs follow the findings (a flagged or review finding
     /// gets one, a cleared one loses it), and a store written before them
     /// gets them built on open, the same as those written.

@@ -4,8 +4,10 @@
 //! of passing over a verdict per listing (a million in a big brand's year,
 //! and the sled nodes that pass leaves in memory: ~80 MB at 1M listings,
 //! BENCHMARKS.md "Stop 31"). A store written before the counts existed
-//! gets them from one pass over `finding_verdicts` the first time they are
-//! asked for, as the tracking counts are ([`crate::file::tracking`]).
+//! gets them on first open from the verdicts it kept per listing (then
+//! dropped, [`Store::open`]), or from one pass over the findings the first
+//! time they are asked for, as the tracking counts are
+//! ([`crate::file::tracking`]).
 
 use super::Store;
 use crate::judge::signal::Verdict;
@@ -60,14 +62,14 @@ impl VerdictCounts {
 }
 
 /// Inside a finding's transaction: moves the kept counts (when they exist)
-/// from the verdict stored before (`before`, the value the write of
-/// `finding_verdicts` replaced) to `now`.
+/// from the verdict of the finding stored before (`before`, the value the
+/// write replaced; an unreadable one counted nowhere) to `now`.
 pub(super) fn keep_count(
     meta: &TransactionalTree,
-    before: Option<sled::IVec>,
+    before: Option<&[u8]>,
     now: Verdict,
 ) -> std::result::Result<(), ConflictableTransactionError<()>> {
-    let before = before.and_then(|v| serde_json::from_slice::<Verdict>(&v).ok());
+    let before = before.and_then(super::verdict_of_finding);
     if before == Some(now) {
         return Ok(());
     }
@@ -86,8 +88,7 @@ pub(super) fn keep_count(
 impl Store {
     /// How many findings are flagged, in review and clear: the counts kept
     /// with the findings, or for a store written before them (or whose
-    /// counts do not read), a pass over `finding_verdicts` that then keeps
-    /// them. The daemon asks at open, inside [`Store::take_changes`], so no
+    /// counts do not read), a pass over the findings that then keeps them. The daemon asks at open, inside [`Store::take_changes`], so no
     /// write falls between that pass and the counts it keeps.
     pub fn verdict_counts(&self) -> Result<VerdictCounts> {
         let kept = self.db.get(VERDICT_COUNTS_KEY).map_err(|e| self.err(e))?;
