@@ -263,8 +263,19 @@ where
     V: std::hash::Hash + Eq,
     I: IntoIterator<Item = V>,
 {
-    let mut nodes: HashMap<N, usize> = HashMap::new();
-    let mut first: HashMap<V, usize> = HashMap::new();
+    // A big brand's year is ~600,000 suspects with a few values each:
+    // the maps are sized once from the listings' count (the iterator's
+    // upper bound, at most 2^22, when it gives one) rather than grown by
+    // doubling, and hashed by foldhash (seeded per process, so page
+    // content cannot choose collisions) rather than SipHash: the daemon
+    // counts them after every cycle (0.14 s of a 1M-listing cycle before,
+    // BENCHMARKS.md "Stop 34").
+    let expected = listings.size_hint();
+    let expected = expected.1.unwrap_or(expected.0).min(1 << 22);
+    let hasher = foldhash::fast::RandomState::default();
+    let mut nodes: HashMap<N, usize, _> =
+        HashMap::with_capacity_and_hasher(expected, hasher.clone());
+    let mut first: HashMap<V, usize, _> = HashMap::with_capacity_and_hasher(2 * expected, hasher);
     let mut uf = UnionFind::new(0);
     for (node, values) in listings {
         let next = nodes.len();

@@ -22,15 +22,18 @@ use crate::model::seller::DigestsView;
 use crate::store::changes::Changes;
 use crate::store::Store;
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Every suspect's seller digests, in one arena: a few dozen bytes a
 /// suspect and two allocations in all, where a map of boxed digests cost
 /// ~145 bytes a suspect (heaptrack at 1M listings, BENCHMARKS.md "Stop 31").
+/// The maps keyed by digests here hash with foldhash (seeded per process):
+/// several times SipHash's speed on 64-bit keys, for the ~600,000 suspects
+/// of a big brand's year.
 #[derive(Debug, Clone, Default)]
 struct SuspectLinks {
     /// Key digest → where its digests are in `arena` (start, length).
-    at: HashMap<u64, (u32, u32)>,
+    at: foldhash::HashMap<u64, (u32, u32)>,
     arena: Vec<u64>,
     /// Digests in `arena` no entry points at any more.
     dead: usize,
@@ -93,10 +96,10 @@ pub struct HistoryGauges {
     suspects: SuspectLinks,
     /// Photo URL digest → digest of the SHA-256 of its latest 2xx
     /// capture, for suspects' photos.
-    photos: HashMap<u64, Option<u64>>,
+    photos: foldhash::HashMap<u64, Option<u64>>,
     /// Every case's facts, and its place by the digest of its id.
     cases: Vec<CaseFacts>,
-    case_at: HashMap<u64, usize>,
+    case_at: foldhash::HashMap<u64, usize>,
     /// Records read to keep the figures up to date since the count
     /// (verdicts, listings, pages, tracking records, cases).
     reads: u64,
