@@ -905,7 +905,7 @@ impl Store {
                 first_seen: seen_at,
                 last_seen: seen_at,
                 history: Vec::new(),
-                sources: sources.to_vec(),
+                sources: bounded_sources(sources.to_vec(), &[]),
             },
             Some(mut rec) => {
                 let changes = diff(&rec.listing, listing, seen_at.max(rec.last_seen));
@@ -917,6 +917,8 @@ impl Store {
                         rec.sources.push(s.clone());
                     }
                 }
+                let changed: Vec<DateTime<Utc>> = rec.history.iter().map(|c| c.at).collect();
+                rec.sources = bounded_sources(std::mem::take(&mut rec.sources), &changed);
                 rec.listing = listing.clone();
                 rec
             }
@@ -1183,6 +1185,52 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// The captures a listing record keeps of each page it was read from: for
+/// each state of the listing (the spans between the changes of its
+/// history, `changed`), the first and the latest capture of that page,
+/// in their order. So each title or price the listing showed keeps the
+/// captures of when it was first and last seen so, on every page.
+///
+/// A daemon reads a listing from the same search page every cycle, and a
+/// real page's bytes differ at every capture (tokens, timestamps): kept
+/// whole, a year of six-hourly cycles made an unchanged listing's record
+/// ~1,460 sources long, so every sighting re-read and re-wrote a record
+/// that grew with history, and an export attached every one of those
+/// pages to a complaint. The captures left out stay in the store
+/// (`pages`, and their bytes until retention drops them); a case's own
+/// proof is kept with the case.
+fn bounded_sources(sources: Vec<Source>, changed: &[DateTime<Utc>]) -> Vec<Source> {
+    if sources.len() <= 2 {
+        return sources;
+    }
+    let mut changed = changed.to_vec();
+    changed.sort();
+    let state = |at: DateTime<Utc>| changed.partition_point(|&c| c <= at);
+    let at = |i: usize| (sources[i].captured_at, &sources[i].sha256);
+    let mut ends: std::collections::HashMap<(&str, usize), (usize, usize)> = Default::default();
+    for (i, s) in sources.iter().enumerate() {
+        let e = ends
+            .entry((s.url.as_str(), state(s.captured_at)))
+            .or_insert((i, i));
+        if at(i) < at(e.0) {
+            e.0 = i;
+        }
+        if at(i) > at(e.1) {
+            e.1 = i;
+        }
+    }
+    let keep: std::collections::HashSet<usize> = ends.values().flat_map(|&(a, b)| [a, b]).collect();
+    if keep.len() == sources.len() {
+        return sources;
+    }
+    sources
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| keep.contains(i))
+        .map(|(_, s)| s)
+        .collect()
 }
 
 /// The verdict of a stored finding, parsed without the rest of it; `None`
@@ -1687,6 +1735,70 @@ pub(crate) mod tests {
             .for_each_verdict(|k, v| out.push((k.to_string(), v.as_str())))
             .unwrap();
         out
+    }
+
+    /// Issue 20: a listing read from the same two pages in 1,000 cycles,
+    /// each capture's bytes different (as real pages' are), keeps the
+    /// first and the latest capture of each page for each state it was
+    /// seen in, not 1,000 sources: an unchanged listing's record stays the
+    /// same size however long it is watched, and a price change keeps the
+    /// last capture of the old price and the first of the new.
+    #[test]
+    fn a_listing_keeps_the_first_and_latest_capture_of_each_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let l = listing("1", 2.0);
+        let f = finding(&l);
+        let t0 = now();
+        let source = |page: &str, cycle: i64| Source {
+            url: format!("https://www.aliexpress.com/w/{page}.html"),
+            sha256: format!("{page}-{cycle:04}"),
+            captured_at: t0 + chrono::Duration::hours(6 * cycle),
+        };
+        let mut size_after = Vec::new();
+        for cycle in 0..1_000i64 {
+            let mut sources = vec![source("a", cycle)];
+            if cycle % 3 == 0 {
+                sources.push(source("b", cycle));
+            }
+            // Sightings arrive late as well as in order.
+            if cycle == 500 {
+                sources.push(source("a", -1));
+            }
+            store
+                .record(&l, &sources, t0 + chrono::Duration::hours(6 * cycle), &f)
+                .unwrap();
+            if cycle == 10 || cycle == 999 {
+                size_after.push(store.listings.get("aliexpress/1").unwrap().unwrap().len());
+            }
+        }
+        let rec = store.listing("aliexpress/1").unwrap().unwrap();
+        let mut kept: Vec<&str> = rec.sources.iter().map(|s| s.sha256.as_str()).collect();
+        kept.sort();
+        assert_eq!(kept, ["a--001", "a-0999", "b-0000", "b-0999"]);
+        assert_eq!(size_after[0], size_after[1], "the record did not grow");
+        assert_eq!(rec.first_seen, t0);
+
+        // The price changes at cycle 1,000 and stays for 100 cycles.
+        let cheaper = listing("1", 1.0);
+        for cycle in 1_000..1_100i64 {
+            store
+                .record(
+                    &cheaper,
+                    &[source("a", cycle)],
+                    t0 + chrono::Duration::hours(6 * cycle),
+                    &f,
+                )
+                .unwrap();
+        }
+        let rec = store.listing("aliexpress/1").unwrap().unwrap();
+        assert_eq!(rec.history.len(), 1);
+        let mut kept: Vec<&str> = rec.sources.iter().map(|s| s.sha256.as_str()).collect();
+        kept.sort();
+        assert_eq!(
+            kept,
+            ["a--001", "a-0999", "a-1000", "a-1099", "b-0000", "b-0999"]
+        );
     }
 
     /// Issue 20: a listing's verdict answers as its finding does (written
