@@ -96,7 +96,7 @@ impl Store {
             return Ok(c);
         }
         let mut c = VerdictCounts::default();
-        self.for_each_verdict(|_, v| *c.slot(v) += 1)?;
+        self.for_each_verdict(|_, v| c = c.moved(None, v))?;
         let json = serde_json::to_vec(&c).map_err(|e| self.err(e))?;
         self.db
             .insert(VERDICT_COUNTS_KEY, json)

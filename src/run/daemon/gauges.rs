@@ -27,9 +27,8 @@ use std::collections::BTreeMap;
 /// Every suspect's seller digests, in one arena: a few dozen bytes a
 /// suspect and two allocations in all, where a map of boxed digests cost
 /// ~145 bytes a suspect (heaptrack at 1M listings, BENCHMARKS.md "Stop 31").
-/// The maps keyed by digests here hash with foldhash (seeded per process):
-/// several times SipHash's speed on 64-bit keys, for the ~600,000 suspects
-/// of a big brand's year.
+/// The maps keyed by digests here hash with foldhash (seeded per process,
+/// faster than SipHash on 64-bit keys), as the network count does.
 #[derive(Debug, Clone, Default)]
 struct SuspectLinks {
     /// Key digest → where its digests are in `arena` (start, length).
