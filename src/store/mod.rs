@@ -1801,6 +1801,38 @@ pub(crate) mod tests {
         );
     }
 
+    /// A brief that does not read is skipped by the briefs' readers and
+    /// named (logged, listed as skipped), yet still names its listing to
+    /// those that must not lose a suspect (the daemon's count, retention,
+    /// seller networks).
+    #[test]
+    fn an_unreadable_brief_still_names_its_suspect() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let l = listing("1", 2.0);
+        let mut f = finding(&l);
+        f.verdict = crate::judge::signal::Verdict::Review;
+        store.record(&l, &[], now(), &f).unwrap();
+        store
+            .suspect_briefs
+            .insert("aliexpress/1", &b"{\"verdict\":"[..])
+            .unwrap();
+        let mut briefs = Vec::new();
+        store
+            .for_each_suspect_brief(|k, _| briefs.push(k.to_string()))
+            .unwrap();
+        assert!(briefs.is_empty());
+        let mut named = Vec::new();
+        store
+            .for_each_suspect(|k, b| named.push((k.to_string(), b.is_none())))
+            .unwrap();
+        assert_eq!(named, [("aliexpress/1".to_string(), true)]);
+        let skipped = store.skipped();
+        assert!(skipped
+            .iter()
+            .any(|r| r.tree == "suspect_briefs" && r.key == "aliexpress/1"));
+    }
+
     /// Issue 20: a listing's verdict answers as its finding does (written
     /// by a scan and by an analyst's decision). A store written before the
     /// verdict counts kept a verdict per listing in `finding_verdicts`: on
