@@ -669,6 +669,13 @@ pub fn print_summary(report: &ScanReport, out: &mut dyn Write) -> std::io::Resul
             "Cases opened: {} (one per flagged listing with a right to file on; `knockoff cases list`, then `knockoff export`)",
             report.cases_opened.len()
         )?;
+    } else if report.count(Verdict::Flag) > 0 {
+        // A rescan: say where the flagged listings' cases are, rather than
+        // nothing (no listing gets a second case).
+        writeln!(
+            out,
+            "No new cases: the flagged listings have theirs from an earlier scan, or no right to file on (`knockoff cases list`)"
+        )?;
     }
     if !report.problems.is_empty() {
         writeln!(out, "Problems:")?;

@@ -316,4 +316,20 @@ fn table_output_has_reasons_and_summary() {
         image.contains("truncated") && image.contains("(listing aliexpress/"),
         "{image}"
     );
+    assert!(text.contains("Cases opened: "), "{text}");
+
+    // A rescan opens no second case, and says where the cases are.
+    let again = Command::new(env!("CARGO_BIN_EXE_knockoff"))
+        .args(["scan", "--data"])
+        .arg(tmp.path())
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(0));
+    let text = String::from_utf8(again.stdout).unwrap();
+    assert!(!text.contains("Cases opened: "), "{text}");
+    assert!(
+        text.contains("No new cases:") && text.contains("knockoff cases list"),
+        "{text}"
+    );
 }
