@@ -263,19 +263,17 @@ where
     V: std::hash::Hash + Eq,
     I: IntoIterator<Item = V>,
 {
-    // A big brand's year is ~600,000 suspects with a few values each:
-    // the maps are sized once from the listings' count (the iterator's
-    // upper bound, at most 2^22, when it gives one) rather than grown by
-    // doubling, and hashed by foldhash (seeded per process, so page
-    // content cannot choose collisions) rather than SipHash: the daemon
-    // counts them after every cycle. 2.3x faster on 610,000 synthetic
-    // suspects (BENCHMARKS.md "Stop 34").
-    let expected = listings.size_hint();
-    let expected = expected.1.unwrap_or(expected.0).min(1 << 22);
+    // A big brand's year is ~600,000 suspects, but far fewer sellers and
+    // shared values (a seller has many listings; the brand's photos are
+    // stolen by many): the maps grow with what is distinct, not with the
+    // suspects. Sized for every suspect up front they took ~50 MB, all of
+    // it faulted in after every cycle, at the top of the daemon's memory
+    // (3x slower too, on suspects of 20,000 sellers; as fast when every
+    // value is distinct: BENCHMARKS.md "Stop 35"). foldhash is seeded per
+    // process, so page content cannot choose collisions.
     let hasher = foldhash::fast::RandomState::default();
-    let mut nodes: HashMap<N, usize, _> =
-        HashMap::with_capacity_and_hasher(expected, hasher.clone());
-    let mut first: HashMap<V, usize, _> = HashMap::with_capacity_and_hasher(2 * expected, hasher);
+    let mut nodes: HashMap<N, usize, _> = HashMap::with_hasher(hasher.clone());
+    let mut first: HashMap<V, usize, _> = HashMap::with_hasher(hasher);
     let mut uf = UnionFind::new(0);
     for (node, values) in listings {
         let next = nodes.len();
