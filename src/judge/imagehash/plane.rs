@@ -237,47 +237,78 @@ impl Plane {
         out_w: usize,
         out_h: usize,
     ) -> (Vec<f32>, Vec<f32>) {
+        let (mut out, mut coverage) = (Vec::new(), Vec::new());
+        self.sample_with_coverage_into(view, out_w, out_h, &mut out, &mut coverage);
+        (out, coverage)
+    }
+
+    /// [`Plane::sample_with_coverage`] into buffers the caller keeps
+    /// (cleared first): an alignment samples a view for every probe, and
+    /// with its working buffers reused as well (per thread), a rotated
+    /// probe allocates nothing. Allocations in that loop were what made
+    /// matching threads wait on each other when the allocator keeps one
+    /// arena (BENCHMARKS.md "Stop 35").
+    pub fn sample_with_coverage_into(
+        &self,
+        view: &View,
+        out_w: usize,
+        out_h: usize,
+        out: &mut Vec<f32>,
+        coverage: &mut Vec<f32>,
+    ) {
+        out.clear();
+        coverage.clear();
         if view.angle_rad == 0.0 {
-            self.sample_axis_aligned(view, out_w, out_h)
+            self.sample_axis_aligned(view, out_w, out_h, out, coverage);
         } else {
-            self.sample_rotated(view, out_w, out_h)
+            self.sample_rotated(view, out_w, out_h, out, coverage);
         }
     }
 
     /// The general sampler: 4×4 bilinear sub-samples per cell through the
     /// view's rotation.
-    fn sample_rotated(&self, view: &View, out_w: usize, out_h: usize) -> (Vec<f32>, Vec<f32>) {
-        let mut out = Vec::with_capacity(out_w * out_h);
-        let mut coverage = Vec::with_capacity(out_w * out_h);
+    fn sample_rotated(
+        &self,
+        view: &View,
+        out_w: usize,
+        out_h: usize,
+        out: &mut Vec<f32>,
+        coverage: &mut Vec<f32>,
+    ) {
         let (w, h) = (self.width, self.height);
         if w == 0 || h == 0 || self.data.len() < w * h {
-            return (vec![0.0; out_w * out_h], vec![0.0; out_w * out_h]);
+            out.resize(out_w * out_h, 0.0);
+            coverage.resize(out_w * out_h, 0.0);
+            return;
         }
-        // [`Plane::bilinear`] inlined (this loop is most of a lookup's
-        // time), on a copy of the plane with its last column and row
-        // repeated: every tap's right and lower neighbours then exist, and
-        // are the very pixels the clamped `bilinear` would read, so the
-        // samples are the same to the bit (a unit test compares them).
-        let pw = w + 1;
-        let mut padded = Vec::with_capacity(pw * (h + 1));
-        for row in self.data[..w * h]
-            .chunks_exact(w)
-            .chain(std::iter::once(&self.data[(h - 1) * w..h * w]))
-        {
-            padded.extend_from_slice(row);
-            padded.push(row[w - 1]);
-        }
-        let rows = RotatedRows {
-            padded: &padded,
-            pw,
-            grid: SubSampleGrid::of(view, out_w, out_h),
-            max: (w as f32 - 0.5, h as f32 - 0.5),
-            last: ((w - 1) as f32, (h - 1) as f32),
-            out_w,
-            out_h,
-        };
-        fill_rotated(&rows, &mut out, &mut coverage);
-        (out, coverage)
+        ROTATED_SCRATCH.with_borrow_mut(|scratch| {
+            // [`Plane::bilinear`] inlined (this loop is most of a lookup's
+            // time), on a copy of the plane with its last column and row
+            // repeated: every tap's right and lower neighbours then exist,
+            // and are the very pixels the clamped `bilinear` would read, so
+            // the samples are the same to the bit (a unit test compares
+            // them).
+            let pw = w + 1;
+            let padded = &mut scratch.padded;
+            padded.clear();
+            for row in self.data[..w * h]
+                .chunks_exact(w)
+                .chain(std::iter::once(&self.data[(h - 1) * w..h * w]))
+            {
+                padded.extend_from_slice(row);
+                padded.push(row[w - 1]);
+            }
+            let rows = RotatedRows {
+                padded,
+                pw,
+                grid: SubSampleGrid::of(view, out_w, out_h),
+                max: (w as f32 - 0.5, h as f32 - 0.5),
+                last: ((w - 1) as f32, (h - 1) as f32),
+                out_w,
+                out_h,
+            };
+            fill_rotated(&rows, &mut scratch.fill, out, coverage);
+        });
     }
 
     /// [`Plane::sample_with_coverage`] for an unrotated view: the same 4×4
@@ -285,70 +316,123 @@ impl Plane {
     /// (each cell's horizontal and vertical taps are independent when the
     /// view is not rotated), several times cheaper. Every query photo and
     /// most reference variants are unrotated.
-    fn sample_axis_aligned(&self, view: &View, out_w: usize, out_h: usize) -> (Vec<f32>, Vec<f32>) {
+    fn sample_axis_aligned(
+        &self,
+        view: &View,
+        out_w: usize,
+        out_h: usize,
+        out: &mut Vec<f32>,
+        coverage: &mut Vec<f32>,
+    ) {
         let hw = view.rect.width() / 2.0;
         let hh = view.rect.height() / 2.0;
         let (cx, cy) = view.rect.centre();
         let mirror = if view.mirrored { -1.0 } else { 1.0 };
-        // Per output column (row): the source taps and how many of the
-        // sub-samples fell inside the plane.
-        let taps = |n_out: usize, len: usize, centre: f32, half: f32, sign: f32| {
-            let max = len as f32 - 0.5;
-            let last = (len - 1) as f32;
-            (0..n_out)
-                .map(|i| {
-                    let mut t: Vec<(usize, f32)> = Vec::with_capacity(2 * SUB);
-                    let mut inside = 0u32;
-                    for si in 0..SUB {
-                        let u = ((i * SUB + si) as f32 + 0.5) / (n_out * SUB) as f32 * 2.0 - 1.0;
-                        let x = centre + sign * u * half - 0.5;
-                        inside += u32::from((-0.5..=max).contains(&x));
-                        let xc = x.clamp(0.0, last);
-                        let x0 = xc as usize; // the floor: xc >= 0
-                        let f = xc - x0 as f32;
-                        let x1 = (x0 + 1).min(len - 1);
-                        for (k, w) in [(x0, 1.0 - f), (x1, f)] {
-                            match t.iter_mut().find(|(j, _)| *j == k) {
-                                Some(e) => e.1 += w / SUB as f32,
-                                None => t.push((k, w / SUB as f32)),
-                            }
+        AXIS_SCRATCH.with_borrow_mut(|scratch| {
+            let AxisScratch { xs, ys, rows, have } = scratch;
+            // Per output column (row): the source taps and how many of the
+            // sub-samples fell inside the plane.
+            axis_taps(xs, out_w, self.width, cx, hw, mirror);
+            axis_taps(ys, out_h, self.height, cy, hh, 1.0);
+            // Horizontal pass over the rows the vertical taps use.
+            rows.clear();
+            rows.resize(self.height * out_w, 0.0);
+            have.clear();
+            have.resize(self.height, false);
+            for t in ys.iter() {
+                for &(py, _) in t.taps() {
+                    if !have[py] {
+                        have[py] = true;
+                        let line = &self.data[py * self.width..(py + 1) * self.width];
+                        for (r, tx) in rows[py * out_w..(py + 1) * out_w].iter_mut().zip(xs.iter())
+                        {
+                            *r = tx.taps().iter().map(|&(px, w)| line[px] * w).sum();
                         }
                     }
-                    (t, inside)
-                })
-                .collect::<Vec<_>>()
-        };
-        let xs = taps(out_w, self.width, cx, hw, mirror);
-        let ys = taps(out_h, self.height, cy, hh, 1.0);
-        // Horizontal pass over the rows the vertical taps use.
-        let mut rows: Vec<Option<Vec<f32>>> = vec![None; self.height];
-        for (t, _) in &ys {
-            for &(py, _) in t {
-                if rows[py].is_none() {
-                    let line = &self.data[py * self.width..(py + 1) * self.width];
-                    rows[py] = Some(
-                        xs.iter()
-                            .map(|(tx, _)| tx.iter().map(|&(px, w)| line[px] * w).sum())
-                            .collect(),
+                }
+            }
+            let inv = 1.0 / (SUB * SUB) as f32;
+            for ty in ys.iter() {
+                for (i, tx) in xs.iter().enumerate() {
+                    out.push(
+                        ty.taps()
+                            .iter()
+                            .map(|&(py, w)| rows[py * out_w + i] * w)
+                            .sum(),
                     );
+                    coverage.push((tx.inside * ty.inside) as f32 * inv);
+                }
+            }
+        });
+    }
+}
+
+/// One output column's (or row's) source taps in the unrotated sampler,
+/// in the order they were first met (which the sums keep), and how many
+/// of its sub-samples fell inside the plane.
+#[derive(Clone, Copy)]
+struct AxisTaps {
+    taps: [(usize, f32); 2 * SUB],
+    len: usize,
+    inside: u32,
+}
+
+impl AxisTaps {
+    fn taps(&self) -> &[(usize, f32)] {
+        &self.taps[..self.len]
+    }
+}
+
+/// The taps of `n_out` outputs over a line of `len` pixels, about `centre`
+/// with half-width `half`, mirrored when `sign` is −1.
+fn axis_taps(out: &mut Vec<AxisTaps>, n_out: usize, len: usize, centre: f32, half: f32, sign: f32) {
+    let max = len as f32 - 0.5;
+    let last = (len - 1) as f32;
+    out.clear();
+    for i in 0..n_out {
+        let mut t = AxisTaps {
+            taps: [(0, 0.0); 2 * SUB],
+            len: 0,
+            inside: 0,
+        };
+        for si in 0..SUB {
+            let u = ((i * SUB + si) as f32 + 0.5) / (n_out * SUB) as f32 * 2.0 - 1.0;
+            let x = centre + sign * u * half - 0.5;
+            t.inside += u32::from((-0.5..=max).contains(&x));
+            let xc = x.clamp(0.0, last);
+            let x0 = xc as usize; // the floor: xc >= 0
+            let f = xc - x0 as f32;
+            let x1 = (x0 + 1).min(len - 1);
+            // Each sub-sample adds at most two new taps.
+            for (k, w) in [(x0, 1.0 - f), (x1, f)] {
+                let n = t.len;
+                match t.taps[..n].iter_mut().find(|(j, _)| *j == k) {
+                    Some(e) => e.1 += w / SUB as f32,
+                    None => {
+                        t.taps[n] = (k, w / SUB as f32);
+                        t.len += 1;
+                    }
                 }
             }
         }
-        let inv = 1.0 / (SUB * SUB) as f32;
-        let mut out = Vec::with_capacity(out_w * out_h);
-        let mut coverage = Vec::with_capacity(out_w * out_h);
-        for (ty, inside_y) in &ys {
-            for (i, (_, inside_x)) in xs.iter().enumerate() {
-                out.push(
-                    ty.iter()
-                        .map(|&(py, w)| rows[py].as_ref().map_or(0.0, |r| r[i]) * w)
-                        .sum(),
-                );
-                coverage.push((inside_x * inside_y) as f32 * inv);
-            }
-        }
-        (out, coverage)
+        out.push(t);
     }
+}
+
+/// The unrotated sampler's working buffers, kept per thread: the taps of
+/// each output column and row, and the horizontal pass's rows (`have`:
+/// which were computed).
+#[derive(Default)]
+struct AxisScratch {
+    xs: Vec<AxisTaps>,
+    ys: Vec<AxisTaps>,
+    rows: Vec<f32>,
+    have: Vec<bool>,
+}
+
+thread_local! {
+    static AXIS_SCRATCH: std::cell::RefCell<AxisScratch> =
+        std::cell::RefCell::new(AxisScratch::default());
 }
 
 /// Where a rotated view's sub-samples fall on the plane: the one at grid
@@ -381,6 +465,30 @@ impl SubSampleGrid {
     }
 }
 
+/// The rotated sampler's working buffers, kept per thread: the plane's
+/// padded copy and [`FillScratch`].
+#[derive(Default)]
+struct RotatedScratch {
+    padded: Vec<f32>,
+    fill: FillScratch,
+}
+
+/// [`fill_rotated`]'s per-row buffers, one entry per output column.
+#[derive(Default)]
+struct FillScratch {
+    acc: Vec<f32>,
+    inside: Vec<u32>,
+    xs: Vec<f32>,
+    ys: Vec<f32>,
+    at: Vec<u32>,
+    taps: Vec<[f32; 4]>,
+}
+
+thread_local! {
+    static ROTATED_SCRATCH: std::cell::RefCell<RotatedScratch> =
+        std::cell::RefCell::new(RotatedScratch::default());
+}
+
 /// What the rotated sampler's inner loops read: the plane's padded copy
 /// and where the view's sub-samples fall ([`Plane::sample_with_coverage`]).
 struct RotatedRows<'a> {
@@ -400,7 +508,12 @@ struct RotatedRows<'a> {
 /// (`multiversion`). Both do the same operations in the same order (AVX2
 /// only, no fused multiply-add), so the samples are the same to the bit.
 #[multiversion::multiversion(targets("x86_64+avx2"))]
-fn fill_rotated(rows: &RotatedRows, out: &mut Vec<f32>, coverage: &mut Vec<f32>) {
+fn fill_rotated(
+    rows: &RotatedRows,
+    scratch: &mut FillScratch,
+    out: &mut Vec<f32>,
+    coverage: &mut Vec<f32>,
+) {
     // Per cell row: the sum of its sub-samples and how many were
     // inside. Each cell adds its sub-samples in the order of the plain
     // sampler (row of sub-samples by row, left to right), but the
@@ -415,12 +528,23 @@ fn fill_rotated(rows: &RotatedRows, out: &mut Vec<f32>, coverage: &mut Vec<f32>)
     let (out_w, out_h, pw, padded) = (rows.out_w, rows.out_h, rows.pw, rows.padded);
     let ((maxx, maxy), (lastx, lasty)) = (rows.max, rows.last);
     let inv = 1.0 / (SUB * SUB) as f32;
-    let mut acc = vec![0f32; out_w];
-    let mut inside = vec![0u32; out_w];
-    let mut xs = vec![0f32; out_w];
-    let mut ys = vec![0f32; out_w];
-    let mut at = vec![0u32; out_w];
-    let mut taps = vec![[0f32; 4]; out_w];
+    // The buffers are taken out of the scratch and put back at the end.
+    // Every element is written before it is read (`acc` and `inside` at
+    // each row's start, the rest at each sub-sample position).
+    let FillScratch {
+        mut acc,
+        mut inside,
+        mut xs,
+        mut ys,
+        mut at,
+        mut taps,
+    } = std::mem::take(scratch);
+    acc.resize(out_w, 0.0);
+    inside.resize(out_w, 0);
+    xs.resize(out_w, 0.0);
+    ys.resize(out_w, 0.0);
+    at.resize(out_w, 0);
+    taps.resize(out_w, [0.0; 4]);
     // The largest offset a clamped position gives, plus its lower right
     // neighbour: inside the padded copy, so a fetch past it is a bug.
     let last_offset = (lasty as usize) * pw + lastx as usize;
@@ -478,6 +602,14 @@ fn fill_rotated(rows: &RotatedRows, out: &mut Vec<f32>, coverage: &mut Vec<f32>)
         out.extend(acc.iter().map(|a| a * inv));
         coverage.extend(inside.iter().map(|&n| n as f32 * inv));
     }
+    *scratch = FillScratch {
+        acc,
+        inside,
+        xs,
+        ys,
+        at,
+        taps,
+    };
 }
 
 /// The integer of a whole, non-negative float below 2^23, from its bits:
@@ -745,13 +877,64 @@ mod tests {
         ) {
             let p = scrambled_plane(w, h, seed);
             let view = view_by_shares(&p, [l, t, r, b], 0.0, mirrored);
-            let (fast, fast_cov) = p.sample_axis_aligned(&view, out_w, out_h);
-            let (slow, slow_cov) = p.sample_rotated(&view, out_w, out_h);
+            let (mut fast, mut fast_cov, mut slow, mut slow_cov) =
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            p.sample_axis_aligned(&view, out_w, out_h, &mut fast, &mut fast_cov);
+            p.sample_rotated(&view, out_w, out_h, &mut slow, &mut slow_cov);
             prop_assert_eq!(fast.len(), slow.len());
             for (a, b) in fast.iter().zip(&slow) {
                 prop_assert!((a - b).abs() < 0.01, "{} vs {}", a, b);
             }
             prop_assert_eq!(fast_cov, slow_cov);
+        }
+    }
+
+    /// The samplers keep their working buffers per thread, and an
+    /// alignment keeps its sample buffers across probes: a sample taken
+    /// after others of every size and both kinds (rotated, unrotated), into
+    /// buffers that held them, is the same to the bit as the first.
+    #[test]
+    fn reused_sampling_buffers_change_no_sample() {
+        let big = scrambled_plane(67, 45, 7);
+        let small = scrambled_plane(5, 9, 8);
+        let views = [
+            (
+                &big,
+                view_by_shares(&big, [0.1, 0.0, 0.9, 1.1], 0.07, true),
+                32,
+                32,
+            ),
+            (
+                &small,
+                view_by_shares(&small, [0.0, 0.0, 1.0, 1.0], 0.0, false),
+                3,
+                5,
+            ),
+            (
+                &big,
+                view_by_shares(&big, [-0.1, 0.2, 1.0, 0.8], 0.0, true),
+                33,
+                7,
+            ),
+            (
+                &small,
+                view_by_shares(&small, [0.2, 0.1, 0.7, 0.9], -0.3, false),
+                1,
+                1,
+            ),
+        ];
+        let first: Vec<(Vec<f32>, Vec<f32>)> = views
+            .iter()
+            .map(|(p, v, w, h)| p.sample_with_coverage(v, *w, *h))
+            .collect();
+        let (mut out, mut cov) = (vec![f32::NAN; 2000], vec![f32::NAN; 3]);
+        for _ in 0..3 {
+            for ((p, v, w, h), (o, c)) in views.iter().zip(&first).rev() {
+                p.sample_with_coverage_into(v, *w, *h, &mut out, &mut cov);
+                let bits = |x: &[f32]| x.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&out), bits(o));
+                assert_eq!(bits(&cov), bits(c));
+            }
         }
     }
 

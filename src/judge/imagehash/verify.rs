@@ -78,20 +78,58 @@ pub fn robust_ncc(a: &[f32], b: &[f32], drop: f32) -> f32 {
     // The buffers are reused across passes (this runs for every probe of
     // an alignment), and each pair of sums runs in one loop: the two
     // chains of additions overlap, each still in order (the same bits).
-    let mut kept: Vec<usize> = (0..n).collect();
-    let mut order: Vec<(f32, usize)> = Vec::with_capacity(n);
-    let (mut ka, mut kb) = (Vec::with_capacity(keep), Vec::with_capacity(keep));
+    // Kept per thread across calls too (see `RobustScratch`).
+    ROBUST_SCRATCH.with_borrow_mut(|scratch| robust_passes(a, b, n, keep, full, scratch))
+}
+
+/// [`robust_ncc`]'s buffers, kept per thread: it runs for every probe of
+/// every alignment, and its allocations were what made matching threads
+/// wait on each other when the allocator keeps one arena (BENCHMARKS.md
+/// "Stop 35").
+#[derive(Default)]
+struct RobustScratch {
+    kept: Vec<usize>,
+    order: Vec<(f32, usize)>,
+    ka: Vec<f32>,
+    kb: Vec<f32>,
+}
+
+thread_local! {
+    static ROBUST_SCRATCH: std::cell::RefCell<RobustScratch> =
+        std::cell::RefCell::new(RobustScratch::default());
+    /// [`similarity`]'s covered samples.
+    static COVERED_SCRATCH: std::cell::RefCell<(Vec<f32>, Vec<f32>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// [`robust_ncc`]'s selection passes, `full` being the plain correlation.
+fn robust_passes(
+    a: &[f32],
+    b: &[f32],
+    n: usize,
+    keep: usize,
+    full: f32,
+    scratch: &mut RobustScratch,
+) -> f32 {
+    let RobustScratch {
+        kept,
+        order,
+        ka,
+        kb,
+    } = scratch;
+    kept.clear();
+    kept.extend(0..n);
     let mut best = full;
     for _ in 0..ROBUST_PASSES {
         let k = kept.len() as f32;
         let (mut sum_a, mut sum_b) = (0f32, 0f32);
-        for &i in &kept {
+        for &i in kept.iter() {
             sum_a += a[i];
             sum_b += b[i];
         }
         let (ma, mb) = (sum_a / k, sum_b / k);
         let (mut var_a, mut var_b) = (0f32, 0f32);
-        for &i in &kept {
+        for &i in kept.iter() {
             var_a += (a[i] - ma).powi(2);
             var_b += (b[i] - mb).powi(2);
         }
@@ -105,11 +143,11 @@ pub fn robust_ncc(a: &[f32], b: &[f32], drop: f32) -> f32 {
         kept.extend(order[..keep].iter().map(|&(_, i)| i));
         ka.clear();
         kb.clear();
-        for &i in &kept {
+        for &i in kept.iter() {
             ka.push(a[i]);
             kb.push(b[i]);
         }
-        best = best.max(ncc(&ka, &kb));
+        best = best.max(ncc(ka, kb));
     }
     best
 }
@@ -275,14 +313,20 @@ fn similarity(t: &[f32], coverage: &[f32], query_thumb: &[f32]) -> f32 {
     if inside == t.len() || inside < t.len() / 2 {
         return robust_ncc(t, query_thumb, ROBUST_DROP);
     }
-    let (a, b): (Vec<f32>, Vec<f32>) = t
-        .iter()
-        .zip(query_thumb)
-        .zip(coverage)
-        .filter(|(_, &c)| c >= 0.5)
-        .map(|((&x, &y), _)| (x, y))
-        .unzip();
-    robust_ncc(&a, &b, ROBUST_DROP)
+    COVERED_SCRATCH.with_borrow_mut(|(a, b)| {
+        a.clear();
+        b.clear();
+        for ((&x, &y), _) in t
+            .iter()
+            .zip(query_thumb)
+            .zip(coverage)
+            .filter(|(_, &c)| c >= 0.5)
+        {
+            a.push(x);
+            b.push(y);
+        }
+        robust_ncc(a, b, ROBUST_DROP)
+    })
 }
 
 /// Refines `start` on `reference` to fit `query_thumb` (32×32): the best
@@ -296,13 +340,20 @@ fn similarity(t: &[f32], coverage: &[f32], query_thumb: &[f32]) -> f32 {
 pub fn align(reference: &Plane, start: &View, query_thumb: &[f32]) -> Alignment {
     let mut seen: Vec<([u32; 5], f32)> = Vec::with_capacity(256);
     let mut descent = Descent::default();
+    // One pair of sample buffers for every probe of the descent.
+    let (mut t, mut coverage) = (Vec::new(), Vec::new());
     let mut score = |p: &[f32; 5]| {
         let key = p.map(f32::to_bits);
         if let Some(&(_, s)) = seen.iter().find(|(k, _)| *k == key) {
             return s;
         }
-        let (t, coverage) =
-            reference.sample_with_coverage(&nudged(start, p), VERIFY_SIDE, VERIFY_SIDE);
+        reference.sample_with_coverage_into(
+            &nudged(start, p),
+            VERIFY_SIDE,
+            VERIFY_SIDE,
+            &mut t,
+            &mut coverage,
+        );
         let s = similarity(&t, &coverage, query_thumb);
         seen.push((key, s));
         s
