@@ -9,5 +9,6 @@ pub mod cycle;
 pub mod daemon;
 pub mod desk;
 pub mod exit;
+pub mod memory;
 pub mod ndjson;
 pub mod scan;
