@@ -8,10 +8,14 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-fn scan_json(data: &Path) -> Vec<Value> {
+/// `knockoff scan` of the seeds into `data` with `flags` (exit 0): its
+/// standard output.
+fn scan_stdout(data: &Path, flags: &[&str]) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = Command::new(env!("CARGO_BIN_EXE_knockoff"))
-        .args(["scan", "--json", "--data"])
+        .arg("scan")
+        .args(flags)
+        .arg("--data")
         .arg(data)
         .current_dir(root)
         .output()
@@ -22,8 +26,11 @@ fn scan_json(data: &Path) -> Vec<Value> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout)
-        .unwrap()
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn scan_json(data: &Path) -> Vec<Value> {
+    scan_stdout(data, &["--json"])
         .lines()
         .map(|l| serde_json::from_str(l).expect("NDJSON line"))
         .collect()
@@ -267,15 +274,7 @@ fn rescanning_the_same_recording_duplicates_nothing() {
 #[test]
 fn table_output_has_reasons_and_summary() {
     let tmp = tempfile::tempdir().unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new(env!("CARGO_BIN_EXE_knockoff"))
-        .args(["scan", "--data"])
-        .arg(tmp.path())
-        .current_dir(root)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = scan_stdout(tmp.path(), &[]);
     assert!(text.starts_with("PLATFORM"), "{text}");
     assert!(
         text.contains("    - title matches mark \"AURORA\""),
@@ -319,14 +318,7 @@ fn table_output_has_reasons_and_summary() {
     assert!(text.contains("Cases opened: "), "{text}");
 
     // A rescan opens no second case, and says where the cases are.
-    let again = Command::new(env!("CARGO_BIN_EXE_knockoff"))
-        .args(["scan", "--data"])
-        .arg(tmp.path())
-        .current_dir(root)
-        .output()
-        .unwrap();
-    assert_eq!(again.status.code(), Some(0));
-    let text = String::from_utf8(again.stdout).unwrap();
+    let text = scan_stdout(tmp.path(), &[]);
     assert!(!text.contains("Cases opened: "), "{text}");
     assert!(
         text.contains("No new cases:") && text.contains("knockoff cases list"),
