@@ -7,7 +7,7 @@
 //! The `suspect_briefs` tree holds one [`SuspectBrief`] per listing whose
 //! latest finding is flagged or in review, written (or removed) in the
 //! transaction that writes the finding, and built once on first open for
-//! a store written before it existed, as `listing_pages` is.
+//! a store written before it existed, as `item_pages` is.
 //!
 //! A brief also carries the digests of what links the listing's seller to
 //! others ([`SellerDigests`]), written with the listing, so the daemon

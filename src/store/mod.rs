@@ -11,11 +11,11 @@
 //! | `pages` | SHA-256 of the body (hex) | [`PageRecord`]: URL, capture time, status, content type |
 //! | `blobs` | SHA-256 of the body (hex) | raw body bytes, in stores written before blob files: bytes are now kept as files, `DATA/blobs/<2 hex>/<sha256>` ([`blobfiles`]) |
 //! | `page_urls` | URL | [`PageRecord`] of the URL's latest capture (`pages` is keyed by body, so URLs with the same bytes share an entry there) |
-//! | `listing_pages` | URL `\0` `platform/id` | empty: the listing was read from that page, or that URL is (or was) its item page ([`Store::listing_keys_on_page`]) |
-//! | `live_on_page` | URL `\0` `platform/id` | empty: as `listing_pages`, but only listings not found gone since they were last read ([`Store::live_keys_on_page`], [`Store::settle_listing`]) |
+//! | `item_pages` | URL `\0` `platform/id` | empty: that URL is (or was) the listing's item page ([`Store::listing_keys_of_item_page`]) |
+//! | `live_on_page` | URL `\0` `platform/id` | empty: the listing was read from that page (or it is its item page) and was not found gone since ([`Store::live_keys_on_page`], [`Store::settle_listing`]) |
 //! | `suspect_briefs` | `platform/id` | flagged and review findings only: their verdict, priority, score, mark spellings and the digests of their seller links ([`briefs::SuspectBrief`], [`Store::for_each_suspect_brief`]) |
 //! | `official` | official photo name | [`OfficialPhoto`]: product, SHA-256 (bytes in a blob file) |
-//! | `meta` | `schema`, `watchlist`, `listing_pages`, `live_on_page`, `suspect_briefs`, `suspect_brief_links`, `verdict_counts`, `complaint_number` | schema version; the watchlist text of the last scan; `1` once `listing_pages` (and `page_urls`) cover every stored listing and page; `1` once `live_on_page` was filled from `listing_pages`; `1` once `suspect_briefs` covers every flagged and review finding; the version of the seller links the briefs carry ([`briefs::LINKS_VERSION`]); how many findings are flagged, in review and clear ([`verdicts::VerdictCounts`], kept with the findings); the highest complaint number given (see [`crate::file::cases::ids::LAST_NUMBER_KEY`]) |
+//! | `meta` | `schema`, `watchlist`, `listing_pages`, `live_on_page`, `item_pages`, `suspect_briefs`, `suspect_brief_links`, `verdict_counts`, `complaint_number` | schema version; the watchlist text of the last scan; `1` once `page_urls` covers every stored page (the key is named after the tree that was built with it); `1` once `live_on_page` was filled from the listings; `1` once `item_pages` was; `1` once `suspect_briefs` covers every flagged and review finding; the version of the seller links the briefs carry ([`briefs::LINKS_VERSION`]); how many findings are flagged, in review and clear ([`verdicts::VerdictCounts`], kept with the findings); the highest complaint number given (see [`crate::file::cases::ids::LAST_NUMBER_KEY`]) |
 //! | `hash_references` | hashing code version `/` SHA-256 of an official photo | its hashed variants (bytes, [`crate::judge::imagehash::PreparedReference`]) |
 //! | `hash_matches` | fingerprint of the official photos `/` SHA-256 of a listing photo | what matching it against them found ([`crate::store::hashcache`]) |
 //! | `hash_photos` | hashing code version `/` SHA-256 of a photo | its hashes, for relisting checks ([`crate::store::hashcache`]) |
@@ -40,26 +40,29 @@
 //! the store is flushed at the end of a scan, so a crash loses at most the
 //! listing being written.
 //!
-//! `listing_pages` lets the daemon's after-cycle step load only the
-//! listings a cycle's pages concern instead of every listing ever seen. It
-//! is written with the listing in the same transaction; a store written
-//! before it existed gets it built on first open ([`Store::open`]), from
-//! `listings` (and `page_urls` from `pages`), before `meta/listing_pages`
-//! says it is complete.
+//! `live_on_page` and `item_pages` let the daemon's after-cycle step load
+//! only the listings a cycle's pages concern instead of every listing ever
+//! seen. Both are written with the listing in the same transaction; a store
+//! written before them gets them built on first open ([`Store::open`]),
+//! from `listings` (and `page_urls` from `pages`), before their `meta` key
+//! says they are complete.
 //!
-//! `live_on_page` is the part of `listing_pages` a cycle's missed counts
-//! concern: a listing enters it when it is recorded (read from a page) and
-//! leaves it when the daemon finds it gone ([`Store::settle_listing`]), so
-//! over a year a search page's entries there are the listings it showed
-//! lately, not every listing it ever showed. A store written before it
-//! existed gets a copy of `listing_pages` on first open (everything
-//! counts as live until the daemon's next cycle settles what is gone).
+//! `live_on_page` is what a cycle's missed counts concern: a listing
+//! enters it when it is recorded (read from a page) and leaves it when the
+//! daemon finds it gone ([`Store::settle_listing`]), so over a year a
+//! search page's entries there are the listings it showed lately, not
+//! every listing it ever showed (everything counts as live in a store
+//! that gets it on first open, until the daemon's next cycle settles what
+//! is gone). `item_pages` is what a 404/410 answer concerns: the listings
+//! whose item page the URL is or was. Stores written before it kept every
+//! page a listing was read from as well (`listing_pages`, two keys a
+//! listing); that tree is dropped on first open.
 //!
 //! `suspect_briefs` holds what an export finds flagged listings and
 //! ranks and counts review listings by, and what the suspect listings,
 //! seller networks and retention need ([`briefs`]): written with the
 //! finding in the same transaction, and built on first open for a store
-//! written before it, as `listing_pages` is. How many findings there are
+//! written before it, as `item_pages` is. How many findings there are
 //! of each verdict is kept with them ([`verdicts`]). A store written
 //! before those counts also kept a verdict per listing
 //! (`finding_verdicts`, a million keys in a big brand's year, each one an
@@ -90,11 +93,22 @@ pub const SCHEMA_VERSION: &str = "1";
 /// Schema versions this build reads (all older ones it can upgrade).
 pub const KNOWN_SCHEMA_VERSIONS: &[&str] = &["1"];
 
-/// The tree of page URL → listing keys ([`Store::listing_keys_on_page`]).
+/// The tree of item page URL → listing keys
+/// ([`Store::listing_keys_of_item_page`]).
+pub const ITEM_PAGES_TREE: &str = "item_pages";
+/// Set in the default tree once [`ITEM_PAGES_TREE`] covers every stored
+/// listing.
+const ITEM_PAGES_BUILT_KEY: &str = "meta/item_pages";
+/// The tree stores written before [`ITEM_PAGES_TREE`] kept instead: every
+/// page a listing was read from, and its item page, → listing keys. Only
+/// its item pages were ever looked up (a 404/410 answer concerns the
+/// listing whose item page it is), and its other entries were a million
+/// keys in a big brand's year, each in sled's resident page table; dropped
+/// on open once `item_pages` is built.
 pub const LISTING_PAGES_TREE: &str = "listing_pages";
-/// Set in the default tree once [`LISTING_PAGES_TREE`] and `page_urls`
-/// cover every stored listing and page.
-const LISTING_PAGES_BUILT_KEY: &str = "meta/listing_pages";
+/// Set in the default tree once `page_urls` covers every stored page
+/// (named after the tree built with it then, [`LISTING_PAGES_TREE`]).
+const PAGE_URLS_BUILT_KEY: &str = "meta/listing_pages";
 /// The tree of page URL → listing keys not found gone
 /// ([`Store::live_keys_on_page`]).
 pub const LIVE_ON_PAGE_TREE: &str = "live_on_page";
@@ -204,7 +218,7 @@ pub struct Store {
     blobs: sled::Tree,
     blob_files: blobfiles::BlobFiles,
     page_urls: sled::Tree,
-    listing_pages: sled::Tree,
+    item_pages: sled::Tree,
     live_on_page: sled::Tree,
     suspect_briefs: sled::Tree,
     /// Listing records read since the store was opened (all handles).
@@ -315,7 +329,7 @@ impl Store {
             blobs: db.open_tree("blobs").map_err(err)?,
             blob_files: blobfiles::BlobFiles::new(data_dir),
             page_urls: db.open_tree("page_urls").map_err(err)?,
-            listing_pages: db.open_tree(LISTING_PAGES_TREE).map_err(err)?,
+            item_pages: db.open_tree(ITEM_PAGES_TREE).map_err(err)?,
             live_on_page: db.open_tree(LIVE_ON_PAGE_TREE).map_err(err)?,
             suspect_briefs: db.open_tree(briefs::SUSPECT_BRIEFS_TREE).map_err(err)?,
             path: path.clone(),
@@ -327,8 +341,13 @@ impl Store {
             skipped: Default::default(),
             journal: Default::default(),
         };
-        store.build_listing_pages_if_missing()?;
+        store.build_page_urls_if_missing()?;
         store.build_live_on_page_if_missing()?;
+        // Dropped first, so that the new index takes the page ids the old
+        // one frees (sled keeps a page id, and its entry in the resident
+        // page table, for reuse).
+        store.drop_listing_pages_if_present()?;
+        store.build_item_pages_if_missing()?;
         store.drop_finding_verdicts_if_present()?;
         store.build_suspect_briefs_if_missing()?;
         store.build_brief_links_if_missing()?;
@@ -417,41 +436,27 @@ impl Store {
         Ok(())
     }
 
-    /// Builds `listing_pages` from every listing, and fills `page_urls`
-    /// for pages stored before it existed, once per store (a store written
-    /// by an older knockoff). A run interrupted here builds it again.
-    fn build_listing_pages_if_missing(&self) -> Result<()> {
+    /// Fills `page_urls` for pages stored before it existed, once per
+    /// store (a store written by an older knockoff). A run interrupted here
+    /// fills it again.
+    fn build_page_urls_if_missing(&self) -> Result<()> {
         self.build_once(
-            LISTING_PAGES_BUILT_KEY,
-            "listings",
-            "built the index of listings by page",
-            || self.fill_listing_pages(),
+            PAGE_URLS_BUILT_KEY,
+            "pages",
+            "built the index of pages by URL",
+            || self.fill_page_urls(),
         )
     }
 
-    /// Fills `listing_pages` (and `page_urls` where missing); how many
-    /// listings it read.
-    fn fill_listing_pages(&self) -> Result<usize> {
-        let mut listings = 0usize;
-        for item in self.listings.iter() {
-            let (_, v) = item.map_err(|e| self.err(e))?;
-            // An unreadable record has no pages to index; it is indexed
-            // when written again.
-            let Ok(rec) = serde_json::from_slice::<ListingRecord>(&v) else {
-                continue;
-            };
-            for k in listing_page_keys(&rec) {
-                self.listing_pages
-                    .insert(k, &[][..])
-                    .map_err(|e| self.err(e))?;
-            }
-            listings += 1;
-        }
+    /// Fills `page_urls` where it misses a URL; how many pages it read.
+    fn fill_page_urls(&self) -> Result<usize> {
         // The capture `pages_by_url` used for a URL missing from
         // `page_urls`: the first of `pages` in key order.
         let mut filled = std::collections::HashSet::new();
+        let mut read = 0usize;
         for item in self.pages.iter() {
             let (_, v) = item.map_err(|e| self.err(e))?;
+            read += 1;
             let Ok(rec) = serde_json::from_slice::<PageRecord>(&v) else {
                 continue;
             };
@@ -467,36 +472,93 @@ impl Store {
             }
             filled.insert(rec.url);
         }
+        Ok(read)
+    }
+
+    /// Inserts `keys(record)` into `tree` for every readable listing; how
+    /// many listings it read. An unreadable record has no pages to index;
+    /// it is indexed when written again.
+    fn index_every_listing<K: AsRef<[u8]>>(
+        &self,
+        tree: &sled::Tree,
+        keys: impl Fn(&ListingRecord) -> Vec<K>,
+    ) -> Result<usize> {
+        let mut listings = 0usize;
+        for item in self.listings.iter() {
+            let (_, v) = item.map_err(|e| self.err(e))?;
+            let Ok(rec) = serde_json::from_slice::<ListingRecord>(&v) else {
+                continue;
+            };
+            for k in keys(&rec) {
+                tree.insert(k.as_ref(), &[][..]).map_err(|e| self.err(e))?;
+            }
+            listings += 1;
+        }
         Ok(listings)
     }
 
-    /// Fills `live_on_page` from `listing_pages`, once per store (a store
+    /// Fills `live_on_page` from the listings, once per store (a store
     /// written by an older knockoff): every listing counts as live until
     /// the daemon's next cycle settles those found gone.
     fn build_live_on_page_if_missing(&self) -> Result<()> {
         self.build_once(
             LIVE_ON_PAGE_BUILT_KEY,
-            "listing pages",
+            "listings",
             "built the index of live listings by page",
             || {
-                let mut n = 0usize;
-                for k in self.listing_pages.iter().keys() {
-                    let k = k.map_err(|e| self.err(e))?;
-                    self.live_on_page
-                        .insert(k, &[][..])
-                        .map_err(|e| self.err(e))?;
-                    n += 1;
-                }
-                Ok(n)
+                self.index_every_listing(&self.live_on_page, |r| {
+                    listing_page_keys(r).into_iter().collect()
+                })
             },
         )
+    }
+
+    /// Fills `item_pages` from the listings, once per store (a store
+    /// written by an older knockoff).
+    fn build_item_pages_if_missing(&self) -> Result<()> {
+        self.build_once(
+            ITEM_PAGES_BUILT_KEY,
+            "listings",
+            "built the index of listings by item page",
+            || self.index_every_listing(&self.item_pages, |r| vec![item_page_key(r)]),
+        )
+    }
+
+    /// Drops [`LISTING_PAGES_TREE`] from a store written before
+    /// `item_pages` (which [`Store::open`] builds from the listings, not
+    /// from it).
+    fn drop_listing_pages_if_present(&self) -> Result<()> {
+        let present = self
+            .db
+            .tree_names()
+            .iter()
+            .any(|n| n.as_ref() == LISTING_PAGES_TREE.as_bytes());
+        if !present {
+            return Ok(());
+        }
+        let old = self
+            .db
+            .open_tree(LISTING_PAGES_TREE)
+            .map_err(|e| self.err(e))?;
+        let keys = emptied_in_batches(&old).map_err(|e| self.err(e))?;
+        drop(old);
+        self.db
+            .drop_tree(LISTING_PAGES_TREE)
+            .map_err(|e| self.err(e))?;
+        self.flush()?;
+        tracing::info!(
+            store = %self.path.display(),
+            keys,
+            "dropped the index of listings by every page they were read from (only item pages are looked up)"
+        );
+        Ok(())
     }
 
     /// Keys of the listings read from the page at `url` (or whose item
     /// page it is) that were not found gone since they were last read:
     /// the listings whose missed count an answer from that URL concerns
-    /// (a superset: check the record). Unlike
-    /// [`Store::listing_keys_on_page`], this does not grow with history.
+    /// (a superset: check the record). It does not grow with history: a
+    /// listing found gone leaves it.
     pub fn live_keys_on_page(&self, url: &str) -> Result<Vec<String>> {
         keys_on_page(&self.live_on_page, url).map_err(|e| self.err(e))
     }
@@ -514,11 +576,11 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Keys of the listings read from the page at `url`, or whose item
-    /// page it is or was: every listing a cycle's answer from that URL can
-    /// concern (a superset: check the record).
-    pub fn listing_keys_on_page(&self, url: &str) -> Result<Vec<String>> {
-        keys_on_page(&self.listing_pages, url).map_err(|e| self.err(e))
+    /// Keys of the listings whose item page `url` is or was, gone or not:
+    /// every listing a 404/410 answer from that URL can concern (a
+    /// superset: check the record's current URL).
+    pub fn listing_keys_of_item_page(&self, url: &str) -> Result<Vec<String>> {
+        keys_on_page(&self.item_pages, url).map_err(|e| self.err(e))
     }
 
     /// The latest capture of a URL (as [`Store::pages_by_url`] has it).
@@ -926,17 +988,18 @@ impl Store {
         let listing_json = self.checked_json("listing", &key, &record)?;
         let finding_json = self.checked_json("finding", &key, finding)?;
         let page_keys = listing_page_keys(&record);
+        let item_key = item_page_key(&record);
         let brief = briefs::brief_json(finding, Some(listing), None);
         let meta: &sled::Tree = &self.db;
         (
             &self.listings,
             &self.findings,
-            &self.listing_pages,
+            &self.item_pages,
             &self.live_on_page,
             &self.suspect_briefs,
             meta,
         )
-            .transaction(|(l, f, p, live, b, meta)| {
+            .transaction(|(l, f, items, live, b, meta)| {
                 l.insert(key.as_bytes(), listing_json.as_slice())?;
                 let before = f.insert(key.as_bytes(), finding_json.as_slice())?;
                 verdicts::keep_count(meta, before.as_deref(), finding.verdict)?;
@@ -944,8 +1007,8 @@ impl Store {
                     Some(json) => b.insert(key.as_bytes(), json.as_slice())?,
                     None => b.remove(key.as_bytes())?,
                 };
+                items.insert(item_key.as_slice(), &[][..])?;
                 for k in &page_keys {
-                    p.insert(k.as_slice(), &[][..])?;
                     live.insert(k.as_slice(), &[][..])?;
                 }
                 Ok::<(), ConflictableTransactionError<()>>(())
@@ -1256,7 +1319,34 @@ fn keys_on_page(tree: &sled::Tree, url: &str) -> sled::Result<Vec<String>> {
     Ok(out)
 }
 
-/// The `listing_pages` keys of a record: `url \0 key` for each page it
+/// Removes every key of `tree`, a batch at a time; how many. sled's
+/// `drop_tree` frees a tree's nodes under one epoch, which keeps every
+/// node it walked in memory until the end: dropping two million keys so
+/// took 850 MiB. Emptied first, a tree drops in the memory of one batch.
+fn emptied_in_batches(tree: &sled::Tree) -> sled::Result<usize> {
+    const BATCH: usize = 10_000;
+    let mut removed = 0usize;
+    loop {
+        let mut batch = sled::Batch::default();
+        let mut n = 0usize;
+        for k in tree.iter().keys().take(BATCH) {
+            batch.remove(k?);
+            n += 1;
+        }
+        if n == 0 {
+            return Ok(removed);
+        }
+        tree.apply_batch(batch)?;
+        removed += n;
+    }
+}
+
+/// The `url \0 key` entry of an index by page.
+fn page_entry(url: &str, key: &str) -> Vec<u8> {
+    [url.as_bytes(), b"\0", key.as_bytes()].concat()
+}
+
+/// The `live_on_page` keys of a record: `url \0 key` for each page it
 /// was read from and its item page.
 fn listing_page_keys(rec: &ListingRecord) -> std::collections::BTreeSet<Vec<u8>> {
     let key = rec.listing.key();
@@ -1264,8 +1354,13 @@ fn listing_page_keys(rec: &ListingRecord) -> std::collections::BTreeSet<Vec<u8>>
         .iter()
         .map(|s| s.url.as_str())
         .chain([rec.listing.url.as_str()])
-        .map(|url| [url.as_bytes(), b"\0", key.as_bytes()].concat())
+        .map(|url| page_entry(url, &key))
         .collect()
+}
+
+/// The `item_pages` key of a record: `url \0 key` for its item page.
+fn item_page_key(rec: &ListingRecord) -> Vec<u8> {
+    page_entry(&rec.listing.url, &rec.listing.key())
 }
 
 /// Two JSON values equal but for the last bits of floating-point numbers
@@ -1581,8 +1676,10 @@ pub(crate) mod tests {
         }
     }
 
-    /// Issue 20: every listing is found by the pages it was read from and
-    /// its item page, and only by those.
+    /// Issue 20: every listing is found by its item page, and live ones
+    /// by the pages they were read from; the pages it was read from are
+    /// not kept beyond `live_on_page` (they were a million keys of sled's
+    /// resident page table in a big brand's year).
     #[test]
     fn listings_are_found_by_their_pages() {
         let dir = tempfile::tempdir().unwrap();
@@ -1603,25 +1700,30 @@ pub(crate) mod tests {
         store
             .record(&one, &[source(p2)], now(), &finding(&one))
             .unwrap();
-        assert_eq!(store.listing_keys_on_page(p1).unwrap(), ["aliexpress/1"]);
+        assert_eq!(store.live_keys_on_page(p1).unwrap(), ["aliexpress/1"]);
         assert_eq!(
-            store.listing_keys_on_page(p2).unwrap(),
+            store.live_keys_on_page(p2).unwrap(),
             ["aliexpress/1", "aliexpress/2"]
         );
         assert_eq!(
-            store.listing_keys_on_page(&two.url).unwrap(),
+            store.listing_keys_of_item_page(&two.url).unwrap(),
             ["aliexpress/2"]
         );
-        assert!(store
-            .listing_keys_on_page("https://www.aliexpress.com/w/a.html")
-            .unwrap()
-            .is_empty());
+        assert_eq!(
+            store.listing_keys_of_item_page(&one.url).unwrap(),
+            ["aliexpress/1"]
+        );
+        for page in [p1, p2, "https://www.aliexpress.com/w/a.html"] {
+            assert!(store.listing_keys_of_item_page(page).unwrap().is_empty());
+        }
+        // One entry a listing in `item_pages`.
+        assert_eq!(store.item_pages.len(), 2);
     }
 
     /// Issue 20: a listing is live on its pages from when it is recorded
     /// until it is settled (found gone), and live again when it is read
-    /// again; `listing_pages` keeps it throughout. A store written before
-    /// `live_on_page` existed gets it from `listing_pages` on first open.
+    /// again; `item_pages` keeps it throughout. A store written before
+    /// `live_on_page` existed gets it from the listings on first open.
     #[test]
     fn live_listings_leave_their_pages_when_settled_and_come_back_when_read() {
         let dir = tempfile::tempdir().unwrap();
@@ -1652,8 +1754,8 @@ pub(crate) mod tests {
             assert!(store.live_keys_on_page(p2).unwrap().is_empty());
             assert!(store.live_keys_on_page(&one.url).unwrap().is_empty());
             assert_eq!(
-                store.listing_keys_on_page(p1).unwrap(),
-                ["aliexpress/1", "aliexpress/2"]
+                store.listing_keys_of_item_page(&one.url).unwrap(),
+                ["aliexpress/1"]
             );
             // Settling twice is harmless; reading it again makes it live
             // on all its pages.
@@ -1680,8 +1782,10 @@ pub(crate) mod tests {
         assert!(store.db.get(LIVE_ON_PAGE_BUILT_KEY).unwrap().is_some());
     }
 
-    /// Issue 20: a store written before `listing_pages` (and `page_urls`)
-    /// existed gets them on first open, and then answers as a new one.
+    /// Issue 20: a store written before `item_pages` and `page_urls`
+    /// existed (with `listing_pages`, every page a listing was read from)
+    /// gets them on first open, answers as a new one, and loses the old
+    /// tree.
     #[test]
     fn an_older_store_gets_its_page_index_on_first_open() {
         let dir = tempfile::tempdir().unwrap();
@@ -1700,33 +1804,58 @@ pub(crate) mod tests {
             }
             store.put_page(&old).unwrap();
             store.put_page(&new).unwrap();
-            // What an older knockoff left: no index, no `page_urls`.
-            store.listing_pages.clear().unwrap();
+            // What an older knockoff left: no `item_pages`, no
+            // `page_urls`, and `listing_pages` with the search page's
+            // entries and the item pages'.
+            let old_index = store.db.open_tree(LISTING_PAGES_TREE).unwrap();
+            for id in ["1", "2", "3"] {
+                let l = listing(id, 2.0);
+                old_index
+                    .insert(page_entry(page, &l.key()), &[][..])
+                    .unwrap();
+                old_index
+                    .insert(page_entry(&l.url, &l.key()), &[][..])
+                    .unwrap();
+            }
+            store.item_pages.clear().unwrap();
             store.page_urls.clear().unwrap();
-            store.db.remove(LISTING_PAGES_BUILT_KEY).unwrap();
+            store.db.remove(ITEM_PAGES_BUILT_KEY).unwrap();
+            store.db.remove(PAGE_URLS_BUILT_KEY).unwrap();
             store.flush().unwrap();
             // Its pages by URL, read from `pages` alone.
             let before = store.pages_by_url().unwrap();
-            assert!(store.listing_keys_on_page(page).unwrap().is_empty());
+            assert!(store
+                .listing_keys_of_item_page("https://www.aliexpress.com/item/2.html")
+                .unwrap()
+                .is_empty());
             assert_eq!(store.page_for_url(page).unwrap(), None);
             before
         };
         let store = Store::open(dir.path()).unwrap();
         assert_eq!(
-            store.listing_keys_on_page(page).unwrap(),
-            ["aliexpress/1", "aliexpress/2", "aliexpress/3"]
-        );
-        assert_eq!(
             store
-                .listing_keys_on_page("https://www.aliexpress.com/item/2.html")
+                .listing_keys_of_item_page("https://www.aliexpress.com/item/2.html")
                 .unwrap(),
             ["aliexpress/2"]
         );
+        assert!(store.listing_keys_of_item_page(page).unwrap().is_empty());
+        assert_eq!(store.item_pages.len(), 3);
+        assert!(!store
+            .db
+            .tree_names()
+            .iter()
+            .any(|n| n.as_ref() == LISTING_PAGES_TREE.as_bytes()));
         // The page the older store answered for each URL, now by URL too.
         let after = store.pages_by_url().unwrap();
         assert_eq!(after, before);
         assert_eq!(store.page_for_url(page).unwrap().as_ref(), after.get(page));
-        assert!(store.db.get(LISTING_PAGES_BUILT_KEY).unwrap().is_some());
+        assert!(store.db.get(PAGE_URLS_BUILT_KEY).unwrap().is_some());
+        assert!(store.db.get(ITEM_PAGES_BUILT_KEY).unwrap().is_some());
+        drop(store);
+        // Opened again: nothing left to build or drop, the same answers.
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.item_pages.len(), 3);
+        assert_eq!(store.pages_by_url().unwrap(), before);
     }
 
     fn verdicts(store: &Store) -> Vec<(String, &'static str)> {

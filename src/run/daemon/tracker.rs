@@ -16,8 +16,8 @@
 //! listings seen in it, those read before from a page that answered in it
 //! and not found gone since (the store's `live_on_page` index,
 //! [`Store::live_keys_on_page`]; a gone listing's missed count no longer
-//! matters), those whose item page answered 404/410 (`listing_pages`,
-//! [`Store::listing_keys_on_page`]), and, only when
+//! matters), those whose item page answered 404/410 (`item_pages`,
+//! [`Store::listing_keys_of_item_page`]), and, only when
 //! a new listing needs a relisting check, the taken-down listings of the
 //! case book, each by key. Page records are looked up by URL. Listings of
 //! none of these would be left as they are, so they are not read.
@@ -151,7 +151,7 @@ impl<'a> Cycle<'a> {
             keys.extend(store.live_keys_on_page(url)?);
         }
         for url in dead_pages.keys() {
-            keys.extend(store.listing_keys_on_page(url)?);
+            keys.extend(store.listing_keys_of_item_page(url)?);
         }
         let mut listings = BTreeMap::new();
         for key in keys {
