@@ -282,6 +282,9 @@ impl Daemon {
                     seconds = duration.as_secs_f64(),
                     "cycle done"
                 );
+                // What the cycle's passes freed, back to the system before
+                // the daemon waits for the next one.
+                crate::run::memory::give_back_free_memory();
                 Ok(CycleOutcome {
                     cycle: cp.cycle,
                     resumed,
