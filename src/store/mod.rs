@@ -256,8 +256,11 @@ pub fn no_store(data_dir: &Path) -> Error {
 /// at 100k listings, BENCHMARKS.md "Scale"). Reads beyond it come from the
 /// operating system's file cache. 16 MiB rather than 64: the same cycle
 /// and export times at 100k and 1M listings, 56–150 MiB less resident
-/// (BENCHMARKS.md, "Stop 30").
-pub const CACHE_BYTES: u64 = 16 * 1024 * 1024;
+/// (BENCHMARKS.md, "Stop 30"). 4 MiB rather than 16 since sled's cache
+/// counts nodes by their size on disk, and holds ~3.5 times that in
+/// memory: 56 → 20 MB of cached nodes at 1M listings, with the same cycle
+/// times (BENCHMARKS.md, "Stop 36").
+pub const CACHE_BYTES: u64 = 4 * 1024 * 1024;
 
 fn open_waiting_for_lock(path: &Path) -> std::result::Result<sled::Db, sled::Error> {
     let deadline = std::time::Instant::now() + LOCK_WAIT;
