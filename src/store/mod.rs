@@ -15,7 +15,7 @@
 //! | `live_on_page` | URL `\0` `platform/id` | empty: the listing was read from that page (or it is its item page) and was not found gone since ([`Store::live_keys_on_page`], [`Store::settle_listing`]) |
 //! | `suspect_briefs` | `platform/id` | flagged and review findings only: their verdict, priority, score, mark spellings and the digests of their seller links ([`briefs::SuspectBrief`], [`Store::for_each_suspect_brief`]) |
 //! | `official` | official photo name | [`OfficialPhoto`]: product, SHA-256 (bytes in a blob file) |
-//! | `meta` | `schema`, `watchlist`, `listing_pages`, `live_on_page`, `item_pages`, `suspect_briefs`, `suspect_brief_links`, `verdict_counts`, `complaint_number` | schema version; the watchlist text of the last scan; `1` once `page_urls` covers every stored page (the key is named after the tree that was built with it); `1` once `live_on_page` was filled from the listings; `1` once `item_pages` was; `1` once `suspect_briefs` covers every flagged and review finding; the version of the seller links the briefs carry ([`briefs::LINKS_VERSION`]); how many findings are flagged, in review and clear ([`verdicts::VerdictCounts`], kept with the findings); the highest complaint number given (see [`crate::file::cases::ids::LAST_NUMBER_KEY`]) |
+//! | `meta` | `schema`, `watchlist`, `page_urls`, `live_on_page`, `item_pages`, `suspect_briefs`, `suspect_brief_links`, `verdict_counts`, `complaint_number` | schema version; the watchlist text of the last scan; `1` once `page_urls` covers every stored page; `1` once `live_on_page` was filled from the listings; `1` once `item_pages` was; `1` once `suspect_briefs` covers every flagged and review finding; the version of the seller links the briefs carry ([`briefs::LINKS_VERSION`]); how many findings are flagged, in review and clear ([`verdicts::VerdictCounts`], kept with the findings); the highest complaint number given (see [`crate::file::cases::ids::LAST_NUMBER_KEY`]) |
 //! | `hash_references` | hashing code version `/` SHA-256 of an official photo | its hashed variants (bytes, [`crate::judge::imagehash::PreparedReference`]) |
 //! | `hash_matches` | fingerprint of the official photos `/` SHA-256 of a listing photo | what matching it against them found ([`crate::store::hashcache`]) |
 //! | `hash_photos` | hashing code version `/` SHA-256 of a photo | its hashes, for relisting checks ([`crate::store::hashcache`]) |
@@ -106,9 +106,13 @@ const ITEM_PAGES_BUILT_KEY: &str = "meta/item_pages";
 /// keys in a big brand's year, each in sled's resident page table; dropped
 /// on open once `item_pages` is built.
 pub const LISTING_PAGES_TREE: &str = "listing_pages";
-/// Set in the default tree once `page_urls` covers every stored page
-/// (named after the tree built with it then, [`LISTING_PAGES_TREE`]).
-const PAGE_URLS_BUILT_KEY: &str = "meta/listing_pages";
+/// Set in the default tree once `page_urls` covers every stored page.
+const PAGE_URLS_BUILT_KEY: &str = "meta/page_urls";
+/// What stores written before [`ITEM_PAGES_TREE`] set once
+/// [`LISTING_PAGES_TREE`] and `page_urls` were complete: removed with the
+/// tree, so that an older knockoff opening the store again builds its
+/// tree again instead of trusting an empty one.
+const LISTING_PAGES_BUILT_KEY: &str = "meta/listing_pages";
 /// The tree of page URL → listing keys not found gone
 /// ([`Store::live_keys_on_page`]).
 pub const LIVE_ON_PAGE_TREE: &str = "live_on_page";
@@ -530,6 +534,10 @@ impl Store {
     /// Drops [`LISTING_PAGES_TREE`] from a store written before
     /// `item_pages` (which [`Store::open`] builds from the listings, not
     /// from it).
+    /// The tree is there whenever an older knockoff opened the store, and
+    /// that knockoff wrote no `item_pages` entries for what it recorded:
+    /// so `item_pages` is built again too. Its mark goes first and the old
+    /// tree's last, so an interrupted run does it all again.
     fn drop_listing_pages_if_present(&self) -> Result<()> {
         let present = self
             .db
@@ -539,12 +547,18 @@ impl Store {
         if !present {
             return Ok(());
         }
+        self.db
+            .remove(ITEM_PAGES_BUILT_KEY)
+            .map_err(|e| self.err(e))?;
         let old = self
             .db
             .open_tree(LISTING_PAGES_TREE)
             .map_err(|e| self.err(e))?;
         let keys = emptied_in_batches(&old).map_err(|e| self.err(e))?;
         drop(old);
+        self.db
+            .remove(LISTING_PAGES_BUILT_KEY)
+            .map_err(|e| self.err(e))?;
         self.db
             .drop_tree(LISTING_PAGES_TREE)
             .map_err(|e| self.err(e))?;
@@ -1820,6 +1834,7 @@ pub(crate) mod tests {
                     .insert(page_entry(&l.url, &l.key()), &[][..])
                     .unwrap();
             }
+            store.db.insert(LISTING_PAGES_BUILT_KEY, "1").unwrap();
             store.item_pages.clear().unwrap();
             store.page_urls.clear().unwrap();
             store.db.remove(ITEM_PAGES_BUILT_KEY).unwrap();
@@ -1854,11 +1869,42 @@ pub(crate) mod tests {
         assert_eq!(store.page_for_url(page).unwrap().as_ref(), after.get(page));
         assert!(store.db.get(PAGE_URLS_BUILT_KEY).unwrap().is_some());
         assert!(store.db.get(ITEM_PAGES_BUILT_KEY).unwrap().is_some());
+        // An older knockoff opening it again finds no mark of a complete
+        // `listing_pages`, so builds its own instead of trusting none.
+        assert!(store.db.get(LISTING_PAGES_BUILT_KEY).unwrap().is_none());
         drop(store);
         // Opened again: nothing left to build or drop, the same answers.
         let store = Store::open(dir.path()).unwrap();
         assert_eq!(store.item_pages.len(), 3);
         assert_eq!(store.pages_by_url().unwrap(), before);
+        // An older knockoff records listing 4 (its `listing_pages`, no
+        // `item_pages` entry): the next open indexes it by item page.
+        let four = listing("4", 2.0);
+        store
+            .record(&four, &[source(page)], now(), &finding(&four))
+            .unwrap();
+        store
+            .item_pages
+            .remove(page_entry(&four.url, &four.key()))
+            .unwrap();
+        let old_index = store.db.open_tree(LISTING_PAGES_TREE).unwrap();
+        old_index
+            .insert(page_entry(&four.url, &four.key()), &[][..])
+            .unwrap();
+        drop(old_index);
+        store.flush().unwrap();
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(
+            store.listing_keys_of_item_page(&four.url).unwrap(),
+            ["aliexpress/4"]
+        );
+        assert_eq!(store.item_pages.len(), 4);
+        assert!(!store
+            .db
+            .tree_names()
+            .iter()
+            .any(|n| n.as_ref() == LISTING_PAGES_TREE.as_bytes()));
     }
 
     fn verdicts(store: &Store) -> Vec<(String, &'static str)> {
