@@ -1,6 +1,8 @@
 //! How the process asks its allocator to keep memory: one glibc malloc
 //! arena instead of one per thread, so a long-running daemon's resident
-//! memory follows what it holds, not what each of its threads once freed.
+//! memory follows what it holds, not what each of its threads once freed;
+//! and what a daemon cycle freed given back before the next
+//! ([`give_back_free_memory`]).
 //!
 //! glibc gives each thread that meets a locked arena its own (up to eight
 //! per core), and memory freed in one arena is only reused by the threads
