@@ -367,12 +367,7 @@ impl Store {
     /// dropped, with its keys in sled's page table. A run interrupted
     /// before the drop does it again.
     fn drop_finding_verdicts_if_present(&self) -> Result<()> {
-        let present = self
-            .db
-            .tree_names()
-            .iter()
-            .any(|n| n.as_ref() == FINDING_VERDICTS_TREE.as_bytes());
-        if !present {
+        if !self.has_tree(FINDING_VERDICTS_TREE) {
             return Ok(());
         }
         let old = self
@@ -389,7 +384,6 @@ impl Store {
             .get(verdicts::VERDICT_COUNTS_KEY)
             .map_err(|e| self.err(e))?
             .is_some_and(|v| serde_json::from_slice::<verdicts::VerdictCounts>(&v).is_ok());
-        let entries = old.len();
         if complete && !kept {
             let mut c = verdicts::VerdictCounts::default();
             for item in old.iter() {
@@ -403,20 +397,12 @@ impl Store {
                 .insert(verdicts::VERDICT_COUNTS_KEY, json)
                 .map_err(|e| self.err(e))?;
         }
-        drop(old);
-        self.db
-            .drop_tree(FINDING_VERDICTS_TREE)
-            .map_err(|e| self.err(e))?;
-        self.db
-            .remove(FINDING_VERDICTS_BUILT_KEY)
-            .map_err(|e| self.err(e))?;
-        self.flush()?;
-        tracing::info!(
-            store = %self.path.display(),
-            entries,
-            "dropped the verdict kept per listing (counts are kept instead)"
-        );
-        Ok(())
+        self.retire_tree(
+            FINDING_VERDICTS_TREE,
+            old,
+            FINDING_VERDICTS_BUILT_KEY,
+            "dropped the verdict kept per listing (counts are kept instead)",
+        )
     }
 
     /// Runs a one-time build of a derived tree (`fill`, which says how
@@ -531,6 +517,33 @@ impl Store {
         )
     }
 
+    /// Whether the store has a tree of that name (without creating it).
+    fn has_tree(&self, name: &str) -> bool {
+        self.db
+            .tree_names()
+            .iter()
+            .any(|n| n.as_ref() == name.as_bytes())
+    }
+
+    /// Takes a tree an older knockoff kept out of the store: empties the
+    /// tree `name` (open as `tree`) a batch at a time, removes its `mark`
+    /// (its "built" key in the default tree), drops it, and logs
+    /// `message` with how many keys it held. sled's `drop_tree` frees a
+    /// tree's nodes under one epoch, which keeps every node it walked in
+    /// memory until the end: dropping two million keys so took 850 MiB.
+    /// Emptied first, a tree drops in the memory of one batch. An
+    /// interrupted run leaves part of the tree, for the next to go on
+    /// with; the mark goes before the tree, so it never outlives it.
+    fn retire_tree(&self, name: &str, tree: sled::Tree, mark: &str, message: &str) -> Result<()> {
+        let keys = emptied_in_batches(&tree).map_err(|e| self.err(e))?;
+        drop(tree);
+        self.db.remove(mark).map_err(|e| self.err(e))?;
+        self.db.drop_tree(name).map_err(|e| self.err(e))?;
+        self.flush()?;
+        tracing::info!(store = %self.path.display(), keys, "{message}");
+        Ok(())
+    }
+
     /// Drops [`LISTING_PAGES_TREE`] from a store written before
     /// `item_pages` (which [`Store::open`] builds from the listings, not
     /// from it).
@@ -539,12 +552,7 @@ impl Store {
     /// so `item_pages` is built again too. Its mark goes first and the old
     /// tree's last, so an interrupted run does it all again.
     fn drop_listing_pages_if_present(&self) -> Result<()> {
-        let present = self
-            .db
-            .tree_names()
-            .iter()
-            .any(|n| n.as_ref() == LISTING_PAGES_TREE.as_bytes());
-        if !present {
+        if !self.has_tree(LISTING_PAGES_TREE) {
             return Ok(());
         }
         self.db
@@ -554,21 +562,12 @@ impl Store {
             .db
             .open_tree(LISTING_PAGES_TREE)
             .map_err(|e| self.err(e))?;
-        let keys = emptied_in_batches(&old).map_err(|e| self.err(e))?;
-        drop(old);
-        self.db
-            .remove(LISTING_PAGES_BUILT_KEY)
-            .map_err(|e| self.err(e))?;
-        self.db
-            .drop_tree(LISTING_PAGES_TREE)
-            .map_err(|e| self.err(e))?;
-        self.flush()?;
-        tracing::info!(
-            store = %self.path.display(),
-            keys,
-            "dropped the index of listings by every page they were read from (only item pages are looked up)"
-        );
-        Ok(())
+        self.retire_tree(
+            LISTING_PAGES_TREE,
+            old,
+            LISTING_PAGES_BUILT_KEY,
+            "dropped the index of listings by every page they were read from (only item pages are looked up)",
+        )
     }
 
     /// Keys of the listings read from the page at `url` (or whose item
@@ -1336,10 +1335,8 @@ fn keys_on_page(tree: &sled::Tree, url: &str) -> sled::Result<Vec<String>> {
     Ok(out)
 }
 
-/// Removes every key of `tree`, a batch at a time; how many. sled's
-/// `drop_tree` frees a tree's nodes under one epoch, which keeps every
-/// node it walked in memory until the end: dropping two million keys so
-/// took 850 MiB. Emptied first, a tree drops in the memory of one batch.
+/// Removes every key of `tree`, a batch at a time; how many (see
+/// [`Store::retire_tree`]).
 fn emptied_in_batches(tree: &sled::Tree) -> sled::Result<usize> {
     const BATCH: usize = 10_000;
     let mut removed = 0usize;
@@ -1858,11 +1855,7 @@ pub(crate) mod tests {
         );
         assert!(store.listing_keys_of_item_page(page).unwrap().is_empty());
         assert_eq!(store.item_pages.len(), 3);
-        assert!(!store
-            .db
-            .tree_names()
-            .iter()
-            .any(|n| n.as_ref() == LISTING_PAGES_TREE.as_bytes()));
+        assert!(!store.has_tree(LISTING_PAGES_TREE));
         // The page the older store answered for each URL, now by URL too.
         let after = store.pages_by_url().unwrap();
         assert_eq!(after, before);
@@ -1900,11 +1893,7 @@ pub(crate) mod tests {
             ["aliexpress/4"]
         );
         assert_eq!(store.item_pages.len(), 4);
-        assert!(!store
-            .db
-            .tree_names()
-            .iter()
-            .any(|n| n.as_ref() == LISTING_PAGES_TREE.as_bytes()));
+        assert!(!store.has_tree(LISTING_PAGES_TREE));
     }
 
     fn verdicts(store: &Store) -> Vec<(String, &'static str)> {
