@@ -471,11 +471,15 @@ impl Store {
     /// Inserts `keys(record)` into `tree` for every readable listing; how
     /// many listings it read. An unreadable record has no pages to index;
     /// it is indexed when written again.
-    fn index_every_listing<K: AsRef<[u8]>>(
+    fn index_every_listing<I>(
         &self,
         tree: &sled::Tree,
-        keys: impl Fn(&ListingRecord) -> Vec<K>,
-    ) -> Result<usize> {
+        keys: impl Fn(&ListingRecord) -> I,
+    ) -> Result<usize>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<[u8]>,
+    {
         let mut listings = 0usize;
         for item in self.listings.iter() {
             let (_, v) = item.map_err(|e| self.err(e))?;
@@ -498,11 +502,7 @@ impl Store {
             LIVE_ON_PAGE_BUILT_KEY,
             "listings",
             "built the index of live listings by page",
-            || {
-                self.index_every_listing(&self.live_on_page, |r| {
-                    listing_page_keys(r).into_iter().collect()
-                })
-            },
+            || self.index_every_listing(&self.live_on_page, listing_page_keys),
         )
     }
 
@@ -513,7 +513,7 @@ impl Store {
             ITEM_PAGES_BUILT_KEY,
             "listings",
             "built the index of listings by item page",
-            || self.index_every_listing(&self.item_pages, |r| vec![item_page_key(r)]),
+            || self.index_every_listing(&self.item_pages, |r| [item_page_key(r)]),
         )
     }
 
