@@ -676,6 +676,71 @@ async fn a_blocked_results_page_makes_nothing_look_gone() {
     assert_eq!(gone.at, t("2026-12-02T08:00:01Z"));
 }
 
+/// A listing whose results page is blocked but whose item page answers
+/// 404 is found gone by the 404: the store finds it, live, by its item
+/// page (`live_on_page`), not only by the results it was read from.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_item_page_answering_404_finds_its_listing_gone_while_its_results_are_blocked() {
+    let _counting = HASHING.read().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let ct = "text/html; charset=utf-8";
+    let r1 = Rec::new(tmp.path().join("r1"))
+        .search(&[x(), w()], "2026-11-30T08:00:00Z")
+        .image(CUP_IMG, "espresso-cup-q35.jpg", "2026-11-30T08:00:05Z")
+        .finish();
+    // The results page answers AliExpress's punish page; X's item page
+    // answers 404.
+    let punish = std::fs::read(root().join("seeds/aliexpress/punish-aurora-p3.html")).unwrap();
+    let r2 = Rec::new(tmp.path().join("r2"))
+        .add(SEARCH_URL, &punish, 200, ct, "2026-12-01T08:00:00Z")
+        .add(
+            &format!("https://www.aliexpress.com/item/{X_ID}.html"),
+            b"<html><body>Not found</body></html>",
+            404,
+            ct,
+            "2026-12-01T08:00:03Z",
+        )
+        .finish();
+    let clock = Arc::new(FakeClock::new(t("2026-11-30T09:00:00Z")));
+    let mut daemon = Daemon::open(
+        &tmp.path().join("data"),
+        DaemonSettings {
+            watchlist: cup_watchlist(tmp.path()),
+            source: PageSource::Replay(r1),
+            gone_after: 1,
+            calendar: Calendar::default(),
+        },
+        clock,
+    )
+    .unwrap();
+    daemon.cycle().await.unwrap();
+    daemon.set_source(PageSource::Replay(r2));
+    let reads = daemon.store().listing_reads();
+    let out = daemon.cycle().await.unwrap();
+    let x_key = format!("aliexpress/{X_ID}");
+    assert_eq!(out.after.gone, vec![x_key.clone()]);
+    let gone = Tracker::open(daemon.store())
+        .unwrap()
+        .get(&x_key)
+        .unwrap()
+        .unwrap()
+        .gone
+        .unwrap();
+    assert_eq!(gone.why, "item page answered HTTP 404");
+    assert_eq!(gone.at, t("2026-12-01T08:00:03Z"));
+    // W, on the blocked page only, is neither gone nor missed.
+    let w = Tracker::open(daemon.store())
+        .unwrap()
+        .get("aliexpress/1005006789012345")
+        .unwrap()
+        .unwrap();
+    assert_eq!((w.missed, w.gone.is_none()), (0, true));
+    assert!(daemon.store().listing_reads() > reads);
+    // Gone, it is settled: its item page concerns it no more.
+    let item = format!("https://www.aliexpress.com/item/{X_ID}.html");
+    assert!(daemon.store().live_keys_on_page(&item).unwrap().is_empty());
+}
+
 /// Hashing work done by one daemon cycle, with its outcome.
 async fn counted_cycle(daemon: &Daemon) -> (HashingWork, knockoff::run::daemon::CycleOutcome) {
     let before = hashing_work();
@@ -1028,6 +1093,14 @@ async fn listings_found_gone_are_not_read_again() {
             .record(&listing, &[source], t("2025-06-01T09:00:00Z"), &finding)
             .unwrap();
     }
+    // Live, each is found by its item page (a 404 there concerns it).
+    let item_page = |i: usize| format!("https://www.aliexpress.com/item/8{i:015}.html");
+    for i in 0..OLD_LISTINGS {
+        assert_eq!(
+            store.live_keys_on_page(&item_page(i)).unwrap(),
+            [old_key(i)]
+        );
+    }
 
     let counted = |d: &Daemon| d.store().listing_reads();
     let cycle_pair = || async {
@@ -1070,10 +1143,11 @@ async fn listings_found_gone_are_not_read_again() {
     assert_eq!(tracker.get(&old_key(7)).unwrap().unwrap(), gone_before);
     let live = store.live_keys_on_page(&page).unwrap();
     assert!((0..OLD_LISTINGS).all(|i| !live.contains(&old_key(i))));
-    // Still found by their item pages (a 404 there concerns them).
+    // Nor by their item pages: a listing found gone stays gone whatever
+    // its item page answers, so a 404 there concerns it no more.
     for i in 0..OLD_LISTINGS {
-        let url = format!("https://www.aliexpress.com/item/8{i:015}.html");
-        assert_eq!(store.listing_keys_of_item_page(&url).unwrap(), [old_key(i)]);
+        let url = item_page(i);
+        assert!(store.live_keys_on_page(&url).unwrap().is_empty(), "{url}");
     }
 }
 

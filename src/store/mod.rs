@@ -11,11 +11,10 @@
 //! | `pages` | SHA-256 of the body (hex) | [`PageRecord`]: URL, capture time, status, content type |
 //! | `blobs` | SHA-256 of the body (hex) | raw body bytes, in stores written before blob files: bytes are now kept as files, `DATA/blobs/<2 hex>/<sha256>` ([`blobfiles`]) |
 //! | `page_urls` | URL | [`PageRecord`] of the URL's latest capture (`pages` is keyed by body, so URLs with the same bytes share an entry there) |
-//! | `item_pages` | URL `\0` `platform/id` | empty: that URL is (or was) the listing's item page ([`Store::listing_keys_of_item_page`]) |
-//! | `live_on_page` | URL `\0` `platform/id` | empty: the listing was read from that page (or it is its item page) and was not found gone since ([`Store::live_keys_on_page`], [`Store::settle_listing`]) |
+//! | `live_on_page` | URL `\0` `platform/id` | empty: the listing was read from that page (or it is its item page) and was not found gone since ([`Store::live_keys_on_page`], [`Store::settle_listing`]): what a cycle's answers from a page, a 404 of an item page included, concern |
 //! | `suspect_briefs` | `platform/id` | flagged and review findings only: their verdict, priority, score, mark spellings and the digests of their seller links ([`briefs::SuspectBrief`], [`Store::for_each_suspect_brief`]) |
 //! | `official` | official photo name | [`OfficialPhoto`]: product, SHA-256 (bytes in a blob file) |
-//! | `meta` | `schema`, `watchlist`, `page_urls`, `live_on_page`, `item_pages`, `suspect_briefs`, `suspect_brief_links`, `verdict_counts`, `complaint_number` | schema version; the watchlist text of the last scan; `1` once `page_urls` covers every stored page; `1` once `live_on_page` was filled from the listings; `1` once `item_pages` was; `1` once `suspect_briefs` covers every flagged and review finding; the version of the seller links the briefs carry ([`briefs::LINKS_VERSION`]); how many findings are flagged, in review and clear ([`verdicts::VerdictCounts`], kept with the findings); the highest complaint number given (see [`crate::file::cases::ids::LAST_NUMBER_KEY`]) |
+//! | `meta` | `schema`, `watchlist`, `page_urls`, `live_on_page`, `suspect_briefs`, `suspect_brief_links`, `verdict_counts`, `complaint_number` | schema version; the watchlist text of the last scan; `1` once `page_urls` covers every stored page; `1` once `live_on_page` was filled from the listings; `1` once `suspect_briefs` covers every flagged and review finding; the version of the seller links the briefs carry ([`briefs::LINKS_VERSION`]); how many findings are flagged, in review and clear ([`verdicts::VerdictCounts`], kept with the findings); the highest complaint number given (see [`crate::file::cases::ids::LAST_NUMBER_KEY`]) |
 //! | `hash_references` | hashing code version `/` SHA-256 of an official photo | its hashed variants (bytes, [`crate::judge::imagehash::PreparedReference`]) |
 //! | `hash_matches` | fingerprint of the official photos `/` SHA-256 of a listing photo | what matching it against them found ([`crate::store::hashcache`]) |
 //! | `hash_photos` | hashing code version `/` SHA-256 of a photo | its hashes, for relisting checks ([`crate::store::hashcache`]) |
@@ -40,29 +39,33 @@
 //! the store is flushed at the end of a scan, so a crash loses at most the
 //! listing being written.
 //!
-//! `live_on_page` and `item_pages` let the daemon's after-cycle step load
-//! only the listings a cycle's pages concern instead of every listing ever
-//! seen. Both are written with the listing in the same transaction; a store
-//! written before them gets them built on first open ([`Store::open`]),
-//! from `listings` (and `page_urls` from `pages`), before their `meta` key
-//! says they are complete.
+//! `live_on_page` lets the daemon's after-cycle step load only the
+//! listings a cycle's pages concern instead of every listing ever seen.
+//! It is written with the listing in the same transaction; a store
+//! written before it gets it built on first open ([`Store::open`]), from
+//! `listings` (and `page_urls` from `pages`), before its `meta` key says
+//! it is complete.
 //!
-//! `live_on_page` is what a cycle's missed counts concern: a listing
-//! enters it when it is recorded (read from a page) and leaves it when the
-//! daemon finds it gone ([`Store::settle_listing`]), so over a year a
-//! search page's entries there are the listings it showed lately, not
-//! every listing it ever showed (everything counts as live in a store
-//! that gets it on first open, until the daemon's next cycle settles what
-//! is gone). `item_pages` is what a 404/410 answer concerns: the listings
-//! whose item page the URL is or was. Stores written before it kept every
-//! page a listing was read from as well (`listing_pages`, two keys a
-//! listing); that tree is dropped on first open.
+//! `live_on_page` is what a cycle's answers concern: a listing enters it
+//! (under each page it was read from and its item page) when it is
+//! recorded, and leaves it when the daemon finds it gone
+//! ([`Store::settle_listing`]), so over a year a search page's entries
+//! there are the listings it showed lately, not every listing it ever
+//! showed (everything counts as live in a store that gets it on first
+//! open, until the daemon's next cycle settles what is gone). A missed
+//! count concerns only listings not found gone, and so does a 404/410
+//! answer from an item page (a listing found gone stays gone whatever its
+//! item page answers later): both are looked up there. Stores written
+//! before kept an index of listings by item page as well (`item_pages`,
+//! one key a listing) and, before that, by every page a listing was read
+//! from (`listing_pages`, two keys a listing); those trees are dropped on
+//! first open.
 //!
 //! `suspect_briefs` holds what an export finds flagged listings and
 //! ranks and counts review listings by, and what the suspect listings,
 //! seller networks and retention need ([`briefs`]): written with the
 //! finding in the same transaction, and built on first open for a store
-//! written before it, as `item_pages` is. How many findings there are
+//! written before it, as `live_on_page` is. How many findings there are
 //! of each verdict is kept with them ([`verdicts`]). A store written
 //! before those counts also kept a verdict per listing
 //! (`finding_verdicts`, a million keys in a big brand's year, each one an
@@ -93,25 +96,25 @@ pub const SCHEMA_VERSION: &str = "1";
 /// Schema versions this build reads (all older ones it can upgrade).
 pub const KNOWN_SCHEMA_VERSIONS: &[&str] = &["1"];
 
-/// The tree of item page URL → listing keys
-/// ([`Store::listing_keys_of_item_page`]).
+/// The tree of item page URL → listing keys that stores written by an
+/// older knockoff kept: a key a listing in sled's resident page
+/// table, for what [`LIVE_ON_PAGE_TREE`] answers too (a 404/410 answer
+/// concerns only listings not found gone). Dropped on open.
 pub const ITEM_PAGES_TREE: &str = "item_pages";
-/// Set in the default tree once [`ITEM_PAGES_TREE`] covers every stored
-/// listing.
+/// Set in the default tree of those stores once [`ITEM_PAGES_TREE`]
+/// covered every stored listing: removed with the tree, so that the
+/// knockoff that wrote it, opening the store again, builds it again
+/// instead of trusting an empty one.
 const ITEM_PAGES_BUILT_KEY: &str = "meta/item_pages";
 /// The tree stores written before [`ITEM_PAGES_TREE`] kept instead: every
-/// page a listing was read from, and its item page, → listing keys. Only
-/// its item pages were ever looked up (a 404/410 answer concerns the
-/// listing whose item page it is), and its other entries were a million
-/// keys in a big brand's year, each in sled's resident page table; dropped
-/// on open once `item_pages` is built.
+/// page a listing was read from, and its item page, → listing keys (two
+/// keys a listing). Dropped on open.
 pub const LISTING_PAGES_TREE: &str = "listing_pages";
 /// Set in the default tree once `page_urls` covers every stored page.
 const PAGE_URLS_BUILT_KEY: &str = "meta/page_urls";
 /// What stores written before [`ITEM_PAGES_TREE`] set once
 /// [`LISTING_PAGES_TREE`] and `page_urls` were complete: removed with the
-/// tree, so that an older knockoff opening the store again builds its
-/// tree again instead of trusting an empty one.
+/// tree, as [`ITEM_PAGES_BUILT_KEY`] is.
 const LISTING_PAGES_BUILT_KEY: &str = "meta/listing_pages";
 /// The tree of page URL → listing keys not found gone
 /// ([`Store::live_keys_on_page`]).
@@ -222,7 +225,6 @@ pub struct Store {
     blobs: sled::Tree,
     blob_files: blobfiles::BlobFiles,
     page_urls: sled::Tree,
-    item_pages: sled::Tree,
     live_on_page: sled::Tree,
     suspect_briefs: sled::Tree,
     /// Listing records read since the store was opened (all handles).
@@ -336,7 +338,6 @@ impl Store {
             blobs: db.open_tree("blobs").map_err(err)?,
             blob_files: blobfiles::BlobFiles::new(data_dir),
             page_urls: db.open_tree("page_urls").map_err(err)?,
-            item_pages: db.open_tree(ITEM_PAGES_TREE).map_err(err)?,
             live_on_page: db.open_tree(LIVE_ON_PAGE_TREE).map_err(err)?,
             suspect_briefs: db.open_tree(briefs::SUSPECT_BRIEFS_TREE).map_err(err)?,
             path: path.clone(),
@@ -349,12 +350,20 @@ impl Store {
             journal: Default::default(),
         };
         store.build_page_urls_if_missing()?;
-        store.build_live_on_page_if_missing()?;
-        // Dropped first, so that the new index takes the page ids the old
-        // one frees (sled keeps a page id, and its entry in the resident
+        // Dropped first, so that the index built next takes the page ids
+        // they free (sled keeps a page id, and its entry in the resident
         // page table, for reuse).
-        store.drop_listing_pages_if_present()?;
-        store.build_item_pages_if_missing()?;
+        store.drop_page_index_if_present(
+            LISTING_PAGES_TREE,
+            LISTING_PAGES_BUILT_KEY,
+            "dropped the index of listings by every page they were read from",
+        )?;
+        store.drop_page_index_if_present(
+            ITEM_PAGES_TREE,
+            ITEM_PAGES_BUILT_KEY,
+            "dropped the index of listings by item page (live listings are found by theirs in live_on_page)",
+        )?;
+        store.build_live_on_page_if_missing()?;
         store.drop_finding_verdicts_if_present()?;
         store.build_suspect_briefs_if_missing()?;
         store.build_brief_links_if_missing()?;
@@ -506,17 +515,6 @@ impl Store {
         )
     }
 
-    /// Fills `item_pages` from the listings, once per store (a store
-    /// written by an older knockoff).
-    fn build_item_pages_if_missing(&self) -> Result<()> {
-        self.build_once(
-            ITEM_PAGES_BUILT_KEY,
-            "listings",
-            "built the index of listings by item page",
-            || self.index_every_listing(&self.item_pages, |r| [item_page_key(r)]),
-        )
-    }
-
     /// Whether the store has a tree of that name (without creating it).
     fn has_tree(&self, name: &str) -> bool {
         self.db
@@ -544,30 +542,14 @@ impl Store {
         Ok(())
     }
 
-    /// Drops [`LISTING_PAGES_TREE`] from a store written before
-    /// `item_pages` (which [`Store::open`] builds from the listings, not
-    /// from it).
-    /// The tree is there whenever an older knockoff opened the store, and
-    /// that knockoff wrote no `item_pages` entries for what it recorded:
-    /// so `item_pages` is built again too. Its mark goes first and the old
-    /// tree's last, so an interrupted run does it all again.
-    fn drop_listing_pages_if_present(&self) -> Result<()> {
-        if !self.has_tree(LISTING_PAGES_TREE) {
+    /// Drops an index of listings by page that an older knockoff kept
+    /// ([`LISTING_PAGES_TREE`], [`ITEM_PAGES_TREE`]), and its `mark`.
+    fn drop_page_index_if_present(&self, name: &str, mark: &str, message: &str) -> Result<()> {
+        if !self.has_tree(name) {
             return Ok(());
         }
-        self.db
-            .remove(ITEM_PAGES_BUILT_KEY)
-            .map_err(|e| self.err(e))?;
-        let old = self
-            .db
-            .open_tree(LISTING_PAGES_TREE)
-            .map_err(|e| self.err(e))?;
-        self.retire_tree(
-            LISTING_PAGES_TREE,
-            old,
-            LISTING_PAGES_BUILT_KEY,
-            "dropped the index of listings by every page they were read from (only item pages are looked up)",
-        )
+        let old = self.db.open_tree(name).map_err(|e| self.err(e))?;
+        self.retire_tree(name, old, mark, message)
     }
 
     /// Keys of the listings read from the page at `url` (or whose item
@@ -590,13 +572,6 @@ impl Store {
         self.live_on_page
             .apply_batch(batch)
             .map_err(|e| self.err(e))
-    }
-
-    /// Keys of the listings whose item page `url` is or was, gone or not:
-    /// every listing a 404/410 answer from that URL can concern (a
-    /// superset: check the record's current URL).
-    pub fn listing_keys_of_item_page(&self, url: &str) -> Result<Vec<String>> {
-        keys_on_page(&self.item_pages, url).map_err(|e| self.err(e))
     }
 
     /// The latest capture of a URL (as [`Store::pages_by_url`] has it).
@@ -1004,18 +979,16 @@ impl Store {
         let listing_json = self.checked_json("listing", &key, &record)?;
         let finding_json = self.checked_json("finding", &key, finding)?;
         let page_keys = listing_page_keys(&record);
-        let item_key = item_page_key(&record);
         let brief = briefs::brief_json(finding, Some(listing), None);
         let meta: &sled::Tree = &self.db;
         (
             &self.listings,
             &self.findings,
-            &self.item_pages,
             &self.live_on_page,
             &self.suspect_briefs,
             meta,
         )
-            .transaction(|(l, f, items, live, b, meta)| {
+            .transaction(|(l, f, live, b, meta)| {
                 l.insert(key.as_bytes(), listing_json.as_slice())?;
                 let before = f.insert(key.as_bytes(), finding_json.as_slice())?;
                 verdicts::keep_count(meta, before.as_deref(), finding.verdict)?;
@@ -1023,7 +996,6 @@ impl Store {
                     Some(json) => b.insert(key.as_bytes(), json.as_slice())?,
                     None => b.remove(key.as_bytes())?,
                 };
-                items.insert(item_key.as_slice(), &[][..])?;
                 for k in &page_keys {
                     live.insert(k.as_slice(), &[][..])?;
                 }
@@ -1372,11 +1344,6 @@ fn listing_page_keys(rec: &ListingRecord) -> std::collections::BTreeSet<Vec<u8>>
         .collect()
 }
 
-/// The `item_pages` key of a record: `url \0 key` for its item page.
-fn item_page_key(rec: &ListingRecord) -> Vec<u8> {
-    page_entry(&rec.listing.url, &rec.listing.key())
-}
-
 /// Two JSON values equal but for the last bits of floating-point numbers
 /// (serde_json's fast float parsing may read a printed `f64` back one unit
 /// in the last place off).
@@ -1690,10 +1657,10 @@ pub(crate) mod tests {
         }
     }
 
-    /// Issue 20: every listing is found by its item page, and live ones
-    /// by the pages they were read from; the pages it was read from are
-    /// not kept beyond `live_on_page` (they were a million keys of sled's
-    /// resident page table in a big brand's year).
+    /// Issue 20: live listings are found by the pages they were read from
+    /// and by their item page, in `live_on_page` alone (the pages each
+    /// was read from, or its item page, were a million keys of sled's
+    /// resident page table in a big brand's year, each in another tree).
     #[test]
     fn listings_are_found_by_their_pages() {
         let dir = tempfile::tempdir().unwrap();
@@ -1719,24 +1686,22 @@ pub(crate) mod tests {
             store.live_keys_on_page(p2).unwrap(),
             ["aliexpress/1", "aliexpress/2"]
         );
-        assert_eq!(
-            store.listing_keys_of_item_page(&two.url).unwrap(),
-            ["aliexpress/2"]
-        );
-        assert_eq!(
-            store.listing_keys_of_item_page(&one.url).unwrap(),
-            ["aliexpress/1"]
-        );
-        for page in [p1, p2, "https://www.aliexpress.com/w/a.html"] {
-            assert!(store.listing_keys_of_item_page(page).unwrap().is_empty());
-        }
-        // One entry a listing in `item_pages`.
-        assert_eq!(store.item_pages.len(), 2);
+        assert_eq!(store.live_keys_on_page(&two.url).unwrap(), ["aliexpress/2"]);
+        assert_eq!(store.live_keys_on_page(&one.url).unwrap(), ["aliexpress/1"]);
+        assert!(store
+            .live_keys_on_page("https://www.aliexpress.com/w/a.html")
+            .unwrap()
+            .is_empty());
+        // Five entries: the pages each was read from, and its item page;
+        // no other index of them.
+        assert_eq!(store.live_on_page.len(), 5);
+        assert!(!store.has_tree(ITEM_PAGES_TREE));
+        assert!(!store.has_tree(LISTING_PAGES_TREE));
     }
 
     /// Issue 20: a listing is live on its pages from when it is recorded
     /// until it is settled (found gone), and live again when it is read
-    /// again; `item_pages` keeps it throughout. A store written before
+    /// again. A store written before
     /// `live_on_page` existed gets it from the listings on first open.
     #[test]
     fn live_listings_leave_their_pages_when_settled_and_come_back_when_read() {
@@ -1767,10 +1732,6 @@ pub(crate) mod tests {
             assert_eq!(store.live_keys_on_page(p1).unwrap(), ["aliexpress/2"]);
             assert!(store.live_keys_on_page(p2).unwrap().is_empty());
             assert!(store.live_keys_on_page(&one.url).unwrap().is_empty());
-            assert_eq!(
-                store.listing_keys_of_item_page(&one.url).unwrap(),
-                ["aliexpress/1"]
-            );
             // Settling twice is harmless; reading it again makes it live
             // on all its pages.
             store.settle_listing(&rec).unwrap();
@@ -1796,10 +1757,12 @@ pub(crate) mod tests {
         assert!(store.db.get(LIVE_ON_PAGE_BUILT_KEY).unwrap().is_some());
     }
 
-    /// Issue 20: a store written before `item_pages` and `page_urls`
-    /// existed (with `listing_pages`, every page a listing was read from)
-    /// gets them on first open, answers as a new one, and loses the old
-    /// tree.
+    /// Issue 20: a store written before `page_urls` existed, with an
+    /// index of listings by every page they were read from
+    /// (`listing_pages`) or by item page (`item_pages`), gets `page_urls`
+    /// on first open, answers as a new one, and loses the old indexes and
+    /// their marks (so the knockoff that wrote one, opening the store
+    /// again, builds it again instead of trusting an empty one).
     #[test]
     fn an_older_store_gets_its_page_index_on_first_open() {
         let dir = tempfile::tempdir().unwrap();
@@ -1808,6 +1771,20 @@ pub(crate) mod tests {
             capture(page, "old", "2026-11-01T09:00:00Z"),
             capture(page, "new", "2026-11-02T09:00:00Z"),
         );
+        let item = |id: &str| format!("https://www.aliexpress.com/item/{id}.html");
+        // What an older knockoff leaves: an index of listings by page.
+        let old_index = |store: &Store, name: &str, mark: &str, ids: &[&str]| {
+            let tree = store.db.open_tree(name).unwrap();
+            for id in ids {
+                let l = listing(id, 2.0);
+                tree.insert(page_entry(&l.url, &l.key()), &[][..]).unwrap();
+                if name == LISTING_PAGES_TREE {
+                    tree.insert(page_entry(page, &l.key()), &[][..]).unwrap();
+                }
+            }
+            store.db.insert(mark, "1").unwrap();
+            store.flush().unwrap();
+        };
         let before = {
             let store = Store::open(dir.path()).unwrap();
             for id in ["1", "2", "3"] {
@@ -1818,82 +1795,69 @@ pub(crate) mod tests {
             }
             store.put_page(&old).unwrap();
             store.put_page(&new).unwrap();
-            // What an older knockoff left: no `item_pages`, no
-            // `page_urls`, and `listing_pages` with the search page's
-            // entries and the item pages'.
-            let old_index = store.db.open_tree(LISTING_PAGES_TREE).unwrap();
-            for id in ["1", "2", "3"] {
-                let l = listing(id, 2.0);
-                old_index
-                    .insert(page_entry(page, &l.key()), &[][..])
-                    .unwrap();
-                old_index
-                    .insert(page_entry(&l.url, &l.key()), &[][..])
-                    .unwrap();
-            }
-            store.db.insert(LISTING_PAGES_BUILT_KEY, "1").unwrap();
-            store.item_pages.clear().unwrap();
+            old_index(
+                &store,
+                LISTING_PAGES_TREE,
+                LISTING_PAGES_BUILT_KEY,
+                &["1", "2", "3"],
+            );
+            old_index(
+                &store,
+                ITEM_PAGES_TREE,
+                ITEM_PAGES_BUILT_KEY,
+                &["1", "2", "3"],
+            );
             store.page_urls.clear().unwrap();
-            store.db.remove(ITEM_PAGES_BUILT_KEY).unwrap();
             store.db.remove(PAGE_URLS_BUILT_KEY).unwrap();
             store.flush().unwrap();
             // Its pages by URL, read from `pages` alone.
             let before = store.pages_by_url().unwrap();
-            assert!(store
-                .listing_keys_of_item_page("https://www.aliexpress.com/item/2.html")
-                .unwrap()
-                .is_empty());
             assert_eq!(store.page_for_url(page).unwrap(), None);
             before
         };
         let store = Store::open(dir.path()).unwrap();
         assert_eq!(
-            store
-                .listing_keys_of_item_page("https://www.aliexpress.com/item/2.html")
-                .unwrap(),
+            store.live_keys_on_page(&item("2")).unwrap(),
             ["aliexpress/2"]
         );
-        assert!(store.listing_keys_of_item_page(page).unwrap().is_empty());
-        assert_eq!(store.item_pages.len(), 3);
-        assert!(!store.has_tree(LISTING_PAGES_TREE));
+        for name in [LISTING_PAGES_TREE, ITEM_PAGES_TREE] {
+            assert!(!store.has_tree(name), "{name}");
+        }
+        for mark in [LISTING_PAGES_BUILT_KEY, ITEM_PAGES_BUILT_KEY] {
+            assert!(store.db.get(mark).unwrap().is_none(), "{mark}");
+        }
         // The page the older store answered for each URL, now by URL too.
         let after = store.pages_by_url().unwrap();
         assert_eq!(after, before);
         assert_eq!(store.page_for_url(page).unwrap().as_ref(), after.get(page));
         assert!(store.db.get(PAGE_URLS_BUILT_KEY).unwrap().is_some());
-        assert!(store.db.get(ITEM_PAGES_BUILT_KEY).unwrap().is_some());
-        // An older knockoff opening it again finds no mark of a complete
-        // `listing_pages`, so builds its own instead of trusting none.
-        assert!(store.db.get(LISTING_PAGES_BUILT_KEY).unwrap().is_none());
-        drop(store);
-        // Opened again: nothing left to build or drop, the same answers.
-        let store = Store::open(dir.path()).unwrap();
-        assert_eq!(store.item_pages.len(), 3);
-        assert_eq!(store.pages_by_url().unwrap(), before);
-        // An older knockoff records listing 4 (its `listing_pages`, no
-        // `item_pages` entry): the next open indexes it by item page.
+        // An older knockoff opens it again, builds its index by item page
+        // and records listing 4: the next open drops the index again, and
+        // listing 4 is found by its item page.
         let four = listing("4", 2.0);
         store
             .record(&four, &[source(page)], now(), &finding(&four))
             .unwrap();
-        store
-            .item_pages
-            .remove(page_entry(&four.url, &four.key()))
-            .unwrap();
-        let old_index = store.db.open_tree(LISTING_PAGES_TREE).unwrap();
-        old_index
-            .insert(page_entry(&four.url, &four.key()), &[][..])
-            .unwrap();
-        drop(old_index);
-        store.flush().unwrap();
+        old_index(
+            &store,
+            ITEM_PAGES_TREE,
+            ITEM_PAGES_BUILT_KEY,
+            &["1", "2", "3", "4"],
+        );
         drop(store);
         let store = Store::open(dir.path()).unwrap();
+        assert!(!store.has_tree(ITEM_PAGES_TREE));
+        assert!(store.db.get(ITEM_PAGES_BUILT_KEY).unwrap().is_none());
         assert_eq!(
-            store.listing_keys_of_item_page(&four.url).unwrap(),
+            store.live_keys_on_page(&four.url).unwrap(),
             ["aliexpress/4"]
         );
-        assert_eq!(store.item_pages.len(), 4);
-        assert!(!store.has_tree(LISTING_PAGES_TREE));
+        assert_eq!(store.pages_by_url().unwrap(), before);
+        drop(store);
+        // Opened again: nothing left to build or drop, the same answers.
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.pages_by_url().unwrap(), before);
+        assert_eq!(store.live_keys_on_page(page).unwrap().len(), 4);
     }
 
     fn verdicts(store: &Store) -> Vec<(String, &'static str)> {

@@ -13,13 +13,12 @@
 //! gone. Times written are capture times (data).
 //!
 //! A cycle costs what it concerns, not the store's history: it loads the
-//! listings seen in it, those read before from a page that answered in it
-//! and not found gone since (the store's `live_on_page` index,
-//! [`Store::live_keys_on_page`]; a gone listing's missed count no longer
-//! matters), those whose item page answered 404/410 (`item_pages`,
-//! [`Store::listing_keys_of_item_page`]), and, only when
-//! a new listing needs a relisting check, the taken-down listings of the
-//! case book, each by key. Page records are looked up by URL. Listings of
+//! listings seen in it, those not found gone that were read before from a
+//! page that answered in it or whose item page answered 404/410 (the
+//! store's `live_on_page` index, [`Store::live_keys_on_page`]; a gone
+//! listing's missed count no longer matters, and it stays gone whatever
+//! its item page answers), and, only when a new listing needs a relisting
+//! check, the taken-down listings of the case book, each by key. Page records are looked up by URL. Listings of
 //! none of these would be left as they are, so they are not read.
 
 use crate::fetch::{Capture, Fetcher, ResourceKind};
@@ -141,17 +140,14 @@ impl<'a> Cycle<'a> {
                 }
             }
         }
-        // A listing found gone needs no missed count, so a page that
-        // answered concerns only the listings on it not found gone
-        // (`live_on_page`): a year of a search page's history is not read
-        // again every cycle. An item page that answered 404/410 concerns
-        // every listing it was ever the page of.
+        // A listing found gone needs no missed count, and stays gone
+        // whatever its item page answers, so a page that answered
+        // concerns only the listings on it not found gone
+        // (`live_on_page`, which has them under their item page too): a
+        // year of a search page's history is not read again every cycle.
         let mut keys = seen.clone();
-        for url in &answered {
+        for url in answered.iter().chain(dead_pages.keys()) {
             keys.extend(store.live_keys_on_page(url)?);
-        }
-        for url in dead_pages.keys() {
-            keys.extend(store.listing_keys_of_item_page(url)?);
         }
         let mut listings = BTreeMap::new();
         for key in keys {
