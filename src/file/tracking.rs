@@ -5,7 +5,7 @@
 //!
 //! | where | key | value |
 //! |---|---|---|
-//! | tree `daemon_listings` | `platform/id` | [`Tracking`]: cycles seen and missed, gone/back events, relisting link |
+//! | tree `listings` | `platform/id` | the listing's record, its `tracking` field: [`Tracking`] (cycles seen and missed, gone/back events, relisting link) |
 //! | default tree | `daemon/checkpoint` | [`Checkpoint`]: cycle number, running or done, last success |
 //! | default tree | `daemon/tracking_counts` | [`Counts`]: how many tracked listings are gone and relisting, kept with each record written |
 //!
@@ -13,19 +13,23 @@
 //! flags change, so the daemon's gauges read two numbers at open instead of
 //! a million records. A store written before them gets them from one pass
 //! over the records, the first time they are asked for.
+//!
+//! A tracking record is kept in its listing's record, not in a tree of its
+//! own (as stores of schema `1` did, [`TRACKING_TREE`], moved on open by
+//! [`Store::open`]): a tree of its own was one more key a listing in
+//! sled's resident page table, ~20 MB at a million listings.
 
 use crate::file::cases::book::{Proof, RelistingLink};
 use crate::model::error::{Error, Result};
 use crate::store::changes::TrackingBefore;
-use crate::store::{PageRecord, Store};
+pub use crate::store::TRACKING_TREE;
+use crate::store::{ListingRecord, PageRecord, Store};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 use std::collections::{BTreeMap, HashMap};
 
-/// The tree of per-listing tracking records.
-pub const TRACKING_TREE: &str = "daemon_listings";
 /// The checkpoint's key in the default tree.
 pub const CHECKPOINT_KEY: &str = "daemon/checkpoint";
 /// The key of the [`Counts`] in the default tree.
@@ -113,7 +117,7 @@ impl Counts {
     }
 }
 
-/// The tracking tree.
+/// The tracking records, in the listing records.
 pub struct Tracker {
     store: Store,
     tree: sled::Tree,
@@ -123,35 +127,38 @@ impl Tracker {
     pub fn open(store: &Store) -> Result<Tracker> {
         Ok(Tracker {
             store: store.clone(),
-            tree: store
-                .db
-                .open_tree(TRACKING_TREE)
-                .map_err(|e| Error::Other(format!("store tree {TRACKING_TREE}: {e}")))?,
+            tree: store.listings_tree().clone(),
         })
     }
 
     fn err(&self, e: impl std::fmt::Display) -> Error {
-        Error::Other(format!("store tree {TRACKING_TREE}: {e}"))
+        Error::Other(format!("store tree listings (tracking records): {e}"))
     }
 
+    /// A listing's tracking record: `None` when the daemon never tracked
+    /// it, or it has no record (or one that does not read: skipped, and
+    /// named in the store's skipped records).
     pub fn get(&self, key: &str) -> Result<Option<Tracking>> {
         match self.tree.get(key.as_bytes()).map_err(|e| self.err(e))? {
             None => Ok(None),
-            Some(v) => serde_json::from_slice(&v)
-                .map(Some)
-                .map_err(|e| self.err(format!("record {key}: {e}"))),
+            Some(v) => match serde_json::from_slice::<TrackingOnly>(&v) {
+                Ok(t) => Ok(t.tracking),
+                Err(e) => {
+                    self.store.skip(&self.tree, key.as_bytes(), e.to_string());
+                    Ok(None)
+                }
+            },
         }
     }
 
-    /// Writes a listing's tracking record (the daemon's after-cycle step;
-    /// public so a benchmark can lay down a year of history the same way).
-    /// The [`Counts`] follow in the same transaction (once they exist).
+    /// Writes a listing's tracking record into its listing record (the
+    /// daemon's after-cycle step; public so a benchmark can lay down a
+    /// year of history the same way). The [`Counts`] follow in the same
+    /// transaction (once they exist). A listing without a readable record
+    /// is an error naming it: the daemon tracks only listings it recorded.
     pub fn put(&self, key: &str, t: &Tracking) -> Result<()> {
-        let bytes = serde_json::to_vec(t).map_err(|e| self.err(e))?;
-        let now = TrackingBefore {
-            gone: t.gone.is_some(),
-            relisting: t.relisting_of.is_some(),
-        };
+        let now = flags_of(t);
+        let json = serde_json::to_value(t).map_err(|e| self.err(e))?;
         let journal = self.store.journal();
         let _writing = journal.writing();
         let meta: &sled::Tree = &self.store.db;
@@ -159,9 +166,16 @@ impl Tracker {
         // (so from sled's cache).
         let before = (&self.tree, meta)
             .transaction(|(tree, meta)| {
-                let before = tree
-                    .insert(key.as_bytes(), bytes.as_slice())?
-                    .map(|v| flags(&v).unwrap_or_default());
+                let abort = |m: String| ConflictableTransactionError::Abort(m);
+                let Some(v) = tree.get(key.as_bytes())? else {
+                    return Err(abort("the listing has no record".into()));
+                };
+                let mut rec: ListingRecord = serde_json::from_slice(&v)
+                    .map_err(|e| abort(format!("the listing's record does not read: {e}")))?;
+                let before = rec.tracking.as_ref().map(flags_of_json);
+                rec.tracking = Some(json.clone());
+                let bytes = serde_json::to_vec(&rec).map_err(|e| abort(e.to_string()))?;
+                tree.insert(key.as_bytes(), bytes)?;
                 if before.unwrap_or_default() != now {
                     let counts = meta
                         .get(COUNTS_KEY)?
@@ -172,24 +186,34 @@ impl Tracker {
                         meta.insert(COUNTS_KEY, json)?;
                     }
                 }
-                Ok::<_, ConflictableTransactionError<()>>(before)
+                Ok(before)
             })
-            .map_err(|e: TransactionError<()>| self.err(format!("{e:?}")))?;
+            .map_err(|e: TransactionError<String>| {
+                self.err(match e {
+                    TransactionError::Abort(m) => format!("tracking of {key}: {m}"),
+                    e => format!("tracking of {key}: {e:?}"),
+                })
+            })?;
         journal.note(|c| {
             c.tracking.entry(key.to_string()).or_insert(before);
         });
         Ok(())
     }
 
-    /// Every tracking record, by listing key.
+    /// Every tracking record, by listing key (a pass over every listing
+    /// record; one that does not read is skipped and named, as by
+    /// [`Tracker::get`]).
     pub fn all(&self) -> Result<BTreeMap<String, Tracking>> {
         let mut out = BTreeMap::new();
         for item in self.tree.iter() {
             let (k, v) = item.map_err(|e| self.err(e))?;
-            let key = String::from_utf8_lossy(&k).into_owned();
-            let t =
-                serde_json::from_slice(&v).map_err(|e| self.err(format!("record {key}: {e}")))?;
-            out.insert(key, t);
+            match serde_json::from_slice::<TrackingOnly>(&v) {
+                Ok(TrackingOnly { tracking: Some(t) }) => {
+                    out.insert(String::from_utf8_lossy(&k).into_owned(), t);
+                }
+                Ok(_) => {}
+                Err(e) => self.store.skip(&self.tree, &k, e.to_string()),
+            }
         }
         Ok(out)
     }
@@ -197,7 +221,9 @@ impl Tracker {
     /// How many tracked listings are gone, and how many relist a listing
     /// taken down (the daemon's gauges): the [`Counts`] kept with the
     /// records, or for a store written before them, a pass over the
-    /// records (without their events) that then keeps them.
+    /// records (without their events) that then keeps them. A listing
+    /// record that does not read is skipped and named, as by
+    /// [`Tracker::get`]: the daemon still opens.
     pub fn gone_and_relisting_counts(&self) -> Result<(u64, u64)> {
         let kept = self.store.db.get(COUNTS_KEY).map_err(|e| self.err(e))?;
         if let Some(c) = kept.and_then(|v| serde_json::from_slice::<Counts>(&v).ok()) {
@@ -208,9 +234,11 @@ impl Tracker {
         let mut c = Counts::default();
         for item in self.tree.iter() {
             let (k, v) = item.map_err(|e| self.err(e))?;
-            let f = flags(&v)
-                .map_err(|e| self.err(format!("record {}: {e}", String::from_utf8_lossy(&k))))?;
-            c = c.moved(TrackingBefore::default(), f);
+            match flags(&v) {
+                Ok(Some(f)) => c = c.moved(TrackingBefore::default(), f),
+                Ok(None) => {}
+                Err(e) => self.store.skip(&self.tree, &k, e.to_string()),
+            }
         }
         let json = serde_json::to_vec(&c).map_err(|e| self.err(e))?;
         self.store
@@ -221,13 +249,17 @@ impl Tracker {
     }
 
     /// A listing's gone and relisting flags, read without its events
-    /// (`None` when it has no tracking record).
+    /// (`None` when it has no tracking record, or no readable record).
     pub fn flags(&self, key: &str) -> Result<Option<TrackingBefore>> {
         match self.tree.get(key.as_bytes()).map_err(|e| self.err(e))? {
             None => Ok(None),
-            Some(v) => flags(&v)
-                .map(Some)
-                .map_err(|e| self.err(format!("record {key}: {e}"))),
+            Some(v) => match flags(&v) {
+                Ok(f) => Ok(f),
+                Err(e) => {
+                    self.store.skip(&self.tree, key.as_bytes(), e.to_string());
+                    Ok(None)
+                }
+            },
         }
     }
 
@@ -250,9 +282,40 @@ impl Tracker {
     }
 }
 
-/// The gone and relisting flags of a stored tracking record, without its
-/// events.
-fn flags(bytes: &[u8]) -> serde_json::Result<TrackingBefore> {
+/// A listing record's tracking record, the rest of the record skipped.
+#[derive(Deserialize)]
+struct TrackingOnly {
+    #[serde(default)]
+    tracking: Option<Tracking>,
+}
+
+/// The gone and relisting flags of a tracking record.
+fn flags_of(t: &Tracking) -> TrackingBefore {
+    TrackingBefore {
+        gone: t.gone.is_some(),
+        relisting: t.relisting_of.is_some(),
+    }
+}
+
+/// The gone and relisting flags of a tracking record as its listing
+/// record holds it (as [`flags`] reads them: a `null` is not set).
+fn flags_of_json(v: &serde_json::Value) -> TrackingBefore {
+    let set = |field: &str| v.get(field).is_some_and(|x| !x.is_null());
+    TrackingBefore {
+        gone: set("gone"),
+        relisting: set("relisting_of"),
+    }
+}
+
+/// The tracking record a listing record holds, if it holds one that
+/// reads.
+pub fn tracking_of(rec: &ListingRecord) -> serde_json::Result<Option<Tracking>> {
+    rec.tracking.as_ref().map(Tracking::deserialize).transpose()
+}
+
+/// The gone and relisting flags of a stored listing record's tracking
+/// record, without its events (`None` when it has none).
+fn flags(bytes: &[u8]) -> serde_json::Result<Option<TrackingBefore>> {
     #[derive(Deserialize)]
     struct Flags {
         #[serde(default)]
@@ -260,11 +323,16 @@ fn flags(bytes: &[u8]) -> serde_json::Result<TrackingBefore> {
         #[serde(default)]
         relisting_of: Option<serde::de::IgnoredAny>,
     }
-    let f: Flags = serde_json::from_slice(bytes)?;
-    Ok(TrackingBefore {
+    #[derive(Deserialize)]
+    struct Record {
+        #[serde(default)]
+        tracking: Option<Flags>,
+    }
+    let r: Record = serde_json::from_slice(bytes)?;
+    Ok(r.tracking.map(|f| TrackingBefore {
         gone: f.gone.is_some(),
         relisting: f.relisting_of.is_some(),
-    })
+    }))
 }
 
 /// The newest capture of every URL in the store.
@@ -302,6 +370,13 @@ mod tests {
     fn gone_and_relisting_counts_follow_the_records_without_reading_them() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
+        for id in 1..=9 {
+            let l = crate::store::tests::listing(&id.to_string(), 2.0);
+            let f = crate::store::tests::finding(&l);
+            store
+                .record(&l, &[], crate::store::tests::now(), &f)
+                .unwrap();
+        }
         let tracker = Tracker::open(&store).unwrap();
         let put = |key: &str, g: Option<Gone>, r: Option<RelistingLink>| {
             let t = Tracking {
@@ -352,9 +427,107 @@ mod tests {
             .insert("aliexpress/9", &b"{not json"[..])
             .unwrap();
         assert_eq!(tracker.gone_and_relisting_counts().unwrap(), (3, 1));
-        // Without the counts, the pass names the damaged record.
+        // Without the counts, the pass skips the damaged record and names
+        // it (the daemon still opens).
         store.db.remove(COUNTS_KEY).unwrap();
-        let e = tracker.gone_and_relisting_counts().unwrap_err().to_string();
-        assert!(e.contains("aliexpress/9"), "{e}");
+        assert_eq!(tracker.gone_and_relisting_counts().unwrap(), (3, 1));
+        assert!(store.skipped().iter().any(|s| s.key == "aliexpress/9"));
+        // A listing the store never recorded cannot be tracked: named.
+        let e = tracker
+            .put("aliexpress/77", &Tracking::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("aliexpress/77") && e.contains("no record"),
+            "{e}"
+        );
+    }
+
+    /// The tracking record lives in the listing record: recording the
+    /// listing again keeps it, and a store of schema `1`, with its
+    /// tracking records in a tree of their own, gets them moved on open
+    /// (one that cannot be moved is kept in the `corrupt` tree, named),
+    /// and becomes schema `2`, which a knockoff of schema `1` refuses.
+    #[test]
+    fn tracking_records_live_in_the_listing_records() {
+        use crate::store::tests::{finding, listing, now};
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            for id in ["1", "2", "3"] {
+                let l = listing(id, 2.0);
+                store.record(&l, &[], now(), &finding(&l)).unwrap();
+            }
+            let tracker = Tracker::open(&store).unwrap();
+            let t = Tracking {
+                first_cycle: 4,
+                last_seen_cycle: 9,
+                gone: gone("2026-01-01T00:00:00Z"),
+                ..Tracking::default()
+            };
+            tracker.put("aliexpress/1", &t).unwrap();
+            // Recorded again (a price change): the tracking stays.
+            let l = listing("1", 3.0);
+            let rec = store.record(&l, &[], now(), &finding(&l)).unwrap();
+            assert_eq!(tracking_of(&rec).unwrap().as_ref(), Some(&t));
+            assert_eq!(tracker.get("aliexpress/1").unwrap(), Some(t.clone()));
+            assert_eq!(
+                store
+                    .listing("aliexpress/1")
+                    .unwrap()
+                    .unwrap()
+                    .history
+                    .len(),
+                1
+            );
+            assert_eq!(tracker.get("aliexpress/2").unwrap(), None);
+            assert!(!store.has_tree(TRACKING_TREE));
+
+            // What a knockoff of schema `1` leaves: the records in a tree
+            // of their own (one for listing 2, one that does not read for
+            // listing 3, one for a listing never recorded).
+            let old = store.db.open_tree(TRACKING_TREE).unwrap();
+            let two = Tracking {
+                first_cycle: 2,
+                relisting_of: relisting(),
+                ..Tracking::default()
+            };
+            old.insert("aliexpress/2", serde_json::to_vec(&two).unwrap())
+                .unwrap();
+            old.insert("aliexpress/3", &b"{not json"[..]).unwrap();
+            old.insert(
+                "aliexpress/8",
+                serde_json::to_vec(&Tracking::default()).unwrap(),
+            )
+            .unwrap();
+            store.db.insert("meta/schema", "1").unwrap();
+            store.flush().unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let tracker = Tracker::open(&store).unwrap();
+        assert!(!store.has_tree(TRACKING_TREE));
+        assert_eq!(
+            tracker.get("aliexpress/2").unwrap().unwrap().relisting_of,
+            relisting()
+        );
+        assert!(tracker.get("aliexpress/1").unwrap().unwrap().gone.is_some());
+        assert_eq!(tracker.get("aliexpress/3").unwrap(), None);
+        let corrupt = store.db.open_tree("corrupt").unwrap();
+        assert_eq!(
+            corrupt
+                .get("daemon_listings/aliexpress/3")
+                .unwrap()
+                .as_deref(),
+            Some(&b"{not json"[..])
+        );
+        assert!(corrupt
+            .get("daemon_listings/aliexpress/8")
+            .unwrap()
+            .is_some());
+        assert_eq!(
+            store.db.get("meta/schema").unwrap().as_deref(),
+            Some(&b"2"[..])
+        );
+        assert_eq!(tracker.all().unwrap().len(), 2);
     }
 }

@@ -6,7 +6,7 @@
 //!
 //! | tree | key | value |
 //! |---|---|---|
-//! | `listings` | `platform/id` | [`ListingRecord`]: latest listing, first/last seen, history of changes, sources |
+//! | `listings` | `platform/id` | [`ListingRecord`]: latest listing, first/last seen, history of changes, sources, and the daemon's tracking record (stores of schema `1` kept it in a tree of its own, [`TRACKING_TREE`], moved on open) |
 //! | `findings` | `platform/id` | the latest [`crate::judge::score::Finding`] for the listing |
 //! | `pages` | SHA-256 of the body (hex) | [`PageRecord`]: URL, capture time, status, content type |
 //! | `blobs` | SHA-256 of the body (hex) | raw body bytes, in stores written before blob files: bytes are now kept as files, `DATA/blobs/<2 hex>/<sha256>` ([`blobfiles`]) |
@@ -91,10 +91,19 @@ use std::path::{Path, PathBuf};
 
 /// Schema version written to `meta/schema`; [`Store::open`] refuses a
 /// store whose version is not one it knows ([`KNOWN_SCHEMA_VERSIONS`]).
-pub const SCHEMA_VERSION: &str = "1";
+/// `2`: the daemon's tracking records are kept in the listing records
+/// ([`ListingRecord::tracking`]), where a knockoff of schema `1` would
+/// not see them and would drop them when it recorded the listing again,
+/// so it must refuse the store.
+pub const SCHEMA_VERSION: &str = "2";
 
 /// Schema versions this build reads (all older ones it can upgrade).
-pub const KNOWN_SCHEMA_VERSIONS: &[&str] = &["1"];
+pub const KNOWN_SCHEMA_VERSIONS: &[&str] = &["1", "2"];
+
+/// The tree of listing key → the daemon's tracking record that stores of
+/// schema `1` kept (now [`ListingRecord::tracking`]): a key a tracked listing in sled's
+/// resident page table. Moved into the listing records on open.
+pub const TRACKING_TREE: &str = "daemon_listings";
 
 /// The tree of item page URL → listing keys that stores written by an
 /// older knockoff kept: a key a listing in sled's resident page
@@ -175,6 +184,15 @@ pub struct ListingRecord {
     pub history: Vec<Change>,
     #[serde(default)]
     pub sources: Vec<Source>,
+    /// The daemon's record of the listing over time (cycles seen and
+    /// missed, gone and back, relisting), as the JSON of
+    /// `crate::file::tracking::Tracking`, which reads and writes it (the
+    /// store keeps it, the layer above gives it its meaning): kept as it
+    /// is when the listing is recorded again. Kept in the listing's
+    /// record, not a tree of its own: one key fewer a listing in sled's
+    /// resident page table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking: Option<serde_json::Value>,
 }
 
 /// Metadata of a captured page; the bytes are in a blob file ([`blobfiles`]).
@@ -367,7 +385,103 @@ impl Store {
         store.drop_finding_verdicts_if_present()?;
         store.build_suspect_briefs_if_missing()?;
         store.build_brief_links_if_missing()?;
+        store.move_tracking_into_listings_if_present()?;
         Ok(store)
+    }
+
+    /// A store of schema `1` kept the daemon's tracking records in a tree
+    /// of their own ([`TRACKING_TREE`]): each is moved into its listing's
+    /// record, a transaction a record (an interrupted run goes on from
+    /// where it stopped), and the tree is dropped. The schema becomes `2`
+    /// before the first record moves, so a knockoff of schema `1` refuses
+    /// the store from then on instead of missing the records moved. A
+    /// record that cannot be moved (it does not read, or its listing has
+    /// no readable record) is kept in the `corrupt` tree, named, not
+    /// lost.
+    fn move_tracking_into_listings_if_present(&self) -> Result<()> {
+        let err = |e: &dyn std::fmt::Display| self.err(format!("{TRACKING_TREE}: {e}"));
+        let schema_now = self.db.get("meta/schema").map_err(|e| err(&e))?;
+        if !self.has_tree(TRACKING_TREE) {
+            if schema_now.as_deref() != Some(SCHEMA_VERSION.as_bytes()) {
+                self.db
+                    .insert("meta/schema", SCHEMA_VERSION)
+                    .map_err(|e| err(&e))?;
+            }
+            return Ok(());
+        }
+        self.db
+            .insert("meta/schema", SCHEMA_VERSION)
+            .map_err(|e| err(&e))?;
+        self.flush()?;
+        let old = self.db.open_tree(TRACKING_TREE).map_err(|e| err(&e))?;
+        let corrupt = self.db.open_tree("corrupt").map_err(|e| err(&e))?;
+        let (mut moved, mut kept_aside) = (0usize, Vec::new());
+        loop {
+            let batch: Vec<sled::IVec> = old
+                .iter()
+                .keys()
+                .take(MIGRATION_BATCH)
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|e| err(&e))?;
+            if batch.is_empty() {
+                break;
+            }
+            for key in batch {
+                // `Ok(true)` moved, `Ok(false)` not there any more,
+                // `Err(why)` kept aside.
+                let outcome = (&self.listings, &old, &corrupt)
+                    .transaction(|(listings, old, corrupt)| {
+                        let Some(t) = old.remove(&key)? else {
+                            return Ok(Ok(false));
+                        };
+                        let why = match (
+                            serde_json::from_slice::<serde_json::Value>(&t),
+                            listings.get(&key)?,
+                        ) {
+                            (Err(e), _) => format!("it does not read ({e})"),
+                            (Ok(v), _) if !v.is_object() => "it is not a record".to_string(),
+                            (Ok(_), None) => "its listing has no record".to_string(),
+                            (Ok(tracking), Some(l)) => {
+                                match serde_json::from_slice::<ListingRecord>(&l) {
+                                    Ok(mut rec) => {
+                                        rec.tracking = Some(tracking);
+                                        let json = serde_json::to_vec(&rec).map_err(|e| {
+                                            ConflictableTransactionError::Abort(e.to_string())
+                                        })?;
+                                        listings.insert(&key, json)?;
+                                        return Ok(Ok(true));
+                                    }
+                                    Err(e) => format!("its listing's record does not read ({e})"),
+                                }
+                            }
+                        };
+                        let mut name = format!("{TRACKING_TREE}/").into_bytes();
+                        name.extend_from_slice(&key);
+                        corrupt.insert(name, t)?;
+                        Ok(Err(why))
+                    })
+                    .map_err(|e: TransactionError<String>| err(&format!("{e:?}")))?;
+                match outcome {
+                    Ok(was_there) => moved += usize::from(was_there),
+                    Err(why) => kept_aside.push((String::from_utf8_lossy(&key).into_owned(), why)),
+                }
+            }
+        }
+        for (key, why) in &kept_aside {
+            tracing::warn!(
+                store = %self.path.display(),
+                "tracking record {TRACKING_TREE}/{key} kept in the `corrupt` tree, not moved: {why}"
+            );
+        }
+        self.retire_tree(
+            TRACKING_TREE,
+            old,
+            None,
+            &format!(
+                "moved {moved} tracking records into their listings' records ({} kept aside)",
+                kept_aside.len()
+            ),
+        )
     }
 
     /// A store written before the verdict counts ([`verdicts`]) kept a
@@ -409,7 +523,7 @@ impl Store {
         self.retire_tree(
             FINDING_VERDICTS_TREE,
             old,
-            FINDING_VERDICTS_BUILT_KEY,
+            Some(FINDING_VERDICTS_BUILT_KEY),
             "dropped the verdict kept per listing (counts are kept instead)",
         )
     }
@@ -516,7 +630,7 @@ impl Store {
     }
 
     /// Whether the store has a tree of that name (without creating it).
-    fn has_tree(&self, name: &str) -> bool {
+    pub(crate) fn has_tree(&self, name: &str) -> bool {
         self.db
             .tree_names()
             .iter()
@@ -532,10 +646,18 @@ impl Store {
     /// Emptied first, a tree drops in the memory of one batch. An
     /// interrupted run leaves part of the tree, for the next to go on
     /// with; the mark goes before the tree, so it never outlives it.
-    fn retire_tree(&self, name: &str, tree: sled::Tree, mark: &str, message: &str) -> Result<()> {
+    fn retire_tree(
+        &self,
+        name: &str,
+        tree: sled::Tree,
+        mark: Option<&str>,
+        message: &str,
+    ) -> Result<()> {
         let keys = emptied_in_batches(&tree).map_err(|e| self.err(e))?;
         drop(tree);
-        self.db.remove(mark).map_err(|e| self.err(e))?;
+        if let Some(mark) = mark {
+            self.db.remove(mark).map_err(|e| self.err(e))?;
+        }
         self.db.drop_tree(name).map_err(|e| self.err(e))?;
         self.flush()?;
         tracing::info!(store = %self.path.display(), keys, "{message}");
@@ -549,7 +671,7 @@ impl Store {
             return Ok(());
         }
         let old = self.db.open_tree(name).map_err(|e| self.err(e))?;
-        self.retire_tree(name, old, mark, message)
+        self.retire_tree(name, old, Some(mark), message)
     }
 
     /// Keys of the listings read from the page at `url` (or whose item
@@ -692,7 +814,7 @@ impl Store {
             .clone()
     }
 
-    fn skip(&self, tree: &sled::Tree, key: &[u8], message: String) {
+    pub(crate) fn skip(&self, tree: &sled::Tree, key: &[u8], message: String) {
         let rec = SkippedRecord {
             tree: String::from_utf8_lossy(&tree.name()).into_owned(),
             key: String::from_utf8_lossy(key).into_owned(),
@@ -732,7 +854,7 @@ impl Store {
 
     /// Moves an unreadable value aside (tree `corrupt`, key `tree/key`)
     /// before its key is written again, so its bytes are not lost.
-    fn quarantine(&self, tree: &sled::Tree, key: &str) -> Result<()> {
+    pub(crate) fn quarantine(&self, tree: &sled::Tree, key: &str) -> Result<()> {
         if let Some(old) = tree.get(key.as_bytes()).map_err(|e| self.err(e))? {
             let corrupt = self.db.open_tree("corrupt").map_err(|e| self.err(e))?;
             let name = format!("{}/{key}", String::from_utf8_lossy(&tree.name()));
@@ -959,6 +1081,7 @@ impl Store {
                 last_seen: seen_at,
                 history: Vec::new(),
                 sources: bounded_sources(sources.to_vec(), &[]),
+                tracking: None,
             },
             Some(mut rec) => {
                 let changes = diff(&rec.listing, listing, seen_at.max(rec.last_seen));
@@ -1003,6 +1126,12 @@ impl Store {
             })
             .map_err(|e: TransactionError<()>| self.err(format!("{e:?}")))?;
         Ok(record)
+    }
+
+    /// The tree of listing records, for the daemon's tracking records kept
+    /// in them ([`crate::file::tracking::Tracker`]).
+    pub(crate) fn listings_tree(&self) -> &sled::Tree {
+        &self.listings
     }
 
     /// A listing's record.
@@ -1307,15 +1436,19 @@ fn keys_on_page(tree: &sled::Tree, url: &str) -> sled::Result<Vec<String>> {
     Ok(out)
 }
 
+/// Keys a conversion of an older store reads (or removes) at a time: sled
+/// holds what one pass walks until it ends, so a pass over a million keys
+/// at once held hundreds of MiB (see [`Store::retire_tree`]).
+const MIGRATION_BATCH: usize = 10_000;
+
 /// Removes every key of `tree`, a batch at a time; how many (see
 /// [`Store::retire_tree`]).
 fn emptied_in_batches(tree: &sled::Tree) -> sled::Result<usize> {
-    const BATCH: usize = 10_000;
     let mut removed = 0usize;
     loop {
         let mut batch = sled::Batch::default();
         let mut n = 0usize;
-        for k in tree.iter().keys().take(BATCH) {
+        for k in tree.iter().keys().take(MIGRATION_BATCH) {
             batch.remove(k?);
             n += 1;
         }
@@ -1407,7 +1540,7 @@ pub(crate) mod tests {
             .collect()
     }
 
-    fn listing(id: &str, amount: f64) -> Listing {
+    pub(crate) fn listing(id: &str, amount: f64) -> Listing {
         serde_json::from_value(serde_json::json!({
             "platform": "aliexpress",
             "id": id,
@@ -1423,7 +1556,7 @@ pub(crate) mod tests {
         .unwrap()
     }
 
-    fn finding(l: &Listing) -> Finding {
+    pub(crate) fn finding(l: &Listing) -> Finding {
         serde_json::from_value(serde_json::json!({
             "platform": "aliexpress",
             "listing_id": l.id,
@@ -1445,7 +1578,7 @@ pub(crate) mod tests {
         .unwrap()
     }
 
-    fn now() -> DateTime<Utc> {
+    pub(crate) fn now() -> DateTime<Utc> {
         "2026-11-03T09:00:00Z".parse().unwrap()
     }
 

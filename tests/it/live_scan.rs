@@ -458,13 +458,13 @@ fn regression_issue19_corrupt_record_does_not_break_the_data_folder() {
     // A store written by a newer schema is refused, naming the folder.
     {
         let db = sled::open(data.join("store")).unwrap();
-        db.insert("meta/schema", "2").unwrap();
+        db.insert("meta/schema", "3").unwrap();
         db.flush().unwrap();
     }
     let newer = knockoff(&["scan", "--data", d]);
     let stderr = String::from_utf8_lossy(&newer.stderr);
     assert_ne!(newer.status.code(), Some(0), "{newer:?}");
-    assert!(stderr.contains("schema version `2`"), "{stderr}");
+    assert!(stderr.contains("schema version `3`"), "{stderr}");
     assert!(
         stderr.contains(&data.join("store").display().to_string()),
         "{stderr}"

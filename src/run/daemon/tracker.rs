@@ -25,7 +25,7 @@ use crate::fetch::{Capture, Fetcher, ResourceKind};
 use crate::file::cases::book::{Case, CaseBook, Proof, RelistingLink};
 use crate::file::cases::state::CaseState;
 pub use crate::file::tracking::{
-    pages_by_url, Checkpoint, Gone, ListingEvent, Tracker, Tracking, CHECKPOINT_KEY,
+    pages_by_url, tracking_of, Checkpoint, Gone, ListingEvent, Tracker, Tracking, CHECKPOINT_KEY,
     DEFAULT_GONE_AFTER_CYCLES, RELIST_PHOTO_DISTANCE, TRACKING_TREE,
 };
 use crate::judge::imagehash::hash::HashPair;
@@ -180,12 +180,31 @@ impl<'a> Cycle<'a> {
     /// Every listing: seen (and back, if it was gone), gone (its item page
     /// answered 404/410), or missed from results that answered (gone after
     /// `gone_after` cycles).
+    /// The tracking record a listing's record holds. One that does not
+    /// read is named (the store's skipped records) and the whole listing
+    /// record kept in the `corrupt` tree before the cycle writes a new one
+    /// over it.
+    fn tracking_in(&self, key: &str, rec: &ListingRecord) -> Result<Option<Tracking>> {
+        match tracking_of(rec) {
+            Ok(t) => Ok(t),
+            Err(e) => {
+                let tree = self.store.listings_tree();
+                self.store
+                    .skip(tree, key.as_bytes(), format!("tracking record: {e}"));
+                self.store.quarantine(tree, key)?;
+                Ok(None)
+            }
+        }
+    }
+
     fn track_listings(&self, out: &mut AfterCycle) -> Result<()> {
         let (answered, dead_urls, cycle) = (&self.answered, &self.dead_pages, self.cycle);
         let (seen, cycle_at, gone_after) = (&self.seen, self.cycle_at, self.gone_after);
 
         for (key, rec) in &self.listings {
-            let mut t = self.tracker.get(key)?.unwrap_or_else(|| Tracking {
+            // The listing's record, read at the start of the step, carries
+            // its tracking record; nothing wrote either since.
+            let mut t = self.tracking_in(key, rec)?.unwrap_or_else(|| Tracking {
                 first_cycle: cycle,
                 ..Tracking::default()
             });
