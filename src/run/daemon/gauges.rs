@@ -57,8 +57,32 @@ impl SuspectLinks {
         self.arena.extend_from_slice(raw);
     }
 
+    /// Room for `n` entries, so the map is not rehashed while it fills
+    /// (a rehash holds the old and the new table at once).
+    fn with_capacity(n: usize) -> SuspectLinks {
+        SuspectLinks {
+            at: foldhash::HashMap::with_capacity_and_hasher(n, Default::default()),
+            ..Default::default()
+        }
+    }
+
+    /// Makes room in the arena for `total` entries in all, at the digests
+    /// an entry has so far on average (a hint: growing by doubling, the
+    /// arena would hold up to twice what it needs, and its copies).
+    fn expect(&mut self, total: usize) {
+        let (len, n) = (self.arena.len(), self.at.len().max(1));
+        let more = (len / n).saturating_mul(total.saturating_sub(n)) / 16 * 17;
+        self.arena.reserve_exact(more.min(MAX_SUSPECTS_HINT * 8));
+    }
+
     /// Drops the digests no entry points at, and the arena's spare room.
+    /// With none to drop, the arena only gives back its spare room, in
+    /// place, instead of being copied (a copy holds both).
     fn compact(&mut self) {
+        if self.dead == 0 {
+            self.arena.shrink_to_fit();
+            return;
+        }
         let mut arena = Vec::with_capacity(self.arena.len() - self.dead);
         for (start, len) in self.at.values_mut() {
             let at = arena.len() as u32;
@@ -82,6 +106,10 @@ impl SuspectLinks {
         })
     }
 }
+
+/// The most suspects [`HistoryGauges::count`] makes room for up front
+/// (~16 bytes each): ten times a big brand's year.
+const MAX_SUSPECTS_HINT: usize = 6_000_000;
 
 /// The figures kept between cycles.
 #[derive(Debug, Clone, Default)]
@@ -130,12 +158,19 @@ impl HistoryGauges {
         // numbers: not by a pass over the listings (kilobytes each), nor
         // over a verdict per listing (a million in a big brand's year).
         let counts = store.verdict_counts()?;
+        let suspects = counts.of(Verdict::Flag) + counts.of(Verdict::Review);
+        let suspects_hint = usize::try_from(suspects)
+            .unwrap_or(0)
+            .min(MAX_SUSPECTS_HINT);
         let mut g = HistoryGauges {
             verdicts: [Verdict::Flag, Verdict::Review, Verdict::Clear]
                 .iter()
                 .map(|&v| (v.as_str(), counts.of(v)))
                 .collect(),
             listings: counts.total(),
+            // As many as the kept counts say (a hint, bounded: damaged
+            // counts cannot ask for the machine's memory).
+            suspects: SuspectLinks::with_capacity(suspects_hint),
             ..Default::default()
         };
         // The briefs are the flagged and review findings: written and
@@ -147,7 +182,12 @@ impl HistoryGauges {
                 .as_deref()
                 .and_then(DigestsView::of_raw)
             {
-                Some(d) => g.suspects.insert(digest("key", key), d),
+                Some(d) => {
+                    g.suspects.insert(digest("key", key), d);
+                    if g.suspects.at.len() == 1024 {
+                        g.suspects.expect(suspects_hint);
+                    }
+                }
                 None => unlinked.push(key.to_string()),
             }
         })?;

@@ -159,6 +159,9 @@ impl Daemon {
     /// lock: see [`lock::DataLock`]).
     pub fn open(data: &Path, settings: DaemonSettings, clock: Arc<dyn Clock>) -> Result<Daemon> {
         let store = Store::open(data)?;
+        // sled reads its page table's snapshot whole, then drops it: that
+        // room back to the system before the count's passes.
+        crate::run::memory::give_back_free_memory();
         let index = ListingIndex::open(data)?;
         let tracker = Tracker::open(&store)?;
         // Counted with no write in between, and every write after it kept
@@ -167,6 +170,7 @@ impl Daemon {
         let counted = store
             .take_changes(|_| gauges::HistoryGauges::count(&store))
             .unwrap_or_else(|| gauges::HistoryGauges::count(&store))?;
+        crate::run::memory::give_back_free_memory();
         let daemon = Daemon {
             settings,
             store,
