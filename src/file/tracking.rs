@@ -33,7 +33,7 @@ use std::collections::{BTreeMap, HashMap};
 /// The checkpoint's key in the default tree.
 pub const CHECKPOINT_KEY: &str = "daemon/checkpoint";
 /// The key of the [`Counts`] in the default tree.
-pub const COUNTS_KEY: &str = "daemon/tracking_counts";
+pub const COUNTS_KEY: &str = crate::store::TRACKING_COUNTS_KEY;
 /// Cycles a listing may be missing from its results before it counts as gone.
 pub const DEFAULT_GONE_AFTER_CYCLES: u32 = 3;
 /// Largest distance (pHash + dHash, of 128 bits) at which two listing
@@ -370,6 +370,17 @@ mod tests {
     fn gone_and_relisting_counts_follow_the_records_without_reading_them() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
+        // A new store keeps them from the start, at zero; an older one
+        // did not.
+        assert!(store.db.get(COUNTS_KEY).unwrap().is_some());
+        assert_eq!(
+            Tracker::open(&store)
+                .unwrap()
+                .gone_and_relisting_counts()
+                .unwrap(),
+            (0, 0)
+        );
+        store.db.remove(COUNTS_KEY).unwrap();
         for id in 1..=9 {
             let l = crate::store::tests::listing(&id.to_string(), 2.0);
             let f = crate::store::tests::finding(&l);

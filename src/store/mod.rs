@@ -104,6 +104,11 @@ pub const KNOWN_SCHEMA_VERSIONS: &[&str] = &["1", "2"];
 /// schema `1` kept (now [`ListingRecord::tracking`]): a key a tracked listing in sled's
 /// resident page table. Moved into the listing records on open.
 pub const TRACKING_TREE: &str = "daemon_listings";
+/// The key (in the default tree) of how many tracked listings are gone
+/// and how many relist a listing taken down: the JSON of
+/// `crate::file::tracking::Counts`, kept by the tracker with each record
+/// it writes; a new store starts it at zero ([`Store::open`]).
+pub const TRACKING_COUNTS_KEY: &str = "daemon/tracking_counts";
 
 /// The tree of item page URL → listing keys that stores written by an
 /// older knockoff kept: a key a listing in sled's resident page
@@ -332,6 +337,7 @@ impl Store {
             },
             e => err(e),
         })?;
+        let unmarked = db.get("meta/schema").map_err(err)?.is_none();
         match db.get("meta/schema").map_err(err)? {
             Some(v) if KNOWN_SCHEMA_VERSIONS.contains(&&*String::from_utf8_lossy(&v)) => {}
             Some(v) => {
@@ -367,6 +373,9 @@ impl Store {
             skipped: Default::default(),
             journal: Default::default(),
         };
+        if unmarked {
+            store.start_counts_if_empty()?;
+        }
         store.build_page_urls_if_missing()?;
         // Dropped first, so that the index built next takes the page ids
         // they free (sled keeps a page id, and its entry in the resident
@@ -387,6 +396,33 @@ impl Store {
         store.build_brief_links_if_missing()?;
         store.move_tracking_into_listings_if_present()?;
         Ok(store)
+    }
+
+    /// A new store (no schema mark, no listing and no finding) starts
+    /// with its counts kept from the first write: the verdict counts
+    /// ([`verdicts::VERDICT_COUNTS_KEY`]) and the tracking counts
+    /// ([`TRACKING_COUNTS_KEY`]) at zero. Without them, the first daemon
+    /// to open the store counts them in a pass over every finding and
+    /// listing: at 100,000 listings that pass held 103 MB of the findings
+    /// it read (heaptrack, BENCHMARKS.md "Stop 37"). A store without the
+    /// mark but with records (written before the mark existed) keeps the
+    /// pass.
+    fn start_counts_if_empty(&self) -> Result<()> {
+        if !(self.listings.is_empty() && self.findings.is_empty()) {
+            return Ok(());
+        }
+        let zero_verdicts =
+            serde_json::to_vec(&verdicts::VerdictCounts::default()).map_err(|e| self.err(e))?;
+        let zero_tracking = serde_json::json!({"gone": 0, "relisting": 0}).to_string();
+        for (key, value) in [
+            (verdicts::VERDICT_COUNTS_KEY, zero_verdicts),
+            (TRACKING_COUNTS_KEY, zero_tracking.into_bytes()),
+        ] {
+            if self.db.get(key).map_err(|e| self.err(e))?.is_none() {
+                self.db.insert(key, value).map_err(|e| self.err(e))?;
+            }
+        }
+        Ok(())
     }
 
     /// A store of schema `1` kept the daemon's tracking records in a tree

@@ -124,8 +124,12 @@ mod tests {
     fn verdict_counts_follow_the_findings_without_a_pass() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let findings = crate::store::tests::recorded_findings(&store, 6);
+        // A new store keeps them from the start, at zero.
+        assert!(store.db.get(VERDICT_COUNTS_KEY).unwrap().is_some());
+        assert_eq!(store.verdict_counts().unwrap().total(), 0);
         // Written before the counts existed: none are kept yet.
+        store.db.remove(VERDICT_COUNTS_KEY).unwrap();
+        let findings = crate::store::tests::recorded_findings(&store, 6);
         assert_eq!(store.db.get(VERDICT_COUNTS_KEY).unwrap(), None);
         let first = store.verdict_counts().unwrap();
         assert_eq!(first, pass(&store));
