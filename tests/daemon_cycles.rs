@@ -648,18 +648,7 @@ async fn a_blocked_results_page_makes_nothing_look_gone() {
         .add(page2, &html(&[y()]), 200, ct, "2026-12-02T08:00:01Z")
         .image(CUP_IMG, "espresso-cup-q35.jpg", "2026-12-02T08:00:05Z")
         .finish();
-    let clock = Arc::new(FakeClock::new(t("2026-11-30T09:00:00Z")));
-    let mut daemon = Daemon::open(
-        &tmp.path().join("data"),
-        DaemonSettings {
-            watchlist: cup_watchlist(tmp.path()),
-            source: PageSource::Replay(r1),
-            gone_after: 1,
-            calendar: Calendar::default(),
-        },
-        clock,
-    )
-    .unwrap();
+    let mut daemon = replay_daemon(tmp.path(), r1, 1);
     let w_key = "aliexpress/1005006789012345";
     daemon.cycle().await.unwrap();
     daemon.set_source(PageSource::Replay(r2));
@@ -701,18 +690,7 @@ async fn an_item_page_answering_404_finds_its_listing_gone_while_its_results_are
             "2026-12-01T08:00:03Z",
         )
         .finish();
-    let clock = Arc::new(FakeClock::new(t("2026-11-30T09:00:00Z")));
-    let mut daemon = Daemon::open(
-        &tmp.path().join("data"),
-        DaemonSettings {
-            watchlist: cup_watchlist(tmp.path()),
-            source: PageSource::Replay(r1),
-            gone_after: 1,
-            calendar: Calendar::default(),
-        },
-        clock,
-    )
-    .unwrap();
+    let mut daemon = replay_daemon(tmp.path(), r1, 1);
     daemon.cycle().await.unwrap();
     daemon.set_source(PageSource::Replay(r2));
     let reads = daemon.store().listing_reads();
@@ -739,6 +717,24 @@ async fn an_item_page_answering_404_finds_its_listing_gone_while_its_results_are
     // Gone, it is settled: its item page concerns it no more.
     let item = format!("https://www.aliexpress.com/item/{X_ID}.html");
     assert!(daemon.store().live_keys_on_page(&item).unwrap().is_empty());
+}
+
+/// A daemon over `dir/data` replaying `recording`, on a fake clock at
+/// 2026-11-30 09:00 UTC, finding a listing gone after `gone_after` missed
+/// cycles.
+fn replay_daemon(dir: &std::path::Path, recording: PathBuf, gone_after: u32) -> Daemon {
+    let clock = Arc::new(FakeClock::new(t("2026-11-30T09:00:00Z")));
+    Daemon::open(
+        &dir.join("data"),
+        DaemonSettings {
+            watchlist: cup_watchlist(dir),
+            source: PageSource::Replay(recording),
+            gone_after,
+            calendar: Calendar::default(),
+        },
+        clock,
+    )
+    .unwrap()
 }
 
 /// Hashing work done by one daemon cycle, with its outcome.

@@ -381,13 +381,7 @@ mod tests {
             (0, 0)
         );
         store.db.remove(COUNTS_KEY).unwrap();
-        for id in 1..=9 {
-            let l = crate::store::tests::listing(&id.to_string(), 2.0);
-            let f = crate::store::tests::finding(&l);
-            store
-                .record(&l, &[], crate::store::tests::now(), &f)
-                .unwrap();
-        }
+        crate::store::tests::recorded_findings(&store, 10);
         let tracker = Tracker::open(&store).unwrap();
         let put = |key: &str, g: Option<Gone>, r: Option<RelistingLink>| {
             let t = Tracking {
@@ -461,14 +455,11 @@ mod tests {
     /// and becomes schema `2`, which a knockoff of schema `1` refuses.
     #[test]
     fn tracking_records_live_in_the_listing_records() {
-        use crate::store::tests::{finding, listing, now};
+        use crate::store::tests::{finding, listing, now, recorded_findings};
         let dir = tempfile::tempdir().unwrap();
         {
             let store = Store::open(dir.path()).unwrap();
-            for id in ["1", "2", "3"] {
-                let l = listing(id, 2.0);
-                store.record(&l, &[], now(), &finding(&l)).unwrap();
-            }
+            recorded_findings(&store, 4);
             let tracker = Tracker::open(&store).unwrap();
             let t = Tracking {
                 first_cycle: 4,
