@@ -337,8 +337,9 @@ impl Store {
             },
             e => err(e),
         })?;
-        let unmarked = db.get("meta/schema").map_err(err)?.is_none();
-        match db.get("meta/schema").map_err(err)? {
+        let schema = db.get("meta/schema").map_err(err)?;
+        let unmarked = schema.is_none();
+        match schema {
             Some(v) if KNOWN_SCHEMA_VERSIONS.contains(&&*String::from_utf8_lossy(&v)) => {}
             Some(v) => {
                 return Err(Error::Store {
@@ -436,18 +437,15 @@ impl Store {
     /// lost.
     fn move_tracking_into_listings_if_present(&self) -> Result<()> {
         let err = |e: &dyn std::fmt::Display| self.err(format!("{TRACKING_TREE}: {e}"));
-        let schema_now = self.db.get("meta/schema").map_err(|e| err(&e))?;
+        let schema = self.db.get("meta/schema").map_err(|e| err(&e))?;
+        if schema.as_deref() != Some(SCHEMA_VERSION.as_bytes()) {
+            self.db
+                .insert("meta/schema", SCHEMA_VERSION)
+                .map_err(|e| err(&e))?;
+        }
         if !self.has_tree(TRACKING_TREE) {
-            if schema_now.as_deref() != Some(SCHEMA_VERSION.as_bytes()) {
-                self.db
-                    .insert("meta/schema", SCHEMA_VERSION)
-                    .map_err(|e| err(&e))?;
-            }
             return Ok(());
         }
-        self.db
-            .insert("meta/schema", SCHEMA_VERSION)
-            .map_err(|e| err(&e))?;
         self.flush()?;
         let old = self.db.open_tree(TRACKING_TREE).map_err(|e| err(&e))?;
         let corrupt = self.db.open_tree("corrupt").map_err(|e| err(&e))?;
