@@ -18,7 +18,8 @@
 //! store's `live_on_page` index, [`Store::live_keys_on_page`]; a gone
 //! listing's missed count no longer matters, and it stays gone whatever
 //! its item page answers), and, only when a new listing needs a relisting
-//! check, the taken-down listings of the case book, each by key. Page records are looked up by URL. Listings of
+//! check, the taken-down listings of the case book, each by key. Page
+//! records are looked up by URL. Listings of
 //! none of these would be left as they are, so they are not read.
 
 use crate::fetch::{Capture, Fetcher, ResourceKind};
