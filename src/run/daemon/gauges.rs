@@ -54,6 +54,13 @@ impl SuspectLinks {
             return;
         };
         self.at.insert(key, (start, len));
+        if self.arena.capacity() - self.arena.len() < raw.len() {
+            // A sixteenth more, not twice as much: at a big brand's size
+            // the arena is tens of MiB after the count, and a cycle adds
+            // a few thousand suspects (BENCHMARKS.md "Stop 38").
+            self.arena
+                .reserve_exact(raw.len().max(self.arena.len() / 16));
+        }
         self.arena.extend_from_slice(raw);
     }
 
