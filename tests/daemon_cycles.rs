@@ -417,6 +417,12 @@ async fn cycles_follow_a_listing_from_flag_to_removal_and_catch_relistings() {
         "{}",
         by_photo.detail
     );
+    // The taken-down photo is named (read again from X's record).
+    assert!(
+        by_photo.detail.contains(&format!("matches {CUP_IMG}")),
+        "{}",
+        by_photo.detail
+    );
     assert_eq!(by_photo.case_id, xc.id);
     assert_eq!(by_photo.listing, format!("aliexpress/{X_ID}"));
     let by_title = relisted

@@ -311,9 +311,15 @@ pub fn keep_photo_hashes(store: &Store, sha256: &str, hashes: &CachedHashes) {
 }
 
 /// A stored photo's hashes (its bytes' SHA-256 `sha256`; `name` for
-/// logs): from the cache when it has them, else hashed and kept. `None`
-/// when the bytes do not decode.
-pub fn photo_hashes(store: &Store, sha256: &str, bytes: &[u8], name: &str) -> Option<ImageHashes> {
+/// logs): from the cache when it has them, else hashed from `bytes`
+/// (called only then) and kept. `None` when the bytes do not decode, or
+/// are not at hand (then nothing is kept).
+pub fn photo_hashes(
+    store: &Store,
+    sha256: &str,
+    bytes: impl FnOnce() -> Option<Vec<u8>>,
+    name: &str,
+) -> Option<ImageHashes> {
     let key = photo_key(sha256);
     if let Some(cached) = get(store, PHOTOS, &key) {
         match serde_json::from_slice::<CachedHashes>(&cached) {
@@ -321,7 +327,9 @@ pub fn photo_hashes(store: &Store, sha256: &str, bytes: &[u8], name: &str) -> Op
             Err(_) => unreadable(PHOTOS, &key),
         }
     }
-    let hashed = crate::judge::imagehash::hash_image(bytes, name);
+    // Bytes that cannot be had are not a result to keep.
+    let bytes = bytes()?;
+    let hashed = crate::judge::imagehash::hash_image(&bytes, name);
     let entry = match &hashed {
         Ok(h) => CachedHashes::of(h),
         Err(_) => CachedHashes::Failed,
@@ -362,13 +370,22 @@ mod tests {
         let kept = store.get_raw_in(REFERENCES, &reference_key(&sha)).unwrap();
         assert_eq!(kept, Some(first.to_bytes()));
 
-        let hashes = photo_hashes(&store, &sha, &bytes, "cup").unwrap();
+        let hashes = photo_hashes(&store, &sha, || Some(bytes.clone()), "cup").unwrap();
         store
             .put_raw_in(PHOTOS, &photo_key(&sha), b"{\"result\":")
             .unwrap();
-        assert_eq!(photo_hashes(&store, &sha, &bytes, "cup"), Some(hashes));
-        assert_eq!(photo_hashes(&store, "x", b"not an image", "x"), None);
-        assert_eq!(photo_hashes(&store, "x", b"not an image", "x"), None);
+        assert_eq!(
+            photo_hashes(&store, &sha, || Some(bytes.clone()), "cup"),
+            Some(hashes)
+        );
+        assert_eq!(
+            photo_hashes(&store, "x", || Some(b"not an image".to_vec()), "x"),
+            None
+        );
+        assert_eq!(
+            photo_hashes(&store, "x", || Some(b"not an image".to_vec()), "x"),
+            None
+        );
 
         let fp = official_fingerprint([("cup.jpg", sha.as_str())]);
         store

@@ -98,9 +98,13 @@ struct Cycle<'a> {
     tracker: Tracker,
     book: CaseBook,
     cases: Option<&'a CasesAtWork>,
-    /// The listings this cycle concerns (seen, or read before from a page
-    /// that answered, or whose item page answered 404/410), by key.
+    /// The listings seen this cycle, by key.
     listings: BTreeMap<String, ListingRecord>,
+    /// The other listings this cycle concerns, not found gone: read before
+    /// from a page that answered, or under an item page that answered
+    /// 404/410. Read one at a time when they are tracked: at a big brand's
+    /// scale they are tens of thousands (BENCHMARKS.md "Stop 38").
+    others: BTreeSet<String>,
     /// The latest capture of the pages that answered 404/410 this cycle.
     dead_pages: HashMap<String, PageRecord>,
     /// Pages that answered with listings this cycle.
@@ -146,14 +150,19 @@ impl<'a> Cycle<'a> {
         // concerns only the listings on it not found gone
         // (`live_on_page`, which has them under their item page too): a
         // year of a search page's history is not read again every cycle.
-        let mut keys = seen.clone();
+        let mut others = BTreeSet::new();
         for url in answered.iter().chain(dead_pages.keys()) {
-            keys.extend(store.live_keys_on_page(url)?);
+            others.extend(
+                store
+                    .live_keys_on_page(url)?
+                    .into_iter()
+                    .filter(|k| !seen.contains(k)),
+            );
         }
         let mut listings = BTreeMap::new();
-        for key in keys {
-            if let Some(rec) = store.listing(&key)? {
-                listings.insert(key, rec);
+        for key in &seen {
+            if let Some(rec) = store.listing(key)? {
+                listings.insert(key.clone(), rec);
             }
         }
         let cycle_at = seen
@@ -171,6 +180,7 @@ impl<'a> Cycle<'a> {
             book: CaseBook::open(store)?,
             cases,
             listings,
+            others,
             dead_pages,
             answered,
             seen,
@@ -202,9 +212,22 @@ impl<'a> Cycle<'a> {
         let (answered, dead_urls, cycle) = (&self.answered, &self.dead_pages, self.cycle);
         let (seen, cycle_at, gone_after) = (&self.seen, self.cycle_at, self.gone_after);
 
-        for (key, rec) in &self.listings {
-            // The listing's record, read at the start of the step, carries
-            // its tracking record; nothing wrote either since.
+        // In key order, seen or not.
+        let keys: BTreeSet<&String> = self.listings.keys().chain(&self.others).collect();
+        for key in keys {
+            let read;
+            let rec = match self.listings.get(key) {
+                Some(rec) => rec,
+                None => {
+                    read = self.store.listing(key)?;
+                    match &read {
+                        Some(rec) => rec,
+                        None => continue,
+                    }
+                }
+            };
+            // The listing's record, read in this cycle, carries its
+            // tracking record; nothing wrote either since.
             let mut t = self.tracking_in(key, rec)?.unwrap_or_else(|| Tracking {
                 first_cycle: cycle,
                 ..Tracking::default()
@@ -369,11 +392,30 @@ impl<'a> Cycle<'a> {
             .cloned()
             .collect();
         if !unchecked.is_empty() {
-            let cases = match self.cases {
-                Some(at_work) => cases_by_id(&self.book, &at_work.taken_down)?,
-                None => self.book.all()?,
-            };
-            let takedowns = Takedowns::build(store, &cases)?;
+            // One case at a time: at a big brand's scale the taken-down
+            // cases are tens of thousands (BENCHMARKS.md "Stop 38").
+            let mut takedowns = Takedowns::default();
+            match self.cases {
+                Some(at_work) => {
+                    for id in &at_work.taken_down {
+                        if let Some(case) = self.book.get(id)? {
+                            takedowns.add(store, &case)?;
+                        }
+                    }
+                }
+                None => {
+                    let mut failed = None;
+                    self.book.for_each(|case| {
+                        if failed.is_none() {
+                            failed = takedowns.add(store, &case).err();
+                        }
+                    })?;
+                    if let Some(e) = failed {
+                        return Err(e);
+                    }
+                }
+            }
+            takedowns.seal();
             for key in unchecked {
                 let Some(mut t) = tracker.get(&key)? else {
                     continue;
@@ -501,70 +543,117 @@ pub fn normalize_title(title: &str) -> String {
     folded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Listings taken down so far, ready to compare new listings with.
+/// Listings taken down so far, ready to compare new listings with, in
+/// the order of their cases (the first that fits is the one linked).
+/// Kept small, since a big brand has tens of thousands: per listing its
+/// key and case id, its photos' SHA-256 and perceptual hashes, and a
+/// digest of its normalised title; the title and a photo's URL are read
+/// again from the listing record when they are the answer.
+#[derive(Default)]
 struct Takedowns {
-    /// (listing key, case id, normalised title, photo sha256s)
-    items: Vec<(String, String, String, Vec<String>)>,
-    /// Perceptual hashes of their photos, with the item they belong to.
-    photos: Vec<(usize, String, HashPair)>,
+    /// (listing key, case id), in case order.
+    items: Vec<(Box<str>, Box<str>)>,
+    /// (photo SHA-256, item), sorted (by SHA-256, then item).
+    shas: Vec<([u8; 32], u32)>,
+    /// (digest of the normalised title, item), sorted likewise.
+    titles: Vec<(u64, u32)>,
+    /// (item, the photo's place among the listing's images, its hashes).
+    photos: Vec<(u32, u16, HashPair)>,
+    /// Listing keys added, so a listing taken down twice counts once.
+    done: std::collections::HashSet<Box<str>>,
+}
+
+/// A photo's SHA-256 (hex, as page records keep it) as bytes; `None` for
+/// anything else (a damaged record is then not compared by bytes).
+fn sha_bytes(hex_sha: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(hex_sha, &mut out).ok()?;
+    Some(out)
+}
+
+/// A title's digest for [`Takedowns`] (the same within a process; a hit is
+/// confirmed against the title itself).
+fn title_digest(normalised: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::quality::FixedState::default().hash_one(normalised)
 }
 
 impl Takedowns {
-    /// The taken-down listings of `cases`, each read by key.
-    fn build(store: &Store, cases: &[Case]) -> Result<Takedowns> {
-        let mut items = Vec::new();
-        let mut photos = Vec::new();
-        let mut done = BTreeSet::new();
-        for case in cases {
-            if !case.was_taken_down() || case.state == CaseState::Reinstated {
-                continue;
-            }
-            let key = case.listing_key();
-            if !done.insert(key.clone()) {
-                continue;
-            }
-            let Some(rec) = store.listing(&key)? else {
+    /// Adds a case's listing if the case took it down (and it was not
+    /// reinstated), reading the listing by key.
+    fn add(&mut self, store: &Store, case: &Case) -> Result<()> {
+        if !case.was_taken_down() || case.state == CaseState::Reinstated {
+            return Ok(());
+        }
+        let key = case.listing_key();
+        if self.done.contains(key.as_str()) {
+            return Ok(());
+        }
+        let Some(rec) = store.listing(&key)? else {
+            return Ok(());
+        };
+        let Ok(item) = u32::try_from(self.items.len()) else {
+            return Ok(());
+        };
+        let urls = rec
+            .listing
+            .images
+            .iter()
+            .take(crate::run::scan::MAX_PHOTOS_PER_LISTING);
+        for (at, url) in urls.enumerate() {
+            let Some(page) = store
+                .page_for_url(url)?
+                .filter(|p| (200..300).contains(&p.status))
+            else {
                 continue;
             };
-            let mut shas = Vec::new();
-            for url in rec
-                .listing
-                .images
-                .iter()
-                .take(crate::run::scan::MAX_PHOTOS_PER_LISTING)
-            {
-                let Some(page) = store
-                    .page_for_url(url)?
-                    .filter(|p| (200..300).contains(&p.status))
-                else {
-                    continue;
-                };
-                shas.push(page.sha256.clone());
-                if let Some(bytes) = store.blob(&page.sha256)? {
-                    if let Some(h) =
-                        crate::store::hashcache::photo_hashes(store, &page.sha256, &bytes, url)
-                    {
-                        photos.push((items.len(), url.clone(), h.whole));
-                    }
-                }
+            if let Some(sha) = sha_bytes(&page.sha256) {
+                self.shas.push((sha, item));
             }
-            items.push((
-                key,
-                case.id.clone(),
-                normalize_title(&rec.listing.title),
-                shas,
-            ));
+            if let Some(h) = photo_hashes(store, &page.sha256, url) {
+                self.photos
+                    .push((item, u16::try_from(at).unwrap_or(u16::MAX), h.whole));
+            }
         }
-        Ok(Takedowns { items, photos })
+        let title = normalize_title(&rec.listing.title);
+        if !title.is_empty() {
+            self.titles.push((title_digest(&title), item));
+        }
+        self.done.insert(key.clone().into_boxed_str());
+        self.items
+            .push((key.into_boxed_str(), case.id.clone().into_boxed_str()));
+        Ok(())
+    }
+
+    /// Sorts the lookups once all are added, and lets go of what only
+    /// adding needed.
+    fn seal(&mut self) {
+        self.shas.sort_unstable();
+        self.titles.sort_unstable();
+        self.done = Default::default();
+    }
+
+    /// Items whose entry in `sorted` (by value, then item) has `value`, in
+    /// item order.
+    fn items_with<T: Ord + Copy>(
+        sorted: &[(T, u32)],
+        value: T,
+    ) -> impl Iterator<Item = usize> + '_ {
+        let from = sorted.partition_point(|(v, _)| *v < value);
+        sorted[from..]
+            .iter()
+            .take_while(move |(v, _)| *v == value)
+            .map(|&(_, i)| i as usize)
     }
 
     fn find(&self, store: &Store, rec: &ListingRecord) -> Option<RelistingLink> {
         let key = rec.listing.key();
+        let other = |i: &usize| *self.items[*i].0 != *key;
         let link = |i: usize, by: &str, detail: String| {
-            let (listing, case_id, _, _) = &self.items[i];
+            let (listing, case_id) = &self.items[i];
             RelistingLink {
-                case_id: case_id.clone(),
-                listing: listing.clone(),
+                case_id: case_id.to_string(),
+                listing: listing.to_string(),
                 by: by.to_string(),
                 detail,
             }
@@ -583,11 +672,9 @@ impl Takedowns {
             else {
                 continue;
             };
-            if let Some(i) = self
-                .items
-                .iter()
-                .position(|(k, _, _, shas)| *k != key && shas.contains(&page.sha256))
-            {
+            let same_bytes = sha_bytes(&page.sha256)
+                .and_then(|sha| Self::items_with(&self.shas, sha).find(other));
+            if let Some(i) = same_bytes {
                 return Some(link(
                     i,
                     "photo",
@@ -597,21 +684,22 @@ impl Takedowns {
             if self.photos.is_empty() {
                 continue;
             }
-            let Ok(Some(bytes)) = store.blob(&page.sha256) else {
-                continue;
-            };
-            let Some(hashes) =
-                crate::store::hashcache::photo_hashes(store, &page.sha256, &bytes, url)
-            else {
+            let Some(hashes) = photo_hashes(store, &page.sha256, url) else {
                 continue;
             };
             let best = self
                 .photos
                 .iter()
-                .filter(|(i, _, _)| self.items[*i].0 != key)
-                .map(|(i, u, h)| (h.distance(&hashes.whole), *i, u))
+                .filter(|(i, _, _)| other(&(*i as usize)))
+                .map(|(i, at, h)| (h.distance(&hashes.whole), *i as usize, *at))
                 .min();
-            if let Some((d, i, their)) = best.filter(|(d, _, _)| *d <= RELIST_PHOTO_DISTANCE) {
+            if let Some((d, i, at)) = best.filter(|(d, _, _)| *d <= RELIST_PHOTO_DISTANCE) {
+                let their = store
+                    .listing(&self.items[i].0)
+                    .ok()
+                    .flatten()
+                    .and_then(|r| r.listing.images.get(at as usize).cloned())
+                    .unwrap_or_else(|| format!("a photo of {}", self.items[i].0));
                 return Some(link(
                     i,
                     "photo",
@@ -623,21 +711,36 @@ impl Takedowns {
             }
         }
         let title = normalize_title(&rec.listing.title);
-        if !title.is_empty() {
-            if let Some(i) = self
-                .items
-                .iter()
-                .position(|(k, _, t, _)| *k != key && *t == title)
-            {
-                return Some(link(
-                    i,
-                    "title",
-                    format!("same normalised title \"{title}\""),
-                ));
-            }
+        if title.is_empty() {
+            return None;
         }
-        None
+        // The digest finds the candidates; the listing's own title confirms.
+        let same_title = |i: &usize| {
+            store
+                .listing(&self.items[*i].0)
+                .ok()
+                .flatten()
+                .is_some_and(|r| normalize_title(&r.listing.title) == title)
+        };
+        let i = Self::items_with(&self.titles, title_digest(&title))
+            .filter(other)
+            .find(same_title)?;
+        Some(link(
+            i,
+            "title",
+            format!("same normalised title \"{title}\""),
+        ))
     }
+}
+
+/// A stored photo's hashes, from the hash cache, or from its bytes (read
+/// only then) when the cache has none.
+fn photo_hashes(
+    store: &Store,
+    sha256: &str,
+    url: &str,
+) -> Option<crate::judge::imagehash::ImageHashes> {
+    crate::store::hashcache::photo_hashes(store, sha256, || store.blob(sha256).ok().flatten(), url)
 }
 
 #[cfg(test)]
@@ -653,5 +756,30 @@ mod tests {
         // Full-width forms fold to ASCII (NFKC).
         assert_eq!(normalize_title("ＡＵＲＯＲＡ 杯子"), "aurora 杯子");
         assert_eq!(normalize_title("  !!  "), "");
+    }
+
+    /// The sorted lookups give every item with a value, in item (case)
+    /// order, whatever order they were added in; a damaged SHA-256 is no
+    /// value.
+    #[test]
+    fn takedown_lookups_give_every_item_with_a_value_in_case_order() {
+        let mut t = Takedowns::default();
+        let title = title_digest("aurora cup");
+        for (digest, item) in [(title, 3), (title_digest("other"), 0), (title, 1)] {
+            t.titles.push((digest, item));
+        }
+        let sha = sha_bytes(&"ab".repeat(32)).unwrap();
+        t.shas.push((sha, 2));
+        t.seal();
+        let items: Vec<usize> = Takedowns::items_with(&t.titles, title).collect();
+        assert_eq!(items, [1, 3]);
+        assert_eq!(
+            Takedowns::items_with(&t.titles, title_digest("none")).count(),
+            0
+        );
+        assert_eq!(Takedowns::items_with(&t.shas, sha).collect::<Vec<_>>(), [2]);
+        assert_eq!(title_digest("aurora cup"), title);
+        assert_eq!(sha_bytes("not hex"), None);
+        assert_eq!(sha_bytes(&"ab".repeat(31)), None);
     }
 }
