@@ -180,6 +180,12 @@ impl HistoryGauges {
             suspects: SuspectLinks::with_capacity(suspects_hint),
             ..Default::default()
         };
+        // The cases first: sled accounts for the nodes a pass reads in
+        // only as its cache's 256 shards' queues of 64 accesses fill, so
+        // the last pass's nodes stay in memory into the first cycle, and
+        // the cases' (kilobytes a case) are the biggest (BENCHMARKS.md
+        // "Stop 38").
+        CaseBook::open(store)?.for_each(|c| g.put_case(c))?;
         // The briefs are the flagged and review findings: written and
         // removed in each finding's transaction.
         let mut unlinked = Vec::new();
@@ -215,7 +221,6 @@ impl HistoryGauges {
         }
         let (gone, relisting) = Tracker::open(store)?.gone_and_relisting_counts()?;
         g.tracking = Counts { gone, relisting };
-        CaseBook::open(store)?.for_each(|c| g.put_case(c))?;
         g.reads = 0;
         Ok(g)
     }
