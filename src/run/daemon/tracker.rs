@@ -393,26 +393,27 @@ impl<'a> Cycle<'a> {
             .collect();
         if !unchecked.is_empty() {
             // One case at a time: at a big brand's scale the taken-down
-            // cases are tens of thousands (BENCHMARKS.md "Stop 38").
-            let mut takedowns = Takedowns::default();
-            match self.cases {
-                Some(at_work) => {
-                    for id in &at_work.taken_down {
-                        if let Some(case) = self.book.get(id)? {
-                            takedowns.add(store, &case)?;
-                        }
-                    }
-                }
+            // cases are tens of thousands (BENCHMARKS.md "Stop 38"). In
+            // number order, as the case book lists them.
+            let listed: Vec<String>;
+            let ids: &[String] = match self.cases {
+                Some(at_work) => &at_work.taken_down,
                 None => {
-                    let mut failed = None;
-                    self.book.for_each(|case| {
-                        if failed.is_none() {
-                            failed = takedowns.add(store, &case).err();
+                    let mut numbered = Vec::new();
+                    self.book.for_each(|c| {
+                        if c.was_taken_down() && c.state != CaseState::Reinstated {
+                            numbered.push((c.number, c.id));
                         }
                     })?;
-                    if let Some(e) = failed {
-                        return Err(e);
-                    }
+                    numbered.sort_unstable();
+                    listed = numbered.into_iter().map(|(_, id)| id).collect();
+                    &listed
+                }
+            };
+            let mut takedowns = Takedowns::default();
+            for id in ids {
+                if let Some(case) = self.book.get(id)? {
+                    takedowns.add(store, &case)?;
                 }
             }
             takedowns.seal();
@@ -691,6 +692,8 @@ impl Takedowns {
                 .photos
                 .iter()
                 .filter(|(i, _, _)| other(&(*i as usize)))
+                // Nearest, then first in case order, then first on the
+                // listing.
                 .map(|(i, at, h)| (h.distance(&hashes.whole), *i as usize, *at))
                 .min();
             if let Some((d, i, at)) = best.filter(|(d, _, _)| *d <= RELIST_PHOTO_DISTANCE) {
