@@ -311,15 +311,10 @@ pub fn keep_photo_hashes(store: &Store, sha256: &str, hashes: &CachedHashes) {
 }
 
 /// A stored photo's hashes (its bytes' SHA-256 `sha256`; `name` for
-/// logs): from the cache when it has them, else hashed from `bytes`
-/// (called only then) and kept. `None` when the bytes do not decode, or
-/// are not at hand (then nothing is kept).
-pub fn photo_hashes(
-    store: &Store,
-    sha256: &str,
-    bytes: impl FnOnce() -> Option<Vec<u8>>,
-    name: &str,
-) -> Option<ImageHashes> {
+/// logs): from the cache when it has them, else hashed from its stored
+/// bytes (read only then) and kept. `None` when the bytes do not decode,
+/// or are not stored (then nothing is kept).
+pub fn photo_hashes(store: &Store, sha256: &str, name: &str) -> Option<ImageHashes> {
     let key = photo_key(sha256);
     if let Some(cached) = get(store, PHOTOS, &key) {
         match serde_json::from_slice::<CachedHashes>(&cached) {
@@ -328,7 +323,7 @@ pub fn photo_hashes(
         }
     }
     // Bytes that cannot be had are not a result to keep.
-    let bytes = bytes()?;
+    let bytes = store.blob(sha256).ok().flatten()?;
     let hashed = crate::judge::imagehash::hash_image(&bytes, name);
     let entry = match &hashed {
         Ok(h) => CachedHashes::of(h),
@@ -370,22 +365,16 @@ mod tests {
         let kept = store.get_raw_in(REFERENCES, &reference_key(&sha)).unwrap();
         assert_eq!(kept, Some(first.to_bytes()));
 
-        let hashes = photo_hashes(&store, &sha, || Some(bytes.clone()), "cup").unwrap();
+        store.put_blob(&sha, &bytes).unwrap();
+        let hashes = photo_hashes(&store, &sha, "cup").unwrap();
         store
             .put_raw_in(PHOTOS, &photo_key(&sha), b"{\"result\":")
             .unwrap();
-        assert_eq!(
-            photo_hashes(&store, &sha, || Some(bytes.clone()), "cup"),
-            Some(hashes)
-        );
-        assert_eq!(
-            photo_hashes(&store, "x", || Some(b"not an image".to_vec()), "x"),
-            None
-        );
-        assert_eq!(
-            photo_hashes(&store, "x", || Some(b"not an image".to_vec()), "x"),
-            None
-        );
+        assert_eq!(photo_hashes(&store, &sha, "cup"), Some(hashes));
+        let bad = sha256_hex(b"not an image");
+        store.put_blob(&bad, b"not an image").unwrap();
+        assert_eq!(photo_hashes(&store, &bad, "x"), None);
+        assert_eq!(photo_hashes(&store, &bad, "x"), None);
 
         let fp = official_fingerprint([("cup.jpg", sha.as_str())]);
         store

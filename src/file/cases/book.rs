@@ -200,6 +200,12 @@ impl Case {
         self.history.iter().any(|t| t.to == CaseState::Removed)
     }
 
+    /// Taken down and not reinstated since: a listing new listings are
+    /// compared with for relisting ([`stays_taken_down`]).
+    pub fn stays_taken_down(&self) -> bool {
+        stays_taken_down(self.was_taken_down(), self.state)
+    }
+
     /// The proof of removal, if the daemon verified it.
     pub fn removal_proof(&self) -> Option<&Proof> {
         self.history
@@ -258,7 +264,17 @@ pub struct CaseFacts {
     pub listing: u64,
 }
 
+/// The rule of [`Case::stays_taken_down`] and [`CaseFacts::stays_taken_down`].
+fn stays_taken_down(taken_down: bool, state: CaseState) -> bool {
+    taken_down && state != CaseState::Reinstated
+}
+
 impl CaseFacts {
+    /// [`Case::stays_taken_down`].
+    pub fn stays_taken_down(&self) -> bool {
+        stays_taken_down(self.taken_down, self.state)
+    }
+
     /// The deadline the case runs under now, if any ([`Case::deadline`]).
     pub fn deadline(&self, cal: &Calendar) -> Option<Deadline> {
         deadline_since(self.state, self.since, cal)

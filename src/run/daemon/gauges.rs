@@ -322,7 +322,7 @@ impl HistoryGauges {
             if c.state == CaseState::Submitted {
                 submitted.push(c.id.to_string());
             }
-            if c.taken_down && c.state != CaseState::Reinstated {
+            if c.stays_taken_down() {
                 taken_down.push(c.id.to_string());
             }
         }

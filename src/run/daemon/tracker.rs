@@ -401,7 +401,7 @@ impl<'a> Cycle<'a> {
                 None => {
                     let mut numbered = Vec::new();
                     self.book.for_each(|c| {
-                        if c.was_taken_down() && c.state != CaseState::Reinstated {
+                        if c.stays_taken_down() {
                             numbered.push((c.number, c.id));
                         }
                     })?;
@@ -583,7 +583,7 @@ impl Takedowns {
     /// Adds a case's listing if the case took it down (and it was not
     /// reinstated), reading the listing by key.
     fn add(&mut self, store: &Store, case: &Case) -> Result<()> {
-        if !case.was_taken_down() || case.state == CaseState::Reinstated {
+        if !case.stays_taken_down() {
             return Ok(());
         }
         let key = case.listing_key();
@@ -611,7 +611,7 @@ impl Takedowns {
             if let Some(sha) = sha_bytes(&page.sha256) {
                 self.shas.push((sha, item));
             }
-            if let Some(h) = photo_hashes(store, &page.sha256, url) {
+            if let Some(h) = crate::store::hashcache::photo_hashes(store, &page.sha256, url) {
                 self.photos
                     .push((item, u16::try_from(at).unwrap_or(u16::MAX), h.whole));
             }
@@ -685,7 +685,8 @@ impl Takedowns {
             if self.photos.is_empty() {
                 continue;
             }
-            let Some(hashes) = photo_hashes(store, &page.sha256, url) else {
+            let Some(hashes) = crate::store::hashcache::photo_hashes(store, &page.sha256, url)
+            else {
                 continue;
             };
             let best = self
@@ -734,16 +735,6 @@ impl Takedowns {
             format!("same normalised title \"{title}\""),
         ))
     }
-}
-
-/// A stored photo's hashes, from the hash cache, or from its bytes (read
-/// only then) when the cache has none.
-fn photo_hashes(
-    store: &Store,
-    sha256: &str,
-    url: &str,
-) -> Option<crate::judge::imagehash::ImageHashes> {
-    crate::store::hashcache::photo_hashes(store, sha256, || store.blob(sha256).ok().flatten(), url)
 }
 
 #[cfg(test)]
