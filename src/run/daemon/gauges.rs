@@ -180,11 +180,11 @@ impl HistoryGauges {
             suspects: SuspectLinks::with_capacity(suspects_hint),
             ..Default::default()
         };
-        // The cases first: sled accounts for the nodes a pass reads in
-        // only as its cache's 256 shards' queues of 64 accesses fill, so
-        // the last pass's nodes stay in memory into the first cycle, and
-        // the cases' (kilobytes a case) are the biggest (BENCHMARKS.md
-        // "Stop 38").
+        // The cases first, before the passes over small records: the
+        // first cycle's peak at 1M was 322-323 MiB this way against
+        // 344-345 with the cases last (BENCHMARKS.md "Stop 38"). Why is
+        // not settled: sled's lazy cache accounting, the reason read then,
+        // moved the peak by a few MiB when tested ("Stop 40").
         CaseBook::open(store)?.for_each(|c| g.put_case(c))?;
         // The briefs are the flagged and review findings: written and
         // removed in each finding's transaction.
