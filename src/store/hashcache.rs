@@ -322,8 +322,15 @@ pub fn photo_hashes(store: &Store, sha256: &str, name: &str) -> Option<ImageHash
             Err(_) => unreadable(PHOTOS, &key),
         }
     }
-    // Bytes that cannot be had are not a result to keep.
-    let bytes = store.blob(sha256).ok().flatten()?;
+    // Bytes that cannot be had are not a result to keep; a read that
+    // fails is said, not taken for a photo never stored.
+    let bytes = match store.blob(sha256) {
+        Ok(bytes) => bytes?,
+        Err(e) => {
+            tracing::warn!(sha256, photo = name, "stored photo not read: {e}");
+            return None;
+        }
+    };
     let hashed = crate::judge::imagehash::hash_image(&bytes, name);
     let entry = match &hashed {
         Ok(h) => CachedHashes::of(h),

@@ -33,6 +33,7 @@ use crate::judge::imagehash::hash::HashPair;
 use crate::judge::score::Verdict;
 use crate::model::error::{Error, Result};
 use crate::run::scan::ScanReport;
+use crate::store::hashcache::photo_hashes;
 use crate::store::{ListingRecord, PageRecord, Store};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -611,7 +612,7 @@ impl Takedowns {
             if let Some(sha) = sha_bytes(&page.sha256) {
                 self.shas.push((sha, item));
             }
-            if let Some(h) = crate::store::hashcache::photo_hashes(store, &page.sha256, url) {
+            if let Some(h) = photo_hashes(store, &page.sha256, url) {
                 self.photos
                     .push((item, u16::try_from(at).unwrap_or(u16::MAX), h.whole));
             }
@@ -685,8 +686,7 @@ impl Takedowns {
             if self.photos.is_empty() {
                 continue;
             }
-            let Some(hashes) = crate::store::hashcache::photo_hashes(store, &page.sha256, url)
-            else {
+            let Some(hashes) = photo_hashes(store, &page.sha256, url) else {
                 continue;
             };
             let best = self
