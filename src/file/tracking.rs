@@ -174,7 +174,9 @@ impl Tracker {
                     .map_err(|e| abort(format!("the listing's record does not read: {e}")))?;
                 let before = rec.tracking.as_ref().map(flags_of_json);
                 rec.tracking = Some(json.clone());
-                let bytes = serde_json::to_vec(&rec).map_err(|e| abort(e.to_string()))?;
+                // The listing's finding, in the same entry, stays as it is.
+                let bytes =
+                    crate::store::entry::with_record(&v, &rec).map_err(|e| abort(e.to_string()))?;
                 tree.insert(key.as_bytes(), bytes)?;
                 if before.unwrap_or_default() != now {
                     let counts = meta
@@ -452,7 +454,8 @@ mod tests {
     /// listing again keeps it, and a store of schema `1`, with its
     /// tracking records in a tree of their own, gets them moved on open
     /// (one that cannot be moved is kept in the `corrupt` tree, named),
-    /// and becomes schema `2`, which a knockoff of schema `1` refuses.
+    /// and takes this build's schema, which a knockoff of schema `1`
+    /// refuses.
     #[test]
     fn tracking_records_live_in_the_listing_records() {
         use crate::store::tests::{finding, listing, now, recorded_findings};
@@ -528,8 +531,10 @@ mod tests {
             .is_some());
         assert_eq!(
             store.db.get("meta/schema").unwrap().as_deref(),
-            Some(&b"2"[..])
+            Some(crate::store::SCHEMA_VERSION.as_bytes())
         );
         assert_eq!(tracker.all().unwrap().len(), 2);
+        // The findings in the listings' entries stay there.
+        assert_eq!(store.findings().unwrap().len(), 4);
     }
 }

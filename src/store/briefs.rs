@@ -166,16 +166,18 @@ impl Store {
             "built the briefs of flagged and review listings",
             || {
                 let mut read = 0usize;
-                for item in self.findings.iter() {
+                for item in self.listings.iter() {
                     let (key, value) = item.map_err(|e| self.err(e))?;
                     // An unreadable finding is reported where it is read,
                     // and gets its brief when written again.
-                    let Ok(f) = serde_json::from_slice::<Finding>(&value) else {
+                    let Ok(Some(f)) = super::entry::finding(&value) else {
                         continue;
                     };
                     let listing = match f.verdict {
                         Verdict::Clear => None,
-                        _ => self.listing_at_open(&key)?,
+                        _ => serde_json::from_slice::<super::ListingRecord>(&value)
+                            .ok()
+                            .map(|r| r.listing),
                     };
                     if let Some(json) = brief_json(&f, listing.as_ref(), None) {
                         self.suspect_briefs

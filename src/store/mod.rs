@@ -6,8 +6,7 @@
 //!
 //! | tree | key | value |
 //! |---|---|---|
-//! | `listings` | `platform/id` | [`ListingRecord`]: latest listing, first/last seen, history of changes, sources, and the daemon's tracking record (stores of schema `1` kept it in a tree of its own, [`TRACKING_TREE`], moved on open) |
-//! | `findings` | `platform/id` | the latest [`crate::judge::score::Finding`] for the listing |
+//! | `listings` | `platform/id` | [`ListingRecord`]: latest listing, first/last seen, history of changes, sources, and the daemon's tracking record (stores of schema `1` kept it in a tree of its own, [`TRACKING_TREE`], moved on open); and in field `finding`, the latest [`crate::judge::score::Finding`] for the listing ([`entry`]: stores of schema `2` and before kept the findings in a tree of their own, `findings`, moved on open) |
 //! | `pages` | SHA-256 of the body (hex) | [`PageRecord`]: URL, capture time, status, content type |
 //! | `blobs` | SHA-256 of the body (hex) | raw body bytes, in stores written before blob files: bytes are now kept as files, `DATA/blobs/<2 hex>/<sha256>` ([`blobfiles`]) |
 //! | `page_urls` | URL | [`PageRecord`] of the URL's latest capture (`pages` is keyed by body, so URLs with the same bytes share an entry there) |
@@ -35,7 +34,7 @@
 //! Listings are keyed by `(platform, id)`, so rescanning the same pages
 //! updates records instead of adding copies. Times are capture times (data),
 //! never the wall clock of the scan, so a rescan of a recording changes
-//! nothing. A listing and its finding are written in one transaction, and
+//! nothing. A listing and its finding are written as one value, and
 //! the store is flushed at the end of a scan, so a crash loses at most the
 //! listing being written.
 //!
@@ -75,6 +74,7 @@
 pub mod blobfiles;
 pub mod briefs;
 pub mod changes;
+pub mod entry;
 pub mod hashcache;
 pub mod lock;
 pub mod verdicts;
@@ -94,11 +94,13 @@ use std::path::{Path, PathBuf};
 /// `2`: the daemon's tracking records are kept in the listing records
 /// ([`ListingRecord::tracking`]), where a knockoff of schema `1` would
 /// not see them and would drop them when it recorded the listing again,
-/// so it must refuse the store.
-pub const SCHEMA_VERSION: &str = "2";
+/// so it must refuse the store. `3`: each listing's finding is kept in its
+/// entry of `listings` ([`entry`]), where a knockoff of schema `2` would
+/// not find it.
+pub const SCHEMA_VERSION: &str = "3";
 
 /// Schema versions this build reads (all older ones it can upgrade).
-pub const KNOWN_SCHEMA_VERSIONS: &[&str] = &["1", "2"];
+pub const KNOWN_SCHEMA_VERSIONS: &[&str] = &["1", "2", "3"];
 
 /// The tree of listing key → the daemon's tracking record that stores of
 /// schema `1` kept (now [`ListingRecord::tracking`]): a key a tracked listing in sled's
@@ -241,8 +243,8 @@ pub struct Store {
     /// The database, for modules that keep trees of their own
     /// (complaints, cases).
     pub(crate) db: sled::Db,
+    /// Listing records and their findings ([`entry`]).
     listings: sled::Tree,
-    findings: sled::Tree,
     pages: sled::Tree,
     /// Raw bytes written before [`blobfiles`]: read when there is no file.
     blobs: sled::Tree,
@@ -358,7 +360,6 @@ impl Store {
         }
         let store = Store {
             listings: db.open_tree("listings").map_err(err)?,
-            findings: db.open_tree("findings").map_err(err)?,
             pages: db.open_tree("pages").map_err(err)?,
             blobs: db.open_tree("blobs").map_err(err)?,
             blob_files: blobfiles::BlobFiles::new(data_dir),
@@ -393,9 +394,11 @@ impl Store {
         )?;
         store.build_live_on_page_if_missing()?;
         store.drop_finding_verdicts_if_present()?;
+        store.mark_schema()?;
+        store.move_tracking_into_listings_if_present()?;
+        store.move_findings_into_listings_if_present()?;
         store.build_suspect_briefs_if_missing()?;
         store.build_brief_links_if_missing()?;
-        store.move_tracking_into_listings_if_present()?;
         Ok(store)
     }
 
@@ -409,7 +412,7 @@ impl Store {
     /// mark but with records (written before the mark existed) keeps the
     /// pass.
     fn start_counts_if_empty(&self) -> Result<()> {
-        if !(self.listings.is_empty() && self.findings.is_empty()) {
+        if !self.listings.is_empty() || self.has_tree(entry::FINDINGS_TREE) {
             return Ok(());
         }
         let zero_verdicts =
@@ -426,23 +429,28 @@ impl Store {
         Ok(())
     }
 
-    /// A store of schema `1` kept the daemon's tracking records in a tree
-    /// of their own ([`TRACKING_TREE`]): each is moved into its listing's
-    /// record, a transaction a record (an interrupted run goes on from
-    /// where it stopped), and the tree is dropped. The schema becomes `2`
-    /// before the first record moves, so a knockoff of schema `1` refuses
-    /// the store from then on instead of missing the records moved. A
-    /// record that cannot be moved (it does not read, or its listing has
-    /// no readable record) is kept in the `corrupt` tree, named, not
-    /// lost.
-    fn move_tracking_into_listings_if_present(&self) -> Result<()> {
-        let err = |e: &dyn std::fmt::Display| self.err(format!("{TRACKING_TREE}: {e}"));
-        let schema = self.db.get("meta/schema").map_err(|e| err(&e))?;
+    /// Marks the store with this build's [`SCHEMA_VERSION`], before the
+    /// conversions that follow move a record: a knockoff of an older
+    /// schema refuses the store from then on instead of missing the
+    /// records moved.
+    fn mark_schema(&self) -> Result<()> {
+        let schema = self.db.get("meta/schema").map_err(|e| self.err(e))?;
         if schema.as_deref() != Some(SCHEMA_VERSION.as_bytes()) {
             self.db
                 .insert("meta/schema", SCHEMA_VERSION)
-                .map_err(|e| err(&e))?;
+                .map_err(|e| self.err(e))?;
         }
+        Ok(())
+    }
+
+    /// A store of schema `1` kept the daemon's tracking records in a tree
+    /// of their own ([`TRACKING_TREE`]): each is moved into its listing's
+    /// record, a transaction a record (an interrupted run goes on from
+    /// where it stopped), and the tree is dropped. A record that cannot be
+    /// moved (it does not read, or its listing has no readable record) is
+    /// kept in the `corrupt` tree, named, not lost.
+    fn move_tracking_into_listings_if_present(&self) -> Result<()> {
+        let err = |e: &dyn std::fmt::Display| self.err(format!("{TRACKING_TREE}: {e}"));
         if !self.has_tree(TRACKING_TREE) {
             return Ok(());
         }
@@ -479,7 +487,7 @@ impl Store {
                                 match serde_json::from_slice::<ListingRecord>(&l) {
                                     Ok(mut rec) => {
                                         rec.tracking = Some(tracking);
-                                        let json = serde_json::to_vec(&rec).map_err(|e| {
+                                        let json = entry::with_record(&l, &rec).map_err(|e| {
                                             ConflictableTransactionError::Abort(e.to_string())
                                         })?;
                                         listings.insert(&key, json)?;
@@ -514,6 +522,80 @@ impl Store {
             &format!(
                 "moved {moved} tracking records into their listings' records ({} kept aside)",
                 kept_aside.len()
+            ),
+        )
+    }
+
+    /// A store of schema `2` and before kept the findings in a tree of
+    /// their own ([`entry::FINDINGS_TREE`], a second key a listing in
+    /// sled's resident page table): each is moved into its listing's entry
+    /// ([`entry`]), [`MIGRATION_BATCH`] at a time. A batch's entries are
+    /// written first, then its findings removed, so a run interrupted
+    /// between the two moves the same findings again. A finding that
+    /// cannot be moved (it is not JSON, or its listing has no readable
+    /// record) is kept in the `corrupt` tree under `findings/KEY`, and
+    /// named in the log, not lost. Then the tree is dropped.
+    fn move_findings_into_listings_if_present(&self) -> Result<()> {
+        let name = entry::FINDINGS_TREE;
+        if !self.has_tree(name) {
+            return Ok(());
+        }
+        let err = |e: &dyn std::fmt::Display| self.err(format!("moving {name}: {e}"));
+        self.flush()?;
+        let old = self.db.open_tree(name).map_err(|e| err(&e))?;
+        let corrupt = self.db.open_tree("corrupt").map_err(|e| err(&e))?;
+        let (mut moved, mut kept_aside) = (0usize, 0usize);
+        loop {
+            let findings: Vec<(sled::IVec, sled::IVec)> = old
+                .iter()
+                .take(MIGRATION_BATCH)
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|e| err(&e))?;
+            if findings.is_empty() {
+                break;
+            }
+            let mut entries = sled::Batch::default();
+            let mut aside = sled::Batch::default();
+            let mut done = sled::Batch::default();
+            for (key, f) in &findings {
+                done.remove(key);
+                let listing = self.listings.get(key).map_err(|e| err(&e))?;
+                let why = match (
+                    serde_json::from_slice::<&serde_json::value::RawValue>(f),
+                    listing,
+                ) {
+                    (Err(e), _) => format!("it does not read ({e})"),
+                    (Ok(_), None) => "its listing has no record".to_string(),
+                    (Ok(raw), Some(l)) => match serde_json::from_slice::<ListingRecord>(&l) {
+                        Ok(rec) => {
+                            let value = entry::encode(&rec, Some(raw)).map_err(|e| err(&e))?;
+                            entries.insert(key, value);
+                            moved += 1;
+                            continue;
+                        }
+                        Err(e) => format!("its listing's record does not read ({e})"),
+                    },
+                };
+                let mut aside_key = format!("{name}/").into_bytes();
+                aside_key.extend_from_slice(key);
+                aside.insert(aside_key, f.clone());
+                kept_aside += 1;
+                tracing::warn!(
+                    store = %self.path.display(),
+                    "finding {name}/{} kept in the `corrupt` tree, not moved: {why}",
+                    String::from_utf8_lossy(key)
+                );
+            }
+            self.listings.apply_batch(entries).map_err(|e| err(&e))?;
+            corrupt.apply_batch(aside).map_err(|e| err(&e))?;
+            old.apply_batch(done).map_err(|e| err(&e))?;
+        }
+        self.retire_tree(
+            name,
+            old,
+            None,
+            &format!(
+                "moved {moved} findings into their listings' entries ({kept_aside} kept aside)"
             ),
         )
     }
@@ -826,10 +908,10 @@ impl Store {
     /// of it), if readable.
     pub fn verdict(&self, key: &str) -> Result<Option<crate::judge::signal::Verdict>> {
         Ok(self
-            .findings
+            .listings
             .get(key.as_bytes())
             .map_err(|e| self.err(e))?
-            .and_then(|v| verdict_of_finding(&v)))
+            .and_then(|v| entry::verdict(&v).ok().flatten()))
     }
 
     /// True when a listing record (readable or not) is stored under `key`.
@@ -1091,16 +1173,25 @@ impl Store {
         let key = listing.key();
         let _writing = self.journal.writing();
         self.count_listing_reads(1);
-        let previous: Option<ListingRecord> = self.get_json(&self.listings, &key)?;
-        let existed = previous.is_some() || self.has_listing(&key)?;
-        if previous.is_none() {
-            // An unreadable record under the key is kept aside, not lost.
-            self.quarantine(&self.listings, &key)?;
-        }
-        let previous_finding = self.get_json::<Finding>(&self.findings, &key)?;
-        if previous_finding.is_none() {
-            self.quarantine(&self.findings, &key)?;
-        }
+        let old = self.listings.get(key.as_bytes()).map_err(|e| self.err(e))?;
+        let existed = old.is_some();
+        let (previous, previous_finding) = match &old {
+            None => (None, None),
+            Some(v) => {
+                let rec = serde_json::from_slice::<ListingRecord>(v)
+                    .map_err(|e| self.skip(&self.listings, key.as_bytes(), e.to_string()))
+                    .ok();
+                let finding = entry::finding(v)
+                    .map_err(|e| self.skip_finding(key.as_bytes(), e))
+                    .ok();
+                if rec.is_none() || finding.is_none() {
+                    // An entry under the key that does not read whole is
+                    // kept aside, not lost.
+                    self.quarantine(&self.listings, &key)?;
+                }
+                (rec, finding.flatten())
+            }
+        };
         let before = changes::ListingBefore {
             existed,
             verdict: previous_finding.map(|f| f.verdict),
@@ -1133,22 +1224,22 @@ impl Store {
                 rec
             }
         };
-        let listing_json = self.checked_json("listing", &key, &record)?;
+        self.checked_json("listing", &key, &record)?;
         let finding_json = self.checked_json("finding", &key, finding)?;
+        let value = self.entry_value(&key, &record, &finding_json)?;
         let page_keys = listing_page_keys(&record);
         let brief = briefs::brief_json(finding, Some(listing), None);
         let meta: &sled::Tree = &self.db;
         (
             &self.listings,
-            &self.findings,
             &self.live_on_page,
             &self.suspect_briefs,
             meta,
         )
-            .transaction(|(l, f, live, b, meta)| {
-                l.insert(key.as_bytes(), listing_json.as_slice())?;
-                let before = f.insert(key.as_bytes(), finding_json.as_slice())?;
-                verdicts::keep_count(meta, before.as_deref(), finding.verdict)?;
+            .transaction(|(l, live, b, meta)| {
+                let before = l.insert(key.as_bytes(), value.as_slice())?;
+                let before = before.and_then(|v| entry::verdict(&v).ok().flatten());
+                verdicts::keep_count(meta, before, finding.verdict)?;
                 match &brief {
                     Some(json) => b.insert(key.as_bytes(), json.as_slice())?,
                     None => b.remove(key.as_bytes())?,
@@ -1178,16 +1269,46 @@ impl Store {
     pub fn finding(&self, key: &str) -> Result<Option<Finding>> {
         self.finding_reads
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.get_json(&self.findings, key)
+        match self.listings.get(key.as_bytes()).map_err(|e| self.err(e))? {
+            None => Ok(None),
+            Some(v) => Ok(entry::finding(&v)
+                .map_err(|e| self.skip_finding(key.as_bytes(), e))
+                .ok()
+                .flatten()),
+        }
     }
 
-    /// All findings, in key order.
+    /// All findings, in key order (a pass over every listing's entry).
     pub fn findings(&self) -> Result<Vec<Finding>> {
         self.finding_reads.fetch_add(
-            self.findings.len() as u64,
+            self.listings.len() as u64,
             std::sync::atomic::Ordering::Relaxed,
         );
-        self.all_json(&self.findings)
+        let mut out = Vec::new();
+        for item in self.listings.iter() {
+            let (key, value) = item.map_err(|e| self.err(e))?;
+            match entry::finding(&value) {
+                Ok(Some(f)) => out.push(f),
+                Ok(None) => {}
+                Err(e) => self.skip_finding(&key, e),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Names a listing's finding that does not read ([`Store::skip`]).
+    fn skip_finding(&self, key: &[u8], e: serde_json::Error) {
+        self.skip(&self.listings, key, format!("its finding: {e}"));
+    }
+
+    /// The entry of a listing ([`entry`]): its record and the finding's
+    /// JSON (checked already).
+    fn entry_value(&self, key: &str, rec: &ListingRecord, finding_json: &[u8]) -> Result<Vec<u8>> {
+        let refuse =
+            |e: serde_json::Error| self.err(format!("refusing to write listing {key}: {e}"));
+        let raw =
+            serde_json::from_slice::<&serde_json::value::RawValue>(finding_json).map_err(refuse)?;
+        entry::encode(rec, Some(raw)).map_err(refuse)
     }
 
     /// Each finding's key and verdict, in key order: a pass over every
@@ -1201,14 +1322,15 @@ impl Store {
         mut f: impl FnMut(&str, crate::judge::signal::Verdict),
     ) -> Result<()> {
         self.finding_reads.fetch_add(
-            self.findings.len() as u64,
+            self.listings.len() as u64,
             std::sync::atomic::Ordering::Relaxed,
         );
-        for item in self.findings.iter() {
+        for item in self.listings.iter() {
             let (key, value) = item.map_err(|e| self.err(e))?;
-            match verdict_of_finding(&value) {
-                Some(v) => f(&String::from_utf8_lossy(&key), v),
-                None => self.skip(&self.findings, &key, "no readable verdict".into()),
+            match entry::verdict(&value) {
+                Ok(Some(v)) => f(&String::from_utf8_lossy(&key), v),
+                Ok(None) => {}
+                Err(e) => self.skip_finding(&key, e),
             }
         }
         Ok(())
@@ -1347,20 +1469,14 @@ impl Store {
     }
 
     /// Replaces a listing's stored finding (an analyst's decision applied
-    /// to it), checked as every record is.
+    /// to it), checked as every record is. The listing's record is kept as
+    /// it is; a listing without a readable record is an error naming it
+    /// (its finding has no entry to go in).
     pub fn put_finding(&self, finding: &Finding) -> Result<()> {
         let key = finding.key();
         let json = self.checked_json("finding", &key, finding)?;
-        // The listing is not written here: its seller links are those of
-        // the brief this one replaces (none for a finding that was clear:
-        // the daemon then reads the listing).
-        let links = self
-            .suspect_briefs
-            .get(key.as_bytes())
-            .map_err(|e| self.err(e))?
-            .and_then(|v| serde_json::from_slice::<briefs::SuspectBrief>(&v).ok())
-            .and_then(|b| b.links);
-        let brief = briefs::brief_json(finding, None, links);
+        let raw = serde_json::from_slice::<&serde_json::value::RawValue>(&json)
+            .map_err(|e| self.err(format!("refusing to write finding {key}: {e}")))?;
         let _writing = self.journal.writing();
         if self.journal.enabled() {
             let before = changes::ListingBefore {
@@ -1372,17 +1488,30 @@ impl Store {
             });
         }
         let meta: &sled::Tree = &self.db;
-        (&self.findings, &self.suspect_briefs, meta)
-            .transaction(|(f, b, meta)| {
-                let before = f.insert(key.as_bytes(), json.as_slice())?;
-                verdicts::keep_count(meta, before.as_deref(), finding.verdict)?;
-                match &brief {
-                    Some(json) => b.insert(key.as_bytes(), json.as_slice())?,
+        (&self.listings, &self.suspect_briefs, meta)
+            .transaction(|(l, b, meta)| {
+                let abort = |m: String| ConflictableTransactionError::Abort(m);
+                let Some(old) = l.get(key.as_bytes())? else {
+                    return Err(abort("its listing has no record".into()));
+                };
+                let rec = serde_json::from_slice::<ListingRecord>(&old)
+                    .map_err(|e| abort(format!("its listing's record does not read ({e})")))?;
+                let value = entry::encode(&rec, Some(raw)).map_err(|e| abort(e.to_string()))?;
+                l.insert(key.as_bytes(), value)?;
+                let before = entry::verdict(&old).ok().flatten();
+                verdicts::keep_count(meta, before, finding.verdict)?;
+                match briefs::brief_json(finding, Some(&rec.listing), None) {
+                    Some(json) => b.insert(key.as_bytes(), json)?,
                     None => b.remove(key.as_bytes())?,
                 };
-                Ok::<(), ConflictableTransactionError<()>>(())
+                Ok(())
             })
-            .map_err(|e: TransactionError<()>| self.err(format!("{e:?}")))?;
+            .map_err(|e: TransactionError<String>| {
+                self.err(match e {
+                    TransactionError::Abort(m) => format!("finding of {key}: {m}"),
+                    e => format!("finding of {key}: {e:?}"),
+                })
+            })?;
         Ok(())
     }
 
@@ -1445,18 +1574,6 @@ fn bounded_sources(sources: Vec<Source>, changed: &[DateTime<Utc>]) -> Vec<Sourc
         .filter(|(i, _)| keep.contains(i))
         .map(|(_, s)| s)
         .collect()
-}
-
-/// The verdict of a stored finding, parsed without the rest of it; `None`
-/// when it does not read.
-fn verdict_of_finding(json: &[u8]) -> Option<crate::judge::signal::Verdict> {
-    #[derive(serde::Deserialize)]
-    struct VerdictOnly {
-        verdict: crate::judge::signal::Verdict,
-    }
-    serde_json::from_slice::<VerdictOnly>(json)
-        .ok()
-        .map(|v| v.verdict)
 }
 
 /// The listing keys under `url` in a `url \0 key` tree.
@@ -1657,10 +1774,12 @@ pub(crate) mod tests {
         }
         let bad = br#"{"listing":{"price":{"amount":null}}}"#;
         store.listings.insert("aliexpress/2", &bad[..]).unwrap();
-        store
-            .findings
-            .insert("aliexpress/3", &b"\xff not json"[..])
-            .unwrap();
+        // A record that reads beside a finding that does not.
+        let three = store.listing("aliexpress/3").unwrap().unwrap();
+        let raw =
+            serde_json::value::RawValue::from_string(r#"{"verdict":"maybe"}"#.into()).unwrap();
+        let value = entry::encode(&three, Some(&raw)).unwrap();
+        store.listings.insert("aliexpress/3", value).unwrap();
         let keys: Vec<String> = store
             .listings()
             .unwrap()
@@ -1668,7 +1787,8 @@ pub(crate) mod tests {
             .map(|r| r.listing.key())
             .collect();
         assert_eq!(keys, ["aliexpress/1", "aliexpress/3"]);
-        assert_eq!(store.findings().unwrap().len(), 2);
+        let found: Vec<String> = store.findings().unwrap().iter().map(|f| f.key()).collect();
+        assert_eq!(found, ["aliexpress/1"]);
         assert!(store.listing("aliexpress/2").unwrap().is_none());
         let skipped = store.skipped();
         assert!(
@@ -1678,9 +1798,9 @@ pub(crate) mod tests {
             "{skipped:?}"
         );
         assert!(
-            skipped
-                .iter()
-                .any(|s| s.tree == "findings" && s.key == "aliexpress/3"),
+            skipped.iter().any(|s| s.tree == "listings"
+                && s.key == "aliexpress/3"
+                && s.message.starts_with("its finding: ")),
             "{skipped:?}"
         );
         assert!(
@@ -1922,6 +2042,91 @@ pub(crate) mod tests {
         );
         assert_eq!(store.live_keys_on_page(p2).unwrap(), ["aliexpress/1"]);
         assert!(store.db.get(LIVE_ON_PAGE_BUILT_KEY).unwrap().is_some());
+    }
+
+    /// A store of schema `2` kept the findings in a tree of their own: on
+    /// first open each moves into its listing's entry (the record, its
+    /// tracking and the counts unchanged), one that cannot move is kept
+    /// aside in `corrupt`, named, the tree is gone and the schema is `3`.
+    /// A finding moved already by an interrupted run moves again.
+    #[test]
+    fn an_older_stores_findings_move_into_their_listings_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let (findings, records, counts) = {
+            let store = Store::open(dir.path()).unwrap();
+            let mut findings = recorded_findings(&store, 5);
+            findings[1].verdict = crate::judge::signal::Verdict::Flag;
+            store.put_finding(&findings[1]).unwrap();
+            // The daemon's tracking, kept in the record.
+            let v = store.listings.get("aliexpress/2").unwrap().unwrap();
+            let mut rec: ListingRecord = serde_json::from_slice(&v).unwrap();
+            rec.tracking = Some(serde_json::json!({"first_cycle": 1, "last_seen_cycle": 4}));
+            let v = entry::with_record(&v, &rec).unwrap();
+            store.listings.insert("aliexpress/2", v).unwrap();
+            let records = store.listings().unwrap();
+            let counts = store.verdict_counts().unwrap();
+            // What a knockoff of schema 2 wrote: listings without their
+            // findings, the findings in a tree of their own (aliexpress/0
+            // in both, as an interrupted move leaves it).
+            let old = store.db.open_tree(entry::FINDINGS_TREE).unwrap();
+            for (k, v) in store.listings.iter().map(|i| i.unwrap()) {
+                let f = entry::finding_json(&v).unwrap().unwrap().get().to_string();
+                old.insert(&k, f.as_bytes()).unwrap();
+                if k.as_ref() != b"aliexpress/0" {
+                    let rec: ListingRecord = serde_json::from_slice(&v).unwrap();
+                    store
+                        .listings
+                        .insert(&k, serde_json::to_vec(&rec).unwrap())
+                        .unwrap();
+                }
+            }
+            let mut orphan = findings[3].clone();
+            orphan.listing_id = "9".into();
+            old.insert("aliexpress/9", serde_json::to_vec(&orphan).unwrap())
+                .unwrap();
+            old.insert("aliexpress/8", &b"{not json"[..]).unwrap();
+            store.db.insert("meta/schema", "2").unwrap();
+            store.flush().unwrap();
+            (findings, records, counts)
+        };
+        let store = Store::open(dir.path()).unwrap();
+        assert!(!store.has_tree(entry::FINDINGS_TREE));
+        assert_eq!(store.db.get("meta/schema").unwrap().unwrap().as_ref(), b"3");
+        assert_eq!(store.findings().unwrap(), findings);
+        assert_eq!(store.listings().unwrap(), records);
+        assert_eq!(store.verdict_counts().unwrap(), counts);
+        assert!(records[2].tracking.is_some());
+        let corrupt: Vec<String> = store
+            .dump_tree("corrupt")
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(corrupt, ["findings/aliexpress/8", "findings/aliexpress/9"]);
+        assert!(store.skipped().is_empty(), "{:?}", store.skipped());
+        // A decision and a rescan write the entry whole.
+        let mut f = findings[4].clone();
+        f.verdict = crate::judge::signal::Verdict::Review;
+        store.put_finding(&f).unwrap();
+        assert_eq!(store.finding("aliexpress/4").unwrap(), Some(f));
+        assert_eq!(
+            store.listing("aliexpress/4").unwrap().as_ref(),
+            records.get(4)
+        );
+        let msg = store
+            .put_finding(&orphan_of(&findings[0]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("finding of aliexpress/77: its listing has no record"),
+            "{msg}"
+        );
+    }
+
+    fn orphan_of(f: &Finding) -> Finding {
+        let mut f = f.clone();
+        f.listing_id = "77".into();
+        f
     }
 
     /// Issue 20: a store written before `page_urls` existed, with an
@@ -2250,11 +2455,11 @@ pub(crate) mod tests {
             let three = &expected[1].1;
             assert_eq!((three.priority, three.marks.len()), (7, 1));
             assert_eq!(three.marks[0].variant, "AURORA");
-            // Seller links: those of the listing written with the finding;
-            // none from a decision on a finding that was clear (its
-            // listing is not at hand there).
+            // Seller links: those of the listing written with the finding,
+            // and for a decision, those of the listing in the same entry
+            // (a finding that was clear had no brief to take them from).
             assert_eq!(expected[0].1.links.as_deref(), Some(links_of("2")));
-            assert_eq!(three.links, None);
+            assert_eq!(three.links.as_deref(), Some(links_of("3")));
             // A decision on a suspect keeps the links of its brief.
             let mut f = store.finding("aliexpress/2").unwrap().unwrap();
             f.verdict = Verdict::Review;

@@ -62,14 +62,14 @@ impl VerdictCounts {
 }
 
 /// Inside a finding's transaction: moves the kept counts (when they exist)
-/// from the verdict of the finding stored before (`before`, the value the
-/// write replaced; an unreadable one counted nowhere) to `now`.
-pub(super) fn keep_count(
+/// from the verdict of the finding stored before (`before`, read from the
+/// value the write replaced; none when there was none, or it did not read:
+/// counted nowhere) to `now`.
+pub(super) fn keep_count<E>(
     meta: &TransactionalTree,
-    before: Option<&[u8]>,
+    before: Option<Verdict>,
     now: Verdict,
-) -> std::result::Result<(), ConflictableTransactionError<()>> {
-    let before = before.and_then(super::verdict_of_finding);
+) -> std::result::Result<(), ConflictableTransactionError<E>> {
     if before == Some(now) {
         return Ok(());
     }
