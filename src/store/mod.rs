@@ -77,6 +77,7 @@ pub mod changes;
 pub mod entry;
 pub mod hashcache;
 pub mod lock;
+pub mod rewrite;
 pub mod verdicts;
 
 use crate::fetch::Capture;
@@ -325,12 +326,13 @@ impl Store {
     /// Opens (or creates) the store at `DIR/store`.
     pub fn open(data_dir: &Path) -> Result<Store> {
         let path = data_dir.join("store");
+        rewrite::finish_interrupted(data_dir)?;
         std::fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
         let err = |e: sled::Error| Error::Store {
             path: path.clone(),
             message: e.to_string(),
         };
-        let db = open_waiting_for_lock(&path).map_err(|e| match e {
+        let mut db = open_waiting_for_lock(&path).map_err(|e| match e {
             e if is_lock_error(&e) => Error::Store {
                 path: path.clone(),
                 message: format!(
@@ -357,6 +359,10 @@ impl Store {
             None => {
                 db.insert("meta/schema", SCHEMA_VERSION).map_err(err)?;
             }
+        }
+        if rewrite::needed(&db) {
+            rewrite::findings_into_entries(db, data_dir, open_waiting_for_lock)?;
+            db = open_waiting_for_lock(&path).map_err(err)?;
         }
         let store = Store {
             listings: db.open_tree("listings").map_err(err)?,
@@ -396,7 +402,6 @@ impl Store {
         store.drop_finding_verdicts_if_present()?;
         store.mark_schema()?;
         store.move_tracking_into_listings_if_present()?;
-        store.move_findings_into_listings_if_present()?;
         store.build_suspect_briefs_if_missing()?;
         store.build_brief_links_if_missing()?;
         Ok(store)
@@ -522,80 +527,6 @@ impl Store {
             &format!(
                 "moved {moved} tracking records into their listings' records ({} kept aside)",
                 kept_aside.len()
-            ),
-        )
-    }
-
-    /// A store of schema `2` and before kept the findings in a tree of
-    /// their own ([`entry::FINDINGS_TREE`], a second key a listing in
-    /// sled's resident page table): each is moved into its listing's entry
-    /// ([`entry`]), [`MIGRATION_BATCH`] at a time. A batch's entries are
-    /// written first, then its findings removed, so a run interrupted
-    /// between the two moves the same findings again. A finding that
-    /// cannot be moved (it is not JSON, or its listing has no readable
-    /// record) is kept in the `corrupt` tree under `findings/KEY`, and
-    /// named in the log, not lost. Then the tree is dropped.
-    fn move_findings_into_listings_if_present(&self) -> Result<()> {
-        let name = entry::FINDINGS_TREE;
-        if !self.has_tree(name) {
-            return Ok(());
-        }
-        let err = |e: &dyn std::fmt::Display| self.err(format!("moving {name}: {e}"));
-        self.flush()?;
-        let old = self.db.open_tree(name).map_err(|e| err(&e))?;
-        let corrupt = self.db.open_tree("corrupt").map_err(|e| err(&e))?;
-        let (mut moved, mut kept_aside) = (0usize, 0usize);
-        loop {
-            let findings: Vec<(sled::IVec, sled::IVec)> = old
-                .iter()
-                .take(MIGRATION_BATCH)
-                .collect::<std::result::Result<_, _>>()
-                .map_err(|e| err(&e))?;
-            if findings.is_empty() {
-                break;
-            }
-            let mut entries = sled::Batch::default();
-            let mut aside = sled::Batch::default();
-            let mut done = sled::Batch::default();
-            for (key, f) in &findings {
-                done.remove(key);
-                let listing = self.listings.get(key).map_err(|e| err(&e))?;
-                let why = match (
-                    serde_json::from_slice::<&serde_json::value::RawValue>(f),
-                    listing,
-                ) {
-                    (Err(e), _) => format!("it does not read ({e})"),
-                    (Ok(_), None) => "its listing has no record".to_string(),
-                    (Ok(raw), Some(l)) => match serde_json::from_slice::<ListingRecord>(&l) {
-                        Ok(rec) => {
-                            let value = entry::encode(&rec, Some(raw)).map_err(|e| err(&e))?;
-                            entries.insert(key, value);
-                            moved += 1;
-                            continue;
-                        }
-                        Err(e) => format!("its listing's record does not read ({e})"),
-                    },
-                };
-                let mut aside_key = format!("{name}/").into_bytes();
-                aside_key.extend_from_slice(key);
-                aside.insert(aside_key, f.clone());
-                kept_aside += 1;
-                tracing::warn!(
-                    store = %self.path.display(),
-                    "finding {name}/{} kept in the `corrupt` tree, not moved: {why}",
-                    String::from_utf8_lossy(key)
-                );
-            }
-            self.listings.apply_batch(entries).map_err(|e| err(&e))?;
-            corrupt.apply_batch(aside).map_err(|e| err(&e))?;
-            old.apply_batch(done).map_err(|e| err(&e))?;
-        }
-        self.retire_tree(
-            name,
-            old,
-            None,
-            &format!(
-                "moved {moved} findings into their listings' entries ({kept_aside} kept aside)"
             ),
         )
     }
@@ -2045,10 +1976,12 @@ pub(crate) mod tests {
     }
 
     /// A store of schema `2` kept the findings in a tree of their own: on
-    /// first open each moves into its listing's entry (the record, its
-    /// tracking and the counts unchanged), one that cannot move is kept
-    /// aside in `corrupt`, named, the tree is gone and the schema is `3`.
-    /// A finding moved already by an interrupted run moves again.
+    /// first open the store is rewritten with each in its listing's entry
+    /// (the record, its tracking, the counts and every other tree
+    /// unchanged), one that cannot move is kept aside in `corrupt`, named,
+    /// the tree is gone, the schema is `3`, and nothing of the rewrite is
+    /// left beside the store. A finding already in its entry is taken
+    /// from the tree all the same.
     #[test]
     fn an_older_stores_findings_move_into_their_listings_entries() {
         let dir = tempfile::tempdir().unwrap();
@@ -2092,6 +2025,15 @@ pub(crate) mod tests {
         let store = Store::open(dir.path()).unwrap();
         assert!(!store.has_tree(entry::FINDINGS_TREE));
         assert_eq!(store.db.get("meta/schema").unwrap().unwrap().as_ref(), b"3");
+        for left in [rewrite::REWRITE_DIR, rewrite::REPLACED_DIR] {
+            assert!(!dir.path().join(left).exists(), "{left}");
+        }
+        assert_eq!(store.page_count(), 0);
+        assert!(store
+            .db
+            .get(verdicts::VERDICT_COUNTS_KEY)
+            .unwrap()
+            .is_some());
         assert_eq!(store.findings().unwrap(), findings);
         assert_eq!(store.listings().unwrap(), records);
         assert_eq!(store.verdict_counts().unwrap(), counts);
@@ -2121,6 +2063,35 @@ pub(crate) mod tests {
             msg.contains("finding of aliexpress/77: its listing has no record"),
             "{msg}"
         );
+    }
+
+    /// A rewrite cut short between its renames is put in place on the
+    /// next open; one cut short before them is dropped, the store kept.
+    #[test]
+    fn a_rewrite_cut_short_leaves_one_whole_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path();
+        {
+            let store = Store::open(data).unwrap();
+            recorded_findings(&store, 3);
+            store.flush().unwrap();
+        }
+        // Between the renames: the store aside, the rewrite not in place.
+        std::fs::rename(data.join("store"), data.join(rewrite::REWRITE_DIR)).unwrap();
+        std::fs::create_dir(data.join(rewrite::REPLACED_DIR)).unwrap();
+        std::fs::write(data.join(rewrite::REPLACED_DIR).join("db"), b"old").unwrap();
+        {
+            let store = Store::open(data).unwrap();
+            assert_eq!(store.findings().unwrap().len(), 3);
+        }
+        assert!(!data.join(rewrite::REPLACED_DIR).exists());
+        assert!(!data.join(rewrite::REWRITE_DIR).exists());
+        // Before the renames: a partial rewrite beside the store.
+        std::fs::create_dir(data.join(rewrite::REWRITE_DIR)).unwrap();
+        std::fs::write(data.join(rewrite::REWRITE_DIR).join("db"), b"partial").unwrap();
+        let store = Store::open(data).unwrap();
+        assert_eq!(store.findings().unwrap().len(), 3);
+        assert!(!data.join(rewrite::REWRITE_DIR).exists());
     }
 
     fn orphan_of(f: &Finding) -> Finding {
