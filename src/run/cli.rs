@@ -198,6 +198,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Rewrite the store into a fresh database, giving back the space of
+    /// the old versions of records it keeps (a year of daemon cycles
+    /// leaves most of the store's file to them). Not while a daemon or
+    /// another command has the data folder open.
+    Compact {
+        #[arg(long, env = "KNOCKOFF_DATA", default_value = DEFAULT_DATA_DIR)]
+        data: PathBuf,
+    },
     /// Evaluate image matching on a folder of photos: recall per transform, false-match rate.
     EvalImages {
         /// Folder of original photos.
@@ -351,6 +359,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             dry_run,
             json,
         } => prune_command(&data, &older_than, dry_run, json, &mut out),
+        Command::Compact { data } => compact_command(&data, &mut out),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "knockoff", &mut out);
@@ -784,6 +793,20 @@ fn prune_command(
             r.examined
         )?;
     }
+    Ok(ExitCode::Ok)
+}
+
+fn compact_command(data: &Path, out: &mut dyn Write) -> CliResult {
+    let c = Store::compact(data)?;
+    writeln!(
+        out,
+        "compacted {}: {:.1} MB -> {:.1} MB, {} keys, in {:.1} s",
+        data.join("store").display(),
+        c.bytes_before as f64 / 1e6,
+        c.bytes_after as f64 / 1e6,
+        c.keys,
+        c.seconds
+    )?;
     Ok(ExitCode::Ok)
 }
 

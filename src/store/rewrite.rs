@@ -1,6 +1,8 @@
-//! Rewriting a store of schema `2` or before into a fresh sled database:
-//! each finding goes into its listing's entry ([`super::entry`]) and every
-//! other tree is copied as it is.
+//! Rewriting a store into a fresh sled database: on the first open of a
+//! store of schema `2` or before, with each finding moved into its
+//! listing's entry ([`super::entry`]) and every other tree copied as it
+//! is; and on demand (`knockoff compact`, [`super::Store::compact`]), to
+//! give back the space of the old versions sled keeps in its file.
 //!
 //! Moving a million findings in place left the store bigger in memory
 //! than before, not smaller (BENCHMARKS.md "Stop 41": 360 MiB over four
@@ -59,16 +61,16 @@ pub(super) fn needed(db: &sled::Db) -> bool {
 /// Rewrites the store open as `db` at `DATA/store` (see the module) and
 /// puts the rewrite in its place; `db` is closed. The caller opens the
 /// store again. On an error the store is left as it was.
-pub(super) fn findings_into_entries(
+pub(super) fn rewrite(
     db: sled::Db,
     data_dir: &Path,
     open: impl Fn(&Path) -> std::result::Result<sled::Db, sled::Error>,
-) -> Result<()> {
+) -> Result<Copied> {
     let path = data_dir.join("store");
     let target = data_dir.join(REWRITE_DIR);
     let err = |e: &dyn std::fmt::Display| Error::Store {
         path: path.clone(),
-        message: format!("rewriting with each finding in its listing's entry: {e}"),
+        message: format!("rewriting into a fresh database: {e}"),
     };
     db.flush().map_err(|e| err(&e))?;
     if target.exists() {
@@ -77,9 +79,10 @@ pub(super) fn findings_into_entries(
     let started = std::time::Instant::now();
     tracing::info!(
         store = %path.display(),
-        "rewriting the store with each finding in its listing's entry (schema {}): once, \
-         a few minutes for a million listings",
-        super::SCHEMA_VERSION
+        "rewriting the store into a fresh database (schema {}{}): a minute or two for a \
+         million listings",
+        super::SCHEMA_VERSION,
+        if needed(&db) { ", each finding in its listing's entry" } else { "" }
     );
     let copied = {
         let new = open(&target).map_err(|e| err(&e))?;
@@ -100,44 +103,44 @@ pub(super) fn findings_into_entries(
         kept_aside = copied.kept_aside,
         keys = copied.keys,
         seconds = started.elapsed().as_secs_f64(),
-        "rewrote the store with each finding in its listing's entry"
+        "rewrote the store into a fresh database"
     );
-    Ok(())
+    Ok(copied)
 }
 
 /// What a rewrite copied.
-#[derive(Debug, Default)]
-struct Copied {
-    /// Findings moved into their listings' entries.
-    moved: usize,
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Copied {
+    /// Findings moved into their listings' entries (a store of schema
+    /// `2` or before).
+    pub moved: usize,
     /// Findings kept in `corrupt` instead (not JSON, or no readable
     /// listing record to go in).
-    kept_aside: usize,
+    pub kept_aside: usize,
     /// Keys written in all.
-    keys: usize,
+    pub keys: usize,
 }
 
 /// Copies every tree of `old` into `new`, the findings into their
 /// listings' entries, then checks each tree's count.
 fn copy(old: &sled::Db, new: &sled::Db) -> std::result::Result<Copied, String> {
     let e = |e: sled::Error| e.to_string();
-    let findings = old.open_tree(entry::FINDINGS_TREE).map_err(e)?;
     let mut c = Copied::default();
+    if !needed(old) {
+        for name in old.tree_names() {
+            let (from, to) = tree_pair(old, new, &name).map_err(e)?;
+            let read = in_batches(&from, Some(&to), |_, v| Ok(Some(v.to_vec())))?;
+            c.keys += checked(&to, read, &name)?;
+        }
+        return Ok(c);
+    }
+    let findings = old.open_tree(entry::FINDINGS_TREE).map_err(e)?;
     let mut aside = Vec::new();
     for name in old.tree_names() {
         if name.as_ref() == entry::FINDINGS_TREE.as_bytes() {
             continue;
         }
-        let from: sled::Tree = if name.as_ref() == b"__sled__default" {
-            (**old).clone()
-        } else {
-            old.open_tree(&name).map_err(e)?
-        };
-        let to: sled::Tree = if name.as_ref() == b"__sled__default" {
-            (**new).clone()
-        } else {
-            new.open_tree(&name).map_err(e)?
-        };
+        let (from, to) = tree_pair(old, new, &name).map_err(e)?;
         let listings = name.as_ref() == b"listings";
         let read = in_batches(&from, Some(&to), |key, value| {
             if !listings {
@@ -157,14 +160,7 @@ fn copy(old: &sled::Db, new: &sled::Db) -> std::result::Result<Copied, String> {
                 }
             }
         })?;
-        let written = in_batches(&to, None, |_, _| Ok(None))?;
-        if written != read {
-            return Err(format!(
-                "tree {}: {written} keys written of {read}",
-                String::from_utf8_lossy(&name)
-            ));
-        }
-        c.keys += written;
+        c.keys += checked(&to, read, &name)?;
     }
     // Findings whose listing has no record.
     let listings = old.open_tree("listings").map_err(e)?;
@@ -187,6 +183,32 @@ fn copy(old: &sled::Db, new: &sled::Db) -> std::result::Result<Copied, String> {
         c.keys += 1;
     }
     Ok(c)
+}
+
+/// The tree `name` of `old` and of `new` (the default tree of each for
+/// sled's own name of it).
+fn tree_pair(
+    old: &sled::Db,
+    new: &sled::Db,
+    name: &[u8],
+) -> sled::Result<(sled::Tree, sled::Tree)> {
+    if name == b"__sled__default" {
+        return Ok(((**old).clone(), (**new).clone()));
+    }
+    Ok((old.open_tree(name)?, new.open_tree(name)?))
+}
+
+/// How many keys `to` holds, an error unless it is the `read` copied into
+/// it.
+fn checked(to: &sled::Tree, read: usize, name: &[u8]) -> std::result::Result<usize, String> {
+    let written = in_batches(to, None, |_, _| Ok(None))?;
+    if written != read {
+        return Err(format!(
+            "tree {}: {written} keys written of {read}",
+            String::from_utf8_lossy(name)
+        ));
+    }
+    Ok(written)
 }
 
 /// A listing's entry with its finding: an error saying why the finding

@@ -3,6 +3,8 @@
 //! of every case and of every flagged or review listing keeps them, the
 //! records of dropped pages stay, a dry run drops nothing, a second run
 //! finds nothing more, and the export still carries every case's pages.
+//! Compaction (`knockoff compact`) rewrites the store and keeps every
+//! record.
 
 use knockoff::file::cases::book::CaseBook;
 use knockoff::file::retention::evidence;
@@ -126,4 +128,84 @@ fn prune_refuses_a_bad_duration_and_a_missing_store() {
     assert_ne!(none.status.code(), Some(0), "{none:?}");
     assert!(String::from_utf8_lossy(&none.stderr).contains("no store here"));
     assert!(!tmp.path().join("store").exists(), "no store is created");
+}
+
+/// Every tree of a store, as text (a tree `name` that is not there reads
+/// as empty).
+fn store_content(data: &Path) -> Vec<(String, Vec<(String, String)>)> {
+    let store = Store::open(data).unwrap();
+    let mut out: Vec<(String, Vec<(String, String)>)> = [
+        "listings",
+        "pages",
+        "page_urls",
+        "live_on_page",
+        "suspect_briefs",
+        "official",
+        "complaints",
+        "cases",
+        "hash_references",
+        "hash_matches",
+        "hash_photos",
+    ]
+    .iter()
+    .map(|t| (t.to_string(), store.dump_tree(t).unwrap()))
+    .collect();
+    out.push((
+        "findings".into(),
+        vec![(
+            String::new(),
+            serde_json::to_string(&store.findings().unwrap()).unwrap(),
+        )],
+    ));
+    out
+}
+
+/// `knockoff compact` rewrites the store of a real demo scan into a fresh
+/// database: every record is the same after, a scan goes on from it, a
+/// store still open elsewhere is refused, named, and a folder without a
+/// store is refused without getting one.
+#[test]
+fn compact_keeps_every_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let d = data.to_str().unwrap();
+    let scan = knockoff(&["scan", "--data", d, "--json"]);
+    assert_eq!(scan.status.code(), Some(0), "{scan:?}");
+    let before = store_content(&data);
+    assert!(before
+        .iter()
+        .all(|(t, rows)| t == "hash_references" || t == "official" || !rows.is_empty()));
+
+    let out = knockoff(&["compact", "--data", d]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("compacted ") && text.contains(" keys"),
+        "{text}"
+    );
+    assert_eq!(store_content(&data), before);
+    for left in ["store.rewrite", "store.replaced"] {
+        assert!(!data.join(left).exists(), "{left}");
+    }
+    let again = knockoff(&["scan", "--data", d, "--json"]);
+    assert_eq!(again.status.code(), Some(0), "{again:?}");
+    assert_eq!(store_content(&data), before, "a rescan of the same pages");
+
+    {
+        let _open = Store::open(&data).unwrap();
+        let busy = knockoff(&["compact", "--data", d]);
+        assert_ne!(busy.status.code(), Some(0), "{busy:?}");
+        let stderr = String::from_utf8_lossy(&busy.stderr);
+        assert!(
+            stderr.contains("in use by another knockoff process"),
+            "{stderr}"
+        );
+    }
+    assert_eq!(store_content(&data), before);
+
+    let empty = tmp.path().join("empty");
+    let none = knockoff(&["compact", "--data", empty.to_str().unwrap()]);
+    assert_ne!(none.status.code(), Some(0), "{none:?}");
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no store here"));
+    assert!(!empty.join("store").exists(), "no store is created");
 }
