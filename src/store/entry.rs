@@ -41,6 +41,12 @@ pub(crate) fn encode(
     })
 }
 
+/// The stored value of a listing from its record and its finding's JSON
+/// (an error when that is not JSON).
+pub(crate) fn encode_json(rec: &ListingRecord, finding_json: &[u8]) -> serde_json::Result<Vec<u8>> {
+    encode(rec, Some(serde_json::from_slice(finding_json)?))
+}
+
 /// The finding's JSON in a stored value, as it is (`None`: no finding).
 pub(crate) fn finding_json(value: &[u8]) -> serde_json::Result<Option<&RawValue>> {
     #[derive(Deserialize)]

@@ -1210,7 +1210,8 @@ impl Store {
         };
         self.checked_json("listing", &key, &record)?;
         let finding_json = self.checked_json("finding", &key, finding)?;
-        let value = self.entry_value(&key, &record, &finding_json)?;
+        let value = entry::encode_json(&record, &finding_json)
+            .map_err(|e| self.err(format!("refusing to write listing {key}: {e}")))?;
         let page_keys = listing_page_keys(&record);
         let brief = briefs::brief_json(finding, Some(listing), None);
         let meta: &sled::Tree = &self.db;
@@ -1264,35 +1265,18 @@ impl Store {
 
     /// All findings, in key order (a pass over every listing's entry).
     pub fn findings(&self) -> Result<Vec<Finding>> {
-        self.finding_reads.fetch_add(
-            self.listings.len() as u64,
-            std::sync::atomic::Ordering::Relaxed,
-        );
         let mut out = Vec::new();
-        for item in self.listings.iter() {
-            let (key, value) = item.map_err(|e| self.err(e))?;
-            match entry::finding(&value) {
-                Ok(Some(f)) => out.push(f),
-                Ok(None) => {}
-                Err(e) => self.skip_finding(&key, e),
-            }
-        }
+        self.for_each_entry(|key, value| match entry::finding(value) {
+            Ok(Some(f)) => out.push(f),
+            Ok(None) => {}
+            Err(e) => self.skip_finding(key, e),
+        })?;
         Ok(out)
     }
 
     /// Names a listing's finding that does not read ([`Store::skip`]).
     fn skip_finding(&self, key: &[u8], e: serde_json::Error) {
         self.skip(&self.listings, key, format!("its finding: {e}"));
-    }
-
-    /// The entry of a listing ([`entry`]): its record and the finding's
-    /// JSON (checked already).
-    fn entry_value(&self, key: &str, rec: &ListingRecord, finding_json: &[u8]) -> Result<Vec<u8>> {
-        let refuse =
-            |e: serde_json::Error| self.err(format!("refusing to write listing {key}: {e}"));
-        let raw =
-            serde_json::from_slice::<&serde_json::value::RawValue>(finding_json).map_err(refuse)?;
-        entry::encode(rec, Some(raw)).map_err(refuse)
     }
 
     /// Each finding's key and verdict, in key order: a pass over every
@@ -1305,18 +1289,31 @@ impl Store {
         &self,
         mut f: impl FnMut(&str, crate::judge::signal::Verdict),
     ) -> Result<()> {
-        self.finding_reads.fetch_add(
-            self.listings.len() as u64,
-            std::sync::atomic::Ordering::Relaxed,
-        );
+        self.for_each_entry(|key, value| match entry::verdict(value) {
+            Ok(Some(v)) => f(&String::from_utf8_lossy(key), v),
+            Ok(None) => {}
+            Err(e) => self.skip_finding(key, e),
+        })
+    }
+
+    /// Every listing's entry, key and value, in key order, counted among
+    /// the finding reads as it is read (one pass: sled's `len` is a pass
+    /// of its own).
+    fn for_each_entry(&self, mut f: impl FnMut(&[u8], &[u8])) -> Result<()> {
+        let mut read = 0u64;
+        let counted = |read| {
+            self.finding_reads
+                .fetch_add(read, std::sync::atomic::Ordering::Relaxed)
+        };
         for item in self.listings.iter() {
-            let (key, value) = item.map_err(|e| self.err(e))?;
-            match entry::verdict(&value) {
-                Ok(Some(v)) => f(&String::from_utf8_lossy(&key), v),
-                Ok(None) => {}
-                Err(e) => self.skip_finding(&key, e),
-            }
+            let (key, value) = item.map_err(|e| {
+                counted(read);
+                self.err(e)
+            })?;
+            read += 1;
+            f(&key, &value);
         }
+        counted(read);
         Ok(())
     }
 
@@ -1459,8 +1456,6 @@ impl Store {
     pub fn put_finding(&self, finding: &Finding) -> Result<()> {
         let key = finding.key();
         let json = self.checked_json("finding", &key, finding)?;
-        let raw = serde_json::from_slice::<&serde_json::value::RawValue>(&json)
-            .map_err(|e| self.err(format!("refusing to write finding {key}: {e}")))?;
         let _writing = self.journal.writing();
         if self.journal.enabled() {
             let before = changes::ListingBefore {
@@ -1480,7 +1475,7 @@ impl Store {
                 };
                 let rec = serde_json::from_slice::<ListingRecord>(&old)
                     .map_err(|e| abort(format!("its listing's record does not read ({e})")))?;
-                let value = entry::encode(&rec, Some(raw)).map_err(|e| abort(e.to_string()))?;
+                let value = entry::encode_json(&rec, &json).map_err(|e| abort(e.to_string()))?;
                 l.insert(key.as_bytes(), value)?;
                 let before = entry::verdict(&old).ok().flatten();
                 verdicts::keep_count(meta, before, finding.verdict)?;

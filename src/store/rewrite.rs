@@ -214,11 +214,9 @@ fn checked(to: &sled::Tree, read: usize, name: &[u8]) -> std::result::Result<usi
 /// A listing's entry with its finding: an error saying why the finding
 /// cannot go in.
 fn merged(listing: &[u8], finding: &[u8]) -> std::result::Result<Vec<u8>, String> {
-    let raw = serde_json::from_slice::<&serde_json::value::RawValue>(finding)
-        .map_err(|e| format!("it does not read ({e})"))?;
     let rec = serde_json::from_slice::<ListingRecord>(listing)
         .map_err(|e| format!("its listing's record does not read ({e})"))?;
-    entry::encode(&rec, Some(raw)).map_err(|e| e.to_string())
+    entry::encode_json(&rec, finding).map_err(|e| format!("it does not read ({e})"))
 }
 
 /// Passes over `from` a batch at a time (each pass from the last key
