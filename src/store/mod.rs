@@ -78,6 +78,7 @@ pub mod entry;
 pub mod hashcache;
 pub mod lock;
 pub mod rewrite;
+pub mod settle;
 pub mod verdicts;
 
 use crate::fetch::Capture;
@@ -818,6 +819,37 @@ impl Store {
             f(&String::from_utf8_lossy(&url), &|| {
                 serde_json::from_slice(&value).ok()
             });
+        }
+        Ok(())
+    }
+
+    /// Lets sled's cache give back the nodes the reads so far pulled in
+    /// ([`settle`]): for a long-running process after a pass that read
+    /// many records. Does nothing for a store under
+    /// [`settle::SETTLE_MIN_STORE_BYTES`].
+    pub fn settle_cache(&self) -> Result<()> {
+        let bytes = self.db.size_on_disk().map_err(|e| self.err(e))?;
+        if bytes < settle::SETTLE_MIN_STORE_BYTES {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        let built = settle::settle(&self.db).map_err(|e| self.err(e))?;
+        tracing::debug!(
+            built,
+            seconds = started.elapsed().as_secs_f64(),
+            "cache settled"
+        );
+        Ok(())
+    }
+
+    /// Counts one more read of a pass in `reads`, and settles the cache
+    /// ([`Store::settle_cache`]) every [`settle::SETTLE_AFTER_READS`], so
+    /// that a pass over many records holds at most about that many of
+    /// sled's nodes, not up to 16,384.
+    pub fn settle_after(&self, reads: &mut u64) -> Result<()> {
+        *reads += 1;
+        if (*reads).is_multiple_of(settle::SETTLE_AFTER_READS) {
+            self.settle_cache()?;
         }
         Ok(())
     }
@@ -2564,5 +2596,22 @@ pub(crate) mod tests {
         f.verdict = Verdict::Flag;
         store.record(&l, &[], now(), &f).unwrap();
         assert_eq!(keys(&store), ["aliexpress/1", "aliexpress/2"]);
+    }
+
+    #[test]
+    fn a_small_store_is_not_settled_and_a_pass_counts_its_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let l = listing("1", 2.0);
+        store.record(&l, &[], now(), &finding(&l)).unwrap();
+        let mut reads = 0;
+        for _ in 0..(settle::SETTLE_AFTER_READS * 2 + 1) {
+            store.settle_after(&mut reads).unwrap();
+        }
+        assert_eq!(reads, settle::SETTLE_AFTER_READS * 2 + 1);
+        store.settle_cache().unwrap();
+        // Under the size that pays for it: no tree made, nothing written.
+        assert!(!store.has_tree(settle::SETTLE_TREE));
+        assert_eq!(store.listing("aliexpress/1").unwrap().unwrap().listing, l);
     }
 }

@@ -19,9 +19,16 @@
 //! [`finish_interrupted`] completes or discards a rewrite a crash cut
 //! short, so the store is always one or the other, whole.
 
-use super::{entry, ListingRecord, MIGRATION_BATCH};
+use super::{entry, ListingRecord};
 use crate::model::error::{Error, Result};
 use std::path::Path;
+
+/// Keys copied a batch at a time. sled applies a batch at once, and a
+/// batch of 10,000 listing entries (~1.2 KB each) held what it wrote in
+/// its write buffers and nodes together: `knockoff compact` of a million
+/// listings peaked at 838 MiB with batches of 10,000, 480 with 1,000, and
+/// 478 / 509 with 300 / 100 (BENCHMARKS.md "Stop 42").
+const REWRITE_BATCH: usize = 1_000;
 
 /// Where the rewrite is written, beside `DATA/store`.
 pub const REWRITE_DIR: &str = "store.rewrite";
@@ -237,7 +244,7 @@ fn in_batches(
         };
         let batch: Vec<(sled::IVec, sled::IVec)> = from
             .range::<sled::IVec, _>((start, std::ops::Bound::Unbounded))
-            .take(MIGRATION_BATCH)
+            .take(REWRITE_BATCH)
             .collect::<std::result::Result<_, _>>()
             .map_err(|e| e.to_string())?;
         let Some((last, _)) = batch.last() else {

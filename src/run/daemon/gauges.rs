@@ -229,7 +229,11 @@ impl HistoryGauges {
     /// records they name. Call it inside [`Store::take_changes`], so what
     /// it reads is what those changes left.
     pub fn apply(&mut self, store: &Store, changes: &Changes) -> Result<()> {
+        // A cycle that changed many listings (thousands found gone) reads
+        // each: sled's cache is settled as it goes (`Store::settle_after`).
+        let mut pass = 0;
         for (key, before) in &changes.listings {
+            store.settle_after(&mut pass)?;
             self.reads += 2;
             if !before.existed && store.has_listing(key)? {
                 self.listings += 1;
@@ -260,6 +264,7 @@ impl HistoryGauges {
         if !changes.tracking.is_empty() {
             let tracker = Tracker::open(store)?;
             for (key, before) in &changes.tracking {
+                store.settle_after(&mut pass)?;
                 self.reads += 1;
                 let before = before.unwrap_or_default();
                 let now = tracker.flags(key)?.unwrap_or_default();

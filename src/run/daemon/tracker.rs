@@ -215,7 +215,9 @@ impl<'a> Cycle<'a> {
 
         // In key order, seen or not.
         let keys: BTreeSet<&String> = self.listings.keys().chain(&self.others).collect();
+        let mut pass = 0;
         for key in keys {
+            self.store.settle_after(&mut pass)?;
             let read;
             let rec = match self.listings.get(key) {
                 Some(rec) => rec,
