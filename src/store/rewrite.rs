@@ -26,8 +26,10 @@ use std::path::Path;
 /// Keys copied a batch at a time. sled applies a batch at once, and a
 /// batch of 10,000 listing entries (~1.2 KB each) held what it wrote in
 /// its write buffers and nodes together: `knockoff compact` of a million
-/// listings peaked at 838 MiB with batches of 10,000, 480 with 1,000, and
-/// 478 / 509 with 300 / 100 (BENCHMARKS.md "Stop 42").
+/// listings as a year of cycles wrote them peaked at 731 MiB with batches
+/// of 10,000 and 506 with 1,000; of the same store compacted once, 838
+/// with 10,000, 480 with 1,000, 478 with 300 and 509 with 100
+/// (BENCHMARKS.md "Stop 42").
 const REWRITE_BATCH: usize = 1_000;
 
 /// Where the rewrite is written, beside `DATA/store`.
