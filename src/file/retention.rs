@@ -16,9 +16,10 @@
 use crate::file::cases::book::CaseBook;
 use crate::judge::score::Finding;
 use crate::model::error::Result;
-use crate::store::{PageRecord, Store};
+use crate::store::blobfiles::sha256_bytes;
+use crate::store::Store;
 use chrono::{DateTime, Utc};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
 
 /// What one pruning did (or, with `dry_run`, would do).
@@ -37,43 +38,109 @@ pub struct RetentionReport {
     pub dry_run: bool,
 }
 
-/// The SHA-256 of every capture that is, or may become, evidence.
-pub fn evidence(store: &Store) -> Result<HashSet<String>> {
-    let mut keep: HashSet<String> = HashSet::new();
-    let pages = store.pages_by_url()?;
-    let mut listings: HashSet<String> = HashSet::new();
-    for case in CaseBook::open(store)?.all()? {
-        listings.insert(case.listing_key());
-        for t in &case.history {
-            if let Some(proof) = &t.proof {
-                keep.insert(proof.sha256.clone());
+/// The captures that are, or may become, evidence, by SHA-256: 32 bytes
+/// each in one sorted vector (a million listings of history name ~700,000
+/// of them, ~100 bytes each as a set of strings), and any name that is not
+/// a SHA-256 kept as it is.
+#[derive(Debug, Default)]
+pub struct Evidence {
+    shas: Vec<[u8; 32]>,
+    other: HashSet<String>,
+}
+
+impl Evidence {
+    fn insert(&mut self, sha256: &str) {
+        match sha256_bytes(sha256) {
+            Some(b) => self.shas.push(b),
+            None => {
+                self.other.insert(sha256.to_string());
             }
         }
-        keep.extend(case.added_evidence.iter().map(|a| a.sha256.clone()));
     }
-    // Flagged and review listings: exactly those with a brief.
-    store.for_each_suspect(|key, _| {
-        listings.insert(key.to_string());
+
+    fn extend<'a>(&mut self, shas: impl IntoIterator<Item = &'a str>) {
+        for s in shas {
+            self.insert(s);
+        }
+    }
+
+    /// Sorted and without repeats, for [`Evidence::contains`].
+    fn done(mut self) -> Evidence {
+        self.shas.sort_unstable();
+        self.shas.dedup();
+        self.shas.shrink_to_fit();
+        self
+    }
+
+    /// Whether the capture of this SHA-256 is evidence.
+    pub fn contains(&self, sha256: &str) -> bool {
+        match sha256_bytes(sha256) {
+            Some(b) => self.shas.binary_search(&b).is_ok(),
+            None => self.other.contains(sha256),
+        }
+    }
+
+    /// How many captures are evidence.
+    pub fn len(&self) -> usize {
+        self.shas.len() + self.other.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Every capture that is, or may become, evidence. One pass over the
+/// cases and one over the suspects' briefs, reading each listing once,
+/// with sled's cache settled as it goes ([`Store::settle_after`]): a
+/// daemon prunes once a day, and holding every case, every page record
+/// and every suspect's key at once would take a million-listing daemon
+/// past its memory.
+pub fn evidence(store: &Store) -> Result<Evidence> {
+    let mut keep = Evidence::default();
+    // Listings of cases; those that are suspects too are read with the
+    // suspects.
+    let mut case_listings: BTreeSet<String> = BTreeSet::new();
+    CaseBook::open(store)?.for_each(|case| {
+        case_listings.insert(case.listing_key());
+        for t in &case.history {
+            if let Some(proof) = &t.proof {
+                keep.insert(&proof.sha256);
+            }
+        }
+        keep.extend(case.added_evidence.iter().map(|a| a.sha256.as_str()));
     })?;
-    for key in &listings {
-        keep_listing(store, key, &pages, &mut keep)?;
+    // Flagged and review listings: exactly those with a brief, read as
+    // the briefs are passed.
+    let mut reads = 0;
+    let mut failed = None;
+    store.for_each_suspect(|key, _| {
+        case_listings.remove(key);
+        if failed.is_none() {
+            failed = store
+                .settle_after(&mut reads)
+                .and_then(|()| keep_listing(store, key, &mut keep))
+                .err();
+        }
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
     }
-    Ok(keep)
+    for key in &case_listings {
+        store.settle_after(&mut reads)?;
+        keep_listing(store, key, &mut keep)?;
+    }
+    Ok(keep.done())
 }
 
 /// A listing's evidence: the pages it was read from, its matched photos,
 /// the latest capture of each of its photos.
-fn keep_listing(
-    store: &Store,
-    key: &str,
-    pages: &HashMap<String, PageRecord>,
-    keep: &mut HashSet<String>,
-) -> Result<()> {
+fn keep_listing(store: &Store, key: &str, keep: &mut Evidence) -> Result<()> {
     if let Some(rec) = store.listing(key)? {
-        keep.extend(rec.sources.iter().map(|s| s.sha256.clone()));
+        keep.extend(rec.sources.iter().map(|s| s.sha256.as_str()));
         for url in &rec.listing.images {
-            if let Some(p) = pages.get(url) {
-                keep.insert(p.sha256.clone());
+            if let Some(p) = store.page_for_url(url)? {
+                keep.insert(&p.sha256);
             }
         }
     }
@@ -83,8 +150,8 @@ fn keep_listing(
     Ok(())
 }
 
-fn finding_photos(f: &Finding) -> impl Iterator<Item = String> + '_ {
-    f.photos.iter().map(|p| p.sha256.clone())
+fn finding_photos(f: &Finding) -> impl Iterator<Item = &str> + '_ {
+    f.photos.iter().map(|p| p.sha256.as_str())
 }
 
 /// Drops the bytes of captures older than `older_than` at `now` that are
@@ -104,24 +171,30 @@ pub fn prune(
         dry_run,
         ..Default::default()
     };
-    for page in store.pages()? {
+    // The pass only reads; the bytes are dropped after it, so that no
+    // record is written under the pass.
+    let (mut to_drop, mut reads) = (Vec::new(), 0);
+    store.for_each_page(|page| {
+        store.settle_after(&mut reads)?;
         if page.bytes_dropped_at.is_some() {
-            continue;
+            return Ok(());
         }
         report.examined += 1;
         if page.captured_at >= limit {
             report.kept_young += 1;
         } else if keep.contains(&page.sha256) {
             report.kept_as_evidence += 1;
-        } else {
-            let size = if dry_run {
-                store.blob_size(&page.sha256)?
-            } else {
-                store.drop_page_bytes(&page.sha256, now)?
-            };
+        } else if dry_run {
             report.dropped += 1;
-            report.bytes_dropped += size;
+            report.bytes_dropped += store.blob_size(&page.sha256)?;
+        } else {
+            to_drop.push(page.sha256);
         }
+        Ok(())
+    })?;
+    for sha256 in to_drop {
+        report.dropped += 1;
+        report.bytes_dropped += store.drop_page_bytes(&sha256, now)?;
     }
     if !dry_run {
         store.flush()?;

@@ -83,6 +83,17 @@ fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
+/// A SHA-256 written as 64 lowercase hex digits (as page records and blob
+/// names keep it), as its 32 bytes; `None` for anything else.
+pub fn sha256_bytes(hex_sha: &str) -> Option<[u8; 32]> {
+    if !is_sha256_hex(hex_sha) {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(hex_sha, &mut out).ok()?;
+    Some(out)
+}
+
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }

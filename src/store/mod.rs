@@ -1137,13 +1137,24 @@ impl Store {
     /// records that do not read back are left out.
     pub fn pages(&self) -> Result<Vec<PageRecord>> {
         let mut out = Vec::new();
+        self.for_each_page(|rec| {
+            out.push(rec);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Every page record, in SHA-256 order, one at a time (those that do
+    /// not read are skipped, as [`Store::pages`] skips them); the first
+    /// error `f` returns ends the pass.
+    pub fn for_each_page(&self, mut f: impl FnMut(PageRecord) -> Result<()>) -> Result<()> {
         for item in self.pages.iter() {
             let (_, v) = item.map_err(|e| self.err(e))?;
             if let Ok(rec) = serde_json::from_slice::<PageRecord>(&v) {
-                out.push(rec);
+                f(rec)?;
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// The size of stored bytes, 0 when there are none.

@@ -33,6 +33,7 @@ use crate::judge::imagehash::hash::HashPair;
 use crate::judge::score::Verdict;
 use crate::model::error::{Error, Result};
 use crate::run::scan::ScanReport;
+use crate::store::blobfiles::sha256_bytes as sha_bytes;
 use crate::store::hashcache::photo_hashes;
 use crate::store::{ListingRecord, PageRecord, Store};
 use chrono::{DateTime, Utc};
@@ -565,14 +566,6 @@ struct Takedowns {
     photos: Vec<(u32, u16, HashPair)>,
     /// Listing keys added, so a listing taken down twice counts once.
     done: std::collections::HashSet<Box<str>>,
-}
-
-/// A photo's SHA-256 (hex, as page records keep it) as bytes; `None` for
-/// anything else (a damaged record is then not compared by bytes).
-fn sha_bytes(hex_sha: &str) -> Option<[u8; 32]> {
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(hex_sha, &mut out).ok()?;
-    Some(out)
 }
 
 /// A title's digest for [`Takedowns`] (the same within a process; a hit is
