@@ -93,9 +93,9 @@ impl Evidence {
 /// Every capture that is, or may become, evidence. One pass over the
 /// cases and one over the suspects' briefs, reading each listing once,
 /// with sled's cache settled as it goes ([`Store::settle_after`]): a
-/// daemon prunes once a day, and holding every case, every page record
-/// and every suspect's key at once would take a million-listing daemon
-/// past its memory.
+/// daemon prunes once a day, and holding every case, every latest
+/// capture and every suspect's key at once took a million-listing daemon
+/// to 346 MiB at its prune, 247 since (BENCHMARKS.md "Stop 42").
 pub fn evidence(store: &Store) -> Result<Evidence> {
     let mut keep = Evidence::default();
     // Listings of cases; those that are suspects too are read with the
