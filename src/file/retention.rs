@@ -201,3 +201,28 @@ pub fn prune(
     }
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evidence_names_each_capture_exactly_whatever_its_name() {
+        let a = "ab".repeat(32);
+        let b = "0f".repeat(32);
+        let mut keep = Evidence::default();
+        keep.extend([a.as_str(), a.as_str(), "not a sha", &"AB".repeat(32)]);
+        let keep = keep.done();
+        // Repeats count once; a name that is not a lowercase SHA-256 is
+        // kept as written, and matches only itself.
+        assert_eq!(keep.len(), 3);
+        assert!(keep.contains(&a));
+        assert!(keep.contains("not a sha"));
+        assert!(keep.contains(&"AB".repeat(32)));
+        assert!(!keep.contains(&b));
+        assert!(!keep.contains("not a SHA"));
+        assert!(!keep.contains(""));
+        assert!(!keep.contains(&"ab".repeat(31)));
+        assert!(Evidence::default().done().is_empty());
+    }
+}
