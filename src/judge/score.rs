@@ -119,6 +119,14 @@ impl Finding {
     pub fn filing_draft(&self) -> Option<&Draft> {
         crate::judge::complaint::best(&self.drafts)
     }
+
+    /// The key of the complaint this listing is filed under (its filing
+    /// draft's platform, right and listing), if any right carries one.
+    pub fn complaint_key(&self) -> Option<String> {
+        self.filing_draft().map(|d| {
+            crate::judge::complaint::complaint_key(self.platform, &d.right_id, &self.listing_id)
+        })
+    }
 }
 
 /// Goods named in a title that fall in a Nice class a trademark of the

@@ -39,6 +39,9 @@ pub(super) const BRIEF_LINKS_KEY: &str = "meta/suspect_brief_links";
 /// ([`SellerLinks::of`]); a store whose briefs hold another gets them
 /// written again on open.
 pub const LINKS_VERSION: &str = "1";
+/// Set in the default tree once every flagged listing's brief carries its
+/// complaint key ([`SuspectBrief::complaint`]).
+pub(super) const BRIEF_COMPLAINTS_KEY: &str = "meta/suspect_brief_complaints";
 
 /// One spelling of a mark in a listing's title, as its finding's `mark`
 /// signal gives it.
@@ -67,6 +70,13 @@ pub struct SuspectBrief {
     /// back with [`crate::model::seller::DigestsView::of_raw`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<u64>>,
+    /// For a flagged listing, the key of the complaint it is filed under
+    /// ([`Finding::complaint_key`]), so an export finds a complaint's case
+    /// filed already without reading the finding. `None` for a review
+    /// listing, a flagged one no right carries, and a brief written before
+    /// briefs carried it (the finding is read then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complaint: Option<String>,
 }
 
 impl SuspectBrief {
@@ -79,6 +89,10 @@ impl SuspectBrief {
             score: f.score,
             marks: mark_spellings(f),
             links: listing.map(links_of),
+            complaint: match f.verdict {
+                Verdict::Flag => f.complaint_key(),
+                _ => None,
+            },
         })
     }
 }
@@ -138,6 +152,28 @@ impl Store {
             if let Some(b) = brief {
                 f(key, b)
             }
+        })
+    }
+
+    /// [`Store::for_each_suspect_brief`] with helper threads reading the
+    /// briefs ahead of the pass ([`super::readahead`]), for a pass that
+    /// reads every brief of a big store from a cold file cache (the
+    /// export's). Stores under
+    /// [`super::readahead::READ_AHEAD_MIN_STORE_BYTES`] are read as they
+    /// are.
+    pub fn for_each_suspect_brief_read_ahead(
+        &self,
+        f: impl FnMut(&str, SuspectBrief),
+    ) -> Result<()> {
+        use super::readahead::{with_read_ahead, READ_AHEAD_MIN_STORE_BYTES, READ_AHEAD_THREADS};
+        let bytes = self.db.size_on_disk().map_err(|e| self.err(e))?;
+        let threads = if bytes < READ_AHEAD_MIN_STORE_BYTES {
+            0
+        } else {
+            READ_AHEAD_THREADS
+        };
+        with_read_ahead(&self.suspect_briefs, threads, || {
+            self.for_each_suspect_brief(f)
         })
     }
 
@@ -220,6 +256,57 @@ impl Store {
         self.flush()?;
         if read > 0 {
             tracing::info!(store = %self.path.display(), read, "wrote the seller links of every suspect brief");
+        }
+        Ok(())
+    }
+
+    /// Writes the complaint key into the brief of every flagged listing
+    /// whose brief lacks it, once per store whose briefs were written
+    /// before they carried it (its finding is read for it); a run
+    /// interrupted here does it again.
+    pub(super) fn build_brief_complaints_if_missing(&self) -> Result<()> {
+        if self
+            .db
+            .get(BRIEF_COMPLAINTS_KEY)
+            .map_err(|e| self.err(e))?
+            .is_some()
+        {
+            return Ok(());
+        }
+        let mut written = 0usize;
+        for item in self.suspect_briefs.iter() {
+            let (key, value) = item.map_err(|e| self.err(e))?;
+            // An unreadable brief is reported where it is read, and
+            // written again with its finding.
+            let Ok(mut b) = serde_json::from_slice::<SuspectBrief>(&value) else {
+                continue;
+            };
+            if b.verdict != Verdict::Flag || b.complaint.is_some() {
+                continue;
+            }
+            let Some(v) = self.listings.get(&key).map_err(|e| self.err(e))? else {
+                continue;
+            };
+            // An unreadable finding is reported where it is read.
+            let Ok(Some(f)) = super::entry::finding(&v) else {
+                continue;
+            };
+            b.complaint = f.complaint_key();
+            if b.complaint.is_none() {
+                continue;
+            }
+            let json = serde_json::to_vec(&b).map_err(|e| self.err(e))?;
+            self.suspect_briefs
+                .insert(key, json)
+                .map_err(|e| self.err(e))?;
+            written += 1;
+        }
+        self.db
+            .insert(BRIEF_COMPLAINTS_KEY, "1")
+            .map_err(|e| self.err(e))?;
+        self.flush()?;
+        if written > 0 {
+            tracing::info!(store = %self.path.display(), written, "wrote the complaint key of every flagged listing's brief");
         }
         Ok(())
     }

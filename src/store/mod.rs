@@ -77,6 +77,7 @@ pub mod changes;
 pub mod entry;
 pub mod hashcache;
 pub mod lock;
+pub mod readahead;
 pub mod rewrite;
 pub mod settle;
 pub mod verdicts;
@@ -431,6 +432,7 @@ impl Store {
         store.move_tracking_into_listings_if_present()?;
         store.build_suspect_briefs_if_missing()?;
         store.build_brief_links_if_missing()?;
+        store.build_brief_complaints_if_missing()?;
         Ok(store)
     }
 

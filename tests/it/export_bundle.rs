@@ -793,7 +793,9 @@ fn export_reads_what_it_files_not_the_history() {
     use knockoff::file::cases::book::CaseBook;
     use knockoff::file::cases::state::CaseState;
     const OLD: u64 = 12;
-    let run = |history: bool| {
+    // `old_briefs`: the briefs as a knockoff before they carried the
+    // complaint key wrote them (written again at open).
+    let run = |history: bool, old_briefs: bool| {
         let tmp = tempfile::tempdir().unwrap();
         let data = tmp.path().join("data");
         let fx = Fixture::new(&data);
@@ -837,10 +839,32 @@ fn export_reads_what_it_files_not_the_history() {
             );
         }
         drop(fx);
-        export_reads(&data, &tmp.path().join("out"))
+        if old_briefs {
+            let stripped = strip_brief_complaints(&data.join("store"));
+            assert_eq!(
+                stripped,
+                OLD + 3,
+                "every flagged listing's brief had its key"
+            );
+        }
+        let out = export_reads(&data, &tmp.path().join("out"));
+        if old_briefs {
+            let store = Store::open_existing(&data).unwrap();
+            let keyed = store
+                .dump_tree("suspect_briefs")
+                .unwrap()
+                .iter()
+                .filter(|(_, v)| v.contains("\"complaint\":\"aliexpress/"))
+                .count() as u64;
+            assert_eq!(
+                keyed, OLD,
+                "the briefs got their complaint key back at open"
+            );
+        }
+        out
     };
-    let (alone, alone_reads) = run(false);
-    let (with, with_reads) = run(true);
+    let (alone, alone_reads) = run(false, false);
+    let (with, with_reads) = run(true, false);
     assert_eq!((alone.complaints, with.complaints), (3, 3));
     assert_eq!(with.already_filed.len() as u64, OLD);
     assert_eq!(
@@ -851,8 +875,38 @@ fn export_reads_what_it_files_not_the_history() {
     assert_eq!(findings, 3, "the findings it files, each read once");
     assert_eq!(
         with_reads,
-        [findings + OLD, listings, cases + 2 * OLD],
-        "a cleared listing costs no read; a filed one its finding (dropped at \
-         once) and its case twice (its state, and the store-front scan)"
+        [findings, listings, cases + 2 * OLD],
+        "a cleared listing costs no read; a filed one no finding (its brief \
+         names its complaint) and its case twice (its state, and the \
+         store-front scan)"
     );
+    // A store whose briefs lack the key gets it at open, and reads the same.
+    let (old, old_reads) = run(true, true);
+    assert_eq!(old.already_filed, with.already_filed);
+    assert_eq!(old_reads, with_reads);
+}
+
+/// Removes the complaint key from every suspect brief of the store at
+/// `store_dir`, and the mark that they carry it, as a knockoff before
+/// them wrote the store; returns how many briefs had one.
+fn strip_brief_complaints(store_dir: &Path) -> u64 {
+    let db = sled::open(store_dir).unwrap();
+    let briefs = db.open_tree("suspect_briefs").unwrap();
+    let mut stripped = 0;
+    for item in briefs.iter() {
+        let (k, v) = item.unwrap();
+        let mut brief: serde_json::Value = serde_json::from_slice(&v).unwrap();
+        if brief.as_object_mut().unwrap().remove("complaint").is_some() {
+            stripped += 1;
+            briefs
+                .insert(k, serde_json::to_vec(&brief).unwrap())
+                .unwrap();
+        }
+    }
+    assert!(db
+        .remove("meta/suspect_brief_complaints")
+        .unwrap()
+        .is_some());
+    db.flush().unwrap();
+    stripped
 }

@@ -19,9 +19,7 @@ pub struct ComplaintRecord {
 }
 
 /// The key of a complaint in [`COMPLAINTS_TREE`].
-pub fn complaint_key(platform: Platform, right_id: &str, listing_id: &str) -> String {
-    format!("{}/{right_id}/{listing_id}", platform.as_str())
-}
+pub use crate::judge::complaint::complaint_key;
 
 /// The id of complaint number `n`.
 pub fn complaint_id(n: u64) -> String {

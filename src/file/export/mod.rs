@@ -315,15 +315,19 @@ pub fn export_store(
     opts: &ExportOptions,
 ) -> Result<ExportSummary> {
     let store = store.clone();
+    let mut phase = Phase::start();
     let suspects = suspects(&store, MAX_REVIEW_ROWS)?;
+    phase.done("suspect briefs read");
     let watchlist: Option<WatchlistFile> = store
         .watchlist_text()?
         .and_then(|t| toml::from_str(&t).ok());
     let book = CaseBook::open(&store)?;
     let cases = choose_cases(&store, &book, suspects.flagged, opts.include_filed)?;
+    phase.done("cases chosen");
     let (findings, held) = hold_unapproved(cases.findings, watchlist.as_ref(), &cases.current);
     let records = assign_ids(&store, &findings)?;
     prepare_out(out_dir)?;
+    phase.done("ids assigned");
     let mut already_filed = cases.already_filed;
     already_filed.sort();
     let mut summary = ExportSummary {
@@ -341,6 +345,7 @@ pub fn export_store(
     let complaints = complaints_of(&store, &items, &cases.current, &batches.batch_of);
     write_batches(out_dir, &batches, &complaints, opts)?;
     summary.batches = batches.summaries;
+    phase.done("batches written");
     let to = Target {
         store: &store,
         data_dir,
@@ -348,6 +353,7 @@ pub fn export_store(
         opts,
     };
     let comparisons = write_bundles(&to, &complaints, &items, &mut summary)?;
+    phase.done("evidence bundles written");
     write_reports(
         &to,
         &book,
@@ -360,6 +366,7 @@ pub fn export_store(
             held: &held,
         },
         &mut summary,
+        &mut phase,
     )?;
     summary.problems.extend(
         store
@@ -368,8 +375,29 @@ pub fn export_store(
             .map(|s| format!("store record skipped (unreadable, left as it is): {s}")),
     );
     let m = manifest::write_manifest(out_dir)?;
+    phase.done("manifest written");
     summary.files = m.files.len();
     Ok(summary)
+}
+
+/// Times the export's phases, for `RUST_LOG=knockoff::file::export=debug`.
+struct Phase(std::time::Instant);
+
+impl Phase {
+    fn start() -> Phase {
+        Phase(std::time::Instant::now())
+    }
+
+    /// Logs the time since the last phase ended, and starts the next.
+    fn done(&mut self, what: &str) {
+        let now = std::time::Instant::now();
+        tracing::debug!(
+            phase = what,
+            seconds = (now - self.0).as_secs_f64(),
+            "export phase done"
+        );
+        self.0 = now;
+    }
 }
 
 /// The flagged findings to export, with their cases.
@@ -389,8 +417,9 @@ struct Chosen {
 /// suspect briefs (`suspect_briefs`: a few dozen bytes a suspect; no
 /// finding is read here, and clear listings are never visited).
 struct Suspects {
-    /// Keys of the flagged listings, in key order.
-    flagged: Vec<String>,
+    /// Keys of the flagged listings, in key order, each with the key of
+    /// the complaint it is filed under when its brief says.
+    flagged: Vec<(String, Option<String>)>,
     reviews: Reviews,
 }
 
@@ -415,9 +444,9 @@ fn suspects(store: &Store, max_rows: usize) -> Result<Suspects> {
     let mut top: std::collections::BinaryHeap<Reverse<Rank>> = Default::default();
     let mut flagged = Vec::new();
     let (mut total, mut keywords) = (0usize, KeywordCount::default());
-    store.for_each_suspect_brief(|key, brief| {
+    store.for_each_suspect_brief_read_ahead(|key, brief| {
         match brief.verdict {
-            Verdict::Flag => return flagged.push(key.to_string()),
+            Verdict::Flag => return flagged.push((key.to_string(), brief.complaint)),
             Verdict::Review => {}
             // Briefs are kept for flagged and review findings only.
             Verdict::Clear => return,
@@ -451,22 +480,37 @@ fn suspects(store: &Store, max_rows: usize) -> Result<Suspects> {
 /// them; data from before that gets them here). Only cases not yet filed
 /// are kept, unless `include_filed`.
 ///
-/// One flagged listing at a time, in key order: its finding is read, its
-/// complaint's current case looked up by key (a case is opened, as of the
-/// listing's last sighting, only when it has none), and the finding is
-/// dropped at once when that case is filed already: memory holds the
-/// findings exported, not the history's.
+/// One flagged listing at a time, in key order: its complaint's current
+/// case is looked up by the key its brief gives, and a listing whose case
+/// is filed already is left out without reading its finding (a big
+/// brand's year holds tens of thousands of them, a few KiB each, for a few
+/// hundred complaints to file). Otherwise its finding is read, the case
+/// looked up by the finding's key (a case is opened, as of the listing's
+/// last sighting, only when it has none), and the finding dropped at once
+/// when that case is filed already: memory holds the findings exported,
+/// not the history's.
 fn choose_cases(
     store: &Store,
     book: &CaseBook,
-    flagged: Vec<String>,
+    flagged: Vec<(String, Option<String>)>,
     include_filed: bool,
 ) -> Result<Chosen> {
     let mut opened = 0;
     let mut already_filed: Vec<(String, String)> = Vec::new();
     let mut current: BTreeMap<String, Case> = BTreeMap::new();
     let mut findings = Vec::new();
-    for listing in flagged {
+    for (listing, complaint) in flagged {
+        let mut known = None;
+        if let Some(key) = complaint {
+            let case = book.current_by_key(&key)?;
+            if let Some(case) = &case {
+                if !include_filed && !case.state.is_unfiled() {
+                    already_filed.push((case.id.clone(), case.state.as_str().to_string()));
+                    continue;
+                }
+            }
+            known = Some((key, case));
+        }
         let Some(f) = store.finding(&listing)? else {
             continue;
         };
@@ -479,7 +523,10 @@ fn choose_cases(
         };
         let key = complaint_key(f.platform, &d.right_id, &f.listing_id);
         // Opening is idempotent: a complaint key with a case opens none.
-        let mut case = book.current_by_key(&key)?;
+        let mut case = match known {
+            Some((k, case)) if k == key => case,
+            _ => book.current_by_key(&key)?,
+        };
         if case.is_none() {
             let at = store_seen_at(store, &f);
             opened += book.open_cases(&f, at, None, "export")?.len();
@@ -812,6 +859,7 @@ fn write_reports(
     book: &CaseBook,
     r: Reports<'_>,
     summary: &mut ExportSummary,
+    phase: &mut Phase,
 ) -> Result<()> {
     let (store, out_dir) = (to.store, to.out_dir);
     let needs_right: Vec<NeedsRight> = r
@@ -839,12 +887,14 @@ fn write_reports(
     keywords.extend(r.reviews.keywords);
     let reviews_total = r.reviews.total;
     let review_items = review_items(store, out_dir, r.reviews.top)?;
+    phase.done("review rows read");
     write(
         out_dir,
         "keyword_blocking.csv",
         report::keyword_csv(&keywords.variants(store)?).as_bytes(),
     )?;
     let storefront = storefront_drafts(&taken_down_cases(book)?, r.watchlist);
+    phase.done("store-front drafts made");
     summary.storefront = storefront.len();
     write(out_dir, "storefront.json", &json(&storefront)?)?;
     summary.needs_review = reviews_total;
@@ -875,6 +925,7 @@ fn write_reports(
         decisions: &decisions,
     });
     write(out_dir, "report.html", html.as_bytes())?;
+    phase.done("reports written");
     Ok(())
 }
 
@@ -2008,7 +2059,10 @@ mod review_tests {
         let (rows, total, _) = list(4);
         let ids: Vec<&str> = rows.iter().map(|r| r.listing_id.as_str()).collect();
         assert_eq!((ids, total), (vec!["014", "019", "004", "009"], 24));
-        assert_eq!(suspects(&store, 4).unwrap().flagged, ["aliexpress/024"]);
+        assert_eq!(
+            suspects(&store, 4).unwrap().flagged,
+            [("aliexpress/024".to_string(), None)]
+        );
     }
     /// The flagged listings' spellings come first, the review listings'
     /// after them, as if added in turn: counts add up, platforms and
@@ -2026,6 +2080,7 @@ mod review_tests {
             score: 50,
             marks: vec![spelling(variant)],
             links: None,
+            complaint: None,
         };
         let mut flagged = KeywordCount::default();
         flagged.add_spellings("taobao", vec![spelling("AUR0RA")], || {

@@ -284,6 +284,13 @@ pub fn select(mut drafts: Vec<Draft>) -> Option<Draft> {
     Some(chosen)
 }
 
+/// The key of a complaint: one per platform, right and listing
+/// (`taobao/cn-tm/123`), as the store's `complaints` tree and the case
+/// book key it.
+pub fn complaint_key(platform: Platform, right_id: &str, listing_id: &str) -> String {
+    format!("{}/{right_id}/{listing_id}", platform.as_str())
+}
+
 /// The draft to file among stored drafts: findings stored before one
 /// complaint per listing may hold several; the same order picks one.
 pub fn best(drafts: &[Draft]) -> Option<&Draft> {
