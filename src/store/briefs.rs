@@ -231,68 +231,65 @@ impl Store {
     /// store whose briefs were written without them (or with another
     /// [`LINKS_VERSION`]); a run interrupted here does it again.
     pub(super) fn build_brief_links_if_missing(&self) -> Result<()> {
-        let done = self.db.get(BRIEF_LINKS_KEY).map_err(|e| self.err(e))?;
-        if done.as_deref() == Some(LINKS_VERSION.as_bytes()) {
-            return Ok(());
-        }
-        let mut read = 0usize;
-        for item in self.suspect_briefs.iter() {
-            let (key, value) = item.map_err(|e| self.err(e))?;
-            // An unreadable brief is reported where it is read, and
-            // written again with its finding.
-            let Ok(mut b) = serde_json::from_slice::<SuspectBrief>(&value) else {
-                continue;
-            };
-            b.links = self.listing_at_open(&key)?.map(|l| links_of(&l));
-            let json = serde_json::to_vec(&b).map_err(|e| self.err(e))?;
-            self.suspect_briefs
-                .insert(key, json)
-                .map_err(|e| self.err(e))?;
-            read += 1;
-        }
-        self.db
-            .insert(BRIEF_LINKS_KEY, LINKS_VERSION)
-            .map_err(|e| self.err(e))?;
-        self.flush()?;
-        if read > 0 {
-            tracing::info!(store = %self.path.display(), read, "wrote the seller links of every suspect brief");
-        }
-        Ok(())
+        self.rewrite_briefs_once(
+            BRIEF_LINKS_KEY,
+            LINKS_VERSION,
+            "wrote the seller links of every suspect brief",
+            |key, b| {
+                b.links = self.listing_at_open(key)?.map(|l| links_of(&l));
+                Ok(true)
+            },
+        )
     }
 
     /// Writes the complaint key into the brief of every flagged listing
-    /// whose brief lacks it, once per store whose briefs were written
-    /// before they carried it (its finding is read for it); a run
+    /// whose brief lacks it (its finding is read for it), once per store
+    /// whose briefs were written before they carried it; a run
     /// interrupted here does it again.
     pub(super) fn build_brief_complaints_if_missing(&self) -> Result<()> {
-        if self
-            .db
-            .get(BRIEF_COMPLAINTS_KEY)
-            .map_err(|e| self.err(e))?
-            .is_some()
-        {
+        self.rewrite_briefs_once(
+            BRIEF_COMPLAINTS_KEY,
+            "1",
+            "wrote the complaint key of every flagged listing's brief",
+            |key, b| {
+                if b.verdict != Verdict::Flag || b.complaint.is_some() {
+                    return Ok(false);
+                }
+                let Some(v) = self.listings.get(key).map_err(|e| self.err(e))? else {
+                    return Ok(false);
+                };
+                // An unreadable finding is reported where it is read.
+                let Ok(Some(f)) = super::entry::finding(&v) else {
+                    return Ok(false);
+                };
+                b.complaint = f.complaint_key();
+                Ok(b.complaint.is_some())
+            },
+        )
+    }
+
+    /// Passes every brief to `change` (with its key) and writes back those
+    /// it says it changed, unless `done_key` in the default tree holds
+    /// `version` already; then sets it. An unreadable brief is left as it
+    /// is (reported where it is read, and written again with its finding).
+    fn rewrite_briefs_once(
+        &self,
+        done_key: &str,
+        version: &str,
+        what: &str,
+        mut change: impl FnMut(&[u8], &mut SuspectBrief) -> Result<bool>,
+    ) -> Result<()> {
+        let done = self.db.get(done_key).map_err(|e| self.err(e))?;
+        if done.as_deref() == Some(version.as_bytes()) {
             return Ok(());
         }
         let mut written = 0usize;
         for item in self.suspect_briefs.iter() {
             let (key, value) = item.map_err(|e| self.err(e))?;
-            // An unreadable brief is reported where it is read, and
-            // written again with its finding.
             let Ok(mut b) = serde_json::from_slice::<SuspectBrief>(&value) else {
                 continue;
             };
-            if b.verdict != Verdict::Flag || b.complaint.is_some() {
-                continue;
-            }
-            let Some(v) = self.listings.get(&key).map_err(|e| self.err(e))? else {
-                continue;
-            };
-            // An unreadable finding is reported where it is read.
-            let Ok(Some(f)) = super::entry::finding(&v) else {
-                continue;
-            };
-            b.complaint = f.complaint_key();
-            if b.complaint.is_none() {
+            if !change(&key, &mut b)? {
                 continue;
             }
             let json = serde_json::to_vec(&b).map_err(|e| self.err(e))?;
@@ -301,12 +298,10 @@ impl Store {
                 .map_err(|e| self.err(e))?;
             written += 1;
         }
-        self.db
-            .insert(BRIEF_COMPLAINTS_KEY, "1")
-            .map_err(|e| self.err(e))?;
+        self.db.insert(done_key, version).map_err(|e| self.err(e))?;
         self.flush()?;
         if written > 0 {
-            tracing::info!(store = %self.path.display(), written, "wrote the complaint key of every flagged listing's brief");
+            tracing::info!(store = %self.path.display(), written, "{what}");
         }
         Ok(())
     }

@@ -99,6 +99,19 @@ fn between(first: &[u8], last: &[u8], parts: u64) -> Vec<Vec<u8>> {
     out
 }
 
+/// The `i`th range of `tree` cut by `bounds` ([`key_ranges`]): `..b[0]`
+/// for 0, `b[i-1]..b[i]`, and `b[n-1]..` for n.
+fn range_at(tree: &sled::Tree, bounds: &[Vec<u8>], i: usize) -> sled::Iter {
+    let lo = match i.checked_sub(1) {
+        Some(j) => bounds[j].clone(),
+        None => Vec::new(),
+    };
+    match bounds.get(i) {
+        Some(hi) => tree.range(lo..hi.clone()),
+        None => tree.range(lo..),
+    }
+}
+
 /// Runs `pass` (which reads `tree` in key order) while `threads` helpers
 /// read the tree's [`key_ranges`] in order ahead of it, and returns what
 /// `pass` returns. The helpers stop when `pass` ends; what they read is
@@ -118,16 +131,7 @@ pub fn with_read_ahead<R>(tree: &sled::Tree, threads: usize, pass: impl FnOnce()
                     if i > bounds.len() {
                         break;
                     }
-                    let lo = if i == 0 {
-                        Vec::new()
-                    } else {
-                        bounds[i - 1].clone()
-                    };
-                    let range = match bounds.get(i) {
-                        Some(hi) => tree.range(lo..hi.clone()),
-                        None => tree.range(lo..),
-                    };
-                    for item in range {
+                    for item in range_at(tree, &bounds, i) {
                         // A record that does not read is the pass's to
                         // report.
                         if item.is_err() || done.load(Ordering::Relaxed) {
@@ -196,16 +200,7 @@ mod tests {
         // Read range by range as the helpers do: every key once.
         let mut seen: Vec<Vec<u8>> = Vec::new();
         for i in 0..=bounds.len() {
-            let lo = if i == 0 {
-                Vec::new()
-            } else {
-                bounds[i - 1].clone()
-            };
-            let range = match bounds.get(i) {
-                Some(hi) => tree.range(lo..hi.clone()),
-                None => tree.range(lo..),
-            };
-            seen.extend(range.map(|r| r.unwrap().0.to_vec()));
+            seen.extend(range_at(&tree, &bounds, i).map(|r| r.unwrap().0.to_vec()));
         }
         let mut all = keys.clone();
         all.sort();
