@@ -36,7 +36,7 @@ pub const READ_AHEAD_THREADS: usize = 8;
 pub const READ_AHEAD_MIN_STORE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Ranges each platform's keys are cut into.
-const PARTS_PER_PLATFORM: u64 = 64;
+pub const PARTS_PER_PLATFORM: u64 = 64;
 
 /// Sorted bounds that cut the key space of `tree` into ranges: for each
 /// platform with keys (`platform/…`), its first key's prefix and
@@ -67,7 +67,7 @@ pub fn key_ranges(tree: &sled::Tree) -> Vec<Vec<u8>> {
 }
 
 /// Decimal digits after the common prefix that [`between`] reads.
-const DIGITS: usize = 15;
+pub const DIGITS: usize = 15;
 
 /// `parts − 1` keys from `first` to `last`, evenly spaced in the decimal
 /// number that the [`DIGITS`] bytes after their common prefix spell
