@@ -66,7 +66,7 @@ pub fn key_ranges(tree: &sled::Tree) -> Vec<Vec<u8>> {
     bounds
 }
 
-/// Decimal digits after the common prefix that [`between`] reads.
+/// Decimal digits after the common prefix that the cut points are read from.
 pub const DIGITS: usize = 15;
 
 /// `parts − 1` keys from `first` to `last`, evenly spaced in the decimal
