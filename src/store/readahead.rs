@@ -125,7 +125,9 @@ pub fn with_read_ahead<R>(tree: &sled::Tree, threads: usize, pass: impl FnOnce()
     let done = AtomicBool::new(false);
     std::thread::scope(|scope| {
         for _ in 0..threads {
-            scope.spawn(|| {
+            // A helper the system cannot start is only read-ahead missed.
+            let helper = std::thread::Builder::new().name("read-ahead".into());
+            let _ = helper.spawn_scoped(scope, || {
                 while !done.load(Ordering::Relaxed) {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i > bounds.len() {
