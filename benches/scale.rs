@@ -23,7 +23,8 @@
 //! four cycles in one daemon process a second apart (a long-lived
 //! daemon's memory, and the mean own time of its cycles 2 to 4), `search`
 //! and `cases list` (median of five runs), and `export` of the 300
-//! drafted complaints.
+//! drafted complaints (then, when asked, again into a new folder from a
+//! cold file cache: the "cold s" column).
 //!
 //! `cargo bench --bench scale`. Environment:
 //! - `KNOCKOFF_SCALE_SIZES=10000,100000` (default `10000,100000,1000000`;
@@ -36,6 +37,10 @@
 //!   BENCHMARKS.md "Sixth step (stop 33)")
 //! - `KNOCKOFF_SCALE_BIN` the `knockoff` binary measured (default the one
 //!   built with this bench), to compare two builds on the same history
+//! - `KNOCKOFF_SCALE_COLD_EXPORT=1` also times an export from a cold file
+//!   cache: `sync`, then `3` written to `/proc/sys/vm/drop_caches` (root
+//!   only; it empties the whole machine's file cache, so only when asked).
+//!   Without it, or when the cache cannot be dropped, the column is `NaN`
 //! - `KNOCKOFF_SCALE_DIR` work folder (default `$TMPDIR/knockoff-scale`),
 //!   each size's folder deleted after its row unless `KNOCKOFF_SCALE_KEEP`
 //!   is set.
@@ -855,6 +860,11 @@ fn main() {
         if !export.ok {
             eprintln!("export failed:\n{}", export.stderr);
         }
+        let cold_export = if std::env::var_os("KNOCKOFF_SCALE_COLD_EXPORT").is_some() {
+            cold_export_seconds(&data, &dir.join("export-cold"))
+        } else {
+            f64::NAN
+        };
         for (what, r) in [("search", &search), ("cases list", &cases)] {
             if !r.ok {
                 eprintln!("{what} failed:\n{}", r.stderr);
@@ -862,7 +872,7 @@ fn main() {
         }
         let disk_after = disk_use(&data);
         let row = format!(
-            "{n:>9} {:>7.0} {:>8.1} {:>8.1} {:>8.1} {:>8.0} | {:>8.1} {:>8.1} {:>8.1} {:>8.0} | {:>8.2} {:>8.0} | {:>8.0} {:>8.0} {:>9.0} {:>9.0} {:>7.1} {:>7.0} {:>6}",
+            "{n:>9} {:>7.0} {:>8.1} {:>8.1} {:>8.1} {:>8.0} | {:>8.1} {:>8.1} {:>8.1} {:>8.0} | {:>8.2} {:>8.0} | {:>8.0} {:>8.0} {:>9.0} {:>9.0} {:>7.1} {:>7.1} {:>7.0} {:>6}",
             built.seconds,
             cold.wall.as_secs_f64(),
             cold_s.unwrap_or(f64::NAN),
@@ -879,6 +889,7 @@ fn main() {
             search_ms,
             cases_ms,
             export.wall.as_secs_f64(),
+            cold_export,
             export.peak_rss_mib,
             complaints,
         );
@@ -900,12 +911,36 @@ fn main() {
     }
 }
 
+/// Wall seconds of an export into `out` from a cold file cache: NaN, with
+/// the reason on stderr, when the cache cannot be dropped (not root) or
+/// the export fails.
+fn cold_export_seconds(data: &Path, out: &Path) -> f64 {
+    // SAFETY: `sync` takes no arguments and cannot fail.
+    unsafe { libc::sync() };
+    if let Err(e) = std::fs::write("/proc/sys/vm/drop_caches", "3") {
+        eprintln!("  cold export skipped: cannot drop the file cache ({e})");
+        return f64::NAN;
+    }
+    let r = run(&[
+        "export",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    if !r.ok {
+        eprintln!("cold export failed:\n{}", r.stderr);
+        return f64::NAN;
+    }
+    r.wall.as_secs_f64()
+}
+
 fn header() -> String {
     format!(
-        "{:>9} {:>7} {:>8} {:>8} {:>8} {:>8} | {:>8} {:>8} {:>8} {:>8} | {:>8} {:>8} | {:>8} {:>8} {:>9} {:>9} {:>7} {:>7} {:>6}\n{:>9} {:>7} {:>8} {:>8} {:>8} {:>8} | {:>8} {:>8} {:>8} {:>8} | {:>8} {:>8} | {:>8} {:>8} {:>9} {:>9} {:>7} {:>7} {:>6}",
+        "{:>9} {:>7} {:>8} {:>8} {:>8} {:>8} | {:>8} {:>8} {:>8} {:>8} | {:>8} {:>8} | {:>8} {:>8} {:>9} {:>9} {:>7} {:>7} {:>7} {:>6}\n{:>9} {:>7} {:>8} {:>8} {:>8} {:>8} | {:>8} {:>8} {:>8} {:>8} | {:>8} {:>8} | {:>8} {:>8} {:>9} {:>9} {:>7} {:>7} {:>7} {:>6}",
         "listings", "build", "cycle1", "cycle1", "cycle1", "cycle1", "cycle2", "cycle2", "cycle2",
-        "cycle2", "4 cycles", "4 cycles", "disk", "disk", "search", "cases", "export", "export", "compl.",
+        "cycle2", "4 cycles", "4 cycles", "disk", "disk", "search", "cases", "export", "export", "export", "compl.",
         "", "s", "wall s", "own s", "cpu s", "rss MiB", "wall s", "own s", "cpu s", "rss MiB",
-        "own 2-4 s", "rss MiB", "MiB", "MiB after", "ms", "list ms", "s", "rss MiB", "",
+        "own 2-4 s", "rss MiB", "MiB", "MiB after", "ms", "list ms", "s", "cold s", "rss MiB", "",
     )
 }
