@@ -166,11 +166,10 @@ impl Store {
         f: impl FnMut(&str, SuspectBrief),
     ) -> Result<()> {
         use super::readahead::{with_read_ahead, READ_AHEAD_MIN_STORE_BYTES, READ_AHEAD_THREADS};
-        let bytes = self.db.size_on_disk().map_err(|e| self.err(e))?;
-        let threads = if bytes < READ_AHEAD_MIN_STORE_BYTES {
-            0
-        } else {
+        let threads = if self.disk_at_least(READ_AHEAD_MIN_STORE_BYTES)? {
             READ_AHEAD_THREADS
+        } else {
+            0
         };
         with_read_ahead(&self.suspect_briefs, threads, || {
             self.for_each_suspect_brief(f)

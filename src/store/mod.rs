@@ -830,8 +830,7 @@ impl Store {
     /// many records. Does nothing for a store under
     /// [`settle::SETTLE_MIN_STORE_BYTES`].
     pub fn settle_cache(&self) -> Result<()> {
-        let bytes = self.db.size_on_disk().map_err(|e| self.err(e))?;
-        if bytes < settle::SETTLE_MIN_STORE_BYTES {
+        if !self.disk_at_least(settle::SETTLE_MIN_STORE_BYTES)? {
             return Ok(());
         }
         let started = std::time::Instant::now();
@@ -842,6 +841,13 @@ impl Store {
             "cache settled"
         );
         Ok(())
+    }
+
+    /// Whether sled's files take at least `min_bytes`: a store big enough
+    /// for the work that pays only on big stores (settling the cache,
+    /// reading ahead).
+    fn disk_at_least(&self, min_bytes: u64) -> Result<bool> {
+        Ok(self.db.size_on_disk().map_err(|e| self.err(e))? >= min_bytes)
     }
 
     /// Counts one more read of a pass in `reads`, and settles the cache
