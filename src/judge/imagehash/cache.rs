@@ -31,14 +31,15 @@ const FORMAT: u32 = 1;
 const MAGIC: &[u8; 8] = b"KOREF\x00\x00\x01";
 
 /// The version of the hashing and matching code: a digest of its sources
-/// (decoding, planes, hashes, the index, the second stage), the cache
+/// (decoding, planes, hashes, the index, the second stage and its
+/// Gauss–Newton refinement), the cache
 /// format and the JPEG decoder built in. Anything a cache keeps from this
 /// code is keyed by it, so a build that would compute something different
 /// never reads what another build computed.
 pub fn code_version() -> &'static str {
     static VERSION: OnceLock<String> = OnceLock::new();
     VERSION.get_or_init(|| {
-        let sources: [&str; 8] = [
+        let sources: [&str; 9] = [
             include_str!("mod.rs"),
             include_str!("cache.rs"),
             include_str!("decode.rs"),
@@ -47,6 +48,7 @@ pub fn code_version() -> &'static str {
             include_str!("hash.rs"),
             include_str!("mih.rs"),
             include_str!("verify.rs"),
+            include_str!("refine.rs"),
         ];
         let mut text = format!(
             "format {FORMAT}\nturbojpeg {}\n",

@@ -465,6 +465,33 @@ impl SubSampleGrid {
     }
 }
 
+/// Where the cells of a view sampled at `out_w`×`out_h` lie on the plane:
+/// the centre of cell (i, j) is `origin + i·step_u + j·step_v`, in the
+/// pixel-centre coordinates the sampler reads at (the mean of its 4×4
+/// sub-samples' positions).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CellGrid {
+    pub origin: (f32, f32),
+    pub step_u: (f32, f32),
+    pub step_v: (f32, f32),
+}
+
+impl CellGrid {
+    pub fn of(view: &View, out_w: usize, out_h: usize) -> Self {
+        let g = SubSampleGrid::of(view, out_w, out_h);
+        let s = SUB as f32;
+        let c = (s - 1.0) / 2.0;
+        CellGrid {
+            origin: (
+                g.origin.0 + c * (g.step_u.0 + g.step_v.0),
+                g.origin.1 + c * (g.step_u.1 + g.step_v.1),
+            ),
+            step_u: (s * g.step_u.0, s * g.step_u.1),
+            step_v: (s * g.step_v.0, s * g.step_v.1),
+        }
+    }
+}
+
 /// The rotated sampler's working buffers, kept per thread: the plane's
 /// padded copy and [`FillScratch`].
 #[derive(Default)]

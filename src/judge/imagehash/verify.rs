@@ -168,7 +168,7 @@ pub fn contrast(thumb: &[f32]) -> f32 {
 pub const MIN_CONTRAST: f32 = 4.0;
 
 /// A view nudged by relative shift, log-scale and rotation.
-fn nudged(base: &View, p: &[f32; 5]) -> View {
+pub(super) fn nudged(base: &View, p: &[f32; 5]) -> View {
     let (cx, cy) = base.rect.centre();
     let w = base.rect.width() * p[2].exp();
     let h = base.rect.height() * p[3].exp();
@@ -308,7 +308,7 @@ pub enum Start {
 /// and then rotated, which the border trim cannot find: 20% a side leaves
 /// the photo half the canvas) are left out, unless that would leave less
 /// than half the samples to judge.
-fn similarity(t: &[f32], coverage: &[f32], query_thumb: &[f32]) -> f32 {
+pub(super) fn similarity(t: &[f32], coverage: &[f32], query_thumb: &[f32]) -> f32 {
     let inside = coverage.iter().filter(|&&c| c >= 0.5).count();
     if inside == t.len() || inside < t.len() / 2 {
         return robust_ncc(t, query_thumb, ROBUST_DROP);
@@ -395,15 +395,27 @@ pub fn align(reference: &Plane, start: &View, query_thumb: &[f32]) -> Alignment 
         }
     }
     descent.probes = seen.len() as u32;
-    let (t, coverage) =
-        reference.sample_with_coverage(&nudged(start, &p), VERIFY_SIDE, VERIFY_SIDE);
+    finish(reference, &nudged(start, &p), query_thumb, best, descent)
+}
+
+/// The alignment at `view` whose robust correlation is `best`: the detail
+/// correlation and the independent samples measured there (shared by
+/// the descent and by Gauss–Newton, `super::refine`).
+pub(super) fn finish(
+    reference: &Plane,
+    view: &View,
+    query_thumb: &[f32],
+    best: f32,
+    descent: Descent,
+) -> Alignment {
+    let (t, coverage) = reference.sample_with_coverage(view, VERIFY_SIDE, VERIFY_SIDE);
     let (a, b) = detail_pairs(&t, &coverage, query_thumb, VERIFY_SIDE);
     Alignment {
         similarity: best,
         detail: robust_ncc(&a, &b, ROBUST_DROP),
         independent_samples: independent_samples(&t, VERIFY_SIDE),
         start: Start::Variant,
-        view: Some(nudged(start, &p)),
+        view: Some(*view),
         descent,
     }
 }
