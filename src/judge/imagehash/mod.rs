@@ -34,8 +34,10 @@
 //!
 //! # Second stage and thresholds
 //! References whose nearest variant is within [`SEARCH_RADIUS`] (39 of 128
-//! bits) go to [`verify`]: the variant's view is aligned to the photo and
-//! scored twice at the best alignment, both by a robust correlation
+//! bits) go to [`verify`]: the variant's view is aligned to the photo
+//! (by coordinate descent for the photo's nearest [`RETRIED_REFERENCES`];
+//! for the others by Gauss–Newton, [`refine`], and by the descent only
+//! when that comes close) and scored twice at the best alignment, both by a robust correlation
 //! (samples outside the reference, such as rotation corners, and then the
 //! worst-fitting 15%, such as a banner, left out, the fit redone on the
 //! rest): the grey levels ([`MATCH_SIMILARITY`], 0.93) and the fine detail,
@@ -327,7 +329,11 @@ pub struct ImageMatch {
 /// The retries are aligned by Gauss–Newton ([`refine`]), which needs about
 /// a tenth of the descent's sampled views; when none matches but one came
 /// close ([`RECHECK_SIMILARITY`], [`RECHECK_DETAIL`]), the descent gets
-/// every start as well. The first start that matches wins, else the
+/// every start as well. A reference farther than the nearest
+/// [`RETRIED_REFERENCES`] (`retry` false) is fitted by Gauss–Newton from
+/// the variant's view ([`refine::align_variant`]), and by the descent too
+/// only when that fit came close or matched (the descent's is then the
+/// answer). The first start that matches wins, else the
 /// variant's own alignment or a retry's with a better similarity; with
 /// it, whether its view was taken on the reference's trimmed part.
 fn align_with_retries(
@@ -338,9 +344,24 @@ fn align_with_retries(
     trace: &dyn Fn(&verify::Alignment, usize),
     retry: bool,
 ) -> (verify::Alignment, bool) {
+    if !retry {
+        // A farther reference: Gauss–Newton first, the descent only to
+        // confirm a fit that came close (Gauss–Newton fits smooth tiles
+        // of different photos better than the descent does, so its own
+        // matches are not taken as they are).
+        let fit = refine::align_variant(reference, start, thumb);
+        if !comes_close(&fit) {
+            trace(&fit, 0);
+            return (fit, kind.trimmed);
+        }
+        trace(&fit, CONFIRMED_FIT_LOGGED);
+        let first = verify::align(reference, start, thumb);
+        trace(&first, 0);
+        return (first, kind.trimmed);
+    }
     let first = verify::align(reference, start, thumb);
     trace(&first, 0);
-    if !retry || scores_match(&first, MATCH_SIMILARITY, MATCH_DETAIL) {
+    if scores_match(&first, MATCH_SIMILARITY, MATCH_DETAIL) {
         return (first, kind.trimmed);
     }
     let textured = first.independent_samples >= TEXTURED_SAMPLES;
@@ -357,7 +378,7 @@ fn align_with_retries(
         if scores_match(&a, MATCH_SIMILARITY, MATCH_DETAIL) {
             return (a, *trimmed);
         }
-        near |= a.similarity >= RECHECK_SIMILARITY && a.detail >= RECHECK_DETAIL;
+        near |= comes_close(&a);
         if a.similarity > best.0.similarity {
             best = (a, *trimmed);
         }
@@ -397,9 +418,22 @@ pub const RECHECK_SIMILARITY: f32 = 0.90;
 /// See [`RECHECK_SIMILARITY`].
 pub const RECHECK_DETAIL: f32 = 0.50;
 
+/// Whether a Gauss–Newton fit that is no match came close enough for the
+/// descent to try as well: [`RECHECK_SIMILARITY`] and [`RECHECK_DETAIL`],
+/// or a match (which the descent then confirms).
+fn comes_close(a: &verify::Alignment) -> bool {
+    scores_match(a, MATCH_SIMILARITY, MATCH_DETAIL)
+        || (a.similarity >= RECHECK_SIMILARITY && a.detail >= RECHECK_DETAIL)
+}
+
 /// Attempt numbers in the `knockoff::align` log: Gauss–Newton's retries
 /// are 1 to n, the descent's that follow them 101 to 100 + n.
 const RETRY_ATTEMPTS_LOGGED: usize = 100;
+
+/// Attempt number in the `knockoff::align` log of a farther reference's
+/// Gauss–Newton fit that the descent then redid (the descent's is logged
+/// as attempt 0).
+const CONFIRMED_FIT_LOGGED: usize = 200;
 
 /// Logs one alignment of the second stage at trace level (target
 /// `knockoff::align`) with how its descent went ([`verify::Descent`]):

@@ -15,7 +15,10 @@
 //! the step only if the robust correlation got better. It runs at 8×8,
 //! 16×16 and then 32×32 cells: the coarse levels see far (a cell is a
 //! quarter or an eighth of the view) at a sixteenth or a quarter of the
-//! cost of a probe.
+//! cost of a probe. The matcher uses it for the retries of the nearest
+//! references ([`align`]) and for the variant's view of the farther ones
+//! ([`align_variant`]), with the descent behind it when a fit comes close
+//! (`imagehash::align_with_retries`).
 
 use super::plane::{CellGrid, Plane, View};
 use super::verify::{self, Alignment, Descent, ROBUST_DROP, VERIFY_SIDE};
@@ -30,6 +33,17 @@ const SMOOTH_LEVELS: [(usize, usize); 3] = [(8, 10), (16, 8), (32, 6)];
 /// evaluation, starting textured views at 8×8 lost copies of brick.png
 /// and microaneurysms.png).
 const TEXTURED_LEVELS: [(usize, usize); 2] = [(16, 8), (32, 6)];
+
+/// The levels of [`align_variant`]: 16×16 then 32×32 cells, eight steps
+/// each. From the 8×8 level, overlaid copies that the descent matches
+/// from the same view were lost (BENCHMARKS.md, stop 44).
+const VARIANT_LEVELS: [(usize, usize); 2] = [(16, 8), (32, 8)];
+
+/// Share of the cells each step of [`align_variant`] leaves out of its
+/// system (the robust correlation that judges a step still leaves out
+/// [`ROBUST_DROP`]). At [`ROBUST_DROP`] an overlaid copy of the
+/// evaluation was lost.
+const VARIANT_DROP: f32 = 0.30;
 
 /// Largest change of one step, per parameter: shifts and log-scales as a
 /// share of the view, rotation in radians (3°). A linearisation is only
@@ -82,6 +96,7 @@ fn step(
     q: &[f32],
     side: usize,
     lambda: f64,
+    drop: f32,
 ) -> Option<[f32; 5]> {
     let n = side * side;
     if t.len() != n || q.len() != n || coverage.len() != n {
@@ -122,7 +137,7 @@ fn step(
         .iter()
         .map(|&i| ((q[i] as f64 - a * t[i] as f64 - b).abs(), i))
         .collect();
-    let keep = by_residual.len() - (by_residual.len() as f32 * ROBUST_DROP) as usize;
+    let keep = by_residual.len() - (by_residual.len() as f32 * drop.clamp(0.0, 0.5)) as usize;
     by_residual.select_nth_unstable_by(keep - 1, |x, y| x.0.total_cmp(&y.0));
     let kept: Vec<usize> = by_residual[..keep].iter().map(|&(_, i)| i).collect();
     let (a, b) = fit(&kept)?;
@@ -249,18 +264,46 @@ fn solve(mut h: [[f64; 7]; 7], mut g: [f64; 7]) -> Option<[f64; 7]> {
 /// of detail at the view reached. `descent.probes` counts the views
 /// sampled in 32×32 equivalents (an 8×8 view is a sixteenth).
 pub fn align(reference: &Plane, start: &View, query_thumb: &[f32]) -> Alignment {
+    fit(reference, start, query_thumb, None, ROBUST_DROP)
+}
+
+/// [`align`] for a variant's own view, which the first stage found near
+/// the photo: from 16×16 cells whatever the view ([`VARIANT_LEVELS`]),
+/// and each step's system solved without the worst-fitting
+/// [`VARIANT_DROP`] of the cells (an overlay and the misfit around it).
+pub fn align_variant(reference: &Plane, start: &View, query_thumb: &[f32]) -> Alignment {
+    fit(
+        reference,
+        start,
+        query_thumb,
+        Some(&VARIANT_LEVELS),
+        VARIANT_DROP,
+    )
+}
+
+/// The fit of [`align`] at the given `levels` (else by the start view's
+/// texture), each step's system solved without the worst-fitting `drop`
+/// of the cells.
+fn fit(
+    reference: &Plane,
+    start: &View,
+    query_thumb: &[f32],
+    levels: Option<&[(usize, usize)]>,
+    drop: f32,
+) -> Alignment {
     let mut p = [0f32; 5];
     let mut descent = Descent::default();
     let (mut t, mut cov) = (Vec::new(), Vec::new());
     let (mut t2, mut cov2) = (Vec::new(), Vec::new());
     reference.sample_with_coverage_into(start, VERIFY_SIDE, VERIFY_SIDE, &mut t, &mut cov);
     let mut cost = 1f32;
-    let levels: &[(usize, usize)] =
-        if verify::independent_samples(&t, VERIFY_SIDE) >= super::TEXTURED_SAMPLES {
+    let levels: &[(usize, usize)] = match levels {
+        Some(levels) => levels,
+        None if verify::independent_samples(&t, VERIFY_SIDE) >= super::TEXTURED_SAMPLES => {
             &TEXTURED_LEVELS
-        } else {
-            &SMOOTH_LEVELS
-        };
+        }
+        None => &SMOOTH_LEVELS,
+    };
     let mut best = f32::NEG_INFINITY;
     for (round, &(side, iters)) in levels.iter().enumerate() {
         let q = pooled(query_thumb, side);
@@ -280,7 +323,7 @@ pub fn align(reference: &Plane, start: &View, query_thumb: &[f32]) -> Alignment 
         let mut lambda = 1e-3f64;
         for _ in 0..iters {
             descent.sweeps[round] += 1;
-            let Some(d) = step(start, &p, &t, &cov, &q, side, lambda) else {
+            let Some(d) = step(start, &p, &t, &cov, &q, side, lambda, drop) else {
                 break;
             };
             let mut np = p;
@@ -339,6 +382,8 @@ mod tests {
             .plane
     }
 
+    type Fit = fn(&Plane, &View, &[f32]) -> Alignment;
+
     fn view(rect: Rect, deg: f32, mirrored: bool) -> View {
         View {
             rect,
@@ -356,11 +401,16 @@ mod tests {
         for name in ["astronaut-poster.png", "espresso-cup.png"] {
             let plane = seed_plane(name);
             let full = plane.full_rect();
-            for (crop, deg, mirrored) in [
+            let fits: [(&str, Fit); 2] = [("retry", align), ("variant", align_variant)];
+            for ((crop, deg, mirrored), (which, fit)) in [
                 ((0.06, 0.02, 0.0, 0.05), 2.0f32, false),
                 ((0.0, 0.04, 0.07, 0.0), -2.5, true),
                 ((0.03, 0.03, 0.03, 0.03), 0.0, false),
-            ] {
+            ]
+            .into_iter()
+            .flat_map(|c| fits.map(|f| (c, f)))
+            {
+                let name = format!("{name} ({which})");
                 let copy = view(full.cropped(crop.0, crop.1, crop.2, crop.3), deg, mirrored);
                 let thumb = plane.sample(&copy, VERIFY_SIDE, VERIFY_SIDE);
                 let start = view(full, 0.0, mirrored);
@@ -369,7 +419,7 @@ mod tests {
                     &[1.0; VERIFY_SIDE * VERIFY_SIDE],
                     &thumb,
                 );
-                let a = align(&plane, &start, &thumb);
+                let a = fit(&plane, &start, &thumb);
                 let descent = verify::align(&plane, &start, &thumb);
                 assert!(
                     a.similarity > 0.97 && a.similarity > before,
