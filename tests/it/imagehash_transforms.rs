@@ -377,8 +377,11 @@ fn degenerate_photos_go_through_every_lookup_without_a_match() {
 /// Retries go to the nearest references of a photo only
 /// ([`imagehash::RETRIED_REFERENCES`]): tiles of the seed photos, each
 /// looked up among all the others (as the evaluation counts false
-/// matches, every candidate aligned), get the variant's alignment alone
-/// from every reference aligned after the nearest two. Counted, not timed.
+/// matches, every candidate aligned), get only the variant's view aligned
+/// from every reference aligned after the nearest two: by Gauss–Newton,
+/// and by the descent again when that fit came close, so at most two
+/// alignments, where a retried reference gets up to twice its retry
+/// starts and more. Counted, not timed.
 #[test]
 fn only_the_nearest_references_of_a_photo_get_retries() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/photos");
@@ -408,7 +411,7 @@ fn only_the_nearest_references_of_a_photo_get_retries() {
             if at >= imagehash::RETRIED_REFERENCES {
                 beyond += 1;
                 assert!(
-                    c.alignments <= 1,
+                    c.alignments <= 2,
                     "{name} ~ {}: aligned {} times as reference #{at}",
                     c.reference,
                     c.alignments

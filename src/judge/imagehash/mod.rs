@@ -893,7 +893,9 @@ pub struct Candidate {
     /// aligned, or found by a partial lookup.
     #[serde(skip)]
     pub aligned_as: Option<usize>,
-    /// Alignments run for this candidate: the variant's and any retries.
+    /// Alignments run for this candidate: the variant's (by Gauss–Newton
+    /// and the descent, for a reference past the nearest
+    /// [`RETRIED_REFERENCES`] whose fit came close) and any retries.
     #[serde(skip)]
     pub alignments: u32,
     pub is_match: bool,
