@@ -83,73 +83,79 @@ fn grid_derivative(plus: &CellGrid, minus: &CellGrid, eps: f32) -> CellGrid {
     }
 }
 
-/// One damped Gauss–Newton step from `p` (where the reference sampled as
-/// `t` with `coverage`), or `None` when the view is flat or the system
-/// singular.
-// Indices as in the matrix algebra they implement.
-#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
-fn step(
-    start: &View,
-    p: &[f32; 5],
-    t: &[f32],
-    coverage: &[f32],
-    q: &[f32],
-    side: usize,
-    lambda: f64,
-    drop: f32,
-) -> Option<[f32; 5]> {
-    let n = side * side;
-    if t.len() != n || q.len() != n || coverage.len() != n {
-        return None;
-    }
-    // Cells judged: those mostly inside the reference, unless that leaves
-    // fewer than half (as `verify::similarity` judges).
-    let inside = coverage.iter().filter(|&&c| c >= 0.5).count();
-    let use_all = inside == n || inside < n / 2;
-    let judged: Vec<usize> = (0..n).filter(|&i| use_all || coverage[i] >= 0.5).collect();
-    if judged.len() < 16 {
-        return None;
-    }
-    // Gain and offset of the best fit q ≈ a·t + b over the judged cells,
-    // then again without the worst-fitting share.
-    let fit = |cells: &[usize]| -> Option<(f64, f64)> {
-        let k = cells.len() as f64;
-        let (mut st, mut sq) = (0f64, 0f64);
-        for &i in cells {
-            st += t[i] as f64;
-            sq += q[i] as f64;
-        }
-        let (mt, mq) = (st / k, sq / k);
-        let (mut stt, mut stq) = (0f64, 0f64);
-        for &i in cells {
-            let dt = t[i] as f64 - mt;
-            stt += dt * dt;
-            stq += dt * (q[i] as f64 - mq);
-        }
-        if stt < 1e-6 * k {
+/// The least-squares system of a Gauss–Newton step at one point of the
+/// fit, undamped: built once per point, damped anew for each try.
+struct System {
+    h: [[f64; 7]; 7],
+    g: [f64; 7],
+}
+
+impl System {
+    /// The system at `p` (where the reference sampled as `t` with
+    /// `coverage`), the worst-fitting `drop` of the cells left out, or
+    /// `None` when the view is flat or degenerate.
+    // Indices as in the matrix algebra they implement.
+    #[allow(clippy::needless_range_loop)]
+    fn at(
+        start: &View,
+        p: &[f32; 5],
+        t: &[f32],
+        coverage: &[f32],
+        q: &[f32],
+        side: usize,
+        drop: f32,
+    ) -> Option<System> {
+        let n = side * side;
+        if t.len() != n || q.len() != n || coverage.len() != n {
             return None;
         }
-        let a = stq / stt;
-        Some((a, mq - a * mt))
-    };
-    let (a, b) = fit(&judged)?;
-    let mut by_residual: Vec<(f64, usize)> = judged
-        .iter()
-        .map(|&i| ((q[i] as f64 - a * t[i] as f64 - b).abs(), i))
-        .collect();
-    let keep = by_residual.len() - (by_residual.len() as f32 * drop.clamp(0.0, 0.5)) as usize;
-    by_residual.select_nth_unstable_by(keep - 1, |x, y| x.0.total_cmp(&y.0));
-    let kept: Vec<usize> = by_residual[..keep].iter().map(|&(_, i)| i).collect();
-    let (a, b) = fit(&kept)?;
-    if a.abs() < 1e-6 {
-        return None;
-    }
-    // Where the cells lie and how they move with each parameter.
-    let view = verify::nudged(start, p);
-    let grid = CellGrid::of(&view, side, side);
-    let eps = 1e-3f32;
-    let moves: Vec<CellGrid> = (0..5)
-        .map(|k| {
+        // Cells judged: those mostly inside the reference, unless that leaves
+        // fewer than half (as `verify::similarity` judges).
+        let inside = coverage.iter().filter(|&&c| c >= 0.5).count();
+        let use_all = inside == n || inside < n / 2;
+        let judged: Vec<usize> = (0..n).filter(|&i| use_all || coverage[i] >= 0.5).collect();
+        if judged.len() < 16 {
+            return None;
+        }
+        // Gain and offset of the best fit q ≈ a·t + b over the judged cells,
+        // then again without the worst-fitting share.
+        let fit = |cells: &[usize]| -> Option<(f64, f64)> {
+            let k = cells.len() as f64;
+            let (mut st, mut sq) = (0f64, 0f64);
+            for &i in cells {
+                st += t[i] as f64;
+                sq += q[i] as f64;
+            }
+            let (mt, mq) = (st / k, sq / k);
+            let (mut stt, mut stq) = (0f64, 0f64);
+            for &i in cells {
+                let dt = t[i] as f64 - mt;
+                stt += dt * dt;
+                stq += dt * (q[i] as f64 - mq);
+            }
+            if stt < 1e-6 * k {
+                return None;
+            }
+            let a = stq / stt;
+            Some((a, mq - a * mt))
+        };
+        let (a, b) = fit(&judged)?;
+        let mut by_residual: Vec<(f64, usize)> = judged
+            .iter()
+            .map(|&i| ((q[i] as f64 - a * t[i] as f64 - b).abs(), i))
+            .collect();
+        let keep = by_residual.len() - (by_residual.len() as f32 * drop.clamp(0.0, 0.5)) as usize;
+        by_residual.select_nth_unstable_by(keep - 1, |x, y| x.0.total_cmp(&y.0));
+        let kept: Vec<usize> = by_residual[..keep].iter().map(|&(_, i)| i).collect();
+        let (a, b) = fit(&kept)?;
+        if a.abs() < 1e-6 {
+            return None;
+        }
+        // Where the cells lie and how they move with each parameter.
+        let view = verify::nudged(start, p);
+        let grid = CellGrid::of(&view, side, side);
+        let eps = 1e-3f32;
+        let moves: [CellGrid; 5] = std::array::from_fn(|k| {
             let (mut hi, mut lo) = (*p, *p);
             hi[k] += eps;
             lo[k] -= eps;
@@ -158,74 +164,84 @@ fn step(
                 &CellGrid::of(&verify::nudged(start, &lo), side, side),
                 eps,
             )
-        })
-        .collect();
-    // From a move on the plane to a move in cell units: the inverse of
-    // the cell steps' matrix.
-    let (u, v) = (grid.step_u, grid.step_v);
-    let det = (u.0 * v.1 - v.0 * u.1) as f64;
-    if det.abs() < 1e-9 {
-        return None;
-    }
-    let inv = [
-        [v.1 as f64 / det, -v.0 as f64 / det],
-        [-u.1 as f64 / det, u.0 as f64 / det],
-    ];
-    let mut h = [[0f64; 7]; 7];
-    let mut g = [0f64; 7];
-    for &c in &kept {
-        let (i, j) = (c % side, c / side);
-        // The sampled view's gradient along its own cells.
-        let at = |x: usize, y: usize| t[y * side + x] as f64;
-        let gi = if i == 0 {
-            at(1, j) - at(0, j)
-        } else if i == side - 1 {
-            at(i, j) - at(i - 1, j)
-        } else {
-            (at(i + 1, j) - at(i - 1, j)) / 2.0
-        };
-        let gj = if j == 0 {
-            at(i, 1) - at(i, 0)
-        } else if j == side - 1 {
-            at(i, j) - at(i, j - 1)
-        } else {
-            (at(i, j + 1) - at(i, j - 1)) / 2.0
-        };
-        let mut row = [0f64; 7];
-        for (k, m) in moves.iter().enumerate() {
-            let (fi, fj) = (i as f64, j as f64);
-            let dx = m.origin.0 as f64 + fi * m.step_u.0 as f64 + fj * m.step_v.0 as f64;
-            let dy = m.origin.1 as f64 + fi * m.step_u.1 as f64 + fj * m.step_v.1 as f64;
-            let di = inv[0][0] * dx + inv[0][1] * dy;
-            let dj = inv[1][0] * dx + inv[1][1] * dy;
-            row[k] = a * (gi * di + gj * dj);
-        }
-        row[5] = t[c] as f64;
-        row[6] = 1.0;
-        let r = q[c] as f64 - a * t[c] as f64 - b;
-        for x in 0..7 {
-            g[x] += row[x] * r;
-            for y in x..7 {
-                h[x][y] += row[x] * row[y];
-            }
-        }
-    }
-    for x in 0..7 {
-        for y in 0..x {
-            h[x][y] = h[y][x];
-        }
-        h[x][x] *= 1.0 + lambda;
-        h[x][x] += 1e-9;
-    }
-    let d = solve(h, g)?;
-    let mut out = [0f32; 5];
-    for k in 0..5 {
-        if !d[k].is_finite() {
+        });
+        // From a move on the plane to a move in cell units: the inverse of
+        // the cell steps' matrix.
+        let (u, v) = (grid.step_u, grid.step_v);
+        let det = (u.0 * v.1 - v.0 * u.1) as f64;
+        if det.abs() < 1e-9 {
             return None;
         }
-        out[k] = (d[k] as f32).clamp(-MAX_STEP[k], MAX_STEP[k]);
+        let inv = [
+            [v.1 as f64 / det, -v.0 as f64 / det],
+            [-u.1 as f64 / det, u.0 as f64 / det],
+        ];
+        let mut h = [[0f64; 7]; 7];
+        let mut g = [0f64; 7];
+        for &c in &kept {
+            let (i, j) = (c % side, c / side);
+            // The sampled view's gradient along its own cells.
+            let at = |x: usize, y: usize| t[y * side + x] as f64;
+            let gi = if i == 0 {
+                at(1, j) - at(0, j)
+            } else if i == side - 1 {
+                at(i, j) - at(i - 1, j)
+            } else {
+                (at(i + 1, j) - at(i - 1, j)) / 2.0
+            };
+            let gj = if j == 0 {
+                at(i, 1) - at(i, 0)
+            } else if j == side - 1 {
+                at(i, j) - at(i, j - 1)
+            } else {
+                (at(i, j + 1) - at(i, j - 1)) / 2.0
+            };
+            let mut row = [0f64; 7];
+            for (k, m) in moves.iter().enumerate() {
+                let (fi, fj) = (i as f64, j as f64);
+                let dx = m.origin.0 as f64 + fi * m.step_u.0 as f64 + fj * m.step_v.0 as f64;
+                let dy = m.origin.1 as f64 + fi * m.step_u.1 as f64 + fj * m.step_v.1 as f64;
+                let di = inv[0][0] * dx + inv[0][1] * dy;
+                let dj = inv[1][0] * dx + inv[1][1] * dy;
+                row[k] = a * (gi * di + gj * dj);
+            }
+            row[5] = t[c] as f64;
+            row[6] = 1.0;
+            let r = q[c] as f64 - a * t[c] as f64 - b;
+            for x in 0..7 {
+                g[x] += row[x] * r;
+                for y in x..7 {
+                    h[x][y] += row[x] * row[y];
+                }
+            }
+        }
+        for x in 0..7 {
+            for y in 0..x {
+                h[x][y] = h[y][x];
+            }
+        }
+        Some(System { h, g })
     }
-    Some(out)
+
+    /// The step damped by `lambda` (Levenberg–Marquardt), each parameter's
+    /// change bounded by [`MAX_STEP`], or `None` when the system is
+    /// singular.
+    fn step(&self, lambda: f64) -> Option<[f32; 5]> {
+        let mut h = self.h;
+        for (x, row) in h.iter_mut().enumerate() {
+            row[x] *= 1.0 + lambda;
+            row[x] += 1e-9;
+        }
+        let d = solve(h, self.g)?;
+        let mut out = [0f32; 5];
+        for (k, o) in out.iter_mut().enumerate() {
+            if !d[k].is_finite() {
+                return None;
+            }
+            *o = (d[k] as f32).clamp(-MAX_STEP[k], MAX_STEP[k]);
+        }
+        Some(out)
+    }
 }
 
 /// Solves `h·x = g` (7×7) by Gaussian elimination with partial pivoting.
@@ -308,35 +324,32 @@ fn fit(
     for (round, &(side, iters)) in levels.iter().enumerate() {
         let q = pooled(query_thumb, side);
         let share = (side * side) as f32 / (VERIFY_SIDE * VERIFY_SIDE) as f32;
-        reference.sample_with_coverage_into(
-            &verify::nudged(start, &p),
-            side,
-            side,
-            &mut t,
-            &mut cov,
-        );
+        let sample = |p: &[f32; 5], t: &mut Vec<f32>, cov: &mut Vec<f32>| {
+            reference.sample_with_coverage_into(&verify::nudged(start, p), side, side, t, cov)
+        };
+        sample(&p, &mut t, &mut cov);
         cost += share;
         let mut cur = verify::similarity(&t, &cov, &q);
         if round == 0 {
             descent.start_similarity = cur;
         }
         let mut lambda = 1e-3f64;
+        // The system at `p`, built again only after `p` moved.
+        let (mut system, mut stale) = (None, true);
         for _ in 0..iters {
             descent.sweeps[round] += 1;
-            let Some(d) = step(start, &p, &t, &cov, &q, side, lambda, drop) else {
+            if stale {
+                system = System::at(start, &p, &t, &cov, &q, side, drop);
+                stale = false;
+            }
+            let Some(d) = system.as_ref().and_then(|s| s.step(lambda)) else {
                 break;
             };
             let mut np = p;
             for (x, dx) in np.iter_mut().zip(d) {
                 *x += dx;
             }
-            reference.sample_with_coverage_into(
-                &verify::nudged(start, &np),
-                side,
-                side,
-                &mut t2,
-                &mut cov2,
-            );
+            sample(&np, &mut t2, &mut cov2);
             cost += share;
             let s = verify::similarity(&t2, &cov2, &q);
             if s > cur {
@@ -344,6 +357,7 @@ fn fit(
                 cur = s;
                 std::mem::swap(&mut t, &mut t2);
                 std::mem::swap(&mut cov, &mut cov2);
+                stale = true;
                 lambda = (lambda / 10.0).max(1e-6);
                 if d.iter().zip(CONVERGED).all(|(x, c)| x.abs() < c) {
                     break;
