@@ -256,12 +256,40 @@ impl Plane {
         out: &mut Vec<f32>,
         coverage: &mut Vec<f32>,
     ) {
+        self.sample_sub_into(view, out_w, out_h, SUB, out, coverage);
+    }
+
+    /// [`Plane::sample_with_coverage_into`] with [`PROBE_SUB`]×[`PROBE_SUB`]
+    /// sub-samples per cell instead of 4×4: the view an alignment probes
+    /// while it searches (a quarter of the sampling). The alignment it
+    /// settles on is scored on the full sampling.
+    pub fn probe_into(
+        &self,
+        view: &View,
+        out_w: usize,
+        out_h: usize,
+        out: &mut Vec<f32>,
+        coverage: &mut Vec<f32>,
+    ) {
+        self.sample_sub_into(view, out_w, out_h, PROBE_SUB, out, coverage);
+    }
+
+    /// Either sampling, `sub`×`sub` sub-samples per cell.
+    fn sample_sub_into(
+        &self,
+        view: &View,
+        out_w: usize,
+        out_h: usize,
+        sub: usize,
+        out: &mut Vec<f32>,
+        coverage: &mut Vec<f32>,
+    ) {
         out.clear();
         coverage.clear();
         if view.angle_rad == 0.0 {
-            self.sample_axis_aligned(view, out_w, out_h, out, coverage);
+            self.sample_axis_aligned(view, out_w, out_h, sub, out, coverage);
         } else {
-            self.sample_rotated(view, out_w, out_h, out, coverage);
+            self.sample_rotated(view, out_w, out_h, sub, out, coverage);
         }
     }
 
@@ -272,6 +300,7 @@ impl Plane {
         view: &View,
         out_w: usize,
         out_h: usize,
+        sub: usize,
         out: &mut Vec<f32>,
         coverage: &mut Vec<f32>,
     ) {
@@ -301,11 +330,12 @@ impl Plane {
             let rows = RotatedRows {
                 padded,
                 pw,
-                grid: SubSampleGrid::of(view, out_w, out_h),
+                grid: SubSampleGrid::of(view, out_w, out_h, sub),
                 max: (w as f32 - 0.5, h as f32 - 0.5),
                 last: ((w - 1) as f32, (h - 1) as f32),
                 out_w,
                 out_h,
+                sub,
             };
             fill_rotated(&rows, &mut scratch.fill, out, coverage);
         });
@@ -321,6 +351,7 @@ impl Plane {
         view: &View,
         out_w: usize,
         out_h: usize,
+        sub: usize,
         out: &mut Vec<f32>,
         coverage: &mut Vec<f32>,
     ) {
@@ -332,8 +363,8 @@ impl Plane {
             let AxisScratch { xs, ys, rows, have } = scratch;
             // Per output column (row): the source taps and how many of the
             // sub-samples fell inside the plane.
-            axis_taps(xs, out_w, self.width, cx, hw, mirror);
-            axis_taps(ys, out_h, self.height, cy, hh, 1.0);
+            axis_taps(xs, out_w, self.width, cx, hw, mirror, sub);
+            axis_taps(ys, out_h, self.height, cy, hh, 1.0, sub);
             // Horizontal pass over the rows the vertical taps use.
             rows.clear();
             rows.resize(self.height * out_w, 0.0);
@@ -351,7 +382,7 @@ impl Plane {
                     }
                 }
             }
-            let inv = 1.0 / (SUB * SUB) as f32;
+            let inv = 1.0 / (sub * sub) as f32;
             for ty in ys.iter() {
                 for (i, tx) in xs.iter().enumerate() {
                     out.push(
@@ -385,7 +416,15 @@ impl AxisTaps {
 
 /// The taps of `n_out` outputs over a line of `len` pixels, about `centre`
 /// with half-width `half`, mirrored when `sign` is −1.
-fn axis_taps(out: &mut Vec<AxisTaps>, n_out: usize, len: usize, centre: f32, half: f32, sign: f32) {
+fn axis_taps(
+    out: &mut Vec<AxisTaps>,
+    n_out: usize,
+    len: usize,
+    centre: f32,
+    half: f32,
+    sign: f32,
+    sub: usize,
+) {
     let max = len as f32 - 0.5;
     let last = (len - 1) as f32;
     out.clear();
@@ -395,8 +434,8 @@ fn axis_taps(out: &mut Vec<AxisTaps>, n_out: usize, len: usize, centre: f32, hal
             len: 0,
             inside: 0,
         };
-        for si in 0..SUB {
-            let u = ((i * SUB + si) as f32 + 0.5) / (n_out * SUB) as f32 * 2.0 - 1.0;
+        for si in 0..sub {
+            let u = ((i * sub + si) as f32 + 0.5) / (n_out * sub) as f32 * 2.0 - 1.0;
             let x = centre + sign * u * half - 0.5;
             t.inside += u32::from((-0.5..=max).contains(&x));
             let xc = x.clamp(0.0, last);
@@ -407,9 +446,9 @@ fn axis_taps(out: &mut Vec<AxisTaps>, n_out: usize, len: usize, centre: f32, hal
             for (k, w) in [(x0, 1.0 - f), (x1, f)] {
                 let n = t.len;
                 match t.taps[..n].iter_mut().find(|(j, _)| *j == k) {
-                    Some(e) => e.1 += w / SUB as f32,
+                    Some(e) => e.1 += w / sub as f32,
                     None => {
-                        t.taps[n] = (k, w / SUB as f32);
+                        t.taps[n] = (k, w / sub as f32);
                         t.len += 1;
                     }
                 }
@@ -445,13 +484,13 @@ struct SubSampleGrid {
 }
 
 impl SubSampleGrid {
-    fn of(view: &View, out_w: usize, out_h: usize) -> Self {
+    fn of(view: &View, out_w: usize, out_h: usize, sub: usize) -> Self {
         let (cos, sin) = (view.angle_rad.cos(), view.angle_rad.sin());
         let hw = view.rect.width() / 2.0;
         let hh = view.rect.height() / 2.0;
         let (cx, cy) = view.rect.centre();
         let mirror = if view.mirrored { -1.0 } else { 1.0 };
-        let (du, dv) = (2.0 / (out_w * SUB) as f32, 2.0 / (out_h * SUB) as f32);
+        let (du, dv) = (2.0 / (out_w * sub) as f32, 2.0 / (out_h * sub) as f32);
         // u = v = -1 + half a step: the first sub-sample's centre.
         let (u0, v0) = (-1.0 + du / 2.0, -1.0 + dv / 2.0);
         SubSampleGrid {
@@ -478,7 +517,7 @@ pub struct CellGrid {
 
 impl CellGrid {
     pub fn of(view: &View, out_w: usize, out_h: usize) -> Self {
-        let g = SubSampleGrid::of(view, out_w, out_h);
+        let g = SubSampleGrid::of(view, out_w, out_h, SUB);
         let s = SUB as f32;
         let c = (s - 1.0) / 2.0;
         CellGrid {
@@ -526,6 +565,8 @@ struct RotatedRows<'a> {
     last: (f32, f32),
     out_w: usize,
     out_h: usize,
+    /// Sub-samples per cell along each axis.
+    sub: usize,
 }
 
 /// The rotated sampler's inner loops: appends the samples and their
@@ -552,9 +593,9 @@ fn fill_rotated(
     // reads precomputed offsets and nothing else (the float-to-integer
     // conversions it did before were most of the sampler's time, perf at
     // 44 references: BENCHMARKS.md "Sixth step (stop 33)").
-    let (out_w, out_h, pw, padded) = (rows.out_w, rows.out_h, rows.pw, rows.padded);
+    let (out_w, out_h, pw, padded, sub) = (rows.out_w, rows.out_h, rows.pw, rows.padded, rows.sub);
     let ((maxx, maxy), (lastx, lasty)) = (rows.max, rows.last);
-    let inv = 1.0 / (SUB * SUB) as f32;
+    let inv = 1.0 / (sub * sub) as f32;
     // The buffers are taken out of the scratch and put back at the end.
     // Every element is written before it is read (`acc` and `inside` at
     // each row's start, the rest at each sub-sample position).
@@ -579,13 +620,13 @@ fn fill_rotated(
     for j in 0..out_h {
         acc.iter_mut().for_each(|a| *a = 0.0);
         inside.iter_mut().for_each(|n| *n = 0);
-        for sj in 0..SUB {
-            let gy = (j * SUB + sj) as f32;
+        for sj in 0..sub {
+            let gy = (j * sub + sj) as f32;
             let (rx, ry) = (
                 rows.grid.origin.0 + gy * rows.grid.step_v.0,
                 rows.grid.origin.1 + gy * rows.grid.step_v.1,
             );
-            for si in 0..SUB {
+            for si in 0..sub {
                 // Computed afresh, not stepped: no rounding drift.
                 for (i, (((x, y), n), k)) in xs
                     .iter_mut()
@@ -594,7 +635,7 @@ fn fill_rotated(
                     .zip(&mut at)
                     .enumerate()
                 {
-                    let gx = (i * SUB + si) as i32 as f32;
+                    let gx = (i * sub + si) as i32 as f32;
                     (*x, *y) = (rx + gx * rows.grid.step_u.0, ry + gx * rows.grid.step_u.1);
                     *n += u32::from((-0.5..=maxx).contains(x) && (-0.5..=maxy).contains(y));
                     let (cx, cy) = (x.clamp(0.0, lastx), y.clamp(0.0, lasty));
@@ -651,6 +692,10 @@ fn int_bits(whole: f32) -> u32 {
 
 /// Bilinear sub-samples per thumbnail cell, along each axis.
 const SUB: usize = 4;
+
+/// Sub-samples per cell, along each axis, of the views an alignment
+/// probes while it searches ([`Plane::probe_into`]).
+pub const PROBE_SUB: usize = 2;
 
 /// Rec. 601 luma, the grey that JPEG itself stores.
 fn luma(r: u8, g: u8, b: u8) -> f32 {
@@ -823,28 +868,35 @@ mod tests {
         }
     }
 
-    /// The rotated sampler written plainly: every sub-sample through
-    /// [`Plane::bilinear`], summed in the same order.
-    fn plain_rotated_sample(p: &Plane, view: &View, out_w: usize, out_h: usize) -> Vec<f32> {
+    /// The rotated sampler written plainly: every one of `sub`×`sub`
+    /// sub-samples per cell through [`Plane::bilinear`], summed in the
+    /// same order.
+    fn plain_rotated_sample(
+        p: &Plane,
+        view: &View,
+        out_w: usize,
+        out_h: usize,
+        sub: usize,
+    ) -> Vec<f32> {
         let SubSampleGrid {
             origin,
             step_u,
             step_v,
-        } = SubSampleGrid::of(view, out_w, out_h);
+        } = SubSampleGrid::of(view, out_w, out_h, sub);
         let mut out = Vec::new();
         for j in 0..out_h {
             let mut acc = vec![0f32; out_w];
-            for sj in 0..SUB {
-                let gy = (j * SUB + sj) as f32;
+            for sj in 0..sub {
+                let gy = (j * sub + sj) as f32;
                 let (rx, ry) = (origin.0 + gy * step_v.0, origin.1 + gy * step_v.1);
                 for (i, a) in acc.iter_mut().enumerate() {
-                    for si in 0..SUB {
-                        let gx = (i * SUB + si) as f32;
+                    for si in 0..sub {
+                        let gx = (i * sub + si) as f32;
                         *a += p.bilinear(rx + gx * step_u.0, ry + gx * step_u.1);
                     }
                 }
             }
-            out.extend(acc.iter().map(|a| a / (SUB * SUB) as f32));
+            out.extend(acc.iter().map(|a| a / (sub * sub) as f32));
         }
         out
     }
@@ -886,9 +938,17 @@ mod tests {
             let p = scrambled_plane(w, h, seed);
             let view = view_by_shares(&p, [l, t, r, b], deg.to_radians(), mirrored);
             let fast = p.sample(&view, out_w, out_h);
-            let plain = plain_rotated_sample(&p, &view, out_w, out_h);
+            let plain = plain_rotated_sample(&p, &view, out_w, out_h, SUB);
             prop_assert_eq!(fast.len(), plain.len());
             for (a, b) in fast.iter().zip(&plain) {
+                prop_assert_eq!(a.to_bits(), b.to_bits());
+            }
+            // And an alignment's probe, at its coarser sub-sampling.
+            let (mut probe, mut cov) = (Vec::new(), Vec::new());
+            p.probe_into(&view, out_w, out_h, &mut probe, &mut cov);
+            let plain = plain_rotated_sample(&p, &view, out_w, out_h, PROBE_SUB);
+            prop_assert_eq!(probe.len(), plain.len());
+            for (a, b) in probe.iter().zip(&plain) {
                 prop_assert_eq!(a.to_bits(), b.to_bits());
             }
         }
@@ -901,13 +961,15 @@ mod tests {
             seed in 0u64..1000,
             l in -0.2f32..0.5, t in -0.2f32..0.5, r in 0.5f32..1.2, b in 0.5f32..1.2,
             mirrored: bool, out_w in 1usize..34, out_h in 1usize..34,
+            coarse: bool,
         ) {
             let p = scrambled_plane(w, h, seed);
             let view = view_by_shares(&p, [l, t, r, b], 0.0, mirrored);
             let (mut fast, mut fast_cov, mut slow, mut slow_cov) =
                 (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-            p.sample_axis_aligned(&view, out_w, out_h, &mut fast, &mut fast_cov);
-            p.sample_rotated(&view, out_w, out_h, &mut slow, &mut slow_cov);
+            let sub = if coarse { PROBE_SUB } else { SUB };
+            p.sample_axis_aligned(&view, out_w, out_h, sub, &mut fast, &mut fast_cov);
+            p.sample_rotated(&view, out_w, out_h, sub, &mut slow, &mut slow_cov);
             prop_assert_eq!(fast.len(), slow.len());
             for (a, b) in fast.iter().zip(&slow) {
                 prop_assert!((a - b).abs() < 0.01, "{} vs {}", a, b);

@@ -15,10 +15,14 @@
 //! the step only if the robust correlation got better. It runs at 8×8,
 //! 16×16 and then 32×32 cells: the coarse levels see far (a cell is a
 //! quarter or an eighth of the view) at a sixteenth or a quarter of the
-//! cost of a probe. The matcher uses it for the retries of the nearest
-//! references ([`align`]) and for the variant's view of the farther ones
-//! ([`align_variant`]), with the descent behind it when a fit comes close
-//! (`imagehash::align_with_retries`).
+//! cost of a probe, and each finer level goes on from the better of where
+//! the coarser one ended and where it began. The 32×32 level probes with
+//! 2×2 sub-samples per cell ([`Plane::probe_into`]); the view reached is
+//! scored on the full sampling. The matcher uses it for the retries of
+//! the nearest references ([`align`]) and for the variant's view of the
+//! farther ones, of the nearest ones far in hash terms and of partial
+//! views ([`align_variant`]), with the descent behind it when a fit comes
+//! close (`imagehash::align_with_retries`).
 
 use super::plane::{CellGrid, Plane, View};
 use super::verify::{self, Alignment, Descent, ROBUST_DROP, VERIFY_SIDE};
@@ -320,16 +324,41 @@ fn fit(
         }
         None => &SMOOTH_LEVELS,
     };
-    let mut best = f32::NEG_INFINITY;
+    let mut level_start = p;
     for (round, &(side, iters)) in levels.iter().enumerate() {
         let q = pooled(query_thumb, side);
         let share = (side * side) as f32 / (VERIFY_SIDE * VERIFY_SIDE) as f32;
+        // The finest level probes its views with 2×2 sub-samples per cell
+        // (a quarter of the sampling; its cells are about two plane pixels
+        // wide), the coarser levels' larger cells with 4×4; the view
+        // reached is scored on the full sampling (`verify::finish`).
         let sample = |p: &[f32; 5], t: &mut Vec<f32>, cov: &mut Vec<f32>| {
-            reference.sample_with_coverage_into(&verify::nudged(start, p), side, side, t, cov)
+            let view = verify::nudged(start, p);
+            if side == VERIFY_SIDE {
+                reference.probe_into(&view, side, side, t, cov)
+            } else {
+                reference.sample_with_coverage_into(&view, side, side, t, cov)
+            }
         };
         sample(&p, &mut t, &mut cov);
         cost += share;
         let mut cur = verify::similarity(&t, &cov, &q);
+        // A coarser level can move to where its pooled cells fit better
+        // and the finer cells fit worse (a dense texture averages out at
+        // 16×16): a level goes on from the better of where the coarser
+        // level ended and where it began.
+        if round > 0 && level_start != p {
+            sample(&level_start, &mut t2, &mut cov2);
+            cost += share;
+            let s = verify::similarity(&t2, &cov2, &q);
+            if s > cur {
+                p = level_start;
+                cur = s;
+                std::mem::swap(&mut t, &mut t2);
+                std::mem::swap(&mut cov, &mut cov2);
+            }
+        }
+        level_start = p;
         if round == 0 {
             descent.start_similarity = cur;
         }
@@ -371,16 +400,9 @@ fn fit(
             }
         }
         descent.round_best[round] = cur;
-        best = cur;
     }
     descent.probes = cost.ceil() as u32;
-    verify::finish(
-        reference,
-        &verify::nudged(start, &p),
-        query_thumb,
-        best,
-        descent,
-    )
+    verify::finish(reference, &verify::nudged(start, &p), query_thumb, descent)
 }
 
 #[cfg(test)]

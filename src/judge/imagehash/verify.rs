@@ -395,23 +395,24 @@ pub fn align(reference: &Plane, start: &View, query_thumb: &[f32]) -> Alignment 
         }
     }
     descent.probes = seen.len() as u32;
-    finish(reference, &nudged(start, &p), query_thumb, best, descent)
+    finish(reference, &nudged(start, &p), query_thumb, descent)
 }
 
-/// The alignment at `view` whose robust correlation is `best`: the detail
-/// correlation and the independent samples measured there (shared by
-/// the descent and by Gauss–Newton, `super::refine`).
+/// The alignment at `view` that a search settled on, scored on the full
+/// sampling (the search probes views more coarsely,
+/// [`Plane::probe_into`]): the robust correlation, the detail
+/// correlation and the independent samples there (shared by the descent
+/// and by Gauss–Newton, `super::refine`).
 pub(super) fn finish(
     reference: &Plane,
     view: &View,
     query_thumb: &[f32],
-    best: f32,
     descent: Descent,
 ) -> Alignment {
     let (t, coverage) = reference.sample_with_coverage(view, VERIFY_SIDE, VERIFY_SIDE);
     let (a, b) = detail_pairs(&t, &coverage, query_thumb, VERIFY_SIDE);
     Alignment {
-        similarity: best,
+        similarity: similarity(&t, &coverage, query_thumb),
         detail: robust_ncc(&a, &b, ROBUST_DROP),
         independent_samples: independent_samples(&t, VERIFY_SIDE),
         start: Start::Variant,
