@@ -16,9 +16,9 @@
 //! 16×16 and then 32×32 cells: the coarse levels see far (a cell is a
 //! quarter or an eighth of the view) at a sixteenth or a quarter of the
 //! cost of a probe, and each finer level goes on from the better of where
-//! the coarser one ended and where it began. The 32×32 level probes with
-//! 2×2 sub-samples per cell ([`Plane::probe_into`]); the view reached is
-//! scored on the full sampling. The matcher uses it for the retries of
+//! the coarser one ended and where it began. The 16×16 and 32×32 levels
+//! probe with 2×2 sub-samples per cell ([`Plane::probe_into`]); the view
+//! reached is scored on the full sampling. The matcher uses it for the retries of
 //! the nearest references ([`align`]) and for the variant's view of the
 //! farther ones, of the nearest ones far in hash terms and of partial
 //! views ([`align_variant`]), with the descent behind it when a fit comes
@@ -48,6 +48,10 @@ const VARIANT_LEVELS: [(usize, usize); 2] = [(16, 8), (32, 8)];
 /// [`ROBUST_DROP`]). At [`ROBUST_DROP`] an overlaid copy of the
 /// evaluation was lost.
 const VARIANT_DROP: f32 = 0.30;
+
+/// Levels of this many cells a side or more probe their views with
+/// [`super::plane::PROBE_SUB`] sub-samples per cell ([`Plane::probe_into`]).
+const PROBED_SIDE: usize = 16;
 
 /// Largest change of one step, per parameter: shifts and log-scales as a
 /// share of the view, rotation in radians (3°). A linearisation is only
@@ -315,26 +319,32 @@ fn fit(
     let mut descent = Descent::default();
     let (mut t, mut cov) = (Vec::new(), Vec::new());
     let (mut t2, mut cov2) = (Vec::new(), Vec::new());
-    reference.sample_with_coverage_into(start, VERIFY_SIDE, VERIFY_SIDE, &mut t, &mut cov);
-    let mut cost = 1f32;
+    let mut cost = 0f32;
     let levels: &[(usize, usize)] = match levels {
         Some(levels) => levels,
-        None if verify::independent_samples(&t, VERIFY_SIDE) >= super::TEXTURED_SAMPLES => {
-            &TEXTURED_LEVELS
+        None => {
+            // The start view's texture chooses the levels.
+            reference.sample_with_coverage_into(start, VERIFY_SIDE, VERIFY_SIDE, &mut t, &mut cov);
+            cost += 1.0;
+            if verify::independent_samples(&t, VERIFY_SIDE) >= super::TEXTURED_SAMPLES {
+                &TEXTURED_LEVELS
+            } else {
+                &SMOOTH_LEVELS
+            }
         }
-        None => &SMOOTH_LEVELS,
     };
     let mut level_start = p;
     for (round, &(side, iters)) in levels.iter().enumerate() {
         let q = pooled(query_thumb, side);
         let share = (side * side) as f32 / (VERIFY_SIDE * VERIFY_SIDE) as f32;
-        // The finest level probes its views with 2×2 sub-samples per cell
-        // (a quarter of the sampling; its cells are about two plane pixels
-        // wide), the coarser levels' larger cells with 4×4; the view
-        // reached is scored on the full sampling (`verify::finish`).
+        // From 16×16 cells (about four plane pixels wide) the views are
+        // probed with 2×2 sub-samples per cell (a quarter of the
+        // sampling), 8×8 cells with 4×4: sub-samples at most two plane
+        // pixels apart. The view reached is scored on the full sampling
+        // (`verify::finish`).
         let sample = |p: &[f32; 5], t: &mut Vec<f32>, cov: &mut Vec<f32>| {
             let view = verify::nudged(start, p);
-            if side == VERIFY_SIDE {
+            if side >= PROBED_SIDE {
                 reference.probe_into(&view, side, side, t, cov)
             } else {
                 reference.sample_with_coverage_into(&view, side, side, t, cov)
