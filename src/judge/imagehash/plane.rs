@@ -293,8 +293,9 @@ impl Plane {
         }
     }
 
-    /// The general sampler: 4×4 bilinear sub-samples per cell through the
-    /// view's rotation.
+    /// The general sampler: `sub`×`sub` bilinear sub-samples per cell
+    /// through the view's rotation, on the plane's padded copy made for
+    /// this call ([`Sampler`] keeps one across an alignment's probes).
     fn sample_rotated(
         &self,
         view: &View,
@@ -304,41 +305,64 @@ impl Plane {
         out: &mut Vec<f32>,
         coverage: &mut Vec<f32>,
     ) {
-        let (w, h) = (self.width, self.height);
-        if w == 0 || h == 0 || self.data.len() < w * h {
-            out.resize(out_w * out_h, 0.0);
-            coverage.resize(out_w * out_h, 0.0);
-            return;
-        }
         ROTATED_SCRATCH.with_borrow_mut(|scratch| {
-            // [`Plane::bilinear`] inlined (this loop is most of a lookup's
-            // time), on a copy of the plane with its last column and row
-            // repeated: every tap's right and lower neighbours then exist,
-            // and are the very pixels the clamped `bilinear` would read, so
-            // the samples are the same to the bit (a unit test compares
-            // them).
-            let pw = w + 1;
-            let padded = &mut scratch.padded;
-            padded.clear();
-            for row in self.data[..w * h]
-                .chunks_exact(w)
-                .chain(std::iter::once(&self.data[(h - 1) * w..h * w]))
-            {
-                padded.extend_from_slice(row);
-                padded.push(row[w - 1]);
+            let RotatedScratch { padded, fill } = scratch;
+            if self.pad_into(padded) {
+                self.fill_rotated_from(padded, view, out_w, out_h, sub, fill, out, coverage);
+            } else {
+                out.resize(out_w * out_h, 0.0);
+                coverage.resize(out_w * out_h, 0.0);
             }
-            let rows = RotatedRows {
-                padded,
-                pw,
-                grid: SubSampleGrid::of(view, out_w, out_h, sub),
-                max: (w as f32 - 0.5, h as f32 - 0.5),
-                last: ((w - 1) as f32, (h - 1) as f32),
-                out_w,
-                out_h,
-                sub,
-            };
-            fill_rotated(&rows, &mut scratch.fill, out, coverage);
         });
+    }
+
+    /// Writes into `padded` the plane with its last column and row
+    /// repeated, which the rotated sampler reads ([`Plane::bilinear`]
+    /// inlined: every tap's right and lower neighbours then exist, and are
+    /// the very pixels the clamped `bilinear` would read, so the samples
+    /// are the same to the bit; a unit test compares them). False for an
+    /// empty or short plane, which samples as nothing.
+    fn pad_into(&self, padded: &mut Vec<f32>) -> bool {
+        let (w, h) = (self.width, self.height);
+        padded.clear();
+        if w == 0 || h == 0 || self.data.len() < w * h {
+            return false;
+        }
+        for row in self.data[..w * h]
+            .chunks_exact(w)
+            .chain(std::iter::once(&self.data[(h - 1) * w..h * w]))
+        {
+            padded.extend_from_slice(row);
+            padded.push(row[w - 1]);
+        }
+        true
+    }
+
+    /// The rotated sampler on `padded` ([`Plane::pad_into`] of this plane).
+    #[allow(clippy::too_many_arguments)]
+    fn fill_rotated_from(
+        &self,
+        padded: &[f32],
+        view: &View,
+        out_w: usize,
+        out_h: usize,
+        sub: usize,
+        fill: &mut FillScratch,
+        out: &mut Vec<f32>,
+        coverage: &mut Vec<f32>,
+    ) {
+        let (w, h) = (self.width, self.height);
+        let rows = RotatedRows {
+            padded,
+            pw: w + 1,
+            grid: SubSampleGrid::of(view, out_w, out_h, sub),
+            max: (w as f32 - 0.5, h as f32 - 0.5),
+            last: ((w - 1) as f32, (h - 1) as f32),
+            out_w,
+            out_h,
+            sub,
+        };
+        fill_rotated(&rows, fill, out, coverage);
     }
 
     /// [`Plane::sample_with_coverage`] for an unrotated view: the same 4×4
@@ -395,6 +419,85 @@ impl Plane {
                 }
             }
         });
+    }
+}
+
+/// A plane sampled many times over, as an alignment probes it: its
+/// padded copy for the rotated sampler is made once, not for every
+/// probe (at 2×2 sub-samples copying the plane was a fifth of a probe).
+/// Samples are those of [`Plane::sample_with_coverage_into`] and
+/// [`Plane::probe_into`], to the bit.
+pub struct Sampler<'a> {
+    plane: &'a Plane,
+    /// The padded copy, or `None` for a plane that samples as nothing.
+    padded: Option<Vec<f32>>,
+}
+
+impl<'a> Sampler<'a> {
+    pub fn new(plane: &'a Plane) -> Self {
+        let mut padded = Vec::new();
+        let padded = plane.pad_into(&mut padded).then_some(padded);
+        Sampler { plane, padded }
+    }
+
+    /// [`Plane::sample_with_coverage_into`].
+    pub fn sample_into(
+        &self,
+        view: &View,
+        out_w: usize,
+        out_h: usize,
+        out: &mut Vec<f32>,
+        coverage: &mut Vec<f32>,
+    ) {
+        self.sample_sub_into(view, out_w, out_h, SUB, out, coverage);
+    }
+
+    /// [`Plane::probe_into`].
+    pub fn probe_into(
+        &self,
+        view: &View,
+        out_w: usize,
+        out_h: usize,
+        out: &mut Vec<f32>,
+        coverage: &mut Vec<f32>,
+    ) {
+        self.sample_sub_into(view, out_w, out_h, PROBE_SUB, out, coverage);
+    }
+
+    fn sample_sub_into(
+        &self,
+        view: &View,
+        out_w: usize,
+        out_h: usize,
+        sub: usize,
+        out: &mut Vec<f32>,
+        coverage: &mut Vec<f32>,
+    ) {
+        out.clear();
+        coverage.clear();
+        if view.angle_rad == 0.0 {
+            self.plane
+                .sample_axis_aligned(view, out_w, out_h, sub, out, coverage);
+            return;
+        }
+        match &self.padded {
+            Some(padded) => ROTATED_SCRATCH.with_borrow_mut(|scratch| {
+                self.plane.fill_rotated_from(
+                    padded,
+                    view,
+                    out_w,
+                    out_h,
+                    sub,
+                    &mut scratch.fill,
+                    out,
+                    coverage,
+                )
+            }),
+            None => {
+                out.resize(out_w * out_h, 0.0);
+                coverage.resize(out_w * out_h, 0.0);
+            }
+        }
     }
 }
 
@@ -951,6 +1054,22 @@ mod tests {
             for (a, b) in probe.iter().zip(&plain) {
                 prop_assert_eq!(a.to_bits(), b.to_bits());
             }
+            // A `Sampler` (its padded copy made once) samples the same.
+            let sampler = Sampler::new(&p);
+            let (mut kept, mut kept_cov) = (Vec::new(), Vec::new());
+            let (_, fast_cov) = p.sample_with_coverage(&view, out_w, out_h);
+            sampler.sample_into(&view, out_w, out_h, &mut kept, &mut kept_cov);
+            prop_assert_eq!(
+                kept.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                fast.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            );
+            prop_assert_eq!(&kept_cov, &fast_cov);
+            sampler.probe_into(&view, out_w, out_h, &mut kept, &mut kept_cov);
+            prop_assert_eq!(
+                kept.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                probe.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            );
+            prop_assert_eq!(&kept_cov, &cov);
         }
 
         /// The separable sampler computes what the general one does for an

@@ -24,7 +24,7 @@
 //! views ([`align_variant`]), with the descent behind it when a fit comes
 //! close (`imagehash::align_with_retries`).
 
-use super::plane::{CellGrid, Plane, View};
+use super::plane::{CellGrid, Plane, Sampler, View};
 use super::verify::{self, Alignment, Descent, ROBUST_DROP, VERIFY_SIDE};
 
 /// The cell sides the fit runs at, coarse to fine, and the most steps
@@ -334,6 +334,8 @@ fn fit(
         }
     };
     let mut level_start = p;
+    // One padded plane for every view the fit samples.
+    let sampler = Sampler::new(reference);
     for (round, &(side, iters)) in levels.iter().enumerate() {
         let q = pooled(query_thumb, side);
         let share = (side * side) as f32 / (VERIFY_SIDE * VERIFY_SIDE) as f32;
@@ -345,9 +347,9 @@ fn fit(
         let sample = |p: &[f32; 5], t: &mut Vec<f32>, cov: &mut Vec<f32>| {
             let view = verify::nudged(start, p);
             if side >= PROBED_SIDE {
-                reference.probe_into(&view, side, side, t, cov)
+                sampler.probe_into(&view, side, side, t, cov)
             } else {
-                reference.sample_with_coverage_into(&view, side, side, t, cov)
+                sampler.sample_into(&view, side, side, t, cov)
             }
         };
         sample(&p, &mut t, &mut cov);

@@ -13,7 +13,7 @@
 //! Copies sit near 1.0 on both; smooth unrelated photos can reach 0.99 on
 //! grey levels but not on detail (see BENCHMARKS.md for the sweeps).
 
-use super::plane::{Plane, View};
+use super::plane::{Plane, Sampler, View};
 
 /// Side of the thumbnails compared.
 pub const VERIFY_SIDE: usize = 32;
@@ -340,14 +340,16 @@ pub(super) fn similarity(t: &[f32], coverage: &[f32], query_thumb: &[f32]) -> f3
 pub fn align(reference: &Plane, start: &View, query_thumb: &[f32]) -> Alignment {
     let mut seen: Vec<([u32; 5], f32)> = Vec::with_capacity(256);
     let mut descent = Descent::default();
-    // One pair of sample buffers for every probe of the descent.
+    // One pair of sample buffers and one padded plane for every probe of
+    // the descent.
     let (mut t, mut coverage) = (Vec::new(), Vec::new());
+    let sampler = Sampler::new(reference);
     let mut score = |p: &[f32; 5]| {
         let key = p.map(f32::to_bits);
         if let Some(&(_, s)) = seen.iter().find(|(k, _)| *k == key) {
             return s;
         }
-        reference.sample_with_coverage_into(
+        sampler.sample_into(
             &nudged(start, p),
             VERIFY_SIDE,
             VERIFY_SIDE,
