@@ -256,7 +256,7 @@ impl Plane {
         out: &mut Vec<f32>,
         coverage: &mut Vec<f32>,
     ) {
-        self.sample_sub_into(view, out_w, out_h, SUB, out, coverage);
+        self.sample_sub_into(view, out_w, out_h, SUB, None, out, coverage);
     }
 
     /// [`Plane::sample_with_coverage_into`] with [`PROBE_SUB`]×[`PROBE_SUB`]
@@ -271,16 +271,19 @@ impl Plane {
         out: &mut Vec<f32>,
         coverage: &mut Vec<f32>,
     ) {
-        self.sample_sub_into(view, out_w, out_h, PROBE_SUB, out, coverage);
+        self.sample_sub_into(view, out_w, out_h, PROBE_SUB, None, out, coverage);
     }
 
-    /// Either sampling, `sub`×`sub` sub-samples per cell.
+    /// Either sampling, `sub`×`sub` sub-samples per cell; a rotated view
+    /// on `padded` ([`Plane::pad_into`] of this plane) when given.
+    #[allow(clippy::too_many_arguments)]
     fn sample_sub_into(
         &self,
         view: &View,
         out_w: usize,
         out_h: usize,
         sub: usize,
+        padded: Option<&[f32]>,
         out: &mut Vec<f32>,
         coverage: &mut Vec<f32>,
     ) {
@@ -289,30 +292,37 @@ impl Plane {
         if view.angle_rad == 0.0 {
             self.sample_axis_aligned(view, out_w, out_h, sub, out, coverage);
         } else {
-            self.sample_rotated(view, out_w, out_h, sub, out, coverage);
+            self.sample_rotated(view, out_w, out_h, sub, padded, out, coverage);
         }
     }
 
     /// The general sampler: `sub`×`sub` bilinear sub-samples per cell
-    /// through the view's rotation, on the plane's padded copy made for
-    /// this call ([`Sampler`] keeps one across an alignment's probes).
+    /// through the view's rotation, on `padded` or else on a padded copy
+    /// made for this call ([`Sampler`] keeps one across an alignment's
+    /// probes).
+    #[allow(clippy::too_many_arguments)]
     fn sample_rotated(
         &self,
         view: &View,
         out_w: usize,
         out_h: usize,
         sub: usize,
+        padded: Option<&[f32]>,
         out: &mut Vec<f32>,
         coverage: &mut Vec<f32>,
     ) {
         ROTATED_SCRATCH.with_borrow_mut(|scratch| {
-            let RotatedScratch { padded, fill } = scratch;
-            if self.pad_into(padded) {
-                self.fill_rotated_from(padded, view, out_w, out_h, sub, fill, out, coverage);
-            } else {
-                out.resize(out_w * out_h, 0.0);
-                coverage.resize(out_w * out_h, 0.0);
-            }
+            let RotatedScratch { padded: own, fill } = scratch;
+            let padded = match padded {
+                Some(padded) => padded,
+                None if self.pad_into(own) => own,
+                None => {
+                    out.resize(out_w * out_h, 0.0);
+                    coverage.resize(out_w * out_h, 0.0);
+                    return;
+                }
+            };
+            self.fill_rotated_from(padded, view, out_w, out_h, sub, fill, out, coverage);
         });
     }
 
@@ -449,7 +459,15 @@ impl<'a> Sampler<'a> {
         out: &mut Vec<f32>,
         coverage: &mut Vec<f32>,
     ) {
-        self.sample_sub_into(view, out_w, out_h, SUB, out, coverage);
+        self.plane.sample_sub_into(
+            view,
+            out_w,
+            out_h,
+            SUB,
+            self.padded.as_deref(),
+            out,
+            coverage,
+        );
     }
 
     /// [`Plane::probe_into`].
@@ -461,43 +479,9 @@ impl<'a> Sampler<'a> {
         out: &mut Vec<f32>,
         coverage: &mut Vec<f32>,
     ) {
-        self.sample_sub_into(view, out_w, out_h, PROBE_SUB, out, coverage);
-    }
-
-    fn sample_sub_into(
-        &self,
-        view: &View,
-        out_w: usize,
-        out_h: usize,
-        sub: usize,
-        out: &mut Vec<f32>,
-        coverage: &mut Vec<f32>,
-    ) {
-        out.clear();
-        coverage.clear();
-        if view.angle_rad == 0.0 {
-            self.plane
-                .sample_axis_aligned(view, out_w, out_h, sub, out, coverage);
-            return;
-        }
-        match &self.padded {
-            Some(padded) => ROTATED_SCRATCH.with_borrow_mut(|scratch| {
-                self.plane.fill_rotated_from(
-                    padded,
-                    view,
-                    out_w,
-                    out_h,
-                    sub,
-                    &mut scratch.fill,
-                    out,
-                    coverage,
-                )
-            }),
-            None => {
-                out.resize(out_w * out_h, 0.0);
-                coverage.resize(out_w * out_h, 0.0);
-            }
-        }
+        let padded = self.padded.as_deref();
+        self.plane
+            .sample_sub_into(view, out_w, out_h, PROBE_SUB, padded, out, coverage);
     }
 }
 
@@ -1088,7 +1072,7 @@ mod tests {
                 (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             let sub = if coarse { PROBE_SUB } else { SUB };
             p.sample_axis_aligned(&view, out_w, out_h, sub, &mut fast, &mut fast_cov);
-            p.sample_rotated(&view, out_w, out_h, sub, &mut slow, &mut slow_cov);
+            p.sample_rotated(&view, out_w, out_h, sub, None, &mut slow, &mut slow_cov);
             prop_assert_eq!(fast.len(), slow.len());
             for (a, b) in fast.iter().zip(&slow) {
                 prop_assert!((a - b).abs() < 0.01, "{} vs {}", a, b);
