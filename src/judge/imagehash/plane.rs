@@ -259,21 +259,6 @@ impl Plane {
         self.sample_sub_into(view, out_w, out_h, SUB, None, out, coverage);
     }
 
-    /// [`Plane::sample_with_coverage_into`] with [`PROBE_SUB`]×[`PROBE_SUB`]
-    /// sub-samples per cell instead of 4×4: the view an alignment probes
-    /// while it searches (a quarter of the sampling). The alignment it
-    /// settles on is scored on the full sampling.
-    pub fn probe_into(
-        &self,
-        view: &View,
-        out_w: usize,
-        out_h: usize,
-        out: &mut Vec<f32>,
-        coverage: &mut Vec<f32>,
-    ) {
-        self.sample_sub_into(view, out_w, out_h, PROBE_SUB, None, out, coverage);
-    }
-
     /// Either sampling, `sub`×`sub` sub-samples per cell; a rotated view
     /// on `padded` ([`Plane::pad_into`] of this plane) when given.
     #[allow(clippy::too_many_arguments)]
@@ -435,8 +420,8 @@ impl Plane {
 /// A plane sampled many times over, as an alignment probes it: its
 /// padded copy for the rotated sampler is made once, not for every
 /// probe (at 2×2 sub-samples copying the plane was a fifth of a probe).
-/// Samples are those of [`Plane::sample_with_coverage_into`] and
-/// [`Plane::probe_into`], to the bit.
+/// Its samples are those of [`Plane::sample_with_coverage_into`] to the
+/// bit; its probes sample more coarsely ([`Sampler::probe_into`]).
 pub struct Sampler<'a> {
     plane: &'a Plane,
     /// The padded copy, or `None` for a plane that samples as nothing.
@@ -470,7 +455,10 @@ impl<'a> Sampler<'a> {
         );
     }
 
-    /// [`Plane::probe_into`].
+    /// [`Sampler::sample_into`] with [`PROBE_SUB`]×[`PROBE_SUB`]
+    /// sub-samples per cell instead of 4×4: the view an alignment probes
+    /// while it searches (a quarter of the sampling). The alignment it
+    /// settles on is scored on the full sampling.
     pub fn probe_into(
         &self,
         view: &View,
@@ -781,7 +769,7 @@ fn int_bits(whole: f32) -> u32 {
 const SUB: usize = 4;
 
 /// Sub-samples per cell, along each axis, of the views an alignment
-/// probes while it searches ([`Plane::probe_into`]).
+/// probes while it searches ([`Sampler::probe_into`]).
 pub const PROBE_SUB: usize = 2;
 
 /// Rec. 601 luma, the grey that JPEG itself stores.
@@ -1032,7 +1020,7 @@ mod tests {
             }
             // And an alignment's probe, at its coarser sub-sampling.
             let (mut probe, mut cov) = (Vec::new(), Vec::new());
-            p.probe_into(&view, out_w, out_h, &mut probe, &mut cov);
+            p.sample_sub_into(&view, out_w, out_h, PROBE_SUB, None, &mut probe, &mut cov);
             let plain = plain_rotated_sample(&p, &view, out_w, out_h, PROBE_SUB);
             prop_assert_eq!(probe.len(), plain.len());
             for (a, b) in probe.iter().zip(&plain) {

@@ -17,7 +17,7 @@
 //! quarter or an eighth of the view) at a sixteenth or a quarter of the
 //! cost of a probe, and each finer level goes on from the better of where
 //! the coarser one ended and where it began. The 16×16 and 32×32 levels
-//! probe with 2×2 sub-samples per cell ([`Plane::probe_into`]); the view
+//! probe with 2×2 sub-samples per cell ([`Sampler::probe_into`]); the view
 //! reached is scored on the full sampling. The matcher uses it for the retries of
 //! the nearest references ([`align`]) and for the variant's view of the
 //! farther ones, of the nearest ones far in hash terms and of partial
@@ -50,7 +50,7 @@ const VARIANT_LEVELS: [(usize, usize); 2] = [(16, 8), (32, 8)];
 const VARIANT_DROP: f32 = 0.30;
 
 /// Levels of this many cells a side or more probe their views with
-/// [`super::plane::PROBE_SUB`] sub-samples per cell ([`Plane::probe_into`]).
+/// [`super::plane::PROBE_SUB`] sub-samples per cell ([`Sampler::probe_into`]).
 const PROBED_SIDE: usize = 16;
 
 /// Largest change of one step, per parameter: shifts and log-scales as a
@@ -315,27 +315,25 @@ fn fit(
     levels: Option<&[(usize, usize)]>,
     drop: f32,
 ) -> Alignment {
-    let mut p = [0f32; 5];
     let mut descent = Descent::default();
-    let (mut t, mut cov) = (Vec::new(), Vec::new());
-    let (mut t2, mut cov2) = (Vec::new(), Vec::new());
+    // One padded plane for every view the fit samples.
+    let sampler = Sampler::new(reference);
+    let mut at = Point::default();
     let mut cost = 0f32;
     let levels: &[(usize, usize)] = match levels {
         Some(levels) => levels,
         None => {
             // The start view's texture chooses the levels.
-            reference.sample_with_coverage_into(start, VERIFY_SIDE, VERIFY_SIDE, &mut t, &mut cov);
+            sampler.sample_into(start, VERIFY_SIDE, VERIFY_SIDE, &mut at.t, &mut at.cov);
             cost += 1.0;
-            if verify::independent_samples(&t, VERIFY_SIDE) >= super::TEXTURED_SAMPLES {
+            if verify::independent_samples(&at.t, VERIFY_SIDE) >= super::TEXTURED_SAMPLES {
                 &TEXTURED_LEVELS
             } else {
                 &SMOOTH_LEVELS
             }
         }
     };
-    let mut level_start = p;
-    // One padded plane for every view the fit samples.
-    let sampler = Sampler::new(reference);
+    let mut level_start = at.p;
     for (round, &(side, iters)) in levels.iter().enumerate() {
         let q = pooled(query_thumb, side);
         let share = (side * side) as f32 / (VERIFY_SIDE * VERIFY_SIDE) as f32;
@@ -352,69 +350,96 @@ fn fit(
                 sampler.sample_into(&view, side, side, t, cov)
             }
         };
-        sample(&p, &mut t, &mut cov);
+        sample(&at.p, &mut at.t, &mut at.cov);
         cost += share;
-        let mut cur = verify::similarity(&t, &cov, &q);
+        at.similarity = verify::similarity(&at.t, &at.cov, &q);
         // A coarser level can move to where its pooled cells fit better
         // and the finer cells fit worse (a dense texture averages out at
         // 16×16): a level goes on from the better of where the coarser
         // level ended and where it began.
-        if round > 0 && level_start != p {
-            sample(&level_start, &mut t2, &mut cov2);
+        if round > 0 && level_start != at.p {
+            at.try_move(level_start, &sample, &q);
             cost += share;
-            let s = verify::similarity(&t2, &cov2, &q);
-            if s > cur {
-                p = level_start;
-                cur = s;
-                std::mem::swap(&mut t, &mut t2);
-                std::mem::swap(&mut cov, &mut cov2);
-            }
         }
-        level_start = p;
+        level_start = at.p;
         if round == 0 {
-            descent.start_similarity = cur;
+            descent.start_similarity = at.similarity;
         }
         let mut lambda = 1e-3f64;
-        // The system at `p`, built again only after `p` moved.
+        // The system at the point, built again only after the point moved.
         let (mut system, mut stale) = (None, true);
         for _ in 0..iters {
             descent.sweeps[round] += 1;
             if stale {
-                system = System::at(start, &p, &t, &cov, &q, side, drop);
+                system = System::at(start, &at.p, &at.t, &at.cov, &q, side, drop);
                 stale = false;
             }
             let Some(d) = system.as_ref().and_then(|s| s.step(lambda)) else {
                 break;
             };
-            let mut np = p;
+            let mut np = at.p;
             for (x, dx) in np.iter_mut().zip(d) {
                 *x += dx;
             }
-            sample(&np, &mut t2, &mut cov2);
+            let moved = at.try_move(np, &sample, &q);
             cost += share;
-            let s = verify::similarity(&t2, &cov2, &q);
-            if s > cur {
-                p = np;
-                cur = s;
-                std::mem::swap(&mut t, &mut t2);
-                std::mem::swap(&mut cov, &mut cov2);
+            if moved {
                 stale = true;
                 lambda = (lambda / 10.0).max(1e-6);
                 if d.iter().zip(CONVERGED).all(|(x, c)| x.abs() < c) {
                     break;
                 }
             } else {
-                // Too long a step: damp it and try again from `p`.
+                // Too long a step: damp it and try again from the point.
                 lambda *= 10.0;
                 if lambda > 10.0 {
                     break;
                 }
             }
         }
-        descent.round_best[round] = cur;
+        descent.round_best[round] = at.similarity;
     }
     descent.probes = cost.ceil() as u32;
-    verify::finish(reference, &verify::nudged(start, &p), query_thumb, descent)
+    verify::finish(
+        reference,
+        &verify::nudged(start, &at.p),
+        query_thumb,
+        descent,
+    )
+}
+
+/// Where a fit stands: its parameters, the view sampled there with its
+/// coverage and robust correlation, and a second pair of buffers to try
+/// another point in.
+#[derive(Default)]
+struct Point {
+    p: [f32; 5],
+    t: Vec<f32>,
+    cov: Vec<f32>,
+    similarity: f32,
+    t2: Vec<f32>,
+    cov2: Vec<f32>,
+}
+
+impl Point {
+    /// Samples `np` and moves there if its robust correlation with `q` is
+    /// higher; whether it moved.
+    fn try_move<F>(&mut self, np: [f32; 5], sample: &F, q: &[f32]) -> bool
+    where
+        F: Fn(&[f32; 5], &mut Vec<f32>, &mut Vec<f32>),
+    {
+        sample(&np, &mut self.t2, &mut self.cov2);
+        let s = verify::similarity(&self.t2, &self.cov2, q);
+        if s > self.similarity {
+            self.p = np;
+            self.similarity = s;
+            std::mem::swap(&mut self.t, &mut self.t2);
+            std::mem::swap(&mut self.cov, &mut self.cov2);
+            true
+        } else {
+            false
+        }
+    }
 }
 
 #[cfg(test)]

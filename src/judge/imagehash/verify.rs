@@ -402,7 +402,7 @@ pub fn align(reference: &Plane, start: &View, query_thumb: &[f32]) -> Alignment 
 
 /// The alignment at `view` that a search settled on, scored on the full
 /// sampling (the search probes views more coarsely,
-/// [`Plane::probe_into`]): the robust correlation, the detail
+/// [`Sampler::probe_into`]): the robust correlation, the detail
 /// correlation and the independent samples there (shared by the descent
 /// and by Gauss–Newton, `super::refine`).
 pub(super) fn finish(
