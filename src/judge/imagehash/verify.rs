@@ -14,45 +14,21 @@
 //! grey levels but not on detail (see BENCHMARKS.md for the sweeps).
 
 use super::plane::{Plane, Sampler, View};
+use wide::f32x8;
 
 /// Side of the thumbnails compared.
 pub const VERIFY_SIDE: usize = 32;
 
-/// Normalised cross-correlation of two equally long samples; 0 when either
-/// is flat (a flat image carries no evidence either way).
+/// Normalised cross-correlation of two equally long samples (the longer
+/// one's tail is ignored); 0 when either is flat (a flat image carries no
+/// evidence either way).
 pub fn ncc(a: &[f32], b: &[f32]) -> f32 {
-    let n = a.len().min(b.len()) as f32;
-    if n == 0.0 {
-        return 0.0;
-    }
-    // Both sums in one loop: each is still added in order (the same
-    // bits), but the two chains of additions overlap.
-    let (mut sa, mut sb) = (0f32, 0f32);
-    for (x, y) in a.iter().zip(b) {
-        sa += x;
-        sb += y;
-    }
-    // The longer slice's tail, in order: the sums run over each whole
-    // slice, as they always did.
-    let m = a.len().min(b.len());
-    for x in &a[m..] {
-        sa += x;
-    }
-    for y in &b[m..] {
-        sb += y;
-    }
-    let (ma, mb) = (sa / n, sb / n);
-    let (mut sab, mut saa, mut sbb) = (0f32, 0f32, 0f32);
-    for (x, y) in a.iter().zip(b) {
-        let (dx, dy) = (x - ma, y - mb);
-        sab += dx * dy;
-        saa += dx * dx;
-        sbb += dy * dy;
-    }
-    if saa < 1e-3 || sbb < 1e-3 {
-        return 0.0;
-    }
-    sab / (saa.sqrt() * sbb.sqrt())
+    let n = a.len().min(b.len());
+    ROBUST_SCRATCH.with_borrow_mut(|s| {
+        s.inside.clear();
+        s.inside.resize(n, 1.0);
+        moments(&a[..n], &b[..n], &s.inside).ncc()
+    })
 }
 
 /// Share of samples [`robust_ncc`] leaves out: the worst-fitting ones.
@@ -65,21 +41,56 @@ pub const ROBUST_DROP: f32 = 0.15;
 /// unrelated photo disagrees everywhere, so leaving out the worst-fitting
 /// samples lifts copies much more than strangers.
 pub fn robust_ncc(a: &[f32], b: &[f32], drop: f32) -> f32 {
-    let full = ncc(a, b);
+    robust_ncc_within(a, b, None, drop)
+}
+
+/// [`robust_ncc`] over the samples whose `coverage` is at least one half
+/// (all of them when `coverage` is `None`).
+///
+/// Residuals of the best linear fit of `b` by `a` on the samples kept so
+/// far: the samples that fit worst are left out and the fit is redone on
+/// the rest, a few times (a banner first inflates the fit's spread, so one
+/// pass over-keeps it). The samples kept are a 0/1 weight per sample, so
+/// every sum runs over whole slices in eight lanes (vector instructions,
+/// no gathering), and the sums that score a pass are the next pass's fit.
+/// The buffers are kept per thread (see [`RobustScratch`]).
+fn robust_ncc_within(a: &[f32], b: &[f32], coverage: Option<&[f32]>, drop: f32) -> f32 {
     let n = a.len().min(b.len());
-    let keep = n - ((n as f32 * drop.clamp(0.0, 0.5)) as usize);
-    if keep == n || full <= 0.0 || keep < 2 {
-        return full;
-    }
-    // Residuals of the best linear fit of `b` by `a` on the samples kept so
-    // far; the samples that fit worst are left out and the fit is redone
-    // on the rest, a few times (a banner first inflates the fit's spread,
-    // so one pass over-keeps it).
-    // The buffers are reused across passes (this runs for every probe of
-    // an alignment), and each pair of sums runs in one loop: the two
-    // chains of additions overlap, each still in order (the same bits).
-    // Kept per thread across calls too (see `RobustScratch`).
-    ROBUST_SCRATCH.with_borrow_mut(|scratch| robust_passes(a, b, n, keep, full, scratch))
+    let (a, b) = (&a[..n], &b[..n]);
+    ROBUST_SCRATCH.with_borrow_mut(|s| {
+        let RobustScratch {
+            inside,
+            kept,
+            residuals,
+            bits,
+        } = s;
+        inside.clear();
+        match coverage {
+            Some(c) => inside.extend((0..n).map(|i| {
+                if c.get(i).is_some_and(|&c| c >= 0.5) {
+                    1.0
+                } else {
+                    0.0
+                }
+            })),
+            None => inside.resize(n, 1.0),
+        }
+        let mut fit = moments(a, b, inside);
+        let full = fit.ncc();
+        let count = fit.k as usize;
+        let keep = count - ((count as f32 * drop.clamp(0.0, 0.5)) as usize);
+        if keep == count || full <= 0.0 || keep < 2 {
+            return full;
+        }
+        let mut best = full;
+        for _ in 0..ROBUST_PASSES {
+            fit_residuals(a, b, inside, &fit, residuals);
+            keep_smallest(residuals, keep, bits, kept);
+            fit = moments(a, b, kept);
+            best = best.max(fit.ncc());
+        }
+        best
+    })
 }
 
 /// [`robust_ncc`]'s buffers, kept per thread: it runs for every probe of
@@ -88,68 +99,168 @@ pub fn robust_ncc(a: &[f32], b: &[f32], drop: f32) -> f32 {
 /// "Stop 35").
 #[derive(Default)]
 struct RobustScratch {
-    kept: Vec<usize>,
-    order: Vec<(f32, usize)>,
-    ka: Vec<f32>,
-    kb: Vec<f32>,
+    /// 1 for a sample judged at all (covered), else 0.
+    inside: Vec<f32>,
+    /// 1 for a sample kept by the current pass, else 0.
+    kept: Vec<f32>,
+    residuals: Vec<f32>,
+    bits: Vec<u32>,
 }
 
 thread_local! {
     static ROBUST_SCRATCH: std::cell::RefCell<RobustScratch> =
         std::cell::RefCell::new(RobustScratch::default());
-    /// [`similarity`]'s covered samples.
-    static COVERED_SCRATCH: std::cell::RefCell<(Vec<f32>, Vec<f32>)> =
-        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
-/// [`robust_ncc`]'s selection passes, `full` being the plain correlation.
-fn robust_passes(
-    a: &[f32],
-    b: &[f32],
-    n: usize,
-    keep: usize,
-    full: f32,
-    scratch: &mut RobustScratch,
-) -> f32 {
-    let RobustScratch {
-        kept,
-        order,
-        ka,
-        kb,
-    } = scratch;
-    kept.clear();
-    kept.extend(0..n);
-    let mut best = full;
-    for _ in 0..ROBUST_PASSES {
-        let k = kept.len() as f32;
-        let (mut sum_a, mut sum_b) = (0f32, 0f32);
-        for &i in kept.iter() {
-            sum_a += a[i];
-            sum_b += b[i];
-        }
-        let (ma, mb) = (sum_a / k, sum_b / k);
-        let (mut var_a, mut var_b) = (0f32, 0f32);
-        for &i in kept.iter() {
-            var_a += (a[i] - ma).powi(2);
-            var_b += (b[i] - mb).powi(2);
-        }
-        let sa = (var_a / k).sqrt().max(1e-3);
-        let sb = (var_b / k).sqrt().max(1e-3);
-        order.clear();
-        order.extend((0..n).map(|i| ((((a[i] - ma) / sa) - ((b[i] - mb) / sb)).abs(), i)));
-        // Only which samples are the `keep` best matters, not their order.
-        order.select_nth_unstable_by(keep - 1, |p, q| p.0.total_cmp(&q.0));
-        kept.clear();
-        kept.extend(order[..keep].iter().map(|&(_, i)| i));
-        ka.clear();
-        kb.clear();
-        for &i in kept.iter() {
-            ka.push(a[i]);
-            kb.push(b[i]);
-        }
-        best = best.max(ncc(ka, kb));
+/// Lanes of the weighted sums: independent chains of additions that
+/// vector instructions run side by side.
+const LANES: usize = 8;
+
+/// Calls `f` on each [`LANES`] values of `a`, `b` and `w` in turn (as
+/// long as the shortest), the last ones padded with zeros (a weight of 0
+/// leaves them out of every sum).
+#[inline(always)]
+fn each_lanes(a: &[f32], b: &[f32], w: &[f32], mut f: impl FnMut(f32x8, f32x8, f32x8)) {
+    let n = a.len().min(b.len()).min(w.len());
+    let whole = n - n % LANES;
+    let load = |c: &[f32]| f32x8::new(c.try_into().unwrap_or([0.0; LANES]));
+    for ((ca, cb), cw) in a[..whole]
+        .chunks_exact(LANES)
+        .zip(b[..whole].chunks_exact(LANES))
+        .zip(w[..whole].chunks_exact(LANES))
+    {
+        f(load(ca), load(cb), load(cw));
     }
-    best
+    if whole < n {
+        let padded = |v: &[f32]| {
+            let mut out = [0f32; LANES];
+            out[..n - whole].copy_from_slice(&v[whole..n]);
+            f32x8::new(out)
+        };
+        f(padded(a), padded(b), padded(w));
+    }
+}
+
+/// Weighted means and centred second moments of two samples.
+#[derive(Debug, Clone, Copy)]
+struct Moments {
+    /// Total weight (samples kept).
+    k: f32,
+    ma: f32,
+    mb: f32,
+    saa: f32,
+    sbb: f32,
+    sab: f32,
+}
+
+impl Moments {
+    /// The correlation; 0 when either sample is flat.
+    fn ncc(&self) -> f32 {
+        if self.saa < 1e-3 || self.sbb < 1e-3 {
+            return 0.0;
+        }
+        self.sab / (self.saa.sqrt() * self.sbb.sqrt())
+    }
+}
+
+/// The moments of `a` and `b` weighted by `w` (0 or 1 per sample; all
+/// three equally long), each sum in [`LANES`] lanes added up at the end in
+/// lane order.
+fn moments(a: &[f32], b: &[f32], w: &[f32]) -> Moments {
+    let total = |v: f32x8| v.to_array().iter().sum::<f32>();
+    let (mut k, mut sa, mut sb) = (f32x8::ZERO, f32x8::ZERO, f32x8::ZERO);
+    each_lanes(a, b, w, |ca, cb, cw| {
+        k += cw;
+        sa += cw * ca;
+        sb += cw * cb;
+    });
+    let kk = total(k);
+    if kk == 0.0 {
+        return Moments {
+            k: 0.0,
+            ma: 0.0,
+            mb: 0.0,
+            saa: 0.0,
+            sbb: 0.0,
+            sab: 0.0,
+        };
+    }
+    let (ma, mb) = (total(sa) / kk, total(sb) / kk);
+    let (va, vb) = (f32x8::splat(ma), f32x8::splat(mb));
+    let (mut saa, mut sbb, mut sab) = (f32x8::ZERO, f32x8::ZERO, f32x8::ZERO);
+    each_lanes(a, b, w, |ca, cb, cw| {
+        let (dx, dy) = (cw * (ca - va), cw * (cb - vb));
+        saa += dx * dx;
+        sbb += dy * dy;
+        sab += dx * dy;
+    });
+    Moments {
+        k: kk,
+        ma,
+        mb,
+        saa: total(saa),
+        sbb: total(sbb),
+        sab: total(sab),
+    }
+}
+
+/// How far each sample is from the fit `m` (both samples standardised):
+/// `+∞` for a sample not judged (`inside` 0), so it is never kept.
+fn fit_residuals(a: &[f32], b: &[f32], inside: &[f32], m: &Moments, out: &mut Vec<f32>) {
+    let n = a.len().min(b.len()).min(inside.len());
+    let sa = f32x8::splat((m.saa / m.k).sqrt().max(1e-3));
+    let sb = f32x8::splat((m.sbb / m.k).sqrt().max(1e-3));
+    let (ma, mb) = (f32x8::splat(m.ma), f32x8::splat(m.mb));
+    out.clear();
+    let mut rest = n;
+    each_lanes(a, b, inside, |ca, cb, cw| {
+        let r = (((ca - ma) / sa) - ((cb - mb) / sb)).abs();
+        let r = cw
+            .simd_gt(f32x8::ZERO)
+            .bitselect(r, f32x8::splat(f32::INFINITY));
+        if rest >= LANES {
+            out.extend_from_slice(&r.to_array());
+            rest -= LANES;
+        } else {
+            out.extend_from_slice(&r.to_array()[..rest]);
+        }
+    });
+}
+
+/// Sets `kept` to 1 for the `keep` smallest `residuals` and 0 elsewhere:
+/// below the `keep`-th smallest value all, at it the first in sample
+/// order. Residuals are never negative, so their bits order as they do.
+fn keep_smallest(residuals: &[f32], keep: usize, bits: &mut Vec<u32>, kept: &mut Vec<f32>) {
+    let n = residuals.len();
+    kept.clear();
+    if keep == 0 || n == 0 {
+        kept.resize(n, 0.0);
+        return;
+    }
+    let keep = keep.min(n);
+    bits.clear();
+    bits.extend(residuals.iter().map(|r| r.to_bits()));
+    let (_, &mut threshold, _) = bits.select_nth_unstable(keep - 1);
+    let mut below = 0;
+    kept.extend(residuals.iter().map(|r| {
+        let k = r.to_bits() < threshold;
+        below += k as usize;
+        if k {
+            1.0
+        } else {
+            0.0
+        }
+    }));
+    let mut ties = keep - below;
+    for (k, r) in kept.iter_mut().zip(residuals) {
+        if ties == 0 {
+            break;
+        }
+        if r.to_bits() == threshold {
+            *k = 1.0;
+            ties -= 1;
+        }
+    }
 }
 
 /// Selection passes of [`robust_ncc`].
@@ -313,20 +424,7 @@ pub(super) fn similarity(t: &[f32], coverage: &[f32], query_thumb: &[f32]) -> f3
     if inside == t.len() || inside < t.len() / 2 {
         return robust_ncc(t, query_thumb, ROBUST_DROP);
     }
-    COVERED_SCRATCH.with_borrow_mut(|(a, b)| {
-        a.clear();
-        b.clear();
-        for ((&x, &y), _) in t
-            .iter()
-            .zip(query_thumb)
-            .zip(coverage)
-            .filter(|(_, &c)| c >= 0.5)
-        {
-            a.push(x);
-            b.push(y);
-        }
-        robust_ncc(a, b, ROBUST_DROP)
-    })
+    robust_ncc_within(t, query_thumb, Some(coverage), ROBUST_DROP)
 }
 
 /// Refines `start` on `reference` to fit `query_thumb` (32×32): the best
@@ -442,6 +540,85 @@ mod tests {
             if contrast(&a) > 1.0 {
                 prop_assert!((ncc(&a, &scaled) - 1.0).abs() < 1e-3);
             }
+        }
+    }
+
+    /// [`robust_ncc`] as defined, slowly: plain sums in sample order,
+    /// a full sort per pass, the kept samples gathered.
+    fn robust_by_definition(a: &[f32], b: &[f32], judged: &[bool], drop: f32) -> f32 {
+        let pairs: Vec<(f32, f32)> = a
+            .iter()
+            .zip(b)
+            .zip(judged)
+            .filter(|(_, &j)| j)
+            .map(|((&x, &y), _)| (x, y))
+            .collect();
+        let stats = |kept: &[(f32, f32)]| {
+            let k = kept.len() as f64;
+            let ma = kept.iter().map(|p| p.0 as f64).sum::<f64>() / k;
+            let mb = kept.iter().map(|p| p.1 as f64).sum::<f64>() / k;
+            let saa: f64 = kept.iter().map(|p| (p.0 as f64 - ma).powi(2)).sum();
+            let sbb: f64 = kept.iter().map(|p| (p.1 as f64 - mb).powi(2)).sum();
+            let sab: f64 = kept
+                .iter()
+                .map(|p| (p.0 as f64 - ma) * (p.1 as f64 - mb))
+                .sum();
+            let r = if saa < 1e-3 || sbb < 1e-3 {
+                0.0
+            } else {
+                sab / (saa.sqrt() * sbb.sqrt())
+            };
+            (
+                ma,
+                mb,
+                (saa / k).sqrt().max(1e-3),
+                (sbb / k).sqrt().max(1e-3),
+                r,
+            )
+        };
+        let full = stats(&pairs);
+        let n = pairs.len();
+        let keep = n - ((n as f32 * drop) as usize);
+        if keep == n || full.4 <= 0.0 || keep < 2 {
+            return full.4 as f32;
+        }
+        let (mut fit, mut best) = (full, full.4);
+        for _ in 0..ROBUST_PASSES {
+            let (ma, mb, sa, sb, _) = fit;
+            let mut order: Vec<(f64, usize)> = pairs
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (((p.0 as f64 - ma) / sa - (p.1 as f64 - mb) / sb).abs(), i))
+                .collect();
+            order.sort_by(|x, y| x.0.total_cmp(&y.0));
+            let mut kept: Vec<usize> = order[..keep].iter().map(|o| o.1).collect();
+            kept.sort_unstable();
+            let kept: Vec<(f32, f32)> = kept.iter().map(|&i| pairs[i]).collect();
+            fit = stats(&kept);
+            best = best.max(fit.4);
+        }
+        best as f32
+    }
+
+    proptest! {
+        #[test]
+        fn robust_ncc_is_its_definition(
+            a in prop::collection::vec(0f32..255.0, 1..1100),
+            noise in prop::collection::vec(-40f32..40.0, 1100),
+            judged in prop::collection::vec(prop::bool::weighted(0.8), 1100),
+            gain in 0.3f32..2.0,
+        ) {
+            // A copy of `a` with noise, so that the correlation is
+            // positive and the passes run.
+            let b: Vec<f32> = a.iter().zip(&noise).map(|(x, e)| x * gain + e).collect();
+            let all = vec![true; a.len()];
+            let fast = robust_ncc(&a, &b, ROBUST_DROP);
+            let slow = robust_by_definition(&a, &b, &all, ROBUST_DROP);
+            prop_assert!((fast - slow).abs() < 2e-4, "{fast} {slow}");
+            let coverage: Vec<f32> = judged[..a.len()].iter().map(|&j| if j { 0.9 } else { 0.1 }).collect();
+            let fast = robust_ncc_within(&a, &b, Some(&coverage), ROBUST_DROP);
+            let slow = robust_by_definition(&a, &b, &judged[..a.len()], ROBUST_DROP);
+            prop_assert!((fast - slow).abs() < 2e-4, "{fast} {slow}");
         }
     }
 
