@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 
 use super::hash::HashPair;
-use super::plane::{Plane, PLANE_MAX_SIDE_PX};
+use super::plane::{Plane, Sampler, PLANE_MAX_SIDE_PX};
 use super::{partial_views, reference_views, verify, PARTIAL_SAMPLES};
 
 /// Bumped by hand when the cached formats change; the code's own digest
@@ -119,9 +119,10 @@ impl PreparedReference {
     /// the costly part of indexing a reference.
     pub fn of_plane(plane: Plane) -> PreparedReference {
         REFERENCES_PREPARED.fetch_add(1, Ordering::Relaxed);
+        let sampler = Sampler::new(&plane);
         let variants: Vec<HashPair> = reference_views(&plane)
             .par_iter()
-            .map(|(_, view)| HashPair::of_view(&plane, view))
+            .map(|(_, view)| HashPair::of_sampled(&sampler, view))
             .collect();
         // Only a textured part can make a partial match, so only textured
         // parts are indexed (at half the samples a match needs: the
@@ -130,11 +131,12 @@ impl PreparedReference {
             .into_par_iter()
             .enumerate()
             .filter(|(_, (_, _, _, view))| {
-                let t = plane.sample(view, verify::VERIFY_SIDE, verify::VERIFY_SIDE);
+                let t = sampler.sample(view, verify::VERIFY_SIDE, verify::VERIFY_SIDE);
                 verify::independent_samples(&t, verify::VERIFY_SIDE) >= PARTIAL_SAMPLES / 2.0
             })
-            .map(|(i, (_, _, _, view))| (i as u32, HashPair::of_view(&plane, &view)))
+            .map(|(i, (_, _, _, view))| (i as u32, HashPair::of_sampled(&sampler, &view)))
             .collect();
+        drop(sampler);
         PreparedReference {
             plane,
             variants,

@@ -12,7 +12,7 @@
 //! Both are kept together as a [`HashPair`] and compared as one 128-bit
 //! hash: the distance is the sum of both Hamming distances.
 
-use super::plane::{Plane, View};
+use super::plane::{Plane, Sampler, View};
 
 /// Side of the pHash thumbnail.
 const PHASH_SIDE: usize = 32;
@@ -30,9 +30,15 @@ impl HashPair {
 
     /// Hashes one view of a plane.
     pub fn of_view(plane: &Plane, view: &View) -> HashPair {
-        let thumb = plane.sample(view, PHASH_SIDE, PHASH_SIDE);
+        HashPair::of_sampled(&Sampler::new(plane), view)
+    }
+
+    /// Hashes one view of a plane that is sampled for many views (a
+    /// reference's variants).
+    pub fn of_sampled(sampler: &Sampler, view: &View) -> HashPair {
+        let thumb = sampler.sample(view, PHASH_SIDE, PHASH_SIDE);
         let phash = phash_of_thumb(&thumb);
-        let grid = plane.sample(view, 9, 8);
+        let grid = sampler.sample(view, 9, 8);
         HashPair {
             phash,
             dhash: dhash_of_grid(&grid),

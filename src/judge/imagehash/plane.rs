@@ -260,7 +260,7 @@ impl Plane {
     }
 
     /// Either sampling, `sub`×`sub` sub-samples per cell; a rotated view
-    /// on `padded` ([`Plane::pad_into`] of this plane) when given.
+    /// on `quads` ([`Plane::quads_into`] of this plane) when given.
     #[allow(clippy::too_many_arguments)]
     fn sample_sub_into(
         &self,
@@ -268,7 +268,7 @@ impl Plane {
         out_w: usize,
         out_h: usize,
         sub: usize,
-        padded: Option<&[f32]>,
+        quads: Option<&[[f32; 4]]>,
         out: &mut Vec<f32>,
         coverage: &mut Vec<f32>,
     ) {
@@ -277,14 +277,14 @@ impl Plane {
         if view.angle_rad == 0.0 {
             self.sample_axis_aligned(view, out_w, out_h, sub, out, coverage);
         } else {
-            self.sample_rotated(view, out_w, out_h, sub, padded, out, coverage);
+            self.sample_rotated(view, out_w, out_h, sub, quads, out, coverage);
         }
     }
 
     /// The general sampler: `sub`×`sub` bilinear sub-samples per cell
-    /// through the view's rotation, on `padded` or else on a padded copy
-    /// made for this call ([`Sampler`] keeps one across an alignment's
-    /// probes).
+    /// through the view's rotation, on `quads` or else on the plane's
+    /// quads made for this call ([`Sampler`] keeps them across an
+    /// alignment's probes).
     #[allow(clippy::too_many_arguments)]
     fn sample_rotated(
         &self,
@@ -292,52 +292,56 @@ impl Plane {
         out_w: usize,
         out_h: usize,
         sub: usize,
-        padded: Option<&[f32]>,
+        quads: Option<&[[f32; 4]]>,
         out: &mut Vec<f32>,
         coverage: &mut Vec<f32>,
     ) {
         ROTATED_SCRATCH.with_borrow_mut(|scratch| {
-            let RotatedScratch { padded: own, fill } = scratch;
-            let padded = match padded {
-                Some(padded) => padded,
-                None if self.pad_into(own) => own,
+            let RotatedScratch { quads: own, fill } = scratch;
+            let quads = match quads {
+                Some(quads) => quads,
+                None if self.quads_into(own) => own,
                 None => {
                     out.resize(out_w * out_h, 0.0);
                     coverage.resize(out_w * out_h, 0.0);
                     return;
                 }
             };
-            self.fill_rotated_from(padded, view, out_w, out_h, sub, fill, out, coverage);
+            self.fill_rotated_from(quads, view, out_w, out_h, sub, fill, out, coverage);
         });
     }
 
-    /// Writes into `padded` the plane with its last column and row
-    /// repeated, which the rotated sampler reads ([`Plane::bilinear`]
-    /// inlined: every tap's right and lower neighbours then exist, and are
-    /// the very pixels the clamped `bilinear` would read, so the samples
-    /// are the same to the bit; a unit test compares them). False for an
-    /// empty or short plane, which samples as nothing.
-    fn pad_into(&self, padded: &mut Vec<f32>) -> bool {
+    /// Writes into `quads`, for every pixel, the four pixels a bilinear
+    /// tap there reads: the pixel, its right neighbour, the one below and
+    /// the one below right, the last column and row repeated past the
+    /// edge (the very pixels the clamped [`Plane::bilinear`] reads, so the
+    /// samples are the same to the bit; a unit test compares them). The
+    /// rotated sampler then fetches a tap's four pixels in one read of 16
+    /// contiguous bytes, not two reads a row apart (a sixth of the
+    /// sampler's time, BENCHMARKS.md "stop 46"). False for an empty or
+    /// short plane, which samples as nothing.
+    fn quads_into(&self, quads: &mut Vec<[f32; 4]>) -> bool {
         let (w, h) = (self.width, self.height);
-        padded.clear();
+        quads.clear();
         if w == 0 || h == 0 || self.data.len() < w * h {
             return false;
         }
-        for row in self.data[..w * h]
-            .chunks_exact(w)
-            .chain(std::iter::once(&self.data[(h - 1) * w..h * w]))
-        {
-            padded.extend_from_slice(row);
-            padded.push(row[w - 1]);
+        let d = &self.data[..w * h];
+        for y in 0..h {
+            let (row, below) = (&d[y * w..(y + 1) * w], &d[(y + 1).min(h - 1) * w..][..w]);
+            for x in 0..w {
+                let right = (x + 1).min(w - 1);
+                quads.push([row[x], row[right], below[x], below[right]]);
+            }
         }
         true
     }
 
-    /// The rotated sampler on `padded` ([`Plane::pad_into`] of this plane).
+    /// The rotated sampler on `quads` ([`Plane::quads_into`] of this plane).
     #[allow(clippy::too_many_arguments)]
     fn fill_rotated_from(
         &self,
-        padded: &[f32],
+        quads: &[[f32; 4]],
         view: &View,
         out_w: usize,
         out_h: usize,
@@ -348,8 +352,8 @@ impl Plane {
     ) {
         let (w, h) = (self.width, self.height);
         let rows = RotatedRows {
-            padded,
-            pw: w + 1,
+            quads,
+            pw: w,
             grid: SubSampleGrid::of(view, out_w, out_h, sub),
             max: (w as f32 - 0.5, h as f32 - 0.5),
             last: ((w - 1) as f32, (h - 1) as f32),
@@ -418,21 +422,22 @@ impl Plane {
 }
 
 /// A plane sampled many times over, as an alignment probes it: its
-/// padded copy for the rotated sampler is made once, not for every
-/// probe (at 2×2 sub-samples copying the plane was a fifth of a probe).
+/// quads for the rotated sampler ([`Plane::quads_into`]) are made once,
+/// not for every probe (at 2×2 sub-samples copying the plane was a fifth
+/// of a probe).
 /// Its samples are those of [`Plane::sample_with_coverage_into`] to the
 /// bit; its probes sample more coarsely ([`Sampler::probe_into`]).
 pub struct Sampler<'a> {
     plane: &'a Plane,
-    /// The padded copy, or `None` for a plane that samples as nothing.
-    padded: Option<Vec<f32>>,
+    /// The plane's quads, or `None` for a plane that samples as nothing.
+    quads: Option<Vec<[f32; 4]>>,
 }
 
 impl<'a> Sampler<'a> {
     pub fn new(plane: &'a Plane) -> Self {
-        let mut padded = Vec::new();
-        let padded = plane.pad_into(&mut padded).then_some(padded);
-        Sampler { plane, padded }
+        let mut quads = Vec::new();
+        let quads = plane.quads_into(&mut quads).then_some(quads);
+        Sampler { plane, quads }
     }
 
     /// [`Plane::sample_with_coverage_into`].
@@ -449,10 +454,17 @@ impl<'a> Sampler<'a> {
             out_w,
             out_h,
             SUB,
-            self.padded.as_deref(),
+            self.quads.as_deref(),
             out,
             coverage,
         );
+    }
+
+    /// [`Plane::sample`].
+    pub fn sample(&self, view: &View, out_w: usize, out_h: usize) -> Vec<f32> {
+        let (mut out, mut coverage) = (Vec::new(), Vec::new());
+        self.sample_into(view, out_w, out_h, &mut out, &mut coverage);
+        out
     }
 
     /// [`Sampler::sample_into`] with [`PROBE_SUB`]×[`PROBE_SUB`]
@@ -467,9 +479,9 @@ impl<'a> Sampler<'a> {
         out: &mut Vec<f32>,
         coverage: &mut Vec<f32>,
     ) {
-        let padded = self.padded.as_deref();
+        let quads = self.quads.as_deref();
         self.plane
-            .sample_sub_into(view, out_w, out_h, PROBE_SUB, padded, out, coverage);
+            .sample_sub_into(view, out_w, out_h, PROBE_SUB, quads, out, coverage);
     }
 }
 
@@ -607,10 +619,10 @@ impl CellGrid {
 }
 
 /// The rotated sampler's working buffers, kept per thread: the plane's
-/// padded copy and [`FillScratch`].
+/// quads ([`Plane::quads_into`]) and [`FillScratch`].
 #[derive(Default)]
 struct RotatedScratch {
-    padded: Vec<f32>,
+    quads: Vec<[f32; 4]>,
     fill: FillScratch,
 }
 
@@ -630,10 +642,12 @@ thread_local! {
         std::cell::RefCell::new(RotatedScratch::default());
 }
 
-/// What the rotated sampler's inner loops read: the plane's padded copy
+/// What the rotated sampler's inner loops read: the plane's quads
 /// and where the view's sub-samples fall ([`Plane::sample_with_coverage`]).
 struct RotatedRows<'a> {
-    padded: &'a [f32],
+    quads: &'a [[f32; 4]],
+    /// The plane's width: a pixel's offset is its row times this plus
+    /// its column.
     pw: usize,
     grid: SubSampleGrid,
     max: (f32, f32),
@@ -668,9 +682,20 @@ fn fill_rotated(
     // reads precomputed offsets and nothing else (the float-to-integer
     // conversions it did before were most of the sampler's time, perf at
     // 44 references: BENCHMARKS.md "Sixth step (stop 33)").
-    let (out_w, out_h, pw, padded, sub) = (rows.out_w, rows.out_h, rows.pw, rows.padded, rows.sub);
+    let (out_w, out_h, pw, sub) = (rows.out_w, rows.out_h, rows.pw, rows.sub);
     let ((maxx, maxy), (lastx, lasty)) = (rows.max, rows.last);
     let inv = 1.0 / (sub * sub) as f32;
+    // The largest offset a clamped position gives: the last quad (the
+    // slice ends there, so the fetches below need no bounds check).
+    let last_offset = (lasty as usize) * pw + lastx as usize;
+    debug_assert_eq!(last_offset + 1, rows.quads.len());
+    let quads = rows.quads.get(..=last_offset).unwrap_or(rows.quads);
+    let Some(last_offset) = quads.len().checked_sub(1) else {
+        // No plane: nothing is inside (`Plane::quads_into` said so first).
+        out.resize(out.len() + out_w * out_h, 0.0);
+        coverage.resize(coverage.len() + out_w * out_h, 0.0);
+        return;
+    };
     // The buffers are taken out of the scratch and put back at the end.
     // Every element is written before it is read (`acc` and `inside` at
     // each row's start, the rest at each sub-sample position).
@@ -688,10 +713,6 @@ fn fill_rotated(
     ys.resize(out_w, 0.0);
     at.resize(out_w, 0);
     taps.resize(out_w, [0.0; 4]);
-    // The largest offset a clamped position gives, plus its lower right
-    // neighbour: inside the padded copy, so a fetch past it is a bug.
-    let last_offset = (lasty as usize) * pw + lastx as usize;
-    debug_assert!(last_offset + pw + 1 < padded.len());
     for j in 0..out_h {
         acc.iter_mut().for_each(|a| *a = 0.0);
         inside.iter_mut().for_each(|n| *n = 0);
@@ -728,12 +749,9 @@ fn fill_rotated(
                     // From here on only the fractions are needed.
                     (*x, *y) = (cx - fx, cy - fy);
                 }
-                // The four taps from one slice: one bounds check, not
-                // four (`k + pw + 1` is inside the padded copy).
+                // The four taps in one read.
                 for (t, &k) in taps.iter_mut().zip(&at) {
-                    let k = (k as usize).min(last_offset);
-                    let q = &padded[k..k + pw + 2];
-                    *t = [q[0], q[1], q[pw], q[pw + 1]];
+                    *t = quads[(k as usize).min(last_offset)];
                 }
                 for (((a, &fx), &fy), t) in acc.iter_mut().zip(&xs).zip(&ys).zip(&taps) {
                     let top = t[0] * (1.0 - fx) + t[1] * fx;
@@ -999,7 +1017,7 @@ mod tests {
     }
 
     proptest! {
-        /// The rotated sampler's inlined, padded bilinear taps give the
+        /// The rotated sampler's inlined bilinear taps (read as quads) give the
         /// plain per-sub-sample `bilinear`'s samples to the bit, inside the
         /// plane, past its edges (clamped), mirrored, on 1-pixel planes.
         #[test]
@@ -1026,7 +1044,7 @@ mod tests {
             for (a, b) in probe.iter().zip(&plain) {
                 prop_assert_eq!(a.to_bits(), b.to_bits());
             }
-            // A `Sampler` (its padded copy made once) samples the same.
+            // A `Sampler` (its quads made once) samples the same.
             let sampler = Sampler::new(&p);
             let (mut kept, mut kept_cov) = (Vec::new(), Vec::new());
             let (_, fast_cov) = p.sample_with_coverage(&view, out_w, out_h);

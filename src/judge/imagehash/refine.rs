@@ -401,7 +401,7 @@ fn fit(
     }
     descent.probes = cost.ceil() as u32;
     verify::finish(
-        reference,
+        &sampler,
         &verify::nudged(start, &at.p),
         query_thumb,
         descent,

@@ -495,7 +495,7 @@ pub fn align(reference: &Plane, start: &View, query_thumb: &[f32]) -> Alignment 
         }
     }
     descent.probes = seen.len() as u32;
-    finish(reference, &nudged(start, &p), query_thumb, descent)
+    finish(&sampler, &nudged(start, &p), query_thumb, descent)
 }
 
 /// The alignment at `view` that a search settled on, scored on the full
@@ -504,12 +504,13 @@ pub fn align(reference: &Plane, start: &View, query_thumb: &[f32]) -> Alignment 
 /// correlation and the independent samples there (shared by the descent
 /// and by Gauss–Newton, `super::refine`).
 pub(super) fn finish(
-    reference: &Plane,
+    sampler: &Sampler,
     view: &View,
     query_thumb: &[f32],
     descent: Descent,
 ) -> Alignment {
-    let (t, coverage) = reference.sample_with_coverage(view, VERIFY_SIDE, VERIFY_SIDE);
+    let (mut t, mut coverage) = (Vec::new(), Vec::new());
+    sampler.sample_into(view, VERIFY_SIDE, VERIFY_SIDE, &mut t, &mut coverage);
     let (a, b) = detail_pairs(&t, &coverage, query_thumb, VERIFY_SIDE);
     Alignment {
         similarity: similarity(&t, &coverage, query_thumb),
