@@ -317,7 +317,7 @@ impl Plane {
     /// edge (the very pixels the clamped [`Plane::bilinear`] reads, so the
     /// samples are the same to the bit; a unit test compares them). The
     /// rotated sampler then fetches a tap's four pixels in one read of 16
-    /// contiguous bytes, not two reads a row apart (a sixth of the
+    /// contiguous bytes, not two reads a row apart (about 15% of the
     /// sampler's time, BENCHMARKS.md "stop 46"). False for an empty or
     /// short plane, which samples as nothing.
     fn quads_into(&self, quads: &mut Vec<[f32; 4]>) -> bool {
