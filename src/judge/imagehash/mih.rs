@@ -28,7 +28,10 @@ pub const CHUNKS: usize = 8;
 /// order.
 #[derive(Debug, Default, Clone)]
 pub struct MultiIndex {
-    keys: Vec<u128>,
+    /// Each key's low and high 64 bits, apart: a scan XORs and counts
+    /// whole lines of either (see [`MultiIndex::scan`]).
+    low: Vec<u64>,
+    high: Vec<u64>,
     tables: Vec<HashMap<u16, Vec<u32>>>,
 }
 
@@ -39,23 +42,25 @@ fn chunk(key: u128, i: usize) -> u16 {
 impl MultiIndex {
     pub fn new() -> Self {
         MultiIndex {
-            keys: Vec::new(),
+            low: Vec::new(),
+            high: Vec::new(),
             tables: vec![HashMap::default(); CHUNKS],
         }
     }
 
     pub fn len(&self) -> usize {
-        self.keys.len()
+        self.low.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.low.is_empty()
     }
 
     /// Adds a key; returns its id.
     pub fn insert(&mut self, key: u128) -> u32 {
-        let id = self.keys.len() as u32;
-        self.keys.push(key);
+        let id = self.low.len() as u32;
+        self.low.push(key as u64);
+        self.high.push((key >> 64) as u64);
         for (i, table) in self.tables.iter_mut().enumerate() {
             table.entry(chunk(key, i)).or_default().push(id);
         }
@@ -63,7 +68,8 @@ impl MultiIndex {
     }
 
     pub fn key(&self, id: u32) -> Option<u128> {
-        self.keys.get(id as usize).copied()
+        let (low, high) = (self.low.get(id as usize)?, self.high.get(id as usize)?);
+        Some((*high as u128) << 64 | *low as u128)
     }
 
     /// All entries within Hamming distance `radius` of `query`, as
@@ -80,14 +86,16 @@ impl MultiIndex {
     /// radius; see the module notes for when it pays).
     pub fn probe(&self, query: u128, radius: u32) -> Vec<(u32, u32)> {
         let sub_radius = radius / CHUNKS as u32;
-        let mut seen = vec![0u64; self.keys.len().div_ceil(64)];
+        let mut seen = vec![0u64; self.len().div_ceil(64)];
         let mut found: Vec<(u32, u32)> = Vec::new();
         let mut probe = |table: &HashMap<u16, Vec<u32>>, value: u16| {
             for &id in table.get(&value).map(Vec::as_slice).unwrap_or_default() {
                 let (word, bit) = (id as usize / 64, 1u64 << (id % 64));
                 if seen[word] & bit == 0 {
                     seen[word] |= bit;
-                    let d = (self.keys[id as usize] ^ query).count_ones();
+                    let (low, high) = (self.low[id as usize], self.high[id as usize]);
+                    let d = (low ^ query as u64).count_ones()
+                        + (high ^ (query >> 64) as u64).count_ones();
                     if d <= radius {
                         found.push((id, d));
                     }
@@ -110,16 +118,52 @@ impl MultiIndex {
 pub const MAX_PROBE_RADIUS: u32 = 2;
 
 impl MultiIndex {
-    /// Every entry within `radius`, by comparing the query with each key.
+    /// Every entry within `radius`, by comparing the query with each key:
+    /// [`distances`] over blocks of [`SCAN_BLOCK`] keys, then the entries
+    /// within `radius` picked out of the blocks that hold any.
     pub fn scan(&self, query: u128, radius: u32) -> Vec<(u32, u32)> {
-        self.keys
-            .iter()
-            .enumerate()
-            .filter_map(|(id, &k)| {
-                let d = (k ^ query).count_ones();
-                (d <= radius).then_some((id as u32, d))
-            })
-            .collect()
+        let mut found = Vec::new();
+        let mut d = [0u8; SCAN_BLOCK];
+        let blocks = self
+            .low
+            .chunks(SCAN_BLOCK)
+            .zip(self.high.chunks(SCAN_BLOCK));
+        for (block, (low, high)) in blocks.enumerate() {
+            let d = &mut d[..low.len()];
+            distances(low, high, query, d);
+            // Most blocks hold no key within `radius` (a reference's
+            // variants are neighbours in id order, and so are their
+            // distances): one vector minimum rules a block out.
+            if d.iter().min().is_none_or(|&m| m as u32 > radius) {
+                continue;
+            }
+            let first = block * SCAN_BLOCK;
+            for (i, &x) in d.iter().enumerate() {
+                if x as u32 <= radius {
+                    found.push(((first + i) as u32, x as u32));
+                }
+            }
+        }
+        found
+    }
+}
+
+/// Keys a scan compares at a time ([`distances`]).
+const SCAN_BLOCK: usize = 256;
+
+/// The Hamming distance of `query` to each key given by its `low` and
+/// `high` halves, into `out` (as long as the shortest). A loop of XORs
+/// and bit counts alone, which the compiler runs in vector lanes where
+/// the CPU has AVX2 (`multiversion`, chosen at run time). A reference has
+/// 486 variant keys, 972 with a trimmed part, so 500 references have
+/// 243,000–486,000, scanned two to four times for every photo: the scan
+/// was a fifth of a photo's matching at 500 references (BENCHMARKS.md,
+/// "stop 47").
+#[multiversion::multiversion(targets("x86_64+avx2+popcnt", "x86_64+popcnt"))]
+fn distances(low: &[u64], high: &[u64], query: u128, out: &mut [u8]) {
+    let (ql, qh) = (query as u64, (query >> 64) as u64);
+    for ((o, &l), &h) in out.iter_mut().zip(low).zip(high) {
+        *o = ((l ^ ql).count_ones() + (h ^ qh).count_ones()) as u8;
     }
 }
 

@@ -106,7 +106,7 @@ use crate::model::error::{Error, Result};
 pub use cache::{code_version, hashing_work, HashingWork, PreparedReference};
 pub use eval::{run_eval, EvalReport};
 pub use hash::{hamming, HashPair};
-use plane::{Plane, Rect, View};
+use plane::{Plane, Rect, Sampler, View};
 
 /// Largest distance (of [`HashPair::BITS`] = 128) at which a listing photo
 /// counts as a copy of a reference. Chosen from the evaluation (see the
@@ -275,10 +275,11 @@ impl ImageHashes {
 
 /// Hashes a decoded plane: whole and, if a border was found, trimmed.
 fn hash_plane(width: u32, height: u32, plane: &Plane) -> ImageHashes {
-    let whole = HashPair::of_view(plane, &View::of(plane.full_rect()));
+    let sampler = Sampler::new(plane);
+    let whole = HashPair::of_sampled(&sampler, &View::of(plane.full_rect()));
     let trimmed = plane
         .trimmed_rect()
-        .map(|r| HashPair::of_view(plane, &View::of(r)));
+        .map(|r| HashPair::of_sampled(&sampler, &View::of(r)));
     ImageHashes::new(width, height, whole, trimmed)
 }
 
@@ -342,7 +343,7 @@ pub struct ImageMatch {
 /// better similarity; with it, whether its view was taken on the
 /// reference's trimmed part.
 fn align_with_retries(
-    reference: &Plane,
+    reference: &Sampler,
     start: &View,
     kind: &VariantKind,
     thumb: &[f32],
@@ -365,7 +366,7 @@ fn align_with_retries(
         return (first, kind.trimmed);
     }
     let textured = first.independent_samples >= TEXTURED_SAMPLES;
-    let starts = retry_starts(reference, start, kind, textured);
+    let starts = retry_starts(reference.plane(), start, kind, textured);
     let mut best = (first, kind.trimmed);
     // Each start by Gauss–Newton first (a tenth of a descent's views).
     let mut near = false;
@@ -413,7 +414,7 @@ fn align_with_retries(
 /// is logged as attempt [`CONFIRMED_FIT_LOGGED`] when the descent
 /// followed it, else as attempt 0.
 fn variant_alignment(
-    reference: &Plane,
+    reference: &Sampler,
     start: &View,
     thumb: &[f32],
     trace: &dyn Fn(&verify::Alignment, usize),
@@ -443,7 +444,7 @@ fn variant_alignment(
 /// wandered for 47–666 probes; with this, 46 descents of 4,647 probes
 /// are left of 70 of 8,417. The evaluation's recall and false matches
 /// are the same with and without it (BENCHMARKS.md, "stop 46").
-fn smooth_view(reference: &Plane, view: &View) -> bool {
+fn smooth_view(reference: &Sampler, view: &View) -> bool {
     let t = reference.sample(view, verify::VERIFY_SIDE, verify::VERIFY_SIDE);
     verify::independent_samples(&t, verify::VERIFY_SIDE) < TEXTURED_SAMPLES
 }
@@ -1167,6 +1168,9 @@ impl ReferenceIndex {
     /// first, with the second stage run on the nearest
     /// [`MAX_VERIFIED_REFERENCES`] when the photo's plane is given.
     fn candidates(&self, q: &Query, radius: u32) -> Vec<Candidate> {
+        // The photo's plane, sampled for its centre's, its thumbnails' and
+        // its parts' views.
+        let query_sampler = q.plane.map(Sampler::new);
         // Per (reference, query trimmed): nearest (distance, edits, entry,
         // found through the photo's centre).
         let mut nearest: std::collections::HashMap<(u32, bool), (u32, u32, usize, bool)> =
@@ -1196,7 +1200,7 @@ impl ReferenceIndex {
         // with pad-coloured corners, or stop it at the banner).
         // Only for references the whole and trimmed photo did not reach:
         // when they did, their finds say better what the copy went through.
-        if let Some(p) = q.plane {
+        if let (Some(p), Some(sampler)) = (q.plane, &query_sampler) {
             let reached: std::collections::HashSet<u32> = nearest.keys().map(|k| k.0).collect();
             let c = CENTRE_CROP;
             let mut rects = vec![(false, p.full_rect())];
@@ -1204,7 +1208,7 @@ impl ReferenceIndex {
                 rects.extend(p.trimmed_rect().map(|r| (true, r)));
             }
             for (query_trimmed, rect) in rects {
-                let centre = HashPair::of_view(p, &View::of(rect.cropped(c, c, c, c)));
+                let centre = HashPair::of_sampled(sampler, &View::of(rect.cropped(c, c, c, c)));
                 for (id, distance) in self.index.within(centre.as_u128(), radius) {
                     let entry = &self.entries[id as usize];
                     if entry.view.is_some() && !reached.contains(&entry.reference) {
@@ -1225,11 +1229,11 @@ impl ReferenceIndex {
         found.sort_by_key(|&((r, t), (d, e, _, _))| (d, e, r, t));
 
         // The query's thumbnails, whole and trimmed, for the second stage.
-        let thumbs: Vec<(bool, Vec<f32>)> = match q.plane {
-            Some(p) => {
+        let thumbs: Vec<(bool, Vec<f32>)> = match (q.plane, &query_sampler) {
+            (Some(p), Some(sampler)) => {
                 let mut v = vec![(
                     false,
-                    p.sample(
+                    sampler.sample(
                         &View::of(p.full_rect()),
                         verify::VERIFY_SIDE,
                         verify::VERIFY_SIDE,
@@ -1239,13 +1243,13 @@ impl ReferenceIndex {
                     if let Some(r) = p.trimmed_rect() {
                         v.push((
                             true,
-                            p.sample(&View::of(r), verify::VERIFY_SIDE, verify::VERIFY_SIDE),
+                            sampler.sample(&View::of(r), verify::VERIFY_SIDE, verify::VERIFY_SIDE),
                         ));
                     }
                 }
                 v
             }
-            None => Vec::new(),
+            _ => Vec::new(),
         };
 
         let mut best: std::collections::HashMap<u32, Candidate> = std::collections::HashMap::new();
@@ -1295,6 +1299,7 @@ impl ReferenceIndex {
                         Some(verify::Alignment::default())
                     } else {
                         let plane = stored.plane();
+                        let sampler = Sampler::new(&plane);
                         let name = &self.names[reference as usize];
                         let trace = |a: &verify::Alignment, attempt: usize| {
                             alignments.set(alignments.get() + 1);
@@ -1302,7 +1307,7 @@ impl ReferenceIndex {
                         };
                         let retry = at < RETRIED_REFERENCES;
                         let (a, trimmed) = align_with_retries(
-                            &plane,
+                            &sampler,
                             &view,
                             &entry.kind,
                             thumb,
@@ -1350,9 +1355,9 @@ impl ReferenceIndex {
                 })
                 .or_insert(cand);
         }
-        if let Some(p) = q.plane {
+        if let (Some(p), Some(sampler)) = (q.plane, &query_sampler) {
             if q.exhaustive || !confirmed {
-                self.partial_candidates(q, p, radius, &mut best);
+                self.partial_candidates(q, p, sampler, radius, &mut best);
             }
         }
         let mut out: Vec<Candidate> = best.into_values().collect();
@@ -1378,6 +1383,7 @@ impl ReferenceIndex {
         &self,
         q: &Query,
         p: &Plane,
+        sampler: &Sampler,
         radius: u32,
         best: &mut std::collections::HashMap<u32, Candidate>,
     ) {
@@ -1396,7 +1402,7 @@ impl ReferenceIndex {
             })
             .collect();
         for (part, &(side, part_rect)) in parts.iter().enumerate() {
-            let key = HashPair::of_view(p, &View::of(part_rect)).as_u128();
+            let key = HashPair::of_sampled(sampler, &View::of(part_rect)).as_u128();
             let (index, entries) = &self.partial[side.index()];
             for (id, distance) in index.within(key, radius) {
                 let e = &entries[id as usize];
@@ -1426,7 +1432,7 @@ impl ReferenceIndex {
             };
             let entry = &self.partial[side.index()].1[id];
             let thumb = thumbs[part].get_or_insert_with(|| {
-                p.sample(
+                sampler.sample(
                     &View::of(part_rect),
                     verify::VERIFY_SIDE,
                     verify::VERIFY_SIDE,
@@ -1448,7 +1454,13 @@ impl ReferenceIndex {
             };
             let a = verify::Alignment {
                 start: verify::Start::Partial,
-                ..variant_alignment(&plane, &entry.view, thumb, &trace, RECHECK_DETAIL)
+                ..variant_alignment(
+                    &Sampler::new(&plane),
+                    &entry.view,
+                    thumb,
+                    &trace,
+                    RECHECK_DETAIL,
+                )
             };
             if !scores_match(&a, MATCH_SIMILARITY, MATCH_DETAIL) {
                 // A near miss on part of the photo says less than the

@@ -440,6 +440,11 @@ impl<'a> Sampler<'a> {
         Sampler { plane, quads }
     }
 
+    /// The plane sampled.
+    pub fn plane(&self) -> &'a Plane {
+        self.plane
+    }
+
     /// [`Plane::sample_with_coverage_into`].
     pub fn sample_into(
         &self,

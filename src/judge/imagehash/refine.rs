@@ -24,7 +24,7 @@
 //! views ([`align_variant`]), with the descent behind it when a fit comes
 //! close (`imagehash::align_with_retries`).
 
-use super::plane::{CellGrid, Plane, Sampler, View};
+use super::plane::{CellGrid, Sampler, View};
 use super::verify::{self, Alignment, Descent, ROBUST_DROP, VERIFY_SIDE};
 
 /// The cell sides the fit runs at, coarse to fine, and the most steps
@@ -287,7 +287,7 @@ fn solve(mut h: [[f64; 7]; 7], mut g: [f64; 7]) -> Option<[f64; 7]> {
 /// [`verify::align`] scores its own: robust correlation of grey levels and
 /// of detail at the view reached. `descent.probes` counts the views
 /// sampled in 32×32 equivalents (an 8×8 view is a sixteenth).
-pub fn align(reference: &Plane, start: &View, query_thumb: &[f32]) -> Alignment {
+pub fn align(reference: &Sampler, start: &View, query_thumb: &[f32]) -> Alignment {
     fit(reference, start, query_thumb, None, ROBUST_DROP)
 }
 
@@ -295,7 +295,7 @@ pub fn align(reference: &Plane, start: &View, query_thumb: &[f32]) -> Alignment 
 /// the photo: from 16×16 cells whatever the view ([`VARIANT_LEVELS`]),
 /// and each step's system solved without the worst-fitting
 /// [`VARIANT_DROP`] of the cells (an overlay and the misfit around it).
-pub fn align_variant(reference: &Plane, start: &View, query_thumb: &[f32]) -> Alignment {
+pub fn align_variant(reference: &Sampler, start: &View, query_thumb: &[f32]) -> Alignment {
     fit(
         reference,
         start,
@@ -309,15 +309,13 @@ pub fn align_variant(reference: &Plane, start: &View, query_thumb: &[f32]) -> Al
 /// texture), each step's system solved without the worst-fitting `drop`
 /// of the cells.
 fn fit(
-    reference: &Plane,
+    sampler: &Sampler,
     start: &View,
     query_thumb: &[f32],
     levels: Option<&[(usize, usize)]>,
     drop: f32,
 ) -> Alignment {
     let mut descent = Descent::default();
-    // One padded plane for every view the fit samples.
-    let sampler = Sampler::new(reference);
     let mut at = Point::default();
     let mut cost = 0f32;
     let levels: &[(usize, usize)] = match levels {
@@ -400,12 +398,7 @@ fn fit(
         descent.round_best[round] = at.similarity;
     }
     descent.probes = cost.ceil() as u32;
-    verify::finish(
-        &sampler,
-        &verify::nudged(start, &at.p),
-        query_thumb,
-        descent,
-    )
+    verify::finish(sampler, &verify::nudged(start, &at.p), query_thumb, descent)
 }
 
 /// Where a fit stands: its parameters, the view sampled there with its
@@ -445,7 +438,7 @@ impl Point {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::judge::imagehash::plane::Rect;
+    use crate::judge::imagehash::plane::{Plane, Rect};
 
     fn seed_plane(name: &str) -> Plane {
         let path = format!("{}/seeds/images/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -455,7 +448,7 @@ mod tests {
             .plane
     }
 
-    type Fit = fn(&Plane, &View, &[f32]) -> Alignment;
+    type Fit = fn(&Sampler, &View, &[f32]) -> Alignment;
 
     fn view(rect: Rect, deg: f32, mirrored: bool) -> View {
         View {
@@ -492,8 +485,9 @@ mod tests {
                     &[1.0; VERIFY_SIDE * VERIFY_SIDE],
                     &thumb,
                 );
-                let a = fit(&plane, &start, &thumb);
-                let descent = verify::align(&plane, &start, &thumb);
+                let sampler = Sampler::new(&plane);
+                let a = fit(&sampler, &start, &thumb);
+                let descent = verify::align(&sampler, &start, &thumb);
                 assert!(
                     a.similarity > 0.97 && a.similarity > before,
                     "{name} {crop:?} {deg}°: {} from {before}",
@@ -566,7 +560,7 @@ mod tests {
             (&photo, view(far, 10.0, true), &thumb),
             (&tiny, view(tiny.full_rect(), 0.0, false), &thumb),
         ] {
-            let a = align(plane, &start, q);
+            let a = align(&Sampler::new(plane), &start, q);
             assert!(a.similarity.is_finite() && a.similarity <= 1.0001);
             assert!(a.detail.is_finite() && a.detail <= 1.0001);
             assert!(a

@@ -13,7 +13,7 @@
 //! Copies sit near 1.0 on both; smooth unrelated photos can reach 0.99 on
 //! grey levels but not on detail (see BENCHMARKS.md for the sweeps).
 
-use super::plane::{Plane, Sampler, View};
+use super::plane::{Sampler, View};
 use wide::f32x8;
 
 /// Side of the thumbnails compared.
@@ -212,17 +212,23 @@ fn fit_residuals(a: &[f32], b: &[f32], inside: &[f32], m: &Moments, out: &mut Ve
     let sb = f32x8::splat((m.sbb / m.k).sqrt().max(1e-3));
     let (ma, mb) = (f32x8::splat(m.ma), f32x8::splat(m.mb));
     out.clear();
-    let mut rest = n;
+    out.resize(n, 0.0);
+    // Whole lanes are stored as arrays: no call to `memmove` per lane.
+    let (whole, tail) = out.split_at_mut(n - n % LANES);
+    let mut lanes = whole.chunks_exact_mut(LANES);
     each_lanes(a, b, inside, |ca, cb, cw| {
         let r = (((ca - ma) / sa) - ((cb - mb) / sb)).abs();
         let r = cw
             .simd_gt(f32x8::ZERO)
-            .bitselect(r, f32x8::splat(f32::INFINITY));
-        if rest >= LANES {
-            out.extend_from_slice(&r.to_array());
-            rest -= LANES;
-        } else {
-            out.extend_from_slice(&r.to_array()[..rest]);
+            .bitselect(r, f32x8::splat(f32::INFINITY))
+            .to_array();
+        match lanes.next().map(<&mut [f32; LANES]>::try_from) {
+            Some(Ok(lane)) => *lane = r,
+            _ => {
+                for (o, v) in tail.iter_mut().zip(r) {
+                    *o = v;
+                }
+            }
         }
     });
 }
@@ -435,13 +441,11 @@ pub(super) fn similarity(t: &[f32], coverage: &[f32], query_thumb: &[f32]) -> f3
 /// point again when a sweep ends on a move and the next sweep makes
 /// none before it, and a point is known by the bits of its parameters, so
 /// the scores, the path and the result are those of scoring every probe.
-pub fn align(reference: &Plane, start: &View, query_thumb: &[f32]) -> Alignment {
+pub fn align(sampler: &Sampler, start: &View, query_thumb: &[f32]) -> Alignment {
     let mut seen: Vec<([u32; 5], f32)> = Vec::with_capacity(256);
     let mut descent = Descent::default();
-    // One pair of sample buffers and one padded plane for every probe of
-    // the descent.
+    // One pair of sample buffers for every probe of the descent.
     let (mut t, mut coverage) = (Vec::new(), Vec::new());
-    let sampler = Sampler::new(reference);
     let mut score = |p: &[f32; 5]| {
         let key = p.map(f32::to_bits);
         if let Some(&(_, s)) = seen.iter().find(|(k, _)| *k == key) {
@@ -495,7 +499,7 @@ pub fn align(reference: &Plane, start: &View, query_thumb: &[f32]) -> Alignment 
         }
     }
     descent.probes = seen.len() as u32;
-    finish(&sampler, &nudged(start, &p), query_thumb, descent)
+    finish(sampler, &nudged(start, &p), query_thumb, descent)
 }
 
 /// The alignment at `view` that a search settled on, scored on the full
@@ -525,6 +529,7 @@ pub(super) fn finish(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::judge::imagehash::plane::Plane;
     use proptest::prelude::*;
 
     proptest! {
@@ -665,7 +670,7 @@ mod tests {
         let other_sky = plane(|x, y| 50.0 + 110.0 * y.powf(1.1) + 25.0 * x + 4.0 * (x * 3.0).sin());
         let view = View::of(sky.full_rect());
         let thumb = other_sky.sample(&view, VERIFY_SIDE, VERIFY_SIDE);
-        let a = align(&sky, &view, &thumb);
+        let a = align(&Sampler::new(&sky), &view, &thumb);
         assert!(a.similarity > 0.97, "{a:?}");
         assert!(a.detail < 0.8, "{a:?}");
         // A textured photo and its copy agree on both.
@@ -675,7 +680,7 @@ mod tests {
             .iter()
             .map(|v| v * 0.9 + 12.0)
             .collect();
-        let a = align(&photo, &view, &copy);
+        let a = align(&Sampler::new(&photo), &view, &copy);
         assert!(a.similarity > 0.99 && a.detail > 0.95, "{a:?}");
         // The descent's record: every round swept at least once, the best
         // never falls, and the last round's best is the similarity.
