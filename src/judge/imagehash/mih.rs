@@ -225,6 +225,40 @@ mod tests {
             })
     }
 
+    /// A scan over many blocks of [`SCAN_BLOCK`] keys, the last one short,
+    /// with the keys within reach in some blocks only (as a reference's
+    /// variants are): the same entries as comparing every key.
+    #[test]
+    fn a_scan_over_many_blocks_finds_what_comparing_every_key_finds() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let query = (next() as u128) << 64 | next() as u128;
+        let keys: Vec<u128> = (0..SCAN_BLOCK * 5 + 37)
+            .map(|i| {
+                if (SCAN_BLOCK * 2..SCAN_BLOCK * 2 + 40).contains(&i) || i % 301 == 0 {
+                    // Near the query: up to 45 bits flipped.
+                    (0..next() % 46).fold(query, |k, _| k ^ (1u128 << (next() % 128)))
+                } else {
+                    (next() as u128) << 64 | next() as u128
+                }
+            })
+            .collect();
+        let mut idx = MultiIndex::new();
+        for &k in &keys {
+            idx.insert(k);
+        }
+        for radius in [0, 10, 22, 39, 64, 128] {
+            let expected = brute(&keys, query, radius);
+            assert_eq!(idx.scan(query, radius), expected, "radius {radius}");
+        }
+        assert!(!brute(&keys, query, 39).is_empty());
+    }
+
     proptest! {
         #[test]
         fn agrees_with_brute_force((keys, q, r) in clustered()) {
