@@ -1200,7 +1200,8 @@ impl ReferenceIndex {
         // with pad-coloured corners, or stop it at the banner).
         // Only for references the whole and trimmed photo did not reach:
         // when they did, their finds say better what the copy went through.
-        if let (Some(p), Some(sampler)) = (q.plane, &query_sampler) {
+        if let Some(sampler) = &query_sampler {
+            let p = sampler.plane();
             let reached: std::collections::HashSet<u32> = nearest.keys().map(|k| k.0).collect();
             let c = CENTRE_CROP;
             let mut rects = vec![(false, p.full_rect())];
@@ -1229,8 +1230,9 @@ impl ReferenceIndex {
         found.sort_by_key(|&((r, t), (d, e, _, _))| (d, e, r, t));
 
         // The query's thumbnails, whole and trimmed, for the second stage.
-        let thumbs: Vec<(bool, Vec<f32>)> = match (q.plane, &query_sampler) {
-            (Some(p), Some(sampler)) => {
+        let thumbs: Vec<(bool, Vec<f32>)> = match &query_sampler {
+            Some(sampler) => {
+                let p = sampler.plane();
                 let mut v = vec![(
                     false,
                     sampler.sample(
@@ -1249,7 +1251,7 @@ impl ReferenceIndex {
                 }
                 v
             }
-            _ => Vec::new(),
+            None => Vec::new(),
         };
 
         let mut best: std::collections::HashMap<u32, Candidate> = std::collections::HashMap::new();
@@ -1355,9 +1357,9 @@ impl ReferenceIndex {
                 })
                 .or_insert(cand);
         }
-        if let (Some(p), Some(sampler)) = (q.plane, &query_sampler) {
+        if let Some(sampler) = &query_sampler {
             if q.exhaustive || !confirmed {
-                self.partial_candidates(q, p, sampler, radius, &mut best);
+                self.partial_candidates(q, sampler, radius, &mut best);
             }
         }
         let mut out: Vec<Candidate> = best.into_values().collect();
@@ -1382,11 +1384,11 @@ impl ReferenceIndex {
     fn partial_candidates(
         &self,
         q: &Query,
-        p: &Plane,
         sampler: &Sampler,
         radius: u32,
         best: &mut std::collections::HashMap<u32, Candidate>,
     ) {
+        let p = sampler.plane();
         let loose = p.loose_trimmed_rect();
         let rect = loose.unwrap_or(p.full_rect());
         // Per reference: nearest (distance, edits, part, entry).
