@@ -19,7 +19,8 @@
 //! the coarser one ended and where it began. The 16×16 and 32×32 levels
 //! probe with 2×2 sub-samples per cell ([`Sampler::probe_into`]); the view
 //! reached is scored on the full sampling. The matcher uses it for the retries of
-//! the nearest references ([`align`]) and for the variant's view of the
+//! the nearest references ([`align_coarse`]: every start up to the 32×32
+//! level, the best finished) and for the variant's view of the
 //! farther ones, of the nearest ones far in hash terms and of partial
 //! views ([`align_variant`]), with the descent behind it when a fit comes
 //! close (`imagehash::align_with_retries`).
@@ -312,93 +313,175 @@ fn fit(
     sampler: &Sampler,
     start: &View,
     query_thumb: &[f32],
-    levels: Option<&[(usize, usize)]>,
+    levels: Option<&'static [(usize, usize)]>,
     drop: f32,
 ) -> Alignment {
-    let mut descent = Descent::default();
-    let mut at = Point::default();
-    let mut cost = 0f32;
-    let levels: &[(usize, usize)] = match levels {
-        Some(levels) => levels,
-        None => {
-            // The start view's texture chooses the levels.
-            sampler.sample_into(start, VERIFY_SIDE, VERIFY_SIDE, &mut at.t, &mut at.cov);
-            cost += 1.0;
-            if verify::independent_samples(&at.t, VERIFY_SIDE) >= super::TEXTURED_SAMPLES {
-                &TEXTURED_LEVELS
-            } else {
-                &SMOOTH_LEVELS
-            }
-        }
-    };
-    let mut level_start = at.p;
-    for (round, &(side, iters)) in levels.iter().enumerate() {
-        let q = pooled(query_thumb, side);
-        let share = (side * side) as f32 / (VERIFY_SIDE * VERIFY_SIDE) as f32;
-        // From 16×16 cells (about four plane pixels wide) the views are
-        // probed with 2×2 sub-samples per cell (a quarter of the
-        // sampling), 8×8 cells with 4×4: sub-samples at most two plane
-        // pixels apart. The view reached is scored on the full sampling
-        // (`verify::finish`).
-        let sample = |p: &[f32; 5], t: &mut Vec<f32>, cov: &mut Vec<f32>| {
-            let view = verify::nudged(start, p);
-            if side >= PROBED_SIDE {
-                sampler.probe_into(&view, side, side, t, cov)
-            } else {
-                sampler.sample_into(&view, side, side, t, cov)
+    Fit::new(sampler, start, query_thumb, levels, drop).finish()
+}
+
+/// [`align`] run up to its last level (the 32×32 cells, which with the
+/// full scoring after it are most of a fit's cost): where it stands
+/// there ([`Fit::similarity`], at 16×16 cells) says whether finishing it
+/// ([`Fit::finish`]) is worth it.
+pub fn align_coarse<'a>(
+    reference: &'a Sampler<'a>,
+    start: &View,
+    query_thumb: &'a [f32],
+) -> Fit<'a> {
+    let mut f = Fit::new(reference, start, query_thumb, None, ROBUST_DROP);
+    f.run_levels(f.levels.len().saturating_sub(1));
+    f
+}
+
+/// A Gauss–Newton fit under way: the levels run so far and where they
+/// ended ([`align_coarse`]), run to its end by [`Fit::finish`].
+pub struct Fit<'a> {
+    sampler: &'a Sampler<'a>,
+    start: View,
+    query_thumb: &'a [f32],
+    levels: &'static [(usize, usize)],
+    drop: f32,
+    descent: Descent,
+    at: Point,
+    cost: f32,
+    /// Where the last level run began.
+    level_start: [f32; 5],
+    /// The levels run so far.
+    done: usize,
+}
+
+impl<'a> Fit<'a> {
+    /// A fit from `start`, no level run yet: at the given `levels`, else
+    /// by the start view's texture ([`SMOOTH_LEVELS`] or
+    /// [`TEXTURED_LEVELS`]).
+    fn new(
+        sampler: &'a Sampler<'a>,
+        start: &View,
+        query_thumb: &'a [f32],
+        levels: Option<&'static [(usize, usize)]>,
+        drop: f32,
+    ) -> Self {
+        let mut at = Point::default();
+        let mut cost = 0f32;
+        let levels: &'static [(usize, usize)] = match levels {
+            Some(levels) => levels,
+            None => {
+                // The start view's texture chooses the levels.
+                sampler.sample_into(start, VERIFY_SIDE, VERIFY_SIDE, &mut at.t, &mut at.cov);
+                cost += 1.0;
+                if verify::independent_samples(&at.t, VERIFY_SIDE) >= super::TEXTURED_SAMPLES {
+                    &TEXTURED_LEVELS
+                } else {
+                    &SMOOTH_LEVELS
+                }
             }
         };
-        sample(&at.p, &mut at.t, &mut at.cov);
-        cost += share;
-        at.similarity = verify::similarity(&at.t, &at.cov, &q);
-        // A coarser level can move to where its pooled cells fit better
-        // and the finer cells fit worse (a dense texture averages out at
-        // 16×16): a level goes on from the better of where the coarser
-        // level ended and where it began.
-        if round > 0 && level_start != at.p {
-            at.try_move(level_start, &sample, &q);
-            cost += share;
+        Fit {
+            sampler,
+            start: *start,
+            query_thumb,
+            levels,
+            drop,
+            descent: Descent::default(),
+            level_start: at.p,
+            at,
+            cost,
+            done: 0,
         }
-        level_start = at.p;
-        if round == 0 {
-            descent.start_similarity = at.similarity;
-        }
-        let mut lambda = 1e-3f64;
-        // The system at the point, built again only after the point moved.
-        let (mut system, mut stale) = (None, true);
-        for _ in 0..iters {
-            descent.sweeps[round] += 1;
-            if stale {
-                system = System::at(start, &at.p, &at.t, &at.cov, &q, side, drop);
-                stale = false;
-            }
-            let Some(d) = system.as_ref().and_then(|s| s.step(lambda)) else {
-                break;
-            };
-            let mut np = at.p;
-            for (x, dx) in np.iter_mut().zip(d) {
-                *x += dx;
-            }
-            let moved = at.try_move(np, &sample, &q);
-            cost += share;
-            if moved {
-                stale = true;
-                lambda = (lambda / 10.0).max(1e-6);
-                if d.iter().zip(CONVERGED).all(|(x, c)| x.abs() < c) {
-                    break;
-                }
-            } else {
-                // Too long a step: damp it and try again from the point.
-                lambda *= 10.0;
-                if lambda > 10.0 {
-                    break;
-                }
-            }
-        }
-        descent.round_best[round] = at.similarity;
     }
-    descent.probes = cost.ceil() as u32;
-    verify::finish(sampler, &verify::nudged(start, &at.p), query_thumb, descent)
+
+    /// The robust correlation where the levels run so far ended, at the
+    /// last one's cells and probe sampling (0 before any level).
+    pub fn similarity(&self) -> f32 {
+        self.at.similarity
+    }
+
+    /// The view where the levels run so far ended.
+    pub fn view(&self) -> View {
+        verify::nudged(&self.start, &self.at.p)
+    }
+
+    /// Runs the levels not run yet and scores the view reached on the full
+    /// sampling, as [`verify::align`] scores its own.
+    pub fn finish(mut self) -> Alignment {
+        self.run_levels(self.levels.len());
+        self.descent.probes = self.cost.ceil() as u32;
+        verify::finish(self.sampler, &self.view(), self.query_thumb, self.descent)
+    }
+
+    /// Runs the levels from the next one up to (not including) `until`.
+    fn run_levels(&mut self, until: usize) {
+        let (sampler, start, drop) = (self.sampler, self.start, self.drop);
+        let at = &mut self.at;
+        while self.done < until.min(self.levels.len()) {
+            let round = self.done;
+            let (side, iters) = self.levels[round];
+            let q = pooled(self.query_thumb, side);
+            let share = (side * side) as f32 / (VERIFY_SIDE * VERIFY_SIDE) as f32;
+            // From 16×16 cells (about four plane pixels wide) the views are
+            // probed with 2×2 sub-samples per cell (a quarter of the
+            // sampling), 8×8 cells with 4×4: sub-samples at most two plane
+            // pixels apart. The view reached is scored on the full sampling
+            // (`verify::finish`).
+            let sample = |p: &[f32; 5], t: &mut Vec<f32>, cov: &mut Vec<f32>| {
+                let view = verify::nudged(&start, p);
+                if side >= PROBED_SIDE {
+                    sampler.probe_into(&view, side, side, t, cov)
+                } else {
+                    sampler.sample_into(&view, side, side, t, cov)
+                }
+            };
+            sample(&at.p, &mut at.t, &mut at.cov);
+            self.cost += share;
+            at.similarity = verify::similarity(&at.t, &at.cov, &q);
+            // A coarser level can move to where its pooled cells fit better
+            // and the finer cells fit worse (a dense texture averages out at
+            // 16×16): a level goes on from the better of where the coarser
+            // level ended and where it began.
+            if round > 0 && self.level_start != at.p {
+                at.try_move(self.level_start, &sample, &q);
+                self.cost += share;
+            }
+            self.level_start = at.p;
+            if round == 0 {
+                self.descent.start_similarity = at.similarity;
+            }
+            let mut lambda = 1e-3f64;
+            // The system at the point, built again only after the point moved.
+            let (mut system, mut stale) = (None, true);
+            for _ in 0..iters {
+                self.descent.sweeps[round] += 1;
+                if stale {
+                    system = System::at(&start, &at.p, &at.t, &at.cov, &q, side, drop);
+                    stale = false;
+                }
+                let Some(d) = system.as_ref().and_then(|s| s.step(lambda)) else {
+                    break;
+                };
+                let mut np = at.p;
+                for (x, dx) in np.iter_mut().zip(d) {
+                    *x += dx;
+                }
+                let moved = at.try_move(np, &sample, &q);
+                self.cost += share;
+                if moved {
+                    stale = true;
+                    lambda = (lambda / 10.0).max(1e-6);
+                    if d.iter().zip(CONVERGED).all(|(x, c)| x.abs() < c) {
+                        break;
+                    }
+                } else {
+                    // Too long a step: damp it and try again from the point.
+                    lambda *= 10.0;
+                    if lambda > 10.0 {
+                        break;
+                    }
+                }
+            }
+            self.descent.round_best[round] = at.similarity;
+            self.done += 1;
+        }
+    }
 }
 
 /// Where a fit stands: its parameters, the view sampled there with its
@@ -448,7 +531,7 @@ mod tests {
             .plane
     }
 
-    type Fit = fn(&Sampler, &View, &[f32]) -> Alignment;
+    type FitFn = fn(&Sampler, &View, &[f32]) -> Alignment;
 
     fn view(rect: Rect, deg: f32, mirrored: bool) -> View {
         View {
@@ -467,7 +550,7 @@ mod tests {
         for name in ["astronaut-poster.png", "espresso-cup.png"] {
             let plane = seed_plane(name);
             let full = plane.full_rect();
-            let fits: [(&str, Fit); 2] = [("retry", align), ("variant", align_variant)];
+            let fits: [(&str, FitFn); 2] = [("retry", align), ("variant", align_variant)];
             for ((crop, deg, mirrored), (which, fit)) in [
                 ((0.06, 0.02, 0.0, 0.05), 2.0f32, false),
                 ((0.0, 0.04, 0.07, 0.0), -2.5, true),
@@ -525,6 +608,53 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A fit stopped before its last level and finished later is the
+    /// whole fit, to the bit, and where it stood is its 16×16 level's
+    /// best: smooth and textured views (three levels and two), near and
+    /// far starts.
+    #[test]
+    fn a_fit_finished_after_its_coarse_levels_is_the_whole_fit() {
+        // Whether each fit ran three levels (a smooth start) or two.
+        let mut levels = Vec::new();
+        for name in ["astronaut-poster.png", "espresso-cup.png"] {
+            let plane = seed_plane(name);
+            let sampler = Sampler::new(&plane);
+            let full = plane.full_rect();
+            let copy = view(full.cropped(0.05, 0.0, 0.02, 0.06), 2.5, false);
+            let thumb = plane.sample(&copy, VERIFY_SIDE, VERIFY_SIDE);
+            for start in [
+                view(full, 0.0, false),
+                view(full.cropped(0.1, 0.1, 0.1, 0.1), -3.0, false),
+                view(full, 3.0, true),
+                view(full.cropped(0.3, 0.3, 0.0, 0.0), 0.0, false),
+            ] {
+                let coarse = align_coarse(&sampler, &start, &thumb);
+                let stood = coarse.similarity();
+                let finished = coarse.finish();
+                let whole = align(&sampler, &start, &thumb);
+                assert_eq!(finished, whole, "{name} from {start:?}");
+                let d = whole.descent;
+                let three = d.sweeps[2] > 0;
+                levels.push(three);
+                let coarse_best = if three {
+                    d.round_best[1]
+                } else {
+                    d.round_best[0]
+                };
+                assert_eq!(
+                    stood.to_bits(),
+                    coarse_best.to_bits(),
+                    "{name} from {start:?}"
+                );
+                assert!(stood > -1.0 && stood <= 1.0);
+            }
+        }
+        assert!(
+            levels.contains(&true) && levels.contains(&false),
+            "smooth and textured starts: {levels:?}"
+        );
     }
 
     /// What no fit can use (a flat reference, a flat photo, a view far off
