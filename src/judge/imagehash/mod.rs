@@ -541,8 +541,9 @@ fn comes_close(a: &verify::Alignment, detail: f32) -> bool {
 /// Finishing one, two or three starts leaves the evaluation's recall per
 /// transform and its false matches (0 of 37,422) as they were; two keeps
 /// a margin. It halves the retries' finished fits (2,857 → 1,197 in the
-/// evaluation) and the matching of an unrelated photo costs about a fifth
-/// less (BENCHMARKS.md, "stop 48"). A start left unfinished is not logged.
+/// evaluation); an unrelated photo's matching costs a quarter to a third
+/// less at 44 references and about a tenth less at 500 (BENCHMARKS.md,
+/// "stop 48"). A start left unfinished is not logged.
 pub const RETRIES_FINISHED: usize = 2;
 
 /// Attempt numbers in the `knockoff::align` log: Gauss–Newton's retries
