@@ -397,7 +397,7 @@ impl<'a> Fit<'a> {
     }
 
     /// The view where the levels run so far ended.
-    pub fn view(&self) -> View {
+    fn view(&self) -> View {
         verify::nudged(&self.start, &self.at.p)
     }
 
