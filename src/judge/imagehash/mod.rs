@@ -203,8 +203,21 @@ pub fn plausible(independent_samples: f32, rotation_deg: f32) -> bool {
 /// while the copies that a retry found reached 0.96-1.0.
 pub const RETRY_DETAIL: f32 = 0.95;
 
-/// At most this many references per photo get the (costlier) second stage.
-pub const MAX_VERIFIED_REFERENCES: usize = 8;
+/// At most this many references per photo get the (costlier) second
+/// stage, nearest in hash terms first; as many again for its partial
+/// lookups. A copy's original is nearly always the nearest: in the
+/// evaluation (`RUST_LOG=knockoff::align=trace knockoff eval-images`,
+/// each alignment logged with its `rank`), every copy matched to its
+/// original was matched at rank 0, 1 or 2 (camera.png at a hash
+/// distance of 39 and page.png at 35, both smooth, are the rank-2
+/// ones); in the match bench's 300 edited copies among 500 look-alike
+/// references (crops of the same photos), all at rank 0. An unrelated
+/// photo among 500 look-alikes has eight within the search radius, and
+/// each costs an alignment: from eight to four, the evaluation's recall
+/// per transform is the same, its threshold sweeps find fewer false
+/// matches, the bench's copies match as before and unrelated photos
+/// cost about a third less (BENCHMARKS.md, "stop 49").
+pub const MAX_VERIFIED_REFERENCES: usize = 4;
 
 /// Only the nearest this many of the references aligned for a photo (in
 /// the order they are aligned: hash distance, then edits) get the retries
@@ -1753,9 +1766,22 @@ pub struct FileMatch {
 /// (or none within the radius), distance, the second stage's similarity and
 /// detail correlations, match and transform, or the file's error. A
 /// reference directory that cannot be loaded is the error of the whole run.
+///
+/// Logs (info, target `knockoff::match`) the processor time that loading
+/// the references took, and then matching the photos: what a photo costs,
+/// without the references' load that a one-off run pays first.
 pub fn match_files(reference_dir: &Path, files: &[PathBuf]) -> Result<Vec<FileResult<FileMatch>>> {
+    let started = process_cpu_seconds();
     let index = load_reference_dir(reference_dir)?;
-    Ok(files
+    let loaded = process_cpu_seconds();
+    tracing::info!(
+        target: "knockoff::match",
+        references = index.len(),
+        variants = index.variant_count(),
+        cpu_s = loaded - started,
+        "references loaded"
+    );
+    let lines: Vec<_> = files
         .par_iter()
         .map(|f| {
             let name = f.display().to_string();
@@ -1789,7 +1815,30 @@ pub fn match_files(reference_dir: &Path, files: &[PathBuf]) -> Result<Vec<FileRe
                 });
             (name, matched)
         })
-        .collect())
+        .collect();
+    tracing::info!(
+        target: "knockoff::match",
+        photos = files.len(),
+        cpu_s = process_cpu_seconds() - loaded,
+        "photos matched"
+    );
+    Ok(lines)
+}
+
+/// Processor time (user and system, all threads) this process has used,
+/// in seconds; 0 where it cannot be read.
+fn process_cpu_seconds() -> f64 {
+    #[cfg(unix)]
+    {
+        // SAFETY: getrusage only writes the struct it is given, and a
+        // zeroed rusage is a valid value of it.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } == 0 {
+            let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+            return secs(usage.ru_utime) + secs(usage.ru_stime);
+        }
+    }
+    0.0
 }
 
 #[cfg(test)]
