@@ -38,7 +38,8 @@
 //! (by coordinate descent for the photo's nearest [`RETRIED_REFERENCES`]
 //! when nearer than [`FIT_FIRST_DISTANCE`]; for the others by
 //! Gauss–Newton, [`refine`], and by the descent only when that comes
-//! close) and scored twice at the best alignment, both by a robust correlation
+//! close, for a plain view only from [`PLAIN_RECHECK_SIMILARITY`])
+//! and scored twice at the best alignment, both by a robust correlation
 //! (samples outside the reference, such as rotation corners, and then the
 //! worst-fitting 15%, such as a banner, left out, the fit redone on the
 //! rest): the grey levels ([`MATCH_SIMILARITY`], 0.93) and the fine detail,
@@ -405,7 +406,8 @@ fn align_with_retries(
         if scores_match(&a, MATCH_SIMILARITY, MATCH_DETAIL) {
             return (a, *trimmed);
         }
-        near |= comes_close(&a, RETRY_RECHECK_DETAIL);
+        near |= comes_close(&a, RETRY_RECHECK_DETAIL)
+            && !plain_and_short(&a, 0.0, PLAIN_RETRY_RECHECK_DETAIL);
         if a.similarity > best.0.similarity {
             best = (a, *trimmed);
         }
@@ -447,7 +449,10 @@ fn variant_alignment(
     detail: f32,
 ) -> verify::Alignment {
     let fit = refine::align_variant(reference, start, thumb);
-    if !comes_close(&fit, detail) {
+    let matched = scores_match(&fit, MATCH_SIMILARITY, MATCH_DETAIL);
+    if !comes_close(&fit, detail)
+        || (!matched && plain_and_short(&fit, PLAIN_RECHECK_SIMILARITY, 0.0))
+    {
         trace(&fit, 0);
         return fit;
     }
@@ -539,6 +544,43 @@ fn comes_close(a: &verify::Alignment, detail: f32) -> bool {
         || (a.independent_samples >= TEXTURED_SAMPLES
             && a.similarity >= TEXTURED_RECHECK_SIMILARITY
             && a.detail >= TEXTURED_RECHECK_DETAIL)
+}
+
+/// Independent samples under which an aligned view is plain: about one
+/// gradient or blur ([`verify::independent_samples`]), which a fit can
+/// bend onto another plain photo's grey levels. The descent that would
+/// confirm a Gauss–Newton fit of a plain view that did not match runs
+/// only when the fit stood higher than [`comes_close`] asks
+/// ([`plain_and_short`]). Descents were a third of an unrelated photo's
+/// matching at 44 references (`perf record`), most of them of plain
+/// views and none a match; with these bounds the match bench's
+/// unrelated photos take 59% fewer descent probes at 44 references and
+/// 48% fewer at 500.
+pub const PLAIN_SAMPLES: f32 = 2.0;
+
+/// Similarity from which a variant's Gauss–Newton fit of a plain view
+/// ([`PLAIN_SAMPLES`]) that did not match goes to the descent. In the
+/// evaluation, the descent matched such a fit in 15 cases, all fitted at
+/// 0.964 or more, and none of the 15 fitted under 0.95; in the match
+/// bench, the one it matched under 0.95 (0.947, detail 0.68 then 0.865)
+/// was a false match, a plain unrelated photo (BENCHMARKS.md, "stop 49").
+pub const PLAIN_RECHECK_SIMILARITY: f32 = 0.95;
+
+/// Detail from which a retry's Gauss–Newton fit of a plain view
+/// ([`PLAIN_SAMPLES`]) that did not match sends every start to the
+/// descent. In the evaluation, the retries of plain views that the
+/// descent went on to match had been fitted at detail 0.90 or more. In
+/// the match bench, the retries of unrelated photos that went to the
+/// descent (11 at 44 references, 17 at 500, four or five descents each)
+/// matched nothing, and their fits of plain views stood at detail 0.83
+/// or less.
+pub const PLAIN_RETRY_RECHECK_DETAIL: f32 = 0.85;
+
+/// Whether `a` is a fit of a plain view ([`PLAIN_SAMPLES`]) under
+/// `similarity` or under `detail`: then the descent does not redo it
+/// however close [`comes_close`] finds it.
+fn plain_and_short(a: &verify::Alignment, similarity: f32, detail: f32) -> bool {
+    a.independent_samples < PLAIN_SAMPLES && (a.similarity < similarity || a.detail < detail)
 }
 
 /// How many of a reference's retry starts [`align_with_retries`] fits to
