@@ -213,11 +213,12 @@ pub const RETRY_DETAIL: f32 = 0.95;
 /// distance of 39 and page.png at 35, both smooth, are the rank-2
 /// ones); in the match bench's 300 edited copies among 500 look-alike
 /// references (crops of the same photos), all at rank 0. An unrelated
-/// photo among 500 look-alikes has eight within the search radius, and
-/// each costs an alignment: from eight to four, the evaluation's recall
-/// per transform is the same, its threshold sweeps find fewer false
-/// matches, the bench's copies match as before and unrelated photos
-/// cost about a third less (BENCHMARKS.md, "stop 49").
+/// photo among 500 look-alikes nearly always has eight within the
+/// search radius, and each costs an alignment: from eight to four, the
+/// evaluation's recall per transform is the same, its threshold sweeps
+/// find fewer false matches, the bench's copies match as before, and an
+/// unrelated photo costs a quarter less at 500 references (about the
+/// same at 44; BENCHMARKS.md, "stop 49").
 pub const MAX_VERIFIED_REFERENCES: usize = 4;
 
 /// Only the nearest this many of the references aligned for a photo (in
