@@ -408,7 +408,7 @@ fn align_with_retries(
             return (a, *trimmed);
         }
         near |= comes_close(&a, RETRY_RECHECK_DETAIL)
-            && !plain_and_short(&a, 0.0, PLAIN_RETRY_RECHECK_DETAIL);
+            && !(plain(&a) && a.detail < PLAIN_RETRY_RECHECK_DETAIL);
         if a.similarity > best.0.similarity {
             best = (a, *trimmed);
         }
@@ -452,7 +452,7 @@ fn variant_alignment(
     let fit = refine::align_variant(reference, start, thumb);
     let matched = scores_match(&fit, MATCH_SIMILARITY, MATCH_DETAIL);
     if !comes_close(&fit, detail)
-        || (!matched && plain_and_short(&fit, PLAIN_RECHECK_SIMILARITY, 0.0))
+        || (!matched && plain(&fit) && fit.similarity < PLAIN_RECHECK_SIMILARITY)
     {
         trace(&fit, 0);
         return fit;
@@ -552,7 +552,7 @@ fn comes_close(a: &verify::Alignment, detail: f32) -> bool {
 /// bend onto another plain photo's grey levels. The descent that would
 /// confirm a Gauss–Newton fit of a plain view that did not match runs
 /// only when the fit stood higher than [`comes_close`] asks
-/// ([`plain_and_short`]). Descents were a third of an unrelated photo's
+/// ([`plain`]). Descents were a third of an unrelated photo's
 /// matching at 44 references (`perf record`), most of them of plain
 /// views and none a match; with these bounds the match bench's
 /// unrelated photos take 59% fewer descent probes at 44 references and
@@ -577,11 +577,9 @@ pub const PLAIN_RECHECK_SIMILARITY: f32 = 0.95;
 /// or less.
 pub const PLAIN_RETRY_RECHECK_DETAIL: f32 = 0.85;
 
-/// Whether `a` is a fit of a plain view ([`PLAIN_SAMPLES`]) under
-/// `similarity` or under `detail`: then the descent does not redo it
-/// however close [`comes_close`] finds it.
-fn plain_and_short(a: &verify::Alignment, similarity: f32, detail: f32) -> bool {
-    a.independent_samples < PLAIN_SAMPLES && (a.similarity < similarity || a.detail < detail)
+/// Whether `a` is a fit of a plain view ([`PLAIN_SAMPLES`]).
+fn plain(a: &verify::Alignment) -> bool {
+    a.independent_samples < PLAIN_SAMPLES
 }
 
 /// How many of a reference's retry starts [`align_with_retries`] fits to
