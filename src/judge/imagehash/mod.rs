@@ -38,7 +38,8 @@
 //! (by coordinate descent for the photo's nearest [`RETRIED_REFERENCES`]
 //! when nearer than [`FIT_FIRST_DISTANCE`]; for the others by
 //! Gauss–Newton, [`refine`], and by the descent only when that comes
-//! close, for a plain view only from [`PLAIN_RECHECK_SIMILARITY`])
+//! close, for a plain view only from [`PLAIN_RECHECK_SIMILARITY`] and
+//! [`PLAIN_RECHECK_DETAIL`])
 //! and scored twice at the best alignment, both by a robust correlation
 //! (samples outside the reference, such as rotation corners, and then the
 //! worst-fitting 15%, such as a banner, left out, the fit redone on the
@@ -352,7 +353,8 @@ pub struct ImageMatch {
 /// close. The retries are aligned by Gauss–Newton ([`refine`]), which
 /// needs about a tenth of the descent's sampled views: every start up to
 /// the fit's last level ([`refine::align_coarse`]), then only the best
-/// [`RETRIES_FINISHED`] there to the end, best first; when none matches
+/// [`RETRIES_FINISHED`] there to the end, best first (only the best one
+/// for a smooth reference, [`SMOOTH_RETRIES_FINISHED`]); when none matches
 /// but one came close ([`RECHECK_SIMILARITY`], [`RETRY_RECHECK_DETAIL`]),
 /// the descent gets every start as well. A reference farther than the
 /// nearest [`RETRIED_REFERENCES`] gets no retries. The first start that
@@ -387,7 +389,8 @@ fn align_with_retries(
     let mut best = (first, kind.trimmed);
     // Each start by Gauss–Newton first (a tenth of a descent's views):
     // every start's fit up to its last level, then the best
-    // RETRIES_FINISHED of them finished, best first.
+    // RETRIES_FINISHED of them (SMOOTH_RETRIES_FINISHED of a smooth
+    // reference's) finished, best first.
     let mut near = false;
     let mut coarse: Vec<(usize, refine::Fit)> = starts
         .iter()
@@ -396,7 +399,11 @@ fn align_with_retries(
         .collect();
     // Stable: on a tie the earlier start first.
     coarse.sort_by(|a, b| b.1.similarity().total_cmp(&a.1.similarity()));
-    coarse.truncate(RETRIES_FINISHED);
+    coarse.truncate(if textured {
+        RETRIES_FINISHED
+    } else {
+        SMOOTH_RETRIES_FINISHED
+    });
     for (attempt, fit) in coarse {
         let (trimmed, _) = &starts[attempt];
         let a = verify::Alignment {
@@ -452,7 +459,9 @@ fn variant_alignment(
     let fit = refine::align_variant(reference, start, thumb);
     let matched = scores_match(&fit, MATCH_SIMILARITY, MATCH_DETAIL);
     if !comes_close(&fit, detail)
-        || (!matched && plain(&fit) && fit.similarity < PLAIN_RECHECK_SIMILARITY)
+        || (!matched
+            && plain(&fit)
+            && (fit.similarity < PLAIN_RECHECK_SIMILARITY || fit.detail < PLAIN_RECHECK_DETAIL))
     {
         trace(&fit, 0);
         return fit;
@@ -567,6 +576,20 @@ pub const PLAIN_SAMPLES: f32 = 2.0;
 /// was a false match, a plain unrelated photo (BENCHMARKS.md, "stop 49").
 pub const PLAIN_RECHECK_SIMILARITY: f32 = 0.95;
 
+/// Detail under which a variant's Gauss–Newton fit of a plain view
+/// ([`PLAIN_SAMPLES`]) that did not match does not go to the descent,
+/// however high its similarity ([`PLAIN_RECHECK_SIMILARITY`]). In the
+/// evaluation, the copies whose plain fit the descent went on to match
+/// had been fitted at detail 0.68 or more (china.jpg, 0.682 and 0.694;
+/// a pair of tiles of one photo at 0.650), and the evaluation's recall
+/// and false matches are the same
+/// with this bound anywhere up to 0.72. In the match bench at 44
+/// references, the unrelated photos' plain fits that went to the descent
+/// (26 of its 30 descents, none a match, at 0.46–0.75) were a tenth of
+/// their matching; 11 of them stood under this bound (BENCHMARKS.md,
+/// "stop 50").
+pub const PLAIN_RECHECK_DETAIL: f32 = 0.65;
+
 /// Detail from which a retry's Gauss–Newton fit of a plain view
 /// ([`PLAIN_SAMPLES`]) that did not match sends every start to the
 /// descent. In the evaluation, the retries of plain views that the
@@ -599,6 +622,19 @@ fn plain(a: &verify::Alignment) -> bool {
 /// less at 44 references and about a tenth less at 500 (BENCHMARKS.md,
 /// "stop 48"). A start left unfinished is not logged.
 pub const RETRIES_FINISHED: usize = 2;
+
+/// [`RETRIES_FINISHED`] for a smooth reference (its first alignment under
+/// [`TEXTURED_SAMPLES`]): the best start at the 16×16 level alone. In the
+/// evaluation, every retry sequence of a smooth reference that matched
+/// matched from its best start there, or by the descent; the four that
+/// matched from the second start finished were all textures (brick.png,
+/// hubble_deep_field.jpg, 194–258 independent samples). With one (which
+/// also leaves one fit to say whether the descent gets every start), the
+/// evaluation's recall and false matches are the same, and in the match
+/// bench the unrelated photos' matching at 44 references takes 6% fewer
+/// instructions (`valgrind --tool=callgrind`; smooth references are 60%
+/// of their retry sequences there; BENCHMARKS.md, "stop 50").
+pub const SMOOTH_RETRIES_FINISHED: usize = 1;
 
 /// Attempt numbers in the `knockoff::align` log: Gauss–Newton's retries
 /// are 1 to n, the descent's that follow them 101 to 100 + n.
