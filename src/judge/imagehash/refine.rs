@@ -19,8 +19,9 @@
 //! the coarser one ended and where it began. The 16×16 and 32×32 levels
 //! probe with 2×2 sub-samples per cell ([`Sampler::probe_into`]); the view
 //! reached is scored on the full sampling. The matcher uses it for the retries of
-//! the nearest references ([`align_coarse`]: every start up to the 32×32
-//! level, the best finished) and for the variant's view of the
+//! the nearest references ([`align_coarse`]: every start begun, the best
+//! taken up to the 32×32 level and the best of those finished) and for
+//! the variant's view of the
 //! farther ones, of the nearest ones far in hash terms and of partial
 //! views ([`align_variant`]), with the descent behind it when a fit comes
 //! close (`imagehash::align_with_retries`).
@@ -319,22 +320,31 @@ fn fit(
     Fit::new(sampler, start, query_thumb, levels, drop).finish()
 }
 
-/// [`align`] run up to its last level (the 32×32 cells, which with the
-/// full scoring after it are most of a fit's cost): where it stands
-/// there ([`Fit::similarity`], at 16×16 cells) says whether finishing it
-/// ([`Fit::finish`]) is worth it.
+/// [`align`] begun: the levels before its last coarse one run (a smooth
+/// view's 8×8 level; none for a textured view) and the view sampled at
+/// the last coarse level's cells (16×16), no step of that level taken
+/// yet. Where it stands there ([`Fit::similarity`]) says whether fitting
+/// it further is worth it: [`Fit::run_coarse`] takes the steps of the
+/// coarse levels, up to the last level (the 32×32 cells, which with the
+/// full scoring after it are most of a fit's cost), and [`Fit::finish`]
+/// the rest; the fit is the same as [`align`]'s however it was split.
 pub fn align_coarse<'a>(
     reference: &'a Sampler<'a>,
     start: &View,
     query_thumb: &'a [f32],
 ) -> Fit<'a> {
     let mut f = Fit::new(reference, start, query_thumb, None, ROBUST_DROP);
-    f.run_levels(f.levels.len().saturating_sub(1));
+    let coarse = f.levels.len().saturating_sub(1);
+    f.run_levels(coarse.saturating_sub(1));
+    if f.done < coarse {
+        f.open_level();
+    }
     f
 }
 
 /// A Gauss–Newton fit under way: the levels run so far and where they
-/// ended ([`align_coarse`]), run to its end by [`Fit::finish`].
+/// ended, or where the next level begins ([`align_coarse`]), run to its
+/// end by [`Fit::finish`].
 pub struct Fit<'a> {
     sampler: &'a Sampler<'a>,
     start: View,
@@ -348,6 +358,10 @@ pub struct Fit<'a> {
     level_start: [f32; 5],
     /// The levels run so far.
     done: usize,
+    /// The photo's thumbnail pooled to the cells of the next level, when
+    /// that level is open: its start sampled, no step taken yet
+    /// ([`Fit::open_level`]).
+    open: Option<Vec<f32>>,
 }
 
 impl<'a> Fit<'a> {
@@ -387,11 +401,13 @@ impl<'a> Fit<'a> {
             at,
             cost,
             done: 0,
+            open: None,
         }
     }
 
     /// The robust correlation where the levels run so far ended, at the
-    /// last one's cells and probe sampling (0 before any level).
+    /// last one's cells and probe sampling, or where the open level
+    /// begins, at its cells (0 before any level).
     pub fn similarity(&self) -> f32 {
         self.at.similarity
     }
@@ -409,43 +425,70 @@ impl<'a> Fit<'a> {
         verify::finish(self.sampler, &self.view(), self.query_thumb, self.descent)
     }
 
+    /// Takes the steps of the coarse levels not run yet: up to the last
+    /// level (see [`align_coarse`]).
+    pub fn run_coarse(&mut self) {
+        self.run_levels(self.levels.len().saturating_sub(1));
+    }
+
+    /// The sampling of level `round`'s views: from 16×16 cells (about
+    /// four plane pixels wide) probed with 2×2 sub-samples per cell (a
+    /// quarter of the sampling), 8×8 cells with 4×4: sub-samples at most
+    /// two plane pixels apart. The view reached is scored on the full
+    /// sampling (`verify::finish`).
+    fn sampling(&self, round: usize) -> impl Fn(&[f32; 5], &mut Vec<f32>, &mut Vec<f32>) + 'a {
+        let (sampler, start) = (self.sampler, self.start);
+        let side = self.levels[round].0;
+        move |p, t, cov| {
+            let view = verify::nudged(&start, p);
+            if side >= PROBED_SIDE {
+                sampler.probe_into(&view, side, side, t, cov)
+            } else {
+                sampler.sample_into(&view, side, side, t, cov)
+            }
+        }
+    }
+
+    /// Opens the next level: the view sampled at its cells where the
+    /// previous level ended, or where it began if that fits better.
+    fn open_level(&mut self) {
+        let round = self.done;
+        let side = self.levels[round].0;
+        let q = pooled(self.query_thumb, side);
+        let share = (side * side) as f32 / (VERIFY_SIDE * VERIFY_SIDE) as f32;
+        let sample = self.sampling(round);
+        let at = &mut self.at;
+        sample(&at.p, &mut at.t, &mut at.cov);
+        self.cost += share;
+        at.similarity = verify::similarity(&at.t, &at.cov, &q);
+        // A coarser level can move to where its pooled cells fit better
+        // and the finer cells fit worse (a dense texture averages out at
+        // 16×16): a level goes on from the better of where the coarser
+        // level ended and where it began.
+        if round > 0 && self.level_start != at.p {
+            at.try_move(self.level_start, &sample, &q);
+            self.cost += share;
+        }
+        self.level_start = at.p;
+        if round == 0 {
+            self.descent.start_similarity = at.similarity;
+        }
+        self.open = Some(q);
+    }
+
     /// Runs the levels from the next one up to (not including) `until`.
     fn run_levels(&mut self, until: usize) {
-        let (sampler, start, drop) = (self.sampler, self.start, self.drop);
-        let at = &mut self.at;
+        let (start, drop) = (self.start, self.drop);
         while self.done < until.min(self.levels.len()) {
             let round = self.done;
             let (side, iters) = self.levels[round];
-            let q = pooled(self.query_thumb, side);
             let share = (side * side) as f32 / (VERIFY_SIDE * VERIFY_SIDE) as f32;
-            // From 16×16 cells (about four plane pixels wide) the views are
-            // probed with 2×2 sub-samples per cell (a quarter of the
-            // sampling), 8×8 cells with 4×4: sub-samples at most two plane
-            // pixels apart. The view reached is scored on the full sampling
-            // (`verify::finish`).
-            let sample = |p: &[f32; 5], t: &mut Vec<f32>, cov: &mut Vec<f32>| {
-                let view = verify::nudged(&start, p);
-                if side >= PROBED_SIDE {
-                    sampler.probe_into(&view, side, side, t, cov)
-                } else {
-                    sampler.sample_into(&view, side, side, t, cov)
-                }
-            };
-            sample(&at.p, &mut at.t, &mut at.cov);
-            self.cost += share;
-            at.similarity = verify::similarity(&at.t, &at.cov, &q);
-            // A coarser level can move to where its pooled cells fit better
-            // and the finer cells fit worse (a dense texture averages out at
-            // 16×16): a level goes on from the better of where the coarser
-            // level ended and where it began.
-            if round > 0 && self.level_start != at.p {
-                at.try_move(self.level_start, &sample, &q);
-                self.cost += share;
+            if self.open.is_none() {
+                self.open_level();
             }
-            self.level_start = at.p;
-            if round == 0 {
-                self.descent.start_similarity = at.similarity;
-            }
+            let q = self.open.take().unwrap_or_default();
+            let sample = self.sampling(round);
+            let at = &mut self.at;
             let mut lambda = 1e-3f64;
             // The system at the point, built again only after the point moved.
             let (mut system, mut stale) = (None, true);
@@ -610,10 +653,12 @@ mod tests {
         }
     }
 
-    /// A fit stopped before its last level and finished later is the
-    /// whole fit, to the bit, and where it stood is its 16×16 level's
-    /// best: smooth and textured views (three levels and two), near and
-    /// far starts.
+    /// A fit begun (stopped where its last coarse level begins) or
+    /// stopped before its last level, and finished later, is the whole
+    /// fit, to the bit; where it stood after its coarse levels is its
+    /// 16×16 level's best, and a textured fit begun stands where it
+    /// started: smooth and textured views (three levels and two), near
+    /// and far starts.
     #[test]
     fn a_fit_finished_after_its_coarse_levels_is_the_whole_fit() {
         // Whether each fit ran three levels (a smooth start) or two.
@@ -630,11 +675,16 @@ mod tests {
                 view(full, 3.0, true),
                 view(full.cropped(0.3, 0.3, 0.0, 0.0), 0.0, false),
             ] {
-                let coarse = align_coarse(&sampler, &start, &thumb);
-                let stood = coarse.similarity();
-                let finished = coarse.finish();
+                // Finished from where it was begun, or after its coarse
+                // levels: the whole fit either way.
+                let begun = align_coarse(&sampler, &start, &thumb);
+                let began = begun.similarity();
                 let whole = align(&sampler, &start, &thumb);
-                assert_eq!(finished, whole, "{name} from {start:?}");
+                assert_eq!(begun.finish(), whole, "{name} from {start:?}");
+                let mut coarse = align_coarse(&sampler, &start, &thumb);
+                coarse.run_coarse();
+                let stood = coarse.similarity();
+                assert_eq!(coarse.finish(), whole, "{name} from {start:?}");
                 let d = whole.descent;
                 let three = d.sweeps[2] > 0;
                 levels.push(three);
@@ -649,6 +699,11 @@ mod tests {
                     "{name} from {start:?}"
                 );
                 assert!(stood > -1.0 && stood <= 1.0);
+                // A two-level (textured) fit is begun where it starts.
+                if !three {
+                    assert_eq!(began.to_bits(), d.start_similarity.to_bits());
+                }
+                assert!(began > -1.0 && began <= 1.0);
             }
         }
         assert!(
