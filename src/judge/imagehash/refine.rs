@@ -285,7 +285,8 @@ fn solve(mut h: [[f64; 7]; 7], mut g: [f64; 7]) -> Option<[f64; 7]> {
 
 /// Aligns `start` on `reference` to `query_thumb` (32×32) by Gauss–Newton,
 /// coarse to fine ([`SMOOTH_LEVELS`], or [`TEXTURED_LEVELS`] when the
-/// start view holds [`super::TEXTURED_SAMPLES`]), and scores the result as
+/// start view, probed at 32×32 cells, holds [`super::TEXTURED_SAMPLES`]),
+/// and scores the result as
 /// [`verify::align`] scores its own: robust correlation of grey levels and
 /// of detail at the view reached. `descent.probes` counts the views
 /// sampled in 32×32 equivalents (an 8×8 view is a sixteenth).
@@ -366,8 +367,8 @@ pub struct Fit<'a> {
 
 impl<'a> Fit<'a> {
     /// A fit from `start`, no level run yet: at the given `levels`, else
-    /// by the start view's texture ([`SMOOTH_LEVELS`] or
-    /// [`TEXTURED_LEVELS`]).
+    /// by the start view's texture on the probe sampling
+    /// ([`SMOOTH_LEVELS`] or [`TEXTURED_LEVELS`]).
     fn new(
         sampler: &'a Sampler<'a>,
         start: &View,
@@ -380,8 +381,10 @@ impl<'a> Fit<'a> {
         let levels: &'static [(usize, usize)] = match levels {
             Some(levels) => levels,
             None => {
-                // The start view's texture chooses the levels.
-                sampler.sample_into(start, VERIFY_SIDE, VERIFY_SIDE, &mut at.t, &mut at.cov);
+                // The start view's texture chooses the levels, on the
+                // probe sampling (a quarter of the full one, and most of
+                // the cost of beginning a retry's fit when it was full).
+                sampler.probe_into(start, VERIFY_SIDE, VERIFY_SIDE, &mut at.t, &mut at.cov);
                 cost += 1.0;
                 if verify::independent_samples(&at.t, VERIFY_SIDE) >= super::TEXTURED_SAMPLES {
                     &TEXTURED_LEVELS
