@@ -996,6 +996,16 @@ pub const PARTIAL_STRETCHES: [f32; 3] = [1.0, 1.1, 1.2];
 /// held 115-268.
 pub const PARTIAL_SAMPLES: f32 = 20.0;
 
+/// Independent samples under which a part of the photo is not aligned
+/// in a partial lookup: a part that plain cannot correlate in detail
+/// ([`PARTIAL_DETAIL`]) with a reference part of [`PARTIAL_SAMPLES`].
+/// In the evaluation, the copies found by a partial lookup held 86–190
+/// in the part looked up, and the recall and false matches are the same
+/// with this bound; in the match bench at 500 references, three fifths
+/// of the unrelated photos' partial fits were of parts under it
+/// (BENCHMARKS.md, "stop 50").
+pub const PARTIAL_QUERY_SAMPLES: f32 = 5.0;
+
 /// Detail correlation a partial match needs (with the usual similarity):
 /// a part is fewer samples, and each side and stretch looked up
 /// ([`PARTIAL_STRETCHES`]) is another chance for a chance fit. In the
@@ -1563,7 +1573,9 @@ impl ReferenceIndex {
         let mut found: Vec<_> = nearest.into_iter().collect();
         found.sort_by_key(|&(r, (d, e, s, _))| (d, e, r, s));
         let query_trimmed = loose.is_some();
-        let mut thumbs: Vec<Option<Vec<f32>>> = vec![None; parts.len()];
+        // Each part's thumbnail, with whether it can be matched at all:
+        // enough contrast and texture (`PARTIAL_QUERY_SAMPLES`).
+        let mut thumbs: Vec<Option<(Vec<f32>, bool)>> = vec![None; parts.len()];
         for (rank, (reference, (distance, _, part, id))) in
             found.into_iter().take(MAX_VERIFIED_REFERENCES).enumerate()
         {
@@ -1575,14 +1587,18 @@ impl ReferenceIndex {
                 continue;
             };
             let entry = &self.partial[side.index()].1[id];
-            let thumb = thumbs[part].get_or_insert_with(|| {
-                sampler.sample(
+            let (thumb, matchable) = thumbs[part].get_or_insert_with(|| {
+                let t = sampler.sample(
                     &View::of(part_rect),
                     verify::VERIFY_SIDE,
                     verify::VERIFY_SIDE,
-                )
+                );
+                let matchable = verify::contrast(&t) >= verify::MIN_CONTRAST
+                    && verify::independent_samples(&t, verify::VERIFY_SIDE)
+                        >= PARTIAL_QUERY_SAMPLES;
+                (t, matchable)
             });
-            if verify::contrast(thumb) < verify::MIN_CONTRAST {
+            if !*matchable {
                 continue;
             }
             let plane = stored.plane();
