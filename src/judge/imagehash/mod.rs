@@ -593,7 +593,7 @@ pub const PLAIN_RECHECK_SIMILARITY: f32 = 0.95;
 /// with this bound anywhere up to 0.72. In the match bench at 44
 /// references, the unrelated photos' plain fits that went to the descent
 /// (26 of its 30 descents, none a match, at 0.46–0.75) were a tenth of
-/// their matching; 11 of them stood under this bound (BENCHMARKS.md,
+/// their matching; 15 of them stood under this bound (BENCHMARKS.md,
 /// "stop 50").
 pub const PLAIN_RECHECK_DETAIL: f32 = 0.65;
 
@@ -1001,9 +1001,8 @@ pub const PARTIAL_SAMPLES: f32 = 20.0;
 /// ([`PARTIAL_DETAIL`]) with a reference part of [`PARTIAL_SAMPLES`].
 /// In the evaluation, the copies found by a partial lookup held 86–190
 /// in the part looked up, and the recall and false matches are the same
-/// with this bound; in the match bench at 500 references, three fifths
-/// of the unrelated photos' partial fits were of parts under it
-/// (BENCHMARKS.md, "stop 50").
+/// with this bound; in the match bench at 500 references, it leaves 155
+/// of the unrelated photos' 481 partial fits (BENCHMARKS.md, "stop 50").
 pub const PARTIAL_QUERY_SAMPLES: f32 = 5.0;
 
 /// Detail correlation a partial match needs (with the usual similarity):
