@@ -589,8 +589,8 @@ pub const PLAIN_RECHECK_SIMILARITY: f32 = 0.95;
 /// evaluation, the copies whose plain fit the descent went on to match
 /// had been fitted at detail 0.68 or more (china.jpg, 0.682 and 0.694;
 /// a pair of tiles of one photo at 0.650), and the evaluation's recall
-/// and false matches are the same
-/// with this bound anywhere up to 0.72. In the match bench at 44
+/// and false matches are the same with this bound anywhere up to 0.72.
+/// In the match bench at 44
 /// references, the unrelated photos' plain fits that went to the descent
 /// (26 of its 30 descents, none a match, at 0.46–0.75) were a tenth of
 /// their matching; 15 of them stood under this bound (BENCHMARKS.md,
