@@ -64,6 +64,12 @@ const MAX_STEP: [f32; 5] = [0.1, 0.1, 0.1, 0.1, 0.052];
 /// scales of 0.1% of the view, rotations of 0.03°.
 const CONVERGED: [f32; 5] = [1e-3, 1e-3, 1e-3, 1e-3, 5e-4];
 
+/// What sampling a view at `side`×`side` cells costs, in views of
+/// 32×32 (`Descent::probes`): an 8×8 view is a sixteenth.
+fn view_share(side: usize) -> f32 {
+    (side * side) as f32 / (VERIFY_SIDE * VERIFY_SIDE) as f32
+}
+
 /// The 32×32 thumbnail averaged down to `side`×`side` cells.
 fn pooled(q: &[f32], side: usize) -> Vec<f32> {
     if side >= VERIFY_SIDE {
@@ -458,7 +464,7 @@ impl<'a> Fit<'a> {
         let round = self.done;
         let side = self.levels[round].0;
         let q = pooled(self.query_thumb, side);
-        let share = (side * side) as f32 / (VERIFY_SIDE * VERIFY_SIDE) as f32;
+        let share = view_share(side);
         let sample = self.sampling(round);
         let at = &mut self.at;
         sample(&at.p, &mut at.t, &mut at.cov);
@@ -485,7 +491,7 @@ impl<'a> Fit<'a> {
         while self.done < until.min(self.levels.len()) {
             let round = self.done;
             let (side, iters) = self.levels[round];
-            let share = (side * side) as f32 / (VERIFY_SIDE * VERIFY_SIDE) as f32;
+            let share = view_share(side);
             if self.open.is_none() {
                 self.open_level();
             }
