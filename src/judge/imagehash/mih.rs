@@ -17,9 +17,15 @@
 //! probes the tables up to [`MAX_PROBE_RADIUS`] bits a chunk and scans
 //! beyond.
 //!
+//! The tables are built on the first probe, not as keys are added: the
+//! matcher looks up at the wide radius only, so in a daemon they would
+//! be memory never read (~35 MB of hash maps at 500 references, 486,000
+//! keys; BENCHMARKS.md, "Scale", stop 51). Built, they are two flat
+//! arrays a chunk (ids grouped by the chunk's value), 4 bytes a key.
+//!
 //! [`within`]: MultiIndex::within
 
-use rustc_hash::FxHashMap as HashMap;
+use std::sync::OnceLock;
 
 /// Number of 16-bit chunks in a 128-bit key.
 pub const CHUNKS: usize = 8;
@@ -32,7 +38,57 @@ pub struct MultiIndex {
     /// whole lines of either (see [`MultiIndex::scan`]).
     low: Vec<u64>,
     high: Vec<u64>,
-    tables: Vec<HashMap<u16, Vec<u32>>>,
+    /// Built by the first [`MultiIndex::probe`], dropped by an insert.
+    tables: OnceLock<ChunkTables>,
+}
+
+/// For each of the [`CHUNKS`] chunks, the entry ids grouped by the
+/// chunk's value, ascending within a group: the ids whose chunk `t` is
+/// `v` are `ids[t][starts[t][v]..starts[t][v + 1]]`.
+#[derive(Debug, Clone)]
+struct ChunkTables {
+    starts: Vec<Vec<u32>>,
+    ids: Vec<Vec<u32>>,
+}
+
+impl ChunkTables {
+    /// Groups every key's id by each chunk's value (a counting sort).
+    fn build(low: &[u64], high: &[u64]) -> ChunkTables {
+        let keys = || {
+            low.iter()
+                .zip(high)
+                .map(|(&l, &h)| (h as u128) << 64 | l as u128)
+        };
+        let (mut starts, mut ids) = (Vec::with_capacity(CHUNKS), Vec::with_capacity(CHUNKS));
+        for t in 0..CHUNKS {
+            let mut start = vec![0u32; (1 << 16) + 1];
+            for key in keys() {
+                start[chunk(key, t) as usize + 1] += 1;
+            }
+            for v in 0..1 << 16 {
+                start[v + 1] += start[v];
+            }
+            let mut next = start.clone();
+            let mut group = vec![0u32; low.len()];
+            for (id, key) in keys().enumerate() {
+                let slot = &mut next[chunk(key, t) as usize];
+                group[*slot as usize] = id as u32;
+                *slot += 1;
+            }
+            starts.push(start);
+            ids.push(group);
+        }
+        ChunkTables { starts, ids }
+    }
+
+    /// The ids whose chunk `t` is `value`.
+    fn group(&self, t: usize, value: u16) -> &[u32] {
+        let (from, to) = (
+            self.starts[t][value as usize],
+            self.starts[t][value as usize + 1],
+        );
+        &self.ids[t][from as usize..to as usize]
+    }
 }
 
 fn chunk(key: u128, i: usize) -> u16 {
@@ -44,7 +100,7 @@ impl MultiIndex {
         MultiIndex {
             low: Vec::new(),
             high: Vec::new(),
-            tables: vec![HashMap::default(); CHUNKS],
+            tables: OnceLock::new(),
         }
     }
 
@@ -61,9 +117,7 @@ impl MultiIndex {
         let id = self.low.len() as u32;
         self.low.push(key as u64);
         self.high.push((key >> 64) as u64);
-        for (i, table) in self.tables.iter_mut().enumerate() {
-            table.entry(chunk(key, i)).or_default().push(id);
-        }
+        self.tables.take();
         id
     }
 
@@ -88,8 +142,11 @@ impl MultiIndex {
         let sub_radius = radius / CHUNKS as u32;
         let mut seen = vec![0u64; self.len().div_ceil(64)];
         let mut found: Vec<(u32, u32)> = Vec::new();
-        let mut probe = |table: &HashMap<u16, Vec<u32>>, value: u16| {
-            for &id in table.get(&value).map(Vec::as_slice).unwrap_or_default() {
+        let tables = self
+            .tables
+            .get_or_init(|| ChunkTables::build(&self.low, &self.high));
+        let mut probe = |t: usize, value: u16| {
+            for &id in tables.group(t, value) {
                 let (word, bit) = (id as usize / 64, 1u64 << (id % 64));
                 if seen[word] & bit == 0 {
                     seen[word] |= bit;
@@ -102,9 +159,8 @@ impl MultiIndex {
                 }
             }
         };
-        for (i, table) in self.tables.iter().enumerate() {
-            let q = chunk(query, i);
-            for_each_within(q, sub_radius, &mut |v| probe(table, v));
+        for t in 0..CHUNKS {
+            for_each_within(chunk(query, t), sub_radius, &mut |v| probe(t, v));
         }
         found.sort_unstable();
         found
@@ -257,6 +313,20 @@ mod tests {
             assert_eq!(idx.scan(query, radius), expected, "radius {radius}");
         }
         assert!(!brute(&keys, query, 39).is_empty());
+    }
+
+    /// The tables a probe built are rebuilt after another insert: a key
+    /// added after a probe is found by the next one.
+    #[test]
+    fn a_probe_after_an_insert_finds_the_new_key() {
+        let mut idx = MultiIndex::new();
+        let first = 0x0123_4567_89ab_cdef_0011_2233_4455_6677u128;
+        idx.insert(first);
+        assert_eq!(idx.probe(first ^ 0b101, 2), vec![(0, 2)]);
+        let second = first ^ (1u128 << 100);
+        idx.insert(second);
+        assert_eq!(idx.probe(first ^ 0b101, 3), vec![(0, 2), (1, 3)]);
+        assert_eq!(idx.probe(second, 0), vec![(1, 0)]);
     }
 
     proptest! {
