@@ -29,6 +29,7 @@ use crate::store::{Source, Store};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 
 /// Photos examined per listing (main photo first).
 pub const MAX_PHOTOS_PER_LISTING: usize = 4;
@@ -115,8 +116,10 @@ impl ScanReport {
 /// A product of the watchlist, as the scan uses it.
 struct ProductInfo {
     name: String,
-    /// (name, sha256, bytes) of each official photo.
-    officials: Vec<(String, String, Vec<u8>)>,
+    /// (name, sha256, file) of each official photo. Not its bytes: 500
+    /// official photos are 30–100 MB, which a daemon would hold for
+    /// nothing between cycles (BENCHMARKS.md, "Scale", stop 51).
+    officials: Vec<(String, String, PathBuf)>,
     category: String,
     msrp: f64,
     currency: String,
@@ -201,7 +204,7 @@ impl<'a> Scanner<'a> {
                         })?;
                 references.add_prepared(&name, &prepared);
                 image_names.push(name.clone());
-                officials.push((name, sha256, bytes));
+                officials.push((name, sha256, path));
             }
             products.push(ProductInfo {
                 officials,
@@ -499,14 +502,23 @@ impl<'a> Scanner<'a> {
     /// evidence can be exported from the data folder alone.
     fn keep_watchlist(&self, store: &Store) -> Result<()> {
         for p in &self.products {
-            for (name, sha, bytes) in &p.officials {
+            for (name, sha, path) in &p.officials {
+                // Read again: the references were made from the bytes of
+                // this SHA-256, and the store keeps those or nothing.
+                let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+                if crate::fetch::sha256_hex(&bytes) != *sha {
+                    return Err(Error::Other(format!(
+                        "{}: official photo changed on disk while the scan ran; run it again",
+                        path.display()
+                    )));
+                }
                 let photo = crate::store::OfficialPhoto {
                     name: name.clone(),
                     product: p.name.clone(),
                     published_at: p.image_urls.clone(),
                     sha256: sha.clone(),
                 };
-                store.put_official(&photo, bytes)?;
+                store.put_official(&photo, &bytes)?;
             }
         }
         if let Ok(text) = std::fs::read_to_string(&self.wl.path) {
@@ -1118,6 +1130,50 @@ expires = 2020-01-01
                 f.reasons
             );
         }
+    }
+
+    /// The scan keeps each official photo in the store from its file, read
+    /// again (the scanner does not hold 500 photos' bytes): a photo whose
+    /// file changed since its references were made is an error naming the
+    /// file, not a stored photo the references were not made from.
+    #[test]
+    fn official_photos_are_kept_as_hashed_or_not_at_all() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("watchlists");
+        std::fs::copy(root.join("demo.toml"), tmp.path().join("demo.toml")).unwrap();
+        for sub in ["official", "documents"] {
+            std::fs::create_dir_all(tmp.path().join("demo").join(sub)).unwrap();
+            for f in std::fs::read_dir(root.join("demo").join(sub)).unwrap() {
+                let f = f.unwrap().path();
+                let to = tmp
+                    .path()
+                    .join("demo")
+                    .join(sub)
+                    .join(f.file_name().unwrap());
+                std::fs::copy(&f, to).unwrap();
+            }
+        }
+        let wl = Watchlist::load(&tmp.path().join("demo.toml")).unwrap();
+        let store = Store::open(&tmp.path().join("data")).unwrap();
+        let scanner = Scanner::with_store(&wl, &NoNetwork, day(), Some(&store)).unwrap();
+        let cup = tmp.path().join("demo/official/espresso-cup.jpg");
+        let original = std::fs::read(&cup).unwrap();
+        let rocket = std::fs::read(tmp.path().join("demo/official/rocket-launch.jpg")).unwrap();
+        std::fs::write(&cup, &rocket).unwrap();
+        let err = scanner.keep_watchlist(&store).unwrap_err().to_string();
+        assert!(
+            err.contains("espresso-cup.jpg") && err.contains("changed"),
+            "{err}"
+        );
+        std::fs::write(&cup, &original).unwrap();
+        scanner.keep_watchlist(&store).unwrap();
+        let kept = store.officials().unwrap();
+        let photo = kept
+            .iter()
+            .find(|p| p.name.contains("espresso-cup"))
+            .expect("the cup is kept");
+        assert_eq!(photo.sha256, crate::fetch::sha256_hex(&original));
+        assert_eq!(store.blob(&photo.sha256).unwrap(), Some(original));
     }
 
     /// A 0-point "not applied" note is not a counterfeit sign in a draft.
