@@ -1153,7 +1153,7 @@ expires = 2020-01-01
                 std::fs::copy(&f, to).unwrap();
             }
         }
-        let wl = Watchlist::load(&tmp.path().join("demo.toml")).unwrap();
+        let wl = Watchlist::load(tmp.path().join("demo.toml")).unwrap();
         let store = Store::open(&tmp.path().join("data")).unwrap();
         let scanner = Scanner::with_store(&wl, &NoNetwork, day(), Some(&store)).unwrap();
         let cup = tmp.path().join("demo/official/espresso-cup.jpg");
