@@ -155,25 +155,53 @@ impl Store {
         })
     }
 
-    /// [`Store::for_each_suspect_brief`] with helper threads reading the
-    /// briefs ahead of the pass ([`super::readahead`]), for a pass that
-    /// reads every brief of a big store from a cold file cache (the
-    /// export's). Stores under
-    /// [`super::readahead::READ_AHEAD_MIN_STORE_BYTES`] are read as they
-    /// are.
-    pub fn for_each_suspect_brief_read_ahead(
+    /// Each flagged or review listing's key and brief folded by workers
+    /// over the tree's key ranges ([`super::readahead::fold_ranges`]):
+    /// `f` gets the briefs of a range in key order into the range's
+    /// accumulator (made by `init`), and the accumulators come back in key
+    /// order, so folding them in turn is [`Store::for_each_suspect_brief`]'s
+    /// pass. For the export's pass over a big store, CPU-bound when the
+    /// store is in the file cache and disk-bound when not: the workers
+    /// share both. Stores under
+    /// [`super::readahead::READ_AHEAD_MIN_STORE_BYTES`] are one range,
+    /// passed on the calling thread. An unreadable brief is skipped as
+    /// [`Store::for_each_suspect_brief`] skips it.
+    pub fn fold_suspect_briefs<A: Send>(
         &self,
-        f: impl FnMut(&str, SuspectBrief),
-    ) -> Result<()> {
-        use super::readahead::{with_read_ahead, READ_AHEAD_MIN_STORE_BYTES, READ_AHEAD_THREADS};
-        let threads = if self.disk_at_least(READ_AHEAD_MIN_STORE_BYTES)? {
-            READ_AHEAD_THREADS
-        } else {
-            0
+        init: impl Fn() -> A + Sync,
+        f: impl Fn(&mut A, &str, SuspectBrief) + Sync,
+    ) -> Result<Vec<A>> {
+        self.fold_suspect_briefs_on(None, init, f)
+    }
+
+    /// [`Store::fold_suspect_briefs`] on `threads` workers (`Some(0)`: one
+    /// range, on the calling thread), or as many as the store's size
+    /// calls for (`None`).
+    pub fn fold_suspect_briefs_on<A: Send>(
+        &self,
+        threads: Option<usize>,
+        init: impl Fn() -> A + Sync,
+        f: impl Fn(&mut A, &str, SuspectBrief) + Sync,
+    ) -> Result<Vec<A>> {
+        use super::readahead::{fold_ranges, READ_AHEAD_MIN_STORE_BYTES, READ_AHEAD_THREADS};
+        let threads = match threads {
+            Some(t) => t,
+            None if self.disk_at_least(READ_AHEAD_MIN_STORE_BYTES)? => READ_AHEAD_THREADS,
+            None => 0,
         };
-        with_read_ahead(&self.suspect_briefs, threads, || {
-            self.for_each_suspect_brief(f)
-        })
+        fold_ranges(
+            &self.suspect_briefs,
+            threads,
+            init,
+            |acc, key, value| {
+                match serde_json::from_slice::<SuspectBrief>(&value) {
+                    Ok(brief) => f(acc, &String::from_utf8_lossy(&key), brief),
+                    Err(e) => self.skip(&self.suspect_briefs, &key, e.to_string()),
+                }
+                Ok(())
+            },
+            |e| self.err(e),
+        )
     }
 
     /// Each flagged or review listing's key and its brief, `None` where the

@@ -1,6 +1,6 @@
-//! Reading a tree ahead on helper threads, so that a pass over a whole
-//! tree from a cold file cache waits on several disk reads at once
-//! instead of one at a time.
+//! Passing a whole tree on several threads, one key range each, so that
+//! a pass from a cold file cache waits on several disk reads at once
+//! instead of one at a time, and a pass from a warm one uses every core.
 //!
 //! sled reads a node from its file when a pass reaches it, one `pread` at
 //! a time. A tree written over a year of cycles has its nodes spread over
@@ -8,25 +8,27 @@
 //! small random reads: at a million listings, the export's pass over the
 //! 558,000 suspect briefs took 5.8–7.4 s cold against 1.2 s warm
 //! (BENCHMARKS.md "Stop 43"). The disk answers several reads at once
-//! about as fast as one, so helper threads that read the tree's key
-//! ranges ahead of the pass bring the pass's nodes into the file cache
-//! (and sled's) before it reaches them. The pass itself is unchanged: it
-//! still reads every record in key order on its own thread, so what it
-//! computes cannot depend on the helpers.
+//! about as fast as one. Stop 43 had helper threads read the key ranges
+//! ahead of a pass that still read in key order on its own thread; since
+//! stop 51 workers do the pass itself, a range each ([`fold_ranges`]),
+//! each into an accumulator of its own, returned in key order: folding
+//! them in turn gives what the pass in key order gives, whatever the
+//! workers' timing, and the pass's own work (deserializing, ranking) is
+//! shared over the cores too (BENCHMARKS.md, "Scale", stop 51).
 //!
-//! The helpers need key ranges of similar size without reading the tree
+//! The workers need key ranges of similar size without reading the tree
 //! first. Trees keyed by listing (`platform/id`) have ids that are decimal
 //! numbers spread fairly evenly, so [`key_ranges`] cuts each platform's
 //! span between its first and last key into equal parts of the number
 //! their digits spell. Whatever the keys, the ranges
-//! cover every key exactly once: uneven ranges only make the read-ahead
+//! cover every key exactly once: uneven ranges only make the work
 //! less even, never the pass wrong.
 
 use crate::model::listing::Platform;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-/// Helper threads reading ahead. More than the cores: they wait on the
-/// disk, not on the CPU. Measured at a million listings from a cold file
+/// Workers of a pass over a big tree. More than the cores: from a cold
+/// file cache they wait on the disk, not on the CPU. Measured at a million listings from a cold file
 /// cache: 4, 8 and 16 helpers gave 3.7, 3.6 and 3.4 s against 5.9–7.4 s
 /// without (BENCHMARKS.md "Stop 43").
 pub const READ_AHEAD_THREADS: usize = 8;
@@ -112,41 +114,80 @@ fn range_at(tree: &sled::Tree, bounds: &[Vec<u8>], i: usize) -> sled::Iter {
     }
 }
 
-/// Runs `pass` (which reads `tree` in key order) while `threads` helpers
-/// read the tree's [`key_ranges`] in order ahead of it, and returns what
-/// `pass` returns. The helpers stop when `pass` ends; what they read is
-/// dropped.
-pub fn with_read_ahead<R>(tree: &sled::Tree, threads: usize, pass: impl FnOnce() -> R) -> R {
+/// Passes every record of `tree` on `threads` workers, one of its
+/// [`key_ranges`] at a time: each range's records, in key order, go to an
+/// accumulator of its own made by `init`, and the accumulators come back
+/// in the ranges' order. Folding them in turn is so the pass in key
+/// order, whatever the workers' timing: for a pass whose work on a record
+/// is its own (the export's over the suspect briefs), the workers share
+/// the CPU's cores and the disk's parallel reads. With no threads, one
+/// range: the whole tree on the calling thread. The first error of `f` or
+/// of the tree ends the pass (the others stop at their next record) and
+/// is returned.
+pub fn fold_ranges<A, E>(
+    tree: &sled::Tree,
+    threads: usize,
+    init: impl Fn() -> A + Sync,
+    f: impl Fn(&mut A, sled::IVec, sled::IVec) -> Result<(), E> + Sync,
+    tree_err: impl Fn(sled::Error) -> E + Sync,
+) -> Result<Vec<A>, E>
+where
+    A: Send,
+    E: Send,
+{
+    let pass = |iter: sled::Iter, stop: &AtomicBool| -> Result<A, E> {
+        let mut acc = init();
+        for item in iter {
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+            let (key, value) = item.map_err(&tree_err)?;
+            f(&mut acc, key, value)?;
+        }
+        Ok(acc)
+    };
+    let stop = AtomicBool::new(false);
     if threads == 0 {
-        return pass();
+        return pass(tree.iter(), &stop).map(|a| vec![a]);
     }
     let bounds = key_ranges(tree);
+    let slots: Vec<std::sync::Mutex<Option<Result<A, E>>>> =
+        (0..=bounds.len()).map(|_| Default::default()).collect();
     let next = AtomicUsize::new(0);
-    let done = AtomicBool::new(false);
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            // A helper the system cannot start is only read-ahead missed.
-            let helper = std::thread::Builder::new().name("read-ahead".into());
-            let _ = helper.spawn_scoped(scope, || {
-                while !done.load(Ordering::Relaxed) {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i > bounds.len() {
-                        break;
-                    }
-                    for item in range_at(tree, &bounds, i) {
-                        // A record that does not read is the pass's to
-                        // report.
-                        if item.is_err() || done.load(Ordering::Relaxed) {
-                            break;
-                        }
-                    }
-                }
-            });
+    let work = || loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        if i > bounds.len() || stop.load(Ordering::Relaxed) {
+            break;
         }
-        let out = pass();
-        done.store(true, Ordering::Relaxed);
-        out
-    })
+        let out = pass(range_at(tree, &bounds, i), &stop);
+        if out.is_err() {
+            stop.store(true, Ordering::Relaxed);
+        }
+        *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(out);
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..threads {
+            // A worker the system cannot start leaves its share to the
+            // others.
+            let _ = std::thread::Builder::new()
+                .name("brief-pass".into())
+                .spawn_scoped(scope, work);
+        }
+        work();
+    });
+    let mut out = Vec::with_capacity(slots.len());
+    for slot in slots {
+        match slot.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            Some(Ok(acc)) => out.push(acc),
+            Some(Err(e)) => return Err(e),
+            // Not passed: only after another range's error, returned
+            // above, or a stop that leaves this one out.
+            None => {}
+        }
+    }
+    // A range left out without an error would lose records: only a stop
+    // leaves one out, and a stop is always an error's.
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -229,22 +270,51 @@ mod tests {
         );
     }
 
-    /// The pass sees the tree as it is, helpers or not, and its result is
-    /// returned.
+    /// The workers' accumulators, folded in turn, are the pass in key
+    /// order, with or without workers; an error of the pass's function is
+    /// returned, not a partial result.
     #[test]
-    fn the_pass_reads_the_same_with_helpers() {
+    fn a_fold_over_ranges_is_the_pass_in_key_order() {
         let keys: Vec<Vec<u8>> = (0..5_000u64)
             .map(|i| format!("tmall/{}", 500_000_000_000 + i * 31).into_bytes())
+            .chain([b"aliexpress/7".to_vec(), b"zz".to_vec(), Vec::new()])
             .collect();
         let (_dir, tree) = tree_with(&keys);
-        let read = |threads| {
-            with_read_ahead(&tree, threads, || {
-                tree.iter()
-                    .map(|r| r.unwrap().0.to_vec())
-                    .collect::<Vec<_>>()
-            })
+        let fold = |threads| {
+            fold_ranges(
+                &tree,
+                threads,
+                Vec::new,
+                |acc: &mut Vec<Vec<u8>>, k, _| {
+                    acc.push(k.to_vec());
+                    Ok::<_, String>(())
+                },
+                |e| e.to_string(),
+            )
+            .unwrap()
         };
-        assert_eq!(read(0), read(READ_AHEAD_THREADS));
-        assert_eq!(read(3).len(), 5_000);
+        let mut all = keys.clone();
+        all.sort();
+        assert_eq!(fold(0), vec![all.clone()], "one range, the whole tree");
+        for threads in [1, 3, READ_AHEAD_THREADS] {
+            let parts = fold(threads);
+            assert!(parts.len() > 8, "{} ranges", parts.len());
+            assert_eq!(parts.concat(), all, "{threads} workers");
+        }
+        let failed = fold_ranges(
+            &tree,
+            4,
+            || 0usize,
+            |n, k, _| {
+                *n += 1;
+                if k.as_ref() == b"tmall/500000077500" {
+                    Err(format!("bad record {}", String::from_utf8_lossy(&k)))
+                } else {
+                    Ok(())
+                }
+            },
+            |e| e.to_string(),
+        );
+        assert_eq!(failed.unwrap_err(), "bad record tmall/500000077500");
     }
 }

@@ -438,22 +438,25 @@ struct Reviews {
 /// listings ranked (the best `max_rows` kept, in memory bounded by them)
 /// and counted with their mark spellings.
 fn suspects(store: &Store, max_rows: usize) -> Result<Suspects> {
+    suspects_on(store, max_rows, None)
+}
+
+/// [`suspects`] with the briefs read by `threads` workers, or as many as
+/// the store's size calls for ([`Store::fold_suspect_briefs_on`]).
+fn suspects_on(store: &Store, max_rows: usize, threads: Option<usize>) -> Result<Suspects> {
     use std::cmp::Reverse;
     // Highest priority, then score, then the first key: the greatest rank.
     type Rank = (u32, u32, Reverse<String>);
-    let mut top: std::collections::BinaryHeap<Reverse<Rank>> = Default::default();
-    let mut flagged = Vec::new();
-    let (mut total, mut keywords) = (0usize, KeywordCount::default());
-    store.for_each_suspect_brief_read_ahead(|key, brief| {
-        match brief.verdict {
-            Verdict::Flag => return flagged.push((key.to_string(), brief.complaint)),
-            Verdict::Review => {}
-            // Briefs are kept for flagged and review findings only.
-            Verdict::Clear => return,
-        }
-        total += 1;
-        let rank = (brief.priority, brief.score, Reverse(key.to_string()));
-        keywords.add_brief(key, brief);
+    /// What one key range of the briefs holds.
+    #[derive(Default)]
+    struct Part {
+        top: std::collections::BinaryHeap<Reverse<Rank>>,
+        flagged: Vec<(String, Option<String>)>,
+        total: usize,
+        keywords: KeywordCount,
+    }
+    /// Keeps the best `max_rows` ranks.
+    fn keep(top: &mut std::collections::BinaryHeap<Reverse<Rank>>, rank: Rank, max_rows: usize) {
         if max_rows == 0 {
             return;
         }
@@ -463,15 +466,39 @@ fn suspects(store: &Store, max_rows: usize) -> Result<Suspects> {
             top.pop();
             top.push(Reverse(rank));
         }
+    }
+    // The briefs are read by workers a key range each; the ranges come
+    // back in key order, and what each counted is added in turn, so the
+    // result is the pass in key order's.
+    let parts = store.fold_suspect_briefs_on(threads, Part::default, |part, key, brief| {
+        match brief.verdict {
+            Verdict::Flag => return part.flagged.push((key.to_string(), brief.complaint)),
+            Verdict::Review => {}
+            // Briefs are kept for flagged and review findings only.
+            Verdict::Clear => return,
+        }
+        part.total += 1;
+        let rank = (brief.priority, brief.score, Reverse(key.to_string()));
+        part.keywords.add_brief(key, brief);
+        keep(&mut part.top, rank, max_rows);
     })?;
-    let mut ranked: Vec<Rank> = top.into_iter().map(|Reverse(r)| r).collect();
+    let mut all = Part::default();
+    for part in parts {
+        all.flagged.extend(part.flagged);
+        all.total += part.total;
+        all.keywords.extend(part.keywords);
+        for Reverse(rank) in part.top {
+            keep(&mut all.top, rank, max_rows);
+        }
+    }
+    let mut ranked: Vec<Rank> = all.top.into_iter().map(|Reverse(r)| r).collect();
     ranked.sort_by(|a, b| b.cmp(a));
     Ok(Suspects {
-        flagged,
+        flagged: all.flagged,
         reviews: Reviews {
             top: ranked.into_iter().map(|(_, _, Reverse(k))| k).collect(),
-            total,
-            keywords,
+            total: all.total,
+            keywords: all.keywords,
         },
     })
 }
@@ -2021,11 +2048,12 @@ mod review_tests {
             let at = "2026-11-03T09:00:00Z".parse().unwrap();
             store.record(&listing, &[], at, &f).unwrap();
         }
-        let list = |max_rows| {
-            let s = suspects(&store, max_rows).unwrap();
+        let list_on = |max_rows, threads| {
+            let s = suspects_on(&store, max_rows, Some(threads)).unwrap();
             let rows = review_items(&store, out.path(), s.reviews.top).unwrap();
             (rows, s.reviews.total, s.reviews.keywords)
         };
+        let list = |max_rows| list_on(max_rows, 0);
         let reads = store.finding_reads();
         let (rows, total, keywords) = list(4);
         assert_eq!(total, 25);
@@ -2046,6 +2074,17 @@ mod review_tests {
                 "https://www.aliexpress.com/item/006.html"
             ]
         );
+        // Read by workers a key range each (as at a million listings):
+        // the same list, counts and spellings.
+        for max_rows in [4, 100] {
+            let (rows, total, keywords) = list(max_rows);
+            let (by_workers, workers_total, workers_keywords) = list_on(max_rows, 8);
+            assert_eq!((by_workers, workers_total), (rows, total));
+            assert_eq!(
+                workers_keywords.variants(&store).unwrap(),
+                keywords.variants(&store).unwrap()
+            );
+        }
         let (all, total, _) = list(100);
         assert_eq!((all.len(), total), (25, 25));
         assert_eq!(all[..4], rows[..]);
@@ -2059,10 +2098,12 @@ mod review_tests {
         let (rows, total, _) = list(4);
         let ids: Vec<&str> = rows.iter().map(|r| r.listing_id.as_str()).collect();
         assert_eq!((ids, total), (vec!["014", "019", "004", "009"], 24));
-        assert_eq!(
-            suspects(&store, 4).unwrap().flagged,
-            [("aliexpress/024".to_string(), None)]
-        );
+        for threads in [0, 8] {
+            assert_eq!(
+                suspects_on(&store, 4, Some(threads)).unwrap().flagged,
+                [("aliexpress/024".to_string(), None)]
+            );
+        }
     }
     /// The flagged listings' spellings come first, the review listings'
     /// after them, as if added in turn: counts add up, platforms and
