@@ -1,7 +1,8 @@
 //! Matching throughput on one core: unrelated listing photos and edited
 //! copies per second through `knockoff match --reference`, at 44 and at
-//! 500 official photos, for one or more `knockoff` binaries side by side
-//! (a build before a change and one after, same inputs, same run).
+//! 500 official photos (or the counts asked for), for one or more
+//! `knockoff` binaries side by side (a build before a change and one
+//! after, same inputs, same run).
 //!
 //! The inputs are 800×800 JPEGs made from a folder of real photos
 //! (`benches/fetch_eval_photos.sh`): the photos are split in two halves by
@@ -31,7 +32,11 @@
 //! `KNOCKOFF_BINARIES` defaults to the release binary next to this bench;
 //! `KNOCKOFF_BENCH_DIR` keeps the generated inputs (else a temporary
 //! folder, removed at the end); `KNOCKOFF_BENCH_PHOTOS=N` sets how many
-//! photos of each kind are timed (default 100).
+//! photos of each kind are timed (default 100); `KNOCKOFF_BENCH_REFS`
+//! the numbers of official photos, comma-separated (default `44,500`;
+//! each count's set is the first that many of one list, so `44,100,200,500`
+//! draws how a photo's cost grows with the references; the first 500 are
+//! the same whatever the counts, and so are the listing photos).
 
 use image::RgbImage;
 use knockoff::judge::imagehash::eval::{edits, encode, photo_files, Encoding, Rng};
@@ -59,14 +64,14 @@ fn write(path: &Path, bytes: &[u8]) {
 }
 
 struct Inputs {
-    refs44: PathBuf,
-    refs500: PathBuf,
+    /// Per count asked for, the folder of its first that many references.
+    refs: Vec<(usize, PathBuf)>,
     unrelated: Vec<PathBuf>,
     /// Edited copies of the first 44 references, with the reference's name.
     edited: Vec<(PathBuf, String)>,
 }
 
-fn prepare(photos_dir: &Path, out: &Path, n: usize) -> Inputs {
+fn prepare(photos_dir: &Path, out: &Path, n: usize, counts: &[usize]) -> Inputs {
     let photos: Vec<RgbImage> = photo_files(photos_dir)
         .expect("photo folder")
         .iter()
@@ -78,28 +83,40 @@ fn prepare(photos_dir: &Path, out: &Path, n: usize) -> Inputs {
     let official: Vec<&RgbImage> = official.into_iter().map(|(_, p)| p).collect();
     let other: Vec<&RgbImage> = other.into_iter().map(|(_, p)| p).collect();
     let mut rng = Rng::new(0x7470_7574);
-    let refs44 = out.join("refs44");
-    let refs500 = out.join("refs500");
+    // References past the 500th come from a stream of their own, so the
+    // first 500 and the listing photos are the same whatever the counts.
+    let mut more = Rng::new(0x6d6f_7265);
+    let refs: Vec<(usize, PathBuf)> = counts
+        .iter()
+        .map(|&c| (c, out.join(format!("refs{c}"))))
+        .collect();
     let unrelated_dir = out.join("unrelated");
     let edited_dir = out.join("edited");
-    for d in [&refs44, &refs500, &unrelated_dir, &edited_dir] {
+    for d in refs
+        .iter()
+        .map(|(_, d)| d)
+        .chain([&unrelated_dir, &edited_dir])
+    {
         std::fs::create_dir_all(d).expect("create input folder");
     }
     let mut first44: Vec<(String, RgbImage)> = Vec::new();
-    for i in 0..500 {
+    let most = counts.iter().copied().max().unwrap_or(0).max(500);
+    for i in 0..most {
         let p = official[i % official.len()];
+        let rng = if i < 500 { &mut rng } else { &mut more };
         // The first 44: mostly whole photos (a brand's main shots); the
         // rest: crops down to a third (detail shots, look-alikes).
         let img = if i < 44 {
-            crop_800(p, &mut rng, 0.6, 1.0)
+            crop_800(p, rng, 0.6, 1.0)
         } else {
-            crop_800(p, &mut rng, 0.3, 1.0)
+            crop_800(p, rng, 0.3, 1.0)
         };
         let name = format!("ref{i:03}.jpg");
         let bytes = encode(&img, Encoding::Jpeg(90)).expect("encode");
-        write(&refs500.join(&name), &bytes);
+        for (_, dir) in refs.iter().filter(|(c, _)| i < *c) {
+            write(&dir.join(&name), &bytes);
+        }
         if i < 44 {
-            write(&refs44.join(&name), &bytes);
             first44.push((name, img));
         }
     }
@@ -128,8 +145,7 @@ fn prepare(photos_dir: &Path, out: &Path, n: usize) -> Inputs {
         edited.push((path, name.clone()));
     }
     Inputs {
-        refs44,
-        refs500,
+        refs,
         unrelated,
         edited,
     }
@@ -257,14 +273,24 @@ fn main() {
             true,
         ),
     };
-    let inputs = prepare(&photos, &dir, n);
+    let counts: Vec<usize> = std::env::var("KNOCKOFF_BENCH_REFS")
+        .unwrap_or_else(|_| "44,500".into())
+        .split(',')
+        .filter_map(|c| c.trim().parse().ok())
+        .filter(|&c| c > 0)
+        .collect();
+    assert!(
+        !counts.is_empty(),
+        "KNOCKOFF_BENCH_REFS: no count of references"
+    );
+    let inputs = prepare(&photos, &dir, n, &counts);
     let unrelated: Vec<&PathBuf> = inputs.unrelated.iter().collect();
     let edited: Vec<&PathBuf> = inputs.edited.iter().map(|(p, _)| p).collect();
     println!(
         "{n} unrelated photos and {n} edited copies, 800x800, one core (taskset -c 0)\n\
          binary | references | unrelated photos/s | false matches | edited copies/s | copies matched to their original"
     );
-    for refs in [&inputs.refs44, &inputs.refs500] {
+    for (_, refs) in &inputs.refs {
         for bin in &bins {
             let count = std::fs::read_dir(refs).map(|d| d.count()).unwrap_or(0);
             let (u_rate, u_lines) = per_second(bin, refs, &unrelated);
