@@ -19,9 +19,10 @@
 //!
 //! The tables are built on the first probe, not as keys are added: the
 //! matcher looks up at the wide radius only, so in a daemon they would
-//! be memory never read (~35 MB of hash maps at 500 references, 486,000
-//! keys; BENCHMARKS.md, "Scale", stop 51). Built, they are two flat
-//! arrays a chunk (ids grouped by the chunk's value), 4 bytes a key.
+//! be memory never read (~34 MB of hash maps for the scale bench's 500
+//! references, 262,000 keys; BENCHMARKS.md, "Scale", stop 51). Built,
+//! they are two flat arrays a chunk (ids grouped by the chunk's value),
+//! 4 bytes a key.
 //!
 //! [`within`]: MultiIndex::within
 
