@@ -118,7 +118,8 @@ struct ProductInfo {
     name: String,
     /// (name, sha256, file) of each official photo. Not its bytes: 500
     /// official photos are 30–100 MB, which a daemon would hold for
-    /// nothing between cycles (BENCHMARKS.md, "Scale", stop 51).
+    /// nothing between cycles (BENCHMARKS.md, "Scale", stop 51); a
+    /// scanner made with a store has put them there already.
     officials: Vec<(String, String, PathBuf)>,
     category: String,
     msrp: f64,
@@ -203,6 +204,12 @@ impl<'a> Scanner<'a> {
                             ),
                         })?;
                 references.add_prepared(&name, &prepared);
+                // The bytes the references were made from go to the store
+                // now, so the scanner need not hold them (and a photo
+                // changed on disk during a long crawl does not matter).
+                if let Some(store) = store {
+                    store.put_blob(&sha256, &bytes)?;
+                }
                 image_names.push(name.clone());
                 officials.push((name, sha256, path));
             }
@@ -503,22 +510,29 @@ impl<'a> Scanner<'a> {
     fn keep_watchlist(&self, store: &Store) -> Result<()> {
         for p in &self.products {
             for (name, sha, path) in &p.officials {
-                // Read again: the references were made from the bytes of
-                // this SHA-256, and the store keeps those or nothing.
-                let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-                if crate::fetch::sha256_hex(&bytes) != *sha {
-                    return Err(Error::Other(format!(
-                        "{}: official photo changed on disk while the scan ran; run it again",
-                        path.display()
-                    )));
-                }
                 let photo = crate::store::OfficialPhoto {
                     name: name.clone(),
                     product: p.name.clone(),
                     published_at: p.image_urls.clone(),
                     sha256: sha.clone(),
                 };
-                store.put_official(&photo, &bytes)?;
+                if store.blob_size(sha)? > 0 {
+                    store.put_official_record(&photo)?;
+                    continue;
+                }
+                // A scanner made without this store: the file, if it still
+                // holds the bytes the references were made from. Otherwise
+                // the store keeps what it had, and the scan goes on.
+                match std::fs::read(path) {
+                    Ok(bytes) if crate::fetch::sha256_hex(&bytes) == *sha => {
+                        store.put_official(&photo, &bytes)?
+                    }
+                    _ => tracing::warn!(
+                        file = %path.display(),
+                        "official photo changed or gone since its references were made: \
+                         not kept in the store by this scan"
+                    ),
+                }
             }
         }
         if let Ok(text) = std::fs::read_to_string(&self.wl.path) {
@@ -1132,10 +1146,11 @@ expires = 2020-01-01
         }
     }
 
-    /// The scan keeps each official photo in the store from its file, read
-    /// again (the scanner does not hold 500 photos' bytes): a photo whose
-    /// file changed since its references were made is an error naming the
-    /// file, not a stored photo the references were not made from.
+    /// The scan keeps each official photo in the store as its references
+    /// were made from it (the scanner does not hold 500 photos' bytes): a
+    /// file changed after the scanner was made, during a long crawl, is
+    /// neither stored nor an error that would lose the crawl; without a
+    /// store when the scanner was made, a changed file is left out.
     #[test]
     fn official_photos_are_kept_as_hashed_or_not_at_all() {
         let tmp = tempfile::tempdir().unwrap();
@@ -1160,20 +1175,29 @@ expires = 2020-01-01
         let original = std::fs::read(&cup).unwrap();
         let rocket = std::fs::read(tmp.path().join("demo/official/rocket-launch.jpg")).unwrap();
         std::fs::write(&cup, &rocket).unwrap();
-        let err = scanner.keep_watchlist(&store).unwrap_err().to_string();
-        assert!(
-            err.contains("espresso-cup.jpg") && err.contains("changed"),
-            "{err}"
-        );
-        std::fs::write(&cup, &original).unwrap();
         scanner.keep_watchlist(&store).unwrap();
-        let kept = store.officials().unwrap();
-        let photo = kept
-            .iter()
-            .find(|p| p.name.contains("espresso-cup"))
-            .expect("the cup is kept");
+        let cup_kept = |store: &Store| {
+            store
+                .officials()
+                .unwrap()
+                .into_iter()
+                .find(|p| p.name.contains("espresso-cup"))
+        };
+        let photo = cup_kept(&store).expect("the cup is kept");
         assert_eq!(photo.sha256, crate::fetch::sha256_hex(&original));
-        assert_eq!(store.blob(&photo.sha256).unwrap(), Some(original));
+        assert_eq!(store.blob(&photo.sha256).unwrap(), Some(original.clone()));
+        // Made without a store: the changed file is not kept, the scan
+        // goes on; the file as it was is kept.
+        let other = Store::open(&tmp.path().join("other")).unwrap();
+        std::fs::write(&cup, &original).unwrap();
+        let scanner = Scanner::with_store(&wl, &NoNetwork, day(), None).unwrap();
+        std::fs::write(&cup, &rocket).unwrap();
+        scanner.keep_watchlist(&other).unwrap();
+        assert!(cup_kept(&other).is_none(), "a changed file is not kept");
+        std::fs::write(&cup, &original).unwrap();
+        scanner.keep_watchlist(&other).unwrap();
+        let photo = cup_kept(&other).expect("the file as it was is kept");
+        assert_eq!(other.blob(&photo.sha256).unwrap(), Some(original));
     }
 
     /// A 0-point "not applied" note is not a counterfeit sign in a draft.

@@ -1069,9 +1069,15 @@ impl Store {
 
     /// Keeps an official photo (bytes in a blob file) under its name.
     pub fn put_official(&self, photo: &OfficialPhoto, bytes: &[u8]) -> Result<()> {
+        self.blob_files.put(&photo.sha256, bytes)?;
+        self.put_official_record(photo)
+    }
+
+    /// Keeps an official photo's record under its name, its bytes kept
+    /// before ([`Store::put_blob`]).
+    pub fn put_official_record(&self, photo: &OfficialPhoto) -> Result<()> {
         let tree = self.db.open_tree("official").map_err(|e| self.err(e))?;
         let json = self.checked_json("official photo", &photo.name, photo)?;
-        self.blob_files.put(&photo.sha256, bytes)?;
         tree.insert(photo.name.as_bytes(), json)
             .map_err(|e| self.err(e))?;
         Ok(())
